@@ -1,0 +1,29 @@
+"""dendrite: deep learning from scratch on NumPy, readable and verified.
+
+Example:
+    >>> import dendrite
+    >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x ** 2).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+
+from dendrite import autograd
+from dendrite.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from dendrite.backend import (
+    float16, float32, float64, get_default_dtype, get_rng_state, int8, int16, int32, int64,
+    manual_seed, set_default_dtype, set_rng_state, uint8,
+)
+from dendrite.backend import bool_ as bool  # noqa: A004  (PyTorch's name: dendrite.bool)
+from dendrite.creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
+from dendrite.ops import cat, concat, concatenate  # noqa: F401
+from dendrite.tensor import Tensor
+
+half, double, long = float16, float64, int64
+float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
+
+__version__ = "0.1.0"

@@ -1,0 +1,143 @@
+"""The array module behind every tensor.
+
+This is the only file in dendrite that names NumPy as *the* array library.
+Everything else asks this module for ``xp`` (the array namespace), the dtypes
+and the random generator, so a CuPy backend can later slot in here without a
+single per-operation CPU/GPU branch elsewhere.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+xp = np
+"""The array namespace (``numpy`` today)."""
+
+ndarray = np.ndarray
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_default_float = float32
+
+_DTYPE_NAMES = {
+    "float16": float16, "half": float16,
+    "float32": float32, "float": float32,
+    "float64": float64, "double": float64,
+    "int8": int8, "int16": int16, "int32": int32, "int": int32,
+    "int64": int64, "long": int64,
+    "uint8": uint8, "bool": bool_,
+}
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype new tensors get from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype used for tensors made from Python floats.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.set_default_dtype(dendrite.float64)
+        >>> dendrite.tensor([1.0]).dtype
+        dtype('float64')
+        >>> dendrite.set_default_dtype(dendrite.float32)
+    """
+    global _default_float
+    dtype = as_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype expects a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def as_dtype(dtype) -> np.dtype:
+    """Normalise a dtype given as a dendrite/NumPy dtype, a Python type or a name."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if dtype is builtins.float:
+        return _default_float
+    if dtype is builtins.int:
+        return int64
+    if dtype is builtins.bool:
+        return bool_
+    if isinstance(dtype, str):
+        name = dtype.removeprefix("dendrite.").removeprefix("torch.")
+        if name in _DTYPE_NAMES:
+            return _DTYPE_NAMES[name]
+        raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(_DTYPE_NAMES)}")
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; expected e.g. dendrite.float32") from None
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    """True for float16/32/64."""
+    return dtype.kind == "f"
+
+
+def result_dtype(first: np.dtype, second: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two tensor dtypes.
+
+    Floats beat integers *without* widening (int64 + float32 -> float32, unlike
+    NumPy's float64); otherwise the wider type wins.
+    """
+    if first == second:
+        return first
+    first_float, second_float = first.kind == "f", second.kind == "f"
+    if first_float and not second_float:
+        return first
+    if second_float and not first_float:
+        return second
+    return np.promote_types(first, second)
+
+
+# ----------------------------------------------------------------------------- randomness
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed dendrite's global random generator (parameter init, dropout, shuffling).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.manual_seed(0); a = dendrite.rand(3)
+        >>> dendrite.manual_seed(0); b = dendrite.rand(3)
+        >>> bool((a == b).all())
+        True
+    """
+    global _generator
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+    _generator = np.random.default_rng(int(seed))
+
+
+def generator() -> np.random.Generator:
+    """The global random generator (replaced by :func:`manual_seed`)."""
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """A JSON-friendly snapshot of the global generator, for exact resume."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a snapshot taken with :func:`get_rng_state`."""
+    _generator.bit_generator.state = state
+
+
+def to_host(array) -> np.ndarray:
+    """The array as a NumPy array on the host (a no-op for NumPy)."""
+    return np.asarray(array)
