@@ -8,7 +8,7 @@ Example:
     tensor([2., 4.])
 """
 
-from dendrite import autograd
+from dendrite import autograd, nn, optim
 from dendrite.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from dendrite.backend import (
     float16, float32, float64, get_default_dtype, get_rng_state, int8, int16, int32, int64,

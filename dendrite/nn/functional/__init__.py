@@ -1,0 +1,16 @@
+"""``dendrite.nn.functional``: layers as plain functions (PyTorch's ``torch.nn.functional``).
+
+Each family lives in its own file; modules in ``dendrite.nn`` call these.
+"""
+
+from dendrite.nn.functional.activation import *  # noqa: F403
+from dendrite.nn.functional.conv import *  # noqa: F403
+from dendrite.nn.functional.dropout import *  # noqa: F403
+from dendrite.nn.functional.linear import *  # noqa: F403
+from dendrite.nn.functional.loss import *  # noqa: F403
+from dendrite.nn.functional.normalization import *  # noqa: F403
+from dendrite.nn.functional.padding import *  # noqa: F403
+from dendrite.nn.functional.pooling import *  # noqa: F403
+from dendrite.nn.functional.recurrent import *  # noqa: F403
+from dendrite.nn.functional.sparse import *  # noqa: F403
+from dendrite.nn.functional.upsampling import *  # noqa: F403
