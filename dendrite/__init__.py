@@ -10,14 +10,44 @@ Example:
 
 from dendrite import autograd, nn, optim
 from dendrite.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from dendrite.backend import (
-    float16, float32, float64, get_default_dtype, get_rng_state, int8, int16, int32, int64,
-    manual_seed, set_default_dtype, set_rng_state, uint8,
-)
 from dendrite.backend import bool_ as bool  # noqa: A004  (PyTorch's name: dendrite.bool)
+from dendrite.backend import (
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    get_rng_state,
+    int8,
+    int16,
+    int32,
+    int64,
+    manual_seed,
+    set_default_dtype,
+    set_rng_state,
+    uint8,
+)
 from dendrite.creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401

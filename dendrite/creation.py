@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from dendrite import backend
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
-def as_array(data, dtype=None) -> np.ndarray:
+def as_array(data, dtype=None) -> xp.ndarray:
     """A fresh backend array for ``data`` with PyTorch's dtype inference."""
     if isinstance(data, Tensor):
         array = data._data.copy()
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, xp.ndarray):
         array = data.copy()
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flat(data)):
             data = _tensors_to_values(data)
-        array = np.array(data)
+        array = xp.array(data)
         if array.dtype == object:
             raise TypeError(f"could not make a tensor from {type(data).__name__}: ragged or mixed data")
         if array.dtype.kind == "f" and dtype is None:
@@ -92,38 +91,38 @@ def as_tensor(data, dtype=None) -> Tensor:
     """Like :func:`tensor` but reuses ``data`` when it already is a matching tensor."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
+    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return _new_tensor(data)
     return tensor(data, dtype)
 
 
-def from_numpy(array: np.ndarray) -> Tensor:
+def from_numpy(array: xp.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (same dtype)."""
-    if not isinstance(array, np.ndarray):
+    if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return _new_tensor(np.asarray(array))
+    return _new_tensor(xp.asarray(array))
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros, e.g. ``zeros(2, 3)``."""
-    return _leaf(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(xp.zeros(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones, e.g. ``ones(2, 3)``."""
-    return _leaf(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(xp.ones(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever memory held)."""
-    return _leaf(np.empty(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(xp.empty(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it)."""
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _leaf(np.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
+    return _leaf(xp.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -136,17 +135,17 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.get_default_dtype()
-    return _leaf(np.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
+    return _leaf(xp.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    return _leaf(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """The ``n x m`` identity matrix."""
-    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -188,19 +187,19 @@ def _like_dtype(other: Tensor, dtype):
 
 
 def zeros_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.zeros(other.shape, _like_dtype(other, dtype)), requires_grad)
+    return _leaf(xp.zeros(other.shape, _like_dtype(other, dtype)), requires_grad)
 
 
 def ones_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(other.shape, _like_dtype(other, dtype)), requires_grad)
+    return _leaf(xp.ones(other.shape, _like_dtype(other, dtype)), requires_grad)
 
 
 def empty_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.empty(other.shape, _like_dtype(other, dtype)), requires_grad)
+    return _leaf(xp.empty(other.shape, _like_dtype(other, dtype)), requires_grad)
 
 
 def full_like(other: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.full(other.shape, fill_value, _like_dtype(other, dtype)), requires_grad)
+    return _leaf(xp.full(other.shape, fill_value, _like_dtype(other, dtype)), requires_grad)
 
 
 def rand_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -12,10 +12,9 @@ of this file are those same functions bound as methods, so ``x.exp()`` and
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite import backend
 from dendrite.autograd.grad_mode import state
+from dendrite.backend import xp
 
 
 def _new_tensor(array, node=None, index=0) -> Tensor:
@@ -97,7 +96,7 @@ class Tensor:
 
     @data.setter
     def data(self, value) -> None:
-        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        array = value._data if isinstance(value, Tensor) else xp.asarray(value)
         self._data = array
 
     @property
@@ -127,7 +126,7 @@ class Tensor:
         return self._data.itemsize
 
     # ------------------------------------------------------------------ conversions
-    def numpy(self) -> np.ndarray:
+    def numpy(self) -> xp.ndarray:
         """The values as a NumPy array sharing memory with this tensor."""
         if self.requires_grad:
             raise RuntimeError(
@@ -246,9 +245,9 @@ class Tensor:
                     f"grad can be implicitly created only for scalar outputs; this output has "
                     f"shape {self.shape}. Pass backward(gradient) or reduce it first, e.g. .sum()"
                 )
-            grad = np.ones_like(self._data)
+            grad = xp.ones_like(self._data)
         else:
-            grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
             grad = grad.astype(self._data.dtype, copy=True)
         run_backward([self], [grad], retain_graph=bool(retain_graph))
 
@@ -291,7 +290,7 @@ class Tensor:
 
     def _inplace(self, array) -> Tensor:
         self._check_inplace()
-        np.copyto(self._data, array, casting="unsafe")
+        xp.copyto(self._data, array, casting="unsafe")
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -309,7 +308,7 @@ class Tensor:
         return self._inplace(self._data / (other._data if isinstance(other, Tensor) else other))
 
     def copy_(self, source) -> Tensor:
-        return self._inplace(source._data if isinstance(source, Tensor) else np.asarray(source))
+        return self._inplace(source._data if isinstance(source, Tensor) else xp.asarray(source))
 
     def fill_(self, value) -> Tensor:
         return self._inplace(value._data if isinstance(value, Tensor) else value)
@@ -318,7 +317,7 @@ class Tensor:
         return self._inplace(0)
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._inplace(np.clip(self._data, min, max))
+        return self._inplace(xp.clip(self._data, min, max))
 
     def uniform_(self, low: float = 0.0, high: float = 1.0) -> Tensor:
         return self._inplace(backend.generator().uniform(low, high, self.shape))

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import traceback
 
-import numpy as np
-
 from dendrite.autograd.grad_mode import state
+from dendrite.backend import xp
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,11 +30,11 @@ def _user_frame() -> str:
 
 
 def _bad(array) -> str | None:
-    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+    if not isinstance(array, xp.ndarray) or array.dtype.kind != "f":
         return None
-    if np.isnan(array).any():
+    if xp.isnan(array).any():
         return "NaN"
-    if np.isinf(array).any():
+    if xp.isinf(array).any():
         return "Inf"
     return None
 

@@ -14,9 +14,8 @@ the same array to several inputs.
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite.autograd.grad_mode import state
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
@@ -46,7 +45,7 @@ def _run_hooks(hooks, grad):
     for hook in hooks:
         replaced = hook(_new_tensor(grad, None))
         if replaced is not None:
-            grad = replaced._data if isinstance(replaced, Tensor) else np.asarray(replaced)
+            grad = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
     return grad
 
 

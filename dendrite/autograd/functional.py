@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite.autograd.engine import run_backward
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
@@ -27,9 +26,9 @@ def _output_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, got shape {output.shape}"
                 )
-            arrays.append(np.ones_like(output._data))
+            arrays.append(xp.ones_like(output._data))
         else:
-            array = given._data if isinstance(given, Tensor) else np.asarray(given)
+            array = given._data if isinstance(given, Tensor) else xp.asarray(given)
             arrays.append(array.astype(output._data.dtype, copy=True))
     return arrays
 
@@ -57,7 +56,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bo
                 )
             result.append(None)
         else:
-            result.append(_new_tensor(np.array(captured[position])))
+            result.append(_new_tensor(xp.array(captured[position])))
     return tuple(result)
 
 

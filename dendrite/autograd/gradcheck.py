@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import no_grad
+from dendrite.backend import xp
 from dendrite.tensor import Tensor
 
 
@@ -43,7 +42,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for i in checked:
-        if inputs[i].dtype != np.float64:
+        if inputs[i].dtype != xp.float64:
             warnings.warn(
                 f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for a meaningful check",
                 stacklevel=2,
@@ -51,9 +50,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     outputs = _outputs(fn, inputs)
     for out_index, output in enumerate(outputs):
         flat_size = output.numel()
-        analytic = {i: np.zeros((flat_size, inputs[i].numel())) for i in checked}
+        analytic = {i: xp.zeros((flat_size, inputs[i].numel())) for i in checked}
         for k in range(flat_size):
-            seed = np.zeros(output.shape, output.dtype)
+            seed = xp.zeros(output.shape, output.dtype)
             seed.reshape(-1)[k] = 1.0
             fresh = _outputs(fn, inputs)[out_index]
             if not fresh.requires_grad:
@@ -70,15 +69,15 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 original = flat[j]
                 with no_grad():
                     flat[j] = original + eps
-                    plus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+                    plus = _outputs(fn, inputs)[out_index]._data.astype(xp.float64).reshape(-1)
                     flat[j] = original - eps
-                    minus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+                    minus = _outputs(fn, inputs)[out_index]._data.astype(xp.float64).reshape(-1)
                 flat[j] = original
                 numerical = (plus - minus) / (2 * eps)
                 for k in range(flat_size):
                     a, n = analytic[i][k, j], numerical[k]
                     if not abs(a - n) <= atol + rtol * abs(n):
-                        element = np.unravel_index(j, data.shape) if data.ndim else ()
+                        element = xp.unravel_index(j, data.shape) if data.ndim else ()
                         message = (
                             f"gradcheck failed: d(output {out_index}[{k}]) / d(input {i}"
                             f"{list(element)}): analytic (backward) = {a:.10g}, numerical "

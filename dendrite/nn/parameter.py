@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from dendrite.backend import xp
 from dendrite.tensor import Tensor
 
 
@@ -25,11 +24,11 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
         if data is None:
-            array = np.empty((0,), np.float32)
+            array = xp.empty((0,), xp.float32)
         elif isinstance(data, Tensor):
             array = data._data
         else:
-            array = np.asarray(data)
+            array = xp.asarray(data)
         self._data = array
         self.grad = None
         self._ctx = None

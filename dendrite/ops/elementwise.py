@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from dendrite import backend
 from dendrite.autograd.function import Function
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(grad: xp.ndarray, shape: tuple) -> xp.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
     if grad.shape == shape:
         return grad
@@ -31,12 +30,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _shape(value) -> tuple:
-    return value.shape if isinstance(value, np.ndarray) else ()
+    return value.shape if isinstance(value, xp.ndarray) else ()
 
 
 def _check_broadcast(name: str, a, b) -> None:
     try:
-        np.broadcast_shapes(_shape(a), _shape(b))
+        xp.broadcast_shapes(_shape(a), _shape(b))
     except ValueError:
         raise ValueError(
             f"{name}: shapes {tuple(_shape(a))} and {tuple(_shape(b))} cannot be broadcast together "
@@ -65,19 +64,19 @@ def operands(a, b):
 
 
 def _scalar_for(tensor: Tensor, value):
-    if isinstance(value, np.ndarray):
+    if isinstance(value, xp.ndarray):
         value = _new_tensor(value)
         return operands(tensor, value)[1]
     if not isinstance(value, numbers.Number):
         raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
     kind = tensor._data.dtype.kind
-    if kind == "f" or isinstance(value, (bool, np.bool_)):
+    if kind == "f" or isinstance(value, (bool, xp.bool_)):
         return value
     if isinstance(value, numbers.Integral):
         if kind == "b":
-            return _new_tensor(np.asarray(value, backend.int64))
+            return _new_tensor(xp.asarray(value, backend.int64))
         return value
-    return _new_tensor(np.asarray(value, backend.get_default_dtype()))
+    return _new_tensor(xp.asarray(value, backend.get_default_dtype()))
 
 
 def _promote_integer(tensor, operand):
@@ -161,23 +160,23 @@ class Pow(Function):
 
     def forward(self, base, exponent):
         self.base, self.exponent = base, exponent
-        self.result = np.power(base, exponent)
+        self.result = xp.power(base, exponent)
         return self.result
 
     def backward(self, grad):
         base, exponent, result = self.base, self.exponent, self.result
         grad_base = grad_exponent = None
         if self.needs_input_grad[0]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                local = exponent * np.power(base, exponent - 1)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                local = exponent * xp.power(base, exponent - 1)
             # d/dx x**0 is 0 everywhere, including x = 0 (PyTorch's convention).
-            local = np.where(exponent == 0, 0.0, local).astype(result.dtype, copy=False)
+            local = xp.where(exponent == 0, 0.0, local).astype(result.dtype, copy=False)
             grad_base = unbroadcast(grad * local, _shape(base))
         if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                local = result * np.log(base)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                local = result * xp.log(base)
             # 0 ** y with y >= 0 has gradient 0 w.r.t. y (again PyTorch's convention).
-            local = np.where((base == 0) & (exponent >= 0), 0.0, local).astype(result.dtype, copy=False)
+            local = xp.where((base == 0) & (exponent >= 0), 0.0, local).astype(result.dtype, copy=False)
             grad_exponent = unbroadcast(grad * local, _shape(exponent))
         return grad_base, grad_exponent
 
@@ -216,7 +215,7 @@ def div(a, b, rounding_mode=None) -> Tensor:
         return floor_divide(a, b)
     if rounding_mode == "trunc":
         quotient = div(a, b)
-        return _new_tensor(np.trunc(quotient._data))
+        return _new_tensor(xp.trunc(quotient._data))
     a, b = operands(a, b)
     a, b = _promote_integer(a, b), _promote_integer(b, a)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
@@ -244,7 +243,7 @@ def floor_divide(a, b) -> Tensor:
     a, b = operands(a, b)
     a_data = a._data if isinstance(a, Tensor) else a
     b_data = b._data if isinstance(b, Tensor) else b
-    return _new_tensor(np.asarray(np.floor_divide(a_data, b_data)))
+    return _new_tensor(xp.asarray(xp.floor_divide(a_data, b_data)))
 
 
 def remainder(a, b) -> Tensor:
@@ -252,7 +251,7 @@ def remainder(a, b) -> Tensor:
     a, b = operands(a, b)
     a_data = a._data if isinstance(a, Tensor) else a
     b_data = b._data if isinstance(b, Tensor) else b
-    return _new_tensor(np.asarray(np.mod(a_data, b_data)))
+    return _new_tensor(xp.asarray(xp.mod(a_data, b_data)))
 
 
 # ----------------------------------------------------------------------------- comparisons
@@ -260,45 +259,45 @@ def _compare(ufunc, a, b) -> Tensor:
     a, b = operands(a, b)
     a_data = a._data if isinstance(a, Tensor) else a
     b_data = b._data if isinstance(b, Tensor) else b
-    if isinstance(a_data, np.ndarray) and isinstance(b_data, np.ndarray):
+    if isinstance(a_data, xp.ndarray) and isinstance(b_data, xp.ndarray):
         _check_broadcast(ufunc.__name__, a_data, b_data)
-    return _new_tensor(np.asarray(ufunc(a_data, b_data)))
+    return _new_tensor(xp.asarray(ufunc(a_data, b_data)))
 
 
 def eq(a, b) -> Tensor:
-    return _compare(np.equal, a, b)
+    return _compare(xp.equal, a, b)
 
 
 def ne(a, b) -> Tensor:
-    return _compare(np.not_equal, a, b)
+    return _compare(xp.not_equal, a, b)
 
 
 def lt(a, b) -> Tensor:
-    return _compare(np.less, a, b)
+    return _compare(xp.less, a, b)
 
 
 def le(a, b) -> Tensor:
-    return _compare(np.less_equal, a, b)
+    return _compare(xp.less_equal, a, b)
 
 
 def gt(a, b) -> Tensor:
-    return _compare(np.greater, a, b)
+    return _compare(xp.greater, a, b)
 
 
 def ge(a, b) -> Tensor:
-    return _compare(np.greater_equal, a, b)
+    return _compare(xp.greater_equal, a, b)
 
 
 def logical_and(a, b) -> Tensor:
-    return _compare(np.logical_and, a, b)
+    return _compare(xp.logical_and, a, b)
 
 
 def logical_or(a, b) -> Tensor:
-    return _compare(np.logical_or, a, b)
+    return _compare(xp.logical_or, a, b)
 
 
 def logical_xor(a, b) -> Tensor:
-    return _compare(np.logical_xor, a, b)
+    return _compare(xp.logical_xor, a, b)
 
 
 def logical_not(x: Tensor) -> Tensor:
@@ -308,26 +307,26 @@ def logical_not(x: Tensor) -> Tensor:
 
 
 def isnan(x: Tensor) -> Tensor:
-    return _new_tensor(np.isnan(x._data))
+    return _new_tensor(xp.isnan(x._data))
 
 
 def isinf(x: Tensor) -> Tensor:
-    return _new_tensor(np.isinf(x._data))
+    return _new_tensor(xp.isinf(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
-    return _new_tensor(np.isfinite(x._data))
+    return _new_tensor(xp.isfinite(x._data))
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True when both tensors have the same shape and values."""
-    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
+    return a.shape == b.shape and bool(xp.array_equal(a._data, b._data))
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
-    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 (gradient zero, as in PyTorch)."""
-    return _new_tensor(np.sign(x._data))
+    return _new_tensor(xp.sign(x._data))

@@ -3,14 +3,13 @@
 Basic indices (integers, slices, ``None``, ``...``) select a view; its
 gradient is written back into a zero tensor at the same place. Advanced
 indices (integer or boolean tensors, lists) may pick an element more than
-once, so the backward *adds* into place with ``np.add.at``.
+once, so the backward *adds* into place with ``xp.add.at``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite.autograd.function import Function
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
@@ -28,7 +27,7 @@ def _plain_item(item):
             raise IndexError("tensors used as indices must be long, int or bool tensors, got a float tensor")
         return item
     if isinstance(item, list):
-        array = np.asarray(item)
+        array = xp.asarray(item)
         if array.dtype.kind == "f":
             raise IndexError("lists used as indices must hold integers or bools")
         return array
@@ -37,18 +36,18 @@ def _plain_item(item):
 
 def _is_advanced(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(item, np.ndarray) for item in items)
+    return any(isinstance(item, xp.ndarray) for item in items)
 
 
 class GetItem(Function):
     def forward(self, x, index, advanced):
         self.shape, self.index, self.advanced = x.shape, index, advanced
-        return np.asarray(x[index])
+        return xp.asarray(x[index])
 
     def backward(self, grad):
-        result = np.zeros(self.shape, grad.dtype)
+        result = xp.zeros(self.shape, grad.dtype)
         if self.advanced:
-            np.add.at(result, self.index, grad)
+            xp.add.at(result, self.index, grad)
         else:
             result[self.index] = grad
         return result
@@ -63,13 +62,13 @@ def getitem(x: Tensor, index) -> Tensor:
 class Gather(Function):
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
-        return np.take_along_axis(x, index, axis)
+        return xp.take_along_axis(x, index, axis)
 
     def backward(self, grad):
-        result = np.zeros(self.shape, grad.dtype)
-        grids = list(np.indices(self.index.shape, sparse=True))
+        result = xp.zeros(self.shape, grad.dtype)
+        grids = list(xp.indices(self.index.shape, sparse=True))
         grids[self.axis] = self.index
-        np.add.at(result, tuple(grids), grad)
+        xp.add.at(result, tuple(grids), grad)
         return result
 
 
@@ -78,7 +77,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     from dendrite.ops.reduce import normalize_dims
 
     (axis,) = normalize_dims(dim, x._data.ndim)
-    index_array = index._data if isinstance(index, Tensor) else np.asarray(index)
+    index_array = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if index_array.ndim != x._data.ndim:
         raise RuntimeError(
             f"gather: index tensor must have the same number of dimensions as input "
@@ -98,4 +97,4 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def nonzero(x: Tensor) -> Tensor:
     """Indices of the non-zero elements, shape (count, ndim)."""
-    return _new_tensor(np.stack(np.nonzero(x._data), axis=-1).astype(np.int64))
+    return _new_tensor(xp.stack(xp.nonzero(x._data), axis=-1).astype(xp.int64))

@@ -7,9 +7,8 @@ treated as a row (left) or a column (right) vector, as in NumPy and PyTorch.
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite.autograd.function import Function
+from dendrite.backend import xp
 from dendrite.ops.elementwise import operands, unbroadcast
 from dendrite.tensor import Tensor
 
@@ -17,7 +16,7 @@ from dendrite.tensor import Tensor
 class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.matmul(a, b)
+        return xp.matmul(a, b)
 
     def backward(self, grad):
         a, b = self.a, self.b
@@ -28,14 +27,14 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+            grad = xp.expand_dims(grad, -2)
         if b.ndim == 1:
-            grad = np.expand_dims(grad, -1)
+            grad = xp.expand_dims(grad, -1)
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
 
@@ -63,7 +62,7 @@ def matmul(a, b) -> Tensor:
             f"{'first' if len(b_shape) == 1 else 'second-to-last'} dimension of the second ({inner_b})"
         )
     try:
-        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+        xp.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions {a_shape[:-2]} and {b_shape[:-2]} cannot be broadcast"

@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite.autograd.function import Function
-from dendrite.backend import get_default_dtype
+from dendrite.backend import get_default_dtype, xp
 from dendrite.ops.elementwise import _check_broadcast, _shape, operands, unbroadcast
 from dendrite.tensor import Tensor, _new_tensor
 
@@ -26,7 +24,7 @@ def _float(x: Tensor) -> Tensor:
 
 class Exp(Function):
     def forward(self, x):
-        self.result = np.exp(x)
+        self.result = xp.exp(x)
         return self.result
 
     def backward(self, grad):
@@ -36,7 +34,7 @@ class Exp(Function):
 class Log(Function):
     def forward(self, x):
         self.x = x
-        return np.log(x)
+        return xp.log(x)
 
     def backward(self, grad):
         return grad / self.x
@@ -45,7 +43,7 @@ class Log(Function):
 class Log1p(Function):
     def forward(self, x):
         self.x = x
-        return np.log1p(x)
+        return xp.log1p(x)
 
     def backward(self, grad):
         return grad / (1 + self.x)
@@ -53,7 +51,7 @@ class Log1p(Function):
 
 class Expm1(Function):
     def forward(self, x):
-        self.result = np.expm1(x)
+        self.result = xp.expm1(x)
         return self.result
 
     def backward(self, grad):
@@ -62,7 +60,7 @@ class Expm1(Function):
 
 class Sqrt(Function):
     def forward(self, x):
-        self.result = np.sqrt(x)
+        self.result = xp.sqrt(x)
         return self.result
 
     def backward(self, grad):
@@ -72,33 +70,33 @@ class Sqrt(Function):
 class Abs(Function):
     def forward(self, x):
         self.x = x
-        return np.abs(x)
+        return xp.abs(x)
 
     def backward(self, grad):
-        return grad * np.sign(self.x)
+        return grad * xp.sign(self.x)
 
 
 class Sin(Function):
     def forward(self, x):
         self.x = x
-        return np.sin(x)
+        return xp.sin(x)
 
     def backward(self, grad):
-        return grad * np.cos(self.x)
+        return grad * xp.cos(self.x)
 
 
 class Cos(Function):
     def forward(self, x):
         self.x = x
-        return np.cos(x)
+        return xp.cos(x)
 
     def backward(self, grad):
-        return -grad * np.sin(self.x)
+        return -grad * xp.sin(self.x)
 
 
 class Tanh(Function):
     def forward(self, x):
-        self.result = np.tanh(x)
+        self.result = xp.tanh(x)
         return self.result
 
     def backward(self, grad):
@@ -108,8 +106,8 @@ class Tanh(Function):
 class Sigmoid(Function):
     def forward(self, x):
         # exp of a non-positive number never overflows: pick the stable form per sign.
-        e = np.exp(-np.abs(x))
-        self.result = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        e = xp.exp(-xp.abs(x))
+        self.result = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         return self.result
 
     def backward(self, grad):
@@ -127,12 +125,12 @@ class ReLU(Function):
 
 class Clamp(Function):
     def forward(self, x, low, high):
-        self.mask = np.ones(x.shape, bool)
+        self.mask = xp.ones(x.shape, bool)
         if low is not None:
             self.mask &= x >= low
         if high is not None:
             self.mask &= x <= high
-        return np.clip(x, low, high)
+        return xp.clip(x, low, high)
 
     def backward(self, grad):
         return grad * self.mask
@@ -141,24 +139,24 @@ class Clamp(Function):
 class Maximum(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.maximum(a, b)
+        return xp.maximum(a, b)
 
     def backward(self, grad):
-        return _select_backward(grad, self.a, self.b, np.greater)
+        return _select_backward(grad, self.a, self.b, xp.greater)
 
 
 class Minimum(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.minimum(a, b)
+        return xp.minimum(a, b)
 
     def backward(self, grad):
-        return _select_backward(grad, self.a, self.b, np.less)
+        return _select_backward(grad, self.a, self.b, xp.less)
 
 
 def _select_backward(grad, a, b, wins):
     """Gradient of max/min of two inputs: the winner takes it, ties share it."""
-    a_share = np.where(wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype, copy=False)
+    a_share = xp.where(wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(grad.dtype, copy=False)
     return unbroadcast(grad * a_share, _shape(a)), unbroadcast(grad * (1 - a_share), _shape(b))
 
 
@@ -166,14 +164,14 @@ class Where(Function):
     def forward(self, condition, a, b):
         self.condition = condition
         self.shapes = (_shape(a), _shape(b))
-        return np.where(condition, a, b)
+        return xp.where(condition, a, b)
 
     def backward(self, grad):
-        zero = np.zeros((), grad.dtype)
+        zero = xp.zeros((), grad.dtype)
         return (
             None,
-            unbroadcast(np.where(self.condition, grad, zero), self.shapes[0]),
-            unbroadcast(np.where(self.condition, zero, grad), self.shapes[1]),
+            unbroadcast(xp.where(self.condition, grad, zero), self.shapes[0]),
+            unbroadcast(xp.where(self.condition, zero, grad), self.shapes[1]),
         )
 
 
@@ -268,9 +266,9 @@ def minimum(a, b) -> Tensor:
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _new_tensor(np.asarray(a, get_default_dtype() if isinstance(a, float) else None))
+        a = _new_tensor(xp.asarray(a, get_default_dtype() if isinstance(a, float) else None))
     a, b = operands(a, b)
-    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     return Where.apply(condition, a, b)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
-
 from dendrite.autograd.function import Function
+from dendrite.backend import xp
 from dendrite.ops.elementwise import unbroadcast
 from dendrite.ops.reduce import normalize_dims
 from dendrite.tensor import Tensor
@@ -36,7 +35,7 @@ class Reshape(Function):
 
 class Permute(Function):
     def forward(self, x, dims):
-        self.inverse = tuple(np.argsort(dims))
+        self.inverse = tuple(xp.argsort(dims))
         return x.transpose(dims)
 
     def backward(self, grad):
@@ -46,7 +45,7 @@ class Permute(Function):
 class Expand(Function):
     def forward(self, x, shape):
         self.input_shape = x.shape
-        return np.broadcast_to(x, shape)
+        return xp.broadcast_to(x, shape)
 
     def backward(self, grad):
         return unbroadcast(grad, self.input_shape)
@@ -56,7 +55,7 @@ class Repeat(Function):
     def forward(self, x, repeats):
         self.input_shape = x.shape
         self.repeats = repeats
-        return np.tile(x, repeats)
+        return xp.tile(x, repeats)
 
     def backward(self, grad):
         # Split each axis into (repeat, size) and sum over the repeat parts.
@@ -71,20 +70,20 @@ class Repeat(Function):
 class Cat(Function):
     def forward(self, *arrays, axis):
         self.axis = axis
-        self.boundaries = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=axis)
+        self.boundaries = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return xp.concatenate(arrays, axis=axis)
 
     def backward(self, grad):
-        return tuple(np.split(grad, self.boundaries, axis=self.axis))
+        return tuple(xp.split(grad, self.boundaries, axis=self.axis))
 
 
 class Stack(Function):
     def forward(self, *arrays, axis):
         self.axis = axis
-        return np.stack(arrays, axis=axis)
+        return xp.stack(arrays, axis=axis)
 
     def backward(self, grad):
-        return tuple(np.moveaxis(grad, self.axis, 0))
+        return tuple(xp.moveaxis(grad, self.axis, 0))
 
 
 class Split(Function):
@@ -93,22 +92,22 @@ class Split(Function):
     def forward(self, x, sections, axis):
         self.shape, self.axis = x.shape, axis
         self.n_outputs = len(sections)
-        self.boundaries = np.cumsum(sections)[:-1]
-        return tuple(np.split(x, self.boundaries, axis=axis))
+        self.boundaries = xp.cumsum(sections)[:-1]
+        return tuple(xp.split(x, self.boundaries, axis=axis))
 
     def backward(self, grads):
-        pieces = np.split(np.zeros(self.shape, next(g for g in grads if g is not None).dtype),
+        pieces = xp.split(xp.zeros(self.shape, next(g for g in grads if g is not None).dtype),
                           self.boundaries, axis=self.axis)
-        return np.concatenate([g if g is not None else p for g, p in zip(grads, pieces)], axis=self.axis)
+        return xp.concatenate([g if g is not None else p for g, p in zip(grads, pieces)], axis=self.axis)
 
 
 class Flip(Function):
     def forward(self, x, axes):
         self.axes = axes
-        return np.flip(x, axes)
+        return xp.flip(x, axes)
 
     def backward(self, grad):
-        return np.flip(grad, self.axes)
+        return xp.flip(grad, self.axes)
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -127,7 +126,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
 
 def view(x: Tensor, *shape) -> Tensor:
     """Alias of :func:`reshape` (dendrite tensors are always viewable)."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, xp.integer)):
         from dendrite.ops.elementwise import cast
 
         return cast(x, shape[0])

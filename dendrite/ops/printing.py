@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from dendrite import backend
+from dendrite.backend import xp
 
 _DEFAULT_DTYPES = (backend.float32, backend.int64, backend.bool_)
 
 
-def _float_formatter(array: np.ndarray):
-    finite = array[np.isfinite(array)]
-    if finite.size == 0 or np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    magnitude = np.abs(finite).max()
+def _float_formatter(array: xp.ndarray):
+    finite = array[xp.isfinite(array)]
+    if finite.size == 0 or xp.all(finite == xp.round(finite)) and xp.abs(finite).max() < 1e8:
+        return lambda v: f"{v:.0f}." if xp.isfinite(v) else str(v)
+    magnitude = xp.abs(finite).max()
     if magnitude >= 1e8 or (magnitude < 1e-4):
         return lambda v: f"{v:.4e}"
     return lambda v: f"{v:.4f}"
@@ -25,7 +24,7 @@ def tensor_repr(tensor) -> str:
     options = {"separator": ", ", "prefix": prefix, "threshold": 1000, "edgeitems": 3}
     if array.dtype.kind == "f":
         options["formatter"] = {"float_kind": _float_formatter(array)}
-    body = np.array2string(array, **options)
+    body = xp.array2string(array, **options)
     extras = []
     if array.dtype not in _DEFAULT_DTYPES:
         extras.append(f"dtype=dendrite.{array.dtype}")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import builtins
 from collections import namedtuple
 
-import numpy as np
-
 from dendrite import backend
 from dendrite.autograd.function import Function
+from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -24,7 +23,7 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
     """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = (dim,) if isinstance(dim, (int, xp.integer)) else tuple(dim)
     span = builtins.max(ndim, 1)
     low, high = -span, span - 1
     result = []
@@ -42,14 +41,14 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
 def _expand_back(grad, axes, keepdim, shape):
     """Undo a reduction's shape change: re-insert the reduced axes, then broadcast."""
     if not keepdim and shape:
-        grad = np.expand_dims(grad, axes)
-    return np.broadcast_to(grad, shape)
+        grad = xp.expand_dims(grad, axes)
+    return xp.broadcast_to(grad, shape)
 
 
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return np.asarray(x.sum(axis=axes, keepdims=keepdim))
+        return xp.asarray(x.sum(axis=axes, keepdims=keepdim))
 
     def backward(self, grad):
         return _expand_back(grad, self.axes, self.keepdim, self.shape)
@@ -58,8 +57,8 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        self.count = int(np.prod([x.shape[a] for a in axes])) if x.ndim else 1
-        return np.asarray(x.mean(axis=axes, keepdims=keepdim))
+        self.count = int(xp.prod([x.shape[a] for a in axes])) if x.ndim else 1
+        return xp.asarray(x.mean(axis=axes, keepdims=keepdim))
 
     def backward(self, grad):
         return _expand_back(grad / self.count, self.axes, self.keepdim, self.shape)
@@ -70,7 +69,7 @@ class ExtremeAll(Function):
 
     def forward(self, x, use_max):
         self.x = x
-        self.result = np.asarray(x.max() if use_max else x.min())
+        self.result = xp.asarray(x.max() if use_max else x.min())
         return self.result
 
     def backward(self, grad):
@@ -84,31 +83,31 @@ class ExtremeDim(Function):
     def forward(self, x, indices, axis, keepdim):
         self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
         self.indices = indices
-        values = np.take_along_axis(x, indices, axis)
+        values = xp.take_along_axis(x, indices, axis)
         return values if keepdim else values.squeeze(axis)
 
     def backward(self, grad):
         if not self.keepdim:
-            grad = np.expand_dims(grad, self.axis)
-        result = np.zeros(self.shape, grad.dtype)
-        np.put_along_axis(result, self.indices, grad, self.axis)
+            grad = xp.expand_dims(grad, self.axis)
+        result = xp.zeros(self.shape, grad.dtype)
+        xp.put_along_axis(result, self.indices, grad, self.axis)
         return result
 
 
 class Var(Function):
     def forward(self, x, axes, correction, keepdim):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        count = int(np.prod([x.shape[a] for a in axes])) if x.ndim else 1
+        count = int(xp.prod([x.shape[a] for a in axes])) if x.ndim else 1
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.divisor = builtins.max(count - correction, 0)
         squares = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(squares / self.divisor, dtype=x.dtype)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.asarray(squares / self.divisor, dtype=x.dtype)
 
     def backward(self, grad):
         if not self.keepdim and self.shape:
-            grad = np.expand_dims(grad, self.axes)
-        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = xp.expand_dims(grad, self.axes)
+        with xp.errstate(divide="ignore", invalid="ignore"):
             return (grad * (2 / self.divisor) * self.centered).astype(self.centered.dtype, copy=False)
 
 
@@ -116,23 +115,23 @@ class LogSumExp(Function):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
         peak = x.max(axis=axes, keepdims=True)
-        peak = np.where(np.isfinite(peak), peak, 0)
-        exps = np.exp(x - peak)
+        peak = xp.where(xp.isfinite(peak), peak, 0)
+        exps = xp.exp(x - peak)
         sums = exps.sum(axis=axes, keepdims=True)
         self.softmax = exps / sums
-        result = np.log(sums) + peak
-        return result if keepdim else np.asarray(result.squeeze(axes))
+        result = xp.log(sums) + peak
+        return result if keepdim else xp.asarray(result.squeeze(axes))
 
     def backward(self, grad):
         if not self.keepdim:
-            grad = np.expand_dims(grad, self.axes)
+            grad = xp.expand_dims(grad, self.axes)
         return grad * self.softmax
 
 
 class Softmax(Function):
     def forward(self, x, axis):
         self.axis = axis
-        exps = np.exp(x - x.max(axis=axis, keepdims=True))
+        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
         self.result = exps / exps.sum(axis=axis, keepdims=True)
         return self.result
 
@@ -145,11 +144,11 @@ class LogSoftmax(Function):
     def forward(self, x, axis):
         self.axis = axis
         shifted = x - x.max(axis=axis, keepdims=True)
-        self.result = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return self.result
 
     def backward(self, grad):
-        return grad - np.exp(self.result) * grad.sum(axis=self.axis, keepdims=True)
+        return grad - xp.exp(self.result) * grad.sum(axis=self.axis, keepdims=True)
 
 
 def _float_input(x: Tensor, dtype=None) -> Tensor:
@@ -192,8 +191,8 @@ def _extreme(x: Tensor, dim, keepdim: bool, use_max: bool):
         return ExtremeAll.apply(x, use_max=use_max)
     (axis,) = normalize_dims(dim, x._data.ndim)
     data = x._data if x._data.ndim else x._data.reshape(1)
-    arg = np.argmax if use_max else np.argmin
-    indices = np.expand_dims(arg(data, axis=axis), axis)
+    arg = xp.argmax if use_max else xp.argmin
+    indices = xp.expand_dims(arg(data, axis=axis), axis)
     values = ExtremeDim.apply(x if x._data.ndim else x.reshape(1), indices=indices, axis=axis, keepdim=keepdim)
     if not x._data.ndim:
         values = values.reshape(())
@@ -227,22 +226,22 @@ def _arg(x: Tensor, dim, keepdim: bool, function) -> Tensor:
     if dim is None:
         index = function(x._data.reshape(-1))
         shape = (1,) * x._data.ndim if keepdim else ()
-        return _new_tensor(np.asarray(index, backend.int64).reshape(shape))
+        return _new_tensor(xp.asarray(index, backend.int64).reshape(shape))
     (axis,) = normalize_dims(dim, x._data.ndim)
     indices = function(x._data, axis=axis)
     if keepdim:
-        indices = np.expand_dims(indices, axis)
-    return _new_tensor(np.asarray(indices, backend.int64))
+        indices = xp.expand_dims(indices, axis)
+    return _new_tensor(xp.asarray(indices, backend.int64))
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, np.argmax)
+    return _arg(x, dim, keepdim, xp.argmax)
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, np.argmin)
+    return _arg(x, dim, keepdim, xp.argmin)
 
 
 def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
@@ -291,33 +290,33 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 class Prod(Function):
     def forward(self, x, axes, keepdim):
         self.x, self.axes, self.keepdim = x, axes, keepdim
-        self.result = np.asarray(x.prod(axis=axes, keepdims=True))
-        return self.result if keepdim else np.asarray(self.result.squeeze(axes) if axes else self.result)
+        self.result = xp.asarray(x.prod(axis=axes, keepdims=True))
+        return self.result if keepdim else xp.asarray(self.result.squeeze(axes) if axes else self.result)
 
     def backward(self, grad):
         if not self.keepdim and self.axes:
-            grad = np.expand_dims(grad, self.axes)
+            grad = xp.expand_dims(grad, self.axes)
         x = self.x
         # Product of all the *other* elements; computed directly so zeros are handled exactly.
-        moved = np.moveaxis(x, self.axes, tuple(range(-len(self.axes), 0))) if self.axes else x
+        moved = xp.moveaxis(x, self.axes, tuple(range(-len(self.axes), 0))) if self.axes else x
         flat = moved.reshape(moved.shape[: moved.ndim - len(self.axes)] + (-1,))
-        left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
-        right = np.flip(np.cumprod(np.concatenate(
-            [np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
+        left = xp.cumprod(xp.concatenate([xp.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+        right = xp.flip(xp.cumprod(xp.concatenate(
+            [xp.ones_like(flat[..., :1]), xp.flip(flat, -1)[..., :-1]], -1), -1), -1)
         others = (left * right).reshape(moved.shape)
         if self.axes:
-            others = np.moveaxis(others, tuple(range(-len(self.axes), 0)), self.axes)
+            others = xp.moveaxis(others, tuple(range(-len(self.axes), 0)), self.axes)
         return grad * others
 
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, x._data.ndim)
-    return _new_tensor(np.asarray(np.all(x._data, axis=axes, keepdims=keepdim)))
+    return _new_tensor(xp.asarray(xp.all(x._data, axis=axes, keepdims=keepdim)))
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, x._data.ndim)
-    return _new_tensor(np.asarray(np.any(x._data, axis=axes, keepdims=keepdim)))
+    return _new_tensor(xp.asarray(xp.any(x._data, axis=axes, keepdims=keepdim)))
 
 
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
