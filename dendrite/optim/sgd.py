@@ -1,0 +1,124 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay.
+
+PyTorch's update, step by step (``g`` is the gradient, ``b`` the momentum buffer)::
+
+    g = -g                       if maximize
+    g = g + weight_decay * p     if weight_decay != 0
+    b = g                        on the first step with momentum (no dampening)
+    b = momentum * b + (1 - dampening) * g     afterwards
+    g = g + momentum * b         if nesterov, else g = b
+    p = p - lr * g
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dendrite.optim.optimizer import Optimizer, check_option
+from dendrite.tensor import _new_tensor
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate (default 1e-3, as in PyTorch 2.x).
+        momentum: momentum factor (default 0: plain SGD).
+        dampening: dampening for momentum (default 0).
+        weight_decay: L2 penalty added to the gradient (default 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize: ascend the objective instead of descending it.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.Parameter(dendrite.tensor([1.0, -2.0]))
+        >>> opt = dendrite.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> [round(value, 4) for value in w.tolist()]
+        [0.8, -1.6]
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        check_option("SGD", lr >= 0.0, "learning rate", lr, "lr >= 0")
+        check_option("SGD", momentum >= 0.0, "momentum value", momentum, "momentum >= 0")
+        check_option("SGD", weight_decay >= 0.0, "weight_decay value", weight_decay, "weight_decay >= 0")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                             f"momentum={momentum}, dampening={dampening}")
+        if differentiable:
+            raise NotImplementedError("SGD: differentiable=True is not supported by dendrite")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; returns the closure's loss if one is given."""
+        loss = self._evaluate(closure) if closure is not None else None
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            momentum = group["momentum"]
+            weight_decay = group["weight_decay"]
+            maximize = group["maximize"]
+            if momentum == 0 and weight_decay == 0:
+                # The common plain-SGD case: one multiply and one in-place subtract per parameter.
+                if maximize:
+                    lr = -lr
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is not None:
+                        param = p._data
+                        param -= lr * grad._data
+                continue
+            self._momentum_step(group, lr, momentum, weight_decay, maximize)
+        return loss
+
+    def _momentum_step(self, group: dict, lr: float, momentum: float, weight_decay: float,
+                       maximize: bool) -> None:
+        dampening = group["dampening"]
+        nesterov = group["nesterov"]
+        states = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            param = p._data
+            d_p = grad._data
+            if maximize:
+                d_p = -d_p
+            if weight_decay != 0:
+                d_p = d_p + weight_decay * param  # a new array: the gradient itself is never modified
+            if momentum != 0:
+                state = states[p]
+                buffer = state.get("momentum_buffer")
+                if buffer is None:
+                    # PyTorch starts the buffer at the first (decayed) gradient, not at zero.
+                    buf = d_p.copy()
+                    state["momentum_buffer"] = _new_tensor(buf)
+                else:
+                    buf = buffer._data
+                    buf *= momentum
+                    if dampening != 0:
+                        buf += (1 - dampening) * d_p
+                    else:
+                        buf += d_p
+                d_p = d_p + momentum * buf if nesterov else buf
+            param -= lr * d_p
