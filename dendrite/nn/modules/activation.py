@@ -1,3 +1,356 @@
-"""(being written)"""
+"""Activation functions as layers (``nn.ReLU()``, ``nn.Softmax(dim=1)``...).
 
-__all__: list = []
+Each layer stores its options and calls the function of the same name in
+``dendrite.nn.functional``; only ``PReLU`` has a parameter (its learned slope).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from dendrite import backend
+from dendrite.backend import xp
+from dendrite.nn import functional as F
+from dendrite.nn import init
+from dendrite.nn.modules.module import Module
+from dendrite.nn.parameter import Parameter
+from dendrite.tensor import Tensor
+
+__all__ = [
+    "Threshold", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish",
+    "Sigmoid", "LogSigmoid", "Hardsigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardshrink", "Softshrink",
+    "Tanhshrink", "Softplus", "Softsign", "GLU", "Softmax", "Softmin", "LogSoftmax", "Softmax2d",
+]
+
+
+class _Inplace(Module):
+    """An activation whose only option is ``inplace`` (accepted for API compatibility)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Inplace):
+    """``max(0, x)``, elementwise; any shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ReLU()(dendrite.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input, inplace=self.inplace)
+
+
+class Threshold(Module):
+    """``x if x > threshold else value``, elementwise."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Module):
+    """``clamp(x, min_val, max_val)``, elementwise."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """``min(max(0, x), 6)``, elementwise (MobileNet's activation)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """``x if x >= 0 else negative_slope * x``: a small gradient for negative inputs, so units never die.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.LeakyReLU(0.5)(dendrite.tensor([-2.0, 3.0])).tolist()
+        [-1.0, 3.0]
+    """
+
+    def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """Leaky ReLU with a learned slope: one shared (``num_parameters=1``) or one per channel (dim 1).
+
+    ``weight`` has shape ``(num_parameters,)``, initialised to ``init``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.PReLU(3)(dendrite.zeros(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        dtype = backend.get_default_dtype() if dtype is None else backend.as_dtype(dtype)
+        self.weight = Parameter(xp.empty(num_parameters, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.num_parameters != 1 and (input.ndim < 2 or input.shape[1] != self.num_parameters):
+            raise ValueError(
+                f"PReLU(num_parameters={self.num_parameters}) got input of shape {tuple(input.shape)}; "
+                f"expected (N, {self.num_parameters}, *)"
+            )
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    """``x if x > 0 else alpha * (exp(x) - 1)``, elementwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+
+class SELU(_Inplace):
+    """``scale * ELU(x, alpha)`` with the self-normalising constants (use with LeCun-normal init)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input, self.inplace)
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (Phi: the standard normal CDF); ``approximate='tanh'`` uses the tanh formula.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.GELU()(dendrite.zeros(3)).tolist()
+        [0.0, 0.0, 0.0]
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_Inplace):
+    """``x * sigmoid(x)`` (also called swish), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input, inplace=self.inplace)
+
+
+class Mish(_Inplace):
+    """``x * tanh(softplus(x))``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input, inplace=self.inplace)
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.sigmoid(input)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Hardsigmoid(_Inplace):
+    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Tanh(Module):
+    """``tanh(x)``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanh(input)
+
+
+class Hardswish(_Inplace):
+    """``x * hardsigmoid(x)``, elementwise (MobileNetV3)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, self.inplace)
+
+
+class Hardshrink(Module):
+    """``x if |x| > lambd else 0``, elementwise."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanhshrink(input)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``; linear above ``threshold`` (for numerical stability)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``, elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class GLU(Module):
+    """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+def _softmax_dim(layer: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {layer} has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """``exp(x) / sum(exp(x))`` along ``dim``: turns scores into probabilities that sum to 1.
+
+    Example:
+        >>> import dendrite
+        >>> probabilities = dendrite.nn.Softmax(dim=1)(dendrite.zeros(2, 4))
+        >>> probabilities[0].tolist()
+        [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def _dim(self, input: Tensor) -> int:
+        return self.dim if self.dim is not None else _softmax_dim(type(self).__name__.lower(), input.ndim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self._dim(input))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Softmax):
+    """``softmax(-x)`` along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self._dim(input))
+
+
+class LogSoftmax(Softmax):
+    """``log(softmax(x))`` along ``dim``, computed stably (pair it with ``NLLLoss``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, self._dim(input))
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` at every pixel."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            shape = tuple(input.shape)
+            raise ValueError(f"Softmax2d got input of shape {shape}; expected (N, C, H, W) or (C, H, W)")
+        return F.softmax(input, -3)
