@@ -1,3 +1,485 @@
-"""(being written)"""
+"""Activation functions: ``relu``, ``gelu``, ``elu``, ``softplus``, ``softmax``... (``torch.nn.functional``).
 
-__all__: list = []
+Every activation keeps its input's shape. Those with a cheap closed-form
+derivative are fused ``Function``s (forward and backward side by side, one
+pass over the data each way); the rest are composed from :mod:`dendrite.ops`.
+Gradients at the kinks are PyTorch's: ``leaky_relu`` takes the negative slope
+at 0, ``hardtanh``/``relu6`` are flat at their bounds, ``elu`` uses the
+negative branch at 0.
+
+``inplace=True`` overwrites the input when no graph is being recorded through
+it; while recording, the result is computed out of place (same values, and
+the graph stays correct) — a leaf that requires grad is refused, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from dendrite import ops
+from dendrite.autograd.function import Function
+from dendrite.autograd.grad_mode import state
+from dendrite.backend import xp
+from dendrite.ops.math import _float
+from dendrite.tensor import Tensor, _new_tensor
+
+__all__ = [
+    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+    "log_softmax", "logsigmoid", "mish", "normalize", "prelu", "relu", "relu6", "rrelu", "selu",
+    "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
+    "threshold",
+]
+
+
+def _finish(input: Tensor, output: Tensor, inplace: bool, name: str) -> Tensor:
+    """Honour ``inplace=True`` where that is safe (see the module docstring)."""
+    if not inplace:
+        return output
+    if state.grad_enabled and input.requires_grad:
+        if input._ctx is None:
+            raise RuntimeError(
+                f"{name}(inplace=True): a leaf tensor that requires grad cannot be modified in place; "
+                "pass inplace=False"
+            )
+        return output
+    xp.copyto(input._data, output._data, casting="unsafe")
+    return input
+
+
+# ----------------------------------------------------------------------------- erf
+# erf(x) for float64 to within 1 ulp (checked against mpmath). |x| < 1: the Taylor series
+# 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)) by Horner. 1 <= |x| < 6: erf = 1 - exp(-x^2) q(x)
+# where q = erfc(x) exp(x^2) is smooth; q is a Chebyshev series on three intervals whose
+# coefficients were computed in 50-digit arithmetic (mpmath) at Chebyshev nodes. |x| >= 6: erf = 1
+# (erfc(6) < 2.2e-17 is below half an ulp of 1).
+_TAYLOR = [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(20)]
+_ERFCX_PIECES = (
+    (1.0, 2.0, (
+        0.331427281639452, -0.0850021377067432, 0.009951127341466115, -0.0010810888102208325,
+        0.0001102324363119495, -1.0636830518218601e-05, 9.775012680479055e-07, -8.597922867888315e-08,
+        7.267708411724842e-09, -5.92354384059248e-10, 4.6683928572192346e-11, -3.566127699920895e-12,
+        2.645877690568859e-13, -1.9101252151284302e-14, 1.3377839153951851e-15)),
+    (2.0, 3.5, (
+        0.19943078169681192, -0.04938002535992735, 0.00584049638189269, -0.0006632226933017975,
+        7.259178935511736e-05, -7.682952765978158e-06, 7.883915794570548e-07, -7.861599623239447e-08,
+        7.632681897920262e-09, -7.227220937984241e-10, 6.683956650683305e-11, -6.045467137874447e-12,
+        5.353820541482656e-13, -4.646940573283179e-14, 3.930197474173177e-15)),
+    (3.5, 6.0, (
+        0.12011119518612726, -0.03077508367843977, 0.003865397162805732, -0.00047649553104630324,
+        5.77037152814629e-05, -6.8706380375240234e-06, 8.049536979190978e-07, -9.28595712109178e-08,
+        1.0554537407133947e-08, -1.1826590114866816e-09, 1.3069652718560293e-10, -1.4093933436568164e-11)),
+)
+
+
+def erf(x):
+    """The error function of an array, computed in float64 (NumPy has no ``erf``)."""
+    a = xp.abs(xp.asarray(x, dtype=xp.float64))
+    out = xp.where(a >= 6.0, 1.0, xp.nan)
+    small = a < 1.0
+    if small.any():
+        s, t = a[small], a[small] * a[small]
+        total = xp.zeros_like(t)
+        for coefficient in reversed(_TAYLOR):
+            total = total * t + coefficient
+        out[small] = s * total
+    for low, high, coefficients in _ERFCX_PIECES:
+        inside = (a >= low) & (a < high)
+        if inside.any():
+            s = a[inside]
+            u2 = (4.0 * s - 2.0 * (low + high)) / (high - low)  # 2u, u in [-1, 1]; Clenshaw's recurrence
+            b1 = b2 = xp.zeros_like(s)
+            for coefficient in reversed(coefficients[1:]):
+                b1, b2 = u2 * b1 - b2 + coefficient, b1
+            out[inside] = 1.0 - xp.exp(-s * s) * (0.5 * u2 * b1 - b2 + coefficients[0])
+    return xp.copysign(out, x)
+
+
+# ----------------------------------------------------------------------------- fused activations
+class LeakyReLU(Function):
+    def forward(self, x, slope):
+        self.positive, self.slope = x > 0, slope
+        return xp.where(self.positive, x, x * slope)
+
+    def backward(self, grad):
+        return xp.where(self.positive, grad, grad * self.slope)
+
+
+class ELU(Function):
+    """PyTorch's elu family: ``x > 0 ? scale x : alpha scale (exp(input_scale x) - 1)``."""
+
+    def forward(self, x, alpha, scale, input_scale):
+        self.x, self.coefficients = x, (alpha, scale, input_scale)
+        with xp.errstate(over="ignore"):
+            negative = xp.expm1(x * input_scale) * (alpha * scale)
+        return xp.where(x > 0, x * scale, negative)
+
+    def backward(self, grad):
+        alpha, scale, input_scale = self.coefficients
+        with xp.errstate(over="ignore"):
+            negative = grad * (input_scale * alpha * scale) * xp.exp(self.x * input_scale)
+        return xp.where(self.x > 0, grad * scale, negative)
+
+
+class Softplus(Function):
+    def forward(self, x, beta, threshold):
+        self.x, self.beta, self.threshold = x, beta, threshold
+        with xp.errstate(over="ignore"):
+            return xp.where(x * beta > threshold, x, xp.log1p(xp.exp(x * beta)) / beta)
+
+    def backward(self, grad):
+        scaled = self.x * self.beta
+        with xp.errstate(over="ignore", invalid="ignore"):
+            z = xp.exp(scaled)
+            return xp.where(scaled > self.threshold, grad, grad * z / (z + 1))
+
+
+class GELU(Function):
+    def forward(self, x, approximate):
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.tanh = xp.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + self.tanh)
+        self.cdf = (0.5 * (1.0 + erf(x * math.sqrt(0.5)))).astype(x.dtype, copy=False)
+        return x * self.cdf
+
+    def backward(self, grad):
+        x = self.x
+        if self.approximate == "tanh":
+            slope = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + self.tanh) + 0.5 * x * (1 - self.tanh * self.tanh) * slope)
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return grad * (self.cdf + x * pdf)
+
+
+def _sigmoid(x):
+    e = xp.exp(-xp.abs(x))  # never overflows
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(x):
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class SiLU(Function):
+    def forward(self, x):
+        self.x, self.sigmoid = x, _sigmoid(x)
+        return x * self.sigmoid
+
+    def backward(self, grad):
+        s = self.sigmoid
+        return grad * s * (1 + self.x * (1 - s))
+
+
+class Mish(Function):
+    def forward(self, x):
+        self.x, self.tanh_softplus = x, xp.tanh(_softplus(x))
+        return x * self.tanh_softplus
+
+    def backward(self, grad):
+        t = self.tanh_softplus
+        return grad * (t + self.x * _sigmoid(self.x) * (1 - t * t))
+
+
+class Hardtanh(Function):
+    def forward(self, x, low, high):
+        self.inside = (x > low) & (x < high)  # flat (zero gradient) at the bounds themselves
+        return xp.clip(x, low, high)
+
+    def backward(self, grad):
+        return grad * self.inside
+
+
+class Hardsigmoid(Function):
+    def forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return xp.clip(x + 3, 0, 6) / 6
+
+    def backward(self, grad):
+        return grad * self.inside / 6
+
+
+class Hardswish(Function):
+    def forward(self, x):
+        self.x = x
+        return x * xp.clip(x + 3, 0, 6) / 6
+
+    def backward(self, grad):
+        x = self.x
+        return xp.where(x <= -3, 0.0, xp.where(x < 3, grad * (x / 3 + 0.5), grad))
+
+
+class LogSigmoid(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, grad):
+        return grad * _sigmoid(-self.x)
+
+
+class Threshold(Function):
+    def forward(self, x, threshold, value):
+        self.above = x > threshold
+        return xp.where(self.above, x, xp.asarray(value, x.dtype))
+
+    def backward(self, grad):
+        return grad * self.above
+
+
+def _unary(function, input: Tensor, **options) -> Tensor:
+    return function.apply(_float(input), **options)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``, gradient 0 at 0. Any shape. Example: ``relu(tensor([-1., 2.]))`` is ``[0., 2.]``."""
+    return _finish(input, ops.relu(input), inplace, "relu")
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``. Any shape. Example: ``relu6(tensor([7.]))`` is ``[6.]``."""
+    return _finish(input, _unary(Hardtanh, input, low=0.0, high=6.0), inplace, "relu6")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``. Any shape. Example: ``hardtanh(tensor([2.]))`` is ``[1.]``."""
+    if max_val < min_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return _finish(input, _unary(Hardtanh, input, low=min_val, high=max_val), inplace, "hardtanh")
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` if ``x > 0`` else ``negative_slope * x``. Any shape.
+
+    Example: ``leaky_relu(tensor([-1.]), 0.1)`` is ``[-0.1]``.
+    """
+    return _finish(input, _unary(LeakyReLU, input, slope=negative_slope), inplace, "leaky_relu")
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` if ``x > 0`` else ``alpha (exp(x) - 1)``. Any shape. ``elu(tensor([-1.]))``: ``[-0.632]``."""
+    result = _unary(ELU, input, alpha=alpha, scale=1.0, input_scale=1.0)
+    return _finish(input, result, inplace, "elu")
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants. Any shape."""
+    result = _unary(ELU, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _finish(input, result, inplace, "selu")
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` if ``x > 0`` else ``alpha (exp(x / alpha) - 1)``. Any shape."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must be non-zero (the input is divided by it)")
+    result = _unary(ELU, input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _finish(input, result, inplace, "celu")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``. Any shape."""
+    return _unary(Softplus, input, beta=beta, threshold=threshold)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (exact, via erf) or its ``approximate='tanh'`` form. Any shape.
+
+    Example: ``gelu(tensor([1.]))`` is ``[0.8413]``.
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _unary(GELU, input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (a.k.a. swish). Any shape."""
+    return _finish(input, _unary(SiLU, input), inplace, "silu")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``. Any shape."""
+    return _finish(input, _unary(Mish, input), inplace, "mish")
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``. Any shape."""
+    return _finish(input, _unary(Hardsigmoid, input), inplace, "hardsigmoid")
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``. Any shape."""
+    return _finish(input, _unary(Hardswish, input), inplace, "hardswish")
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))`` without overflow. Any shape."""
+    return _unary(LogSigmoid, input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``. Any shape."""
+    return ops.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent. Any shape."""
+    return ops.tanh(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``. Any shape."""
+    return _finish(input, Threshold.apply(input, threshold=threshold, value=value), inplace, "threshold")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``. Any shape."""
+    return input / (ops.abs(input) + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``. Any shape."""
+    return input - ops.tanh(input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0. Any shape."""
+    zero = ops.mul(input, 0.0)
+    return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, zero))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0. Any shape."""
+    return ops.where((input > lambd) | (input < -lambd), input, ops.mul(input, 0.0))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: halves ``a, b`` of ``dim``, ``a * sigmoid(b)``. (..., 2n, ...) -> (..., n, ...)."""
+    if input.ndim == 0 or input.shape[dim] % 2:
+        raise RuntimeError(
+            f"glu: halving dimension {dim} must have an even size, got input of shape {tuple(input.shape)}"
+        )
+    first, second = ops.chunk(input, 2, dim)
+    return first * ops.sigmoid(second)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` if ``x > 0`` else ``weight * x``, one slope per channel (dim 1) or a single slope."""
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim >= 2 else input.shape[0]
+        if weight.ndim != 1 or weight.shape[0] != channels:
+            raise RuntimeError(
+                f"prelu: weight of shape {tuple(weight.shape)} must hold 1 or {channels} slopes "
+                f"(the channels of an input of shape {tuple(input.shape)})"
+            )
+        if input.ndim >= 2:
+            weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return ops.where(input > 0, input, weight * input)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope in ``[lower, upper]`` when training, else their mean."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from dendrite import backend
+
+    slopes = backend.generator().uniform(lower, upper, input.shape)
+    slopes = xp.where(input._data > 0, 1.0, slopes).astype(input.dtype)  # x <= 0 gets a random slope
+    return _finish(input, input * _new_tensor(slopes), inplace, "rrelu")
+
+
+# ----------------------------------------------------------------------------- softmax family
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``. Any shape. Example: ``softmax(tensor([0., 0.]), 0)`` is ``[.5, .5]``."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
+    return ops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``x - logsumexp(x, dim)``: stable log-probabilities. Any shape."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
+    return ops.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x, dim)``. Any shape."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
+    return ops.softmax(-input, dim, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- normalize
+class Normalize(Function):
+    """``x / max(||x||_p, eps)`` along one axis; a zero norm gets a zero norm-gradient (as in PyTorch)."""
+
+    def forward(self, x, p, axis, eps):
+        magnitude = xp.abs(x)
+        if p == 2:
+            norm = xp.sqrt((x * x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            norm = magnitude.sum(axis=axis, keepdims=True)
+        elif p == math.inf:
+            norm = magnitude.max(axis=axis, keepdims=True)
+        elif p == -math.inf:
+            norm = magnitude.min(axis=axis, keepdims=True)
+        elif p == 0:
+            norm = (x != 0).sum(axis=axis, keepdims=True).astype(x.dtype)
+        else:
+            norm = (magnitude ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        self.x, self.p, self.axis, self.norm = x, p, axis, norm
+        self.denominator = xp.maximum(norm, eps)
+        self.passes = norm >= eps  # clamp_min passes the gradient where norm >= eps
+        return x / self.denominator
+
+    def backward(self, grad):
+        x, p, norm, denominator = self.x, self.p, self.norm, self.denominator
+        result = grad / denominator
+        if p == 0:
+            return result
+        through_norm = (grad * x).sum(axis=self.axis, keepdims=True) / (denominator * denominator)
+        through_norm = xp.where(self.passes, through_norm, 0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                d_norm = xp.where(norm == 0, 0, x / norm)
+            elif p == 1:
+                d_norm = xp.sign(x)
+            elif p in (math.inf, -math.inf):  # ties share the gradient evenly
+                winners = xp.abs(x) == norm
+                d_norm = xp.sign(x) * winners / winners.sum(axis=self.axis, keepdims=True)
+            else:
+                scaled = xp.sign(x) * xp.abs(x) ** (p - 1) / norm ** (p - 1)
+                d_norm = xp.where((norm == 0) | (x == 0), 0, scaled)
+        return (result - through_norm * d_norm).astype(x.dtype, copy=False)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """Divide by the ``p``-norm along ``dim`` (at least ``eps``). Any shape.
+
+    Example: ``normalize(tensor([[3., 4.]]))`` is ``[[0.6, 0.8]]``.
+    """
+    from dendrite.ops.reduce import normalize_dims
+
+    axes = normalize_dims(dim, input.ndim)  # an int or a tuple of dims, as in PyTorch
+    result = Normalize.apply(_float(input), p=float(p), axis=axes, eps=eps)
+    if out is not None:
+        out._data[...] = result._data
+        return out
+    return result

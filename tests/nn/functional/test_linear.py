@@ -1,0 +1,88 @@
+"""linear and bilinear against PyTorch, the composed form, finite differences and bad shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import dendrite
+import dendrite.nn.functional as F
+from tests.helpers import assert_close, compare_with_torch
+
+RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("input_shape", [(5, 3), (2, 4, 3), (2, 1, 4, 3), (3,), (0, 3)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_matches_torch(input_shape, with_bias):
+    arrays = [RNG.standard_normal(input_shape), RNG.standard_normal((4, 3))]
+    if with_bias:
+        arrays.append(RNG.standard_normal(4))
+    compare_with_torch(F.linear, TF.linear, arrays)
+
+
+def test_linear_equals_composed_form():
+    x, w, b = RNG.standard_normal((6, 5)), RNG.standard_normal((3, 5)), RNG.standard_normal(3)
+    fused = [dendrite.tensor(a, requires_grad=True) for a in (x, w, b)]
+    composed = [dendrite.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out_fused = F.linear(*fused)
+    out_composed = composed[0] @ composed[1].T + composed[2]
+    assert_close(out_fused, out_composed.detach().numpy(), rtol=1e-12)
+    weights = dendrite.tensor(RNG.standard_normal((6, 3)))
+    (out_fused * weights).sum().backward()
+    (out_composed * weights).sum().backward()
+    for ours, reference in zip(fused, composed):
+        assert_close(ours.grad, reference.grad.numpy(), rtol=1e-12)
+
+
+def test_linear_gradcheck():
+    x = dendrite.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    w = dendrite.tensor(RNG.standard_normal((2, 4)), requires_grad=True)
+    b = dendrite.tensor(RNG.standard_normal(2), requires_grad=True)
+    assert dendrite.autograd.gradcheck(F.linear, (x, w, b))
+
+
+def test_linear_only_computes_wanted_gradients():
+    x = dendrite.tensor(RNG.standard_normal((4, 3)))
+    w = dendrite.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    F.linear(x, w).sum().backward()
+    assert x.grad is None
+    assert_close(w.grad, np.ones((4, 2)).T @ x.numpy())
+
+
+def test_linear_keeps_float32():
+    x = dendrite.randn(4, 3, requires_grad=True)
+    w = dendrite.randn(2, 3, requires_grad=True)
+    b = dendrite.zeros(2, requires_grad=True)
+    out = F.linear(x, w, b)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == dendrite.float32
+
+
+def test_linear_with_a_weight_vector_matches_torch():
+    compare_with_torch(F.linear, TF.linear, [RNG.standard_normal((5, 3)), RNG.standard_normal(3)])
+
+
+def test_linear_shape_mismatch_is_explained():
+    with pytest.raises(RuntimeError, match=r"linear: input of shape \(2, 28, 28\).*weight of shape.*flatten"):
+        F.linear(dendrite.zeros(2, 28, 28), dendrite.zeros(10, 784))
+    with pytest.raises(RuntimeError, match="bias"):
+        F.linear(dendrite.zeros(2, 3), dendrite.zeros(4, 3), dendrite.zeros(5))
+    with pytest.raises(RuntimeError, match="dtype"):
+        F.linear(dendrite.zeros(2, 3), dendrite.zeros(4, 3, dtype=dendrite.float64))
+
+
+@pytest.mark.parametrize("leading", [(5,), (2, 3), ()])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_bilinear_matches_torch(leading, with_bias):
+    arrays = [RNG.standard_normal(leading + (3,)), RNG.standard_normal(leading + (2,)),
+              RNG.standard_normal((4, 3, 2))]
+    if with_bias:
+        arrays.append(RNG.standard_normal(4))
+    compare_with_torch(F.bilinear, TF.bilinear, arrays)
+
+
+def test_bilinear_shape_mismatch_is_explained():
+    with pytest.raises(RuntimeError, match="bilinear"):
+        F.bilinear(dendrite.zeros(5, 3), dendrite.zeros(4, 2), dendrite.zeros(4, 3, 2))
