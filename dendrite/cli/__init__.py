@@ -1,0 +1,1 @@
+"""The ``dendrite`` command line: ``train``, ``tour``, ``datasets``, ``models``, ``sample``."""

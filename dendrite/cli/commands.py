@@ -1,0 +1,102 @@
+"""What each ``dendrite`` subcommand does (argument parsing is in :mod:`dendrite.cli.main`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dendrite.cli.errors import UsageError
+
+
+def _load_splits(name: str):
+    from dendrite.data import list_datasets, load_dataset
+
+    rows = {row["name"]: row for row in list_datasets()}
+    if name not in rows:
+        raise UsageError(f"unknown dataset {name!r}; choose one of: {', '.join(rows)}")
+    if rows[name].get("needs_files"):
+        built_in = ", ".join(key for key, row in rows.items() if not row.get("needs_files"))
+        raise UsageError(f"dataset {name!r} is read from your own files (see dendrite.data), not built in; "
+                         f"built-in datasets: {built_in}")
+    return load_dataset(name)
+
+
+def _spec(name: str):
+    from dendrite.recipes.catalog import MODELS
+
+    if name not in MODELS:
+        raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def run_train(args) -> int:
+    from dendrite.recipes.base import RunConfig
+    from dendrite.recipes.runner import train
+
+    spec = _spec(args.model)
+    dataset = args.data or spec.default_dataset
+    splits = _load_splits(dataset)
+    reason = spec.accepts(splits)
+    if reason:
+        raise UsageError(f"model {spec.name!r} cannot train on dataset {dataset!r}: {reason}")
+    options = {}
+    if args.cell:
+        options["cell"] = args.cell
+    config = RunConfig(
+        model=spec.name, dataset=dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        optimizer=args.optimizer, seed=args.seed, out=args.out or Path("runs") / f"{spec.name}-{dataset}",
+        quiet=args.quiet, resume=args.resume, options=options,
+    )
+    try:
+        metrics = train(spec, splits, config)
+    except ValueError as error:  # bad hyper-parameters, e.g. an unknown optimizer name
+        raise UsageError(str(error)) from None
+    final = ", ".join(f"{key} {value:.4g}" for key, value in metrics["final"].items() if value is not None)
+    print(f"{spec.name} on {dataset}: {final}  ({metrics['seconds']:.1f} s) -> {config.out}")
+    return 0
+
+
+def run_tour(args) -> int:
+    from dendrite.recipes.tour import run_tour as tour
+
+    summary = tour(args.out, quiet=args.quiet, only=args.only)
+    return 0 if all(row.get("ok") for row in summary["runs"]) else 1
+
+
+def run_datasets(args) -> int:
+    from dendrite.data import list_datasets
+
+    rows = list_datasets()
+    header = f"{'name':<14}{'task':<16}{'train':>7}{'test':>7}  {'input shape':<14}{'classes':>8}  description"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        classes = "" if row.get("num_classes") is None else str(row["num_classes"])
+        shape = "x".join(str(s) for s in row.get("input_shape") or ()) or "-"
+        train, test = (str(row[key]) if row.get(key) is not None else "-" for key in ("train", "test"))
+        description = row.get("description", "")
+        if row.get("needs_files"):
+            description += " (loads your files: dendrite.data)"
+        print(f"{row['name']:<14}{row['task']:<16}{train:>7}{test:>7}  {shape:<14}{classes:>8}  {description}")
+    return 0
+
+
+def run_models(args) -> int:
+    from dendrite.recipes.catalog import MODELS
+
+    print(f"{'name':<12}{'family':<16}{'default data':<14}description")
+    for spec in MODELS.values():
+        print(f"{spec.name:<12}{spec.family:<16}{spec.default_dataset:<14}{spec.description}")
+    return 0
+
+
+def run_sample(args) -> int:
+    from dendrite.recipes.catalog import sample_text
+
+    try:
+        text = sample_text(args.run_dir, length=args.length, temperature=args.temperature,
+                           prime=args.prime, seed=args.seed)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    sys.stdout.write(text + "\n")
+    return 0

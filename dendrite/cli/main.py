@@ -1,0 +1,108 @@
+"""``dendrite`` — train and inspect networks from the command line.
+
+    dendrite train MODEL --data DATASET [--epochs N] [--batch-size B] [--lr LR]
+                   [--optimizer NAME] [--seed S] [--out DIR] [--quiet] [--resume]
+    dendrite tour [--out DIR] [--quiet]
+    dendrite datasets
+    dendrite models
+    dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
+
+Bad arguments (an unknown model or dataset, a model that cannot take the data)
+print one line that says what was wrong and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dendrite.cli.errors import UsageError
+
+__all__ = ["main", "UsageError"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one line and exit status 2 (no usage dump)."""
+
+    def error(self, message: str):
+        self.exit(2, f"dendrite: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dendrite", description="Deep learning from scratch on NumPy.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model on a dataset and write its report")
+    train.add_argument("model", help="model name (see `dendrite models`)")
+    train.add_argument("--data", "--dataset", dest="data", default=None,
+                       help="dataset name (see `dendrite datasets`)")
+    train.add_argument("--epochs", type=_positive_int, default=None)
+    train.add_argument("--batch-size", type=_positive_int, default=None)
+    train.add_argument("--lr", type=_positive_float, default=None)
+    train.add_argument("--optimizer", default=None, help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, default=None, help="output folder (default runs/MODEL-DATASET)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run saved in --out from its last checkpoint")
+    train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default=None,
+                       help="recurrent cell for charlm/forecaster")
+
+    tour = commands.add_parser("tour", help="train one small model per network family and write a report")
+    tour.add_argument("--out", type=Path, default=Path("tour"))
+    tour.add_argument("--quiet", action="store_true")
+    tour.add_argument("--only", nargs="*", default=None, help="run only these tour entries")
+
+    commands.add_parser("datasets", help="list the built-in datasets")
+    commands.add_parser("models", help="list the models")
+
+    sample = commands.add_parser("sample", help="generate text from a trained charlm run")
+    sample.add_argument("run_dir", type=Path)
+    sample.add_argument("--length", type=_positive_int, default=400)
+    sample.add_argument("--temperature", type=_positive_float, default=0.8)
+    sample.add_argument("--prime", default="")
+    sample.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from dendrite.cli import commands
+
+    try:
+        return getattr(commands, f"run_{args.command}")(args)
+    except UsageError as error:
+        print(f"dendrite: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dendrite: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

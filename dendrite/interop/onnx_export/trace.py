@@ -1,0 +1,146 @@
+"""Tracing: run a model once and keep every operation it performed, with its options.
+
+While tracing, ``Function.apply`` is swapped for a recording version that
+links *every* output to its node (whatever the grad mode and ``requires_grad``
+say) and keeps the keyword options (``stride=...``, ``eps=...``) on the node as
+``trace_options``, so that the exporter can read each operation exactly as it
+was called. The swap is undone when tracing ends, even on error.
+
+The exporter traces twice -- once with the example and once with a second input
+(one more sample when the batch is dynamic, and different values) -- and
+compares the two runs. Dimensions that change with the batch size become
+symbolic; values that change although they are not computed by a recorded
+operation (a comparison, an ``argmax``, random noise drawn in ``forward``) would
+be silently frozen into the file, so they are refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dendrite.autograd.function import Function
+from dendrite.autograd.grad_mode import enable_grad
+from dendrite.backend import ndarray, xp
+from dendrite.tensor import Tensor, _new_tensor
+
+
+@dataclass
+class Trace:
+    """One recorded run: the nodes in call order, the inputs, the outputs (flattened)."""
+
+    nodes: list = field(default_factory=list)
+    position: dict = field(default_factory=dict)  # id(node) -> index in nodes
+    producers: dict = field(default_factory=dict)  # id(array) -> the traced tensor holding it
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    keep: list = field(default_factory=list)  # keeps arrays alive so that ids stay unique
+
+    def register(self, tensor: Tensor) -> None:
+        self.producers[id(tensor._data)] = tensor
+        self.keep.append(tensor)
+
+
+@contextlib.contextmanager
+def _recording(trace: Trace, scopes: list):
+    original = Function.__dict__["apply"]
+
+    def traced_apply(cls, *inputs, **options):
+        node = cls.__new__(cls)
+        arrays = [item._data if isinstance(item, Tensor) else item for item in inputs]
+        node.needs_input_grad = tuple(
+            isinstance(item, Tensor) and item._data.dtype.kind == "f" for item in inputs)
+        result = node.forward(*arrays, **options)
+        results = [result] if node.n_outputs == 1 else list(result)
+        results = [array if type(array) is ndarray else xp.asarray(array) for array in results]
+        node.inputs = inputs
+        node.trace_options = options
+        node.trace_scope = scopes[-1] if scopes else ""
+        node.trace_shapes = [tuple(array.shape) for array in results]
+        node.trace_dtypes = [array.dtype for array in results]
+        trace.position[id(node)] = len(trace.nodes)
+        trace.nodes.append(node)
+        tensors = []
+        for index, array in enumerate(results):
+            tensor = _new_tensor(array, node, index)
+            tensor.requires_grad = array.dtype.kind == "f"
+            trace.register(tensor)
+            tensors.append(tensor)
+        return tensors[0] if node.n_outputs == 1 else tuple(tensors)
+
+    Function.apply = classmethod(traced_apply)
+    try:
+        yield trace
+    finally:
+        Function.apply = original
+
+
+def _scope_hooks(model, scopes: list) -> list:
+    """Forward hooks that keep the dotted name of the module being run on ``scopes``."""
+    handles = []
+    for name, module in model.named_modules():
+        def enter(module, args, name=name):
+            scopes.append(name)
+
+        def leave(module, args, output):
+            if scopes:
+                scopes.pop()
+
+        handles.append(module.register_forward_pre_hook(enter))
+        handles.append(module.register_forward_hook(leave))
+    return handles
+
+
+def flatten_outputs(output, where: str = "the model") -> list:
+    """The tensors of a (nested) tuple / list output, in order."""
+    if isinstance(output, Tensor):
+        return [output]
+    if isinstance(output, (tuple, list)):
+        items = []
+        for item in output:
+            items += flatten_outputs(item, where)
+        return items
+    raise TypeError(f"onnx.export: {where} returned a {type(output).__name__}; only tensors "
+                    "(or tuples and lists of them) can be graph outputs")
+
+
+def run_trace(model, arrays: list) -> Trace:
+    """Run ``model`` on fresh tensors holding ``arrays`` and record what it did."""
+    trace = Trace()
+    scopes: list = []
+    for array in arrays:
+        tensor = _new_tensor(np.array(array, copy=True))
+        # A float input that requires grad makes in-place operations on it fail loudly
+        # instead of dropping out of the recorded graph.
+        tensor.requires_grad = tensor._data.dtype.kind == "f"
+        trace.inputs.append(tensor)
+        trace.register(tensor)
+    handles = _scope_hooks(model, scopes)
+    try:
+        with enable_grad(), _recording(trace, scopes):
+            output = model(*trace.inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    trace.outputs = flatten_outputs(output)
+    return trace
+
+
+def second_example(arrays: list, dynamic_batch: bool) -> list:
+    """An input for the second trace: one more sample if the batch is dynamic, and other values.
+
+    Integers (token ids, class indices) are rotated, so they stay valid indices; floats are
+    rotated and rescaled.
+    """
+    result = []
+    for array in arrays:
+        if dynamic_batch and array.ndim >= 1 and array.shape[0] >= 1:
+            array = np.concatenate([array, array[-1:]], axis=0)
+        if array.size > 1:
+            array = np.roll(array.reshape(-1), 1).reshape(array.shape)
+        if array.dtype.kind == "f":
+            array = (array * 0.75 + 0.125).astype(array.dtype)
+        result.append(np.ascontiguousarray(array))
+    return result

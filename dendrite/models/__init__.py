@@ -1,0 +1,38 @@
+"""Ready architectures, by name: ``dendrite.models.create("cnn", input_shape=(1, 8, 8), num_classes=10)``.
+
+Each constructor adapts to the shape of one input sample and the number of
+outputs, so the same name works for 2-D points, 8x8 digits or 28x28 images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dendrite.models.feedforward import MLP, LeNet, ResidualBlock, ResNet
+
+__all__ = ["MLP", "LeNet", "ResNet", "ResidualBlock", "REGISTRY", "create", "names"]
+
+REGISTRY: dict[str, Callable] = {
+    "mlp": MLP,
+    "cnn": LeNet,
+    "resnet": ResNet,
+}
+
+
+def names() -> list[str]:
+    """The registered model names."""
+    return sorted(REGISTRY)
+
+
+def create(name: str, input_shape, num_classes: int, **options):
+    """Build the model ``name`` for samples of ``input_shape`` and ``num_classes`` outputs.
+
+    Example:
+        >>> import dendrite
+        >>> model = dendrite.models.create("mlp", (2,), 2, hidden=(16,))
+        >>> model(dendrite.zeros(4, 2)).shape
+        (4, 2)
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; expected one of {names()}")
+    return REGISTRY[name](input_shape, num_classes, **options)

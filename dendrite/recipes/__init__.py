@@ -1,0 +1,1 @@
+"""Training recipes: model catalog, per-family training code, the tour (behind the ``dendrite`` CLI)."""

@@ -1,0 +1,160 @@
+"""What every training recipe shares: the run's settings, its output folder, metrics.json.
+
+A *recipe* turns (model spec, dataset, settings) into a trained model plus the
+files a learner looks at. Recipes differ by family (a classifier, a language
+model, a GAN...), but all of them write ``DIR/metrics.json`` of the same form::
+
+    {"model", "dataset", "seed", "epochs", "seconds", "n_train", "n_test",
+     "final": {metric: number}, "history": [per-epoch dicts]}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dendrite import nn, optim
+from dendrite.utils.atomic import atomic_write_text
+
+__all__ = ["RunConfig", "ModelSpec", "RunResult", "make_optimizer", "write_metrics", "Stopwatch",
+           "save_weights"]
+
+
+@dataclass
+class RunConfig:
+    """Settings of one ``dendrite train`` run; ``None`` means "the model's default"."""
+
+    model: str
+    dataset: str
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    seed: int = 0
+    out: Path = Path("runs/latest")
+    quiet: bool = False
+    resume: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def resolved(self, defaults: dict[str, Any]) -> dict[str, Any]:
+        """The model's defaults overridden by whatever the user set."""
+        settings = dict(defaults)
+        for key in ("epochs", "batch_size", "lr", "optimizer"):
+            value = getattr(self, key)
+            if value is not None:
+                settings[key] = value
+        settings.update(self.options)
+        return settings
+
+
+@dataclass
+class RunResult:
+    """What a recipe hands back: final metrics, per-epoch history, the trained model."""
+
+    final: dict[str, float]
+    history: list[dict[str, Any]]
+    model: nn.Module | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelSpec:
+    """A named model: how to build it, for which data, with which defaults, trained by which recipe.
+
+    ``accepts(splits)`` returns ``None`` when the model can take the data, else the
+    reason it cannot (shown to the user as one line).
+    """
+
+    name: str
+    family: str
+    description: str
+    accepts: Callable[[Any], str | None]
+    build: Callable[[Any, dict], nn.Module]
+    defaults: Callable[[Any], dict]
+    recipe: Callable[..., RunResult]
+    default_dataset: str = "digits"
+
+
+_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+               "adagrad": optim.Adagrad, "adadelta": optim.Adadelta}
+
+
+def make_optimizer(name: str, parameters, lr: float, **options) -> optim.Optimizer:
+    """An optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``)."""
+    key = name.lower()
+    if key not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(_OPTIMIZERS)}")
+    if key == "sgd":
+        options.setdefault("momentum", 0.9)
+    return _OPTIMIZERS[key](parameters, lr=lr, **options)
+
+
+class Stopwatch:
+    """Wall time since creation, in seconds."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_metrics(out: Path, config: RunConfig, settings: dict, seconds: float, n_train: int, n_test: int,
+                  result: RunResult) -> Path:
+    """Write ``out/metrics.json`` atomically and return its path."""
+    payload = {
+        "model": config.model,
+        "dataset": config.dataset,
+        "seed": config.seed,
+        "epochs": settings.get("epochs"),
+        "seconds": round(seconds, 3),
+        "n_train": int(n_train),
+        "n_test": int(n_test),
+        "settings": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool, type(None)))},
+        "final": {key: _finite(float(value)) for key, value in result.final.items()},
+        "history": [{key: _finite(value) for key, value in row.items()} for row in result.history],
+        **result.extra,
+    }
+    path = Path(out) / "metrics.json"
+    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def save_weights(model: nn.Module, out: Path) -> Path:
+    """Save the model's state_dict as ``out/model.safetensors`` (``.npz`` without safetensors)."""
+    import dendrite
+
+    out = Path(out)
+    try:
+        import safetensors  # noqa: F401
+
+        path = out / "model.safetensors"
+    except ImportError:
+        path = out / "model.npz"
+    dendrite.save(model.state_dict(), path)
+    return path
+
+
+def history_rows(history) -> list[dict]:
+    """A History (dict of lists) as one dict per epoch."""
+    table = history.history if hasattr(history, "history") else dict(history)
+    epochs = len(next(iter(table.values()), []))
+    return [{"epoch": index + 1, **{key: values[index] for key, values in table.items()}} for index in range(epochs)]
+
+
+def ensure_dir(path: Path) -> Path:
+    os.makedirs(path, exist_ok=True)
+    return Path(path)
