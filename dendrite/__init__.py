@@ -9,7 +9,13 @@ Example:
 """
 
 from dendrite import autograd, nn, optim
-from dendrite.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from dendrite.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from dendrite.backend import bool_ as bool  # noqa: A004  (PyTorch's name: dendrite.bool)
 from dendrite.backend import (
     float16,
@@ -36,12 +42,14 @@ from dendrite.creation import (
     full,
     full_like,
     linspace,
+    logspace,
     normal,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -49,11 +57,23 @@ from dendrite.creation import (
     zeros,
     zeros_like,
 )
+from dendrite.interop.freeze import freeze, unfreeze
+from dendrite.interop.serialization import load, save
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
+from dendrite.summary import summary
 from dendrite.tensor import Tensor
 
 half, double, long = float16, float64, int64
 float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # dendrite.onnx loads on first use: it needs the optional onnx package only inside export().
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module("dendrite.onnx")
+    raise AttributeError(f"module 'dendrite' has no attribute {name!r}")

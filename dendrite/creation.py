@@ -18,12 +18,15 @@ def as_array(data, dtype=None) -> xp.ndarray:
     """A fresh backend array for ``data`` with PyTorch's dtype inference."""
     if isinstance(data, Tensor):
         array = data._data.copy()
-    elif isinstance(data, xp.ndarray):
-        array = data.copy()
+    elif isinstance(data, (xp.ndarray, xp.generic)):
+        array = xp.array(data)  # NumPy arrays and scalars keep their dtype (as in PyTorch)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flat(data)):
             data = _tensors_to_values(data)
-        array = xp.array(data)
+        try:
+            array = xp.array(data)
+        except ValueError as error:
+            raise ValueError(f"could not make a tensor from this {type(data).__name__}: {error}") from None
         if array.dtype == object:
             raise TypeError(f"could not make a tensor from {type(data).__name__}: ragged or mixed data")
         if array.dtype.kind == "f" and dtype is None:
@@ -60,6 +63,11 @@ def _leaf(array, requires_grad: bool) -> Tensor:
     return tensor
 
 
+def _check_device(device, name: str) -> None:
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"{name}: dendrite runs on the CPU; device {str(device)!r} is not available")
+
+
 def _size(size) -> tuple:
     """Accept ``zeros(2, 3)``, ``zeros((2, 3))`` and ``zeros([2, 3])``."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -74,8 +82,10 @@ def _float_dtype(dtype):
     return backend.get_default_dtype() if dtype is None else backend.as_dtype(dtype)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays).
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
+
+    Python floats give float32, ints int64, bools bool; NumPy arrays keep their dtype.
 
     Example:
         >>> import dendrite
@@ -84,11 +94,13 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
         >>> dendrite.tensor([0.5, 1.5], requires_grad=True)
         tensor([0.5000, 1.5000], requires_grad=True)
     """
+    _check_device(device, "tensor")
     return _leaf(as_array(data, dtype), requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like :func:`tensor` but reuses ``data`` when it already is a matching tensor."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor` but reuses ``data`` (no copy) when it already is a matching tensor or array."""
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return data
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
@@ -97,87 +109,137 @@ def as_tensor(data, dtype=None) -> Tensor:
 
 
 def from_numpy(array: xp.ndarray) -> Tensor:
-    """A tensor sharing memory with a NumPy array (same dtype)."""
+    """A tensor sharing memory with a NumPy array (same dtype, same strides).
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> a = np.zeros(2); t = dendrite.from_numpy(a); a[0] = 5.0
+        >>> t
+        tensor([5., 0.], dtype=dendrite.float64)
+    """
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return _new_tensor(xp.asarray(array))
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}; expected a number or bool type")
+    return _new_tensor(array)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros, e.g. ``zeros(2, 3)``."""
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3), dtype=dendrite.int64)``."""
+    _check_device(device, "zeros")
     return _leaf(xp.zeros(_size(size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones, e.g. ``ones(2, 3)``."""
+    _check_device(device, "ones")
     return _leaf(xp.ones(_size(size), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever memory held)."""
+    _check_device(device, "empty")
     return _leaf(xp.empty(_size(size), _float_dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it)."""
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (dtype from the value: 7 int64, 0.5 float32)."""
+    _check_device(device, "full")
     if dtype is None:
         dtype = as_array(fill_value).dtype
+    size = (size,) if isinstance(size, numbers.Integral) else size
     return _leaf(xp.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``.
 
     Integers give int64, any float argument gives float32, as in PyTorch.
+    Example: ``arange(3)`` is ``tensor([0, 1, 2])``; ``arange(0, 1, 0.25)`` has 4 floats.
     """
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.get_default_dtype()
     return _leaf(xp.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _leaf(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    _check_device(device, "linspace")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    # PyTorch's formula: from the start for the first half, from the end for the second, each a
+    # fused multiply-add (emulated by extended precision), so we match it to the last bit.
+    dtype = _float_dtype(dtype)
+    work = dtype if dtype.kind == "f" else xp.dtype(xp.float64)  # PyTorch steps in the output's float type
+    start, end = work.type(start), work.type(end)
+    step = (end - start) / work.type(max(steps - 1, 1))
+    position = xp.arange(steps, dtype=xp.longdouble)
+    start, end, step = xp.longdouble(start), xp.longdouble(end), xp.longdouble(step)
+    values = xp.where(position < steps // 2, start + step * position, end - step * (steps - 1 - position))
+    if steps == 1:
+        values = xp.asarray([start])
+    return _leaf(values.astype(dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    """The ``n x m`` identity matrix."""
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    _check_device(device, "logspace")
+    return _leaf(xp.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The ``n x m`` identity matrix (square when ``m`` is omitted)."""
+    _check_device(device, "eye")
     return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform random values in [0, 1)."""
+def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random values in [0, 1) from dendrite's generator (see ``manual_seed``)."""
+    _check_device(device, "rand")
     array = backend.generator().random(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal random values."""
+def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random values from dendrite's generator (see ``manual_seed``)."""
+    _check_device(device, "randn")
     array = backend.generator().standard_normal(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
     """Random integers in [low, high); ``randint(10, (3,))`` means low=0, high=10."""
-    if high is None:
+    _check_device(device, "randint")
+    if high is None or (isinstance(high, (tuple, list)) and size == ()):
+        if isinstance(high, (tuple, list)):
+            size = high
         low, high = 0, low
     if isinstance(size, numbers.Integral):
         size = (size,)
+    if low >= high:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     array = backend.generator().integers(low, high, size=tuple(size))
     return _new_tensor(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
-def randperm(n: int, dtype=None) -> Tensor:
+def randperm(n: int, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    _check_device(device, "randperm")
     array = backend.generator().permutation(n)
     return _new_tensor(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
-def normal(mean: float, std: float, size, dtype=None) -> Tensor:
+def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
     """Normal random values with the given mean and standard deviation."""
+    _check_device(device, "normal")
+    size = (size,) if isinstance(size, numbers.Integral) else size
     array = backend.generator().normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
     return _new_tensor(array)
 
@@ -186,27 +248,46 @@ def _like_dtype(other: Tensor, dtype):
     return other.dtype if dtype is None else backend.as_dtype(dtype)
 
 
-def zeros_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(xp.zeros(other.shape, _like_dtype(other, dtype)), requires_grad)
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``input``'s shape and dtype."""
+    _check_device(device, "zeros_like")
+    return _leaf(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def ones_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(xp.ones(other.shape, _like_dtype(other, dtype)), requires_grad)
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``input``'s shape and dtype."""
+    _check_device(device, "ones_like")
+    return _leaf(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def empty_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(xp.empty(other.shape, _like_dtype(other, dtype)), requires_grad)
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor with ``input``'s shape and dtype."""
+    _check_device(device, "empty_like")
+    return _leaf(xp.empty(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def full_like(other: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(xp.full(other.shape, fill_value, _like_dtype(other, dtype)), requires_grad)
+def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with ``input``'s shape and dtype."""
+    _check_device(device, "full_like")
+    return _leaf(xp.full(input.shape, fill_value, _like_dtype(input, dtype)), requires_grad)
 
 
-def rand_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    array = backend.generator().random(other.shape).astype(_like_dtype(other, dtype))
+def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random values in [0, 1) with ``input``'s shape and dtype."""
+    _check_device(device, "rand_like")
+    array = backend.generator().random(input.shape).astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
 
 
-def randn_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    array = backend.generator().standard_normal(other.shape).astype(_like_dtype(other, dtype))
+def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random values with ``input``'s shape and dtype."""
+    _check_device(device, "randn_like")
+    array = backend.generator().standard_normal(input.shape).astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+    """Random integers in [low, high) with ``input``'s shape (``input``'s dtype unless given)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=_like_dtype(input, dtype), device=device)

@@ -5,15 +5,14 @@ operation on tensors that require gradients, it also holds that operation's
 node (``._ctx``, shown as ``grad_fn``) so that ``backward()`` can walk back to
 the leaves and fill their ``.grad``.
 
-The operations themselves live in :mod:`dendrite.ops`; the methods at the end
-of this file are those same functions bound as methods, so ``x.exp()`` and
-``dendrite.exp(x)`` are one piece of code.
+The operations themselves live in :mod:`dendrite.ops`, which binds them to
+this class as methods and operators, so ``x.exp()``, ``dendrite.exp(x)`` and
+``x + y`` / ``dendrite.add(x, y)`` are one piece of code each.
 """
 
 from __future__ import annotations
 
 from dendrite import backend
-from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 
 
@@ -25,7 +24,7 @@ def _new_tensor(array, node=None, index=0) -> Tensor:
     tensor._ctx = node
     tensor._out_index = index
     tensor._hooks = None
-    tensor.requires_grad = node is not None and array.dtype.kind == "f"
+    tensor.requires_grad = node is not None  # Function.apply links only floating outputs
     return tensor
 
 
@@ -102,6 +101,8 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose of a matrix)."""
+        if self._data.ndim == 2:
+            return _ops.movement.Permute.apply(self, dims=(1, 0))
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
@@ -115,6 +116,13 @@ class Tensor:
     def numel(self) -> int:
         """Number of elements."""
         return int(self._data.size)
+
+    nelement = numel
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dimension."""
+        strides = tuple(step // self._data.itemsize for step in self._data.strides)
+        return strides if dim is None else strides[dim]
 
     def size(self, dim: int | None = None):
         """The shape, or the size of one dimension."""
@@ -136,7 +144,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         array = backend.to_host(self._data)
-        return array if dtype is None else array.astype(dtype)
+        if dtype is not None:
+            return array.astype(dtype, copy=bool(copy))
+        return array.copy() if copy else array
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
@@ -174,6 +184,10 @@ class Tensor:
         """Convert dtype (``x.to(dendrite.float64)``); devices other than 'cpu' are refused."""
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
             if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
                 device = arg
@@ -183,8 +197,8 @@ class Tensor:
                 dtype = arg
         if device is not None and str(device).split(":")[0] != "cpu":
             raise RuntimeError(f"dendrite runs on the CPU; device {device!r} is not available")
-        if dtype is None:
-            return self
+        if dtype is None or backend.as_dtype(dtype) == self._data.dtype:
+            return _ops.clone(self) if copy else self
         return _ops.cast(self, backend.as_dtype(dtype))
 
     def float(self) -> Tensor:
@@ -227,107 +241,125 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, inputs=None) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
-        ``gradient`` (same shape as ``self``) is required unless ``self`` has one element.
-        """
-        from dendrite.autograd.engine import run_backward
+        ``gradient`` (same shape as ``self``) is required unless ``self`` has
+        one element. ``retain_graph=True`` keeps the graph for another
+        backward; ``inputs`` limits which tensors' ``.grad`` is filled.
 
-        if not self.requires_grad:
-            raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn: "
-                "did you create the inputs with requires_grad=True, or run inside no_grad()?"
-            )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this output has "
-                    f"shape {self.shape}. Pass backward(gradient) or reduce it first, e.g. .sum()"
-                )
-            grad = xp.ones_like(self._data)
-        else:
-            grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-            grad = grad.astype(self._data.dtype, copy=True)
-        run_backward([self], [grad], retain_graph=bool(retain_graph))
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x * x).backward(dendrite.tensor([1.0, 0.5]))
+            >>> x.grad
+            tensor([2., 2.])
+        """
+        from dendrite.autograd.functional import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                 inputs=inputs)
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this inner (non-leaf) tensor after backward."""
+        """Keep ``.grad`` for this inner (non-leaf) tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._ctx is None:
             return
         import weakref
 
-        tensor_ref = weakref.ref(self)
+        node = self._ctx
+        if node.retained_outputs is None:
+            node.retained_outputs = {}
+        node.retained_outputs[self._out_index] = weakref.ref(self)
 
-        def keep(grad):
-            tensor = tensor_ref()
-            if tensor is not None:
-                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
-
-        self.register_hook(keep)
+    @property
+    def retains_grad(self) -> bool:
+        """True for an inner tensor on which ``retain_grad()`` was called."""
+        node = self._ctx
+        return bool(node is not None and node.retained_outputs and self._out_index in node.retained_outputs)
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda grad: grad * 10)
+            >>> x.sum().backward()
+            >>> x.grad
+            tensor([10., 10.])
+        """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._ctx is None:
             if self._hooks is None:
                 self._hooks = []
-            self._hooks.append(hook)
             hooks = self._hooks
         else:
-            hooks = self._ctx.__dict__.setdefault("output_hooks", {}).setdefault(self._out_index, [])
-            hooks.append(hook)
+            node = self._ctx
+            if node.output_hooks is None:
+                node.output_hooks = {}
+            hooks = node.output_hooks.setdefault(self._out_index, [])
+        hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
     # ------------------------------------------------------------------ in-place updates
-    def _check_inplace(self) -> None:
-        if self.requires_grad and state.grad_enabled:
-            kind = "a leaf tensor" if self._ctx is None else "a tensor in the graph"
+    # add_, mul_, copy_, zero_, __setitem__ ... live in dendrite/ops/inplace.py (bound as methods).
+
+    # ------------------------------------------------------------------ new tensors like this one
+    def clone(self) -> Tensor:
+        """A copy with its own memory; differentiable (the gradient flows back unchanged)."""
+        return _ops.clone(self)
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        from dendrite.creation import tensor
+
+        return tensor(data, self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from dendrite.creation import zeros
+
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from dendrite.creation import ones
+
+        return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from dendrite.creation import empty
+
+        return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        from dendrite.creation import full
+
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    requires_grad=requires_grad)
+
+    def __copy__(self) -> Tensor:
+        return self.__deepcopy__({})
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """A copy of a leaf tensor (data, requires_grad and .grad), keeping its class (Parameter)."""
+        if self._ctx is not None:
             raise RuntimeError(
-                f"in-place operation on {kind} that requires grad; wrap it in dendrite.no_grad()"
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; use .detach().clone() for an inner tensor"
             )
-
-    def _inplace(self, array) -> Tensor:
-        self._check_inplace()
-        xp.copyto(self._data, array, casting="unsafe")
-        return self
-
-    def add_(self, other, alpha=1) -> Tensor:
-        other = other._data if isinstance(other, Tensor) else other
-        return self._inplace(self._data + (other * alpha if alpha != 1 else other))
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        other = other._data if isinstance(other, Tensor) else other
-        return self._inplace(self._data - (other * alpha if alpha != 1 else other))
-
-    def mul_(self, other) -> Tensor:
-        return self._inplace(self._data * (other._data if isinstance(other, Tensor) else other))
-
-    def div_(self, other) -> Tensor:
-        return self._inplace(self._data / (other._data if isinstance(other, Tensor) else other))
-
-    def copy_(self, source) -> Tensor:
-        return self._inplace(source._data if isinstance(source, Tensor) else xp.asarray(source))
-
-    def fill_(self, value) -> Tensor:
-        return self._inplace(value._data if isinstance(value, Tensor) else value)
-
-    def zero_(self) -> Tensor:
-        return self._inplace(0)
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        return self._inplace(xp.clip(self._data, min, max))
-
-    def uniform_(self, low: float = 0.0, high: float = 1.0) -> Tensor:
-        return self._inplace(backend.generator().uniform(low, high, self.shape))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return self._inplace(backend.generator().normal(mean, std, self.shape))
-
-    def __setitem__(self, index, value) -> None:
-        self._check_inplace()
-        self._data[_ops.plain_index(index)] = value._data if isinstance(value, Tensor) else value
+        if id(self) in memo:
+            return memo[id(self)]
+        copy = type(self).__new__(type(self))
+        copy._data = self._data.copy()
+        copy._ctx, copy._out_index, copy._hooks = None, 0, None
+        copy.requires_grad = self.requires_grad
+        copy.grad = None if self.grad is None else _new_tensor(self.grad._data.copy())
+        memo[id(self)] = copy
+        return copy
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self) -> int:
@@ -372,93 +404,8 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("dendrite tensors are not pickled; save them with dendrite.save()")
 
-    # Arithmetic operators: the operations in ``dendrite.ops`` decide broadcasting and dtypes.
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __floordiv__(self, other):
-        return _ops.floor_divide(self, other)
-
-    def __rfloordiv__(self, other):
-        return _ops.floor_divide(other, self)
-
-    def __mod__(self, other):
-        return _ops.remainder(self, other)
-
-    def __pow__(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return _ops.pow(base, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __invert__(self):
-        return _ops.logical_not(self)
-
-    def __and__(self, other):
-        return _ops.logical_and(self, other)
-
-    def __or__(self, other):
-        return _ops.logical_or(self, other)
-
-    def __xor__(self, other):
-        return _ops.logical_xor(self, other)
-
-    def __eq__(self, other):
-        return _ops.eq(self, other)
-
-    def __ne__(self, other):
-        return _ops.ne(self, other)
-
-    def __lt__(self, other):
-        return _ops.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.ge(self, other)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
+    # The operators (+ - * / ** @ < == [] ...) are bound at the end of ``dendrite/ops/__init__.py``,
+    # straight to the functions that implement them (no extra call on the hot path).
 
 
 class _RemovableHandle:

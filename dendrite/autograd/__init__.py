@@ -5,30 +5,40 @@ compares analytic gradients with finite differences; :class:`detect_anomaly`
 finds the operation that first produced a NaN or Inf.
 """
 
-from dendrite.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from dendrite.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 __all__ = [
-    "Function", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
-    "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "Function", "GradcheckError", "AnomalyError", "backward", "detect_anomaly", "enable_grad", "grad",
+    "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "set_detect_anomaly", "set_grad_enabled",
 ]
+
+
+_LAZY = {
+    "Function": "function",
+    "grad": "functional",
+    "backward": "functional",
+    "gradcheck": "gradient_check",
+    "GradcheckError": "gradient_check",
+    "detect_anomaly": "anomaly",
+    "AnomalyError": "anomaly",
+    "is_anomaly_enabled": "anomaly",
+    "set_detect_anomaly": "anomaly",
+}
 
 
 def __getattr__(name):
     # Loaded on first use: these modules import the Tensor class, which imports this package.
-    if name == "Function":
-        from dendrite.autograd.function import Function
+    if name in _LAZY:
+        import importlib
 
-        return Function
-    if name in ("grad", "backward"):
-        from dendrite.autograd import functional
-
-        return getattr(functional, name)
-    if name == "gradcheck":
-        from dendrite.autograd.gradcheck import gradcheck
-
-        return gradcheck
-    if name == "detect_anomaly":
-        from dendrite.autograd.anomaly import detect_anomaly
-
-        return detect_anomaly
+        value = getattr(importlib.import_module(f"dendrite.autograd.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'dendrite.autograd' has no attribute {name!r}")

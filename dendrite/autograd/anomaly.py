@@ -7,13 +7,14 @@ and the line of *your* code that called it, which is where to start looking.
 
 from __future__ import annotations
 
+import functools
 import os
-import traceback
+import sys
 
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class AnomalyError(RuntimeError):
@@ -22,15 +23,21 @@ class AnomalyError(RuntimeError):
 
 def _user_frame() -> str:
     """The innermost stack frame outside the dendrite package, as 'file:line in function'."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
-            line = f"\n    {frame.line}" if frame.line else ""
-            return f"{frame.filename}:{frame.lineno} in {frame.name}{line}"
+    import linecache
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            source = linecache.getline(filename, frame.f_lineno).strip()
+            line = f"\n    {source}" if source else ""
+            return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}{line}"
+        frame = frame.f_back
     return "<unknown>"
 
 
 def _bad(array) -> str | None:
-    if not isinstance(array, xp.ndarray) or array.dtype.kind != "f":
+    if not hasattr(array, "dtype") or array.dtype.kind != "f":
         return None
     if xp.isnan(array).any():
         return "NaN"
@@ -56,14 +63,25 @@ def check_backward(node, input_grads) -> None:
     for position, grad in enumerate(input_grads):
         kind = _bad(grad)
         if kind:
+            where = node.created_at or "<unknown: the forward pass ran outside detect_anomaly>"
             raise AnomalyError(
                 f"detect_anomaly: the backward of {node.name} returned {kind} in the gradient of "
-                f"its input {position}.\n  The {node.name} was created at {node.created_at}"
+                f"its input {position}.\n  The {node.name} was created at {where}"
             )
 
 
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly``."""
+    return state.anomaly_enabled
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    """Switch anomaly detection on or off for the rest of the program."""
+    state.anomaly_enabled = bool(mode)
+
+
 class detect_anomaly:
-    """Context manager: raise at the first NaN/Inf, naming the operation and your source line.
+    """Context manager (or decorator): raise at the first NaN/Inf, naming the operation and your line.
 
     Example:
         >>> import dendrite
@@ -83,3 +101,11 @@ class detect_anomaly:
 
     def __exit__(self, *exc_info) -> None:
         state.anomaly_enabled = self._previous
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return function(*args, **kwargs)
+
+        return wrapper

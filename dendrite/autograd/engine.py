@@ -4,18 +4,21 @@
    explicit stack (no recursion, so a chain of 100,000 operations is fine).
 2. Visit nodes from the outputs backwards. A node runs its ``backward`` once
    all gradients flowing into it have been summed, then hands one gradient to
-   each input: leaves add it to ``.grad``, inner tensors to their own node.
-3. Unless ``retain_graph`` is set, each node frees its saved arrays once used;
+   each input that wants one: inner tensors pass it on to their own node,
+   leaves collect it.
+3. When the walk is over, each leaf's total gradient goes through the leaf's
+   hooks (once, on the sum, as in PyTorch) and is added to its ``.grad``.
+4. Unless ``retain_graph`` is set, each node frees its saved arrays once used;
    a second backward through it is an error that says so.
 
-Gradients are always summed out of place (``a + b``), because a node may hand
-the same array to several inputs.
+Gradients flowing through the graph are always summed out of place
+(``a + b``), because a node may hand the same array to several inputs.
 """
 
 from __future__ import annotations
 
 from dendrite.autograd.grad_mode import state
-from dendrite.backend import xp
+from dendrite.backend import ndarray, xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
@@ -32,8 +35,8 @@ def _topological_order(roots):
             continue
         visited.add(node)
         stack.append((node, True))
-        for item in node.inputs:
-            if isinstance(item, Tensor):
+        for item, need in zip(node.inputs, node.needs_input_grad):
+            if need:
                 parent = item._ctx
                 if parent is not None and parent not in visited:
                     stack.append((parent, False))
@@ -42,41 +45,51 @@ def _topological_order(roots):
 
 
 def _run_hooks(hooks, grad):
-    for hook in hooks:
-        replaced = hook(_new_tensor(grad, None))
+    """Call each hook with the gradient as a tensor; a hook may return a replacement."""
+    for hook in tuple(hooks):
+        replaced = hook(_new_tensor(grad))
         if replaced is not None:
-            grad = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+            replaced = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+            if replaced.shape != grad.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                    f"{replaced.shape}; expected the shape of the gradient it was given, {grad.shape}"
+                )
+            grad = xp.array(replaced, dtype=grad.dtype)  # a copy: the hook's caller may keep its tensor
     return grad
 
 
-def _accumulate_leaf(leaf: Tensor, grad, handed_out: set) -> None:
-    if leaf._hooks:
-        grad = _run_hooks(leaf._hooks, grad)
-    # Give each leaf its own array: several leaves may have received the same one.
-    if id(grad) in handed_out or not grad.flags.owndata:
+def _owned(grad, handed_out: set):
+    """``grad`` as an array that no other tensor's ``.grad`` shares (copied when in doubt)."""
+    if type(grad) is not ndarray:
+        return xp.asarray(grad)
+    if id(grad) in handed_out or not grad.flags.owndata or not grad.flags.writeable:
         grad = grad.copy()
     handed_out.add(id(grad))
-    if leaf.grad is None:
-        leaf.grad = _new_tensor(grad, None)
+    return grad
+
+
+def _store_grad(tensor: Tensor, grad, handed_out: set) -> None:
+    """Add ``grad`` to ``tensor.grad`` (in place when possible, as PyTorch's AccumulateGrad)."""
+    current = tensor.grad
+    if current is None:
+        tensor.grad = _new_tensor(_owned(grad, handed_out))
+        return
+    data = current._data
+    if data.shape == grad.shape and data.dtype == grad.dtype and data.flags.writeable:
+        xp.add(data, grad, out=data)
     else:
-        leaf.grad._data = leaf.grad._data + grad
+        current._data = data + grad
 
 
-def run_backward(outputs, output_grads, retain_graph=False, capture=None):
-    """Back-propagate ``output_grads`` (arrays) from ``outputs`` (tensors).
-
-    With ``capture`` (a list of tensors) the gradients reaching those tensors
-    are returned instead of being added to any ``.grad``.
-    """
-    pending = {}
-    roots = []
-    captured = {}
-    capture_ids = {id(t): position for position, t in enumerate(capture or ())}
+def _output_nodes(outputs, output_grads, leaf_grads, captured, capture_ids):
+    """Seed the walk: the gradient of each output goes to its node (or straight to a leaf)."""
+    pending, roots = {}, []
     for output, grad in zip(outputs, output_grads):
         if grad.shape != output._data.shape:
             raise RuntimeError(
-                f"backward: gradient of shape {grad.shape} does not match the output's "
-                f"shape {output._data.shape}"
+                f"backward: gradient of shape {grad.shape} does not match the output's shape "
+                f"{output._data.shape}"
             )
         if id(output) in capture_ids:
             position = capture_ids[id(output)]
@@ -84,21 +97,58 @@ def run_backward(outputs, output_grads, retain_graph=False, capture=None):
             continue
         node = output._ctx
         if node is None:
-            if capture is None:
-                _accumulate_leaf(output, grad, set())
+            _add_leaf_grad(leaf_grads, output, grad)
             continue
-        slot = pending.setdefault(node, [None] * node.n_outputs)
+        slot = pending.get(node)
+        if slot is None:
+            slot = pending[node] = [None] * node.n_outputs
+            roots.append(node)
         index = output._out_index
         slot[index] = grad if slot[index] is None else slot[index] + grad
-        roots.append(node)
+    return pending, roots
 
-    # Inner tensors wanted by ``grad(...)``: node -> {output index: capture position}.
-    capture_nodes = {}
+
+def _add_leaf_grad(leaf_grads: dict, leaf: Tensor, grad) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, grad]
+    else:
+        entry[1] = entry[1] + grad
+
+
+def _node_hooks(node, grads, handed_out: set) -> None:
+    """Run the hooks registered on the node's outputs, then keep retained gradients."""
+    if node.output_hooks:
+        for index, hooks in node.output_hooks.items():
+            if grads[index] is not None and hooks:
+                grads[index] = _run_hooks(hooks, grads[index])
+    if node.retained_outputs:
+        for index, tensor_ref in node.retained_outputs.items():
+            tensor = tensor_ref()
+            if tensor is not None and grads[index] is not None:
+                _store_grad(tensor, grads[index], handed_out)
+
+
+def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None):
+    """Back-propagate ``output_grads`` (arrays) from ``outputs`` (tensors).
+
+    Without ``capture`` the gradients are added to the ``.grad`` of every leaf
+    that requires grad. With ``capture`` (a list of tensors) nothing's
+    ``.grad`` changes: the gradients reaching those tensors are returned as
+    ``{position in capture: array}``.
+    """
+    captured: dict = {}
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]
+    capture_ids = {}
+    capture_nodes = {}  # node -> {output index: capture position}, for inner tensors
     for position, wanted in enumerate(capture or ()):
-        if wanted._ctx is not None:
+        if wanted._ctx is None:
+            capture_ids[id(wanted)] = position
+        else:
             capture_nodes.setdefault(wanted._ctx, {})[wanted._out_index] = position
+    pending, roots = _output_nodes(outputs, output_grads, leaf_grads, captured, capture_ids)
 
-    handed_out: set = set()
+    handed_out: set = set()  # ids of arrays already stored in some .grad
     anomaly = state.anomaly_enabled
     for node in _topological_order(roots):
         grads = pending.pop(node, None)
@@ -106,15 +156,12 @@ def run_backward(outputs, output_grads, retain_graph=False, capture=None):
             continue
         if node.released:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time ({node.name} has "
-                "already freed the values it saved for backward). Pass retain_graph=True "
-                "to the first backward() if you need to backward twice."
+                f"Trying to backward through the graph a second time: {node.name} has already "
+                "freed the values it saved for backward. Pass retain_graph=True to the first "
+                "backward() if you need to backward twice (or detach what you reuse)."
             )
-        hooks = node.__dict__.get("output_hooks")
-        if hooks:
-            for index, index_hooks in hooks.items():
-                if grads[index] is not None:
-                    grads[index] = _run_hooks(index_hooks, grads[index])
+        if node.output_hooks or node.retained_outputs:
+            _node_hooks(node, grads, handed_out)
         if node in capture_nodes:
             for index, position in capture_nodes[node].items():
                 if grads[index] is not None:
@@ -126,27 +173,35 @@ def run_backward(outputs, output_grads, retain_graph=False, capture=None):
             from dendrite.autograd.anomaly import check_backward
 
             check_backward(node, input_grads)
+        inputs, needs = node.inputs, node.needs_input_grad
         if not retain_graph:
             node.release()
-        for item, grad in zip(node.inputs, input_grads):
-            if grad is None or not isinstance(item, Tensor) or not item.requires_grad:
+        for item, need, grad in zip(inputs, needs, input_grads):
+            if not need or grad is None:
                 continue
-            if grad.shape != item._data.shape:
+            data = item._data
+            if grad.shape != data.shape:
                 raise RuntimeError(
                     f"internal error in {node.name}.backward: gradient of shape {grad.shape} "
-                    f"for an input of shape {item._data.shape}"
+                    f"for an input of shape {data.shape}"
                 )
+            if grad.dtype != data.dtype:
+                grad = grad.astype(data.dtype)
             parent = item._ctx
             if parent is None:
-                if capture is None:
-                    _accumulate_leaf(item, grad, handed_out)
-                elif id(item) in capture_ids:
-                    position = capture_ids[id(item)]
-                    captured[position] = captured[position] + grad if position in captured else grad
+                _add_leaf_grad(leaf_grads, item, grad)
                 continue
             slot = pending.get(parent)
             if slot is None:
                 slot = pending[parent] = [None] * parent.n_outputs
             index = item._out_index
             slot[index] = grad if slot[index] is None else slot[index] + grad
+
+    for leaf, grad in leaf_grads.values():
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad)
+        if capture is None:
+            _store_grad(leaf, grad, handed_out)
+        elif id(leaf) in capture_ids:
+            captured[capture_ids[id(leaf)]] = grad
     return captured

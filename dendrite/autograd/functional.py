@@ -7,34 +7,60 @@ from dendrite.backend import xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
-def _as_list(items):
+def _as_list(items) -> list:
     return [items] if isinstance(items, Tensor) else list(items)
 
 
-def _output_grads(outputs, grad_outputs):
+def _no_higher_order(create_graph: bool, name: str) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            f"{name}(create_graph=True): dendrite computes first derivatives only; "
+            "gradients of gradients (double backward) are not supported"
+        )
+
+
+def _output_grads(outputs: list, grad_outputs, name: str) -> list:
+    """The seed gradient of each output as an array of the output's shape and dtype."""
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    grad_outputs = _as_list(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+    else:
+        grad_outputs = _as_list(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+        raise RuntimeError(f"{name}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     arrays = []
-    for output, given in zip(outputs, grad_outputs):
+    for position, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, Tensor):
+            raise TypeError(f"{name}: output {position} is a {type(output).__name__}, expected a Tensor")
         if not output.requires_grad:
-            raise RuntimeError("grad: an output does not require grad and has no grad_fn")
+            raise RuntimeError(
+                f"{name}: element {position} of tensors does not require grad and does not have a "
+                "grad_fn: did you create the inputs with requires_grad=True, or run inside no_grad()?"
+            )
         if given is None:
             if output._data.size != 1:
                 raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs, got shape {output.shape}"
+                    f"{name}: grad can be implicitly created only for scalar outputs; output {position} "
+                    f"has shape {output.shape}. Pass its gradient, or reduce it first, e.g. .sum()"
                 )
             arrays.append(xp.ones_like(output._data))
         else:
             array = given._data if isinstance(given, Tensor) else xp.asarray(given)
+            if array.shape != output._data.shape:
+                raise RuntimeError(
+                    f"{name}: gradient {position} has shape {array.shape} but output {position} has "
+                    f"shape {output._data.shape}; they must match"
+                )
             arrays.append(array.astype(output._data.dtype, copy=True))
     return arrays
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bool = False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Returns a tuple with one tensor per input (``None`` for an unused input
+    when ``allow_unused=True``; zeros with ``materialize_grads=True``).
 
     Example:
         >>> import dendrite
@@ -43,24 +69,60 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bo
         >>> dx
         tensor([6.])
     """
+    _no_higher_order(create_graph, "grad")
+    if is_grads_batched:
+        raise NotImplementedError("grad(is_grads_batched=True) is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     outputs, inputs = _as_list(outputs), _as_list(inputs)
-    arrays = _output_grads(outputs, grad_outputs)
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {position} does not require grad (differentiate only "
+                               "with respect to tensors created with requires_grad=True)")
+    arrays = _output_grads(outputs, grad_outputs, "grad")
     captured = run_backward(outputs, arrays, retain_graph=bool(retain_graph), capture=inputs)
     result = []
     for position, tensor in enumerate(inputs):
-        if position not in captured:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {position} was not used to compute the outputs; "
-                    "pass allow_unused=True if this is expected"
-                )
+        if position in captured:
+            result.append(_new_tensor(xp.array(captured[position])))
+        elif materialize_grads:
+            result.append(_new_tensor(xp.zeros_like(tensor._data)))
+        elif allow_unused:
             result.append(None)
         else:
-            result.append(_new_tensor(xp.array(captured[position])))
+            raise RuntimeError(
+                f"grad: input {position} was not used to compute the outputs; "
+                "pass allow_unused=True if this is expected"
+            )
     return tuple(result)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None) -> None:
-    """Accumulate gradients of several outputs at once into the leaves' ``.grad``."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
+             grad_variables=None, inputs=None) -> None:
+    """Accumulate gradients of several outputs at once into the leaves' ``.grad``.
+
+    With ``inputs`` only those tensors' ``.grad`` change (they may be inner tensors).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> dendrite.autograd.backward([(x * 2).sum(), (x * x).sum()])
+        >>> x.grad
+        tensor([4., 6.])
+    """
+    _no_higher_order(create_graph, "backward")
+    if grad_tensors is None:
+        grad_tensors = grad_variables
     tensors = _as_list(tensors)
-    run_backward(tensors, _output_grads(tensors, grad_tensors), retain_graph=bool(retain_graph))
+    arrays = _output_grads(tensors, grad_tensors, "backward")
+    if inputs is None:
+        run_backward(tensors, arrays, retain_graph=bool(retain_graph))
+        return
+    from dendrite.autograd.engine import _store_grad
+
+    inputs = _as_list(inputs)
+    captured = run_backward(tensors, arrays, retain_graph=bool(retain_graph), capture=inputs)
+    handed_out: set = set()
+    for position, tensor in enumerate(inputs):
+        if position in captured:
+            _store_grad(tensor, captured[position], handed_out)

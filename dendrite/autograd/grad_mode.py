@@ -1,7 +1,8 @@
 """Switches that decide whether operations record a graph.
 
-``no_grad`` / ``enable_grad`` / ``set_grad_enabled`` work as context managers
-and as decorators, exactly as in PyTorch.
+``no_grad`` / ``enable_grad`` / ``set_grad_enabled`` / ``inference_mode`` work
+as context managers and as decorators, exactly as in PyTorch (``@no_grad`` and
+``@no_grad()`` both work).
 """
 
 from __future__ import annotations
@@ -29,17 +30,29 @@ class _GradModeContext:
 
     _mode = True
 
+    def __new__(cls, function=None):
+        # ``@no_grad`` without parentheses hands the function straight to the class.
+        if callable(function):
+            return cls()(function)
+        return super().__new__(cls)
+
+    def __init__(self, function=None) -> None:
+        self._previous = []  # a stack: the same object may be entered again while active
+
     def __enter__(self) -> None:
-        self._previous = state.grad_enabled
+        self._previous.append(state.grad_enabled)
         state.grad_enabled = self._mode
 
     def __exit__(self, *exc_info) -> None:
-        state.grad_enabled = self._previous
+        state.grad_enabled = self._previous.pop()
+
+    def clone(self):
+        return self.__class__()
 
     def __call__(self, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return function(*args, **kwargs)
 
         return wrapper
@@ -61,30 +74,66 @@ class no_grad(_GradModeContext):
 
 
 class enable_grad(_GradModeContext):
-    """Record operations again inside a ``no_grad`` block."""
+    """Record operations again inside a ``no_grad`` block.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.ones(2, requires_grad=True)
+        >>> with dendrite.no_grad(), dendrite.enable_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        True
+    """
 
     _mode = True
+
+
+class inference_mode(_GradModeContext):
+    """``inference_mode()`` / ``inference_mode(False)``: like ``no_grad`` (PyTorch's name)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self._mode = not mode
+
+    def clone(self):
+        return self.__class__(not self._mode)
 
 
 class set_grad_enabled(_GradModeContext):
     """Turn recording on or off; usable as a call, a context manager or a decorator.
 
+    ``set_grad_enabled(False)`` takes effect at once (as a plain call); used in
+    a ``with`` block the previous mode comes back at the end of the block.
+
     Example:
         >>> import dendrite
         >>> with dendrite.set_grad_enabled(False):
-        ...     pass
+        ...     dendrite.is_grad_enabled()
+        False
     """
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
-        self._previous = state.grad_enabled
+        self._previous = [state.grad_enabled]
         state.grad_enabled = self._mode
 
     def __enter__(self) -> None:
-        pass
+        pass  # the switch already happened in __init__; __exit__ restores what was there before
+
+    def clone(self):
+        return self.__class__(self._mode)
 
     def __call__(self, function):
-        state.grad_enabled = self._previous
+        # Used as a decorator: undo the immediate switch made by __init__.
+        state.grad_enabled = self._previous[-1]
         mode = self._mode
 
         @functools.wraps(function)

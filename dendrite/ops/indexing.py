@@ -1,4 +1,4 @@
-"""Indexing ``x[...]`` with PyTorch/NumPy semantics, and gather/scatter helpers.
+"""Indexing ``x[...]`` with PyTorch/NumPy semantics, and gather/scatter.
 
 Basic indices (integers, slices, ``None``, ``...``) select a view; its
 gradient is written back into a zero tensor at the same place. Advanced
@@ -9,14 +9,14 @@ once, so the backward *adds* into place with ``xp.add.at``.
 from __future__ import annotations
 
 from dendrite.autograd.function import Function
-from dendrite.backend import xp
+from dendrite.backend import ndarray, xp
 from dendrite.tensor import Tensor, _new_tensor
 
 
 def plain_index(index):
     """Translate an index that may contain tensors or lists into a NumPy index."""
     if isinstance(index, tuple):
-        return tuple(_plain_item(item) for item in index)
+        return tuple([_plain_item(item) for item in index])
     return _plain_item(index)
 
 
@@ -24,7 +24,9 @@ def _plain_item(item):
     if isinstance(item, Tensor):
         item = item._data
         if item.dtype.kind == "f":
-            raise IndexError("tensors used as indices must be long, int or bool tensors, got a float tensor")
+            raise IndexError(
+                "tensors used as indices must be long, int or bool tensors, got a float tensor"
+            )
         return item
     if isinstance(item, list):
         array = xp.asarray(item)
@@ -34,67 +36,225 @@ def _plain_item(item):
     return item
 
 
-def _is_advanced(index) -> bool:
+def _kind(index) -> str:
+    """'basic' (a view), 'mask' (bool arrays only: no repeats) or 'advanced' (may repeat)."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(item, xp.ndarray) for item in items)
+    arrays = [item for item in items if isinstance(item, ndarray)]
+    if not arrays:
+        return "basic"
+    if all(array.dtype.kind == "b" for array in arrays) and len(arrays) == 1:
+        return "mask"
+    return "advanced"
 
 
 class GetItem(Function):
-    def forward(self, x, index, advanced):
-        self.shape, self.index, self.advanced = x.shape, index, advanced
-        return xp.asarray(x[index])
+    def forward(self, x, index, kind):
+        self.shape, self.index, self.kind = x.shape, index, kind
+        return x[index]
 
     def backward(self, grad):
         result = xp.zeros(self.shape, grad.dtype)
-        if self.advanced:
+        if self.kind == "advanced":
             xp.add.at(result, self.index, grad)
         else:
             result[self.index] = grad
         return result
 
 
-def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]``: integers, slices, None, Ellipsis, integer/bool tensors or lists."""
+def getitem(input: Tensor, index) -> Tensor:
+    """``input[index]``: integers, slices, None, Ellipsis, integer/bool tensors or lists.
+
+    Example: ``x[:, 0]``, ``x[x > 0]``, ``x[tensor([0, 0, 2])]`` (repeats add up in backward).
+    """
     index = plain_index(index)
-    return GetItem.apply(x, index=index, advanced=_is_advanced(index))
+    try:
+        return GetItem.apply(input, index=index, kind=_kind(index))
+    except IndexError as error:
+        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(input.shape)}: {error}") \
+            from None
 
 
 class Gather(Function):
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
-        return xp.take_along_axis(x, index, axis)
+        # PyTorch lets the index be smaller than the input in the other dims: cut the input to fit.
+        window = tuple(slice(None) if d == axis else slice(0, size) for d, size in enumerate(index.shape))
+        return xp.take_along_axis(x[window], index, axis)
 
     def backward(self, grad):
         result = xp.zeros(self.shape, grad.dtype)
-        grids = list(xp.indices(self.index.shape, sparse=True))
-        grids[self.axis] = self.index
-        xp.add.at(result, tuple(grids), grad)
+        xp.add.at(result, _scatter_index(self.index, self.axis), grad)
         return result
 
 
-def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """``out[i][j] = x[i][index[i][j]]`` for ``dim=1`` (and likewise for other dims)."""
+def _scatter_index(index, axis: int) -> tuple:
+    grids = list(xp.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _index_array(index, name: str) -> ndarray:
+    array = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer (long) tensor, got dtype {array.dtype}")
+    return array
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (and likewise for other dims).
+
+    Example: picking each row's class score: ``scores.gather(1, labels.unsqueeze(1))``.
+    """
     from dendrite.ops.reduce import normalize_dims
 
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    index_array = index._data if isinstance(index, Tensor) else xp.asarray(index)
-    if index_array.ndim != x._data.ndim:
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    array = _index_array(index, "gather")
+    if array.ndim != input._data.ndim:
         raise RuntimeError(
-            f"gather: index tensor must have the same number of dimensions as input "
-            f"({index_array.ndim} vs {x._data.ndim})"
+            f"gather: index {array.shape} must have the same number of dimensions as the input "
+            f"{tuple(input.shape)}"
         )
-    return Gather.apply(x, index=index_array, axis=axis)
+    return Gather.apply(input, index=array, axis=axis)
 
 
-def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The slices of ``x`` along ``dim`` at positions ``index`` (1-D)."""
+def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """NumPy's take_along_axis: like :func:`gather` with broadcasting index shapes."""
     from dendrite.ops.reduce import normalize_dims
 
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    selector = (slice(None),) * axis + (plain_index(index),)
-    return GetItem.apply(x, index=selector, advanced=True)
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    array = _index_array(indices, "take_along_dim")
+    shape = list(xp.broadcast_shapes(input._data.shape[:axis] + (1,) + input._data.shape[axis + 1:],
+                                     array.shape[:axis] + (1,) + array.shape[axis + 1:]))
+    shape[axis] = array.shape[axis]
+    source = input.expand(*shape[:axis], input._data.shape[axis], *shape[axis + 1:])
+    return Gather.apply(source, index=xp.broadcast_to(array, shape), axis=axis)
 
 
-def nonzero(x: Tensor) -> Tensor:
-    """Indices of the non-zero elements, shape (count, ndim)."""
-    return _new_tensor(xp.stack(xp.nonzero(x._data), axis=-1).astype(xp.int64))
+class ScatterAdd(Function):
+    """``out = input`` with ``src`` added at ``index`` along ``axis`` (repeats add up)."""
+
+    def forward(self, x, src, index, axis):
+        self.index, self.axis = index, axis
+        result = x.copy()
+        xp.add.at(result, _scatter_index(index, axis), src[tuple(slice(0, s) for s in index.shape)])
+        self.src_shape = src.shape
+        return result
+
+    def backward(self, grad):
+        grad_src = None
+        if self.needs_input_grad[1]:
+            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            window = tuple(slice(0, s) for s in self.index.shape)
+            grad_src[window] = grad[_scatter_index(self.index, self.axis)]
+        return grad, grad_src
+
+
+class Scatter(Function):
+    """``out = input`` with ``src`` written at ``index`` (the overwritten inputs get no gradient)."""
+
+    def forward(self, x, src, index, axis):
+        self.index, self.axis = index, axis
+        self.src_is_array = isinstance(src, ndarray)
+        self.src_shape = src.shape if self.src_is_array else ()
+        result = x.copy()
+        where = _scatter_index(index, axis)
+        result[where] = src[tuple(slice(0, s) for s in index.shape)] if self.src_is_array else src
+        return result
+
+    def backward(self, grad):
+        where = _scatter_index(self.index, self.axis)
+        grad_x = grad.copy()
+        grad_x[where] = 0
+        grad_src = None
+        if self.needs_input_grad[1] and self.src_is_array:
+            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            grad_src[tuple(slice(0, s) for s in self.index.shape)] = grad[where]
+        return grad_x, grad_src
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather)."""
+    from dendrite.ops.reduce import normalize_dims
+
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    return ScatterAdd.apply(input, src, index=_index_array(index, "scatter_add"), axis=axis)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
+    """Write ``src`` (a tensor) or ``value`` (a number) into a copy of ``input`` at ``index``."""
+    from dendrite.ops.reduce import normalize_dims
+
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    source = value if src is None else src
+    if source is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    return Scatter.apply(input, source, index=_index_array(index, "scatter"), axis=axis)
+
+
+class IndexAdd(Function):
+    """``out = input`` with ``alpha * source`` added at rows ``index`` along ``axis``."""
+
+    def forward(self, x, source, index, axis, alpha):
+        self.selector = (slice(None),) * axis + (index,)
+        self.alpha = alpha
+        result = x.copy()
+        xp.add.at(result, self.selector, source * alpha if alpha != 1 else source)
+        return result
+
+    def backward(self, grad):
+        grad_source = grad[self.selector] if self.needs_input_grad[1] else None
+        if grad_source is not None and self.alpha != 1:
+            grad_source = grad_source * self.alpha
+        return grad, grad_source
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source[i]`` added at position ``index[i]`` along ``dim``.
+
+    Example: ``zeros(3, 2).index_add(0, tensor([0, 0, 2]), ones(3, 2))`` adds two rows into row 0.
+    """
+    from dendrite.ops.reduce import normalize_dims
+
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    array = _index_array(index, "index_add").reshape(-1)
+    expected = input.shape[:axis] + (array.shape[0],) + input.shape[axis + 1:]
+    if tuple(source.shape) != expected:
+        raise RuntimeError(
+            f"index_add: source of shape {tuple(source.shape)} does not fit; expected {expected} "
+            f"(the input {tuple(input.shape)} with dim {dim} of the index's length {array.shape[0]})"
+        )
+    return IndexAdd.apply(input, source, index=array, axis=axis, alpha=alpha)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of ``input`` along ``dim`` at positions ``index`` (1-D): embedding lookup with dim=0."""
+    from dendrite.ops.reduce import normalize_dims
+
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    array = _index_array(index, "index_select")
+    if array.ndim > 1:
+        raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {array.shape}")
+    selector = (slice(None),) * axis + (array.reshape(-1),)
+    return GetItem.apply(input, index=selector, kind="advanced")
+
+
+def masked_select(input: Tensor, mask) -> Tensor:
+    """The elements where ``mask`` (broadcast to input's shape) is true, as a 1-D tensor."""
+    mask = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if mask.shape != input._data.shape:
+        input = input.expand(*xp.broadcast_shapes(mask.shape, input._data.shape))
+        mask = xp.broadcast_to(mask, input._data.shape)
+    return GetItem.apply(input, index=mask, kind="mask")
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened input at ``index`` (the result has index's shape)."""
+    return GetItem.apply(input.reshape(-1), index=_index_array(index, "take"), kind="advanced")
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """Indices of the non-zero elements: shape (count, ndim), or one 1-D tensor per dim."""
+    found = xp.nonzero(input._data)
+    if as_tuple:
+        return tuple(_new_tensor(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
+    return _new_tensor(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))

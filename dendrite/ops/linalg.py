@@ -1,15 +1,20 @@
-"""Matrix products.
+"""Matrix products and matrix-shaped selections.
 
 For ``C = A @ B`` the gradients are ``dA = dC @ B^T`` and ``dB = A^T @ dC``;
 batch dimensions that were broadcast are summed back, and 1-D operands are
 treated as a row (left) or a column (right) vector, as in NumPy and PyTorch.
+``einsum`` differentiates by swapping an operand with the output gradient in
+the same equation. ``tril``/``triu``/``diagonal`` pass the gradient through
+the elements they keep.
 """
 
 from __future__ import annotations
 
+import string
+
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import operands, unbroadcast
+from dendrite.ops.elementwise import unbroadcast
 from dendrite.tensor import Tensor
 
 
@@ -20,10 +25,11 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.a, self.b
+        needs = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
-            grad_a = grad @ b.T if self.needs_input_grad[0] else None
-            grad_b = a.T @ grad if self.needs_input_grad[1] else None
-            return grad_a, grad_b
+            return (grad @ b.T if needs[0] else None), (a.T @ grad if needs[1] else None)
+        if a.ndim == 1 and b.ndim == 1:  # inner product: grad is a scalar
+            return (grad * b if needs[0] else None), (grad * a if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:
@@ -31,9 +37,9 @@ class MatMul(Function):
         if b.ndim == 1:
             grad = xp.expand_dims(grad, -1)
         grad_a = grad_b = None
-        if self.needs_input_grad[0]:
+        if needs[0]:
             grad_a = unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-        if self.needs_input_grad[1]:
+        if needs[1]:
             grad_b = unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
@@ -42,17 +48,32 @@ def _describe(shape) -> str:
     return "x".join(str(s) for s in shape) if shape else "scalar"
 
 
-def matmul(a, b) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules: vectors, matrices and broadcast batches.
 
     Shapes: (n,) @ (n,) -> (); (m, n) @ (n, p) -> (m, p); (B, m, n) @ (n, p) -> (B, m, p).
+    Example: ``x @ w.T`` for x of (N, in) and w of (out, in) is (N, out).
     """
-    a, b = operands(a, b)
+    a, b = input, other
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        a_data, b_data = a._data, b._data
+        if a_data.ndim == 2 and b_data.ndim == 2 and a_data.shape[1] == b_data.shape[0] \
+                and a_data.dtype == b_data.dtype:
+            return MatMul.apply(a, b)  # the common case, already checked
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError("matmul: both operands must be tensors")
+        raise TypeError(
+            f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
+        )
+    if a._data.dtype != b._data.dtype:  # PyTorch refuses to guess here too
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}; "
+            "convert one, e.g. x.to(w.dtype)"
+        )
     a_shape, b_shape = a._data.shape, b._data.shape
     if not a_shape or not b_shape:
-        raise RuntimeError("matmul: both arguments need at least 1 dimension, got a 0-d tensor")
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {a_shape} and {b_shape}"
+        )
     inner_a = a_shape[-1]
     inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
     if inner_a != inner_b:
@@ -65,34 +86,215 @@ def matmul(a, b) -> Tensor:
         xp.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     except ValueError:
         raise RuntimeError(
-            f"matmul: batch dimensions {a_shape[:-2]} and {b_shape[:-2]} cannot be broadcast"
+            f"matmul: batch dimensions {a_shape[:-2]} and {b_shape[:-2]} cannot be broadcast "
+            f"(shapes {a_shape} and {b_shape})"
         ) from None
     return MatMul.apply(a, b)
 
 
-def mm(a: Tensor, b: Tensor) -> Tensor:
-    """Product of two matrices (2-D only)."""
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
-    return matmul(a, b)
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Product of two matrices (2-D only): (n, m) @ (m, p) -> (n, p)."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)}")
+    return matmul(input, mat2)
 
 
-def bmm(a: Tensor, b: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
+                           f"{tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting."""
-    if a.ndim != 3 or b.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    if a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
 
 
-def dot(a: Tensor, b: Tensor) -> Tensor:
-    """Inner product of two 1-D tensors."""
-    if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    return matmul(a, b)
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of the same length."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: 1-D tensors expected, got shapes {tuple(input.shape)} and "
+                           f"{tuple(other.shape)}")
+    return matmul(input, other)
 
 
-def outer(a: Tensor, b: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two vectors: (n,), (m,) -> (n, m)."""
-    return a.reshape(-1, 1) * b.reshape(1, -1)
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (input broadcasts): a linear layer is addmm(b, x, w.T)."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta)
+
+
+class Triangle(Function):
+    def forward(self, x, diagonal, upper):
+        self.diagonal, self.upper = diagonal, upper
+        return xp.triu(x, diagonal) if upper else xp.tril(x, diagonal)
+
+    def backward(self, grad):
+        return xp.triu(grad, self.diagonal) if self.upper else xp.tril(grad, self.diagonal)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (on and below ``diagonal``) of the last two dims; the rest is 0."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tril: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    return Triangle.apply(input, diagonal=diagonal, upper=False)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (on and above ``diagonal``) of the last two dims; the rest is 0."""
+    if input.ndim < 2:
+        raise RuntimeError(f"triu: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    return Triangle.apply(input, diagonal=diagonal, upper=True)
+
+
+class Diagonal(Function):
+    def forward(self, x, offset, axes):
+        self.shape, self.offset, self.axes = x.shape, offset, axes
+        return xp.diagonal(x, offset, *axes).copy()
+
+    def backward(self, grad):
+        result = xp.zeros(self.shape, grad.dtype)
+        window = xp.moveaxis(result, self.axes, (-2, -1))  # a writable view of result
+        count = grad.shape[-1]
+        rows = xp.arange(count) + max(-self.offset, 0)
+        window[..., rows, rows + self.offset] = grad
+        return result
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, as the last dimension of the result."""
+    from dendrite.ops.reduce import normalize_dims
+
+    axes = normalize_dims((dim1, dim2), input.ndim, "diagonal: dim")
+    return Diagonal.apply(input, offset=offset, axes=axes)
+
+
+class DiagEmbed(Function):
+    def forward(self, x, offset):
+        self.offset = offset
+        return xp.diag(x, offset)
+
+    def backward(self, grad):
+        return xp.diagonal(grad, self.offset).copy()
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor becomes a diagonal matrix; a matrix gives its diagonal."""
+    if input.ndim == 1:
+        return DiagEmbed.apply(input, offset=diagonal)
+    if input.ndim == 2:
+        return Diagonal.apply(input, offset=diagonal, axes=(0, 1))
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+# ----------------------------------------------------------------------------- einsum
+def _parse_einsum(equation: str, shapes) -> tuple:
+    """``equation`` with '...' spelled out and an explicit output: (input subscripts, output)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum: the equation has {len(terms)} operands but {len(shapes)} tensors "
+                           "were given")
+    spare = [c for c in string.ascii_letters if c not in equation]
+    ellipsis_rank = max((len(shape) - len(term.replace("...", "")) for term, shape in zip(terms, shapes)
+                        if "..." in term), default=0)
+    batch = "".join(spare[:ellipsis_rank])
+    expanded = []
+    for term, shape in zip(terms, shapes):
+        if "..." in term:
+            rank = len(shape) - len(term.replace("...", ""))
+            term = term.replace("...", batch[ellipsis_rank - rank:])
+        if len(term) != len(shape):
+            raise RuntimeError(f"einsum: subscripts '{term}' do not match an operand of shape {tuple(shape)}")
+        expanded.append(term)
+    if arrow:
+        output = output.replace("...", batch)
+    else:  # implicit output: the batch letters, then letters used once, alphabetically
+        counts = {c: "".join(expanded).count(c) for c in "".join(expanded)}
+        output = batch + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in batch))
+    return expanded, output
+
+
+class Einsum(Function):
+    def forward(self, *arrays, terms, output):
+        self.arrays, self.terms, self.output = arrays, terms, output
+        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2))
+
+    def backward(self, grad):
+        grads = []
+        for position, (term, array) in enumerate(zip(self.terms, self.arrays)):
+            if not self.needs_input_grad[position]:
+                grads.append(None)
+                continue
+            if len(set(term)) != len(term):
+                raise NotImplementedError(f"einsum backward: repeated subscripts in one operand ('{term}')")
+            others = [(t, a) for i, (t, a) in enumerate(zip(self.terms, self.arrays)) if i != position]
+            available = set(self.output).union(*(set(t) for t, _ in others))
+            kept = "".join(c for c in term if c in available)  # letters summed only inside this operand
+            equation = ",".join([self.output] + [t for t, _ in others]) + "->" + kept
+            partial = xp.einsum(equation, grad, *[a for _, a in others], optimize=len(others) > 1)
+            # ``kept`` is in the operand's order; re-insert the dropped letters as broadcast axes.
+            shape = tuple(size if c in kept else 1 for c, size in zip(term, array.shape))
+            grads.append(xp.broadcast_to(partial.reshape(shape), array.shape).astype(grad.dtype))
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands_) -> Tensor:
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` is a batched matmul.
+
+    Supports '...' and implicit outputs; an operand may not repeat a subscript (no 'ii').
+    """
+    if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
+        operands_ = tuple(operands_[0])
+    terms, output = _parse_einsum(equation, [t.shape for t in operands_])
+    return Einsum.apply(*operands_, terms=terms, output=output)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or explicit lists of dims).
+
+    Example: ``tensordot(a, b, dims=([1], [0]))`` of (2, 3) and (3, 4) is the matrix product.
+    """
+    from dendrite.ops.reduce import normalize_dims
+
+    if isinstance(dims, int):
+        a_dims, b_dims = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        a_dims, b_dims = (list(normalize_dims(d, t.ndim)) for d, t in zip(dims, (a, b)))
+    letters = iter(string.ascii_letters)
+    a_term = [next(letters) for _ in range(a.ndim)]
+    b_term = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(a_dims, b_dims):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions differ: {a.shape[i]} (dim {i} of {tuple(a.shape)}) "
+                f"and {b.shape[j]} (dim {j} of {tuple(b.shape)})"
+            )
+        b_term[j] = a_term[i]
+    output = [c for i, c in enumerate(a_term) if i not in a_dims] + [
+        c for j, c in enumerate(b_term) if j not in b_dims
+    ]
+    return einsum("".join(a_term) + "," + "".join(b_term) + "->" + "".join(output), a, b)

@@ -1,25 +1,33 @@
-"""Element-wise math functions and their derivatives.
+"""Smooth element-wise functions and their derivatives.
 
-    d exp(x)     = exp(x)             d log(x)   = 1 / x
-    d sqrt(x)    = 1 / (2 sqrt(x))    d |x|      = sign(x)
-    d tanh(x)    = 1 - tanh(x)^2      d sigmoid  = s (1 - s)
-    d relu(x)    = [x > 0]            d clamp    = [min <= x <= max]
-    d max(a, b)  = [a > b] (ties split the gradient in half, as PyTorch does)
+    d exp(x)   = exp(x)              d log(x)    = 1 / x
+    d sqrt(x)  = 1 / (2 sqrt(x))     d sin(x)    = cos(x)
+    d tanh(x)  = 1 - tanh(x)^2       d sigmoid   = s (1 - s)
+    d atan(x)  = 1 / (1 + x^2)       d asin(x)   = 1 / sqrt(1 - x^2)
+
+Integer and bool inputs become the default float dtype first (``_float``),
+as PyTorch does for these functions. The piecewise functions (abs, relu,
+clamp, maximum, where, floor ...) are in :mod:`dendrite.ops.piecewise`.
 """
 
 from __future__ import annotations
 
+import math
+
 from dendrite.autograd.function import Function
-from dendrite.backend import get_default_dtype, xp
-from dendrite.ops.elementwise import _check_broadcast, _shape, operands, unbroadcast
-from dendrite.tensor import Tensor, _new_tensor
-
-
-def _float(x: Tensor) -> Tensor:
-    """Integer inputs to float functions become the default float dtype (PyTorch)."""
-    from dendrite.ops.elementwise import _promote_integer
-
-    return _promote_integer(x, None)
+from dendrite.backend import xp
+from dendrite.ops.elementwise import _to_float as _float
+from dendrite.ops.elementwise import mul
+from dendrite.ops.piecewise import (  # noqa: F401  (re-exported: they used to live here)
+    abs,
+    clamp,
+    masked_fill,
+    maximum,
+    minimum,
+    relu,
+    where,
+)
+from dendrite.tensor import Tensor
 
 
 class Exp(Function):
@@ -31,22 +39,13 @@ class Exp(Function):
         return grad * self.result
 
 
-class Log(Function):
+class Exp2(Function):
     def forward(self, x):
-        self.x = x
-        return xp.log(x)
+        self.result = xp.exp2(x)
+        return self.result
 
     def backward(self, grad):
-        return grad / self.x
-
-
-class Log1p(Function):
-    def forward(self, x):
-        self.x = x
-        return xp.log1p(x)
-
-    def backward(self, grad):
-        return grad / (1 + self.x)
+        return grad * self.result * math.log(2)
 
 
 class Expm1(Function):
@@ -58,6 +57,42 @@ class Expm1(Function):
         return grad * (self.result + 1)
 
 
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.log(x)
+
+    def backward(self, grad):
+        return grad / self.x
+
+
+class Log2(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.log2(x)
+
+    def backward(self, grad):
+        return grad / (self.x * math.log(2))
+
+
+class Log10(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.log10(x)
+
+    def backward(self, grad):
+        return grad / (self.x * math.log(10))
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.log1p(x)
+
+    def backward(self, grad):
+        return grad / (1 + self.x)
+
+
 class Sqrt(Function):
     def forward(self, x):
         self.result = xp.sqrt(x)
@@ -67,13 +102,22 @@ class Sqrt(Function):
         return grad / (2 * self.result)
 
 
-class Abs(Function):
+class Rsqrt(Function):
     def forward(self, x):
-        self.x = x
-        return xp.abs(x)
+        self.result = 1 / xp.sqrt(x)
+        return self.result
 
     def backward(self, grad):
-        return grad * xp.sign(self.x)
+        return grad * -0.5 * self.result * self.result * self.result
+
+
+class Reciprocal(Function):
+    def forward(self, x):
+        self.result = 1 / x
+        return self.result
+
+    def backward(self, grad):
+        return -grad * self.result * self.result
 
 
 class Sin(Function):
@@ -92,6 +136,60 @@ class Cos(Function):
 
     def backward(self, grad):
         return -grad * xp.sin(self.x)
+
+
+class Tan(Function):
+    def forward(self, x):
+        self.result = xp.tan(x)
+        return self.result
+
+    def backward(self, grad):
+        return grad * (1 + self.result * self.result)
+
+
+class Asin(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.arcsin(x)
+
+    def backward(self, grad):
+        return grad / xp.sqrt(1 - self.x * self.x)
+
+
+class Acos(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.arccos(x)
+
+    def backward(self, grad):
+        return -grad / xp.sqrt(1 - self.x * self.x)
+
+
+class Atan(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.arctan(x)
+
+    def backward(self, grad):
+        return grad / (1 + self.x * self.x)
+
+
+class Sinh(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.sinh(x)
+
+    def backward(self, grad):
+        return grad * xp.cosh(self.x)
+
+
+class Cosh(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.cosh(x)
+
+    def backward(self, grad):
+        return grad * xp.sinh(self.x)
 
 
 class Tanh(Function):
@@ -114,170 +212,142 @@ class Sigmoid(Function):
         return grad * self.result * (1 - self.result)
 
 
-class ReLU(Function):
-    def forward(self, x):
-        self.mask = x > 0
-        return x * self.mask
+class Atan2(Function):
+    def forward(self, y, x):
+        self.y, self.x = y, x
+        return xp.arctan2(y, x)
 
     def backward(self, grad):
-        return grad * self.mask
+        from dendrite.ops.elementwise import _shape, unbroadcast
+
+        y, x = self.y, self.x
+        scale = grad / (x * x + y * y)
+        needs = self.needs_input_grad
+        return (unbroadcast(scale * x, _shape(y)) if needs[0] else None,
+                unbroadcast(-scale * y, _shape(x)) if needs[1] else None)
 
 
-class Clamp(Function):
-    def forward(self, x, low, high):
-        self.mask = xp.ones(x.shape, bool)
-        if low is not None:
-            self.mask &= x >= low
-        if high is not None:
-            self.mask &= x <= high
-        return xp.clip(x, low, high)
-
-    def backward(self, grad):
-        return grad * self.mask
+def exp(input: Tensor) -> Tensor:
+    """``e ** input``. Example: ``dendrite.exp(dendrite.zeros(2))`` is ``tensor([1., 1.])``."""
+    return Exp.apply(_float(input))
 
 
-class Maximum(Function):
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return xp.maximum(a, b)
-
-    def backward(self, grad):
-        return _select_backward(grad, self.a, self.b, xp.greater)
+def exp2(input: Tensor) -> Tensor:
+    """``2 ** input``."""
+    return Exp2.apply(_float(input))
 
 
-class Minimum(Function):
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return xp.minimum(a, b)
-
-    def backward(self, grad):
-        return _select_backward(grad, self.a, self.b, xp.less)
+def expm1(input: Tensor) -> Tensor:
+    """``exp(input) - 1``, accurate near 0."""
+    return Expm1.apply(_float(input))
 
 
-def _select_backward(grad, a, b, wins):
-    """Gradient of max/min of two inputs: the winner takes it, ties share it."""
-    a_share = xp.where(wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(grad.dtype, copy=False)
-    return unbroadcast(grad * a_share, _shape(a)), unbroadcast(grad * (1 - a_share), _shape(b))
+def log(input: Tensor) -> Tensor:
+    """Natural logarithm (``-inf`` at 0, NaN below)."""
+    return Log.apply(_float(input))
 
 
-class Where(Function):
-    def forward(self, condition, a, b):
-        self.condition = condition
-        self.shapes = (_shape(a), _shape(b))
-        return xp.where(condition, a, b)
-
-    def backward(self, grad):
-        zero = xp.zeros((), grad.dtype)
-        return (
-            None,
-            unbroadcast(xp.where(self.condition, grad, zero), self.shapes[0]),
-            unbroadcast(xp.where(self.condition, zero, grad), self.shapes[1]),
-        )
+def log2(input: Tensor) -> Tensor:
+    """Base-2 logarithm."""
+    return Log2.apply(_float(input))
 
 
-def exp(x: Tensor) -> Tensor:
-    return Exp.apply(_float(x))
+def log10(input: Tensor) -> Tensor:
+    """Base-10 logarithm."""
+    return Log10.apply(_float(input))
 
 
-def log(x: Tensor) -> Tensor:
-    return Log.apply(_float(x))
+def log1p(input: Tensor) -> Tensor:
+    """``log(1 + input)``, accurate near 0."""
+    return Log1p.apply(_float(input))
 
 
-def log1p(x: Tensor) -> Tensor:
-    return Log1p.apply(_float(x))
+def sqrt(input: Tensor) -> Tensor:
+    """Square root (its gradient at 0 is inf, as in PyTorch)."""
+    return Sqrt.apply(_float(input))
 
 
-def expm1(x: Tensor) -> Tensor:
-    return Expm1.apply(_float(x))
+def rsqrt(input: Tensor) -> Tensor:
+    """``1 / sqrt(input)``."""
+    return Rsqrt.apply(_float(input))
 
 
-def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(_float(x))
+def reciprocal(input: Tensor) -> Tensor:
+    """``1 / input``."""
+    return Reciprocal.apply(_float(input))
 
 
-def rsqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(_float(x)).reciprocal()
+def square(input: Tensor) -> Tensor:
+    """``input * input``."""
+    return mul(input, input)
 
 
-def reciprocal(x: Tensor) -> Tensor:
-    from dendrite.ops.elementwise import div
-
-    return div(1.0, _float(x))
-
-
-def square(x: Tensor) -> Tensor:
-    from dendrite.ops.elementwise import mul
-
-    return mul(x, x)
+def sin(input: Tensor) -> Tensor:
+    """Sine (radians)."""
+    return Sin.apply(_float(input))
 
 
-def abs(x: Tensor) -> Tensor:
-    return Abs.apply(x)
+def cos(input: Tensor) -> Tensor:
+    """Cosine (radians)."""
+    return Cos.apply(_float(input))
 
 
-def sin(x: Tensor) -> Tensor:
-    return Sin.apply(_float(x))
+def tan(input: Tensor) -> Tensor:
+    """Tangent (radians)."""
+    return Tan.apply(_float(input))
 
 
-def cos(x: Tensor) -> Tensor:
-    return Cos.apply(_float(x))
+def asin(input: Tensor) -> Tensor:
+    """Inverse sine; defined on [-1, 1]."""
+    return Asin.apply(_float(input))
 
 
-def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(_float(x))
+def acos(input: Tensor) -> Tensor:
+    """Inverse cosine; defined on [-1, 1]."""
+    return Acos.apply(_float(input))
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(_float(x))
+def atan(input: Tensor) -> Tensor:
+    """Inverse tangent."""
+    return Atan.apply(_float(input))
 
 
-def relu(x: Tensor) -> Tensor:
-    return ReLU.apply(x)
+def atan2(input, other) -> Tensor:
+    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    from dendrite.ops.elementwise import operands
+
+    y, x = operands(_float(input), _float(other))
+    return Atan2.apply(y, x)
 
 
-def clamp(x: Tensor, min=None, max=None) -> Tensor:
-    """Limit values to ``[min, max]`` (either bound may be omitted)."""
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = x
-        if min is not None:
-            result = maximum(result, min)
-        if max is not None:
-            result = minimum(result, max)
-        return result
-    return Clamp.apply(x, low=min, high=max)
+def sinh(input: Tensor) -> Tensor:
+    """Hyperbolic sine."""
+    return Sinh.apply(_float(input))
 
 
-def maximum(a, b) -> Tensor:
-    """Element-wise maximum with broadcasting."""
-    a, b = operands(a, b)
-    _check_broadcast("maximum", _data(a), _data(b))
-    return Maximum.apply(a, b)
+def cosh(input: Tensor) -> Tensor:
+    """Hyperbolic cosine."""
+    return Cosh.apply(_float(input))
 
 
-def minimum(a, b) -> Tensor:
-    """Element-wise minimum with broadcasting."""
-    a, b = operands(a, b)
-    _check_broadcast("minimum", _data(a), _data(b))
-    return Minimum.apply(a, b)
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent, in (-1, 1)."""
+    return Tanh.apply(_float(input))
 
 
-def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _new_tensor(xp.asarray(a, get_default_dtype() if isinstance(a, float) else None))
-    a, b = operands(a, b)
-    condition = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
-    if condition.dtype.kind != "b":
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
-    return Where.apply(condition, a, b)
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-input))``, computed without overflow."""
+    return Sigmoid.apply(_float(input))
 
 
-def masked_fill(x: Tensor, mask, value) -> Tensor:
-    """``x`` with ``value`` wherever ``mask`` is true."""
-    return where(mask, value, x)
+def lerp(input: Tensor, end, weight) -> Tensor:
+    """``input + weight * (end - input)`` (linear interpolation)."""
+    return input + weight * (end - input)
 
 
-def _data(value):
-    return value._data if isinstance(value, Tensor) else value
+def logaddexp(input: Tensor, other) -> Tensor:
+    """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``."""
+    from dendrite.ops.piecewise import abs as absolute
+    from dendrite.ops.piecewise import maximum as larger
+
+    return larger(input, other) + log1p(exp(-absolute(input - other)))

@@ -1,8 +1,9 @@
-"""Operations that move values without changing them.
+"""Operations that move values without changing them: reshape, permute, expand, flip ...
 
 Their backward moves the gradient back the same way: a reshape is undone by
 reshaping, a permutation by the inverse permutation, ``expand`` by summing the
-copies, ``cat`` by splitting, ``flip`` by flipping again.
+copies, ``flip`` and ``roll`` by flipping and rolling back. Joining and
+splitting (cat, stack, split, chunk) are in :mod:`dendrite.ops.joining`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dendrite.tensor import Tensor
 def _sizes(sizes) -> tuple:
     """Accept ``f(2, 3)`` as well as ``f((2, 3))``."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        return tuple(sizes[0])
-    return tuple(sizes)
+        sizes = sizes[0]
+    return tuple(int(size) for size in sizes)
 
 
 class Reshape(Function):
@@ -35,11 +36,14 @@ class Reshape(Function):
 
 class Permute(Function):
     def forward(self, x, dims):
-        self.inverse = tuple(xp.argsort(dims))
+        self.dims = dims
         return x.transpose(dims)
 
     def backward(self, grad):
-        return grad.transpose(self.inverse)
+        inverse = [0] * len(self.dims)
+        for position, dim in enumerate(self.dims):
+            inverse[dim] = position
+        return grad.transpose(inverse)
 
 
 class Expand(Function):
@@ -60,45 +64,11 @@ class Repeat(Function):
     def backward(self, grad):
         # Split each axis into (repeat, size) and sum over the repeat parts.
         shape = (1,) * (len(self.repeats) - len(self.input_shape)) + self.input_shape
-        split = []
+        pieces = []
         for count, size in zip(self.repeats, shape):
-            split += [count, size]
-        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+            pieces += [count, size]
+        summed = grad.reshape(pieces).sum(axis=tuple(range(0, len(pieces), 2)))
         return summed.reshape(self.input_shape)
-
-
-class Cat(Function):
-    def forward(self, *arrays, axis):
-        self.axis = axis
-        self.boundaries = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return xp.concatenate(arrays, axis=axis)
-
-    def backward(self, grad):
-        return tuple(xp.split(grad, self.boundaries, axis=self.axis))
-
-
-class Stack(Function):
-    def forward(self, *arrays, axis):
-        self.axis = axis
-        return xp.stack(arrays, axis=axis)
-
-    def backward(self, grad):
-        return tuple(xp.moveaxis(grad, self.axis, 0))
-
-
-class Split(Function):
-    """Several outputs: the pieces of one tensor along an axis."""
-
-    def forward(self, x, sections, axis):
-        self.shape, self.axis = x.shape, axis
-        self.n_outputs = len(sections)
-        self.boundaries = xp.cumsum(sections)[:-1]
-        return tuple(xp.split(x, self.boundaries, axis=axis))
-
-    def backward(self, grads):
-        pieces = xp.split(xp.zeros(self.shape, next(g for g in grads if g is not None).dtype),
-                          self.boundaries, axis=self.axis)
-        return xp.concatenate([g if g is not None else p for g, p in zip(grads, pieces)], axis=self.axis)
 
 
 class Flip(Function):
@@ -110,114 +80,146 @@ class Flip(Function):
         return xp.flip(grad, self.axes)
 
 
-def reshape(x: Tensor, *shape) -> Tensor:
-    """The same values in a new shape; one dimension may be ``-1`` (inferred)."""
+class Roll(Function):
+    def forward(self, x, shifts, axes):
+        self.shifts, self.axes, self.shape = shifts, axes, x.shape
+        return xp.roll(x, shifts, axes)
+
+    def backward(self, grad):
+        if self.axes is None:
+            return xp.roll(grad.reshape(-1), -self.shifts).reshape(self.shape)
+        return xp.roll(grad, tuple(-s for s in self.shifts), self.axes)
+
+
+def alias(input: Tensor) -> Tensor:
+    """A new tensor for the same values (a view, as PyTorch returns even for no-op reshapes)."""
+    return Reshape.apply(input, shape=input._data.shape)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The same values in a new shape; one dimension may be ``-1`` (inferred).
+
+    Example: ``x.reshape(2, -1)`` of a (2, 3, 4) tensor is (2, 12).
+    """
     shape = _sizes(shape)
-    size = x._data.size
+    size = input._data.size
     known = math.prod(d for d in shape if d != -1)
-    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (
-        -1 not in shape and known != size
-    ):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
-    if shape == x._data.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    invalid = shape.count(-1) > 1 or any(d < -1 for d in shape)
+    if invalid or (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
+        raise RuntimeError(
+            f"reshape: shape {list(shape)} is invalid for input of shape {tuple(input.shape)} "
+            f"(size {size})"
+        )
+    return Reshape.apply(input, shape=shape)
 
 
-def view(x: Tensor, *shape) -> Tensor:
-    """Alias of :func:`reshape` (dendrite tensors are always viewable)."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, xp.integer)):
+def view(input: Tensor, *shape) -> Tensor:
+    """Alias of :func:`reshape` (dendrite tensors are always viewable); ``view(dtype)`` casts."""
+    if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
         from dendrite.ops.elementwise import cast
 
-        return cast(x, shape[0])
-    return reshape(x, *shape)
+        return cast(input, shape[0])
+    return reshape(input, *shape)
 
 
-def view_as(x: Tensor, other: Tensor) -> Tensor:
-    return reshape(x, other.shape)
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other.shape)
 
 
-def reshape_as(x: Tensor, other: Tensor) -> Tensor:
-    return reshape(x, other.shape)
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other.shape)
 
 
-def permute(x: Tensor, *dims) -> Tensor:
+def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions, e.g. ``(N, H, W, C) -> (N, C, H, W)`` with ``permute(0, 3, 1, 2)``."""
     dims = _sizes(dims)
-    if len(dims) != x._data.ndim:
+    if len(dims) != input._data.ndim:
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
-            f"length of the desired ordering of dimensions: got {len(dims)} dims for a "
-            f"{x._data.ndim}-d tensor"
+            f"permute: the number of dims ({len(dims)}) does not match the number of dimensions of "
+            f"the input ({input._data.ndim}, shape {tuple(input.shape)})"
         )
-    dims = normalize_dims(dims, x._data.ndim, "permute: dim")
-    if dims == tuple(range(len(dims))):
-        return x
-    return Permute.apply(x, dims=dims)
+    dims = normalize_dims(dims, input._data.ndim, "permute: dim")
+    return Permute.apply(input, dims=dims)
 
 
-def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two dimensions."""
-    (first,) = normalize_dims(dim0, x._data.ndim)
-    (second,) = normalize_dims(dim1, x._data.ndim)
-    if first == second:
-        return x
-    order = list(range(x._data.ndim))
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions. Example: ``x.transpose(0, 1)`` of (2, 3) is (3, 2)."""
+    if input._data.ndim == 0:
+        normalize_dims((dim0, dim1) if dim0 != dim1 else dim0, 0)
+        return alias(input)
+    (first,) = normalize_dims(dim0, input._data.ndim)
+    (second,) = normalize_dims(dim1, input._data.ndim)
+    order = list(range(input._data.ndim))
     order[first], order[second] = order[second], order[first]
-    return Permute.apply(x, dims=tuple(order))
+    return Permute.apply(input, dims=tuple(order))
 
 
-def t(x: Tensor) -> Tensor:
-    """Transpose of a matrix (a vector is returned as is)."""
-    if x._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
-    return transpose(x, 0, -1) if x._data.ndim == 2 else x
+swapaxes = swapdims = transpose
 
 
-def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    """Insert a dimension of size 1 at ``dim``."""
-    ndim = x._data.ndim + 1
+def t(input: Tensor) -> Tensor:
+    """Transpose of a matrix (a vector or scalar is returned as is)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but the input is "
+                           f"{input._data.ndim}-D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else alias(input)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The last two dimensions swapped (``x.mT``)."""
+    return transpose(input, -2, -1)
+
+
+def _new_axis(dim: int, ndim: int) -> int:
     if not -ndim <= dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
-    shape = list(x._data.shape)
-    shape.insert(dim % ndim, 1)
-    return Reshape.apply(x, shape=tuple(shape))
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+        )
+    return dim % ndim
 
 
-def squeeze(x: Tensor, dim=None) -> Tensor:
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``: (3,) -> (1, 3) with dim=0, (3, 1) with dim=1."""
+    shape = list(input._data.shape)
+    shape.insert(_new_axis(dim, input._data.ndim + 1), 1)
+    return Reshape.apply(input, shape=tuple(shape))
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
     """Remove dimensions of size 1 (all of them, or only those in ``dim``)."""
-    shape = x._data.shape
-    axes = normalize_dims(dim, x._data.ndim) if dim is not None else range(len(shape))
-    drop = {a for a in axes if x._data.ndim and shape[a] == 1}
+    shape = input._data.shape
+    axes = normalize_dims(dim, input._data.ndim) if dim is not None else range(len(shape))
+    drop = {a for a in axes if input._data.ndim and shape[a] == 1}
     new_shape = tuple(size for axis, size in enumerate(shape) if axis not in drop)
-    if new_shape == shape:
-        return x
-    return Reshape.apply(x, shape=new_shape)
+    return Reshape.apply(input, shape=new_shape)
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions ``start_dim..end_dim`` into one: (N, C, H, W) -> (N, C*H*W) with start_dim=1."""
-    if x._data.ndim == 0:
-        return reshape(x, 1)
-    (start,) = normalize_dims(start_dim, x._data.ndim)
-    (end,) = normalize_dims(end_dim, x._data.ndim)
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) with start_dim=1."""
+    if input._data.ndim == 0:
+        return reshape(input, 1)
+    (start,) = normalize_dims(start_dim, input._data.ndim)
+    (end,) = normalize_dims(end_dim, input._data.ndim)
     if start > end:
-        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = x._data.shape
-    return reshape(x, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+        raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    shape = input._data.shape
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
-def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
-    """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    shape = x._data.shape
-    return reshape(x, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one may be -1): (N, 12) -> (N, 3, 4)."""
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    shape = input._data.shape
+    return reshape(input, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
 
 
-def expand(x: Tensor, *sizes) -> Tensor:
-    """Broadcast to a larger shape without copying; ``-1`` keeps a dimension."""
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to a larger shape without copying; ``-1`` keeps a dimension.
+
+    Example: ``x.expand(4, 3)`` of a (1, 3) tensor repeats its row 4 times.
+    """
     sizes = _sizes(sizes)
-    shape = x._data.shape
+    shape = input._data.shape
     offset = len(sizes) - len(shape)
     if offset < 0:
         raise RuntimeError(
@@ -232,129 +234,103 @@ def expand(x: Tensor, *sizes) -> Tensor:
                 f"size ({size}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. "
                 f"Tensor sizes: {list(shape)}"
             )
-    if target == shape:
-        return x
-    return Expand.apply(x, shape=target)
+    return Expand.apply(input, shape=target)
 
 
-def expand_as(x: Tensor, other: Tensor) -> Tensor:
-    return expand(x, other.shape)
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other.shape)
 
 
-def broadcast_to(x: Tensor, shape) -> Tensor:
-    return expand(x, tuple(shape))
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    """``expand`` to ``shape``."""
+    return expand(input, tuple(shape))
 
 
-def repeat(x: Tensor, *repeats) -> Tensor:
-    """Tile the tensor ``repeats[i]`` times along each dimension."""
+def repeat(input: Tensor, *repeats) -> Tensor:
+    """Tile the tensor ``repeats[i]`` times along each dimension: (2, 3).repeat(2, 1) is (4, 3)."""
     repeats = _sizes(repeats)
-    if len(repeats) < x._data.ndim:
+    if len(repeats) < input._data.ndim:
         raise RuntimeError(
-            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+            f"repeat: {len(repeats)} repeats given for a {input._data.ndim}-d tensor; "
+            "give at least one per dimension"
         )
-    return Repeat.apply(x, repeats=repeats)
+    return Repeat.apply(input, repeats=repeats)
 
 
-def _same_dtype(tensors, name):
-    from dendrite import backend
-    from dendrite.ops.elementwise import cast
-
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of tensors")
-    for item in tensors:
-        if not isinstance(item, Tensor):
-            raise TypeError(f"{name}(): expected a sequence of tensors, got {type(item).__name__}")
-    dtype = tensors[0]._data.dtype
-    for item in tensors[1:]:
-        dtype = backend.result_dtype(dtype, item._data.dtype)
-    return [cast(item, dtype) for item in tensors]
+def tile(input: Tensor, dims) -> Tensor:
+    """Like :func:`repeat`, but fewer ``dims`` than dimensions are padded with 1s at the front."""
+    dims = tuple(dims)
+    dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; other dimensions must match."""
-    tensors = _same_dtype(tensors, "cat")
-    (axis,) = normalize_dims(dim, tensors[0]._data.ndim)
-    reference = tensors[0]._data.shape
-    for position, item in enumerate(tensors):
-        shape = item._data.shape
-        if len(shape) != len(reference) or any(
-            a != b for i, (a, b) in enumerate(zip(shape, reference)) if i != axis
-        ):
-            raise RuntimeError(
-                f"cat: sizes of tensors must match except in dimension {dim}. Expected "
-                f"{tuple(reference)} (but any size in dim {dim}) but got {tuple(shape)} for tensor "
-                f"number {position} in the list"
-            )
-    return Cat.apply(*tensors, axis=axis)
-
-
-concat = concatenate = cat
-
-
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dimension."""
-    tensors = _same_dtype(tensors, "stack")
-    reference = tensors[0]._data.shape
-    for position, item in enumerate(tensors):
-        if item._data.shape != reference:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {tuple(reference)} at entry 0 "
-                f"and {tuple(item._data.shape)} at entry {position}"
-            )
-    ndim = len(reference) + 1
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
-    return Stack.apply(*tensors, axis=dim % ndim)
-
-
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Pieces of ``split_size`` (the last may be smaller), or of the given list of sizes."""
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    length = x._data.shape[axis]
-    if isinstance(split_size_or_sections, numbers.Integral):
-        size = int(split_size_or_sections)
-        if size <= 0:
-            raise RuntimeError(f"split expects split_size be positive, but got split_size={size}")
-        sections = [size] * (length // size) + ([length % size] if length % size else [])
-        if not sections:
-            sections = [0]
-    else:
-        sections = [int(s) for s in split_size_or_sections]
-        if sum(sections) != length:
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size "
-                f"at dimension {dim}), but got split_sizes={sections}"
-            )
-    if len(sections) == 1:
-        return (x,)
-    return Split.apply(x, sections=sections, axis=axis)
-
-
-def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of ``ceil(n / chunks)`` (fewer if they run out)."""
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    length = x._data.shape[axis]
-    return split(x, max(1, -(-length // chunks)), dim)
-
-
-def unbind(x: Tensor, dim: int = 0) -> tuple:
-    """The slices along ``dim``, each with that dimension removed."""
-    return tuple(squeeze(piece, dim) for piece in split(x, 1, dim))
-
-
-def flip(x: Tensor, dims) -> Tensor:
+def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
-    axes = normalize_dims(dims, x._data.ndim)
-    return Flip.apply(x, axes=axes)
+    axes = normalize_dims(dims, input._data.ndim)
+    return Flip.apply(input, axes=axes)
 
 
-def movedim(x: Tensor, source: int, destination: int) -> Tensor:
-    order = list(range(x._data.ndim))
-    (src,) = normalize_dims(source, x._data.ndim)
-    (dst,) = normalize_dims(destination, x._data.ndim)
-    order.remove(src)
-    order.insert(dst, src)
-    return permute(x, *order)
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, 1)
+
+
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, 0)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements along ``dims`` (wrapping around); without dims, over the flattened tensor."""
+    if dims is None:
+        if not isinstance(shifts, numbers.Integral):
+            (shifts,) = shifts
+        return Roll.apply(input, shifts=int(shifts), axes=None)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    axes = normalize_dims(dims, input._data.ndim)
+    if len(shifts) != len(axes):
+        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    return Roll.apply(input, shifts=tuple(int(s) for s in shifts), axes=axes)
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others' order."""
+    sources = normalize_dims(source, input._data.ndim)
+    destinations = normalize_dims(destination, input._data.ndim)
+    if len(sources) != len(destinations):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must match in length")
+    order = [d for d in range(input._data.ndim) if d not in sources]
+    for dst, src in sorted(zip(destinations, sources)):
+        order.insert(dst, src)
+    return permute(input, *order)
+
+
+moveaxis = movedim
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start : start + length`` along ``dim``."""
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    size = input._data.shape[axis]
+    start = int(start) + size if start < 0 else int(start)
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise IndexError(f"narrow: start {start} and length {length} exceed dimension {dim} of size {size}")
+    return input[(slice(None),) * axis + (slice(start, start + length),)]
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, with that dimension removed."""
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    size = input._data.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(f"select: index {index} out of range for dimension {dim} of size {size}")
+    return input[(slice(None),) * axis + (int(index),)]
+
+
+from dendrite.ops.joining import (  # noqa: E402, F401  (moved to joining.py; old imports keep working)
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    split,
+    stack,
+    unbind,
+)

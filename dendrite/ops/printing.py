@@ -1,6 +1,14 @@
-"""``repr`` of a tensor in PyTorch's style: ``tensor([0.5000, 1.5000], requires_grad=True)``."""
+"""``repr`` of a tensor in PyTorch's style: ``tensor([0.5000, 1.5000], requires_grad=True)``.
+
+The number format follows PyTorch's ``_Formatter``: whole floats print as
+``2.``, others with 4 decimals, switching to scientific notation when the
+magnitudes span more than 1000x or leave [1e-4, 1e8]; every element is padded
+to the widest one. NumPy's ``array2string`` does the layout and summarising.
+"""
 
 from __future__ import annotations
+
+import math
 
 from dendrite import backend
 from dendrite.backend import xp
@@ -8,23 +16,44 @@ from dendrite.backend import xp
 _DEFAULT_DTYPES = (backend.float32, backend.int64, backend.bool_)
 
 
-def _float_formatter(array: xp.ndarray):
-    finite = array[xp.isfinite(array)]
-    if finite.size == 0 or xp.all(finite == xp.round(finite)) and xp.abs(finite).max() < 1e8:
-        return lambda v: f"{v:.0f}." if xp.isfinite(v) else str(v)
-    magnitude = xp.abs(finite).max()
-    if magnitude >= 1e8 or (magnitude < 1e-4):
-        return lambda v: f"{v:.4e}"
-    return lambda v: f"{v:.4f}"
+def _float_format(array):
+    """A function formatting one float the way PyTorch would inside this tensor."""
+    values = array[xp.isfinite(array) & (array != 0)].astype(xp.float64)
+    if values.size == 0:
+        return lambda v: f"{v:.0f}." if math.isfinite(v) else f"{v:.0f}", 0
+    magnitudes = xp.abs(values)
+    low, high = magnitudes.min(), magnitudes.max()
+    whole = bool(xp.all(values == xp.ceil(values)))
+    if whole and not (high / low > 1000 or high > 1e8):
+        width = max(len(f"{v:.0f}") + 1 for v in values)
+        return (lambda v: f"{v:.0f}." if math.isfinite(v) else f"{v:.0f}"), width
+    if whole or high / low > 1000 or high > 1e8 or low < 1e-4:
+        width = max(len(f"{v:.4e}") for v in values)
+        return (lambda v: f"{v:{width}.4e}"), width
+    width = max(len(f"{v:.4f}") for v in values)
+    return (lambda v: f"{v:.4f}"), width
+
+
+def _formatter(array):
+    if array.dtype.kind == "f":
+        format_one, width = _float_format(array)
+    elif array.dtype.kind == "b":
+        format_one, width = (lambda v: str(bool(v))), (5 if not array.all() else 4)
+    else:
+        format_one = str
+        width = max((len(str(v)) for v in array.reshape(-1)[:1000].tolist()), default=1)
+    return lambda v: format_one(v).rjust(width)
 
 
 def tensor_repr(tensor) -> str:
+    """``tensor(...)`` with the values, then dtype (if not a default one) and autograd state."""
     array = backend.to_host(tensor._data)
     prefix = "tensor("
-    options = {"separator": ", ", "prefix": prefix, "threshold": 1000, "edgeitems": 3}
-    if array.dtype.kind == "f":
-        options["formatter"] = {"float_kind": _float_formatter(array)}
-    body = xp.array2string(array, **options)
+    if array.size == 0:
+        body = "[]" if array.ndim == 1 else f"[], size={tuple(array.shape)}"
+    else:
+        body = xp.array2string(array, separator=", ", prefix=prefix, threshold=1000, edgeitems=3,
+                               max_line_width=80, formatter={"all": _formatter(array)})
     extras = []
     if array.dtype not in _DEFAULT_DTYPES:
         extras.append(f"dtype=dendrite.{array.dtype}")

@@ -1,14 +1,16 @@
-"""Reductions: sum, mean, max/min, var/std, arg-max/min, logsumexp, softmax.
+"""Reductions: sum, mean, prod, max/min, amax/amin, arg-max/min, var/std, norm, all/any.
 
 The backward of a reduction spreads the gradient back over the elements that
-were reduced: evenly for ``sum`` (and divided by ``n`` for ``mean``), to the
-winning element for ``max(dim)``, and through the softmax Jacobian
-``s * (g - sum(g * s))`` for softmax.
+were reduced: evenly for ``sum`` (divided by ``n`` for ``mean``); for
+``max()``/``amax`` evenly among the tied winners; for ``max(dim)`` to the
+element at the returned index (PyTorch's conventions, both).
+Softmax and logsumexp are in :mod:`dendrite.ops.softmax`.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 from dendrite import backend
@@ -23,11 +25,15 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
     """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked."""
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, quickly
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, (int, xp.integer)) else tuple(dim)
     span = builtins.max(ndim, 1)
     low, high = -span, span - 1
     result = []
     for d in dims:
+        if not isinstance(d, (int, xp.integer)) or isinstance(d, bool):
+            raise TypeError(f"{name} must be an int or a sequence of ints, got {dim!r}")
         if not low <= d <= high:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})"
@@ -38,43 +44,60 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
     return tuple(result)
 
 
-def _expand_back(grad, axes, keepdim, shape):
-    """Undo a reduction's shape change: re-insert the reduced axes, then broadcast."""
-    if not keepdim and shape:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
+def reduction_dims(dim, ndim: int) -> tuple:
+    """Like :func:`normalize_dims`, but an empty ``dim`` (``()``, ``[]``) also means every dim (PyTorch)."""
+    if dim is not None and not isinstance(dim, (int, xp.integer)) and len(dim) == 0:
+        dim = None
+    return () if ndim == 0 else normalize_dims(dim, ndim)
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdim=True gives)."""
+    return tuple([1 if axis in axes else size for axis, size in enumerate(shape)])
+
+
+def _numpy_axes(axes: tuple, ndim: int):
+    """None for a full reduction: NumPy's fast path."""
+    return None if len(axes) == ndim else axes
+
+
+def _count(shape, axes) -> int:
+    return math.prod(shape[a] for a in axes)
 
 
 class Sum(Function):
     def forward(self, x, axes, keepdim):
-        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return xp.asarray(x.sum(axis=axes, keepdims=keepdim))
+        self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
+        return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim)
 
     def backward(self, grad):
-        return _expand_back(grad, self.axes, self.keepdim, self.shape)
+        return xp.broadcast_to(grad.reshape(self.kept), self.shape)
 
 
 class Mean(Function):
     def forward(self, x, axes, keepdim):
-        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        self.count = int(xp.prod([x.shape[a] for a in axes])) if x.ndim else 1
-        return xp.asarray(x.mean(axis=axes, keepdims=keepdim))
+        self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
+        self.count = _count(x.shape, axes)
+        # sum / n, as PyTorch computes a mean (and faster than NumPy's mean for small arrays)
+        return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim) / self.count
 
     def backward(self, grad):
-        return _expand_back(grad / self.count, self.axes, self.keepdim, self.shape)
+        return xp.broadcast_to((grad / self.count).reshape(self.kept), self.shape)
 
 
-class ExtremeAll(Function):
-    """max()/min() over everything: ties share the gradient evenly (as in PyTorch)."""
+class Extreme(Function):
+    """max()/min()/amax/amin over ``axes``: tied winners share the gradient evenly."""
 
-    def forward(self, x, use_max):
-        self.x = x
-        self.result = xp.asarray(x.max() if use_max else x.min())
-        return self.result
+    def forward(self, x, axes, keepdim, use_max):
+        self.x, self.axes = x, axes
+        self.result = x.max(axis=axes, keepdims=True) if use_max else x.min(axis=axes, keepdims=True)
+        return self.result if keepdim else self.result.squeeze(axes)
 
     def backward(self, grad):
         winners = self.x == self.result
-        return grad * winners / winners.sum()
+        counts = winners.sum(axis=self.axes, keepdims=True)
+        grad = grad.reshape(self.result.shape)
+        return xp.where(winners, grad / counts, 0).astype(grad.dtype, copy=False)
 
 
 class ExtremeDim(Function):
@@ -87,68 +110,72 @@ class ExtremeDim(Function):
         return values if keepdim else values.squeeze(axis)
 
     def backward(self, grad):
-        if not self.keepdim:
-            grad = xp.expand_dims(grad, self.axis)
+        grad = grad.reshape(self.indices.shape)
         result = xp.zeros(self.shape, grad.dtype)
         xp.put_along_axis(result, self.indices, grad, self.axis)
         return result
 
 
-class Var(Function):
-    def forward(self, x, axes, correction, keepdim):
-        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        count = int(xp.prod([x.shape[a] for a in axes])) if x.ndim else 1
+class Moments(Function):
+    """Variance (``root=False``) or standard deviation (``root=True``) over ``axes``."""
+
+    def forward(self, x, axes, correction, keepdim, root):
+        self.axes, self.root = axes, root
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.divisor = builtins.max(count - correction, 0)
-        squares = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim)
+        self.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
+        squares = (self.centered * self.centered).sum(axis=axes, keepdims=True)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.asarray(squares / self.divisor, dtype=x.dtype)
+            result = xp.asarray(squares / self.divisor, dtype=x.dtype)
+            if root:
+                result = xp.sqrt(result)
+        self.result = result
+        return result if keepdim else result.squeeze(axes)
 
     def backward(self, grad):
-        if not self.keepdim and self.shape:
-            grad = xp.expand_dims(grad, self.axes)
+        grad = grad.reshape(self.result.shape)
         with xp.errstate(divide="ignore", invalid="ignore"):
+            if self.root:
+                # d std = d var / (2 std); PyTorch makes it 0 where std is 0 (all values equal).
+                grad = xp.where(self.result == 0, 0, grad / (2 * self.result))
             return (grad * (2 / self.divisor) * self.centered).astype(self.centered.dtype, copy=False)
 
 
-class LogSumExp(Function):
+class Norm2(Function):
+    """The Euclidean norm over ``axes``; its gradient at the zero vector is 0 (PyTorch)."""
+
     def forward(self, x, axes, keepdim):
-        self.axes, self.keepdim = axes, keepdim
-        peak = x.max(axis=axes, keepdims=True)
-        peak = xp.where(xp.isfinite(peak), peak, 0)
-        exps = xp.exp(x - peak)
-        sums = exps.sum(axis=axes, keepdims=True)
-        self.softmax = exps / sums
-        result = xp.log(sums) + peak
-        return result if keepdim else xp.asarray(result.squeeze(axes))
+        self.x = x
+        self.result = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        return self.result if keepdim else self.result.squeeze(axes)
 
     def backward(self, grad):
-        if not self.keepdim:
-            grad = xp.expand_dims(grad, self.axes)
-        return grad * self.softmax
+        grad = grad.reshape(self.result.shape)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(self.result == 0, 0, grad / self.result)
+        return (self.x * scale).astype(self.x.dtype, copy=False)
 
 
-class Softmax(Function):
-    def forward(self, x, axis):
-        self.axis = axis
-        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
-        self.result = exps / exps.sum(axis=axis, keepdims=True)
-        return self.result
-
-    def backward(self, grad):
-        s = self.result
-        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
-
-
-class LogSoftmax(Function):
-    def forward(self, x, axis):
-        self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self.result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        return self.result
+class Prod(Function):
+    def forward(self, x, axes, keepdim):
+        self.x, self.axes = x, axes
+        result = x.prod(axis=axes, keepdims=True)
+        self.kept = result.shape
+        return result if keepdim else result.squeeze(axes)
 
     def backward(self, grad):
-        return grad - xp.exp(self.result) * grad.sum(axis=self.axis, keepdims=True)
+        grad = grad.reshape(self.kept)
+        x, axes = self.x, self.axes
+        if not axes:
+            return grad * xp.ones_like(x)
+        # Product of all the *other* elements, from prefix and suffix products: exact with zeros.
+        ends = tuple(range(-len(axes), 0))
+        moved = xp.moveaxis(x, axes, ends)
+        flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
+        ones = xp.ones_like(flat[..., :1])
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1), -1)
+        others = xp.moveaxis((left * right).reshape(moved.shape), ends, axes)
+        return grad * others
 
 
 def _float_input(x: Tensor, dtype=None) -> Tensor:
@@ -161,171 +188,191 @@ def _float_input(x: Tensor, dtype=None) -> Tensor:
     return x
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Sum over ``dim`` (int, tuple, or all). Example: ``x.sum(dim=1)`` of (N, C) is (N,)."""
+def _integer_sum_input(x: Tensor, dtype) -> Tensor:
+    """PyTorch sums and products of bool/integer tensors in int64 unless a dtype is given."""
     if dtype is not None:
-        x = _float_input(x, dtype)
-    elif x._data.dtype.kind in "biu":
-        x = _new_tensor(x._data.astype(backend.int64))
-    return Sum.apply(x, axes=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+        return _float_input(x, dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
+        return _new_tensor(x._data.astype(backend.int64))
+    return x
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Mean over ``dim`` (int, tuple, or all)."""
-    if x._data.dtype.kind != "f" and dtype is None:
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum over ``dim`` (int, tuple, or all). Example: ``x.sum(dim=1)`` of (N, C) is (N,)."""
+    input = _integer_sum_input(input, dtype)
+    return Sum.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over ``dim`` (int, tuple, or all); the input must be floating point (or give ``dtype``)."""
+    if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}"
+            f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}"
         )
-    x = _float_input(x, dtype)
-    return Mean.apply(x, axes=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+    input = _float_input(input, dtype)
+    return Mean.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
 
-def _extreme(x: Tensor, dim, keepdim: bool, use_max: bool):
-    from dendrite.ops.math import maximum, minimum
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over ``dim`` (one int, or all); gradients are exact even where elements are zero."""
+    input = _integer_sum_input(input, dtype)
+    return Prod.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
-    if isinstance(dim, Tensor):
-        return maximum(x, dim) if use_max else minimum(x, dim)
+
+def _check_not_empty(input: Tensor, axes, name: str) -> None:
+    if input._data.size == 0 and (not axes or builtins.any(input._data.shape[a] == 0 for a in axes)):
+        raise IndexError(f"{name}(): cannot reduce over a zero-size dimension (input shape {input.shape})")
+
+
+def _extreme(input: Tensor, dim, keepdim: bool, use_max: bool):
+    from dendrite.ops.piecewise import maximum, minimum
+
+    name = "max" if use_max else "min"
+    if isinstance(dim, Tensor):  # max(a, b) is maximum(a, b)
+        return maximum(input, dim) if use_max else minimum(input, dim)
     if dim is None:
-        if x._data.size == 0:
-            raise RuntimeError("max(): cannot reduce an empty tensor without a dim")
-        return ExtremeAll.apply(x, use_max=use_max)
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    data = x._data if x._data.ndim else x._data.reshape(1)
+        axes = tuple(range(input._data.ndim))
+        _check_not_empty(input, axes, name)
+        return Extreme.apply(input, axes=axes, keepdim=False, use_max=use_max)
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    data = input._data if input._data.ndim else input._data.reshape(1)
+    _check_not_empty(_new_tensor(data), (axis,), name)
     arg = xp.argmax if use_max else xp.argmin
     indices = xp.expand_dims(arg(data, axis=axis), axis)
-    values = ExtremeDim.apply(x if x._data.ndim else x.reshape(1), indices=indices, axis=axis, keepdim=keepdim)
-    if not x._data.ndim:
-        values = values.reshape(())
-        indices = indices.reshape(())
+    source = input if input._data.ndim else input.reshape(1)
+    values = ExtremeDim.apply(source, indices=indices, axis=axis, keepdim=keepdim)
+    if not input._data.ndim:
+        values, indices = values.reshape(()), indices.reshape(())
     elif not keepdim:
         indices = indices.squeeze(axis)
     return ValuesIndices(values, _new_tensor(indices.astype(backend.int64)))
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False):
-    """The largest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``."""
-    return _extreme(x, dim, keepdim, use_max=True)
+def max(input: Tensor, dim=None, keepdim: bool = False):
+    """The largest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``.
+
+    Example: ``values, indices = x.max(dim=1)``.
+    """
+    return _extreme(input, dim, keepdim, use_max=True)
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False):
+def min(input: Tensor, dim=None, keepdim: bool = False):
     """The smallest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``."""
-    return _extreme(x, dim, keepdim, use_max=False)
+    return _extreme(input, dim, keepdim, use_max=False)
 
 
-def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    result = max(x, dim, keepdim)
-    return result if dim is None else result.values
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The largest values over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    axes = reduction_dims(dim, input._data.ndim)
+    _check_not_empty(input, axes, "amax")
+    return Extreme.apply(input, axes=axes, keepdim=keepdim, use_max=True)
 
 
-def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    result = min(x, dim, keepdim)
-    return result if dim is None else result.values
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The smallest values over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    axes = reduction_dims(dim, input._data.ndim)
+    _check_not_empty(input, axes, "amin")
+    return Extreme.apply(input, axes=axes, keepdim=keepdim, use_max=False)
 
 
-def _arg(x: Tensor, dim, keepdim: bool, function) -> Tensor:
+def _arg(input: Tensor, dim, keepdim: bool, function) -> Tensor:
     if dim is None:
-        index = function(x._data.reshape(-1))
-        shape = (1,) * x._data.ndim if keepdim else ()
+        index = function(input._data.reshape(-1))
+        shape = (1,) * input._data.ndim if keepdim else ()
         return _new_tensor(xp.asarray(index, backend.int64).reshape(shape))
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    indices = function(x._data, axis=axis)
-    if keepdim:
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    data = input._data if input._data.ndim else input._data.reshape(1)
+    indices = function(data, axis=axis)
+    if keepdim and input._data.ndim:
         indices = xp.expand_dims(indices, axis)
     return _new_tensor(xp.asarray(indices, backend.int64))
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, xp.argmax)
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the (first) largest value, over the flattened tensor when ``dim`` is None."""
+    return _arg(input, dim, keepdim, xp.argmax)
 
 
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, xp.argmin)
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the (first) smallest value, over the flattened tensor when ``dim`` is None."""
+    return _arg(input, dim, keepdim, xp.argmin)
 
 
-def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim``; ``unbiased`` divides by ``n - 1`` (``correction`` overrides)."""
+def _moments(input: Tensor, dim, unbiased, keepdim, correction, root: bool) -> Tensor:
     if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
         dim, unbiased = None, dim
     if correction is None:
-        correction = 1 if unbiased else 0
-    x = _float_input(x)
-    return Var.apply(x, axes=normalize_dims(dim, x._data.ndim), correction=correction, keepdim=keepdim)
+        correction = 1 if unbiased in (None, True) else 0
+    input = _float_input(input)
+    axes = reduction_dims(dim, input._data.ndim)
+    return Moments.apply(input, axes=axes, correction=correction, keepdim=keepdim, root=root)
 
 
-def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
-    from dendrite.ops.math import sqrt
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance over ``dim``, dividing by ``n - correction`` (``unbiased=False`` means correction 0).
 
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
-
-
-def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(x), dim))`` computed without overflow."""
-    x = _float_input(x)
-    return LogSumExp.apply(x, axes=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+    Example: ``x.var(dim=0, correction=0)`` is the population variance of each column.
+    """
+    return _moments(input, dim, unbiased, keepdim, correction, root=False)
 
 
-def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x), dim)``, stable for large inputs."""
-    x = _float_input(x, dtype)
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    return Softmax.apply(x, axis=axis)
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation: the square root of :func:`var` with the same arguments."""
+    return _moments(input, dim, unbiased, keepdim, correction, root=True)
 
 
-def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
-    """``x - logsumexp(x, dim)``, the stable log of softmax."""
-    x = _float_input(x, dtype)
-    (axis,) = normalize_dims(dim, x._data.ndim)
-    return LogSoftmax.apply(x, axis=axis)
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(var, mean)`` over the same dims."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
 
 
-def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Product over ``dim`` (gradients exact even where elements are zero)."""
-    axes = normalize_dims(dim, x._data.ndim)
-    return Prod.apply(x, axes=axes, keepdim=keepdim)
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(std, mean)`` over the same dims."""
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
 
 
-class Prod(Function):
-    def forward(self, x, axes, keepdim):
-        self.x, self.axes, self.keepdim = x, axes, keepdim
-        self.result = xp.asarray(x.prod(axis=axes, keepdims=True))
-        return self.result if keepdim else xp.asarray(self.result.squeeze(axes) if axes else self.result)
-
-    def backward(self, grad):
-        if not self.keepdim and self.axes:
-            grad = xp.expand_dims(grad, self.axes)
-        x = self.x
-        # Product of all the *other* elements; computed directly so zeros are handled exactly.
-        moved = xp.moveaxis(x, self.axes, tuple(range(-len(self.axes), 0))) if self.axes else x
-        flat = moved.reshape(moved.shape[: moved.ndim - len(self.axes)] + (-1,))
-        left = xp.cumprod(xp.concatenate([xp.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
-        right = xp.flip(xp.cumprod(xp.concatenate(
-            [xp.ones_like(flat[..., :1]), xp.flip(flat, -1)[..., :-1]], -1), -1), -1)
-        others = (left * right).reshape(moved.shape)
-        if self.axes:
-            others = xp.moveaxis(others, tuple(range(-len(self.axes), 0)), self.axes)
-        return grad * others
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element (over ``dim``) is non-zero."""
+    axes = reduction_dims(dim, input._data.ndim)
+    return _new_tensor(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
 
 
-def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = normalize_dims(dim, x._data.ndim)
-    return _new_tensor(xp.asarray(xp.all(x._data, axis=axes, keepdims=keepdim)))
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element (over ``dim``) is non-zero."""
+    axes = reduction_dims(dim, input._data.ndim)
+    return _new_tensor(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
 
 
-def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = normalize_dims(dim, x._data.ndim)
-    return _new_tensor(xp.asarray(xp.any(x._data, axis=axes, keepdims=keepdim)))
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """Number of non-zero elements (over ``dim``), as int64."""
+    axes = reduction_dims(dim, input._data.ndim)
+    return _new_tensor(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
 
 
-def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    """The p-norm (``p=2`` Euclidean, ``p=1`` sum of magnitudes) over ``dim``."""
-    from dendrite.ops.math import abs as absolute
-    from dendrite.ops.math import sqrt
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The p-norm over ``dim``: ``p=2``/``'fro'`` Euclidean, ``1`` sum of magnitudes, ``inf`` largest.
 
-    if p == 2 or p == "fro":
-        return sqrt(sum(x * x, dim, keepdim))
+    Example: ``dendrite.tensor([3.0, 4.0]).norm()`` is ``tensor(5.)``.
+    """
+    from dendrite.ops.piecewise import abs as absolute
+
+    input = _float_input(input, dtype)
+    axes = reduction_dims(dim, input._data.ndim)
+    if p in (2, "fro"):
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
     if p == 1:
-        return sum(absolute(x), dim, keepdim)
-    return sum(absolute(x) ** p, dim, keepdim) ** (1.0 / p)
+        return sum(absolute(input), axes, keepdim)
+    if p == math.inf:
+        return amax(absolute(input), axes, keepdim)
+    if p == -math.inf:
+        return amin(absolute(input), axes, keepdim)
+    if p == 0:
+        return sum(_new_tensor((input._data != 0).astype(input._data.dtype)), axes, keepdim)
+    if not isinstance(p, (int, float)):
+        raise ValueError(f"norm: unsupported p={p!r}; expected a number, 'fro' or inf")
+    return sum(absolute(input) ** p, axes, keepdim) ** (1.0 / p)
+
+
+from dendrite.ops.softmax import log_softmax, logsumexp, softmax  # noqa: E402, F401  (moved; old imports)

@@ -1,0 +1,104 @@
+"""``gradcheck``: compare backprop's gradients with central finite differences.
+
+For every input element x_j the numerical derivative of each output is
+``(f(x + eps e_j) - f(x - eps e_j)) / (2 eps)``; the analytic one comes from
+one backward pass per output element. Run it in float64: in float32 the
+rounding error of the difference quotient swamps real bugs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from dendrite.autograd.functional import grad as autograd_grad
+from dendrite.autograd.grad_mode import no_grad
+from dendrite.backend import xp
+from dendrite.tensor import Tensor, _new_tensor
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numerical one."""
+
+
+def _outputs(fn, inputs) -> list:
+    result = fn(*inputs)
+    return [result] if isinstance(result, Tensor) else [r for r in result if isinstance(r, Tensor)]
+
+
+def _analytic(fn, inputs, checked, out_index: int):
+    """Jacobian rows of output ``out_index``: ``{input position: (output numel, input numel)}``."""
+    output = _outputs(fn, inputs)[out_index]
+    size = output.numel()
+    jacobian = {i: xp.zeros((size, inputs[i].numel())) for i in checked}
+    if not output.requires_grad:
+        return jacobian, output.shape
+    for k in range(size):
+        seed = xp.zeros(output.shape, output.dtype)
+        seed.reshape(-1)[k] = 1
+        grads = autograd_grad(output, [inputs[i] for i in checked], grad_outputs=[_new_tensor(seed)],
+                              retain_graph=True, allow_unused=True)
+        for i, g in zip(checked, grads):
+            if g is not None:
+                jacobian[i][k] = g._data.reshape(-1)
+    return jacobian, output.shape
+
+
+def _numerical_column(fn, inputs, data, element, out_index: int, eps: float):
+    """d(output)/d(data[element]) by central differences (``data`` is changed in place and restored)."""
+    original = data[element]
+    with no_grad():
+        data[element] = original + eps
+        plus = _outputs(fn, inputs)[out_index]._data.astype(xp.float64).reshape(-1)
+        data[element] = original - eps
+        minus = _outputs(fn, inputs)[out_index]._data.astype(xp.float64).reshape(-1)
+    data[element] = original
+    return (plus - minus) / (2 * eps)
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Check the gradients of ``fn(*inputs)`` against finite differences.
+
+    ``inputs``: a tensor or a tuple of tensors (float64 recommended); only
+    those with ``requires_grad=True`` are checked. Every tensor output of
+    ``fn`` is checked. On a mismatch the error names the output element, the
+    input and its element index, and both values.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.randn(3, dtype=dendrite.float64, requires_grad=True)
+        >>> dendrite.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+        True
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    for i in checked:
+        if inputs[i].dtype != xp.float64:
+            warnings.warn(
+                f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for a meaningful check",
+                stacklevel=2,
+            )
+        if not inputs[i]._data.flags.writeable:
+            raise ValueError(f"gradcheck: input {i} is a read-only array; pass a writable copy")
+    for out_index in range(len(_outputs(fn, inputs))):
+        analytic, out_shape = _analytic(fn, inputs, checked, out_index)
+        for i in checked:
+            # Index the array itself (not a flattened copy) so non-contiguous inputs work too.
+            data = inputs[i]._data
+            for j, element in enumerate(xp.ndindex(*data.shape)):
+                numerical = _numerical_column(fn, inputs, data, element, out_index, eps)
+                for k in range(numerical.size):
+                    a, n = analytic[i][k, j], numerical[k]
+                    if abs(a - n) <= atol + rtol * abs(n):
+                        continue
+                    out_element = [int(i) for i in xp.unravel_index(k, out_shape)] if out_shape else []
+                    message = (
+                        f"gradcheck failed for d(output {out_index}{out_element}) / d(input {i}"
+                        f"{list(element)}):\n  analytic (backward) = {a:.10g}\n  numerical (finite "
+                        f"differences, eps={eps}) = {n:.10g}\n  difference {abs(a - n):.3g} > atol "
+                        f"{atol} + rtol {rtol} * |numerical|"
+                    )
+                    if raise_exception:
+                        raise GradcheckError(message)
+                    return False
+    return True

@@ -1,0 +1,137 @@
+"""Comparisons and logic: ==, <, &, isnan, allclose ... (bool results, no gradient).
+
+The results are bool tensors outside the graph, as in PyTorch: a comparison
+is piecewise constant, so nothing flows back through it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from dendrite.backend import ndarray, xp
+from dendrite.ops.elementwise import _check_broadcast
+from dendrite.tensor import Tensor, _new_tensor
+
+
+def _operand(value):
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, (numbers.Number, ndarray, xp.generic)):
+        return value
+    return None
+
+
+def _compare(ufunc, name: str, a, b):
+    a_data, b_data = _operand(a), _operand(b)
+    if a_data is None or b_data is None:
+        return NotImplemented  # e.g. ``x == None``: Python then answers False
+    try:
+        return _new_tensor(xp.asarray(ufunc(a_data, b_data)))
+    except ValueError:
+        _check_broadcast(name, a_data, b_data)
+        raise
+
+
+def eq(input, other) -> Tensor:
+    """``input == other`` element-wise (bool). Example: ``(x == 0).sum()`` counts zeros."""
+    return _compare(xp.equal, "eq", input, other)
+
+
+def ne(input, other) -> Tensor:
+    """``input != other`` element-wise (bool)."""
+    return _compare(xp.not_equal, "ne", input, other)
+
+
+def lt(input, other) -> Tensor:
+    """``input < other`` element-wise (bool)."""
+    return _compare(xp.less, "lt", input, other)
+
+
+def le(input, other) -> Tensor:
+    """``input <= other`` element-wise (bool)."""
+    return _compare(xp.less_equal, "le", input, other)
+
+
+def gt(input, other) -> Tensor:
+    """``input > other`` element-wise (bool)."""
+    return _compare(xp.greater, "gt", input, other)
+
+
+def ge(input, other) -> Tensor:
+    """``input >= other`` element-wise (bool)."""
+    return _compare(xp.greater_equal, "ge", input, other)
+
+
+def logical_and(input, other) -> Tensor:
+    """True where both are non-zero."""
+    return _compare(xp.logical_and, "logical_and", input, other)
+
+
+def logical_or(input, other) -> Tensor:
+    """True where either is non-zero."""
+    return _compare(xp.logical_or, "logical_or", input, other)
+
+
+def logical_xor(input, other) -> Tensor:
+    """True where exactly one is non-zero."""
+    return _compare(xp.logical_xor, "logical_xor", input, other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """True where ``input`` is zero."""
+    return _new_tensor(xp.logical_not(input._data))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    """``~input``: logical not for bool tensors, bit flip for integer tensors."""
+    if input._data.dtype.kind == "f":
+        raise TypeError("bitwise_not (~) is only defined for bool and integer tensors, got a float tensor")
+    return _new_tensor(xp.asarray(xp.invert(input._data)))
+
+
+def bitwise_and(input, other) -> Tensor:
+    """``input & other``: logical and for bool tensors, bitwise for integer tensors."""
+    return _compare(xp.bitwise_and, "bitwise_and", input, other)
+
+
+def bitwise_or(input, other) -> Tensor:
+    """``input | other``: logical or for bool tensors, bitwise for integer tensors."""
+    return _compare(xp.bitwise_or, "bitwise_or", input, other)
+
+
+def bitwise_xor(input, other) -> Tensor:
+    """``input ^ other``: logical xor for bool tensors, bitwise for integer tensors."""
+    return _compare(xp.bitwise_xor, "bitwise_xor", input, other)
+
+
+def isnan(input: Tensor) -> Tensor:
+    """True where the value is NaN."""
+    return _new_tensor(xp.asarray(xp.isnan(input._data)))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """True where the value is +-Inf."""
+    return _new_tensor(xp.asarray(xp.isinf(input._data)))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """True where the value is neither NaN nor Inf."""
+    return _new_tensor(xp.asarray(xp.isfinite(input._data)))
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """``|input - other| <= atol + rtol * |other|`` element-wise."""
+    return _new_tensor(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
+                                             equal_nan=equal_nan)))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """True when every element is close (see :func:`isclose`)."""
+    return bool(xp.allclose(input._data, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan))

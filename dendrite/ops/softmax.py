@@ -1,0 +1,95 @@
+"""Softmax, log-softmax and logsumexp: fused for numerical stability.
+
+All three subtract the maximum before exponentiating, so large inputs never
+overflow. Their backwards are the closed forms
+
+    d logsumexp(x)    = softmax(x) * g
+    d softmax(x)      = s * (g - sum(g * s))
+    d log_softmax(x)  = g - softmax(x) * sum(g)
+"""
+
+from __future__ import annotations
+
+from dendrite.autograd.function import Function
+from dendrite.backend import xp
+from dendrite.ops.reduce import _float_input, normalize_dims, reduction_dims
+from dendrite.tensor import Tensor
+
+
+def _shifted(x, axes):
+    """``x - max(x)`` along ``axes`` for logsumexp (an all -inf slice is shifted by 0, not by -inf)."""
+    peak = x.max(axis=axes, keepdims=True)
+    peak = xp.where(xp.isfinite(peak), peak, 0)
+    return x - peak, peak
+
+
+class LogSumExp(Function):
+    def forward(self, x, axes, keepdim):
+        shifted, peak = _shifted(x, axes)
+        exps = xp.exp(shifted)
+        sums = exps.sum(axis=axes, keepdims=True)
+        self.kept = sums.shape
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            self.softmax = exps / sums
+            result = xp.log(sums) + peak
+        return result if keepdim else result.squeeze(axes)
+
+    def backward(self, grad):
+        return grad.reshape(self.kept) * self.softmax
+
+
+class Softmax(Function):
+    def forward(self, x, axis):
+        self.axis = axis
+        # x - max(x): NaN where a slice's max is +-inf, exactly as PyTorch's kernel gives.
+        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
+        self.result = exps / exps.sum(axis=axis, keepdims=True)
+        return self.result
+
+    def backward(self, grad):
+        s = self.result
+        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def forward(self, x, axis):
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        self.result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.result
+
+    def backward(self, grad):
+        return grad - xp.exp(self.result) * grad.sum(axis=self.axis, keepdims=True)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))`` computed without overflow.
+
+    Example: ``dendrite.logsumexp(dendrite.tensor([1000.0, 1000.0]), 0)`` is ``1000 + log 2``.
+    """
+    input = _float_input(input)
+    return LogSumExp.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
+
+
+def _axis(input: Tensor, dim, name: str) -> int:
+    if dim is None:
+        raise TypeError(f"{name}() needs an explicit dim, e.g. {name}(x, dim=-1)")
+    if input._data.ndim == 0:
+        return ()
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    return axis
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """``exp(input) / sum(exp(input), dim)``: each slice along ``dim`` sums to 1.
+
+    Example: ``dendrite.softmax(logits, dim=-1)`` for logits of shape (N, classes).
+    """
+    input = _float_input(input, dtype)
+    return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """``input - logsumexp(input, dim)``, the stable log of softmax."""
+    input = _float_input(input, dtype)
+    return LogSoftmax.apply(input, axis=_axis(input, dim, "log_softmax"))

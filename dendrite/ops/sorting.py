@@ -1,0 +1,81 @@
+"""Sorting: sort, argsort, topk, kthvalue, median.
+
+The values are gathered at the sorted positions, so their gradient goes back
+to the positions they came from (each input element to at most one output).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from dendrite import backend
+from dendrite.backend import xp
+from dendrite.ops.indexing import Gather
+from dendrite.ops.reduce import normalize_dims
+from dendrite.tensor import Tensor, _new_tensor
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+def _order(data, axis: int, descending: bool):
+    """Stable argsort along ``axis``; descending keeps equal elements in their original order."""
+    if descending:
+        key = -data.astype(xp.int64) if data.dtype.kind == "b" else -data
+        return xp.argsort(key, axis=axis, kind="stable")
+    return xp.argsort(data, axis=axis, kind="stable")
+
+
+def _pick(input: Tensor, indices, axis: int) -> SortResult:
+    values = Gather.apply(input, index=indices, axis=axis)
+    return SortResult(values, _new_tensor(indices.astype(backend.int64)))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+    """``(values, indices)`` sorted along ``dim`` (ties keep their order).
+
+    Example: ``dendrite.tensor([3., 1., 2.]).sort().values`` is ``tensor([1., 2., 3.])``.
+    """
+    if input.ndim == 0:
+        return SortResult(input, _new_tensor(xp.zeros((), backend.int64)))
+    (axis,) = normalize_dims(dim, input.ndim)
+    return _pick(input, _order(input._data, axis, descending), axis)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices.
+
+    Example: ``scores.topk(5, dim=1).indices`` are the 5 best classes of each row.
+    """
+    (axis,) = normalize_dims(dim, input.ndim)
+    size = input.shape[axis] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size {size}")
+    order = _order(input._data, axis, descending=largest)
+    return _pick(input, xp.take(order, xp.arange(k), axis=axis), axis)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> SortResult:
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index."""
+    (axis,) = normalize_dims(dim, input.ndim)
+    size = input.shape[axis]
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size}")
+    indices = xp.take(_order(input._data, axis, False), [k - 1], axis=axis)
+    values, indices = _pick(input, indices, axis)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return SortResult(values, indices)
+
+
+def median(input: Tensor, dim=None, keepdim: bool = False):
+    """The lower median (PyTorch's): of all elements, or ``(values, indices)`` along ``dim``."""
+    if dim is None:
+        flat = input.reshape(-1)
+        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+    (axis,) = normalize_dims(dim, input.ndim)
+    return kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim)
