@@ -50,7 +50,8 @@ def _targets(root, names: tuple, action: str) -> tuple[list, list]:
     modules, params = [], []
     for name in names:
         if not isinstance(name, str):
-            raise TypeError(f"{action}: names must be strings such as 'features' or 'fc.weight', got {name!r}")
+            raise TypeError(f"{action}: names must be strings such as 'features' or 'fc.weight', "
+                            f"got {name!r}")
         try:
             modules.append(root.get_submodule(name))
             continue

@@ -51,7 +51,8 @@ def _host_array(value, key: str) -> np.ndarray:
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
         array = np.asarray(value)
     else:
-        raise TypeError(f"save: value for key {key!r} is a {type(value).__name__}; expected a tensor or array")
+        raise TypeError(f"save: value for key {key!r} is a {type(value).__name__}; "
+                        "expected a tensor or array")
     if array.dtype.kind not in _KINDS:
         raise TypeError(
             f"save: value for key {key!r} has dtype {array.dtype}; only bool, integer and floating-point "
@@ -180,7 +181,8 @@ def _load_safetensors(path: Path) -> dict:
 def _load_npz(path: Path) -> dict:
     with np.load(path, allow_pickle=False) as archive:
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise WeightsFileError(f"load: {_describe(path)} holds a single array, not a set of named weights")
+            raise WeightsFileError(f"load: {_describe(path)} holds a single array, "
+                                   "not a set of named weights")
         arrays = {}
         for key in archive.files:
             # A member that is not a .npy comes back as raw bytes; load() refuses it by name.

@@ -15,11 +15,13 @@ torch is imported only inside these functions (``pip install "dendrite[torch]"``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 import numpy as np
 
 from dendrite.autograd.grad_mode import no_grad
+from dendrite.interop._modes import evaluating
 from dendrite.nn.modules.module import Module
 from dendrite.tensor import Tensor, _new_tensor
 
@@ -143,19 +145,14 @@ def compare_with_torch(model: Module, torch_model, example, copy_weights: bool =
     if copy_weights:
         copy_weights_from_torch(model, torch_model)
     arrays = _examples(example)
-    modes = (model.training, torch_model.training)
-    if eval_mode:
-        model.eval()
-        torch_model.eval()
-    try:
+    with contextlib.ExitStack() as stack:
+        if eval_mode:
+            stack.enter_context(evaluating(model))
+            stack.enter_context(evaluating(torch_model))
         with no_grad():
             ours = model(*[_new_tensor(array.copy()) for array in arrays])
         with torch.no_grad():
             theirs = torch_model(*[torch.from_numpy(array.copy()) for array in arrays])
-    finally:
-        if eval_mode:
-            model.train(modes[0])
-            torch_model.train(modes[1])
     ours = _flatten(ours, Tensor, "dendrite model")
     theirs = _flatten(theirs, torch.Tensor, "torch model")
     if len(ours) != len(theirs):

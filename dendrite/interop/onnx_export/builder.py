@@ -58,7 +58,8 @@ class Builder:
         self.first, self.second, self.opset, self.dynamic_batch = first, second, opset, dynamic_batch
         self.input_names, self.output_names = input_names, output_names
         self.nodes, self.initializers = [], []
-        self.taken = set(input_names) | set(output_names)
+        self.taken = set(input_names) | set(output_names)  # value names
+        self.node_names: set = set()  # node names (a namespace of their own in ONNX)
         self.value_names: dict = {}  # ("out", id(node), index) or ("leaf", id(tensor)) -> name
         self.current = None  # the traced node being exported, for error messages
         self._consts: dict = {}
@@ -72,17 +73,16 @@ class Builder:
         for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
             self.named[id(tensor)] = (name, tensor)
             self.by_memory[_memory_key(tensor._data)] = (name, tensor)
+            if name in self.taken:
+                raise ValueError(f"onnx.export: the input/output name {name!r} is also the name of a "
+                                 "parameter or buffer; choose another")
+            self.taken.add(name)  # reserved, so that no constant takes a parameter's name
         self.batches = (_batch(first.inputs), _batch(second.inputs))
 
     # ------------------------------------------------------------------ names and nodes
     def unique(self, base: str) -> str:
-        base = base.strip("/.") or "value"
-        name, count = base, 1
-        while name in self.taken:
-            count += 1
-            name = f"{base}_{count}"
-        self.taken.add(name)
-        return name
+        """A value name not used yet, made from ``base``."""
+        return _fresh(self.taken, base.strip("/.") or "value")
 
     def _prefix(self) -> str:
         node = self.current
@@ -95,8 +95,9 @@ class Builder:
         """Append an ONNX node; ``outputs`` is a list of names or how many fresh names to make."""
         if isinstance(outputs, int):
             outputs = [self.unique(f"{self._prefix()}/{op_type}") for _ in range(outputs)]
-        node_name = self.unique(f"{self._prefix()}/{op_type}#node")
-        self.nodes.append(helper.make_node(op_type, list(inputs), list(outputs), name=node_name, **attributes))
+        node_name = _fresh(self.node_names, f"{self._prefix()}/{op_type}".strip("/"))
+        node = helper.make_node(op_type, list(inputs), list(outputs), name=node_name, **attributes)
+        self.nodes.append(node)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def output(self, node, index: int = 0) -> str:
@@ -122,7 +123,7 @@ class Builder:
         if key in self._consts and array.size <= 64:
             return self._consts[key]
         name = self.unique(base)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         if array.size <= 64:
             self._consts[key] = name
         return name
@@ -195,8 +196,7 @@ class Builder:
     def _initializer(self, name: str, tensor) -> str:
         key = ("init", name)
         if key not in self.value_names:
-            self.taken.add(name)
-            array = np.ascontiguousarray(np.asarray(tensor._data))
+            array = np.array(tensor._data, order="C")  # a copy: later training must not change the file
             self.initializers.append(numpy_helper.from_array(array, name))
             self.value_names[key] = name
         return self.value_names[key]
@@ -229,7 +229,8 @@ class Builder:
         for a, b in zip(first_shape, second_shape):
             if a == b:
                 dims.append(int(a))
-            elif batch_a and batch_b and a % batch_a == 0 and b % batch_b == 0 and a // batch_a == b // batch_b:
+            elif batch_a and batch_b and a % batch_a == 0 and b % batch_b == 0 \
+                    and a // batch_a == b // batch_b:
                 dims.append(Scaled(a // batch_a))
             else:
                 dims.append(None)
@@ -253,7 +254,8 @@ class Builder:
         if self._batch_name is None:
             first = next(name for name, tensor in zip(self.input_names, self.first.inputs) if tensor.ndim)
             shape = self.add("Shape", [first], [self.unique("batch_shape")])
-            self._batch_name = self.add("Gather", [shape, self.ints([0])], [self.unique("batch_size")], axis=0)
+            self._batch_name = self.add("Gather", [shape, self.ints([0])], [self.unique("batch_size")],
+                                        axis=0)
         return self._batch_name
 
     def shape_tensor(self, dims: list) -> str:
@@ -300,6 +302,15 @@ class Builder:
             else:
                 shape.append(dim)
         return helper.make_tensor_value_info(name, onnx_dtype(tensor.dtype), shape)
+
+
+def _fresh(taken: set, base: str) -> str:
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    taken.add(name)
+    return name
 
 
 def _memory_key(array) -> tuple:

@@ -13,12 +13,14 @@ import math
 import numpy as np
 
 from dendrite.interop.onnx_export.builder import handles, onnx_dtype
+from dendrite.interop.onnx_export.trace import Comparison
 from dendrite.nn.functional import activation as act
 from dendrite.nn.functional.dropout import MaskedScale
 from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
 from dendrite.ops import piecewise as pw
-from dendrite.ops import softmax as sm
+from dendrite.ops.softmax import LogSoftmax, LogSumExp, Softmax
+from dendrite.tensor import Tensor
 
 _UNARY = {
     m.Exp: "Exp", m.Log: "Log", m.Sqrt: "Sqrt", m.Reciprocal: "Reciprocal", m.Sin: "Sin", m.Cos: "Cos",
@@ -250,13 +252,13 @@ def _normalize(b, node):
     b.add("Div", [x, denominator], [b.output(node)])
 
 
-@handles(sm.Softmax, sm.LogSoftmax)
+@handles(Softmax, LogSoftmax)
 def _softmax(b, node):
-    op_type = "Softmax" if isinstance(node, sm.Softmax) else "LogSoftmax"
+    op_type = "Softmax" if isinstance(node, Softmax) else "LogSoftmax"
     b.add(op_type, [_x(b, node)], [b.output(node)], axis=int(node.trace_options["axis"]))
 
 
-@handles(sm.LogSumExp)
+@handles(LogSumExp)
 def _logsumexp(b, node):
     options = node.trace_options
     b.reduce("ReduceLogSumExp", _x(b, node), options["axes"], options["keepdim"], [b.output(node)])
@@ -266,3 +268,36 @@ def _logsumexp(b, node):
 def _dropout_training(b, node):
     b.fail("dropout ran in training mode; export runs the model in eval() mode, so this dropout was "
            "called with training=True explicitly (use F.dropout(x, p, training=self.training))")
+
+
+# ----------------------------------------------------------------------------- comparisons and logic
+_COMPARISONS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
+                "ne": "Equal", "logical_and": "And", "logical_or": "Or", "logical_xor": "Xor",
+                "bitwise_and": "And", "bitwise_or": "Or", "bitwise_xor": "Xor"}
+_LOGICAL = ("logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")
+
+
+@handles(Comparison)
+def _comparison(b, node):
+    name = node.trace_options["op"]
+    operands = node.inputs
+    dtypes = [item._data.dtype if isinstance(item, Tensor) else np.asarray(item).dtype for item in operands]
+    tensor_dtypes = [d for d, item in zip(dtypes, operands) if isinstance(item, (Tensor, np.ndarray))]
+    common = np.result_type(*tensor_dtypes) if tensor_dtypes else np.result_type(*dtypes)
+    if name in _LOGICAL:
+        common = np.dtype(bool)  # ONNX And / Or / Xor take bools: non-zero is true
+    names = []
+    for index, (item, dtype) in enumerate(zip(operands, dtypes)):
+        if isinstance(item, (Tensor, np.ndarray)):
+            value = b.input(node, index)
+            if dtype != common:
+                value = b.add("Cast", [value], to=onnx_dtype(common))
+        else:
+            value = b.scalar_like(item, common)
+        names.append(value)
+    if name in ("bitwise_and", "bitwise_or", "bitwise_xor") and any(d.kind != "b" for d in dtypes):
+        b.fail(f"{name} on integers has no ONNX form here (only on bool tensors)")
+    if name == "ne":
+        b.add("Not", [b.add("Equal", names)], [b.output(node)])
+        return
+    b.add(_COMPARISONS[name], names, [b.output(node)])

@@ -4,7 +4,9 @@ While tracing, ``Function.apply`` is swapped for a recording version that
 links *every* output to its node (whatever the grad mode and ``requires_grad``
 say) and keeps the keyword options (``stride=...``, ``eps=...``) on the node as
 ``trace_options``, so that the exporter can read each operation exactly as it
-was called. The swap is undone when tracing ends, even on error.
+was called. Comparisons and argmax/argmin, which dendrite computes outside the
+graph, are recorded too (as ``Comparison`` / ``ArgExtreme`` nodes). The swaps
+are undone when tracing ends, even on error.
 
 The exporter traces twice -- once with the example and once with a second input
 (one more sample when the batch is dynamic, and different values) -- and
@@ -43,9 +45,39 @@ class Trace:
         self.keep.append(tensor)
 
 
+class Comparison(Function):
+    """Stands in the trace for a comparison or logical operation (``x > 0``, ``a & b``): dendrite
+    computes those outside the graph (they have no gradient), but an exported graph needs them."""
+
+
+class ArgExtreme(Function):
+    """Stands in the trace for ``argmax`` / ``argmin`` (no gradient, so no Function of their own)."""
+
+
+def _record(trace: Trace, scopes: list, node, inputs: tuple, options: dict, results: list) -> list:
+    """Enter ``node`` in the trace and link its outputs (``results``, arrays) to it as tensors."""
+    node.inputs = inputs
+    node.trace_options = options
+    node.trace_scope = scopes[-1] if scopes else ""
+    node.trace_shapes = [tuple(array.shape) for array in results]
+    node.trace_dtypes = [array.dtype for array in results]
+    trace.position[id(node)] = len(trace.nodes)
+    trace.nodes.append(node)
+    tensors = []
+    for index, array in enumerate(results):
+        tensor = _new_tensor(array, node, index)
+        tensor.requires_grad = array.dtype.kind == "f"
+        trace.register(tensor)
+        tensors.append(tensor)
+    return tensors
+
+
 @contextlib.contextmanager
 def _recording(trace: Trace, scopes: list):
-    original = Function.__dict__["apply"]
+    from dendrite.ops import comparison, reduce
+
+    original_apply = Function.__dict__["apply"]
+    original_compare, original_arg = comparison._compare, reduce._arg
 
     def traced_apply(cls, *inputs, **options):
         node = cls.__new__(cls)
@@ -55,26 +87,30 @@ def _recording(trace: Trace, scopes: list):
         result = node.forward(*arrays, **options)
         results = [result] if node.n_outputs == 1 else list(result)
         results = [array if type(array) is ndarray else xp.asarray(array) for array in results]
-        node.inputs = inputs
-        node.trace_options = options
-        node.trace_scope = scopes[-1] if scopes else ""
-        node.trace_shapes = [tuple(array.shape) for array in results]
-        node.trace_dtypes = [array.dtype for array in results]
-        trace.position[id(node)] = len(trace.nodes)
-        trace.nodes.append(node)
-        tensors = []
-        for index, array in enumerate(results):
-            tensor = _new_tensor(array, node, index)
-            tensor.requires_grad = array.dtype.kind == "f"
-            trace.register(tensor)
-            tensors.append(tensor)
+        tensors = _record(trace, scopes, node, inputs, options, results)
         return tensors[0] if node.n_outputs == 1 else tuple(tensors)
 
+    def traced_compare(ufunc, name, a, b):
+        result = original_compare(ufunc, name, a, b)
+        if isinstance(result, Tensor):
+            node = Comparison.__new__(Comparison)
+            (result,) = _record(trace, scopes, node, (a, b), {"op": name}, [result._data])
+        return result
+
+    def traced_arg(input, dim, keepdim, function):
+        result = original_arg(input, dim, keepdim, function)
+        node = ArgExtreme.__new__(ArgExtreme)
+        options = {"dim": dim, "keepdim": keepdim, "use_max": function is xp.argmax}
+        (result,) = _record(trace, scopes, node, (input,), options, [result._data])
+        return result
+
     Function.apply = classmethod(traced_apply)
+    comparison._compare, reduce._arg = traced_compare, traced_arg
     try:
         yield trace
     finally:
-        Function.apply = original
+        Function.apply = original_apply
+        comparison._compare, reduce._arg = original_compare, original_arg
 
 
 def _scope_hooks(model, scopes: list) -> list:
@@ -142,5 +178,5 @@ def second_example(arrays: list, dynamic_batch: bool) -> list:
             array = np.roll(array.reshape(-1), 1).reshape(array.shape)
         if array.dtype.kind == "f":
             array = (array * 0.75 + 0.125).astype(array.dtype)
-        result.append(np.ascontiguousarray(array))
+        result.append(np.array(array, order="C"))
     return result

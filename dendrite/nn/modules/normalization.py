@@ -99,6 +99,20 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
+    # Set by ``dendrite.freeze``: the layer then stays in evaluation mode (normalises with its running
+    # statistics and never updates them) even inside a model switched to train() -- fine-tuning a
+    # frozen pretrained block on small batches must not rewrite its statistics (the classic Keras
+    # trap). ``training`` is a property so that Module.train(), which sets it, needs no special case.
+    freeze_statistics = False
+
+    @property
+    def training(self) -> bool:
+        return self.__dict__.get("_training", True) and not self.freeze_statistics
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self.__dict__["_training"] = bool(mode)
+
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         factor = self._momentum()

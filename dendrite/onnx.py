@@ -1,0 +1,53 @@
+"""``dendrite.onnx``: write a model as an ONNX file that onnxruntime (or any ONNX runtime) can run.
+
+Needs the ``onnx`` package (``pip install "dendrite[onnx]"``); it is imported when
+``export`` is called, never by ``import dendrite``.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["export", "supported_operations"]
+
+
+def _exporter():
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ImportError('dendrite.onnx needs the onnx package: pip install "dendrite[onnx]"') from None
+    from dendrite.interop import onnx_export
+
+    return onnx_export
+
+
+def export(model, example_input, path: str | os.PathLike | None, opset: int = 17, input_names=None,
+           output_names=None, dynamic_batch: bool = True):
+    """Export ``model`` to ONNX by tracing it on ``example_input``; returns the ``onnx.ModelProto``.
+
+    The model runs once in eval mode (and again on a slightly different input, to find the
+    batch-dependent dimensions and to refuse values that would be frozen wrongly); every
+    recorded operation becomes ONNX nodes and every parameter and buffer an initializer named
+    by its ``state_dict`` key. ``example_input`` is a tensor or a tuple of tensors (integer
+    inputs, such as token ids, become int64 graph inputs). With ``dynamic_batch`` the first
+    dimension of every input is symbolic (``"batch"``), so the file runs on any batch size.
+    Names default to ``input``/``output`` (``input_0``, ``input_1``... for several). The file
+    is written atomically; ``path=None`` only returns the model. An operation without an
+    ONNX form raises ``OnnxExportError`` naming it and the module it ran in.
+
+    Example:
+        >>> import dendrite, tempfile, pathlib
+        >>> from dendrite import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "mlp.onnx"
+        >>> proto = dendrite.onnx.export(model, dendrite.randn(3, 4), path)
+        >>> [node.op_type for node in proto.graph.node]
+        ['Gemm', 'Relu', 'Gemm']
+    """
+    return _exporter().export(model, example_input, path, opset=opset, input_names=input_names,
+                              output_names=output_names, dynamic_batch=dynamic_batch)
+
+
+def supported_operations() -> list[str]:
+    """The dendrite operations (``module.Function`` names) that have an ONNX form."""
+    return _exporter().supported_operations()
