@@ -5,7 +5,7 @@
 (abs, relu, clamp, maximum, where, floor...), ``reduce`` (sum, max, var...),
 ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape, permute...),
 ``joining`` (cat, stack, split...), ``indexing`` (x[...], gather, scatter),
-``linalg`` (matmul, einsum, tril...) and ``inplace`` (add_, zero_...).
+``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
 
 The end of this file binds them to :class:`Tensor` as methods and operators.
 """
@@ -187,6 +187,7 @@ from dendrite.ops.reduce import (
 )
 from dendrite.ops.softmax import log_softmax, logsumexp, softmax
 from dendrite.ops.sorting import argsort, kthvalue, median, sort, topk
+from dendrite.ops.special import erf
 from dendrite.tensor import Tensor
 
 # The public operations: ``from dendrite.ops import *`` (in dendrite/__init__.py) exports exactly these.
@@ -200,7 +201,7 @@ __all__ = [
     # smooth functions
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "square",
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "lerp",
-    "logaddexp",
+    "logaddexp", "erf",
     # piecewise
     "abs", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "masked_fill",
     "floor", "ceil", "round", "trunc", "frac", "sign",
@@ -227,7 +228,7 @@ _METHODS = (
     "abs", "acos", "add", "addmm", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
     "argsort", "asin", "atan", "atan2", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
     "ceil", "chunk", "clamp", "clamp_max", "clamp_min", "clip", "cos", "cosh", "count_nonzero", "cumprod",
-    "cumsum", "diag", "diagonal", "div", "dot", "eq", "equal", "exp", "exp2", "expand", "expand_as",
+    "cumsum", "diag", "diagonal", "div", "dot", "eq", "equal", "erf", "exp", "exp2", "expand", "expand_as",
     "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "floor_divide", "fmod", "frac", "gather",
     "ge", "gt", "index_add", "index_select", "isclose", "isfinite", "isinf", "isnan", "kthvalue", "le",
     "lerp", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logical_and", "logical_not",

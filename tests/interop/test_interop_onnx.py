@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from interop_models import MODELS, example, warm_up_batchnorm
-from onnx_cases import CASES, Function
+from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
+from tests.interop.onnx_cases import CASES, Function
 
 import dendrite
 import dendrite.nn.functional as F

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from interop_models import MODELS, example, warm_up_batchnorm
+from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
 
 import dendrite
 from dendrite.interop import TorchComparison, compare_with_torch, copy_weights_from_torch

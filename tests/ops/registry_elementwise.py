@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tests.ops.registry import (
@@ -222,6 +224,7 @@ OPS = [
         extra=[Sample((np.array([-50.0, -10.0, 0.0, 10.0, 50.0]),), name="large")],
     ),
     OpInfo("sigmoid_method", lambda m, x: x.sigmoid(), _sigmoid, unary_samples()[:1]),
+    _unary("erf", "erf", np.vectorize(math.erf, otypes=[np.float64])),
     OpInfo("atan2", lambda m, y, x: m.atan2(y, x), np.arctan2, binary_samples(randn, away_from_zero)[:3]),
     OpInfo(
         "lerp",

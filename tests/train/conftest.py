@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from train_helpers import make_blobs, make_loader, make_model
+from tests.train.train_helpers import make_blobs, make_loader, make_model
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from train_helpers import make_model, weights_of
+from tests.train.train_helpers import make_model, weights_of
 
 import dendrite
 from dendrite import nn, optim

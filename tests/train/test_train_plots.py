@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from train_helpers import make_blobs, make_model
+from tests.train.train_helpers import make_blobs, make_model
 
 from dendrite.train import History, plots
 

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from train_helpers import make_blobs, make_loader, make_model, weights_of
+from tests.train.train_helpers import make_blobs, make_loader, make_model, weights_of
 
 import dendrite
 from dendrite import nn, optim

@@ -3,6 +3,9 @@
 Every activation keeps its input's shape. Those with a cheap closed-form
 derivative are fused ``Function``s (forward and backward side by side, one
 pass over the data each way); the rest are composed from :mod:`dendrite.ops`.
+The rarer shrinkage, gating and slope activations (``softshrink``, ``glu``,
+``prelu``, ``rrelu``...) are in :mod:`dendrite.nn.functional.activation_extra`;
+the array-level ``erf`` that GELU uses lives in :mod:`dendrite.ops.special`.
 Gradients at the kinks are PyTorch's: ``leaky_relu`` takes the negative slope
 at 0, ``hardtanh``/``relu6`` are flat at their bounds, ``elu`` uses the
 negative branch at 0.
@@ -22,13 +25,13 @@ from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 from dendrite.ops.math import _float
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
+from dendrite.tensor import Tensor
 
 __all__ = [
-    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
-    "log_softmax", "logsigmoid", "mish", "normalize", "prelu", "relu", "relu6", "rrelu", "selu",
-    "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
-    "threshold",
+    "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "log_softmax",
+    "logsigmoid", "mish", "normalize", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softmin",
+    "softplus", "tanh", "threshold",
 ]
 
 
@@ -45,54 +48,6 @@ def _finish(input: Tensor, output: Tensor, inplace: bool, name: str) -> Tensor:
         return output
     xp.copyto(input._data, output._data, casting="unsafe")
     return input
-
-
-# ----------------------------------------------------------------------------- erf
-# erf(x) for float64 to within 1 ulp (checked against mpmath). |x| < 1: the Taylor series
-# 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)) by Horner. 1 <= |x| < 6: erf = 1 - exp(-x^2) q(x)
-# where q = erfc(x) exp(x^2) is smooth; q is a Chebyshev series on three intervals whose
-# coefficients were computed in 50-digit arithmetic (mpmath) at Chebyshev nodes. |x| >= 6: erf = 1
-# (erfc(6) < 2.2e-17 is below half an ulp of 1).
-_TAYLOR = [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(20)]
-_ERFCX_PIECES = (
-    (1.0, 2.0, (
-        0.331427281639452, -0.0850021377067432, 0.009951127341466115, -0.0010810888102208325,
-        0.0001102324363119495, -1.0636830518218601e-05, 9.775012680479055e-07, -8.597922867888315e-08,
-        7.267708411724842e-09, -5.92354384059248e-10, 4.6683928572192346e-11, -3.566127699920895e-12,
-        2.645877690568859e-13, -1.9101252151284302e-14, 1.3377839153951851e-15)),
-    (2.0, 3.5, (
-        0.19943078169681192, -0.04938002535992735, 0.00584049638189269, -0.0006632226933017975,
-        7.259178935511736e-05, -7.682952765978158e-06, 7.883915794570548e-07, -7.861599623239447e-08,
-        7.632681897920262e-09, -7.227220937984241e-10, 6.683956650683305e-11, -6.045467137874447e-12,
-        5.353820541482656e-13, -4.646940573283179e-14, 3.930197474173177e-15)),
-    (3.5, 6.0, (
-        0.12011119518612726, -0.03077508367843977, 0.003865397162805732, -0.00047649553104630324,
-        5.77037152814629e-05, -6.8706380375240234e-06, 8.049536979190978e-07, -9.28595712109178e-08,
-        1.0554537407133947e-08, -1.1826590114866816e-09, 1.3069652718560293e-10, -1.4093933436568164e-11)),
-)
-
-
-def erf(x):
-    """The error function of an array, computed in float64 (NumPy has no ``erf``)."""
-    a = xp.abs(xp.asarray(x, dtype=xp.float64))
-    out = xp.where(a >= 6.0, 1.0, xp.nan)
-    small = a < 1.0
-    if small.any():
-        s, t = a[small], a[small] * a[small]
-        total = xp.zeros_like(t)
-        for coefficient in reversed(_TAYLOR):
-            total = total * t + coefficient
-        out[small] = s * total
-    for low, high, coefficients in _ERFCX_PIECES:
-        inside = (a >= low) & (a < high)
-        if inside.any():
-            s = a[inside]
-            u2 = (4.0 * s - 2.0 * (low + high)) / (high - low)  # 2u, u in [-1, 1]; Clenshaw's recurrence
-            b1 = b2 = xp.zeros_like(s)
-            for coefficient in reversed(coefficients[1:]):
-                b1, b2 = u2 * b1 - b2 + coefficient, b1
-            out[inside] = 1.0 - xp.exp(-s * s) * (0.5 * u2 * b1 - b2 + coefficients[0])
-    return xp.copysign(out, x)
 
 
 # ----------------------------------------------------------------------------- fused activations
@@ -333,65 +288,6 @@ def tanh(input: Tensor) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``. Any shape."""
     return _finish(input, Threshold.apply(input, threshold=threshold, value=value), inplace, "threshold")
-
-
-def softsign(input: Tensor) -> Tensor:
-    """``x / (1 + |x|)``. Any shape."""
-    return input / (ops.abs(input) + 1)
-
-
-def tanhshrink(input: Tensor) -> Tensor:
-    """``x - tanh(x)``. Any shape."""
-    return input - ops.tanh(input)
-
-
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0. Any shape."""
-    zero = ops.mul(input, 0.0)
-    return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, zero))
-
-
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > lambd``, else 0. Any shape."""
-    return ops.where((input > lambd) | (input < -lambd), input, ops.mul(input, 0.0))
-
-
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """Gated linear unit: halves ``a, b`` of ``dim``, ``a * sigmoid(b)``. (..., 2n, ...) -> (..., n, ...)."""
-    if input.ndim == 0 or input.shape[dim] % 2:
-        raise RuntimeError(
-            f"glu: halving dimension {dim} must have an even size, got input of shape {tuple(input.shape)}"
-        )
-    first, second = ops.chunk(input, 2, dim)
-    return first * ops.sigmoid(second)
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """``x`` if ``x > 0`` else ``weight * x``, one slope per channel (dim 1) or a single slope."""
-    if weight.numel() != 1:
-        channels = input.shape[1] if input.ndim >= 2 else input.shape[0]
-        if weight.ndim != 1 or weight.shape[0] != channels:
-            raise RuntimeError(
-                f"prelu: weight of shape {tuple(weight.shape)} must hold 1 or {channels} slopes "
-                f"(the channels of an input of shape {tuple(input.shape)})"
-            )
-        if input.ndim >= 2:
-            weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
-    elif weight.ndim:
-        weight = weight.reshape(())
-    return ops.where(input > 0, input, weight * input)
-
-
-def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
-          inplace: bool = False) -> Tensor:
-    """Leaky ReLU with a random slope in ``[lower, upper]`` when training, else their mean."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    from dendrite import backend
-
-    slopes = backend.generator().uniform(lower, upper, input.shape)
-    slopes = xp.where(input._data > 0, 1.0, slopes).astype(input.dtype)  # x <= 0 gets a random slope
-    return _finish(input, input * _new_tensor(slopes), inplace, "rrelu")
 
 
 # ----------------------------------------------------------------------------- softmax family

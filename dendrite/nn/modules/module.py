@@ -3,24 +3,25 @@
 A Module owns three ordered tables filled automatically by attribute assignment:
 ``_parameters`` (learnable :class:`Parameter` s), ``_buffers`` (state that is not
 learned, such as BatchNorm's running mean) and ``_modules`` (sub-layers). All the
-traversal, ``state_dict`` and mode switching below is a walk over those tables,
-in the same order as PyTorch, so state_dict keys match PyTorch's one for one.
+traversal and mode switching below is a walk over those tables, in the same
+order as PyTorch; ``state_dict``/``load_state_dict`` come from
+:class:`~dendrite.nn.modules.module_state.StateDictMixin`, so state_dict keys
+match PyTorch's one for one.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from dendrite import backend
-from dendrite.backend import xp
+from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
 from dendrite.nn.parameter import Parameter
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor
 
 __all__ = ["Module"]
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 _hook_ids = itertools.count()
 
 
@@ -48,7 +49,7 @@ def _check_name(owner: Module, kind: str, name) -> None:
         raise KeyError(f'{kind} name can\'t be empty or contain ".", got {name!r}')
 
 
-class Module:
+class Module(StateDictMixin):
     """Base class for all layers and models.
 
     Subclasses call ``super().__init__()`` first, assign their parameters and
@@ -386,99 +387,6 @@ class Module:
 
     def cuda(self, device=None) -> Module:
         raise RuntimeError("dendrite runs on the CPU; CUDA devices are not available")
-
-    # ------------------------------------------------------------------ state_dict
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """Every parameter and persistent buffer by dotted name, in PyTorch's order.
-
-        Values are detached tensors sharing memory with the module (``keep_vars=True``
-        returns the parameters themselves).
-        """
-        if destination is None:
-            destination = OrderedDict()
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs) -> None:
-        """Load this module's own entries (PyTorch's signature, so layers can override it)."""
-        assign = local_metadata.get("assign_to_params_buffers", False)
-        local = {name: p for name, p in self._parameters.items() if p is not None}
-        local.update((name, b) for name, b in self._buffers.items()
-                     if b is not None and name not in self._non_persistent_buffers_set)
-        for name, target in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else xp.asarray(value)
-            if tuple(array.shape) != tuple(target.shape):
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
-                    "from checkpoint, "
-                    f"the shape in current model is {tuple(target.shape)}."
-                )
-                continue
-            if assign:
-                array = xp.array(array, dtype=target.dtype)
-                if isinstance(target, Parameter):
-                    setattr(self, name, Parameter(array, target.requires_grad))
-                else:
-                    setattr(self, name, _new_tensor(array))
-            else:
-                # Copy into the existing array, so optimizers holding the parameter see the new values.
-                xp.copyto(target._data, array, casting="unsafe")
-        if strict:
-            for key in state_dict:
-                if not key.startswith(prefix):
-                    continue
-                head = key[len(prefix):].split(".", 1)
-                # "child.x" is the child's business (it reports it); a bare name must be ours.
-                known = head[0] in self._modules if len(head) > 1 else head[0] in local
-                if not known:
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values from ``state_dict`` (dendrite tensors, NumPy arrays, or anything array-like).
-
-        Values are cast to each parameter's dtype. Raises ``RuntimeError`` naming every
-        missing or unexpected key (``strict=True``) and every shape mismatch (always).
-        Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
-
-        def load(module: Module, prefix: str) -> None:
-            # strict=True here as in PyTorch: unexpected keys are always collected, raised only if strict.
-            module._load_from_state_dict(state_dict, prefix, {"assign_to_params_buffers": assign}, True,
-                                         missing_keys, unexpected_keys, error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    load(child, prefix + name + ".")
-
-        load(self, "")
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: "
-                                  + ", ".join(f'"{k}"' for k in unexpected_keys) + ". ")
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: "
-                                  + ", ".join(f'"{k}"' for k in missing_keys) + ". ")
-        if error_msgs:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(error_msgs)
-            )
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:
