@@ -1,3 +1,426 @@
-"""(being written)"""
+"""Recurrent layers as functions: a whole sequence of RNN, LSTM or GRU steps in one operation.
 
-__all__: list = []
+Each of ``RNNLayer``, ``LSTMLayer`` and ``GRULayer`` runs one layer in one
+direction over a whole time-major sequence ``(T, N, H_in)`` and has a
+hand-derived backward (back-propagation through time). That keeps the work in
+big matrix products, which is what makes an LSTM fast on NumPy:
+
+* the input projection ``x_t W_ih^T`` of *all* time steps is one matrix product;
+* each step makes one product ``h_{t-1} W_hh^T`` for all gates together;
+* backward runs one reversed loop (one product per step for ``dL/dh_{t-1}``)
+  and then gets ``dW_ih``, ``dW_hh`` and ``dx`` from one product each over all
+  time steps at once.
+
+Gate layouts follow PyTorch: LSTM rows are ``i, f, g, o``; GRU rows are
+``r, z, n`` with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+"""
+
+from __future__ import annotations
+
+# Tensor must be loaded before Function: importing autograd.function first is a circular import.
+import dendrite.tensor  # noqa: F401
+from dendrite.autograd.function import Function
+from dendrite.backend import xp
+from dendrite.tensor import Tensor
+
+__all__ = ["gru_cell", "gru_layer", "lstm_cell", "lstm_layer", "rnn_layer", "rnn_relu_cell", "rnn_tanh_cell"]
+
+
+def _half_sigmoid_scale(n_gates: int, hidden: int, dtype):
+    """Row multipliers: 0.5 for every sigmoid gate, 1 for the last (tanh) gate.
+
+    ``sigmoid(z) = 0.5 * tanh(z / 2) + 0.5``. Halving the sigmoid gates' weight rows
+    and biases (exact in floating point) lets ONE tanh call activate all gates of a
+    step; ``tanh(.) * scale + (1 - scale)`` then turns the sigmoid gates' tanh into
+    their sigmoid and leaves the tanh gate alone. The tanh form also never overflows.
+    """
+    scale = xp.full((n_gates, hidden), 0.5, dtype)
+    scale[-1 if n_gates == 3 else 2] = 1.0  # GRU: n (last); LSTM: g (third)
+    return scale.reshape(-1)
+
+
+def _time_steps(length: int, reverse: bool):
+    """Step order, and where step ``t`` reads / writes the state in a ``(T + 1, ...)`` buffer.
+
+    Step ``t`` reads the previous state at ``t + prev`` and writes its own at
+    ``t + out``; the initial state sits at ``prev * T`` and the final one at ``out * T``.
+    """
+    if reverse:
+        return range(length - 1, -1, -1), 1, 0
+    return range(length), 0, 1
+
+
+def _flatten_input(x):
+    """(T, N, H_in) -> contiguous (T*N, H_in) (a view when ``x`` is already contiguous)."""
+    return xp.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], x.shape[2])
+
+
+def _sum_over_steps(grad):
+    """(T, N, G) -> (G,): the bias gradient.
+
+    Summing the batch first and then time keeps float32 rounding at the level of
+    T + N additions instead of the T * N of one long running sum over rows.
+    """
+    return grad.sum(axis=1).sum(axis=0)
+
+
+def _initial_state(buffer, index, state) -> None:
+    buffer[index] = 0 if state is None else state
+
+
+class RNNLayer(Function):
+    """Elman RNN over a sequence: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``."""
+
+    n_outputs = 2
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, nonlinearity="tanh"):
+        length, batch = x.shape[:2]
+        hidden = w_hh.shape[1]
+        self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
+        pre = self.x2 @ w_ih.T  # every time step's input projection in one product
+        if b_ih is not None:
+            pre += b_ih + b_hh
+        pre = pre.reshape(length, batch, hidden)
+        steps, prev, out = _time_steps(length, reverse)
+        hs = xp.empty((length + 1, batch, hidden), x.dtype)
+        _initial_state(hs, prev * length, h0)
+        w_hh_t = w_hh.T
+        for t in steps:
+            h = hs[t + out]
+            xp.matmul(hs[t + prev], w_hh_t, out=h)
+            h += pre[t]
+            if nonlinearity == "tanh":
+                xp.tanh(h, out=h)
+            else:
+                xp.maximum(h, 0, out=h)
+        self.hs, self.reverse, self.has_bias = hs, reverse, b_ih is not None
+        self.relu = nonlinearity == "relu"
+        return hs[out:out + length], hs[out * length].copy()
+
+    def backward(self, grads):
+        grad_out, grad_h = grads
+        hs, w_hh = self.hs, self.w_hh
+        length, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        steps, prev, out = _time_steps(length, self.reverse)
+        outputs = hs[out:out + length]
+        # d act / d pre-activation for all steps at once (ReLU: 0 at 0, as in PyTorch).
+        slope = (outputs > 0).astype(hs.dtype) if self.relu else 1 - outputs * outputs
+        grad_pre = xp.empty_like(outputs)
+        dh = xp.zeros((batch, hidden), hs.dtype) if grad_h is None else grad_h.copy()
+        for t in reversed(steps):
+            if grad_out is not None:
+                dh += grad_out[t]
+            xp.multiply(dh, slope[t], out=grad_pre[t])
+            xp.matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
+        flat = grad_pre.reshape(length * batch, hidden)
+        needs = self.needs_input_grad
+        grad_x = (flat @ self.w_ih).reshape(self.x_shape) if needs[0] else None
+        grad_w_ih = flat.T @ self.x2 if needs[2] else None
+        grad_w_hh = flat.T @ hs[prev:prev + length].reshape(length * batch, hidden) if needs[3] else None
+        grad_b = _sum_over_steps(grad_pre) if self.has_bias else None
+        return (grad_x, dh if needs[1] else None, grad_w_ih, grad_w_hh, grad_b,
+                None if grad_b is None else grad_b.copy())
+
+
+class LSTMLayer(Function):
+    """LSTM over a sequence (gates ``i, f, g, o``; ``c_t = f c_{t-1} + i g``; ``h_t = o tanh(c_t)``)."""
+
+    n_outputs = 3
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        length, batch = x.shape[:2]
+        hidden = w_hh.shape[1]
+        dtype = x.dtype
+        scale = _half_sigmoid_scale(4, hidden, dtype)
+        offset = 1 - scale
+        self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
+        gates = self.x2 @ (w_ih * scale[:, None]).T  # every time step's input projection at once
+        if b_ih is not None:
+            gates += (b_ih + b_hh) * scale
+        gates = gates.reshape(length, batch, 4 * hidden)
+        w_hh_t = (w_hh * scale[:, None]).T
+        steps, prev, out = _time_steps(length, reverse)
+        hs = xp.empty((length + 1, batch, hidden), dtype)
+        cs = xp.empty_like(hs)
+        _initial_state(hs, prev * length, h0)
+        _initial_state(cs, prev * length, c0)
+        tanh_c = xp.empty((length, batch, hidden), dtype)
+        recurrent = xp.empty((batch, 4 * hidden), dtype)
+        product = xp.empty((batch, hidden), dtype)
+        for t in steps:
+            step = gates[t]  # becomes the activated gates, kept for backward
+            xp.matmul(hs[t + prev], w_hh_t, out=recurrent)
+            step += recurrent
+            xp.tanh(step, out=step)
+            step *= scale
+            step += offset
+            i, f, g, o = (step[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            c = cs[t + out]
+            xp.multiply(f, cs[t + prev], out=c)
+            xp.multiply(i, g, out=product)
+            c += product
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(o, tanh_c[t], out=hs[t + out])
+        self.gates, self.hs, self.cs, self.tanh_c = gates, hs, cs, tanh_c
+        self.reverse, self.has_bias = reverse, b_ih is not None
+        return hs[out:out + length], hs[out * length].copy(), cs[out * length].copy()
+
+    def backward(self, grads):
+        grad_out, grad_h, grad_c = grads
+        gates, hs, cs, tanh_c, w_hh = self.gates, self.hs, self.cs, self.tanh_c, self.w_hh
+        length, batch, hidden = tanh_c.shape
+        dtype = hs.dtype
+        steps, prev, out = _time_steps(length, self.reverse)
+        i, f, g, o = (gates[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        # Everything that does not depend on the incoming gradient, for all steps at once:
+        # dL/dz_i,f,g = dc * from_cell[0, 1, 2];  dL/dz_o = dh * from_hidden;  dc += dh * cell_from_hidden.
+        from_cell = xp.empty((length, batch, 3, hidden), dtype)
+        xp.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
+        xp.multiply(cs[prev:prev + length], f * (1 - f), out=from_cell[:, :, 1])
+        xp.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
+        from_hidden = tanh_c * (o * (1 - o))
+        cell_from_hidden = o * (1 - tanh_c * tanh_c)
+        grad_gates = xp.empty_like(gates)
+        grad_view = grad_gates.reshape(length, batch, 4, hidden)
+        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
+        scratch = xp.empty((batch, hidden), dtype)
+        for t in reversed(steps):
+            if grad_out is not None:
+                dh += grad_out[t]
+            xp.multiply(dh, cell_from_hidden[t], out=scratch)
+            dc += scratch
+            xp.multiply(dc[:, None, :], from_cell[t], out=grad_view[t, :, :3])
+            xp.multiply(dh, from_hidden[t], out=grad_view[t, :, 3])
+            xp.matmul(grad_gates[t], w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
+            dc *= f[t]  # dL/dc_{t-1}
+        flat = grad_gates.reshape(length * batch, 4 * hidden)
+        needs = self.needs_input_grad
+        grad_x = (flat @ self.w_ih).reshape(self.x_shape) if needs[0] else None
+        grad_w_ih = flat.T @ self.x2 if needs[3] else None
+        grad_w_hh = flat.T @ hs[prev:prev + length].reshape(length * batch, hidden) if needs[4] else None
+        grad_b = _sum_over_steps(grad_gates) if self.has_bias else None
+        return (grad_x, dh if needs[1] else None, dc if needs[2] else None, grad_w_ih, grad_w_hh,
+                grad_b, None if grad_b is None else grad_b.copy())
+
+
+class GRULayer(Function):
+    """GRU over a sequence (gates ``r, z, n``; ``h_t = (1 - z) n + z h_{t-1}``)."""
+
+    n_outputs = 2
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        length, batch = x.shape[:2]
+        hidden = w_hh.shape[1]
+        dtype = x.dtype
+        scale = _half_sigmoid_scale(3, hidden, dtype)
+        self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
+        inputs = self.x2 @ (w_ih * scale[:, None]).T  # W_i{r,z,n} x_t for every step at once
+        if b_ih is not None:
+            inputs += b_ih * scale
+            inputs[:, :2 * hidden] += b_hh[:2 * hidden] * 0.5  # b_hr, b_hz simply add; b_hn is inside r * (.)
+        inputs = inputs.reshape(length, batch, 3 * hidden)
+        w_hh_t = (w_hh * scale[:, None]).T
+        steps, prev, out = _time_steps(length, reverse)
+        hs = xp.empty((length + 1, batch, hidden), dtype)
+        _initial_state(hs, prev * length, h0)
+        acts = xp.empty((length, batch, 3 * hidden), dtype)  # r, z, n
+        recurrent = xp.empty((length, batch, 3 * hidden), dtype)  # W_hh h_{t-1} (n part + b_hn kept)
+        for t in steps:
+            h_prev, a, rec = hs[t + prev], acts[t], recurrent[t]
+            xp.matmul(h_prev, w_hh_t, out=rec)
+            rz = a[:, :2 * hidden]
+            xp.add(inputs[t, :, :2 * hidden], rec[:, :2 * hidden], out=rz)
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            hidden_n = rec[:, 2 * hidden:]
+            if b_ih is not None:
+                hidden_n += b_hh[2 * hidden:]
+            n = a[:, 2 * hidden:]
+            xp.multiply(a[:, :hidden], hidden_n, out=n)
+            n += inputs[t, :, 2 * hidden:]
+            xp.tanh(n, out=n)
+            h = hs[t + out]  # n + z (h_prev - n)
+            xp.subtract(h_prev, n, out=h)
+            h *= a[:, hidden:2 * hidden]
+            h += n
+        self.acts, self.hidden_n, self.hs = acts, recurrent[..., 2 * hidden:], hs
+        self.reverse, self.has_bias = reverse, b_ih is not None
+        return hs[out:out + length], hs[out * length].copy()
+
+    def backward(self, grads):
+        grad_out, grad_h = grads
+        acts, hs, w_hh, w_ih = self.acts, self.hs, self.w_hh, self.w_ih
+        length, batch = acts.shape[:2]
+        hidden = hs.shape[2]
+        dtype = hs.dtype
+        steps, prev, out = _time_steps(length, self.reverse)
+        h_prev = hs[prev:prev + length]
+        r, z, n = (acts[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        # For all steps at once: dL/dn_pre = dh * from_n;  dL/dz_pre = dh * from_z;
+        # dL/dr_pre = dL/dn_pre * from_r;  dL/d(W_hn h + b_hn) = dL/dn_pre * r.
+        from_n = (1 - z) * (1 - n * n)
+        from_z = (h_prev - n) * (z * (1 - z))
+        from_r = self.hidden_n * (r * (1 - r))
+        grad_hidden = xp.empty_like(acts)  # dL/d(W_hh h + b_hh), gates r, z, n
+        grad_input_n = xp.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
+        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        scratch = xp.empty((batch, hidden), dtype)
+        for t in reversed(steps):
+            if grad_out is not None:
+                dh += grad_out[t]
+            dn, gh = grad_input_n[t], grad_hidden[t]
+            xp.multiply(dh, from_n[t], out=dn)
+            xp.multiply(dn, from_r[t], out=gh[:, :hidden])
+            xp.multiply(dh, from_z[t], out=gh[:, hidden:2 * hidden])
+            xp.multiply(dn, r[t], out=gh[:, 2 * hidden:])
+            xp.matmul(gh, w_hh, out=scratch)
+            dh *= z[t]
+            dh += scratch  # dL/dh_{t-1}
+        # The input side's r and z gradients equal the hidden side's; only n differs.
+        flat_h = grad_hidden.reshape(length * batch, 3 * hidden)
+        flat_rz, flat_n = flat_h[:, :2 * hidden], grad_input_n.reshape(length * batch, hidden)
+        needs = self.needs_input_grad
+        grad_x = grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
+        if needs[0]:
+            grad_x = (flat_rz @ w_ih[:2 * hidden] + flat_n @ w_ih[2 * hidden:]).reshape(self.x_shape)
+        if needs[2]:
+            grad_w_ih = xp.empty_like(w_ih)
+            xp.matmul(flat_rz.T, self.x2, out=grad_w_ih[:2 * hidden])
+            xp.matmul(flat_n.T, self.x2, out=grad_w_ih[2 * hidden:])
+        if needs[3]:
+            grad_w_hh = flat_h.T @ h_prev.reshape(length * batch, hidden)
+        if self.has_bias:
+            grad_b_hh = _sum_over_steps(grad_hidden)
+            grad_b_ih = xp.concatenate([grad_b_hh[:2 * hidden], _sum_over_steps(grad_input_n)])
+        return grad_x, dh if needs[1] else None, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+
+# ----------------------------------------------------------------------------- checked entry points
+def _check(name: str, n_gates: int, input: Tensor, states, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
+    if input.ndim != 3:
+        raise ValueError(f"{name}: expected a time-major input (T, N, H_in), got shape {tuple(input.shape)}")
+    gate_rows, input_size = weight_ih.shape
+    hidden = weight_hh.shape[1]
+    if gate_rows != n_gates * hidden or weight_hh.shape != (n_gates * hidden, hidden):
+        raise ValueError(
+            f"{name}: weight_ih {tuple(weight_ih.shape)} and weight_hh {tuple(weight_hh.shape)} do not fit; "
+            f"expected ({n_gates}*H, H_in) and ({n_gates}*H, H)"
+        )
+    if input.shape[2] != input_size:
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} has {input.shape[2]} features; "
+            f"weight_ih {tuple(weight_ih.shape)} expects {input_size}"
+        )
+    if (bias_ih is None) != (bias_hh is None):
+        raise ValueError(f"{name}: give both bias_ih and bias_hh or neither")
+    for label, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        if bias is not None and tuple(bias.shape) != (n_gates * hidden,):
+            raise ValueError(f"{name}: {label} has shape {tuple(bias.shape)}; expected ({n_gates * hidden},)")
+    expected = (input.shape[1], hidden)
+    for state in states:
+        if state is not None and tuple(state.shape) != expected:
+            raise ValueError(f"{name}: state of shape {tuple(state.shape)}; expected (N, H) = {expected}")
+    tensors = [input, weight_ih, weight_hh, bias_ih, bias_hh, *states]
+    dtypes = {t.dtype for t in tensors if t is not None}
+    if len(dtypes) > 1:
+        raise TypeError(
+            f"{name}: input, states and weights must share one dtype, got {sorted(map(str, dtypes))}"
+        )
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point input, got {input.dtype}")
+
+
+def rnn_layer(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None, reverse: bool = False,
+              nonlinearity: str = "tanh") -> tuple[Tensor, Tensor]:
+    """One Elman RNN layer in one direction over a whole sequence.
+
+    Shapes: input (T, N, H_in); hx (N, H) or None (zeros); weight_ih (H, H_in);
+    weight_hh (H, H); biases (H,). Returns output (T, N, H) and h_n (N, H).
+    ``reverse=True`` runs from the last time step to the first (output stays in time order).
+
+    Example:
+        >>> import dendrite
+        >>> x, w_ih, w_hh = dendrite.randn(5, 2, 3), dendrite.randn(4, 3), dendrite.randn(4, 4)
+        >>> output, h_n = dendrite.nn.functional.rnn_layer(x, None, w_ih, w_hh)
+        >>> output.shape, h_n.shape
+        ((5, 2, 4), (2, 4))
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_layer: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+    _check("rnn_layer", 1, input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)
+    return RNNLayer.apply(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, reverse=reverse,
+                          nonlinearity=nonlinearity)
+
+
+def lstm_layer(input: Tensor, hx: Tensor | None, cx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+               bias_ih: Tensor | None = None, bias_hh: Tensor | None = None,
+               reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """One LSTM layer in one direction over a whole sequence (fused gates, fused backward).
+
+    Shapes: input (T, N, H_in); hx, cx (N, H) or None (zeros); weight_ih (4H, H_in);
+    weight_hh (4H, H); biases (4H,), gate rows ``i, f, g, o``. Returns output (T, N, H),
+    h_n (N, H) and c_n (N, H).
+
+    Example:
+        >>> import dendrite
+        >>> x, w_ih, w_hh = dendrite.randn(5, 2, 3), dendrite.randn(16, 3), dendrite.randn(16, 4)
+        >>> output, h_n, c_n = dendrite.nn.functional.lstm_layer(x, None, None, w_ih, w_hh)
+        >>> output.shape, c_n.shape
+        ((5, 2, 4), (2, 4))
+    """
+    _check("lstm_layer", 4, input, (hx, cx), weight_ih, weight_hh, bias_ih, bias_hh)
+    return LSTMLayer.apply(input, hx, cx, weight_ih, weight_hh, bias_ih, bias_hh, reverse=reverse)
+
+
+def gru_layer(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None,
+              reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """One GRU layer in one direction over a whole sequence (fused gates, fused backward).
+
+    Shapes: input (T, N, H_in); hx (N, H) or None (zeros); weight_ih (3H, H_in);
+    weight_hh (3H, H); biases (3H,), gate rows ``r, z, n``. Returns output (T, N, H) and h_n (N, H).
+
+    Example:
+        >>> import dendrite
+        >>> x, w_ih, w_hh = dendrite.randn(5, 2, 3), dendrite.randn(12, 3), dendrite.randn(12, 4)
+        >>> output, h_n = dendrite.nn.functional.gru_layer(x, None, w_ih, w_hh)
+        >>> output.shape
+        (5, 2, 4)
+    """
+    _check("gru_layer", 3, input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)
+    return GRULayer.apply(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, reverse=reverse)
+
+
+def _one_step(input: Tensor, name: str) -> Tensor:
+    if input.ndim != 2:
+        raise ValueError(f"{name}: expected a batched input (N, H_in), got shape {tuple(input.shape)}")
+    return input.reshape(1, *input.shape)
+
+
+def rnn_tanh_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+                  bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
+    """One step ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``: input (N, H_in), hx (N, H) -> (N, H)."""
+    return rnn_layer(_one_step(input, "rnn_tanh_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh)[1]
+
+
+def rnn_relu_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+                  bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
+    """One step ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``: input (N, H_in), hx (N, H) -> (N, H)."""
+    return rnn_layer(_one_step(input, "rnn_relu_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh,
+                     nonlinearity="relu")[1]
+
+
+def lstm_cell(input: Tensor, hx: Tensor | None, cx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """One LSTM step: input (N, H_in), hx and cx (N, H) or None -> (h', c'), each (N, H)."""
+    _, h, c = lstm_layer(_one_step(input, "lstm_cell"), hx, cx, weight_ih, weight_hh, bias_ih, bias_hh)
+    return h, c
+
+
+def gru_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
+             bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
+    """One GRU step: input (N, H_in), hx (N, H) or None -> h' (N, H)."""
+    return gru_layer(_one_step(input, "gru_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh)[1]

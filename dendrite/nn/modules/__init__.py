@@ -10,5 +10,6 @@ from dendrite.nn.modules.module import *  # noqa: F403
 from dendrite.nn.modules.normalization import *  # noqa: F403
 from dendrite.nn.modules.pooling import *  # noqa: F403
 from dendrite.nn.modules.rnn import *  # noqa: F403
+from dendrite.nn.modules.rnn_cell import *  # noqa: F403
 from dendrite.nn.modules.shape import *  # noqa: F403
 from dendrite.nn.modules.sparse import *  # noqa: F403
