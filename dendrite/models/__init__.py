@@ -7,16 +7,23 @@ outputs, so the same name works for 2-D points, 8x8 digits or 28x28 images.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from dendrite.models.feedforward import MLP, LeNet, ResidualBlock, ResNet
+from dendrite.models.recurrent import CharLM, Forecaster, SequenceClassifier
+from dendrite.models.zoo import PretrainedChecksumError, list_pretrained, pretrained, pretrained_info
 
 __all__ = ["MLP", "LeNet", "ResNet", "ResidualBlock", "REGISTRY", "create", "names"]
+__all__ += ["SequenceClassifier", "CharLM", "Forecaster"]
+__all__ += ["pretrained", "list_pretrained", "pretrained_info", "PretrainedChecksumError"]
 
 REGISTRY: dict[str, Callable] = {
     "mlp": MLP,
     "cnn": LeNet,
     "resnet": ResNet,
 }
+# Recurrent classifiers: an input sample (T, F) is read as T time steps of F features.
+REGISTRY.update({cell: partial(SequenceClassifier, cell=cell) for cell in ("rnn", "lstm", "gru")})
 
 
 def names() -> list[str]:

@@ -4,17 +4,29 @@ Writes ``curves.png`` (loss and accuracy per epoch), ``confusion.png`` and, for
 2-D inputs, ``decision_boundary.png``. The held-out test split is passed to
 the trainer as its validation data so the curves show generalisation as it
 happens; nothing is tuned on it.
+
+Every epoch also saves the whole training state to ``checkpoint.npz``, so
+``dendrite train ... --resume`` continues the run exactly: a run interrupted
+after epoch 2 of 4 and resumed ends bit-identical to one that never stopped.
+Resuming with a larger ``--epochs`` than the run was started with continues
+too, but a schedule that depends on the total (``cosine``, ``step``) is then
+rebuilt for the new total from the resume point on: those runs cannot equal a
+straight run (its first epochs used other learning rates), and a note says so.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 
 from dendrite import nn, no_grad, tensor
 from dendrite.backend import get_default_dtype, xp
 from dendrite.data import DataLoader
-from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.base import RunResult, Stopwatch, history_rows, make_optimizer
+from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
+from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
 
 def build_schedule(optimizer, settings: dict):
@@ -31,6 +43,22 @@ def build_schedule(optimizer, settings: dict):
     raise ValueError(f"unknown schedule {schedule!r}; expected none, cosine or step")
 
 
+def restart_schedule(optimizer, settings: dict, epoch: int):
+    """A fresh schedule for ``settings['epochs']`` advanced to ``epoch``, as a straight run would have it.
+
+    Used when a run is resumed with a different number of epochs than it was planned
+    for: the learning rates from ``epoch`` on follow the schedule for the new total.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"]
+    scheduler = build_schedule(optimizer, settings)
+    with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": intended here
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(epoch):
+            scheduler.step()
+    return scheduler
+
+
 def predict_logits(model: nn.Module, inputs, batch_size: int = 1024):
     """Model outputs for a NumPy array of inputs, in eval mode, without a graph."""
     model.eval()
@@ -42,8 +70,27 @@ def predict_logits(model: nn.Module, inputs, batch_size: int = 1024):
     return xp.concatenate(outputs)
 
 
+def _resume(trainer: Trainer, out: Path, settings: dict, quiet: bool):
+    """Load ``out``'s checkpoint into the trainer's objects; return the TrainingState."""
+    planned = read_training_state(out).extra["run"]["settings"].get("epochs")
+    scheduler = trainer.scheduler
+    same_plan = scheduler is None or planned == settings["epochs"]
+    state = load_training_state(out, trainer.model, trainer.optimizer, scheduler if same_plan else None)
+    if not same_plan:
+        trainer.scheduler = restart_schedule(trainer.optimizer, settings, state.epoch)
+        print(f"dendrite: note: the run was planned for {planned} epochs; its {settings['schedule']!r} "
+              f"learning-rate schedule now runs over {settings['epochs']} epochs from epoch "
+              f"{state.epoch + 1} on, so results will differ from a straight run of that length",
+              file=sys.stderr)
+    trainer.global_step = state.global_step
+    if not quiet:
+        print(f"resuming {out} after epoch {state.epoch}")
+    return state
+
+
 def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a classifier on ``splits`` and write its plots into ``out``."""
+    """Train a classifier on ``splits`` and write its plots into ``out`` (``config.resume``: continue it)."""
+    clock = Stopwatch()
     model = spec.build(splits, settings)
     optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
                                weight_decay=settings.get("weight_decay", 0.0))
@@ -53,7 +100,19 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
     trainer = Trainer(model, loss_fn, optimizer, scheduler=scheduler, metrics=["accuracy"],
                       progress=False if config.quiet else None, seed=config.seed)
-    history = trainer.fit(train_loader, epochs=settings["epochs"], val_loader=test_loader)
+    state = _resume(trainer, out, settings, config.quiet) if config.resume else None
+    previous_seconds = float(state.extra.get("seconds", 0.0)) if state else 0.0
+    record = run_record(config, splits, settings)
+    # The loaders draw their shuffles from the global generator, which the checkpoint restores;
+    # a loader with its own seed would be listed in generators= here.
+    checkpoint = TrainingCheckpoint(
+        out, history=state.history if state else None,
+        extra=lambda _: {"run": record, "seconds": previous_seconds + clock.seconds},
+    )
+    trainer.callbacks.append(checkpoint)
+    trainer.fit(train_loader, epochs=settings["epochs"], val_loader=test_loader,
+                initial_epoch=state.epoch if state else 0)
+    history = checkpoint.history  # every epoch, including those before a resume
 
     logits = predict_logits(model, splits.x_test)
     predicted = logits.argmax(axis=1)
@@ -67,6 +126,11 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     plots.plot_confusion_matrix(metrics.confusion_matrix(splits.y_test, predicted, splits.num_classes),
                                 out / "confusion.png", title=f"{spec.name} on {splits.name}: test confusion")
     if tuple(splits.input_shape) == (2,):
-        plots.plot_decision_boundary(lambda points: predict_logits(model, points), splits.x_test, splits.y_test,
-                                     out / "decision_boundary.png", title=f"{spec.name} on {splits.name}")
-    return RunResult(final=final, history=history_rows(history), model=model)
+        plots.plot_decision_boundary(lambda points: predict_logits(model, points), splits.x_test,
+                                     splits.y_test, out / "decision_boundary.png",
+                                     title=f"{spec.name} on {splits.name}")
+    extra = {"resumed_from_epoch": state.epoch} if state else {}
+    return RunResult(final=final, history=history_rows(history), model=model, extra=extra)
+
+
+run_classifier.supports_resume = True  # dendrite.recipes.runner: this recipe writes checkpoint.npz

@@ -1,9 +1,57 @@
-"""``train(spec, splits, config)``: the one entry point behind ``dendrite train`` and the tour."""
+"""``train(spec, splits, config)``: the one entry point behind ``dendrite train`` and the tour.
+
+Resuming (``config.resume``, ``dendrite train ... --resume``): recipes that save a
+training checkpoint (``DIR/checkpoint.npz``, see :mod:`dendrite.train.checkpoint_state`)
+mark themselves with ``recipe.supports_resume = True``. Before such a recipe runs, this
+module checks that the checkpoint in ``--out`` belongs to the same model, dataset, seed and
+settings (only ``--epochs`` may change) and that there are epochs left to train. A new run
+(without ``--resume``) first removes any old checkpoint from its folder, so a later resume
+can never continue a different, older run.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from dendrite import backend
 from dendrite.recipes.base import ModelSpec, RunConfig, Stopwatch, ensure_dir, save_weights, write_metrics
+from dendrite.train.checkpoint_state import checkpoint_path, discard_checkpoint, read_training_state
+
+__all__ = ["train", "run_record", "check_resumable"]
+
+
+def run_record(config: RunConfig, splits, settings: dict) -> dict:
+    """What identifies a run in its checkpoint: model, dataset, seed and the settings (as JSON sees them)."""
+    simple = (int, float, str, bool, list, tuple, type(None))
+    plain = {key: value for key, value in settings.items() if isinstance(value, simple)}
+    plain = json.loads(json.dumps(plain))  # tuples become lists, as they come back from the checkpoint
+    return {"model": config.model, "dataset": splits.name, "seed": config.seed, "settings": plain}
+
+
+def check_resumable(out: Path, config: RunConfig, splits, settings: dict) -> dict:
+    """The checkpoint's ``extra`` if ``out`` can be resumed with these settings; else ``ValueError``."""
+    try:
+        state = read_training_state(out)
+    except FileNotFoundError:
+        raise ValueError(f"cannot resume: no training checkpoint in {str(out)!r} (looked for "
+                         f"{str(checkpoint_path(out))!r}); start the run without --resume") from None
+    saved = state.extra.get("run") or {}
+    current = run_record(config, splits, settings)
+    for key in ("model", "dataset", "seed"):
+        if saved.get(key) != current[key]:
+            raise ValueError(f"cannot resume: the checkpoint in {str(out)!r} is a run of {key} "
+                             f"{saved.get(key)!r}, not {current[key]!r}")
+    old, new = saved.get("settings", {}), current["settings"]
+    changed = sorted(key for key in set(old) | set(new) if key != "epochs" and old.get(key) != new.get(key))
+    if changed:
+        detail = ", ".join(f"{key} {old.get(key)!r} -> {new.get(key)!r}" for key in changed)
+        raise ValueError(f"cannot resume: settings differ from the checkpointed run ({detail}); "
+                         "only --epochs may change")
+    if settings.get("epochs") is not None and settings["epochs"] <= state.epoch:
+        raise ValueError(f"cannot resume: the run in {str(out)!r} has already trained {state.epoch} epochs; "
+                         f"pass --epochs N with N > {state.epoch} to train further")
+    return state.extra
 
 
 def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
@@ -19,15 +67,23 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
     if reason:
         raise ValueError(f"model {spec.name!r} cannot train on dataset {splits.name!r}: {reason}")
     settings = config.resolved(spec.defaults(splits))
+    resumable = getattr(spec.recipe, "supports_resume", False)
+    previous_seconds = 0.0
+    if config.resume:
+        if not resumable:
+            raise ValueError(f"cannot resume: model {spec.name!r} ({spec.family}) does not save training "
+                             "checkpoints yet; train it without --resume")
+        extra = check_resumable(Path(config.out), config, splits, settings)
+        previous_seconds = float(extra.get("seconds", 0.0))
     out = ensure_dir(config.out)
+    if not config.resume and resumable:
+        discard_checkpoint(out)
     backend.manual_seed(config.seed)
     clock = Stopwatch()
     result = spec.recipe(spec, splits, settings, config, out)
-    seconds = clock.seconds
+    seconds = previous_seconds + clock.seconds  # a resumed run reports the time of all its parts
     if result.model is not None:
         save_weights(result.model, out)
     n_test = len(splits.x_test)
     write_metrics(out, config, settings, seconds, len(splits.x_train), n_test, result)
-    import json
-
     return json.loads((out / "metrics.json").read_text())

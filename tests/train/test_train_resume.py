@@ -10,7 +10,6 @@ import zipfile
 
 import numpy as np
 import pytest
-from tests.train.train_helpers import make_blobs, weights_of
 
 import dendrite
 from dendrite import nn, optim
@@ -27,6 +26,7 @@ from dendrite.train.checkpoint_state import (
     read_training_state,
     save_training_state,
 )
+from tests.train.train_helpers import make_blobs, weights_of
 
 POINTS, LABELS = make_blobs(96)
 
