@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
-import dendrite
-from dendrite.autograd.grad_mode import state
+# Two pytest workers share two cores: one BLAS/OpenMP thread each avoids oversubscription
+# (set before NumPy or torch is imported, which read these at load time).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import pytest  # noqa: E402
+
+import dendrite  # noqa: E402
+from dendrite.autograd.grad_mode import state  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -46,9 +46,10 @@ def _is_toy(splits) -> bool:
 def mlp_defaults(splits) -> dict:
     if _is_toy(splits):
         return {"epochs": 200, "batch_size": 32, "lr": 0.01, "optimizer": "adam", "hidden": (64, 64, 64),
-                "activation": "relu", "schedule": "cosine"}
+                "activation": "relu", "schedule": "exponential", "lr_decay": 0.985}
     return {"epochs": 40, "batch_size": 32, "lr": 1e-3, "optimizer": "adam", "hidden": (256, 256),
-            "activation": "relu", "dropout": 0.1, "schedule": "cosine"}
+            "activation": "relu", "dropout": 0.1, "schedule": "exponential", "lr_decay": 0.93,
+            "label_smoothing": 0.1}
 
 
 def build_mlp(splits, settings: dict):
@@ -72,14 +73,15 @@ register(ModelSpec(
 register(ModelSpec(
     name="cnn", family="convolutional", description="LeNet-style CNN: conv-ReLU-pool stages, MLP head",
     accepts=needs_images, build=build_cnn, recipe=run_classifier, default_dataset="digits",
-    defaults=lambda splits: {"epochs": 30, "batch_size": 32, "lr": 1e-3, "optimizer": "adam",
-                             "dropout": 0.25, "schedule": "cosine"},
+    defaults=lambda splits: {"epochs": 40, "batch_size": 32, "lr": 1e-3, "optimizer": "adam",
+                             "dropout": 0.25, "schedule": "exponential", "lr_decay": 0.93,
+                             "label_smoothing": 0.1},
 ))
 register(ModelSpec(
     name="resnet", family="convolutional", description="small residual network with BatchNorm",
     accepts=needs_images, build=build_resnet, recipe=run_classifier, default_dataset="digits",
     defaults=lambda splits: {"epochs": 20, "batch_size": 32, "lr": 2e-3, "optimizer": "adam",
-                             "weight_decay": 1e-4, "schedule": "cosine"},
+                             "weight_decay": 1e-4, "schedule": "exponential", "lr_decay": 0.87},
 ))
 
 

@@ -9,7 +9,8 @@ Every epoch also saves the whole training state to ``checkpoint.npz``, so
 ``dendrite train ... --resume`` continues the run exactly: a run interrupted
 after epoch 2 of 4 and resumed ends bit-identical to one that never stopped.
 Resuming with a larger ``--epochs`` than the run was started with continues
-too, but a schedule that depends on the total (``cosine``, ``step``) is then
+too; with the default ``exponential`` schedule it equals a straight run of the new
+length. A schedule that depends on the total (``cosine``, ``step``) is then
 rebuilt for the new total from the resume point on: those runs cannot equal a
 straight run (its first epochs used other learning rates), and a note says so.
 """
@@ -29,18 +30,29 @@ from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
 
+PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
+
+
 def build_schedule(optimizer, settings: dict):
-    """The learning-rate schedule named in ``settings['schedule']`` (``None``, ``'cosine'``, ``'step'``)."""
+    """The learning-rate schedule named in ``settings['schedule']``.
+
+    ``'exponential'`` (the default of the built-in classifiers) multiplies the rate by
+    ``settings['lr_decay']`` after every epoch; it does not depend on the number of
+    epochs, so a run extended with ``--resume`` equals a straight run of the new length.
+    ``'cosine'`` and ``'step'`` are planned over ``settings['epochs']``.
+    """
     from dendrite.optim import lr_scheduler
 
     schedule = settings.get("schedule")
     if schedule in (None, "none"):
         return None
+    if schedule == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=settings.get("lr_decay", 0.95))
     if schedule == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
     if schedule == "step":
         return lr_scheduler.StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=0.3)
-    raise ValueError(f"unknown schedule {schedule!r}; expected none, cosine or step")
+    raise ValueError(f"unknown schedule {schedule!r}; expected none, exponential, cosine or step")
 
 
 def restart_schedule(optimizer, settings: dict, epoch: int):
@@ -74,7 +86,7 @@ def _resume(trainer: Trainer, out: Path, settings: dict, quiet: bool):
     """Load ``out``'s checkpoint into the trainer's objects; return the TrainingState."""
     planned = read_training_state(out).extra["run"]["settings"].get("epochs")
     scheduler = trainer.scheduler
-    same_plan = scheduler is None or planned == settings["epochs"]
+    same_plan = scheduler is None or planned == settings["epochs"] or settings.get("schedule") not in PLANNED_SCHEDULES
     state = load_training_state(out, trainer.model, trainer.optimizer, scheduler if same_plan else None)
     if not same_plan:
         trainer.scheduler = restart_schedule(trainer.optimizer, settings, state.epoch)

@@ -17,6 +17,7 @@ from pathlib import Path
 from dendrite import backend
 from dendrite.recipes.base import ModelSpec, RunConfig, Stopwatch, ensure_dir, save_weights, write_metrics
 from dendrite.train.checkpoint_state import checkpoint_path, discard_checkpoint, read_training_state
+from dendrite.utils.threads import blas_threads
 
 __all__ = ["train", "run_record", "check_resumable"]
 
@@ -80,7 +81,8 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
         discard_checkpoint(out)
     backend.manual_seed(config.seed)
     clock = Stopwatch()
-    result = spec.recipe(spec, splits, settings, config, out)
+    with blas_threads(1):  # small matrices: BLAS threads cost more than they save (see utils.threads)
+        result = spec.recipe(spec, splits, settings, config, out)
     seconds = previous_seconds + clock.seconds  # a resumed run reports the time of all its parts
     if result.model is not None:
         save_weights(result.model, out)
