@@ -96,7 +96,7 @@ def run_sample(args) -> int:
     try:
         text = sample_text(args.run_dir, length=args.length, temperature=args.temperature,
                            prime=args.prime, seed=args.seed)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # no such run; a prime with unknown characters
         raise UsageError(str(error)) from None
     sys.stdout.write(text + "\n")
     return 0

@@ -34,6 +34,12 @@ TOUR: list[TourEntry] = [
     TourEntry("mlp-spiral", "mlp", "spiral", "test_accuracy", {"epochs": 120}),
     TourEntry("mlp-digits", "mlp", "digits", "test_accuracy", {"epochs": 25}),
     TourEntry("cnn-digits", "cnn", "digits", "test_accuracy", {"epochs": 12}),
+    # Recurrent family: a digit read row by row, a character language model (its sample is shown),
+    # one-step-ahead forecasting of a chaotic series.
+    TourEntry("lstm-digits", "lstm", "digits", "test_accuracy", {"epochs": 30}),
+    TourEntry("charlm-pytext", "charlm", "pytext", "val_bits_per_char",
+              {"epochs": 1, "train_chars": 500_000}),
+    TourEntry("forecast-mackey-glass", "forecaster", "mackey-glass", "test_nrmse", {"epochs": 30}),
 ]
 
 
