@@ -42,6 +42,8 @@ def run_train(args) -> int:
     options = {}
     if args.cell:
         options["cell"] = args.cell
+    if args.schedule:
+        options["schedule"] = args.schedule
     config = RunConfig(
         model=spec.name, dataset=dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, seed=args.seed, out=args.out or Path("runs") / f"{spec.name}-{dataset}",

@@ -1,7 +1,7 @@
 """``dendrite`` — train and inspect networks from the command line.
 
     dendrite train MODEL --data DATASET [--epochs N] [--batch-size B] [--lr LR]
-                   [--optimizer NAME] [--seed S] [--out DIR] [--quiet] [--resume]
+                   [--optimizer NAME] [--schedule NAME] [--seed S] [--out DIR] [--quiet] [--resume]
     dendrite tour [--out DIR] [--quiet]
     dendrite datasets
     dendrite models
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--resume", action="store_true",
                        help="continue the run saved in --out from its last checkpoint")
+    train.add_argument("--schedule", choices=("none", "exponential", "cosine", "step"), default=None,
+                       help="learning-rate schedule (default: the model's; exponential for classifiers)")
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default=None,
                        help="recurrent cell for charlm/forecaster")
 

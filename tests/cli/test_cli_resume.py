@@ -82,8 +82,9 @@ def test_extended_run_equals_a_straight_run_when_the_schedule_does_not_depend_on
 
 def test_extending_a_cosine_run_says_the_schedule_was_stretched(tmp_path, capsys):
     out = str(tmp_path / "B")
-    assert main(["train", "mlp", *SPIRAL, "--epochs", "1", "--out", out]) == 0
-    assert main(["train", "mlp", *SPIRAL, "--epochs", "2", "--out", out, "--resume"]) == 0
+    cosine = ["--schedule", "cosine"]
+    assert main(["train", "mlp", *SPIRAL, *cosine, "--epochs", "1", "--out", out]) == 0
+    assert main(["train", "mlp", *SPIRAL, *cosine, "--epochs", "2", "--out", out, "--resume"]) == 0
     error = capsys.readouterr().err
     assert "planned for 1 epochs" in error and "'cosine'" in error
     rows = metrics(tmp_path / "B")["history"]
