@@ -16,8 +16,10 @@ def _load_splits(name: str):
         raise UsageError(f"unknown dataset {name!r}; choose one of: {', '.join(rows)}")
     if rows[name].get("needs_files"):
         built_in = ", ".join(key for key, row in rows.items() if not row.get("needs_files"))
-        raise UsageError(f"dataset {name!r} is read from your own files (see dendrite.data), not built in; "
-                         f"built-in datasets: {built_in}")
+        raise UsageError(
+            f"dataset {name!r} is read from your own files (see dendrite.data), not built in; "
+            f"built-in datasets: {built_in}"
+        )
     return load_dataset(name)
 
 
@@ -45,9 +47,17 @@ def run_train(args) -> int:
     if args.schedule:
         options["schedule"] = args.schedule
     config = RunConfig(
-        model=spec.name, dataset=dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        optimizer=args.optimizer, seed=args.seed, out=args.out or Path("runs") / f"{spec.name}-{dataset}",
-        quiet=args.quiet, resume=args.resume, options=options,
+        model=spec.name,
+        dataset=dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        seed=args.seed,
+        out=args.out or Path("runs") / f"{spec.name}-{dataset}",
+        quiet=args.quiet,
+        resume=args.resume,
+        options=options,
     )
     try:
         metrics = train(spec, splits, config)
@@ -69,7 +79,9 @@ def run_datasets(args) -> int:
     from dendrite.data import list_datasets
 
     rows = list_datasets()
-    header = f"{'name':<14}{'task':<16}{'train':>7}{'test':>7}  {'input shape':<14}{'classes':>8}  description"
+    header = (
+        f"{'name':<14}{'task':<16}{'train':>7}{'test':>7}  {'input shape':<14}{'classes':>8}  description"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -79,7 +91,9 @@ def run_datasets(args) -> int:
         description = row.get("description", "")
         if row.get("needs_files"):
             description += " (loads your files: dendrite.data)"
-        print(f"{row['name']:<14}{row['task']:<16}{train:>7}{test:>7}  {shape:<14}{classes:>8}  {description}")
+        print(
+            f"{row['name']:<14}{row['task']:<16}{train:>7}{test:>7}  {shape:<14}{classes:>8}  {description}"
+        )
     return 0
 
 
@@ -96,8 +110,9 @@ def run_sample(args) -> int:
     from dendrite.recipes.catalog import sample_text
 
     try:
-        text = sample_text(args.run_dir, length=args.length, temperature=args.temperature,
-                           prime=args.prime, seed=args.seed)
+        text = sample_text(
+            args.run_dir, length=args.length, temperature=args.temperature, prime=args.prime, seed=args.seed
+        )
     except (FileNotFoundError, ValueError) as error:  # no such run; a prime with unknown characters
         raise UsageError(str(error)) from None
     sys.stdout.write(text + "\n")

@@ -14,8 +14,15 @@ from dendrite import nn
 
 __all__ = ["MLP", "LeNet", "ResidualBlock", "ResNet"]
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid,
-                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU}
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "sigmoid": nn.Sigmoid,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "silu": nn.SiLU,
+}
 
 
 def activation_layer(name: str) -> nn.Module:
@@ -37,8 +44,14 @@ class MLP(nn.Sequential):
         (2, 10)
     """
 
-    def __init__(self, input_shape: Sequence[int] | int, out_features: int,
-                 hidden: Sequence[int] = (128, 128), activation: str = "relu", dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        input_shape: Sequence[int] | int,
+        out_features: int,
+        hidden: Sequence[int] = (128, 128),
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
         in_features = input_shape if isinstance(input_shape, int) else math.prod(input_shape)
         layers: list[nn.Module] = [nn.Flatten()]
         for width in hidden:
@@ -63,19 +76,34 @@ class LeNet(nn.Module):
         (2, 10)
     """
 
-    def __init__(self, input_shape: Sequence[int], num_classes: int, channels: Sequence[int] = (32, 64),
-                 hidden: int = 128, dropout: float = 0.25) -> None:
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        num_classes: int,
+        channels: Sequence[int] = (32, 64),
+        hidden: int = 128,
+        dropout: float = 0.25,
+    ) -> None:
         super().__init__()
         in_channels, height, width = _image_shape(input_shape)
         first, second = channels
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, first, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(first, first, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(first, second, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(in_channels, first, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(first, first, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(first, second, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         flat = second * (height // 4) * (width // 4)
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, num_classes)
+            nn.Flatten(),
+            nn.Linear(flat, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
         )
 
     def forward(self, x):
@@ -97,7 +125,8 @@ class ResidualBlock(nn.Module):
         self.shortcut = nn.Identity()
         if stride != 1 or in_channels != out_channels:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
             )
 
     def forward(self, x):
@@ -118,8 +147,13 @@ class ResNet(nn.Module):
         (2, 10)
     """
 
-    def __init__(self, input_shape: Sequence[int], num_classes: int, widths: Sequence[int] = (32, 64),
-                 blocks_per_stage: int = 1) -> None:
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        num_classes: int,
+        widths: Sequence[int] = (32, 64),
+        blocks_per_stage: int = 1,
+    ) -> None:
         super().__init__()
         in_channels, _, _ = _image_shape(input_shape)
         self.stem = nn.Sequential(

@@ -22,8 +22,15 @@ from typing import Any
 from dendrite import nn, optim
 from dendrite.utils.atomic import atomic_write_text
 
-__all__ = ["RunConfig", "ModelSpec", "RunResult", "make_optimizer", "write_metrics", "Stopwatch",
-           "save_weights"]
+__all__ = [
+    "RunConfig",
+    "ModelSpec",
+    "RunResult",
+    "make_optimizer",
+    "write_metrics",
+    "Stopwatch",
+    "save_weights",
+]
 
 
 @dataclass
@@ -81,8 +88,14 @@ class ModelSpec:
     default_dataset: str = "digits"
 
 
-_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-               "adagrad": optim.Adagrad, "adadelta": optim.Adadelta}
+_OPTIMIZERS = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+    "rmsprop": optim.RMSprop,
+    "adagrad": optim.Adagrad,
+    "adadelta": optim.Adadelta,
+}
 
 
 def make_optimizer(name: str, parameters, lr: float, **options) -> optim.Optimizer:
@@ -112,8 +125,9 @@ def _finite(value):
     return value
 
 
-def write_metrics(out: Path, config: RunConfig, settings: dict, seconds: float, n_train: int, n_test: int,
-                  result: RunResult) -> Path:
+def write_metrics(
+    out: Path, config: RunConfig, settings: dict, seconds: float, n_train: int, n_test: int, result: RunResult
+) -> Path:
     """Write ``out/metrics.json`` atomically and return its path."""
     payload = {
         "model": config.model,
@@ -152,7 +166,10 @@ def history_rows(history) -> list[dict]:
     """A History (dict of lists) as one dict per epoch."""
     table = history.history if hasattr(history, "history") else dict(history)
     epochs = len(next(iter(table.values()), []))
-    return [{"epoch": index + 1, **{key: values[index] for key, values in table.items()}} for index in range(epochs)]
+    return [
+        {"epoch": index + 1, **{key: values[index] for key, values in table.items()}}
+        for index in range(epochs)
+    ]
 
 
 def ensure_dir(path: Path) -> Path:

@@ -29,7 +29,6 @@ from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
-
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
 
 
@@ -77,7 +76,7 @@ def predict_logits(model: nn.Module, inputs, batch_size: int = 1024):
     outputs = []
     with no_grad():
         for start in range(0, len(inputs), batch_size):
-            batch = xp.asarray(inputs[start:start + batch_size], dtype=get_default_dtype())
+            batch = xp.asarray(inputs[start : start + batch_size], dtype=get_default_dtype())
             outputs.append(model(tensor(batch)).numpy())
     return xp.concatenate(outputs)
 
@@ -86,14 +85,20 @@ def _resume(trainer: Trainer, out: Path, settings: dict, quiet: bool):
     """Load ``out``'s checkpoint into the trainer's objects; return the TrainingState."""
     planned = read_training_state(out).extra["run"]["settings"].get("epochs")
     scheduler = trainer.scheduler
-    same_plan = scheduler is None or planned == settings["epochs"] or settings.get("schedule") not in PLANNED_SCHEDULES
+    same_plan = (
+        scheduler is None
+        or planned == settings["epochs"]
+        or settings.get("schedule") not in PLANNED_SCHEDULES
+    )
     state = load_training_state(out, trainer.model, trainer.optimizer, scheduler if same_plan else None)
     if not same_plan:
         trainer.scheduler = restart_schedule(trainer.optimizer, settings, state.epoch)
-        print(f"dendrite: note: the run was planned for {planned} epochs; its {settings['schedule']!r} "
-              f"learning-rate schedule now runs over {settings['epochs']} epochs from epoch "
-              f"{state.epoch + 1} on, so results will differ from a straight run of that length",
-              file=sys.stderr)
+        print(
+            f"dendrite: note: the run was planned for {planned} epochs; its {settings['schedule']!r} "
+            f"learning-rate schedule now runs over {settings['epochs']} epochs from epoch "
+            f"{state.epoch + 1} on, so results will differ from a straight run of that length",
+            file=sys.stderr,
+        )
     trainer.global_step = state.global_step
     if not quiet:
         print(f"resuming {out} after epoch {state.epoch}")
@@ -104,26 +109,42 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     """Train a classifier on ``splits`` and write its plots into ``out`` (``config.resume``: continue it)."""
     clock = Stopwatch()
     model = spec.build(splits, settings)
-    optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
-                               weight_decay=settings.get("weight_decay", 0.0))
+    optimizer = make_optimizer(
+        settings["optimizer"],
+        model.parameters(),
+        settings["lr"],
+        weight_decay=settings.get("weight_decay", 0.0),
+    )
     scheduler = build_schedule(optimizer, settings)
     train_loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True)
     test_loader = DataLoader(splits.test_dataset(), batch_size=1024)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
-    trainer = Trainer(model, loss_fn, optimizer, scheduler=scheduler, metrics=["accuracy"],
-                      progress=False if config.quiet else None, seed=config.seed)
+    trainer = Trainer(
+        model,
+        loss_fn,
+        optimizer,
+        scheduler=scheduler,
+        metrics=["accuracy"],
+        progress=False if config.quiet else None,
+        seed=config.seed,
+    )
     state = _resume(trainer, out, settings, config.quiet) if config.resume else None
     previous_seconds = float(state.extra.get("seconds", 0.0)) if state else 0.0
     record = run_record(config, splits, settings)
     # The loaders draw their shuffles from the global generator, which the checkpoint restores;
     # a loader with its own seed would be listed in generators= here.
     checkpoint = TrainingCheckpoint(
-        out, history=state.history if state else None,
+        out,
+        history=state.history if state else None,
         extra=lambda _: {"run": record, "seconds": previous_seconds + clock.seconds},
     )
     trainer.callbacks.append(checkpoint)
-    trainer.fit(train_loader, epochs=settings["epochs"], val_loader=test_loader,
-                initial_epoch=state.epoch if state else 0)
+    trainer.fit(
+        train_loader,
+        epochs=settings["epochs"],
+        val_loader=test_loader,
+        initial_epoch=state.epoch if state else 0,
+    )
     history = checkpoint.history  # every epoch, including those before a resume
 
     logits = predict_logits(model, splits.x_test)
@@ -135,12 +156,19 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         "train_accuracy": float(history["accuracy"][-1]),
     }
     plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name}")
-    plots.plot_confusion_matrix(metrics.confusion_matrix(splits.y_test, predicted, splits.num_classes),
-                                out / "confusion.png", title=f"{spec.name} on {splits.name}: test confusion")
+    plots.plot_confusion_matrix(
+        metrics.confusion_matrix(splits.y_test, predicted, splits.num_classes),
+        out / "confusion.png",
+        title=f"{spec.name} on {splits.name}: test confusion",
+    )
     if tuple(splits.input_shape) == (2,):
-        plots.plot_decision_boundary(lambda points: predict_logits(model, points), splits.x_test,
-                                     splits.y_test, out / "decision_boundary.png",
-                                     title=f"{spec.name} on {splits.name}")
+        plots.plot_decision_boundary(
+            lambda points: predict_logits(model, points),
+            splits.x_test,
+            splits.y_test,
+            out / "decision_boundary.png",
+            title=f"{spec.name} on {splits.name}",
+        )
     extra = {"resumed_from_epoch": state.epoch} if state else {}
     return RunResult(final=final, history=history_rows(history), model=model, extra=extra)
 

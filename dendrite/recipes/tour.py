@@ -37,8 +37,9 @@ TOUR: list[TourEntry] = [
     # Recurrent family: a digit read row by row, a character language model (its sample is shown),
     # one-step-ahead forecasting of a chaotic series.
     TourEntry("lstm-digits", "lstm", "digits", "test_accuracy", {"epochs": 30}),
-    TourEntry("charlm-pytext", "charlm", "pytext", "val_bits_per_char",
-              {"epochs": 1, "train_chars": 500_000}),
+    TourEntry(
+        "charlm-pytext", "charlm", "pytext", "val_bits_per_char", {"epochs": 1, "train_chars": 500_000}
+    ),
     TourEntry("forecast-mackey-glass", "forecaster", "mackey-glass", "test_nrmse", {"epochs": 30}),
 ]
 
@@ -58,20 +59,39 @@ def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
     entries = [entry for entry in TOUR if not only or entry.label in only]
     unknown = set(only or ()) - {entry.label for entry in TOUR}
     if unknown:
-        raise ValueError(f"unknown tour entries {sorted(unknown)}; expected some of {[e.label for e in TOUR]}")
+        raise ValueError(
+            f"unknown tour entries {sorted(unknown)}; expected some of {[e.label for e in TOUR]}"
+        )
     rows, started = [], time.perf_counter()
     for entry in entries:
         folder = out / entry.label
         print(f"[tour] {entry.label}: {entry.model} on {entry.dataset} ...", flush=True)
-        row = {"label": entry.label, "model": entry.model, "dataset": entry.dataset, "headline": entry.headline}
+        row = {
+            "label": entry.label,
+            "model": entry.model,
+            "dataset": entry.dataset,
+            "headline": entry.headline,
+        }
         try:
             settings = dict(entry.settings)
-            config = RunConfig(model=entry.model, dataset=entry.dataset, epochs=settings.pop("epochs", None),
-                               seed=0, out=folder, quiet=quiet, options={**settings, **entry.options})
+            config = RunConfig(
+                model=entry.model,
+                dataset=entry.dataset,
+                epochs=settings.pop("epochs", None),
+                seed=0,
+                out=folder,
+                quiet=quiet,
+                options={**settings, **entry.options},
+            )
             metrics = train(MODELS[entry.model], load_dataset(entry.dataset), config)
-            row.update(ok=True, seconds=metrics["seconds"], final=metrics["final"],
-                       value=metrics["final"].get(entry.headline), pictures=_pictures(folder),
-                       extra={k: v for k, v in metrics.items() if k == "sample"})
+            row.update(
+                ok=True,
+                seconds=metrics["seconds"],
+                final=metrics["final"],
+                value=metrics["final"].get(entry.headline),
+                pictures=_pictures(folder),
+                extra={k: v for k, v in metrics.items() if k == "sample"},
+            )
         except Exception as error:  # one failing family must not hide the others
             row.update(ok=False, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
             print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
@@ -91,8 +111,10 @@ def format_table(summary: dict) -> str:
         if row["ok"]:
             value = row.get("value")
             text = "-" if value is None else f"{value:.4f}"
-            lines.append(f"{row['label']:<22}{row['model']:<12}{row['dataset']:<15}{row['headline']:<22}"
-                         f"{text:>9}{row['seconds']:>9.1f}")
+            lines.append(
+                f"{row['label']:<22}{row['model']:<12}{row['dataset']:<15}{row['headline']:<22}"
+                f"{text:>9}{row['seconds']:>9.1f}"
+            )
         else:
             lines.append(f"{row['label']:<22}{row['model']:<12}{row['dataset']:<15}FAILED: {row['error']}")
     lines.append(f"total {summary['seconds']:.1f} s")
@@ -101,30 +123,38 @@ def format_table(summary: dict) -> str:
 
 def render_html(summary: dict) -> str:
     """A self-contained page (relative image links) with every run's metrics and pictures."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>dendrite tour</title>",
-             "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
-             "img{max-width:48%;margin:4px;border:1px solid #eee}pre{background:#f6f6f6;padding:8px;"
-             "white-space:pre-wrap}.bad{color:#b00}</style></head><body>",
-             "<h1>dendrite tour</h1>",
-             f"<p>One model per network family, trained on built-in data in {summary['seconds']:.0f} s.</p>",
-             "<table><tr><th>run</th><th>model</th><th>dataset</th><th>metric</th><th>value</th><th>seconds</th></tr>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>dendrite tour</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
+        "img{max-width:48%;margin:4px;border:1px solid #eee}pre{background:#f6f6f6;padding:8px;"
+        "white-space:pre-wrap}.bad{color:#b00}</style></head><body>",
+        "<h1>dendrite tour</h1>",
+        f"<p>One model per network family, trained on built-in data in {summary['seconds']:.0f} s.</p>",
+        "<table><tr><th>run</th><th>model</th><th>dataset</th><th>metric</th><th>value</th><th>seconds</th></tr>",
+    ]
     for row in summary["runs"]:
         esc = {k: html.escape(str(row.get(k, ""))) for k in ("label", "model", "dataset", "headline")}
         if row["ok"]:
             value = row.get("value")
-            parts.append(f"<tr><td><a href='#{esc['label']}'>{esc['label']}</a></td><td>{esc['model']}</td>"
-                         f"<td>{esc['dataset']}</td><td>{esc['headline']}</td>"
-                         f"<td>{'-' if value is None else f'{value:.4f}'}</td><td>{row['seconds']:.1f}</td></tr>")
+            parts.append(
+                f"<tr><td><a href='#{esc['label']}'>{esc['label']}</a></td><td>{esc['model']}</td>"
+                f"<td>{esc['dataset']}</td><td>{esc['headline']}</td>"
+                f"<td>{'-' if value is None else f'{value:.4f}'}</td><td>{row['seconds']:.1f}</td></tr>"
+            )
         else:
-            parts.append(f"<tr><td>{esc['label']}</td><td>{esc['model']}</td><td>{esc['dataset']}</td>"
-                         f"<td colspan=3 class='bad'>failed: {html.escape(row['error'])}</td></tr>")
+            parts.append(
+                f"<tr><td>{esc['label']}</td><td>{esc['model']}</td><td>{esc['dataset']}</td>"
+                f"<td colspan=3 class='bad'>failed: {html.escape(row['error'])}</td></tr>"
+            )
     parts.append("</table>")
     for row in summary["runs"]:
         if not row["ok"]:
             continue
         label = html.escape(row["label"])
-        parts.append(f"<h2 id='{label}'>{label}: {html.escape(row['model'])} on {html.escape(row['dataset'])}</h2>")
+        parts.append(
+            f"<h2 id='{label}'>{label}: {html.escape(row['model'])} on {html.escape(row['dataset'])}</h2>"
+        )
         metrics = ", ".join(f"{html.escape(k)} = {v:.4g}" for k, v in row["final"].items() if v is not None)
         parts.append(f"<p>{metrics}</p>")
         sample = row.get("extra", {}).get("sample")

@@ -30,13 +30,18 @@ def test_models_and_datasets_are_listed(capsys):
         (["train", "mlp", "--data", "nosuchdata"], "unknown dataset 'nosuchdata'"),
         (["train", "cnn", "--data", "spiral"], "cannot train on dataset 'spiral'"),
         (["train", "mlp", "--data", "digits", "--epochs", "0"], "expected a positive integer"),
-        (["train", "mlp", "--data", "digits", "--optimizer", "nesterov-magic", "--epochs", "1"],
-         "unknown optimizer"),
+        (
+            ["train", "mlp", "--data", "digits", "--optimizer", "nesterov-magic", "--epochs", "1"],
+            "unknown optimizer",
+        ),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(argv, message, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "dendrite.cli.main", *argv, "--out", str(tmp_path / "run")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "dendrite.cli.main", *argv, "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -45,10 +50,16 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, message, tmp_path):
 
 def test_short_training_run_writes_the_contract_files(tmp_path):
     out = tmp_path / "run"
-    assert main(["train", "mlp", "--data", "spiral", "--epochs", "3", "--seed", "0", "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(
+            ["train", "mlp", "--data", "spiral", "--epochs", "3", "--seed", "0", "--out", str(out), "--quiet"]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
-    assert {"model", "dataset", "seed", "epochs", "seconds", "n_train", "n_test", "final", "history"} <= set(metrics)
+    assert {"model", "dataset", "seed", "epochs", "seconds", "n_train", "n_test", "final", "history"} <= set(
+        metrics
+    )
     assert metrics["model"] == "mlp" and metrics["dataset"] == "spiral" and metrics["epochs"] == 3
     assert len(metrics["history"]) == 3
     assert 0.0 <= metrics["final"]["test_accuracy"] <= 1.0
@@ -62,6 +73,8 @@ def test_same_seed_same_result(tmp_path):
     finals = []
     for attempt in range(2):
         out = tmp_path / f"run{attempt}"
-        main(["train", "mlp", "--data", "spiral", "--epochs", "2", "--seed", "3", "--out", str(out), "--quiet"])
+        main(
+            ["train", "mlp", "--data", "spiral", "--epochs", "2", "--seed", "3", "--out", str(out), "--quiet"]
+        )
         finals.append(json.loads((out / "metrics.json").read_text())["final"])
     assert finals[0] == finals[1]

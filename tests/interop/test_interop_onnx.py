@@ -8,13 +8,13 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
-from tests.interop.onnx_cases import CASES, Function
 
 import dendrite
 import dendrite.nn.functional as F
 from dendrite import nn
 from dendrite.interop.onnx_export import OnnxExportError
+from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
+from tests.interop.onnx_cases import CASES, Function
 
 TOLERANCE = 1e-4
 

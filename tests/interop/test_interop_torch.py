@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
 
 import dendrite
 from dendrite.interop import TorchComparison, compare_with_torch, copy_weights_from_torch
+from tests.interop.interop_models import MODELS, example, warm_up_batchnorm
 
 TOLERANCE = 1e-4
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.train.train_helpers import make_blobs, make_loader, make_model
 
 

@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pytest
-from tests.train.train_helpers import make_model, weights_of
 
 import dendrite
 from dendrite import nn, optim
@@ -28,6 +27,7 @@ from dendrite.train import (
     load_state_dict_file,
 )
 from dendrite.train.callbacks import checkpoint as checkpoint_module
+from tests.train.train_helpers import make_model, weights_of
 
 
 class Recorder(Callback):

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 import pytest
-from tests.train.train_helpers import make_blobs, make_model
 
 from dendrite.train import History, plots
+from tests.train.train_helpers import make_blobs, make_model
 
 matplotlib_image = pytest.importorskip("matplotlib.image")
 

@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import pytest
-from tests.train.train_helpers import make_blobs, make_loader, make_model, weights_of
 
 import dendrite
 from dendrite import nn, optim
 from dendrite.train import History, LambdaCallback, Trainer
+from tests.train.train_helpers import make_blobs, make_loader, make_model, weights_of
 
 
 def test_fit_reaches_high_accuracy_on_separable_blobs(setup):
