@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from dendrite.models.autoencoder import VAE, Autoencoder, ConvAutoencoder
 from dendrite.models.feedforward import MLP, LeNet, ResidualBlock, ResNet
+from dendrite.models.gan import GAN, DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 from dendrite.models.recurrent import CharLM, Forecaster, SequenceClassifier
 from dendrite.models.zoo import PretrainedChecksumError, list_pretrained, pretrained, pretrained_info
 
 __all__ = ["MLP", "LeNet", "ResNet", "ResidualBlock", "REGISTRY", "create", "names"]
 __all__ += ["SequenceClassifier", "CharLM", "Forecaster"]
 __all__ += ["pretrained", "list_pretrained", "pretrained_info", "PretrainedChecksumError"]
+__all__ += ["Autoencoder", "ConvAutoencoder", "VAE"]
+__all__ += ["GAN", "MLPGenerator", "MLPDiscriminator", "DCGenerator", "DCDiscriminator"]
 
 REGISTRY: dict[str, Callable] = {
     "mlp": MLP,
