@@ -2,9 +2,10 @@
 
 Each workload is built with the *same* code for both libraries (``lib.nn...``),
 PyTorch's initial weights are copied into dendrite, the first losses are
-checked to agree, and then single training steps (forward, mean cross-entropy,
-backward, SGD update) alternate between the two libraries so that machine
-noise hits both alike. Both use 2 threads.
+checked to agree, and then single training steps (zero_grad, forward, mean
+cross-entropy, backward, SGD update, ``loss.item()``) alternate between the two
+libraries so that machine noise hits both alike. Both use 2 threads (OpenBLAS
+for NumPy, OpenMP/MKL for PyTorch).
 
 Usage::
 
@@ -12,9 +13,27 @@ Usage::
     python benchmarks/run.py --only tiny mlp --steps 200
     python benchmarks/run.py --json results.json
 
-Peak memory is measured per library in a fresh subprocess (growth of the
-peak resident set while steps run, over the size after the warm-up step), and
-import time is the median of 5 fresh interpreters.
+What is reported (see benchmarks/README.md):
+
+* step time: the median over the timed steps of each library, and the ratio
+  dendrite / torch of the medians. ``iqr`` is the spread (25th-75th
+  percentile) of the per-step ratios of neighbouring steps, a measure of how
+  noisy the run was.
+* peak memory of a step: in a fresh process per library, after two warm-up
+  steps, freed memory is handed back to the OS (``malloc_trim``) and the
+  kernel's peak-RSS mark is reset (``/proc/self/clear_refs``); the number is
+  the peak resident memory during the next step above the resident memory
+  before it (activations, gradients, temporaries; the model and data are
+  already resident). For dendrite the peak of NumPy's own allocations during
+  the step (``tracemalloc``) is also shown: it does not depend on the
+  allocator's caching. Linux only; skipped elsewhere.
+* threads: ``--threads`` (default 2) for both libraries. NumPy's OpenBLAS runs with
+  the environment as it is; ``--native-blas`` drops an inherited
+  ``OPENBLAS_CORETYPE`` so OpenBLAS picks the CPU's best kernels (the header line
+  names the kernels in use).
+* import time: the median of 5 fresh interpreters each for ``import dendrite``
+  and ``import torch``, with bytecode compiled beforehand (as an installed
+  package has it; otherwise every import of dendrite compiles its sources).
 """
 
 from __future__ import annotations
@@ -22,18 +41,38 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
+
+def _early_option(name: str, default: str | None = None) -> str | None:
+    """``--name value`` from the command line, read before NumPy is imported (threads, kernels)."""
+    for index, argument in enumerate(sys.argv):
+        if argument == name:
+            return sys.argv[index + 1] if index + 1 < len(sys.argv) else default
+        if argument.startswith(name + "="):
+            return argument.split("=", 1)[1]
+    return default
+
+
+# Thread counts must be in the environment before NumPy (OpenBLAS) and PyTorch (OpenMP) load;
+# the subprocesses below inherit them.
+THREADS = _early_option("--threads", "2")
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = THREADS
+# An inherited OPENBLAS_CORETYPE pins NumPy's BLAS to older kernels (this project's machines set
+# Haswell: AVX2) while PyTorch's MKL still uses the CPU's best (AVX-512). By default the benchmark
+# measures the environment as a user gets it; --native-blas lets OpenBLAS detect the CPU.
+if "--native-blas" in sys.argv:
+    os.environ.pop("OPENBLAS_CORETYPE", None)
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 # name: (batch size, input shape, description)
 WORKLOADS = {
@@ -42,6 +81,7 @@ WORKLOADS = {
     "cnn": (64, (1, 28, 28), "LeNet-like CNN on 1x28x28, batch 64"),
     "lstm": (32, (50, 64), "LSTM(64, 256) over T=50 + Linear(256, 10), batch 32"),
 }
+DEFAULT_STEPS = {"tiny": 500, "mlp": 100, "cnn": 30, "lstm": 30}
 
 
 def build(lib, name: str):
@@ -50,7 +90,8 @@ def build(lib, name: str):
     if name == "tiny":
         return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
     if name == "mlp":
-        return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+        return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                             nn.Linear(512, 10))
     if name == "cnn":
         return nn.Sequential(
             nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -99,10 +140,12 @@ class Runner:
 
 
 def make_pair(name: str):
+    """(dendrite runner, torch runner) holding the same weights and data."""
     import torch
 
     import dendrite
 
+    torch.set_num_threads(int(THREADS))
     torch.manual_seed(0)
     torch_model = build(torch, name)
     ours = build(dendrite, name)
@@ -112,9 +155,6 @@ def make_pair(name: str):
 
 
 def time_steps(name: str, steps: int, warmup: int = 3) -> dict:
-    import torch
-
-    torch.set_num_threads(2)
     ours, theirs = make_pair(name)
     first_ours, first_theirs = ours.step(), theirs.step()
     if not np.isclose(first_ours, first_theirs, rtol=1e-4, atol=1e-5):
@@ -123,76 +163,166 @@ def time_steps(name: str, steps: int, warmup: int = 3) -> dict:
         ours.step()
         theirs.step()
     times = {"dendrite": [], "torch": []}
-    for _ in range(steps):
-        for label, runner in (("dendrite", ours), ("torch", theirs)):
+    for index in range(steps):
+        # Alternate which library goes first, so neither always runs right after the other.
+        order = [("dendrite", ours), ("torch", theirs)]
+        if index % 2:
+            order.reverse()
+        for label, runner in order:
             start = time.perf_counter()
             runner.step()
             times[label].append(time.perf_counter() - start)
     median_ours = statistics.median(times["dendrite"])
     median_theirs = statistics.median(times["torch"])
-    return {"workload": name, "dendrite_ms": median_ours * 1e3, "torch_ms": median_theirs * 1e3,
-            "ratio": median_ours / median_theirs, "first_loss": first_ours}
+    pair_ratios = [a / b for a, b in zip(times["dendrite"], times["torch"])]
+    quartiles = statistics.quantiles(pair_ratios, n=4)
+    return {"workload": name, "steps": steps, "dendrite_ms": median_ours * 1e3,
+            "torch_ms": median_theirs * 1e3, "ratio": median_ours / median_theirs,
+            "pair_ratio_iqr": [quartiles[0], quartiles[2]], "first_loss": first_ours}
 
 
-def peak_memory_mb(name: str, library: str, steps: int = 5) -> float:
-    """Growth of peak RSS over the warmed-up size while running steps, in a fresh process."""
-    code = f"""
-import resource, sys
-sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
-import run
-ours, theirs = run.make_pair({name!r})
-runner = ours if {library!r} == "dendrite" else theirs
-runner.step()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-for _ in range({steps}):
+# ----------------------------------------------------------------------------- peak memory
+def _resident_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _memory_probe(name: str, library: str, steps: int = 3) -> dict:
+    """Run in a fresh process: the peak memory of one training step (the largest of ``steps``)."""
+    import ctypes
+    import gc
+    import tracemalloc
+
+    libc = ctypes.CDLL("libc.so.6")
+    ours, theirs = make_pair(name)
+    runner = ours if library == "dendrite" else theirs
     runner.step()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(max(after - before, 0) / 1024)
-"""
-    # Peak RSS only grows, so measure the warmed-up step's own peak from a baseline too.
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
+    runner.step()
+    rss_peaks, traced_peaks = [], []
+    for _ in range(steps):
+        gc.collect()
+        libc.malloc_trim(0)  # hand freed memory back, so the step's own pages count again
+        before = _resident_mb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
+        runner.step()
+        rss_peaks.append(_resident_mb("VmHWM") - before)
+        if library == "dendrite":  # NumPy reports its data allocations to tracemalloc
+            gc.collect()
+            tracemalloc.start()
+            start, _ = tracemalloc.get_traced_memory()
+            runner.step()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            traced_peaks.append((peak - start) / 2**20)
+    result = {"rss_mb": max(rss_peaks)}
+    if traced_peaks:
+        result["traced_mb"] = max(traced_peaks)
+    return result
 
 
+def peak_memory(name: str, library: str) -> dict:
+    """``_memory_probe`` in a fresh interpreter, so that the other library's steps leave no trace."""
+    command = [sys.executable, os.path.abspath(__file__), "--memory-probe", name, library]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- import time
 def import_seconds(module: str, repeats: int = 5) -> float:
+    """Median wall time of ``import module`` in fresh interpreters (after one unmeasured run)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     samples = []
-    for _ in range(repeats):
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        samples.append(float(result.stdout.strip()))
+    for index in range(repeats + 1):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                cwd=ROOT)
+        if index:  # the first run only warms the file cache
+            samples.append(float(result.stdout.strip().splitlines()[-1]))
     return statistics.median(samples)
+
+
+def compile_dendrite() -> None:
+    """Write dendrite's bytecode (``__pycache__``), as installing a package does."""
+    import compileall
+
+    compileall.compile_dir(os.path.join(ROOT, "dendrite"), quiet=1)
+
+
+# ----------------------------------------------------------------------------- report
+def blas_kernels() -> str:
+    """OpenBLAS's kernel family as NumPy loaded it (e.g. SkylakeX, Haswell), when it can be told."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    for pool in threadpool_info():
+        if pool.get("internal_api") == "openblas":
+            return str(pool.get("architecture"))
+    return "not OpenBLAS"
+
+
+def machine() -> str:
+    import torch
+
+    return (f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"NumPy {np.__version__} (OpenBLAS kernels: {blas_kernels()}), PyTorch {torch.__version__}, "
+            f"{THREADS} threads each")
+
+
+def _format_row(row: dict) -> str:
+    low, high = row["pair_ratio_iqr"]
+    text = (f"{row['workload']:>5}  dendrite {row['dendrite_ms']:9.3f} ms   torch {row['torch_ms']:9.3f} ms"
+            f"   ratio {row['ratio']:.2f} (iqr {low:.2f}-{high:.2f})")
+    if "dendrite_peak_mb" in row:
+        text += (f"   peak {row['dendrite_peak_mb']:.2f} MB vs {row['torch_peak_mb']:.2f} MB"
+                 f" (dendrite NumPy-traced {row['dendrite_traced_mb']:.2f} MB)")
+    return text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="workloads to run")
-    parser.add_argument("--steps", type=int, default=None, help="timed steps per library (default per workload)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="timed steps per library (default per workload)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--no-import", action="store_true", help="skip the import-time subprocesses")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--threads", default="2", help="threads of each library (default 2)")
+    parser.add_argument("--native-blas", action="store_true",
+                        help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
+    parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    default_steps = {"tiny": 300, "mlp": 60, "cnn": 20, "lstm": 20}
+    if args.memory_probe:
+        print(json.dumps(_memory_probe(*args.memory_probe)))
+        return 0
+    measure_memory = not args.no_memory and sys.platform.startswith("linux")
+    print(machine(), flush=True)
     rows = []
     for name in args.only or list(WORKLOADS):
-        row = time_steps(name, args.steps or default_steps[name])
-        if not args.no_memory:
-            row["dendrite_peak_mb"] = peak_memory_mb(name, "dendrite")
-            row["torch_peak_mb"] = peak_memory_mb(name, "torch")
+        row = time_steps(name, args.steps or DEFAULT_STEPS[name])
+        if measure_memory:
+            try:
+                ours, theirs = peak_memory(name, "dendrite"), peak_memory(name, "torch")
+                row["dendrite_peak_mb"], row["dendrite_traced_mb"] = ours["rss_mb"], ours["traced_mb"]
+                row["torch_peak_mb"] = theirs["rss_mb"]
+            except subprocess.CalledProcessError as error:  # e.g. /proc/self/clear_refs not writable
+                print(f"peak memory skipped: {error.stderr.strip().splitlines()[-1]}", flush=True)
+                measure_memory = False
         rows.append(row)
         print(_format_row(row), flush=True)
-    imports = {"dendrite_import_s": import_seconds("dendrite"), "torch_import_s": import_seconds("torch")}
-    print(f"import dendrite {imports['dendrite_import_s']:.3f} s   import torch {imports['torch_import_s']:.3f} s")
+    imports = {}
+    if not args.no_import:
+        compile_dendrite()
+        imports = {"dendrite_import_s": import_seconds("dendrite"), "torch_import_s": import_seconds("torch")}
+        print(f"import dendrite {imports['dendrite_import_s']:.3f} s   "
+              f"import torch {imports['torch_import_s']:.3f} s")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"workloads": rows, **imports}, handle, indent=2)
+            json.dump({"machine": machine(), "workloads": rows, **imports}, handle, indent=2)
     return 0
-
-
-def _format_row(row: dict) -> str:
-    text = (f"{row['workload']:>5}  dendrite {row['dendrite_ms']:9.3f} ms   torch {row['torch_ms']:9.3f} ms"
-            f"   ratio {row['ratio']:.2f}  ({WORKLOADS[row['workload']][2]})")
-    if "dendrite_peak_mb" in row:
-        text += f"   peak +{row['dendrite_peak_mb']:.1f} MB vs +{row['torch_peak_mb']:.1f} MB"
-    return text
 
 
 if __name__ == "__main__":

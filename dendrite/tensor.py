@@ -154,7 +154,7 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar"
             )
-        return self._data.reshape(()).item()
+        return self._data.item()
 
     def tolist(self):
         return self._data.tolist()
@@ -256,6 +256,13 @@ class Tensor:
             >>> x.grad
             tensor([2., 2.])
         """
+        if gradient is None and inputs is None and not create_graph and self._ctx is not None \
+                and self._data.size == 1:
+            # The usual ``loss.backward()``: seed 1 and walk the graph (the checks below cannot fail).
+            from dendrite.autograd.engine import run_backward
+
+            run_backward((self,), (xp.ones(self._data.shape, self._data.dtype),), bool(retain_graph))
+            return
         from dendrite.autograd.functional import backward
 
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph,

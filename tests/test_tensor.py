@@ -297,3 +297,19 @@ def test_linspace_matches_torch_bit_for_bit(start, end, steps, dtype):
     ours = dendrite.linspace(start, end, steps, dtype=getattr(dendrite, dtype))
     theirs = torch.linspace(start, end, steps, dtype=getattr(torch, dtype))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_import_dendrite_leaves_numpy_random_for_the_first_random_call():
+    # The global generator is made on first use: importing numpy.random is a tenth of the import.
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, dendrite; lazy = 'numpy.random' not in sys.modules; "
+            "state = dendrite.get_rng_state(); a = dendrite.rand(2).tolist(); "
+            "dendrite.set_rng_state(state); b = dendrite.rand(2).tolist(); "
+            "print(lazy, a == b)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=root)
+    assert result.stdout.split() == ["True", "True"]

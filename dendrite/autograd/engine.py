@@ -13,6 +13,11 @@
 
 Gradients flowing through the graph are always summed out of place
 (``a + b``), because a node may hand the same array to several inputs.
+
+This loop runs once per node of every training step, so it is written for a
+small constant cost per node (a tiny network's step is mostly this overhead):
+the rare cases (hooks, retained gradients, captured inputs, anomaly mode) are
+each one cheap test on the common path.
 """
 
 from __future__ import annotations
@@ -23,23 +28,29 @@ from dendrite.tensor import Tensor, _new_tensor
 
 
 def _topological_order(roots):
-    """Nodes reachable from ``roots`` with every node after all nodes that use it."""
+    """Nodes reachable from ``roots`` with every node after all nodes that use it.
+
+    An iterative depth-first search: a node is pushed back (marked as expanded)
+    before its parents, and output once all of them have been output; the
+    reversed output order has every consumer before what it consumes.
+    """
     order, visited = [], set()
     stack = [(node, False) for node in roots]
+    pop, push, visit = stack.pop, stack.append, visited.add
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
         if node in visited:
             continue
-        visited.add(node)
-        stack.append((node, True))
+        visit(node)
+        push((node, True))
         for item, need in zip(node.inputs, node.needs_input_grad):
             if need:
                 parent = item._ctx
                 if parent is not None and parent not in visited:
-                    stack.append((parent, False))
+                    push((parent, False))
     order.reverse()
     return order
 
@@ -63,7 +74,8 @@ def _owned(grad, handed_out: set):
     """``grad`` as an array that no other tensor's ``.grad`` shares (copied when in doubt)."""
     if type(grad) is not ndarray:
         return xp.asarray(grad)
-    if id(grad) in handed_out or not grad.flags.owndata or not grad.flags.writeable:
+    flags = grad.flags
+    if id(grad) in handed_out or not flags.owndata or not flags.writeable:
         grad = grad.copy()
     handed_out.add(id(grad))
     return grad
@@ -129,6 +141,14 @@ def _node_hooks(node, grads, handed_out: set) -> None:
                 _store_grad(tensor, grads[index], handed_out)
 
 
+def _second_backward_error(node) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time: {node.name} has already "
+        "freed the values it saved for backward. Pass retain_graph=True to the first "
+        "backward() if you need to backward twice (or detach what you reuse)."
+    )
+
+
 def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None):
     """Back-propagate ``output_grads`` (arrays) from ``outputs`` (tensors).
 
@@ -155,14 +175,10 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
         if grads is None:
             continue
         if node.released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: {node.name} has already "
-                "freed the values it saved for backward. Pass retain_graph=True to the first "
-                "backward() if you need to backward twice (or detach what you reuse)."
-            )
+            raise _second_backward_error(node)
         if node.output_hooks or node.retained_outputs:
             _node_hooks(node, grads, handed_out)
-        if node in capture_nodes:
+        if capture_nodes and node in capture_nodes:
             for index, position in capture_nodes[node].items():
                 if grads[index] is not None:
                     captured[position] = grads[index]
@@ -188,8 +204,12 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             if grad.dtype != data.dtype:
                 grad = grad.astype(data.dtype)
             parent = item._ctx
-            if parent is None:
-                _add_leaf_grad(leaf_grads, item, grad)
+            if parent is None:  # a leaf: collect, hooks and .grad come at the end
+                entry = leaf_grads.get(id(item))
+                if entry is None:
+                    leaf_grads[id(item)] = [item, grad]
+                else:
+                    entry[1] = entry[1] + grad
                 continue
             slot = pending.get(parent)
             if slot is None:

@@ -57,15 +57,17 @@ def _with_step_hooks(step):
             return step(self, *args, **kwargs)
         self._in_step = True
         try:
-            for hook in list(self._step_pre_hooks.values()):
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    args, kwargs = result
+            if self._step_pre_hooks:
+                for hook in list(self._step_pre_hooks.values()):
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        args, kwargs = result
             loss = step(self, *args, **kwargs)
             # Read by the LR schedulers to warn about scheduler.step() before optimizer.step().
             self._opt_called = True
-            for hook in list(self._step_post_hooks.values()):
-                hook(self, args, kwargs)
+            if self._step_post_hooks:
+                for hook in list(self._step_post_hooks.values()):
+                    hook(self, args, kwargs)
         finally:
             self._in_step = False
         return loss

@@ -191,3 +191,33 @@ def test_is_leaf_and_grad_fn():
     assert not y.is_leaf and repr(y.grad_fn) == "<MulBackward>"
     assert y.grad_fn.next_functions == ((None, 0), (None, 0))
     assert y.detach().is_leaf and not y.detach().requires_grad
+
+
+@pytest.mark.parametrize("output_shape", [(), (1,), (1, 1)])
+def test_loss_backward_shortcut_equals_the_general_path(output_shape):
+    # ``loss.backward()`` on a one-element output seeds the engine directly; it must give what
+    # dendrite.autograd.backward (the general path, with all its checks) gives, hooks included.
+    def run(backward):
+        x = leaf([[1.0, -2.0], [3.0, 0.5]])
+        w = leaf([0.5, -1.5])
+        seen = []
+        w.register_hook(lambda grad: seen.append(grad.tolist()))
+        hidden = (x * w).relu()
+        hidden.register_hook(lambda grad: grad * 2)
+        loss = (hidden * hidden).sum().reshape(output_shape)
+        backward(loss)
+        return x.grad.tolist(), w.grad.tolist(), seen
+
+    shortcut = run(lambda loss: loss.backward())
+    general = run(lambda loss: dendrite.autograd.backward([loss]))
+    assert shortcut == general and shortcut[2]
+
+
+def test_loss_backward_shortcut_keeps_retain_graph_and_the_second_backward_error():
+    x = leaf([1.0, 2.0])
+    loss = (x.exp() * 3).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * np.exp([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()

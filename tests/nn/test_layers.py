@@ -614,3 +614,14 @@ def test_module_list_and_dict_register_children():
     assert list(heads.keys()) == ["a", "b"] and "b" in heads and len(list(heads.parameters())) == 4
     weights = nn.ParameterList([nn.Parameter(dendrite.ones(2)), dendrite.zeros(3)])
     assert list(weights.state_dict()) == ["0", "1"] and isinstance(weights[1], nn.Parameter)
+
+
+def test_linear_forward_uses_reassigned_parameters():
+    # Linear.forward reads its parameter table directly; assignments must still reach it.
+    layer = nn.Linear(3, 2)
+    layer.weight = nn.Parameter(dendrite.ones(2, 3))
+    layer.bias = nn.Parameter(dendrite.tensor([10.0, 20.0]))
+    x = dendrite.tensor([[1.0, 2.0, 3.0]])
+    assert layer(x).tolist() == [[16.0, 26.0]]
+    layer.bias = None
+    assert layer(x).tolist() == [[6.0, 6.0]]

@@ -22,12 +22,15 @@ __all__ = ["bilinear", "linear"]
 
 
 class Linear(Function):
+    # ``a.dot(b)`` is the same BLAS product as ``a @ b`` for 2-D arrays, with about half the call
+    # overhead (which matters for small layers), and it copies a strided operand to a contiguous
+    # one rather than falling back to a loop without BLAS.
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         if x.ndim == 2:
-            out = x @ weight.T
+            out = x.dot(weight.T)
         else:  # one big product over the flattened leading dimensions
-            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = x.reshape(-1, x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             self.bias_shape = bias.shape
             out += bias
@@ -38,18 +41,22 @@ class Linear(Function):
         needs = self.needs_input_grad
         grad_x = grad_weight = grad_bias = None
         if x.ndim == 2:
+            flat_grad = grad
             if needs[0]:
-                grad_x = grad @ weight
+                grad_x = grad.dot(weight)
             if needs[1]:
-                grad_weight = grad.T @ x
+                grad_weight = grad.T.dot(x)
         else:
             flat_grad = grad.reshape(-1, weight.shape[0])
             if needs[0]:
-                grad_x = (flat_grad @ weight).reshape(x.shape)
+                grad_x = flat_grad.dot(weight).reshape(x.shape)
             if needs[1]:
-                grad_weight = flat_grad.T @ x.reshape(-1, x.shape[-1])
+                grad_weight = flat_grad.T.dot(x.reshape(-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            grad_bias = unbroadcast(grad, self.bias_shape)
+            if self.bias_shape == weight.shape[:1]:  # the usual (out,) bias: a sum over all rows
+                grad_bias = flat_grad.sum(0)
+            else:
+                grad_bias = unbroadcast(grad, self.bias_shape)
         return grad_x, grad_weight, grad_bias
 
 
@@ -88,7 +95,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return Linear.apply(input, weight)
     b_data = bias._data
     out_shape = x_data.shape[:-1] + (w_data.shape[0],)
-    if b_data.dtype != x_data.dtype or not _broadcasts(b_data.shape, out_shape):
+    # The usual bias, (out,), is checked by one comparison before the general broadcast rule.
+    if b_data.dtype != x_data.dtype or (b_data.shape != w_data.shape[:1]
+                                        and not _broadcasts(b_data.shape, out_shape)):
         raise RuntimeError(
             f"linear: bias ({_describe(bias)}) does not fit weight ({_describe(weight)}); expected a bias "
             f"of shape ({w_data.shape[0]},) and dtype {w_data.dtype}"

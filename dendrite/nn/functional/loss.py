@@ -83,16 +83,17 @@ def _column(values):
 class _ClassIndexLoss(Function):
     """Shared bookkeeping: targets, ignored entries, class weights and the reduction."""
 
-    def _prepare(self, rows, target, weight, ignore_index, reduction):
+    def _prepare(self, rows, target, valid, weight, reduction):
+        """``valid`` marks the rows whose target is not ``ignore_index`` (``None``: all of them)."""
         count = rows.shape[0]
-        self.target, self.weight, self.reduction = target, weight, reduction
-        self.valid = None if ignore_index < 0 and target.min(initial=0) >= 0 else target != ignore_index
-        self.safe = target if self.valid is None else xp.where(self.valid, target, 0)
+        self.target, self.valid, self.weight, self.reduction = target, valid, weight, reduction
+        self.row_index = xp.arange(count)  # with ``safe``, picks each row's target entry
+        self.safe = target if valid is None else xp.where(valid, target, 0)
         self.target_weight = None if weight is None else weight[self.safe]
-        if self.valid is None:
+        if valid is None:
             self.total = count if weight is None else self.target_weight.sum()
         else:
-            self.total = self.valid.sum() if weight is None else (self.target_weight * self.valid).sum()
+            self.total = valid.sum() if weight is None else (self.target_weight * valid).sum()
         self.total = float(self.total)
 
     def _per_row_grad(self, grad, count):
@@ -100,35 +101,46 @@ class _ClassIndexLoss(Function):
         if self.reduction == "none":
             scale = grad.reshape(count)
         elif self.reduction == "mean":
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            if self.total:
                 scale = grad / self.total
+            else:  # every target ignored: nan, as in PyTorch, without a warning
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    scale = grad / self.total
         else:
             scale = grad
         if self.valid is not None:
             scale = xp.where(self.valid, scale, 0).astype(grad.dtype, copy=False)
         return scale
 
-    def _output(self, per_row, dtype):
+    def _output(self, per_row, dtype, nonnegative: bool = False):
+        """The reduced loss; ``nonnegative``: every term is >= 0 or NaN (never -inf)."""
         if self.valid is not None:
             per_row = xp.where(self.valid, per_row, 0)
+        per_row = per_row.astype(dtype, copy=False)
         if self.reduction == "none":
-            return per_row.reshape(self.output_shape).astype(dtype, copy=False)
-        return _finish(per_row.astype(dtype, copy=False), self.reduction, self.total)
+            return per_row.reshape(self.output_shape)
+        if nonnegative and self.total:
+            # Nothing for _finish's errstate to silence (no inf - inf, no division by zero),
+            # and on a small batch the errstate costs as much as the sum itself.
+            total = per_row.sum()
+            return xp.asarray(total / self.total if self.reduction == "mean" else total, dtype)
+        return _finish(per_row, self.reduction, self.total)
 
 
 class CrossEntropy(_ClassIndexLoss):
     """log_softmax + nll (+ label smoothing) in one pass. d/dx = p - one_hot, weighted and scaled."""
 
-    def forward(self, x, *, target, weight, ignore_index, reduction, smoothing, output_shape):
+    def forward(self, x, *, target, valid, weight, reduction, smoothing, output_shape):
         rows = _rows(x)
         self.shape, self.output_shape, self.smoothing = x.shape, output_shape, smoothing
-        self._prepare(rows, target, weight, ignore_index, reduction)
-        shifted = rows - rows.max(axis=1, keepdims=True)
+        self._prepare(rows, target, valid, weight, reduction)
+        shifted = rows - rows.max(axis=1)[:, None]
         self.exps = xp.exp(shifted)
         self.sums = self.exps.sum(axis=1)
         log_sums = xp.log(self.sums)
-        picked = shifted[xp.arange(rows.shape[0]), self.safe] - log_sums  # log p(target)
-        nll = -picked if weight is None else -self.target_weight * picked
+        nll = log_sums - shifted[self.row_index, self.safe]  # -log p(target)
+        if weight is not None:
+            nll = self.target_weight * nll
         if smoothing:
             classes = rows.shape[1]
             if weight is None:
@@ -136,7 +148,8 @@ class CrossEntropy(_ClassIndexLoss):
             else:
                 smooth = weight.sum() * log_sums - shifted @ weight
             nll = (1 - smoothing) * nll + (smoothing / classes) * smooth
-        return self._output(nll, x.dtype)
+        # -log p >= 0, so without class weights (which may be negative) no term is -inf.
+        return self._output(nll, x.dtype, nonnegative=weight is None)
 
     def backward(self, grad):
         count, classes = self.exps.shape
@@ -149,65 +162,76 @@ class CrossEntropy(_ClassIndexLoss):
             on_probability = on_target + uniform * total_weight
         else:
             on_probability = on_target
-        result = self.exps / self.sums[:, None]  # the softmax probabilities
-        result *= _column(on_probability)
-        result[xp.arange(count), self.safe] -= on_target
+        # softmax * factor = exps * (factor / sums): the per-row division happens on the short vector.
+        result = self.exps * _column(on_probability / self.sums)
+        result[self.row_index, self.safe] -= on_target
         if self.smoothing:
             result -= _column(uniform) if self.weight is None else _column(uniform) * self.weight
         return _unrows(result, self.shape)
 
 
 class NLLLoss(_ClassIndexLoss):
-    def forward(self, x, *, target, weight, ignore_index, reduction, output_shape):
+    def forward(self, x, *, target, valid, weight, reduction, output_shape):
         rows = _rows(x)
         self.shape, self.dtype, self.output_shape = x.shape, x.dtype, output_shape
-        self._prepare(rows, target, weight, ignore_index, reduction)
-        picked = rows[xp.arange(rows.shape[0]), self.safe]
+        self._prepare(rows, target, valid, weight, reduction)
+        picked = rows[self.row_index, self.safe]
         return self._output(-picked if weight is None else -self.target_weight * picked, x.dtype)
 
     def backward(self, grad):
         count = self.safe.shape[0]
         a = self._per_row_grad(grad, count)
         result = xp.zeros((count, self.shape[1] if len(self.shape) > 1 else self.shape[0]), grad.dtype)
-        result[xp.arange(count), self.safe] = -(a if self.weight is None else a * self.target_weight)
+        result[self.row_index, self.safe] = -(a if self.weight is None else a * self.target_weight)
         return _unrows(result, self.shape)
 
 
 def _class_targets(name: str, input: Tensor, target: Tensor, weight, ignore_index: int):
-    """Check an index target against the input; return (flat int64 targets, weight array, class count)."""
-    if input.ndim == 0:
+    """Check an index target against the input.
+
+    Returns (flat int64 targets, the mask of rows that are not ignored or ``None`` when no row
+    is, weight array, target shape).
+    """
+    x, t = input._data, target._data
+    if x.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"{name}: input must be floating point, got {input.dtype}")
-    t = target._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name}: input must be floating point, got {x.dtype}")
     if t.dtype not in (backend.int64, backend.uint8):
         raise RuntimeError(
             f"{name}: target must hold class indices of dtype int64, got {t.dtype}; for class "
             "probabilities pass a float target of the input's shape"
         )
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(t.shape) != expected:
+    classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    if t.shape != expected:
         raise ValueError(
-            f"{name}: expected a target of shape {expected} for input of shape {tuple(input.shape)} "
-            f"(one class index per prediction), got target of shape {tuple(t.shape)}"
+            f"{name}: expected a target of shape {expected} for input of shape {x.shape} "
+            f"(one class index per prediction), got target of shape {t.shape}"
         )
     flat = t.reshape(-1).astype(backend.int64, copy=False)
-    if flat.size and (flat.min() < 0 or flat.max() >= classes):
-        bad = flat[((flat < 0) | (flat >= classes)) & (flat != ignore_index)]
-        if bad.size:
-            raise IndexError(
-                f"{name}: target {int(bad[0])} is out of bounds for {classes} classes "
-                f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})"
-            )
+    valid = None
+    if flat.size:
+        lowest, highest = flat.min(), flat.max()
+        out_of_range = lowest < 0 or highest >= classes
+        if out_of_range:
+            bad = flat[((flat < 0) | (flat >= classes)) & (flat != ignore_index)]
+            if bad.size:
+                raise IndexError(
+                    f"{name}: target {int(bad[0])} is out of bounds for {classes} classes "
+                    f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})"
+                )
+        # Out-of-range targets are ignore_index here; an in-range ignore_index needs a look too.
+        if out_of_range or 0 <= ignore_index < classes:
+            valid = flat != ignore_index
     weights = None
     if weight is not None:
         if weight.ndim != 1 or weight.shape[0] != classes:
             raise RuntimeError(
                 f"{name}: weight should hold one value per class ({classes}), got shape {tuple(weight.shape)}"
             )
-        weights = weight._data.astype(input.dtype, copy=False)
-    return flat, weights, classes, expected
+        weights = weight._data.astype(x.dtype, copy=False)
+    return flat, valid, weights, expected
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -229,16 +253,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"cross_entropy: label_smoothing must be in [0.0, 1.0], got {label_smoothing}")
-    if input.ndim and target.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
-        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
-    if input.ndim and tuple(target.shape) == tuple(input.shape):
+    if input._data.ndim and target._data.shape == input._data.shape:
+        if target._data.dtype.kind == "f":
+            return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
         raise RuntimeError(
             f"cross_entropy: a target of the input's shape holds class probabilities and must be floating "
             f"point, got {target.dtype}"
         )
-    flat, weights, _, shape = _class_targets("cross_entropy", input, target, weight, ignore_index)
-    return CrossEntropy.apply(input, target=flat, weight=weights, ignore_index=ignore_index,
-                              reduction=reduction, smoothing=float(label_smoothing), output_shape=shape)
+    flat, valid, weights, shape = _class_targets("cross_entropy", input, target, weight, ignore_index)
+    return CrossEntropy.apply(input, target=flat, valid=valid, weight=weights, reduction=reduction,
+                              smoothing=float(label_smoothing), output_shape=shape)
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, smoothing):
@@ -272,6 +296,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     ``nll_loss(log_softmax(logits, 1), labels)`` equals ``cross_entropy(logits, labels)``.
     """
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
-    flat, weights, _, shape = _class_targets("nll_loss", input, target, weight, ignore_index)
-    return NLLLoss.apply(input, target=flat, weight=weights, ignore_index=ignore_index,
-                         reduction=reduction, output_shape=shape)
+    flat, valid, weights, shape = _class_targets("nll_loss", input, target, weight, ignore_index)
+    return NLLLoss.apply(input, target=flat, valid=valid, weight=weights, reduction=reduction,
+                         output_shape=shape)

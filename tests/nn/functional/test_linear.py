@@ -36,6 +36,40 @@ def test_linear_equals_composed_form():
         assert_close(ours.grad, reference.grad.numpy(), rtol=1e-12)
 
 
+LINEAR_CASES = [(shape, bias) for shape in [(6, 5), (2, 3, 5), "strided"] for bias in [(3,), (1,), None]]
+
+
+@pytest.mark.parametrize("input_shape, bias_shape", LINEAR_CASES + [((2, 3, 5), (2, 1, 3))])
+def test_linear_fast_paths_equal_the_composed_form(input_shape, bias_shape):
+    # Covers the 2-D and flattened products, a strided input (ndarray.dot copies it), the (out,)
+    # bias summed over rows and the broadcasting biases summed by unbroadcast.
+    strided = input_shape == "strided"
+    x = RNG.standard_normal((5, 10) if strided else input_shape)
+    arrays = [x, RNG.standard_normal((3, 5))]
+    if bias_shape is not None:
+        arrays.append(RNG.standard_normal(bias_shape))
+    fused = [dendrite.tensor(a, requires_grad=True) for a in arrays]
+    composed = [dendrite.tensor(a, requires_grad=True) for a in arrays]
+
+    def run(tensors, linear):
+        first = tensors[0][:, ::2] if strided else tensors[0]  # every other column: a strided view
+        if strided:
+            assert not first._data.flags.c_contiguous
+        return linear(first, *tensors[1:])
+
+    def composed_linear(x, w, b=None):
+        out = x @ w.T
+        return out if b is None else out + b
+
+    out_fused, out_composed = run(fused, F.linear), run(composed, composed_linear)
+    assert_close(out_fused, out_composed.detach().numpy(), rtol=1e-12)
+    weights = dendrite.tensor(RNG.standard_normal(out_fused.shape))
+    (out_fused * weights).sum().backward()
+    (out_composed * weights).sum().backward()
+    for ours, reference in zip(fused, composed):
+        assert_close(ours.grad, reference.grad.numpy(), rtol=1e-12)
+
+
 def test_linear_gradcheck():
     x = dendrite.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
     w = dendrite.tensor(RNG.standard_normal((2, 4)), requires_grad=True)

@@ -118,6 +118,44 @@ def test_cross_entropy_all_ignored_mean_is_nan_with_zero_gradient():
     assert_close(ours_input.grad, theirs_input.grad)
 
 
+@pytest.mark.parametrize("ignore_index", [4, 9, 3, -1])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ignore_index_outside_the_classes_matches_torch(ignore_index, loss, reduction):
+    # 4 and 9 lie above the 4 classes (the bounds check lets them through), 3 is a class that
+    # is ignored, -1 is negative like the default; every second target carries it.
+    labels = RNG.integers(0, 4, 8)
+    labels[::2] = ignore_index
+    options = dict(ignore_index=ignore_index, reduction=reduction)
+    compare_with_torch(lambda x, t: getattr(F, loss)(x, t, **options),
+                       lambda x, t: getattr(TF, loss)(x, t, **options),
+                       [RNG.standard_normal((8, 4)), labels], grad_inputs=[0])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_reduction_equals_the_composed_form_without_warnings(reduction, dtype):
+    # The unweighted mean/sum skip the errstate of the general path: same values, no warnings.
+    logits = (RNG.standard_normal((9, 3)) * 5).astype(dtype)
+    labels = RNG.integers(0, 3, 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(dendrite.tensor(logits), dendrite.tensor(labels), reduction=reduction)
+        per_row = F.cross_entropy(dendrite.tensor(logits), dendrite.tensor(labels), reduction="none")
+    expected = per_row.numpy().sum() / (9 if reduction == "mean" else 1)
+    assert loss.dtype == dtype
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_cross_entropy_all_ignored_gives_nan_without_a_warning():
+    x = dendrite.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(x, dendrite.tensor(np.full(3, 2)), ignore_index=2)
+        loss.backward()
+    assert np.isnan(loss.item()) and not x.grad.numpy().any()
+
+
 def test_cross_entropy_keeps_float32_and_accepts_uint8_targets():
     x = dendrite.randn(4, 3, requires_grad=True)
     loss = F.cross_entropy(x, dendrite.tensor(np.array([0, 2, 1, 1], dtype=np.uint8)))
