@@ -85,7 +85,7 @@ class LeNet(nn.Module):
         dropout: float = 0.25,
     ) -> None:
         super().__init__()
-        in_channels, height, width = _image_shape(input_shape)
+        in_channels, height, width = image_shape(input_shape)
         first, second = channels
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, first, 3, padding=1),
@@ -155,7 +155,7 @@ class ResNet(nn.Module):
         blocks_per_stage: int = 1,
     ) -> None:
         super().__init__()
-        in_channels, _, _ = _image_shape(input_shape)
+        in_channels, _, _ = image_shape(input_shape)
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
         )
@@ -177,7 +177,8 @@ class ResNet(nn.Module):
         return self.head(features.flatten(1))
 
 
-def _image_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
+def image_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
+    """``(C, H, W)`` for samples of shape ``(H, W)`` (one channel) or ``(C, H, W)``."""
     shape = tuple(input_shape)
     if len(shape) == 2:
         return (1, *shape)

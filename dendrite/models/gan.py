@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import dendrite
 from dendrite import nn
+from dendrite.models.feedforward import image_shape as channels_height_width
 from dendrite.nn import functional as F
 
 __all__ = [
@@ -162,7 +163,7 @@ class DCGenerator(nn.Module):
                  channels: Sequence[int] = (128, 64)) -> None:
         super().__init__()
         self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
-        in_channels, height, width = _image_shape(image_shape)
+        in_channels, height, width = channels_height_width(image_shape)
         if height % 4 or width % 4:
             raise ValueError(f"DCGenerator: image height and width must be divisible by 4, got {image_shape}")
         first, second = channels
@@ -197,7 +198,7 @@ class DCDiscriminator(nn.Module):
                  minibatch_std: bool = True) -> None:
         super().__init__()
         self.image_shape, self.pack = tuple(image_shape), pack
-        in_channels, height, width = _image_shape(image_shape)
+        in_channels, height, width = channels_height_width(image_shape)
         first, second = channels
         layers: list[nn.Module] = [nn.Conv2d(in_channels * pack, first, 4, stride=2, padding=1), _leaky()]
         if minibatch_std:
@@ -207,7 +208,7 @@ class DCDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
-        in_channels, height, width = _image_shape(self.image_shape)
+        in_channels, height, width = channels_height_width(self.image_shape)
         return self.net(pack_samples(x.reshape(x.shape[0], in_channels, height, width), self.pack))
 
 
@@ -262,12 +263,3 @@ def discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
 def generator_loss(fake_logits):
     """The non-saturating generator loss ``-log D(G(z)) = BCE(D(G(z)), 1)`` (a scalar Tensor)."""
     return F.binary_cross_entropy_with_logits(fake_logits, dendrite.ones(*fake_logits.shape))
-
-
-def _image_shape(shape: Sequence[int]) -> tuple[int, int, int]:
-    shape = tuple(shape)
-    if len(shape) == 2:
-        return (1, *shape)
-    if len(shape) == 3:
-        return shape
-    raise ValueError(f"expected image samples of shape (H, W) or (C, H, W), got {shape}")
