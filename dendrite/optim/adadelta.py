@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
 from dendrite.tensor import _new_tensor
 
 __all__ = ["Adadelta"]
@@ -89,10 +89,7 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = _new_tensor(xp.zeros_like(param))
                 step_count = state["step"]._data
                 step_count += 1
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = regularized_gradient(grad, param, maximize, weight_decay)
                 square_avg = state["square_avg"]._data
                 acc_delta = state["acc_delta"]._data
                 square_avg *= rho

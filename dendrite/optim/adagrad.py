@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
 from dendrite.tensor import _new_tensor
 
 __all__ = ["Adagrad"]
@@ -102,10 +102,7 @@ class Adagrad(Optimizer):
                 step_count = state["step"]._data
                 step_count += 1
                 step = float(step_count)
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = regularized_gradient(grad, param, maximize, weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
                 scratch = grad * grad

@@ -81,6 +81,19 @@ def new_step_counter() -> Tensor:
     return _new_tensor(xp.zeros((), dtype=float32))
 
 
+def regularized_gradient(grad, param, maximize: bool, weight_decay: float):
+    """The gradient an update rule sees: negated for ``maximize``, plus L2 ``weight_decay * param``.
+
+    PyTorch's order (maximize first, then weight decay). A changed gradient is a new
+    array, so the parameter's stored ``.grad`` is never modified.
+    """
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    return grad
+
+
 def check_option(optimizer: str, ok: bool, what: str, value, expected: str) -> None:
     """Raise ``ValueError("SGD: Invalid learning rate: -0.1 (expected lr >= 0)")`` unless ``ok``."""
     if not ok:

@@ -18,7 +18,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.adam import lerp_
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
 from dendrite.tensor import _new_tensor
 
 __all__ = ["RMSprop"]
@@ -101,10 +101,7 @@ class RMSprop(Optimizer):
                         state["grad_avg"] = _new_tensor(xp.zeros_like(param))
                 step_count = state["step"]._data
                 step_count += 1
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = regularized_gradient(grad, param, maximize, weight_decay)
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
                 avg = grad * grad

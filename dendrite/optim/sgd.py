@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dendrite.optim.optimizer import Optimizer, check_option
+from dendrite.optim.optimizer import Optimizer, check_option, regularized_gradient
 from dendrite.tensor import _new_tensor
 
 __all__ = ["SGD"]
@@ -101,11 +101,7 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             param = p._data
-            d_p = grad._data
-            if maximize:
-                d_p = -d_p
-            if weight_decay != 0:
-                d_p = d_p + weight_decay * param  # a new array: the gradient itself is never modified
+            d_p = regularized_gradient(grad._data, param, maximize, weight_decay)
             if momentum != 0:
                 state = states[p]
                 buffer = state.get("momentum_buffer")
