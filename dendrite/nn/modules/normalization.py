@@ -27,6 +27,19 @@ def _dtype(dtype):
     return backend.get_default_dtype() if dtype is None else backend.as_dtype(dtype)
 
 
+def _affine_parameters(module, shape, dtype, affine: bool, bias: bool) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or ``None`` for those switched off."""
+    if affine:
+        module.weight = Parameter(xp.ones(shape, dtype))
+        if bias:
+            module.bias = Parameter(xp.zeros(shape, dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
 def _check_device(layer: str, device) -> None:
     if device is not None and str(device).split(":")[0] != "cpu":
         raise RuntimeError(f"{layer}: dendrite runs on the CPU; device {device!r} is not available")
@@ -46,15 +59,7 @@ class _NormBase(Module):
         dtype = _dtype(dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(num_features, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, dtype, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", _new_tensor(xp.zeros(num_features, dtype)))
             self.register_buffer("running_var", _new_tensor(xp.ones(num_features, dtype)))
@@ -261,15 +266,7 @@ class LayerNorm(Module):
         dtype = _dtype(dtype)
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(xp.ones(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         _check_trailing(self, input)
@@ -300,15 +297,7 @@ class GroupNorm(Module):
                              f"num_groups ({num_groups})")
         dtype = _dtype(dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(xp.ones(num_channels, dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(num_channels, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_channels, dtype, affine, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
