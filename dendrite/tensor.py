@@ -51,7 +51,11 @@ class Tensor:
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         from dendrite.creation import as_array
 
-        self._data = as_array(data, dtype)
+        self._adopt(as_array(data, dtype), requires_grad)
+
+    def _adopt(self, array, requires_grad: bool) -> None:
+        """Become a leaf holding ``array`` (no copy); used by ``__init__`` and ``Parameter``."""
+        self._data = array
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -182,21 +186,9 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype (``x.to(dendrite.float64)``); devices other than 'cpu' are refused."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
-                device = arg
-            elif isinstance(arg, Tensor):
-                dtype = arg.dtype
-            else:
-                dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"dendrite runs on the CPU; device {device!r} is not available")
+        dtype = parse_to_arguments(args, kwargs)
         if dtype is None or backend.as_dtype(dtype) == self._data.dtype:
             return _ops.clone(self) if copy else self
         return _ops.cast(self, backend.as_dtype(dtype))
@@ -413,6 +405,28 @@ class Tensor:
 
     # The operators (+ - * / ** @ < == [] ...) are bound at the end of ``dendrite/ops/__init__.py``,
     # straight to the functions that implement them (no extra call on the hot path).
+
+
+def parse_to_arguments(args: tuple, kwargs: dict):
+    """The dtype asked of ``.to(...)`` (``None`` if none), checking that the device is the CPU.
+
+    Accepts PyTorch's forms: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``,
+    ``to(device=..., dtype=...)``. Shared by ``Tensor.to`` and ``Module.to``.
+    """
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            device = arg
+        elif isinstance(arg, Tensor):
+            dtype = arg.dtype
+        else:
+            dtype = arg
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"dendrite runs on the CPU; device {device!r} is not available")
+    return dtype
 
 
 class _RemovableHandle:

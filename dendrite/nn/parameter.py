@@ -29,14 +29,7 @@ class Parameter(Tensor):
             array = data._data
         else:
             array = xp.asarray(data)
-        self._data = array
-        self.grad = None
-        self._ctx = None
-        self._out_index = 0
-        self._hooks = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self._adopt(array, requires_grad)  # shares memory with ``data``, as PyTorch's Parameter does
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

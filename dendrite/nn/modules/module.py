@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dendrite import backend
 from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
 from dendrite.nn.parameter import Parameter
-from dendrite.tensor import Tensor
+from dendrite.tensor import Tensor, parse_to_arguments
 
 __all__ = ["Module"]
 
@@ -351,17 +351,8 @@ class Module(StateDictMixin):
 
     def to(self, *args, **kwargs) -> Module:
         """Cast floating parameters and buffers to a dtype (``model.to(dendrite.float64)``), in place."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
-                device = arg
-            elif isinstance(arg, Tensor):
-                dtype = arg.dtype
-            else:
-                dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"dendrite runs on the CPU; device {device!r} is not available")
+        # Other keywords (non_blocking, memory_format) mean nothing on the CPU and are ignored.
+        dtype = parse_to_arguments(args, {key: kwargs[key] for key in ("dtype", "device") if key in kwargs})
         if dtype is None:
             return self
         dtype = backend.as_dtype(dtype)
