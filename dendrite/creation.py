@@ -11,7 +11,7 @@ import numbers
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def as_array(data, dtype=None) -> xp.ndarray:
@@ -57,7 +57,7 @@ def _tensors_to_values(items):
 
 
 def _leaf(array, requires_grad: bool) -> Tensor:
-    tensor = _new_tensor(array)
+    tensor = wrap(array)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -104,7 +104,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return data
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
-        return _new_tensor(data)
+        return wrap(data)
     return tensor(data, dtype)
 
 
@@ -121,7 +121,7 @@ def from_numpy(array: xp.ndarray) -> Tensor:
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
     if array.dtype.kind not in "fiub":
         raise TypeError(f"from_numpy: unsupported dtype {array.dtype}; expected a number or bool type")
-    return _new_tensor(array)
+    return wrap(array)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -226,14 +226,14 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
     if low >= high:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     array = backend.generator().integers(low, high, size=tuple(size))
-    return _new_tensor(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
+    return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
 def randperm(n: int, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     _check_device(device, "randperm")
     array = backend.generator().permutation(n)
-    return _new_tensor(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
+    return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
 def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
@@ -241,7 +241,7 @@ def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
     _check_device(device, "normal")
     size = (size,) if isinstance(size, numbers.Integral) else size
     array = backend.generator().normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
-    return _new_tensor(array)
+    return wrap(array)
 
 
 def _like_dtype(other: Tensor, dtype):

@@ -13,7 +13,7 @@ from dendrite import backend
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
 from dendrite.nn.modules.module import Module
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["summary"]
 
@@ -38,7 +38,7 @@ def _make_inputs(input_shape, dtype, batch_size: int) -> list:
     for shape, item_dtype in zip(shapes, dtypes):
         if not all(isinstance(size, int) and size >= 0 for size in shape):
             raise ValueError(f"summary: input_shape must be a tuple of non-negative ints, got {shape!r}")
-        inputs.append(_new_tensor(xp.zeros((batch_size, *shape), backend.as_dtype(item_dtype))))
+        inputs.append(wrap(xp.zeros((batch_size, *shape), backend.as_dtype(item_dtype))))
     return inputs
 
 

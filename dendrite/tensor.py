@@ -16,8 +16,13 @@ from dendrite import backend
 from dendrite.backend import xp
 
 
-def _new_tensor(array, node=None, index=0) -> Tensor:
-    """Fast internal constructor: wrap ``array`` (no copy), produced by ``node``."""
+def wrap(array, node=None, index=0) -> Tensor:
+    """A tensor around ``array`` (no copy, no checks); ``node``/``index``: the op that made it.
+
+    The fast constructor used by the operations and by library code that has
+    computed a backend array itself. Without ``node`` the tensor is a leaf
+    that does not require grad. Users want :func:`dendrite.tensor` instead.
+    """
     tensor = Tensor.__new__(Tensor)
     tensor._data = array
     tensor.grad = None
@@ -93,9 +98,25 @@ class Tensor:
         return self._ctx
 
     @property
+    def array(self):
+        """The backend array (a ``numpy.ndarray`` today) holding the values: shared, not tracked.
+
+        This is the door for library code above the engine (layers, optimizers,
+        data, interop) and for a learner who wants to see the numbers. Changing
+        it in place bypasses autograd, as ``.data`` does in PyTorch; to replace
+        it, assign ``tensor.data = new_array``.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.0, 2.0]).array
+            array([1., 2.], dtype=float32)
+        """
+        return self._data
+
+    @property
     def data(self) -> Tensor:
         """This tensor's values as a tensor outside the graph (shares memory)."""
-        return _new_tensor(self._data)
+        return wrap(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -165,7 +186,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values, cut off from the graph (shares memory)."""
-        return _new_tensor(self._data)
+        return wrap(self._data)
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -356,7 +377,7 @@ class Tensor:
         copy._data = self._data.copy()
         copy._ctx, copy._out_index, copy._hooks = None, 0, None
         copy.requires_grad = self.requires_grad
-        copy.grad = None if self.grad is None else _new_tensor(self.grad._data.copy())
+        copy.grad = None if self.grad is None else wrap(self.grad._data.copy())
         memo[id(self)] = copy
         return copy
 

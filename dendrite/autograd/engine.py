@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _topological_order(roots):
@@ -58,7 +58,7 @@ def _topological_order(roots):
 def _run_hooks(hooks, grad):
     """Call each hook with the gradient as a tensor; a hook may return a replacement."""
     for hook in tuple(hooks):
-        replaced = hook(_new_tensor(grad))
+        replaced = hook(wrap(grad))
         if replaced is not None:
             replaced = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
             if replaced.shape != grad.shape:
@@ -85,7 +85,7 @@ def _store_grad(tensor: Tensor, grad, handed_out: set) -> None:
     """Add ``grad`` to ``tensor.grad`` (in place when possible, as PyTorch's AccumulateGrad)."""
     current = tensor.grad
     if current is None:
-        tensor.grad = _new_tensor(_owned(grad, handed_out))
+        tensor.grad = wrap(_owned(grad, handed_out))
         return
     data = current._data
     if data.shape == grad.shape and data.dtype == grad.dtype and data.flags.writeable:

@@ -75,15 +75,15 @@ class Function:
                 result = xp.asarray(result)
             if requires_grad and result.dtype.kind == "f":
                 node.inputs = inputs
-                return _new_tensor(result, node)
-            return _new_tensor(result)
+                return wrap(result, node)
+            return wrap(result)
         outputs = [array if type(array) is ndarray else xp.asarray(array) for array in result]
         if requires_grad:
             node.inputs = inputs
         else:
             node = None
         return tuple([
-            _new_tensor(array, node if array.dtype.kind == "f" else None, index)
+            wrap(array, node if array.dtype.kind == "f" else None, index)
             for index, array in enumerate(outputs)
         ])
 
@@ -126,4 +126,4 @@ class Function:
 
 
 # Imported last: dendrite.tensor imports the operations, which subclass Function above.
-from dendrite.tensor import Tensor, _new_tensor  # noqa: E402
+from dendrite.tensor import Tensor, wrap  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dendrite.autograd.engine import run_backward
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _as_list(items) -> list:
@@ -84,9 +84,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     result = []
     for position, tensor in enumerate(inputs):
         if position in captured:
-            result.append(_new_tensor(xp.array(captured[position])))
+            result.append(wrap(xp.array(captured[position])))
         elif materialize_grads:
-            result.append(_new_tensor(xp.zeros_like(tensor._data)))
+            result.append(wrap(xp.zeros_like(tensor._data)))
         elif allow_unused:
             result.append(None)
         else:

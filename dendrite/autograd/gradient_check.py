@@ -13,7 +13,7 @@ import warnings
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 class GradcheckError(AssertionError):
@@ -35,7 +35,7 @@ def _analytic(fn, inputs, checked, out_index: int):
     for k in range(size):
         seed = xp.zeros(output.shape, output.dtype)
         seed.reshape(-1)[k] = 1
-        grads = autograd_grad(output, [inputs[i] for i in checked], grad_outputs=[_new_tensor(seed)],
+        grads = autograd_grad(output, [inputs[i] for i in checked], grad_outputs=[wrap(seed)],
                               retain_graph=True, allow_unused=True)
         for i, g in zip(checked, grads):
             if g is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _stack_arrays(arrays: list, what: str) -> Tensor:
@@ -38,12 +38,12 @@ def _stack_arrays(arrays: list, what: str) -> Tensor:
             f"default_collate: {what}samples have different dtypes {sorted(map(str, dtypes))}; "
             "expected one dtype"
         )
-    return _new_tensor(xp.stack(arrays))
+    return wrap(xp.stack(arrays))
 
 
 def _as_array(item, what: str):
     if isinstance(item, Tensor):
-        return item._data
+        return item.array
     array = xp.asarray(item)
     if array.dtype.kind not in "fiub":
         raise TypeError(f"default_collate: {what}array of dtype {array.dtype} cannot be a tensor")
@@ -109,12 +109,12 @@ def _collate_numbers(batch: list, what: str) -> Tensor:
         kinds = sorted({type(item).__name__ for item in batch})
         raise TypeError(f"default_collate: {what}samples mix types {kinds}; expected numbers only")
     if all(isinstance(item, np.generic) for item in batch):
-        return _new_tensor(array)  # NumPy scalars keep their dtype
+        return wrap(array)  # NumPy scalars keep their dtype
     if array.dtype.kind == "f":
-        return _new_tensor(array.astype(backend.get_default_dtype()))
+        return wrap(array.astype(backend.get_default_dtype()))
     if array.dtype.kind in "iu":
-        return _new_tensor(array.astype(backend.int64))
-    return _new_tensor(array)
+        return wrap(array.astype(backend.int64))
+    return wrap(array)
 
 
 def default_convert(sample: Any) -> Any:
@@ -129,7 +129,7 @@ def default_convert(sample: Any) -> Any:
     if isinstance(sample, Tensor):
         return sample
     if isinstance(sample, np.ndarray) and sample.dtype.kind in "fiub":
-        return _new_tensor(xp.asarray(sample))
+        return wrap(xp.asarray(sample))
     if isinstance(sample, Mapping):
         return {key: default_convert(value) for key, value in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):

@@ -25,7 +25,7 @@ import numpy as np
 from dendrite.backend import xp
 from dendrite.creation import as_tensor
 from dendrite.data._random import resolve_generator
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 class Dataset:
@@ -120,13 +120,13 @@ class TensorDataset(Dataset):
                 raise IndexError(f"TensorDataset index {index} is out of range for {length} samples")
             index = (int(index), Ellipsis)  # ``a[i, ...]`` keeps a 0-d array, not a NumPy scalar
         elif isinstance(index, Tensor):
-            index = index._data
+            index = index.array
         sample = []
         for tensor, transform in zip(self.tensors, self._transforms()):
-            row = tensor._data[index]
+            row = tensor.array[index]
             if transform is not None:
                 row = transform(row)
-            sample.append(row if isinstance(row, Tensor) else _new_tensor(xp.asarray(row)))
+            sample.append(row if isinstance(row, Tensor) else wrap(xp.asarray(row)))
         return tuple(sample)
 
     def get_batch(self, indices) -> tuple:
@@ -134,10 +134,10 @@ class TensorDataset(Dataset):
         indices = xp.asarray(indices, dtype=xp.int64)
         batch = []
         for tensor, transform in zip(self.tensors, self._transforms()):
-            rows = tensor._data[indices]  # one fancy-index: a fresh copy of the batch
+            rows = tensor.array[indices]  # one fancy-index: a fresh copy of the batch
             if transform is not None:
                 rows = xp.stack([_array_of(transform(row)) for row in rows]) if len(rows) else rows
-            batch.append(_new_tensor(rows))
+            batch.append(wrap(rows))
         return tuple(batch)
 
     def __repr__(self) -> str:
@@ -146,7 +146,7 @@ class TensorDataset(Dataset):
 
 
 def _array_of(value):
-    return value._data if isinstance(value, Tensor) else xp.asarray(value)
+    return value.array if isinstance(value, Tensor) else xp.asarray(value)
 
 
 class Subset(Dataset):

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from dendrite.data._random import derive_generator, make_generator
+from dendrite.tensor import Tensor
 
 
 class Sampler:
@@ -153,7 +154,7 @@ class WeightedRandomSampler(_RandomSampler):
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator=None, *, seed: int | None = None) -> None:
         super().__init__(generator, seed, "WeightedRandomSampler")
-        weights = np.asarray(weights._data if hasattr(weights, "_data") else weights, dtype=np.float64)
+        weights = np.asarray(weights.array if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if weights.ndim != 1 or weights.size == 0:
             raise ValueError(
                 f"WeightedRandomSampler: weights must be a non-empty 1-d sequence, got shape {weights.shape}"
@@ -193,7 +194,7 @@ def balanced_weights(labels) -> np.ndarray:
         >>> balanced_weights([0, 0, 0, 1]).tolist()
         [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1.0]
     """
-    labels = np.asarray(labels._data if hasattr(labels, "_data") else labels)
+    labels = np.asarray(labels.array if isinstance(labels, Tensor) else labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iub":
         raise ValueError(
             f"balanced_weights: labels must be a 1-d array of ints, got shape {labels.shape} "

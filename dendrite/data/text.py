@@ -24,7 +24,7 @@ import numpy as np
 
 from dendrite.backend import xp
 from dendrite.data.splits import DataSplits
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 # Pure-Python modules present as single files from Python 3.10 on (modules that became
 # packages or were removed in later versions are left out), in sorted order.
@@ -133,7 +133,7 @@ class CharVocab:
 
     def decode(self, ids) -> str:
         """The text for a sequence of ids (a list, array or tensor)."""
-        ids = np.asarray(ids._data if hasattr(ids, "_data") else ids).reshape(-1)
+        ids = np.asarray(ids.array if isinstance(ids, Tensor) else ids).reshape(-1)
         if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
             raise IndexError(
                 f"CharVocab.decode: ids must be in [0, {len(self)}), got {ids.min()}..{ids.max()}"
@@ -185,7 +185,7 @@ class BPTTBatches:
     """
 
     def __init__(self, ids, batch_size: int, seq_len: int) -> None:
-        ids = np.asarray(ids._data if hasattr(ids, "_data") else ids)
+        ids = np.asarray(ids.array if isinstance(ids, Tensor) else ids)
         if ids.ndim != 1 or ids.dtype.kind not in "iu":
             raise ValueError(
                 f"BPTTBatches: ids must be a 1-d integer stream, got shape {ids.shape} dtype {ids.dtype}"
@@ -210,7 +210,7 @@ class BPTTBatches:
             stop = min(start + self.seq_len, usable)
             inputs = xp.asarray(self.rows[:, start:stop])
             targets = xp.asarray(self.rows[:, start + 1:stop + 1])
-            yield _new_tensor(inputs), _new_tensor(targets)
+            yield wrap(inputs), wrap(targets)
 
 
 def bptt_batches(ids, batch_size: int, seq_len: int) -> BPTTBatches:

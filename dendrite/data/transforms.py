@@ -20,17 +20,17 @@ import numpy as np
 from dendrite import backend
 from dendrite.backend import xp
 from dendrite.data._random import make_generator
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _unwrap(sample) -> tuple:
     if isinstance(sample, Tensor):
-        return sample._data, True
+        return sample.array, True
     return xp.asarray(sample), False
 
 
 def _wrap(array, as_tensor: bool):
-    return _new_tensor(array) if as_tensor else array
+    return wrap(array) if as_tensor else array
 
 
 def _check_image(array, who: str) -> None:
@@ -105,7 +105,7 @@ class ToTensor(Transform):
             array = array.astype(backend.float32) / 255.0
         if self.dtype is not None:
             array = array.astype(self.dtype)
-        return _new_tensor(array)
+        return wrap(array)
 
 
 class Normalize(Transform):

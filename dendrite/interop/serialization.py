@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 from dendrite.utils.atomic import atomic_path
 
 __all__ = ["save", "load", "WeightsFileError"]
@@ -45,7 +45,7 @@ def _describe(path: Path) -> str:
 def _host_array(value, key: str) -> np.ndarray:
     """``value`` as a C-contiguous, native-byte-order NumPy array that is a copy (never a view)."""
     if isinstance(value, Tensor):
-        array = np.asarray(value._data)
+        array = np.asarray(value.array)
     elif isinstance(value, np.ndarray):
         array = value
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
@@ -165,7 +165,7 @@ def load(path: str | os.PathLike) -> dict[str, Tensor]:
                 f"load: {_describe(path)}: entry {key!r} holds {what}; expected a bool, integer or "
                 "floating-point array"
             )
-        result[key] = _new_tensor(np.array(value, dtype=value.dtype.newbyteorder("="), copy=True))
+        result[key] = wrap(np.array(value, dtype=value.dtype.newbyteorder("="), copy=True))
     return result
 
 

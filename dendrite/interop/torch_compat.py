@@ -23,7 +23,7 @@ import numpy as np
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.interop._modes import evaluating
 from dendrite.nn.modules.module import Module
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["TorchComparison", "compare_with_torch", "copy_weights_from_torch"]
 
@@ -114,7 +114,7 @@ def _examples(example) -> list:
     arrays = []
     for item in items:
         if isinstance(item, Tensor):
-            arrays.append(np.array(item._data, copy=True))
+            arrays.append(np.array(item.array, copy=True))
         else:
             arrays.append(np.array(item, copy=True))
     return arrays
@@ -150,7 +150,7 @@ def compare_with_torch(model: Module, torch_model, example, copy_weights: bool =
             stack.enter_context(evaluating(model))
             stack.enter_context(evaluating(torch_model))
         with no_grad():
-            ours = model(*[_new_tensor(array.copy()) for array in arrays])
+            ours = model(*[wrap(array.copy()) for array in arrays])
         with torch.no_grad():
             theirs = torch_model(*[torch.from_numpy(array.copy()) for array in arrays])
     ours = _flatten(ours, Tensor, "dendrite model")
@@ -160,7 +160,7 @@ def compare_with_torch(model: Module, torch_model, example, copy_weights: bool =
                          f"the torch model {len(theirs)}")
     per_output = []
     for index, (a, b) in enumerate(zip(ours, theirs)):
-        a = np.asarray(a._data, dtype=np.float64)
+        a = np.asarray(a.array, dtype=np.float64)
         b = b.detach().cpu().double().numpy()
         if a.shape != b.shape:
             raise ValueError(f"compare_with_torch: output {index} has shape {a.shape} in dendrite but "

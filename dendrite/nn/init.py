@@ -56,7 +56,7 @@ def _fill(tensor: Tensor, values) -> Tensor:
     # Write straight into the array: initialisation is never part of the graph (PyTorch's no_grad).
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init expects a dendrite Tensor, got {type(tensor).__name__}")
-    xp.copyto(tensor._data, values, casting="unsafe")
+    xp.copyto(tensor.array, values, casting="unsafe")
     return tensor
 
 

@@ -26,7 +26,7 @@ class Parameter(Tensor):
         if data is None:
             array = xp.empty((0,), xp.float32)
         elif isinstance(data, Tensor):
-            array = data._data
+            array = data.array
         else:
             array = xp.asarray(data)
         self._adopt(array, requires_grad)  # shares memory with ``data``, as PyTorch's Parameter does

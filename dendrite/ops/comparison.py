@@ -10,7 +10,7 @@ import numbers
 
 from dendrite.backend import ndarray, xp
 from dendrite.ops.elementwise import _check_broadcast
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _operand(value):
@@ -26,7 +26,7 @@ def _compare(ufunc, name: str, a, b):
     if a_data is None or b_data is None:
         return NotImplemented  # e.g. ``x == None``: Python then answers False
     try:
-        return _new_tensor(xp.asarray(ufunc(a_data, b_data)))
+        return wrap(xp.asarray(ufunc(a_data, b_data)))
     except ValueError:
         _check_broadcast(name, a_data, b_data)
         raise
@@ -79,14 +79,14 @@ def logical_xor(input, other) -> Tensor:
 
 def logical_not(input: Tensor) -> Tensor:
     """True where ``input`` is zero."""
-    return _new_tensor(xp.logical_not(input._data))
+    return wrap(xp.logical_not(input._data))
 
 
 def bitwise_not(input: Tensor) -> Tensor:
     """``~input``: logical not for bool tensors, bit flip for integer tensors."""
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not (~) is only defined for bool and integer tensors, got a float tensor")
-    return _new_tensor(xp.asarray(xp.invert(input._data)))
+    return wrap(xp.asarray(xp.invert(input._data)))
 
 
 def bitwise_and(input, other) -> Tensor:
@@ -106,23 +106,23 @@ def bitwise_xor(input, other) -> Tensor:
 
 def isnan(input: Tensor) -> Tensor:
     """True where the value is NaN."""
-    return _new_tensor(xp.asarray(xp.isnan(input._data)))
+    return wrap(xp.asarray(xp.isnan(input._data)))
 
 
 def isinf(input: Tensor) -> Tensor:
     """True where the value is +-Inf."""
-    return _new_tensor(xp.asarray(xp.isinf(input._data)))
+    return wrap(xp.asarray(xp.isinf(input._data)))
 
 
 def isfinite(input: Tensor) -> Tensor:
     """True where the value is neither NaN nor Inf."""
-    return _new_tensor(xp.asarray(xp.isfinite(input._data)))
+    return wrap(xp.asarray(xp.isfinite(input._data)))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` element-wise."""
-    return _new_tensor(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
+    return wrap(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
                                              equal_nan=equal_nan)))
 
 

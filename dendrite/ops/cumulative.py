@@ -10,7 +10,7 @@ from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def _reverse_cumsum(array, axis: int):
@@ -53,7 +53,7 @@ def _prepare(input: Tensor, dim: int, dtype):
     if dtype is not None:
         input = cast(input, dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != backend.int64:
-        input = _new_tensor(input._data.astype(backend.int64))  # PyTorch accumulates integers in int64
+        input = wrap(input._data.astype(backend.int64))  # PyTorch accumulates integers in int64
     if input.ndim == 0:
         return input, None
     (axis,) = normalize_dims(dim, input.ndim)

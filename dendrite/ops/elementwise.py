@@ -15,7 +15,7 @@ from __future__ import annotations
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 # PyTorch's dtype categories: a higher category wins a promotion regardless of width.
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -88,7 +88,7 @@ def operands(a, b):
 
 def _with_scalar(tensor: Tensor, value, tensor_first: bool):
     if isinstance(value, ndarray):
-        value = _new_tensor(value)
+        value = wrap(value)
         return operands(tensor, value) if tensor_first else operands(value, tensor)
     if isinstance(value, xp.generic):
         value = value.item()
@@ -342,7 +342,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
         a, b = operands(input, other)
         if _integer_operands(a, b):  # integers stay integers, computed exactly
             dtype = (a if isinstance(a, Tensor) else b)._data.dtype
-            return _new_tensor(xp.asarray(xp.trunc(xp.true_divide(_data(a), _data(b)))).astype(dtype))
+            return wrap(xp.asarray(xp.trunc(xp.true_divide(_data(a), _data(b)))).astype(dtype))
         from dendrite.ops.piecewise import trunc
 
         return trunc(div(a, b))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 def plain_index(index):
@@ -256,5 +256,5 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: shape (count, ndim), or one 1-D tensor per dim."""
     found = xp.nonzero(input._data)
     if as_tuple:
-        return tuple(_new_tensor(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
-    return _new_tensor(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))
+        return tuple(wrap(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
+    return wrap(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))

@@ -19,7 +19,7 @@ from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.elementwise import _apply, _check_broadcast, _shape, _to_float, operands, unbroadcast
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 class Abs(Function):
@@ -219,7 +219,7 @@ def _scalar_tensor(value) -> Tensor:
         dtype = backend.int64
     else:
         dtype = backend.get_default_dtype()
-    return _new_tensor(xp.asarray(value, dtype))
+    return wrap(xp.asarray(value, dtype))
 
 
 def where(condition, input, other) -> Tensor:
@@ -228,7 +228,7 @@ def where(condition, input, other) -> Tensor:
     Example: ``where(x > 0, x, 0.0)`` is relu.
     """
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = _scalar_tensor(input) if not isinstance(input, ndarray) else _new_tensor(input)
+        input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
     a, b = operands(input, other)
     condition = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
     if condition.dtype.kind != "b":
@@ -255,7 +255,7 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
 
 def _rounding(function, input: Tensor, *args) -> Tensor:
     if input._data.dtype.kind != "f":
-        return _new_tensor(input._data.copy())  # integers are already whole
+        return wrap(input._data.copy())  # integers are already whole
     return function.apply(input, *args)
 
 
@@ -277,14 +277,14 @@ def trunc(input: Tensor) -> Tensor:
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round to ``decimals`` places, halves to even (zero gradient)."""
     if input._data.dtype.kind != "f":
-        return _new_tensor(input._data.copy())
+        return wrap(input._data.copy())
     return Round.apply(input, decimals)
 
 
 def sign(input: Tensor) -> Tensor:
     """-1, 0 or 1 (zero gradient)."""
     if input._data.dtype.kind == "b":
-        return _new_tensor(input._data.copy())
+        return wrap(input._data.copy())
     return Sign.apply(input)
 
 

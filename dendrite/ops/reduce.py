@@ -16,7 +16,7 @@ from collections import namedtuple
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -193,7 +193,7 @@ def _integer_sum_input(x: Tensor, dtype) -> Tensor:
     if dtype is not None:
         return _float_input(x, dtype)
     if x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
-        return _new_tensor(x._data.astype(backend.int64))
+        return wrap(x._data.astype(backend.int64))
     return x
 
 
@@ -236,7 +236,7 @@ def _extreme(input: Tensor, dim, keepdim: bool, use_max: bool):
         return Extreme.apply(input, axes=axes, keepdim=False, use_max=use_max)
     (axis,) = normalize_dims(dim, input._data.ndim)
     data = input._data if input._data.ndim else input._data.reshape(1)
-    _check_not_empty(_new_tensor(data), (axis,), name)
+    _check_not_empty(wrap(data), (axis,), name)
     arg = xp.argmax if use_max else xp.argmin
     indices = xp.expand_dims(arg(data, axis=axis), axis)
     source = input if input._data.ndim else input.reshape(1)
@@ -245,7 +245,7 @@ def _extreme(input: Tensor, dim, keepdim: bool, use_max: bool):
         values, indices = values.reshape(()), indices.reshape(())
     elif not keepdim:
         indices = indices.squeeze(axis)
-    return ValuesIndices(values, _new_tensor(indices.astype(backend.int64)))
+    return ValuesIndices(values, wrap(indices.astype(backend.int64)))
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):
@@ -279,13 +279,13 @@ def _arg(input: Tensor, dim, keepdim: bool, function) -> Tensor:
     if dim is None:
         index = function(input._data.reshape(-1))
         shape = (1,) * input._data.ndim if keepdim else ()
-        return _new_tensor(xp.asarray(index, backend.int64).reshape(shape))
+        return wrap(xp.asarray(index, backend.int64).reshape(shape))
     (axis,) = normalize_dims(dim, input._data.ndim)
     data = input._data if input._data.ndim else input._data.reshape(1)
     indices = function(data, axis=axis)
     if keepdim and input._data.ndim:
         indices = xp.expand_dims(indices, axis)
-    return _new_tensor(xp.asarray(indices, backend.int64))
+    return wrap(xp.asarray(indices, backend.int64))
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -336,19 +336,19 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element (over ``dim``) is non-zero."""
     axes = reduction_dims(dim, input._data.ndim)
-    return _new_tensor(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
+    return wrap(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element (over ``dim``) is non-zero."""
     axes = reduction_dims(dim, input._data.ndim)
-    return _new_tensor(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
+    return wrap(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number of non-zero elements (over ``dim``), as int64."""
     axes = reduction_dims(dim, input._data.ndim)
-    return _new_tensor(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
+    return wrap(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -369,7 +369,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if p == -math.inf:
         return amin(absolute(input), axes, keepdim)
     if p == 0:
-        return sum(_new_tensor((input._data != 0).astype(input._data.dtype)), axes, keepdim)
+        return sum(wrap((input._data != 0).astype(input._data.dtype)), axes, keepdim)
     if not isinstance(p, (int, float)):
         raise ValueError(f"norm: unsupported p={p!r}; expected a number, 'fro' or inf")
     return sum(absolute(input) ** p, axes, keepdim) ** (1.0 / p)

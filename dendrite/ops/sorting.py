@@ -12,7 +12,7 @@ from dendrite import backend
 from dendrite.backend import xp
 from dendrite.ops.indexing import Gather
 from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
 
@@ -27,7 +27,7 @@ def _order(data, axis: int, descending: bool):
 
 def _pick(input: Tensor, indices, axis: int) -> SortResult:
     values = Gather.apply(input, index=indices, axis=axis)
-    return SortResult(values, _new_tensor(indices.astype(backend.int64)))
+    return SortResult(values, wrap(indices.astype(backend.int64)))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
@@ -36,7 +36,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     Example: ``dendrite.tensor([3., 1., 2.]).sort().values`` is ``tensor([1., 2., 3.])``.
     """
     if input.ndim == 0:
-        return SortResult(input, _new_tensor(xp.zeros((), backend.int64)))
+        return SortResult(input, wrap(xp.zeros((), backend.int64)))
     (axis,) = normalize_dims(dim, input.ndim)
     return _pick(input, _order(input._data, axis, descending), axis)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import wrap
 
 __all__ = ["Adadelta"]
 
@@ -80,18 +80,18 @@ class Adadelta(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                param = p._data
-                grad = grad._data
+                param = p.array
+                grad = grad.array
                 state = states[p]
                 if len(state) == 0:
                     state["step"] = new_step_counter()
-                    state["square_avg"] = _new_tensor(xp.zeros_like(param))
-                    state["acc_delta"] = _new_tensor(xp.zeros_like(param))
-                step_count = state["step"]._data
+                    state["square_avg"] = wrap(xp.zeros_like(param))
+                    state["acc_delta"] = wrap(xp.zeros_like(param))
+                step_count = state["step"].array
                 step_count += 1
                 grad = regularized_gradient(grad, param, maximize, weight_decay)
-                square_avg = state["square_avg"]._data
-                acc_delta = state["acc_delta"]._data
+                square_avg = state["square_avg"].array
+                acc_delta = state["acc_delta"].array
                 square_avg *= rho
                 std = grad * grad
                 std *= 1 - rho

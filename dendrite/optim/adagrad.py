@@ -16,7 +16,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import wrap
 
 __all__ = ["Adagrad"]
 
@@ -77,7 +77,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group: dict) -> dict:
         state = self.state[p]
         state["step"] = new_step_counter()
-        state["sum"] = _new_tensor(xp.full_like(p._data, group["initial_accumulator_value"]))
+        state["sum"] = wrap(xp.full_like(p.array, group["initial_accumulator_value"]))
         return state
 
     def step(self, closure: Callable[[], Any] | None = None):
@@ -94,17 +94,17 @@ class Adagrad(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                param = p._data
-                grad = grad._data
+                param = p.array
+                grad = grad.array
                 state = states[p]
                 if "sum" not in state:  # a group added after construction
                     state = self._init_state(p, group)
-                step_count = state["step"]._data
+                step_count = state["step"].array
                 step_count += 1
                 step = float(step_count)
                 grad = regularized_gradient(grad, param, maximize, weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]._data
+                state_sum = state["sum"].array
                 scratch = grad * grad
                 state_sum += scratch
                 xp.sqrt(state_sum, out=scratch)

@@ -19,7 +19,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import wrap
 
 __all__ = ["Adam", "AdamW", "lerp_"]
 
@@ -110,16 +110,16 @@ class Adam(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                param = p._data
-                grad = grad._data
+                param = p.array
+                grad = grad.array
                 state = states[p]
                 if len(state) == 0:
                     state["step"] = new_step_counter()
-                    state["exp_avg"] = _new_tensor(xp.zeros_like(param))
-                    state["exp_avg_sq"] = _new_tensor(xp.zeros_like(param))
+                    state["exp_avg"] = wrap(xp.zeros_like(param))
+                    state["exp_avg_sq"] = wrap(xp.zeros_like(param))
                     if amsgrad:
-                        state["max_exp_avg_sq"] = _new_tensor(xp.zeros_like(param))
-                step_count = state["step"]._data
+                        state["max_exp_avg_sq"] = wrap(xp.zeros_like(param))
+                step_count = state["step"].array
                 step_count += 1
                 step = float(step_count)
                 if maximize:
@@ -129,8 +129,8 @@ class Adam(Optimizer):
                         param *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * param
-                exp_avg = state["exp_avg"]._data
-                exp_avg_sq = state["exp_avg_sq"]._data
+                exp_avg = state["exp_avg"].array
+                exp_avg_sq = state["exp_avg_sq"].array
                 lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 scratch = grad * grad
@@ -142,8 +142,8 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 if amsgrad:
                     if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first step
-                        state["max_exp_avg_sq"] = _new_tensor(xp.zeros_like(param))
-                    max_exp_avg_sq = state["max_exp_avg_sq"]._data
+                        state["max_exp_avg_sq"] = wrap(xp.zeros_like(param))
+                    max_exp_avg_sq = state["max_exp_avg_sq"].array
                     xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     xp.sqrt(max_exp_avg_sq, out=scratch)
                 else:

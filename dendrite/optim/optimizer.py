@@ -7,7 +7,7 @@ parameter's buffers, e.g. Adam's moving averages). Subclasses implement
 grouping, ``zero_grad``, ``state_dict``/``load_state_dict`` in PyTorch's format,
 and step hooks.
 
-Updates are written straight into the parameter's array (``p._data``) with
+Updates are written straight into the parameter's array (``p.array``) with
 NumPy in-place operations, so no graph is recorded and every view or module
 holding the parameter sees the new values.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import float32, xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["Optimizer", "required"]
 
@@ -78,7 +78,7 @@ def _with_step_hooks(step):
 
 def new_step_counter() -> Tensor:
     """A 0-d float32 tensor holding 0, PyTorch's type for ``state['step']``."""
-    return _new_tensor(xp.zeros((), dtype=float32))
+    return wrap(xp.zeros((), dtype=float32))
 
 
 def regularized_gradient(grad, param, maximize: bool, weight_decay: float):
@@ -243,10 +243,10 @@ class Optimizer:
                     p.grad = None
                 else:
                     grad._ctx, grad.requires_grad = None, False
-                    if grad._data.flags.writeable:
-                        grad._data.fill(0)
+                    if grad.array.flags.writeable:
+                        grad.array.fill(0)
                     else:
-                        grad._data = xp.zeros_like(grad._data)
+                        grad.data = xp.zeros_like(grad.array)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step (implemented by each optimizer); returns the closure's loss."""
@@ -361,7 +361,7 @@ class Optimizer:
 def _copy_value(value):
     """A copy of one state entry: tensors and arrays are copied, everything else kept."""
     if isinstance(value, Tensor):
-        return _new_tensor(value._data.copy())
+        return wrap(value.array.copy())
     if isinstance(value, xp.ndarray):
         return value.copy()
     return copy.deepcopy(value)
@@ -374,13 +374,13 @@ def _load_value(key: str, value, param: Tensor):
     ``step`` keeps float32, as in PyTorch.
     """
     if key == "step":
-        array = value._data if isinstance(value, Tensor) else xp.asarray(value)
-        return _new_tensor(xp.array(array, dtype=float32))
+        array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+        return wrap(xp.array(array, dtype=float32))
     if isinstance(value, Tensor):
-        array = value._data
+        array = value.array
     elif hasattr(value, "__array__") and not isinstance(value, (int, float)):
         array = xp.asarray(value)  # NumPy arrays, PyTorch tensors
     else:
         return copy.deepcopy(value)
-    dtype = param._data.dtype if param._data.dtype.kind == "f" and array.dtype.kind == "f" else array.dtype
-    return _new_tensor(xp.array(array, dtype=dtype, copy=True))
+    dtype = param.array.dtype if param.array.dtype.kind == "f" and array.dtype.kind == "f" else array.dtype
+    return wrap(xp.array(array, dtype=dtype, copy=True))

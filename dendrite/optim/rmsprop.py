@@ -19,7 +19,7 @@ from typing import Any
 from dendrite.backend import xp
 from dendrite.optim.adam import lerp_
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import wrap
 
 __all__ = ["RMSprop"]
 
@@ -89,20 +89,20 @@ class RMSprop(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                param = p._data
-                grad = grad._data
+                param = p.array
+                grad = grad.array
                 state = states[p]
                 if len(state) == 0:
                     state["step"] = new_step_counter()
-                    state["square_avg"] = _new_tensor(xp.zeros_like(param))
+                    state["square_avg"] = wrap(xp.zeros_like(param))
                     if momentum > 0:
-                        state["momentum_buffer"] = _new_tensor(xp.zeros_like(param))
+                        state["momentum_buffer"] = wrap(xp.zeros_like(param))
                     if centered:
-                        state["grad_avg"] = _new_tensor(xp.zeros_like(param))
-                step_count = state["step"]._data
+                        state["grad_avg"] = wrap(xp.zeros_like(param))
+                step_count = state["step"].array
                 step_count += 1
                 grad = regularized_gradient(grad, param, maximize, weight_decay)
-                square_avg = state["square_avg"]._data
+                square_avg = state["square_avg"].array
                 square_avg *= alpha
                 avg = grad * grad
                 avg *= 1 - alpha
@@ -132,5 +132,5 @@ class RMSprop(Optimizer):
 def _buffer(state: dict, key: str, param):
     """The state array ``key``, created as zeros if an option was switched on after the first step."""
     if key not in state:
-        state[key] = _new_tensor(xp.zeros_like(param))
-    return state[key]._data
+        state[key] = wrap(xp.zeros_like(param))
+    return state[key].array

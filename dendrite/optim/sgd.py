@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.optim.optimizer import Optimizer, check_option, regularized_gradient
-from dendrite.tensor import _new_tensor
+from dendrite.tensor import wrap
 
 __all__ = ["SGD"]
 
@@ -85,8 +85,8 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     grad = p.grad
                     if grad is not None:
-                        param = p._data
-                        param -= lr * grad._data
+                        param = p.array
+                        param -= lr * grad.array
                 continue
             self._momentum_step(group, lr, momentum, weight_decay, maximize)
         return loss
@@ -100,17 +100,17 @@ class SGD(Optimizer):
             grad = p.grad
             if grad is None:
                 continue
-            param = p._data
-            d_p = regularized_gradient(grad._data, param, maximize, weight_decay)
+            param = p.array
+            d_p = regularized_gradient(grad.array, param, maximize, weight_decay)
             if momentum != 0:
                 state = states[p]
                 buffer = state.get("momentum_buffer")
                 if buffer is None:
                     # PyTorch starts the buffer at the first (decayed) gradient, not at zero.
                     buf = d_p.copy()
-                    state["momentum_buffer"] = _new_tensor(buf)
+                    state["momentum_buffer"] = wrap(buf)
                 else:
-                    buf = buffer._data
+                    buf = buffer.array
                     buf *= momentum
                     if dampening != 0:
                         buf += (1 - dampening) * d_p

@@ -98,7 +98,7 @@ class _Encoder:
         if isinstance(value, (Tensor, np.ndarray)):
             name = f"state/{len(self.arrays)}"
             is_tensor = isinstance(value, Tensor)
-            self.arrays[name] = np.asarray(value._data if is_tensor else value)
+            self.arrays[name] = np.asarray(value.array if is_tensor else value)
             return {"__array__": name, "tensor": is_tensor}
         if value is None or isinstance(value, (bool, str, np.bool_)):
             return bool(value) if isinstance(value, np.bool_) else value

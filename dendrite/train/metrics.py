@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from dendrite import backend
+from dendrite.tensor import Tensor
 
 __all__ = [
     "accuracy", "top_k_accuracy", "confusion_matrix", "precision", "recall", "f1_score",
@@ -31,8 +32,8 @@ __all__ = [
 
 def to_numpy(values) -> np.ndarray:
     """``values`` (tensor, array, list, number) as a host NumPy array, detached from any graph."""
-    if hasattr(values, "_data"):  # a dendrite Tensor: read the array without the requires_grad check
-        return backend.to_host(values._data)
+    if isinstance(values, Tensor):  # a dendrite Tensor: read the array without the requires_grad check
+        return backend.to_host(values.array)
     return np.asarray(values)
 
 

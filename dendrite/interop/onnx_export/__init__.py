@@ -44,7 +44,7 @@ def _example_arrays(example_input) -> list:
         raise ValueError("onnx.export: example_input is empty; give a tensor or a tuple of tensors")
     arrays = []
     for position, item in enumerate(items):
-        array = np.array(item._data if isinstance(item, Tensor) else item, copy=True)
+        array = np.array(item.array if isinstance(item, Tensor) else item, copy=True)
         if array.dtype.kind == "O":
             raise TypeError(f"onnx.export: example input {position} is a {type(item).__name__}, "
                             "not a tensor or array")

@@ -72,7 +72,7 @@ class Builder:
         self.by_memory = {}
         for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
             self.named[id(tensor)] = (name, tensor)
-            self.by_memory[_memory_key(tensor._data)] = (name, tensor)
+            self.by_memory[_memory_key(tensor.array)] = (name, tensor)
             if name in self.taken:
                 raise ValueError(f"onnx.export: the input/output name {name!r} is also the name of a "
                                  "parameter or buffer; choose another")
@@ -153,12 +153,12 @@ class Builder:
             key = ("leaf", id(item))
             if key in self.value_names:
                 return self.value_names[key]
-            named = self.named.get(id(item)) or self.by_memory.get(_memory_key(item._data))
+            named = self.named.get(id(item)) or self.by_memory.get(_memory_key(item.array))
             if named is not None:
                 name = self.value_names[key] = self._initializer(*named)
                 return name
-            twin_array = twin_item._data if isinstance(twin_item, Tensor) else twin_item
-            name = self.value_names[key] = self._constant(item._data, twin_array)
+            twin_array = twin_item.array if isinstance(twin_item, Tensor) else twin_item
+            name = self.value_names[key] = self._constant(item.array, twin_array)
             return name
         if isinstance(item, np.ndarray):
             return self.array(item, twin_item)
@@ -196,7 +196,7 @@ class Builder:
     def _initializer(self, name: str, tensor) -> str:
         key = ("init", name)
         if key not in self.value_names:
-            array = np.array(tensor._data, order="C")  # a copy: later training must not change the file
+            array = np.array(tensor.array, order="C")  # a copy: later training must not change the file
             self.initializers.append(numpy_helper.from_array(array, name))
             self.value_names[key] = name
         return self.value_names[key]

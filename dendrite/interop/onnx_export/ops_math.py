@@ -281,7 +281,7 @@ _LOGICAL = ("logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_
 def _comparison(b, node):
     name = node.trace_options["op"]
     operands = node.inputs
-    dtypes = [item._data.dtype if isinstance(item, Tensor) else np.asarray(item).dtype for item in operands]
+    dtypes = [item.array.dtype if isinstance(item, Tensor) else np.asarray(item).dtype for item in operands]
     tensor_dtypes = [d for d, item in zip(dtypes, operands) if isinstance(item, (Tensor, np.ndarray))]
     common = np.result_type(*tensor_dtypes) if tensor_dtypes else np.result_type(*dtypes)
     if name in _LOGICAL:

@@ -230,7 +230,7 @@ def _extreme(b, node):
 def _extreme_dim(b, node):
     # The values of max(x, dim) / min(x, dim); which of the two is told by the traced result.
     options = node.trace_options
-    data, axis = node.inputs[0]._data, options["axis"]
+    data, axis = node.inputs[0].array, options["axis"]
     values = np.take_along_axis(data, options["indices"], axis)
     op_type = "ReduceMax" if np.array_equal(values, data.max(axis=axis, keepdims=True)) else "ReduceMin"
     b.reduce(op_type, b.input(node, 0), [axis], options["keepdim"], [b.output(node)])

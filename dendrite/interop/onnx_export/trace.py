@@ -26,7 +26,7 @@ import numpy as np
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Trace:
     keep: list = field(default_factory=list)  # keeps arrays alive so that ids stay unique
 
     def register(self, tensor: Tensor) -> None:
-        self.producers[id(tensor._data)] = tensor
+        self.producers[id(tensor.array)] = tensor
         self.keep.append(tensor)
 
 
@@ -65,7 +65,7 @@ def _record(trace: Trace, scopes: list, node, inputs: tuple, options: dict, resu
     trace.nodes.append(node)
     tensors = []
     for index, array in enumerate(results):
-        tensor = _new_tensor(array, node, index)
+        tensor = wrap(array, node, index)
         tensor.requires_grad = array.dtype.kind == "f"
         trace.register(tensor)
         tensors.append(tensor)
@@ -81,9 +81,9 @@ def _recording(trace: Trace, scopes: list):
 
     def traced_apply(cls, *inputs, **options):
         node = cls.__new__(cls)
-        arrays = [item._data if isinstance(item, Tensor) else item for item in inputs]
+        arrays = [item.array if isinstance(item, Tensor) else item for item in inputs]
         node.needs_input_grad = tuple(
-            isinstance(item, Tensor) and item._data.dtype.kind == "f" for item in inputs)
+            isinstance(item, Tensor) and item.array.dtype.kind == "f" for item in inputs)
         result = node.forward(*arrays, **options)
         results = [result] if node.n_outputs == 1 else list(result)
         results = [array if type(array) is ndarray else xp.asarray(array) for array in results]
@@ -94,14 +94,14 @@ def _recording(trace: Trace, scopes: list):
         result = original_compare(ufunc, name, a, b)
         if isinstance(result, Tensor):
             node = Comparison.__new__(Comparison)
-            (result,) = _record(trace, scopes, node, (a, b), {"op": name}, [result._data])
+            (result,) = _record(trace, scopes, node, (a, b), {"op": name}, [result.array])
         return result
 
     def traced_arg(input, dim, keepdim, function):
         result = original_arg(input, dim, keepdim, function)
         node = ArgExtreme.__new__(ArgExtreme)
         options = {"dim": dim, "keepdim": keepdim, "use_max": function is xp.argmax}
-        (result,) = _record(trace, scopes, node, (input,), options, [result._data])
+        (result,) = _record(trace, scopes, node, (input,), options, [result.array])
         return result
 
     Function.apply = classmethod(traced_apply)
@@ -147,10 +147,10 @@ def run_trace(model, arrays: list) -> Trace:
     trace = Trace()
     scopes: list = []
     for array in arrays:
-        tensor = _new_tensor(np.array(array, copy=True))
+        tensor = wrap(np.array(array, copy=True))
         # A float input that requires grad makes in-place operations on it fail loudly
         # instead of dropping out of the recorded graph.
-        tensor.requires_grad = tensor._data.dtype.kind == "f"
+        tensor.requires_grad = tensor.array.dtype.kind == "f"
         trace.inputs.append(tensor)
         trace.register(tensor)
     handles = _scope_hooks(model, scopes)

@@ -46,7 +46,7 @@ def _finish(input: Tensor, output: Tensor, inplace: bool, name: str) -> Tensor:
                 "pass inplace=False"
             )
         return output
-    xp.copyto(input._data, output._data, casting="unsafe")
+    xp.copyto(input.array, output.array, casting="unsafe")
     return input
 
 
@@ -376,6 +376,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     axes = normalize_dims(dim, input.ndim)  # an int or a tuple of dims, as in PyTorch
     result = Normalize.apply(_float(input), p=float(p), axis=axes, eps=eps)
     if out is not None:
-        out._data[...] = result._data
+        out.array[...] = result.array
         return out
     return result

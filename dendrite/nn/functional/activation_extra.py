@@ -10,7 +10,7 @@ from __future__ import annotations
 from dendrite import ops
 from dendrite.backend import xp
 from dendrite.nn.functional.activation import _finish, leaky_relu
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["glu", "hardshrink", "prelu", "rrelu", "softshrink", "softsign", "tanhshrink"]
 
@@ -70,5 +70,5 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     from dendrite import backend
 
     slopes = backend.generator().uniform(lower, upper, input.shape)
-    slopes = xp.where(input._data > 0, 1.0, slopes).astype(input.dtype)  # x <= 0 gets a random slope
-    return _finish(input, input * _new_tensor(slopes), inplace, "rrelu")
+    slopes = xp.where(input.array > 0, 1.0, slopes).astype(input.dtype)  # x <= 0 gets a random slope
+    return _finish(input, input * wrap(slopes), inplace, "rrelu")

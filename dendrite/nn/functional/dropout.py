@@ -46,9 +46,9 @@ def _check_p(name: str, p: float) -> None:
 def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
              feature: bool = False, alpha: bool = False) -> Tensor:
     _check_p(name, p)
-    if p == 0 or not training or input._data.size == 0:
+    if p == 0 or not training or input.array.size == 0:
         return input
-    data = input._data
+    data = input.array
     if data.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point input, got dtype {data.dtype}")
     if feature:
@@ -80,7 +80,7 @@ def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
                 "pass inplace=False"
             )
         return result  # recorded out of place: same values, correct graph
-    xp.copyto(data, result._data)
+    xp.copyto(data, result.array)
     return input
 
 
@@ -141,7 +141,7 @@ def _channels(name, input, p, training, inplace, batched):
     # Unbatched: add a batch dimension of one so the mask is drawn per channel.
     result = _dropout(name, input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
     if inplace and not (state.grad_enabled and input.requires_grad):
-        xp.copyto(input._data, result._data)
+        xp.copyto(input.array, result.array)
         return input
     return result
 

@@ -75,7 +75,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> linear(x, w, b).shape
         (2, 4)
     """
-    x_data, w_data = input._data, weight._data
+    x_data, w_data = input.array, weight.array
     if w_data.ndim != 2 or x_data.ndim == 0 or x_data.shape[-1] != w_data.shape[1]:
         if w_data.ndim == 1 and x_data.ndim >= 1 and x_data.shape[-1] == w_data.shape[0]:
             out = input @ weight  # PyTorch accepts a single weight vector: (*, in) -> (*)
@@ -93,7 +93,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is None:
         return Linear.apply(input, weight)
-    b_data = bias._data
+    b_data = bias.array
     out_shape = x_data.shape[:-1] + (w_data.shape[0],)
     # The usual bias, (out,), is checked by one comparison before the general broadcast rule.
     if b_data.dtype != x_data.dtype or (b_data.shape != w_data.shape[:1]
@@ -145,7 +145,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         >>> bilinear(dendrite.ones(5, 2), dendrite.ones(5, 3), dendrite.ones(4, 2, 3)).shape
         (5, 4)
     """
-    a, b, w = input1._data, input2._data, weight._data
+    a, b, w = input1.array, input2.array, weight.array
     if (w.ndim != 3 or a.ndim == 0 or b.ndim == 0 or a.shape[:-1] != b.shape[:-1]
             or a.shape[-1] != w.shape[1] or b.shape[-1] != w.shape[2]):
         raise RuntimeError(

@@ -192,7 +192,7 @@ def _class_targets(name: str, input: Tensor, target: Tensor, weight, ignore_inde
     Returns (flat int64 targets, the mask of rows that are not ignored or ``None`` when no row
     is, weight array, target shape).
     """
-    x, t = input._data, target._data
+    x, t = input.array, target.array
     if x.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
     if x.dtype.kind != "f":
@@ -230,7 +230,7 @@ def _class_targets(name: str, input: Tensor, target: Tensor, weight, ignore_inde
             raise RuntimeError(
                 f"{name}: weight should hold one value per class ({classes}), got shape {tuple(weight.shape)}"
             )
-        weights = weight._data.astype(x.dtype, copy=False)
+        weights = weight.array.astype(x.dtype, copy=False)
     return flat, valid, weights, expected
 
 
@@ -253,8 +253,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"cross_entropy: label_smoothing must be in [0.0, 1.0], got {label_smoothing}")
-    if input._data.ndim and target._data.shape == input._data.shape:
-        if target._data.dtype.kind == "f":
+    if input.array.ndim and target.array.shape == input.array.shape:
+        if target.array.dtype.kind == "f":
             return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
         raise RuntimeError(
             f"cross_entropy: a target of the input's shape holds class probabilities and must be floating "

@@ -17,7 +17,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.activation import logsigmoid
 from dendrite.nn.functional.loss import _reduce, _reduction
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = [
     "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss",
@@ -57,8 +57,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-        var = _new_tensor(xp.full(input.shape, float(var), input.dtype))
-    elif bool((var._data < 0).any()):
+        var = wrap(xp.full(input.shape, float(var), input.dtype))
+    elif bool((var.array < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
@@ -127,15 +127,15 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and weight.ndim != 1:
         raise ValueError(f"multi_margin_loss: weight must be 1-D, got shape {tuple(weight.shape)}")
     rows = input if input.ndim == 2 else input.reshape(1, -1)
-    labels = target._data.reshape(-1, 1).astype(backend.int64)
+    labels = target.array.reshape(-1, 1).astype(backend.int64)
     classes = rows.shape[1]
-    z = margin - ops.gather(rows, 1, _new_tensor(labels)) + rows
+    z = margin - ops.gather(rows, 1, wrap(labels)) + rows
     z = ops.where(z > 0, z, ops.mul(z, 0.0))  # PyTorch: no gradient where z == 0
     if p == 2:
         z = z * z
     if weight is not None:
-        z = z * _new_tensor(weight._data[labels].astype(input.dtype))
-    others = _new_tensor((xp.arange(classes) != labels).astype(input.dtype))
+        z = z * wrap(weight.array[labels].astype(input.dtype))
+    others = wrap((xp.arange(classes) != labels).astype(input.dtype))
     loss = (z * others).sum(1) / classes
     return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
 

@@ -169,7 +169,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different to the "
             f"input size ({tuple(input.shape)}) is not supported; please ensure they have the same size"
         )
-    data = input._data
+    data = input.array
     if data.size and not ((data >= 0) & (data <= 1)).all():
         raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "

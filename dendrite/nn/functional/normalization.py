@@ -133,8 +133,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                            "(training=False)")
     return BatchNorm.apply(
         input, weight, bias,
-        running_mean=None if running_mean is None else running_mean._data.reshape(channels),
-        running_var=None if running_var is None else running_var._data.reshape(channels),
+        running_mean=None if running_mean is None else running_mean.array.reshape(channels),
+        running_var=None if running_var is None else running_var.array.reshape(channels),
         training=training, momentum=momentum, eps=eps,
     )
 
@@ -320,14 +320,14 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             f"instance_norm: expected more than 1 spatial element when training, got input of shape "
             f"{tuple(input.shape)}"
         )
-    data = input._data.reshape(input.shape[0], channels, -1)
+    data = input.array.reshape(input.shape[0], channels, -1)
     if running_mean is not None:
         mean = data.mean(axis=2).mean(axis=0)
-        running_mean._data[...] = ((1 - momentum) * running_mean._data.reshape(channels)
+        running_mean.array[...] = ((1 - momentum) * running_mean.array.reshape(channels)
                                    + momentum * mean).reshape(running_mean.shape)
     if running_var is not None:
         var = data.var(axis=2, ddof=1).mean(axis=0)
-        running_var._data[...] = ((1 - momentum) * running_var._data.reshape(channels)
+        running_var.array[...] = ((1 - momentum) * running_var.array.reshape(channels)
                                   + momentum * var).reshape(running_var.shape)
     return GroupNorm.apply(input, weight, bias, groups=channels, eps=eps)
 

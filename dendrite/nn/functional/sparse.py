@@ -10,7 +10,7 @@ from __future__ import annotations
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["embedding", "one_hot"]
 
@@ -35,7 +35,7 @@ class Embedding(Function):
 
 
 def _index_array(name: str, input: Tensor, argument: str = "input"):
-    data = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    data = input.array if isinstance(input, Tensor) else xp.asarray(input)
     if data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: {argument} must hold integer indices (int64 or int32), got dtype {data.dtype}"
@@ -76,7 +76,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
             f"(weight of shape {tuple(weight.shape)}); indices must be in [0, {count - 1}]"
         )
     if max_norm is not None:
-        _renormalize(weight._data, indices, max_norm, norm_type)
+        _renormalize(weight.array, indices, max_norm, norm_type)
     return Embedding.apply(weight, indices=indices.astype(backend.int64, copy=False), padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)
 
@@ -103,7 +103,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         >>> one_hot(dendrite.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    data = tensor._data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    data = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
     if data.dtype != backend.int64:
         raise RuntimeError(
             f"one_hot: expected an index tensor of dtype int64, got {data.dtype}; convert it with .long()"
@@ -120,4 +120,4 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             f"one_hot: class values must be smaller than num_classes ({num_classes}), got {int(data.max())}"
         )
     result = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
-    return _new_tensor(result)
+    return wrap(result)

@@ -79,7 +79,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        shape = input._data.shape
+        shape = input.array.shape
         if not shape or shape[-1] != self.in_features:
             hint = " Did you forget to flatten?" if len(shape) > 2 else ""
             raise ValueError(

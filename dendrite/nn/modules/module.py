@@ -314,7 +314,7 @@ class Module(StateDictMixin):
             if set_to_none:
                 param.grad = None
             else:
-                param.grad._data[...] = 0
+                param.grad.array[...] = 0
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on this module."""
@@ -344,9 +344,9 @@ class Module(StateDictMixin):
                 for tensor in table.values():
                     if tensor is None:
                         continue
-                    tensor._data = fn(tensor._data)
+                    tensor.data = fn(tensor.array)
                     if tensor.grad is not None:
-                        tensor.grad._data = fn(tensor.grad._data)
+                        tensor.grad.data = fn(tensor.grad.array)
         return self
 
     def to(self, *args, **kwargs) -> Module:

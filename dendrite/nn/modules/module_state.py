@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.backend import xp
 from dendrite.nn.parameter import Parameter
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 if TYPE_CHECKING:
     from dendrite.nn.modules.module import Module
@@ -61,7 +61,7 @@ class StateDictMixin:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else xp.asarray(value)
+            array = value.array if isinstance(value, Tensor) else xp.asarray(value)
             if tuple(array.shape) != tuple(target.shape):
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
@@ -74,10 +74,10 @@ class StateDictMixin:
                 if isinstance(target, Parameter):
                     setattr(self, name, Parameter(array, target.requires_grad))
                 else:
-                    setattr(self, name, _new_tensor(array))
+                    setattr(self, name, wrap(array))
             else:
                 # Copy into the existing array, so optimizers holding the parameter see the new values.
-                xp.copyto(target._data, array, casting="unsafe")
+                xp.copyto(target.array, array, casting="unsafe")
         if strict:
             for key in state_dict:
                 if not key.startswith(prefix):

@@ -17,7 +17,7 @@ from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
 from dendrite.nn.parameter import Parameter
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
            "InstanceNorm1d", "InstanceNorm2d"]
@@ -61,9 +61,9 @@ class _NormBase(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         _affine_parameters(self, num_features, dtype, affine, bias)
         if track_running_stats:
-            self.register_buffer("running_mean", _new_tensor(xp.zeros(num_features, dtype)))
-            self.register_buffer("running_var", _new_tensor(xp.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", _new_tensor(xp.array(0, dtype=xp.int64)))
+            self.register_buffer("running_mean", wrap(xp.zeros(num_features, dtype)))
+            self.register_buffer("running_var", wrap(xp.ones(num_features, dtype)))
+            self.register_buffer("num_batches_tracked", wrap(xp.array(0, dtype=xp.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -71,9 +71,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -93,9 +93,9 @@ class _NormBase(Module):
         """Count the batch and return the running-average factor (None momentum: cumulative average)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
+            self.num_batches_tracked.array[...] += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked._data)
+                factor = 1.0 / float(self.num_batches_tracked.array)
         return factor
 
     def extra_repr(self) -> str:
@@ -197,16 +197,16 @@ class _InstanceNorm(_NormBase):
         # running statistics are averaged back over n afterwards (as PyTorch does).
         running_mean = running_var = None
         if self.track_running_stats:
-            running_mean = _new_tensor(xp.tile(self.running_mean._data, batch))
-            running_var = _new_tensor(xp.tile(self.running_var._data, batch))
+            running_mean = wrap(xp.tile(self.running_mean.array, batch))
+            running_var = wrap(xp.tile(self.running_var.array, batch))
         weight = self.weight.repeat(batch) if self.weight is not None else None
         bias = self.bias.repeat(batch) if self.bias is not None else None
         reshaped = input.reshape(1, batch * channels, *input.shape[2:])
         output = F.batch_norm(reshaped, running_mean, running_var, weight, bias, use_input_stats, factor,
                               self.eps)
         if self.track_running_stats and use_input_stats:
-            self.running_mean._data[...] = running_mean._data.reshape(batch, channels).mean(0)
-            self.running_var._data[...] = running_var._data.reshape(batch, channels).mean(0)
+            self.running_mean.array[...] = running_mean.array.reshape(batch, channels).mean(0)
+            self.running_var.array[...] = running_var.array.reshape(batch, channels).mean(0)
         output = output.reshape(input.shape)
         return output if batched else output.squeeze(0)
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
 
@@ -44,8 +44,8 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
     tensors = list(tensors)
     norm_type = float(norm_type)
     if not tensors:
-        return _new_tensor(xp.asarray(0.0, dtype=xp.float32))
-    norms = xp.asarray([_norm(t._data, norm_type) for t in tensors])
+        return wrap(xp.asarray(0.0, dtype=xp.float32))
+    norms = xp.asarray([_norm(t.array, norm_type) for t in tensors])
     total = _norm(norms, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -53,7 +53,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    return _new_tensor(xp.asarray(total, dtype=tensors[0].dtype))
+    return wrap(xp.asarray(total, dtype=tensors[0].dtype))
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
@@ -78,11 +78,11 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total_norm
-    clip_coef = float(max_norm) / (float(total_norm._data) + 1e-6)
+    clip_coef = float(max_norm) / (float(total_norm.array) + 1e-6)
     clip_coef_clamped = min(clip_coef, 1.0)
     for grad in grads:
         # PyTorch multiplies even when the factor is 1 (and by NaN when the norm is NaN).
-        grad._data *= grad._data.dtype.type(clip_coef_clamped)
+        grad.array[...] *= grad.array.dtype.type(clip_coef_clamped)
     return total_norm
 
 
@@ -99,4 +99,4 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, f
     """
     clip_value = float(clip_value)
     for grad in _grads(parameters):
-        xp.clip(grad._data, -clip_value, clip_value, out=grad._data)
+        xp.clip(grad.array, -clip_value, clip_value, out=grad.array)

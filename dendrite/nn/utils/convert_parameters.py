@@ -36,5 +36,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     pointer = 0
     for param in parameters:
         count = param.numel()
-        xp.copyto(param._data, vec._data[pointer:pointer + count].reshape(param.shape), casting="unsafe")
+        xp.copyto(param.array, vec.array[pointer:pointer + count].reshape(param.shape), casting="unsafe")
         pointer += count

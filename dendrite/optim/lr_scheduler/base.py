@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from dendrite.optim.optimizer import Optimizer
-from dendrite.tensor import Tensor, _new_tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["LRScheduler"]
 
@@ -28,7 +28,7 @@ EPOCH_DEPRECATION_WARNING = (
 
 def _copy(value):
     """A copy that does not alias a tensor learning rate (plain numbers are immutable already)."""
-    return _new_tensor(value._data.copy()) if isinstance(value, Tensor) else value
+    return wrap(value.array.copy()) if isinstance(value, Tensor) else value
 
 
 def format_param(name: str, optimizer: Optimizer, param) -> list:
@@ -53,7 +53,7 @@ def set_group_value(group: dict, key: str, value) -> None:
     """Set ``group[key]``; a tensor learning rate is filled in place instead of replaced."""
     current = group[key]
     if isinstance(current, Tensor):
-        current._data.fill(float(value))
+        current.array.fill(float(value))
     else:
         group[key] = value
 
