@@ -8,20 +8,24 @@ its own dtype.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def as_array(data, dtype=None) -> xp.ndarray:
     """A fresh backend array for ``data`` with PyTorch's dtype inference."""
-    if isinstance(data, Tensor):
+    if isinstance(data, TensorBase):
         array = data._data.copy()
     elif isinstance(data, (xp.ndarray, xp.generic)):
         array = xp.array(data)  # NumPy arrays and scalars keep their dtype (as in PyTorch)
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flat(data)):
+        if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in _flat(data)):
             data = _tensors_to_values(data)
         try:
             array = xp.array(data)
@@ -49,7 +53,7 @@ def _flat(items):
 
 
 def _tensors_to_values(items):
-    if isinstance(items, Tensor):
+    if isinstance(items, TensorBase):
         return items._data
     if isinstance(items, (list, tuple)):
         return [_tensors_to_values(item) for item in items]
@@ -101,7 +105,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor` but reuses ``data`` (no copy) when it already is a matching tensor or array."""
     _check_device(device, "as_tensor")
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
+    if isinstance(data, TensorBase) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return data
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return wrap(data)

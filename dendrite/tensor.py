@@ -1,39 +1,46 @@
 """``Tensor``: an n-dimensional array that remembers how it was computed.
 
-A tensor wraps one backend array (``._data``). When it is produced by an
-operation on tensors that require gradients, it also holds that operation's
-node (``._ctx``, shown as ``grad_fn``) so that ``backward()`` can walk back to
-the leaves and fill their ``.grad``.
+A tensor wraps one backend array (see :class:`dendrite.tensor_base.TensorBase`,
+which holds the data). When it is produced by an operation on tensors that
+require gradients, it also holds that operation's node (``grad_fn``) so that
+``backward()`` can walk back to the leaves and fill their ``.grad``.
 
-The operations themselves live in :mod:`dendrite.ops`, which binds them to
-this class as methods and operators, so ``x.exp()``, ``dendrite.exp(x)`` and
-``x + y`` / ``dendrite.add(x, y)`` are one piece of code each.
+This class is the top floor of the engine: every method below that computes
+something is an operation of :mod:`dendrite.ops`, bound by name in the class
+body (``exp = ops.exp``), so ``x.exp()`` and ``dendrite.exp(x)`` are the same
+function and a reader finds each method here. The operators (``x + y``,
+``x @ w``, ``x[i]``) are bound the same way at the end of the class.
 """
 
 from __future__ import annotations
 
-from dendrite import backend
+import weakref
+
+from dendrite import backend, ops
+from dendrite.autograd.engine import run_backward
+from dendrite.autograd.functional import backward as _backward
 from dendrite.backend import xp
+from dendrite.creation import as_array, empty, full, ones, tensor, zeros
+from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
+
+__all__ = ["Tensor", "wrap", "parse_to_arguments"]
 
 
-def wrap(array, node=None, index=0) -> Tensor:
-    """A tensor around ``array`` (no copy, no checks); ``node``/``index``: the op that made it.
+def _reflected(function):
+    """``2 - x`` calls ``x.__rsub__(2)``: swap the operands back and call ``sub(2, x)``."""
 
-    The fast constructor used by the operations and by library code that has
-    computed a backend array itself. Without ``node`` the tensor is a leaf
-    that does not require grad. Users want :func:`dendrite.tensor` instead.
-    """
-    tensor = Tensor.__new__(Tensor)
-    tensor._data = array
-    tensor.grad = None
-    tensor._ctx = node
-    tensor._out_index = index
-    tensor._hooks = None
-    tensor.requires_grad = node is not None  # Function.apply links only floating outputs
-    return tensor
+    def operator(self, other):
+        return function(other, self)
+
+    operator.__name__ = f"__r{function.__name__}__"
+    return operator
 
 
-class Tensor:
+def _positive(self):
+    return self
+
+
+class Tensor(TensorBase):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Shape contract: any shape, including ``()`` for scalars. Make tensors with
@@ -48,212 +55,60 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
-    # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
-    __array_ufunc__ = None
-    __array_priority__ = 1000
+    __slots__ = ()
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
-        from dendrite.creation import as_array
-
         self._adopt(as_array(data, dtype), requires_grad)
 
-    def _adopt(self, array, requires_grad: bool) -> None:
-        """Become a leaf holding ``array`` (no copy); used by ``__init__`` and ``Parameter``."""
-        self._data = array
-        self.grad = None
-        self._ctx = None
-        self._out_index = 0
-        self._hooks = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
-
-    # ------------------------------------------------------------------ attributes
-    @property
-    def shape(self) -> tuple:
-        """The size of each dimension, e.g. ``(32, 784)``."""
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def dtype(self):
-        return self._data.dtype
-
-    @property
-    def device(self) -> str:
-        return "cpu"
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded operation (inputs, parameters)."""
-        return self._ctx is None
-
-    @property
-    def grad_fn(self):
-        """The node that produced this tensor, or ``None`` for a leaf."""
-        return self._ctx
-
-    @property
-    def array(self):
-        """The backend array (a ``numpy.ndarray`` today) holding the values: shared, not tracked.
-
-        This is the door for library code above the engine (layers, optimizers,
-        data, interop) and for a learner who wants to see the numbers. Changing
-        it in place bypasses autograd, as ``.data`` does in PyTorch; to replace
-        it, assign ``tensor.data = new_array``.
-
-        Example:
-            >>> import dendrite
-            >>> dendrite.tensor([1.0, 2.0]).array
-            array([1., 2.], dtype=float32)
-        """
-        return self._data
-
-    @property
-    def data(self) -> Tensor:
-        """This tensor's values as a tensor outside the graph (shares memory)."""
-        return wrap(self._data)
-
-    @data.setter
-    def data(self, value) -> None:
-        array = value._data if isinstance(value, Tensor) else xp.asarray(value)
-        self._data = array
-
+    # ------------------------------------------------------------------ shape views
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose of a matrix)."""
-        if self._data.ndim == 2:
-            return _ops.movement.Permute.apply(self, dims=(1, 0))
-        return self.permute(*range(self.ndim - 1, -1, -1))
+        return ops.permute(self, *range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped."""
-        return self.transpose(-2, -1)
-
-    def dim(self) -> int:
-        return self._data.ndim
-
-    def numel(self) -> int:
-        """Number of elements."""
-        return int(self._data.size)
-
-    nelement = numel
-
-    def stride(self, dim: int | None = None):
-        """Steps in elements between neighbours along each dimension."""
-        strides = tuple(step // self._data.itemsize for step in self._data.strides)
-        return strides if dim is None else strides[dim]
-
-    def size(self, dim: int | None = None):
-        """The shape, or the size of one dimension."""
-        if dim is None:
-            return self._data.shape
-        return self._data.shape[dim]
-
-    def element_size(self) -> int:
-        return self._data.itemsize
+        return ops.transpose(self, -2, -1)
 
     # ------------------------------------------------------------------ conversions
-    def numpy(self) -> xp.ndarray:
-        """The values as a NumPy array sharing memory with this tensor."""
-        if self.requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
-        return backend.to_host(self._data)
-
-    def __array__(self, dtype=None, copy=None):
-        array = backend.to_host(self._data)
-        if dtype is not None:
-            return array.astype(dtype, copy=bool(copy))
-        return array.copy() if copy else array
-
-    def item(self):
-        """The single value of a one-element tensor as a Python number."""
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar"
-            )
-        return self._data.item()
-
-    def tolist(self):
-        return self._data.tolist()
-
-    def detach(self) -> Tensor:
-        """The same values, cut off from the graph (shares memory)."""
-        return wrap(self._data)
-
-    def detach_(self) -> Tensor:
-        self._ctx = None
-        self.requires_grad = False
-        return self
-
-    def cpu(self) -> Tensor:
-        return self
-
-    def contiguous(self) -> Tensor:
-        return self
-
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
-
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
-
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype (``x.to(dendrite.float64)``); devices other than 'cpu' are refused."""
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
         dtype = parse_to_arguments(args, kwargs)
         if dtype is None or backend.as_dtype(dtype) == self._data.dtype:
-            return _ops.clone(self) if copy else self
-        return _ops.cast(self, backend.as_dtype(dtype))
+            return ops.clone(self) if copy else self
+        return ops.cast(self, backend.as_dtype(dtype))
 
     def float(self) -> Tensor:
-        return _ops.cast(self, backend.float32)
+        return ops.cast(self, backend.float32)
 
     def double(self) -> Tensor:
-        return _ops.cast(self, backend.float64)
+        return ops.cast(self, backend.float64)
 
     def half(self) -> Tensor:
-        return _ops.cast(self, backend.float16)
+        return ops.cast(self, backend.float16)
 
     def long(self) -> Tensor:
-        return _ops.cast(self, backend.int64)
+        return ops.cast(self, backend.int64)
 
     def int(self) -> Tensor:
-        return _ops.cast(self, backend.int32)
+        return ops.cast(self, backend.int32)
 
     def bool(self) -> Tensor:
-        return _ops.cast(self, backend.bool_)
+        return ops.cast(self, backend.bool_)
 
     def type(self, dtype=None):
+        """The type name (``"dendrite.float32"``), or a copy cast to ``dtype``."""
         if dtype is None:
             return f"dendrite.{self.dtype}"
-        return _ops.cast(self, backend.as_dtype(dtype))
+        return ops.cast(self, backend.as_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
-        return _ops.cast(self, other.dtype)
+        return ops.cast(self, other.dtype)
 
     # ------------------------------------------------------------------ autograd
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark a leaf tensor as needing gradients (in place)."""
-        if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
-            )
-        if not requires_grad and self._ctx is not None:
-            raise RuntimeError(
-                "you can only change requires_grad of leaf tensors; use detach() for an inner tensor"
-            )
-        self.requires_grad = bool(requires_grad)
-        return self
-
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
@@ -272,14 +127,10 @@ class Tensor:
         if gradient is None and inputs is None and not create_graph and self._ctx is not None \
                 and self._data.size == 1:
             # The usual ``loss.backward()``: seed 1 and walk the graph (the checks below cannot fail).
-            from dendrite.autograd.engine import run_backward
-
             run_backward((self,), (xp.ones(self._data.shape, self._data.dtype),), bool(retain_graph))
             return
-        from dendrite.autograd.functional import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
-                 inputs=inputs)
+        _backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                  inputs=inputs)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this inner (non-leaf) tensor after backward (leaves always keep it)."""
@@ -287,8 +138,6 @@ class Tensor:
             raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._ctx is None:
             return
-        import weakref
-
         node = self._ctx
         if node.retained_outputs is None:
             node.retained_outputs = {}
@@ -327,105 +176,230 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
-    # ------------------------------------------------------------------ in-place updates
-    # add_, mul_, copy_, zero_, __setitem__ ... live in dendrite/ops/inplace.py (bound as methods).
-
     # ------------------------------------------------------------------ new tensors like this one
-    def clone(self) -> Tensor:
-        """A copy with its own memory; differentiable (the gradient flows back unchanged)."""
-        return _ops.clone(self)
-
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        from dendrite.creation import tensor
-
         return tensor(data, self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        from dendrite.creation import zeros
-
         return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        from dendrite.creation import ones
-
         return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        from dendrite.creation import empty
-
         return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        from dendrite.creation import full
-
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
                     requires_grad=requires_grad)
 
-    def __copy__(self) -> Tensor:
-        return self.__deepcopy__({})
-
-    def __deepcopy__(self, memo) -> Tensor:
-        """A copy of a leaf tensor (data, requires_grad and .grad), keeping its class (Parameter)."""
-        if self._ctx is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol; use .detach().clone() for an inner tensor"
-            )
-        if id(self) in memo:
-            return memo[id(self)]
-        copy = type(self).__new__(type(self))
-        copy._data = self._data.copy()
-        copy._ctx, copy._out_index, copy._hooks = None, 0, None
-        copy.requires_grad = self.requires_grad
-        copy.grad = None if self.grad is None else wrap(self.grad._data.copy())
-        memo[id(self)] = copy
-        return copy
-
     # ------------------------------------------------------------------ Python protocol
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} elements is ambiguous; "
-                "use .any() or .all()"
-            )
-        return bool(self._data.reshape(()))
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub":
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.item())
-
-    __hash__ = object.__hash__
-
     def __repr__(self) -> str:
-        return _ops.tensor_repr(self)
+        return ops.tensor_repr(self)
 
-    def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
-            return format(self.item(), spec)
-        return repr(self)
+    # ------------------------------------------------------------------ the operations as methods
+    clone = ops.clone
+    # Each is exactly the function in dendrite.ops (the tensor is its first argument), so
+    # ``x.exp()`` is ``dendrite.exp(x)``: one piece of code, found by its name here.
+    # arithmetic
+    add = ops.add
+    sub = ops.sub
+    mul = ops.mul
+    div = ops.div
+    true_divide = ops.true_divide
+    floor_divide = ops.floor_divide
+    remainder = ops.remainder
+    fmod = ops.fmod
+    neg = ops.neg
+    pow = ops.pow
+    # comparison and logic
+    eq = ops.eq
+    ne = ops.ne
+    lt = ops.lt
+    le = ops.le
+    gt = ops.gt
+    ge = ops.ge
+    equal = ops.equal
+    allclose = ops.allclose
+    isclose = ops.isclose
+    isnan = ops.isnan
+    isinf = ops.isinf
+    isfinite = ops.isfinite
+    logical_and = ops.logical_and
+    logical_or = ops.logical_or
+    logical_xor = ops.logical_xor
+    logical_not = ops.logical_not
+    bitwise_and = ops.bitwise_and
+    bitwise_or = ops.bitwise_or
+    bitwise_xor = ops.bitwise_xor
+    bitwise_not = ops.bitwise_not
+    # smooth functions
+    exp = ops.exp
+    exp2 = ops.exp2
+    expm1 = ops.expm1
+    log = ops.log
+    log2 = ops.log2
+    log10 = ops.log10
+    log1p = ops.log1p
+    sqrt = ops.sqrt
+    rsqrt = ops.rsqrt
+    reciprocal = ops.reciprocal
+    square = ops.square
+    sin = ops.sin
+    cos = ops.cos
+    tan = ops.tan
+    asin = ops.asin
+    acos = ops.acos
+    atan = ops.atan
+    atan2 = ops.atan2
+    sinh = ops.sinh
+    cosh = ops.cosh
+    tanh = ops.tanh
+    sigmoid = ops.sigmoid
+    lerp = ops.lerp
+    logaddexp = ops.logaddexp
+    erf = ops.erf
+    # piecewise
+    abs = ops.abs
+    relu = ops.relu
+    clamp = ops.clamp
+    clip = ops.clip
+    clamp_min = ops.clamp_min
+    clamp_max = ops.clamp_max
+    maximum = ops.maximum
+    minimum = ops.minimum
+    where = ops.where
+    masked_fill = ops.masked_fill
+    floor = ops.floor
+    ceil = ops.ceil
+    round = ops.round
+    trunc = ops.trunc
+    frac = ops.frac
+    sign = ops.sign
+    # reductions
+    sum = ops.sum
+    mean = ops.mean
+    prod = ops.prod
+    max = ops.max
+    min = ops.min
+    amax = ops.amax
+    amin = ops.amin
+    argmax = ops.argmax
+    argmin = ops.argmin
+    var = ops.var
+    std = ops.std
+    norm = ops.norm
+    all = ops.all
+    any = ops.any
+    count_nonzero = ops.count_nonzero
+    logsumexp = ops.logsumexp
+    softmax = ops.softmax
+    log_softmax = ops.log_softmax
+    cumsum = ops.cumsum
+    cumprod = ops.cumprod
+    sort = ops.sort
+    argsort = ops.argsort
+    topk = ops.topk
+    kthvalue = ops.kthvalue
+    median = ops.median
+    # movement, joining, indexing
+    reshape = ops.reshape
+    view = ops.view
+    view_as = ops.view_as
+    reshape_as = ops.reshape_as
+    permute = ops.permute
+    transpose = ops.transpose
+    swapaxes = ops.swapaxes
+    swapdims = ops.swapdims
+    t = ops.t
+    unsqueeze = ops.unsqueeze
+    squeeze = ops.squeeze
+    flatten = ops.flatten
+    unflatten = ops.unflatten
+    expand = ops.expand
+    expand_as = ops.expand_as
+    repeat = ops.repeat
+    tile = ops.tile
+    flip = ops.flip
+    fliplr = ops.fliplr
+    flipud = ops.flipud
+    roll = ops.roll
+    movedim = ops.movedim
+    moveaxis = ops.moveaxis
+    narrow = ops.narrow
+    select = ops.select
+    split = ops.split
+    chunk = ops.chunk
+    unbind = ops.unbind
+    gather = ops.gather
+    scatter = ops.scatter
+    scatter_add = ops.scatter_add
+    index_add = ops.index_add
+    index_select = ops.index_select
+    masked_select = ops.masked_select
+    take = ops.take
+    take_along_dim = ops.take_along_dim
+    nonzero = ops.nonzero
+    # linear algebra
+    matmul = ops.matmul
+    mm = ops.mm
+    mv = ops.mv
+    bmm = ops.bmm
+    dot = ops.dot
+    outer = ops.outer
+    addmm = ops.addmm
+    tril = ops.tril
+    triu = ops.triu
+    diag = ops.diag
+    diagonal = ops.diagonal
+    trace = ops.trace
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("dendrite tensors are not pickled; save them with dendrite.save()")
+    # PyTorch's other names for the same methods.
+    multiply, divide, subtract, negative = mul, div, sub, neg
+    greater, greater_equal, less, less_equal = gt, ge, lt, le
+    absolute, arcsin, arccos, arctan = abs, asin, acos, atan
 
-    # The operators (+ - * / ** @ < == [] ...) are bound at the end of ``dendrite/ops/__init__.py``,
-    # straight to the functions that implement them (no extra call on the hot path).
+    # ------------------------------------------------------------------ in place (ops/inplace.py)
+    add_ = ops.add_
+    sub_ = ops.sub_
+    mul_ = ops.mul_
+    div_ = ops.div_
+    copy_ = ops.copy_
+    fill_ = ops.fill_
+    zero_ = ops.zero_
+    clamp_ = ops.clamp_
+    clip_ = ops.clamp_
+    masked_fill_ = ops.masked_fill_
+    uniform_ = ops.uniform_
+    normal_ = ops.normal_
+    __setitem__ = ops.setitem
+
+    # ------------------------------------------------------------------ operators
+    # Bound straight to the functions: no extra Python call per ``x + y``.
+    __add__, __radd__ = ops.add, _reflected(ops.add)
+    __sub__, __rsub__ = ops.sub, _reflected(ops.sub)
+    __mul__, __rmul__ = ops.mul, _reflected(ops.mul)
+    __truediv__, __rtruediv__ = ops.div, _reflected(ops.div)
+    __floordiv__, __rfloordiv__ = ops.floor_divide, _reflected(ops.floor_divide)
+    __mod__, __rmod__ = ops.remainder, _reflected(ops.remainder)
+    __pow__, __rpow__ = ops.pow, _reflected(ops.pow)
+    __matmul__, __rmatmul__ = ops.matmul, _reflected(ops.matmul)
+    __and__, __rand__ = ops.bitwise_and, _reflected(ops.bitwise_and)
+    __or__, __ror__ = ops.bitwise_or, _reflected(ops.bitwise_or)
+    __xor__, __rxor__ = ops.bitwise_xor, _reflected(ops.bitwise_xor)
+    __neg__, __pos__, __abs__, __invert__ = ops.neg, _positive, ops.abs, ops.bitwise_not
+    __eq__, __ne__ = ops.eq, ops.ne
+    __lt__, __le__, __gt__, __ge__ = ops.lt, ops.le, ops.gt, ops.ge
+    __getitem__ = ops.getitem
+    __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise make tensors unhashable
+
+
+set_tensor_class(Tensor)
 
 
 def parse_to_arguments(args: tuple, kwargs: dict):
@@ -441,7 +415,7 @@ def parse_to_arguments(args: tuple, kwargs: dict):
     for arg in args:
         if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
             device = arg
-        elif isinstance(arg, Tensor):
+        elif isinstance(arg, TensorBase):
             dtype = arg.dtype
         else:
             dtype = arg
@@ -459,8 +433,3 @@ class _RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
-# The operations are bound as methods at the end of ``dendrite.ops`` (imported here
-# last, because every operation module needs ``Tensor``).
-from dendrite import ops as _ops  # noqa: E402

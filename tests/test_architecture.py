@@ -32,12 +32,10 @@ LAYERS = [
 ]
 # Inside the engine the order is finer (docs/architecture.md, "The engine").
 ENGINE_LAYERS = [
-    ["dendrite.autograd.grad_mode", "dendrite.tensor_base"],
-    ["dendrite.autograd.function", "dendrite.autograd.anomaly", "dendrite.autograd.engine",
-     "dendrite.autograd.functional"],
-    ["dendrite.ops"],
-    ["dendrite.tensor", "dendrite.creation"],
-    ["dendrite.autograd.gradient_check", "dendrite.autograd"],
+    ["dendrite.autograd.grad_mode", "dendrite.tensor_base"],  # what a tensor holds
+    ["dendrite.autograd", "dendrite.creation"],  # nodes, the backward walk, gradcheck; making tensors
+    ["dendrite.ops"],  # every operation, forward and backward
+    ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
 ]
 
 

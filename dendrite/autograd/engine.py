@@ -22,9 +22,14 @@ each one cheap test on the common path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _topological_order(roots):
@@ -60,7 +65,7 @@ def _run_hooks(hooks, grad):
     for hook in tuple(hooks):
         replaced = hook(wrap(grad))
         if replaced is not None:
-            replaced = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+            replaced = replaced._data if isinstance(replaced, TensorBase) else xp.asarray(replaced)
             if replaced.shape != grad.shape:
                 raise RuntimeError(
                     f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
@@ -81,7 +86,7 @@ def _owned(grad, handed_out: set):
     return grad
 
 
-def _store_grad(tensor: Tensor, grad, handed_out: set) -> None:
+def store_grad(tensor: Tensor, grad, handed_out: set) -> None:
     """Add ``grad`` to ``tensor.grad`` (in place when possible, as PyTorch's AccumulateGrad)."""
     current = tensor.grad
     if current is None:
@@ -138,7 +143,7 @@ def _node_hooks(node, grads, handed_out: set) -> None:
         for index, tensor_ref in node.retained_outputs.items():
             tensor = tensor_ref()
             if tensor is not None and grads[index] is not None:
-                _store_grad(tensor, grads[index], handed_out)
+                store_grad(tensor, grads[index], handed_out)
 
 
 def _second_backward_error(node) -> RuntimeError:
@@ -221,7 +226,7 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
         if leaf._hooks:
             grad = _run_hooks(leaf._hooks, grad)
         if capture is None:
-            _store_grad(leaf, grad, handed_out)
+            store_grad(leaf, grad, handed_out)
         elif id(leaf) in capture_ids:
             captured[capture_ids[id(leaf)]] = grad
     return captured

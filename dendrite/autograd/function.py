@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray, xp
+from dendrite.tensor_base import TensorBase, wrap
 
 
 class Function:
@@ -56,7 +57,7 @@ class Function:
         arrays = []
         needs = []
         for item in inputs:
-            if isinstance(item, Tensor):
+            if isinstance(item, TensorBase):
                 arrays.append(item._data)
                 needs.append(item.requires_grad)
             else:
@@ -118,12 +119,11 @@ class Function:
     def next_functions(self) -> tuple:
         """The nodes that produced this node's inputs (``None`` for leaves and plain values)."""
         return tuple(
-            (item._ctx, item._out_index) if isinstance(item, Tensor) else (None, 0) for item in self.inputs
+            (item._ctx, item._out_index) if isinstance(item, TensorBase) else (None, 0)
+            for item in self.inputs
         )
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
-# Imported last: dendrite.tensor imports the operations, which subclass Function above.
-from dendrite.tensor import Tensor, wrap  # noqa: E402

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dendrite.autograd.engine import run_backward
+from dendrite.autograd.engine import store_grad, run_backward
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.tensor_base import TensorBase, wrap
 
 
 def _as_list(items) -> list:
-    return [items] if isinstance(items, Tensor) else list(items)
+    return [items] if isinstance(items, TensorBase) else list(items)
 
 
 def _no_higher_order(create_graph: bool, name: str) -> None:
@@ -29,7 +29,7 @@ def _output_grads(outputs: list, grad_outputs, name: str) -> list:
         raise RuntimeError(f"{name}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     arrays = []
     for position, (output, given) in enumerate(zip(outputs, grad_outputs)):
-        if not isinstance(output, Tensor):
+        if not isinstance(output, TensorBase):
             raise TypeError(f"{name}: output {position} is a {type(output).__name__}, expected a Tensor")
         if not output.requires_grad:
             raise RuntimeError(
@@ -44,7 +44,7 @@ def _output_grads(outputs: list, grad_outputs, name: str) -> list:
                 )
             arrays.append(xp.ones_like(output._data))
         else:
-            array = given._data if isinstance(given, Tensor) else xp.asarray(given)
+            array = given._data if isinstance(given, TensorBase) else xp.asarray(given)
             if array.shape != output._data.shape:
                 raise RuntimeError(
                     f"{name}: gradient {position} has shape {array.shape} but output {position} has "
@@ -76,7 +76,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         allow_unused = materialize_grads
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for position, tensor in enumerate(inputs):
-        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+        if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad (differentiate only "
                                "with respect to tensors created with requires_grad=True)")
     arrays = _output_grads(outputs, grad_outputs, "grad")
@@ -118,11 +118,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     if inputs is None:
         run_backward(tensors, arrays, retain_graph=bool(retain_graph))
         return
-    from dendrite.autograd.engine import _store_grad
-
     inputs = _as_list(inputs)
     captured = run_backward(tensors, arrays, retain_graph=bool(retain_graph), capture=inputs)
     handed_out: set = set()
     for position, tensor in enumerate(inputs):
         if position in captured:
-            _store_grad(tensor, captured[position], handed_out)
+            store_grad(tensor, captured[position], handed_out)

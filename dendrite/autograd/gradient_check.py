@@ -13,7 +13,7 @@ import warnings
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.tensor_base import TensorBase, wrap
 
 
 class GradcheckError(AssertionError):
@@ -22,7 +22,7 @@ class GradcheckError(AssertionError):
 
 def _outputs(fn, inputs) -> list:
     result = fn(*inputs)
-    return [result] if isinstance(result, Tensor) else [r for r in result if isinstance(r, Tensor)]
+    return [result] if isinstance(result, TensorBase) else [r for r in result if isinstance(r, TensorBase)]
 
 
 def _analytic(fn, inputs, checked, out_index: int):
@@ -70,8 +70,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         >>> dendrite.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     for i in checked:
         if inputs[i].dtype != xp.float64:
             warnings.warn(

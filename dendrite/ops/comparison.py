@@ -7,14 +7,18 @@ is piecewise constant, so nothing flows back through it.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from dendrite.backend import ndarray, xp
-from dendrite.ops.elementwise import _check_broadcast
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import check_broadcast
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _operand(value):
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return value._data
     if isinstance(value, (numbers.Number, ndarray, xp.generic)):
         return value
@@ -28,7 +32,7 @@ def _compare(ufunc, name: str, a, b):
     try:
         return wrap(xp.asarray(ufunc(a_data, b_data)))
     except ValueError:
-        _check_broadcast(name, a_data, b_data)
+        check_broadcast(name, a_data, b_data)
         raise
 
 

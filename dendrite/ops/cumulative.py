@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import cast, normalize_dims
+from dendrite.tensor_base import wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _reverse_cumsum(array, axis: int):
@@ -48,8 +53,6 @@ class CumProd(Function):
 
 
 def _prepare(input: Tensor, dim: int, dtype):
-    from dendrite.ops.elementwise import cast
-
     if dtype is not None:
         input = cast(input, dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != backend.int64:

@@ -8,9 +8,15 @@ once, so the backward *adds* into place with ``xp.add.at``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import normalize_dims
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def plain_index(index):
@@ -21,7 +27,7 @@ def plain_index(index):
 
 
 def _plain_item(item):
-    if isinstance(item, Tensor):
+    if isinstance(item, TensorBase):
         item = item._data
         if item.dtype.kind == "f":
             raise IndexError(
@@ -94,7 +100,7 @@ def _scatter_index(index, axis: int) -> tuple:
 
 
 def _index_array(index, name: str) -> ndarray:
-    array = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    array = index._data if isinstance(index, TensorBase) else xp.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer (long) tensor, got dtype {array.dtype}")
     return array
@@ -105,8 +111,6 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
     Example: picking each row's class score: ``scores.gather(1, labels.unsqueeze(1))``.
     """
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "gather")
     if array.ndim != input._data.ndim:
@@ -119,8 +123,6 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
     """NumPy's take_along_axis: like :func:`gather` with broadcasting index shapes."""
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(indices, "take_along_dim")
     shape = list(xp.broadcast_shapes(input._data.shape[:axis] + (1,) + input._data.shape[axis + 1:],
@@ -174,16 +176,12 @@ class Scatter(Function):
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather)."""
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     return ScatterAdd.apply(input, src, index=_index_array(index, "scatter_add"), axis=axis)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
     """Write ``src`` (a tensor) or ``value`` (a number) into a copy of ``input`` at ``index``."""
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     source = value if src is None else src
     if source is None:
@@ -213,8 +211,6 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
     Example: ``zeros(3, 2).index_add(0, tensor([0, 0, 2]), ones(3, 2))`` adds two rows into row 0.
     """
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "index_add").reshape(-1)
     expected = input.shape[:axis] + (array.shape[0],) + input.shape[axis + 1:]
@@ -228,8 +224,6 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``input`` along ``dim`` at positions ``index`` (1-D): embedding lookup with dim=0."""
-    from dendrite.ops.reduce import normalize_dims
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "index_select")
     if array.ndim > 1:
@@ -240,7 +234,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def masked_select(input: Tensor, mask) -> Tensor:
     """The elements where ``mask`` (broadcast to input's shape) is true, as a 1-D tensor."""
-    mask = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    mask = mask._data if isinstance(mask, TensorBase) else xp.asarray(mask)
     if mask.shape != input._data.shape:
         input = input.expand(*xp.broadcast_shapes(mask.shape, input._data.shape))
         mask = xp.broadcast_to(mask, input._data.shape)

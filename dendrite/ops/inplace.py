@@ -10,11 +10,16 @@ recorded they raise, instead of silently corrupting saved values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dendrite import backend
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 from dendrite.ops.indexing import plain_index
-from dendrite.tensor import Tensor
+from dendrite.tensor_base import TensorBase
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _check_inplace(x: Tensor, name: str) -> None:
@@ -27,7 +32,7 @@ def _check_inplace(x: Tensor, name: str) -> None:
 
 
 def _array(value):
-    return value._data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, TensorBase) else value
 
 
 def _write(x: Tensor, array, name: str) -> Tensor:
@@ -120,8 +125,3 @@ def setitem(x: Tensor, index, value) -> None:
     x._data[plain_index(index)] = _array(value)
 
 
-INPLACE_METHODS = {
-    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
-    "zero_": zero_, "clamp_": clamp_, "clip_": clamp_, "masked_fill_": masked_fill_,
-    "uniform_": uniform_, "normal_": normal_, "__setitem__": setitem,
-}

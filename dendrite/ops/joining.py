@@ -8,12 +8,17 @@ a split is concatenated (with zeros for pieces that received none).
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor
+from dendrite.ops.movement import alias, squeeze
+from dendrite.ops.operands import cast, normalize_dims
+from dendrite.tensor_base import TensorBase
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 class Cat(Function):
@@ -52,15 +57,13 @@ class Split(Function):
 
 def _same_dtype(tensors, name: str) -> list:
     """The tensors, checked and promoted to their common dtype (PyTorch promotes in cat/stack)."""
-    from dendrite.ops.elementwise import cast
-
-    if isinstance(tensors, Tensor):
+    if isinstance(tensors, TensorBase):
         raise TypeError(f"{name}(): expected a sequence of tensors, got a single Tensor")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of tensors")
     for position, item in enumerate(tensors):
-        if not isinstance(item, Tensor):
+        if not isinstance(item, TensorBase):
             raise TypeError(
                 f"{name}(): expected a sequence of tensors, but element {position} is a {type(item).__name__}"
             )
@@ -147,8 +150,6 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
                 f"of the input (shape {tuple(tensor.shape)})"
             )
     if len(sections) == 1:
-        from dendrite.ops.movement import alias
-
         return (alias(tensor),)
     return Split.apply(tensor, sections=sections, axis=axis)
 
@@ -164,8 +165,6 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim``, each with that dimension removed."""
-    from dendrite.ops.movement import squeeze
-
     (axis,) = normalize_dims(dim, input._data.ndim)
     return tuple(squeeze(piece, axis) for piece in split(input, 1, axis))
 

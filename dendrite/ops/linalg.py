@@ -11,11 +11,15 @@ the elements they keep.
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import unbroadcast
-from dendrite.tensor import Tensor
+from dendrite.ops.operands import normalize_dims, unbroadcast
+from dendrite.tensor_base import TensorBase
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 class MatMul(Function):
@@ -55,12 +59,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     Example: ``x @ w.T`` for x of (N, in) and w of (out, in) is (N, out).
     """
     a, b = input, other
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
+    if isinstance(a, TensorBase) and isinstance(b, TensorBase):
         a_data, b_data = a._data, b._data
         if a_data.ndim == 2 and b_data.ndim == 2 and a_data.shape[1] == b_data.shape[0] \
                 and a_data.dtype == b_data.dtype:
             return MatMul.apply(a, b)  # the common case, already checked
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(
             f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
@@ -178,8 +182,6 @@ class Diagonal(Function):
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as the last dimension of the result."""
-    from dendrite.ops.reduce import normalize_dims
-
     axes = normalize_dims((dim1, dim2), input.ndim, "diagonal: dim")
     return Diagonal.apply(input, offset=offset, axes=axes)
 
@@ -278,8 +280,6 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 
     Example: ``tensordot(a, b, dims=([1], [0]))`` of (2, 3) and (3, 4) is the matrix product.
     """
-    from dendrite.ops.reduce import normalize_dims
-
     if isinstance(dims, int):
         a_dims, b_dims = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:

@@ -13,21 +13,17 @@ clamp, maximum, where, floor ...) are in :mod:`dendrite.ops.piecewise`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import _to_float as _float
 from dendrite.ops.elementwise import mul
-from dendrite.ops.piecewise import (  # noqa: F401  (re-exported: they used to live here)
-    abs,
-    clamp,
-    masked_fill,
-    maximum,
-    minimum,
-    relu,
-    where,
-)
-from dendrite.tensor import Tensor
+from dendrite.ops.operands import operands, shape_of, to_float, unbroadcast
+from dendrite.ops.piecewise import abs as absolute
+from dendrite.ops.piecewise import maximum as larger
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 class Exp(Function):
@@ -218,63 +214,61 @@ class Atan2(Function):
         return xp.arctan2(y, x)
 
     def backward(self, grad):
-        from dendrite.ops.elementwise import _shape, unbroadcast
-
         y, x = self.y, self.x
         scale = grad / (x * x + y * y)
         needs = self.needs_input_grad
-        return (unbroadcast(scale * x, _shape(y)) if needs[0] else None,
-                unbroadcast(-scale * y, _shape(x)) if needs[1] else None)
+        return (unbroadcast(scale * x, shape_of(y)) if needs[0] else None,
+                unbroadcast(-scale * y, shape_of(x)) if needs[1] else None)
 
 
 def exp(input: Tensor) -> Tensor:
     """``e ** input``. Example: ``dendrite.exp(dendrite.zeros(2))`` is ``tensor([1., 1.])``."""
-    return Exp.apply(_float(input))
+    return Exp.apply(to_float(input))
 
 
 def exp2(input: Tensor) -> Tensor:
     """``2 ** input``."""
-    return Exp2.apply(_float(input))
+    return Exp2.apply(to_float(input))
 
 
 def expm1(input: Tensor) -> Tensor:
     """``exp(input) - 1``, accurate near 0."""
-    return Expm1.apply(_float(input))
+    return Expm1.apply(to_float(input))
 
 
 def log(input: Tensor) -> Tensor:
     """Natural logarithm (``-inf`` at 0, NaN below)."""
-    return Log.apply(_float(input))
+    return Log.apply(to_float(input))
 
 
 def log2(input: Tensor) -> Tensor:
     """Base-2 logarithm."""
-    return Log2.apply(_float(input))
+    return Log2.apply(to_float(input))
 
 
 def log10(input: Tensor) -> Tensor:
     """Base-10 logarithm."""
-    return Log10.apply(_float(input))
+    return Log10.apply(to_float(input))
 
 
 def log1p(input: Tensor) -> Tensor:
     """``log(1 + input)``, accurate near 0."""
-    return Log1p.apply(_float(input))
+    return Log1p.apply(to_float(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
     """Square root (its gradient at 0 is inf, as in PyTorch)."""
-    return Sqrt.apply(_float(input))
+    return Sqrt.apply(to_float(input))
 
 
 def rsqrt(input: Tensor) -> Tensor:
     """``1 / sqrt(input)``."""
-    return Rsqrt.apply(_float(input))
+    return Rsqrt.apply(to_float(input))
 
 
 def reciprocal(input: Tensor) -> Tensor:
     """``1 / input``."""
-    return Reciprocal.apply(_float(input))
+    return Reciprocal.apply(to_float(input))
 
 
 def square(input: Tensor) -> Tensor:
@@ -284,60 +278,58 @@ def square(input: Tensor) -> Tensor:
 
 def sin(input: Tensor) -> Tensor:
     """Sine (radians)."""
-    return Sin.apply(_float(input))
+    return Sin.apply(to_float(input))
 
 
 def cos(input: Tensor) -> Tensor:
     """Cosine (radians)."""
-    return Cos.apply(_float(input))
+    return Cos.apply(to_float(input))
 
 
 def tan(input: Tensor) -> Tensor:
     """Tangent (radians)."""
-    return Tan.apply(_float(input))
+    return Tan.apply(to_float(input))
 
 
 def asin(input: Tensor) -> Tensor:
     """Inverse sine; defined on [-1, 1]."""
-    return Asin.apply(_float(input))
+    return Asin.apply(to_float(input))
 
 
 def acos(input: Tensor) -> Tensor:
     """Inverse cosine; defined on [-1, 1]."""
-    return Acos.apply(_float(input))
+    return Acos.apply(to_float(input))
 
 
 def atan(input: Tensor) -> Tensor:
     """Inverse tangent."""
-    return Atan.apply(_float(input))
+    return Atan.apply(to_float(input))
 
 
 def atan2(input, other) -> Tensor:
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
-    from dendrite.ops.elementwise import operands
-
-    y, x = operands(_float(input), _float(other))
+    y, x = operands(to_float(input), to_float(other))
     return Atan2.apply(y, x)
 
 
 def sinh(input: Tensor) -> Tensor:
     """Hyperbolic sine."""
-    return Sinh.apply(_float(input))
+    return Sinh.apply(to_float(input))
 
 
 def cosh(input: Tensor) -> Tensor:
     """Hyperbolic cosine."""
-    return Cosh.apply(_float(input))
+    return Cosh.apply(to_float(input))
 
 
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent, in (-1, 1)."""
-    return Tanh.apply(_float(input))
+    return Tanh.apply(to_float(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-input))``, computed without overflow."""
-    return Sigmoid.apply(_float(input))
+    return Sigmoid.apply(to_float(input))
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
@@ -347,7 +339,4 @@ def lerp(input: Tensor, end, weight) -> Tensor:
 
 def logaddexp(input: Tensor, other) -> Tensor:
     """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``."""
-    from dendrite.ops.piecewise import abs as absolute
-    from dendrite.ops.piecewise import maximum as larger
-
     return larger(input, other) + log1p(exp(-absolute(input - other)))

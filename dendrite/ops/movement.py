@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import unbroadcast
-from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor
+from dendrite.ops.operands import cast, normalize_dims, unbroadcast
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _sizes(sizes) -> tuple:
@@ -116,8 +118,6 @@ def reshape(input: Tensor, *shape) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """Alias of :func:`reshape` (dendrite tensors are always viewable); ``view(dtype)`` casts."""
     if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
-        from dendrite.ops.elementwise import cast
-
         return cast(input, shape[0])
     return reshape(input, *shape)
 
@@ -323,14 +323,3 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -size <= index < size:
         raise IndexError(f"select: index {index} out of range for dimension {dim} of size {size}")
     return input[(slice(None),) * axis + (int(index),)]
-
-
-from dendrite.ops.joining import (  # noqa: E402, F401  (moved to joining.py; old imports keep working)
-    cat,
-    chunk,
-    concat,
-    concatenate,
-    split,
-    stack,
-    unbind,
-)

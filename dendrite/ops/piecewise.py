@@ -14,12 +14,24 @@ convention. dendrite follows PyTorch's everywhere, so gradients agree exactly:
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
-from dendrite.ops.elementwise import _apply, _check_broadcast, _shape, _to_float, operands, unbroadcast
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import (
+    apply_binary,
+    cast,
+    check_broadcast,
+    operands,
+    shape_of,
+    to_float,
+    unbroadcast,
+)
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 class Abs(Function):
@@ -67,10 +79,10 @@ class Clamp(Function):
             grad_x = unbroadcast(xp.where(keep, grad, zero), x.shape)
         if needs[1]:
             below = x < low if high is None else (x < low) & (low < high)
-            grad_low = unbroadcast(xp.where(below, grad, zero), _shape(low))
+            grad_low = unbroadcast(xp.where(below, grad, zero), shape_of(low))
         if needs[2]:
             above = x > high if low is None else (x > high) | (high < low)
-            grad_high = unbroadcast(xp.where(above, grad, zero), _shape(high))
+            grad_high = unbroadcast(xp.where(above, grad, zero), shape_of(high))
         return grad_x, grad_low, grad_high
 
 
@@ -95,14 +107,14 @@ class Minimum(Function):
 def _select_backward(grad, a, b, wins, needs):
     """Gradient of max/min of two inputs: the winner takes it, ties share it."""
     a_share = xp.where(wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(grad.dtype, copy=False)
-    return (unbroadcast(grad * a_share, _shape(a)) if needs[0] else None,
-            unbroadcast(grad * (1 - a_share), _shape(b)) if needs[1] else None)
+    return (unbroadcast(grad * a_share, shape_of(a)) if needs[0] else None,
+            unbroadcast(grad * (1 - a_share), shape_of(b)) if needs[1] else None)
 
 
 class Where(Function):
     def forward(self, condition, a, b):
         self.condition = condition
-        self.shapes = (_shape(a), _shape(b))
+        self.shapes = (shape_of(a), shape_of(b))
         return xp.where(condition, a, b)
 
     def backward(self, grad):
@@ -183,7 +195,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         return Clamp.apply(input, min, max)
     except ValueError:
         for bound in (min, max):
-            _check_broadcast("clamp", input._data, _data(bound))
+            check_broadcast("clamp", input._data, array_or_value(bound))
         raise
 
 
@@ -203,13 +215,13 @@ def clamp_max(input: Tensor, max) -> Tensor:
 def maximum(input, other) -> Tensor:
     """Element-wise maximum with broadcasting (ties share the gradient)."""
     a, b = operands(input, other)
-    return _apply(Maximum, "maximum", a, b)
+    return apply_binary(Maximum, "maximum", a, b)
 
 
 def minimum(input, other) -> Tensor:
     """Element-wise minimum with broadcasting (ties share the gradient)."""
     a, b = operands(input, other)
-    return _apply(Minimum, "minimum", a, b)
+    return apply_binary(Minimum, "minimum", a, b)
 
 
 def _scalar_tensor(value) -> Tensor:
@@ -227,18 +239,18 @@ def where(condition, input, other) -> Tensor:
 
     Example: ``where(x > 0, x, 0.0)`` is relu.
     """
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+    if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
         input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
     a, b = operands(input, other)
-    condition = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
+    condition = condition._data if isinstance(condition, TensorBase) else xp.asarray(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     try:
-        xp.broadcast_shapes(condition.shape, _shape(_data(a)), _shape(_data(b)))
+        xp.broadcast_shapes(condition.shape, shape_of(array_or_value(a)), shape_of(array_or_value(b)))
     except ValueError:
         raise RuntimeError(
-            f"where: condition {condition.shape}, input {_shape(_data(a))} and other {_shape(_data(b))} "
-            "cannot be broadcast together"
+            f"where: condition {condition.shape}, input {shape_of(array_or_value(a))} and other "
+            f"{shape_of(array_or_value(b))} cannot be broadcast together"
         ) from None
     return Where.apply(condition, a, b)
 
@@ -247,8 +259,6 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
     """``input`` with ``value`` wherever ``mask`` is true (mask broadcasts to input's shape)."""
     result = where(mask, value, input)
     if result._data.dtype != input._data.dtype:  # the fill value never changes the dtype
-        from dendrite.ops.elementwise import cast
-
         result = cast(result, input._data.dtype)
     return result
 
@@ -290,8 +300,8 @@ def sign(input: Tensor) -> Tensor:
 
 def frac(input: Tensor) -> Tensor:
     """The fractional part ``input - trunc(input)`` (gradient 1)."""
-    return Frac.apply(_to_float(input))
+    return Frac.apply(to_float(input))
 
 
-def _data(value):
-    return value._data if isinstance(value, Tensor) else value
+def array_or_value(value):
+    return value._data if isinstance(value, TensorBase) else value

@@ -12,48 +12,20 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import float_input, kept_shape, normalize_dims, reduction_dims
+from dendrite.ops.piecewise import abs as absolute
+from dendrite.ops.piecewise import maximum, minimum
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
-
-
-def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
-    """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked."""
-    if dim is None:
-        return tuple(range(ndim))
-    if type(dim) is int and -ndim <= dim < ndim:  # the common case, quickly
-        return (dim % ndim,)
-    dims = (dim,) if isinstance(dim, (int, xp.integer)) else tuple(dim)
-    span = builtins.max(ndim, 1)
-    low, high = -span, span - 1
-    result = []
-    for d in dims:
-        if not isinstance(d, (int, xp.integer)) or isinstance(d, bool):
-            raise TypeError(f"{name} must be an int or a sequence of ints, got {dim!r}")
-        if not low <= d <= high:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})"
-            )
-        result.append(int(d) % span if ndim else 0)
-    if len(set(result)) != len(result):
-        raise RuntimeError(f"{name} {dim} appears multiple times in the list of dims")
-    return tuple(result)
-
-
-def reduction_dims(dim, ndim: int) -> tuple:
-    """Like :func:`normalize_dims`, but an empty ``dim`` (``()``, ``[]``) also means every dim (PyTorch)."""
-    if dim is not None and not isinstance(dim, (int, xp.integer)) and len(dim) == 0:
-        dim = None
-    return () if ndim == 0 else normalize_dims(dim, ndim)
-
-
-def kept_shape(shape: tuple, axes: tuple) -> tuple:
-    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdim=True gives)."""
-    return tuple([1 if axis in axes else size for axis, size in enumerate(shape)])
 
 
 def _numpy_axes(axes: tuple, ndim: int):
@@ -178,20 +150,10 @@ class Prod(Function):
         return grad * others
 
 
-def _float_input(x: Tensor, dtype=None) -> Tensor:
-    from dendrite.ops.elementwise import cast
-
-    if dtype is not None:
-        return cast(x, dtype)
-    if x._data.dtype.kind != "f":
-        return cast(x, backend.get_default_dtype())
-    return x
-
-
 def _integer_sum_input(x: Tensor, dtype) -> Tensor:
     """PyTorch sums and products of bool/integer tensors in int64 unless a dtype is given."""
     if dtype is not None:
-        return _float_input(x, dtype)
+        return float_input(x, dtype)
     if x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
         return wrap(x._data.astype(backend.int64))
     return x
@@ -209,7 +171,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}"
         )
-    input = _float_input(input, dtype)
+    input = float_input(input, dtype)
     return Mean.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
 
@@ -225,10 +187,8 @@ def _check_not_empty(input: Tensor, axes, name: str) -> None:
 
 
 def _extreme(input: Tensor, dim, keepdim: bool, use_max: bool):
-    from dendrite.ops.piecewise import maximum, minimum
-
     name = "max" if use_max else "min"
-    if isinstance(dim, Tensor):  # max(a, b) is maximum(a, b)
+    if isinstance(dim, TensorBase):  # max(a, b) is maximum(a, b)
         return maximum(input, dim) if use_max else minimum(input, dim)
     if dim is None:
         axes = tuple(range(input._data.ndim))
@@ -303,7 +263,7 @@ def _moments(input: Tensor, dim, unbiased, keepdim, correction, root: bool) -> T
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased in (None, True) else 0
-    input = _float_input(input)
+    input = float_input(input)
     axes = reduction_dims(dim, input._data.ndim)
     return Moments.apply(input, axes=axes, correction=correction, keepdim=keepdim, root=root)
 
@@ -356,9 +316,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
 
     Example: ``dendrite.tensor([3.0, 4.0]).norm()`` is ``tensor(5.)``.
     """
-    from dendrite.ops.piecewise import abs as absolute
-
-    input = _float_input(input, dtype)
+    input = float_input(input, dtype)
     axes = reduction_dims(dim, input._data.ndim)
     if p in (2, "fro"):
         return Norm2.apply(input, axes=axes, keepdim=keepdim)
@@ -373,6 +331,3 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if not isinstance(p, (int, float)):
         raise ValueError(f"norm: unsupported p={p!r}; expected a number, 'fro' or inf")
     return sum(absolute(input) ** p, axes, keepdim) ** (1.0 / p)
-
-
-from dendrite.ops.softmax import log_softmax, logsumexp, softmax  # noqa: E402, F401  (moved; old imports)

@@ -10,10 +10,14 @@ overflow. Their backwards are the closed forms
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.reduce import _float_input, normalize_dims, reduction_dims
-from dendrite.tensor import Tensor
+from dendrite.ops.operands import float_input, normalize_dims, reduction_dims
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 
 def _shifted(x, axes):
@@ -67,7 +71,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
     Example: ``dendrite.logsumexp(dendrite.tensor([1000.0, 1000.0]), 0)`` is ``1000 + log 2``.
     """
-    input = _float_input(input)
+    input = float_input(input)
     return LogSumExp.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
 
@@ -85,11 +89,11 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
     Example: ``dendrite.softmax(logits, dim=-1)`` for logits of shape (N, classes).
     """
-    input = _float_input(input, dtype)
+    input = float_input(input, dtype)
     return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``input - logsumexp(input, dim)``, the stable log of softmax."""
-    input = _float_input(input, dtype)
+    input = float_input(input, dtype)
     return LogSoftmax.apply(input, axis=_axis(input, dim, "log_softmax"))

@@ -7,12 +7,16 @@ to the positions they came from (each input element to at most one output).
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.backend import xp
 from dendrite.ops.indexing import Gather
-from dendrite.ops.reduce import normalize_dims
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import normalize_dims
+from dendrite.tensor_base import wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
 

@@ -11,11 +11,14 @@ PyTorch does.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import _to_float as _float
-from dendrite.tensor import Tensor
+from dendrite.ops.operands import to_float
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
 
 __all__ = ["erf"]
 
@@ -90,4 +93,4 @@ def erf(input: Tensor) -> Tensor:
         >>> round(dendrite.erf(dendrite.tensor([0.5])).item(), 4)
         0.5205
     """
-    return Erf.apply(_float(input))
+    return Erf.apply(to_float(input))

@@ -18,6 +18,7 @@ from dendrite.nn.functional import activation as act
 from dendrite.nn.functional.dropout import MaskedScale
 from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
+from dendrite.ops import operands
 from dendrite.ops import piecewise as pw
 from dendrite.ops.softmax import LogSoftmax, LogSumExp, Softmax
 from dendrite.tensor import Tensor
@@ -76,7 +77,7 @@ def _floor_divide(b, node):
     b.add("Floor", [b.add("Div", [b.input(node, 0), b.input(node, 1)])], [b.output(node)])
 
 
-@handles(ew.Cast)
+@handles(operands.Cast)
 def _cast(b, node):
     b.add("Cast", [_x(b, node)], [b.output(node)], to=onnx_dtype(_dtype(node)))
 

@@ -24,7 +24,7 @@ from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
-from dendrite.ops.math import _float
+from dendrite.ops.operands import normalize_dims, to_float
 from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
 from dendrite.tensor import Tensor
 
@@ -183,7 +183,7 @@ class Threshold(Function):
 
 
 def _unary(function, input: Tensor, **options) -> Tensor:
-    return function.apply(_float(input), **options)
+    return function.apply(to_float(input), **options)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -371,10 +371,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
     Example: ``normalize(tensor([[3., 4.]]))`` is ``[[0.6, 0.8]]``.
     """
-    from dendrite.ops.reduce import normalize_dims
-
     axes = normalize_dims(dim, input.ndim)  # an int or a tuple of dims, as in PyTorch
-    result = Normalize.apply(_float(input), p=float(p), axis=axes, eps=eps)
+    result = Normalize.apply(to_float(input), p=float(p), axis=axes, eps=eps)
     if out is not None:
         out.array[...] = result.array
         return out

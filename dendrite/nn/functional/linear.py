@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import unbroadcast
+from dendrite.ops.operands import unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = ["bilinear", "linear"]

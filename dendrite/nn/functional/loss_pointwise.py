@@ -16,7 +16,7 @@ import warnings
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss import _finish, _reduce, _reduction, _scale
-from dendrite.ops.elementwise import operands, unbroadcast
+from dendrite.ops.operands import operands, unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = [

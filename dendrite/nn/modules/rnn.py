@@ -22,7 +22,7 @@ from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
 from dendrite.nn.parameter import Parameter
-from dendrite.ops.movement import cat, stack
+from dendrite.ops.joining import cat, stack
 from dendrite.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]

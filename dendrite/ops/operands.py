@@ -1,0 +1,194 @@
+"""How the operations read their arguments: type promotion, broadcasting, dims and casts.
+
+Every public operation passes its arguments through these helpers before it
+applies its ``Function``, so the rules live in one place: PyTorch's type
+promotion (:func:`operands`), the gradient of broadcasting (:func:`unbroadcast`),
+dimension arguments (:func:`normalize_dims`) and dtype conversion (:func:`cast`).
+Library code above the engine (``nn.functional``) uses them too.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING
+
+from dendrite import backend
+from dendrite.autograd.function import Function
+from dendrite.backend import ndarray, xp
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
+
+# PyTorch's dtype categories: a higher category wins a promotion regardless of width.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def unbroadcast(grad: xp.ndarray, shape: tuple) -> xp.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and grad.shape[axis] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def shape_of(value) -> tuple:
+    return value.shape if isinstance(value, ndarray) else ()
+
+
+def check_broadcast(name: str, a, b) -> None:
+    try:
+        xp.broadcast_shapes(shape_of(a), shape_of(b))
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(shape_of(a))} and {tuple(shape_of(b))} cannot be broadcast together "
+            "(sizes must match or be 1, aligned from the right)"
+        ) from None
+
+
+def promote_arrays(a: xp.ndarray, b: xp.ndarray):
+    """The dtype PyTorch gives ``a op b`` for two tensors' arrays.
+
+    A 0-d tensor only decides the result when it is of a higher category
+    (bool < integer < float) than the tensor with dimensions.
+    """
+    if (a.ndim == 0) != (b.ndim == 0):
+        dimmed, zero = (a.dtype, b.dtype) if b.ndim == 0 else (b.dtype, a.dtype)
+        if _CATEGORY[zero.kind] <= _CATEGORY[dimmed.kind]:
+            return dimmed
+        return zero
+    return backend.result_dtype(a.dtype, b.dtype)
+
+
+def operands(a, b):
+    """Make ``a`` and ``b`` ready for a binary op with PyTorch's type promotion.
+
+    Tensors of the same dtype pass straight through (the hot path). A Python
+    number stays a number (NumPy then keeps the tensor's dtype), but a float
+    number turns an integer or bool tensor into the default float dtype, and
+    an int number turns a bool tensor into int64. NumPy scalars count as
+    Python numbers, NumPy arrays as tensors.
+    """
+    if isinstance(a, TensorBase):
+        if isinstance(b, TensorBase):
+            a_dtype, b_dtype = a._data.dtype, b._data.dtype
+            if a_dtype is b_dtype or a_dtype == b_dtype:
+                return a, b
+            common = promote_arrays(a._data, b._data)
+            return cast(a, common), cast(b, common)
+        return _with_scalar(a, b, tensor_first=True)
+    if isinstance(b, TensorBase):
+        return _with_scalar(b, a, tensor_first=False)
+    raise TypeError(
+        f"expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}"
+    )
+
+
+def _with_scalar(tensor: Tensor, value, tensor_first: bool):
+    if isinstance(value, ndarray):
+        value = wrap(value)
+        return operands(tensor, value) if tensor_first else operands(value, tensor)
+    if isinstance(value, xp.generic):
+        value = value.item()
+    kind = tensor._data.dtype.kind
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if kind == "b":
+            tensor = cast(tensor, backend.int64)
+    elif isinstance(value, float):
+        if kind != "f":
+            tensor = cast(tensor, backend.get_default_dtype())
+    else:
+        raise TypeError(
+            f"unsupported operand type {type(value).__name__} for a tensor operation; "
+            "expected a Tensor, a Python number or a NumPy array"
+        )
+    return (tensor, value) if tensor_first else (value, tensor)
+
+
+def to_float(value):
+    """Integer and bool tensors become the default float dtype (for true division, exp, ...)."""
+    if isinstance(value, TensorBase) and value._data.dtype.kind != "f":
+        return cast(value, backend.get_default_dtype())
+    return value
+
+
+def apply_binary(function, name: str, a, b) -> Tensor:
+    """Run a broadcasting binary ``function``; explain NumPy's shape error in PyTorch's terms."""
+    try:
+        return function.apply(a, b)
+    except ValueError:
+        check_broadcast(name, array_or_value(a), array_or_value(b))
+        raise
+
+
+# ----------------------------------------------------------------------------- dtype cast and copy
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.input_dtype) if self.input_dtype.kind == "f" else None
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    dtype = backend.as_dtype(dtype)
+    if x._data.dtype == dtype:
+        return x
+    return Cast.apply(x, dtype=dtype)
+
+
+def array_or_value(value):
+    return value._data if isinstance(value, TensorBase) else value
+
+
+# ----------------------------------------------------------------------------- dims
+def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
+    """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked."""
+    if dim is None:
+        return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, quickly
+        return (dim % ndim,)
+    dims = (dim,) if isinstance(dim, (int, xp.integer)) else tuple(dim)
+    span = builtins.max(ndim, 1)
+    low, high = -span, span - 1
+    result = []
+    for d in dims:
+        if not isinstance(d, (int, xp.integer)) or isinstance(d, bool):
+            raise TypeError(f"{name} must be an int or a sequence of ints, got {dim!r}")
+        if not low <= d <= high:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})"
+            )
+        result.append(int(d) % span if ndim else 0)
+    if len(set(result)) != len(result):
+        raise RuntimeError(f"{name} {dim} appears multiple times in the list of dims")
+    return tuple(result)
+
+
+def reduction_dims(dim, ndim: int) -> tuple:
+    """Like :func:`normalize_dims`, but an empty ``dim`` (``()``, ``[]``) also means every dim (PyTorch)."""
+    if dim is not None and not isinstance(dim, (int, xp.integer)) and len(dim) == 0:
+        dim = None
+    return () if ndim == 0 else normalize_dims(dim, ndim)
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdim=True gives)."""
+    return tuple([1 if axis in axes else size for axis, size in enumerate(shape)])
+
+
+def float_input(x: Tensor, dtype=None) -> Tensor:
+    if dtype is not None:
+        return cast(x, dtype)
+    if x._data.dtype.kind != "f":
+        return cast(x, backend.get_default_dtype())
+    return x

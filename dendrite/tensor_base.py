@@ -1,0 +1,285 @@
+"""``TensorBase``: what a tensor *is* — one backend array plus its place in the graph.
+
+The engine is built in three floors, each importing only the floors below it
+(docs/architecture.md draws them):
+
+1. this module: the data a tensor holds (``_data``, ``grad``, ``requires_grad``,
+   the node ``_ctx`` that made it) and everything that only reads that data
+   (shape, dtype, ``item()``, ``numpy()``...);
+2. :mod:`dendrite.autograd` (nodes and the backward walk) and :mod:`dendrite.ops`
+   (every differentiable operation, forward and backward side by side), which
+   work on ``TensorBase`` and create tensors with :func:`wrap`;
+3. :mod:`dendrite.tensor`: ``class Tensor(TensorBase)``, the class users hold,
+   whose methods (``x.exp()``, ``x + y``) are the operations of floor 2, listed
+   in its class body.
+
+Floor 1 cannot import floor 3, yet every operation must hand back a full
+``Tensor``. So :mod:`dendrite.tensor` names its class here once, with
+:func:`set_tensor_class`, when it is defined — as PyTorch's Python ``Tensor``
+extends the C++ ``TensorBase`` that creates it.
+"""
+
+from __future__ import annotations
+
+from dendrite import backend
+from dendrite.backend import xp
+
+__all__ = ["TensorBase", "wrap", "set_tensor_class"]
+
+
+class TensorBase:
+    """The data of a tensor: one backend array and the autograd bookkeeping around it.
+
+    Users hold :class:`dendrite.Tensor`, which extends this class with the
+    operations; code inside the engine checks ``isinstance(x, TensorBase)``.
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
+    # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def _adopt(self, array, requires_grad: bool) -> None:
+        """Become a leaf holding ``array`` (no copy); used by ``Tensor.__init__`` and ``Parameter``."""
+        self._data = array
+        self.grad = None
+        self._ctx = None
+        self._out_index = 0
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple:
+        """The size of each dimension, e.g. ``(32, 784)``."""
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions (``len(shape)``)."""
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        """The element type, e.g. ``dendrite.float32``."""
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        """Where the values live: always ``"cpu"`` in this version."""
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation (inputs, parameters)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor, or ``None`` for a leaf."""
+        return self._ctx
+
+    @property
+    def array(self):
+        """The backend array (a ``numpy.ndarray`` today) holding the values: shared, not tracked.
+
+        This is the door for library code above the engine (layers, optimizers,
+        data, interop) and for a learner who wants to see the numbers. Changing
+        it in place bypasses autograd, as ``.data`` does in PyTorch; to replace
+        it, assign ``tensor.data = new_array``.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.0, 2.0]).array
+            array([1., 2.], dtype=float32)
+        """
+        return self._data
+
+    @property
+    def data(self):
+        """This tensor's values as a tensor outside the graph (shares memory)."""
+        return wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, TensorBase) else xp.asarray(value)
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self._data.size)
+
+    nelement = numel
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dimension."""
+        strides = tuple(step // self._data.itemsize for step in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> xp.ndarray:
+        """The values as a NumPy array sharing memory with this tensor."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_host(self._data)
+        if dtype is not None:
+            return array.astype(dtype, copy=bool(copy))
+        return array.copy() if copy else array
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        """The values as nested Python lists (a number for a 0-d tensor)."""
+        return self._data.tolist()
+
+    def detach(self):
+        """The same values, cut off from the graph (shares memory)."""
+        return wrap(self._data)
+
+    def detach_(self):
+        """Cut this tensor off from the graph, in place."""
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Mark a leaf tensor as needing gradients (in place)."""
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "you can only change requires_grad of leaf tensors; use detach() for an inner tensor"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------------ copies
+    def __copy__(self):
+        return self.__deepcopy__({})
+
+    def __deepcopy__(self, memo):
+        """A copy of a leaf tensor (data, requires_grad and .grad), keeping its class (Parameter)."""
+        if self._ctx is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; use .detach().clone() for an inner tensor"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        copy = type(self).__new__(type(self))
+        copy._data = self._data.copy()
+        copy._ctx, copy._out_index, copy._hooks = None, 0, None
+        copy.requires_grad = self.requires_grad
+        copy.grad = None if self.grad is None else wrap(self.grad._data.copy())
+        memo[id(self)] = copy
+        return copy
+
+    # ------------------------------------------------------------------ Python protocol
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("dendrite tensors are not pickled; save them with dendrite.save()")
+
+
+# The class every operation creates: dendrite.tensor.Tensor once that module is loaded.
+_tensor_class: type = TensorBase
+
+
+def set_tensor_class(cls: type) -> None:
+    """Make :func:`wrap` create instances of ``cls`` (called once, by :mod:`dendrite.tensor`)."""
+    global _tensor_class
+    if not issubclass(cls, TensorBase):
+        raise TypeError(f"the tensor class must extend TensorBase, got {cls!r}")
+    _tensor_class = cls
+
+
+def wrap(array, node=None, index=0):
+    """A tensor around ``array`` (no copy, no checks); ``node``/``index``: the op that made it.
+
+    The fast constructor used by the operations and by library code that has
+    computed a backend array itself. Without ``node`` the tensor is a leaf
+    that does not require grad. Users want :func:`dendrite.tensor` instead.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.tensor import wrap
+        >>> wrap(np.arange(3.0))
+        tensor([0., 1., 2.], dtype=dendrite.float64)
+    """
+    tensor = _tensor_class.__new__(_tensor_class)
+    tensor._data = array
+    tensor.grad = None
+    tensor._ctx = node
+    tensor._out_index = index
+    tensor._hooks = None
+    tensor.requires_grad = node is not None  # Function.apply links only floating outputs
+    return tensor
