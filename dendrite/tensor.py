@@ -317,12 +317,14 @@ class Tensor(TensorBase):
     swapaxes = ops.swapaxes
     swapdims = ops.swapdims
     t = ops.t
+    adjoint = ops.adjoint
     unsqueeze = ops.unsqueeze
     squeeze = ops.squeeze
     flatten = ops.flatten
     unflatten = ops.unflatten
     expand = ops.expand
     expand_as = ops.expand_as
+    broadcast_to = ops.broadcast_to
     repeat = ops.repeat
     tile = ops.tile
     flip = ops.flip

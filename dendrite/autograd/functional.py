@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dendrite.autograd.engine import store_grad, run_backward
+from dendrite.autograd.engine import run_backward, store_grad
 from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 

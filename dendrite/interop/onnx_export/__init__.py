@@ -25,6 +25,7 @@ from dendrite.interop._modes import evaluating
 from dendrite.interop.onnx_export import ops_layers, ops_math, ops_recurrent, ops_shape  # noqa: F401
 from dendrite.interop.onnx_export.builder import HANDLERS, Builder, OnnxExportError
 from dendrite.interop.onnx_export.trace import run_trace, second_example
+from dendrite.interop.onnx_export.unsupported import UNSUPPORTED
 from dendrite.tensor import Tensor
 from dendrite.utils.atomic import atomic_write_bytes
 
@@ -183,7 +184,8 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
         handler = HANDLERS.get(type(node))
         if handler is None:
             operation = f"{type(node).__module__}.{type(node).__name__}"
-            builder.fail(f"the operation {operation} has no ONNX export yet "
+            reason = UNSUPPORTED.get(type(node), "it has no ONNX export yet")
+            builder.fail(f"the operation {operation} cannot be exported: {reason} "
                          "(see dendrite.interop.onnx_export.supported_operations())")
         handler(builder, node)  # first: its own refusals (dropout in training...) explain more
         _check_options(builder, node)

@@ -18,7 +18,7 @@ from dendrite.nn.functional import activation as act
 from dendrite.nn.functional.dropout import MaskedScale
 from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
-from dendrite.ops import operands
+from dendrite.ops import operands, special
 from dendrite.ops import piecewise as pw
 from dendrite.ops.softmax import LogSoftmax, LogSumExp, Softmax
 from dendrite.tensor import Tensor
@@ -28,7 +28,7 @@ _UNARY = {
     m.Tan: "Tan", m.Asin: "Asin", m.Acos: "Acos", m.Atan: "Atan", m.Sinh: "Sinh", m.Cosh: "Cosh",
     m.Tanh: "Tanh", m.Sigmoid: "Sigmoid", pw.ReLU: "Relu", pw.Abs: "Abs", ew.Neg: "Neg",
     pw.Floor: "Floor", pw.Ceil: "Ceil", pw.Sign: "Sign", ew.Clone: "Identity",
-    act.Hardswish: "HardSwish",
+    act.Hardswish: "HardSwish", special.Erf: "Erf",
 }
 _BINARY = {
     ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow",

@@ -1,0 +1,42 @@
+"""The operations the ONNX exporter deliberately does not export, each with the reason.
+
+Every ``Function`` of :mod:`dendrite.ops` and :mod:`dendrite.nn.functional` is
+either handled (see ``HANDLERS`` in builder.py) or listed here; a test fails
+when a new operation is neither, so adding an op means deciding about its
+export. The reason is shown to the user when a model uses one of these.
+"""
+
+from __future__ import annotations
+
+from dendrite.nn.functional.linear import Bilinear
+from dendrite.nn.functional.loss import CrossEntropy, NLLLoss
+from dendrite.nn.functional.loss_pointwise import (
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    KLDivergence,
+    PointwiseLoss,
+)
+from dendrite.ops.cumulative import CumProd
+from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
+from dendrite.ops.linalg import DiagEmbed, Diagonal
+from dendrite.ops.math import Atan2
+
+_LOSS = "a loss is computed in training, not part of the exported model's forward pass"
+_NO_ONNX_OP = "ONNX has no operator for it; compose it from supported operations to export"
+
+UNSUPPORTED: dict[type, str] = {
+    CumProd: _NO_ONNX_OP + " (ONNX has CumSum only)",
+    IndexAdd: "in-graph scatter updates are not exported; export the model that uses their result",
+    Scatter: "in-graph scatter updates are not exported; export the model that uses their result",
+    ScatterAdd: "in-graph scatter updates are not exported; export the model that uses their result",
+    DiagEmbed: _NO_ONNX_OP,
+    Diagonal: _NO_ONNX_OP,
+    Atan2: _NO_ONNX_OP,
+    Bilinear: _NO_ONNX_OP + " (nn.Bilinear)",
+    CrossEntropy: _LOSS,
+    NLLLoss: _LOSS,
+    BinaryCrossEntropy: _LOSS,
+    BinaryCrossEntropyWithLogits: _LOSS,
+    KLDivergence: _LOSS,
+    PointwiseLoss: _LOSS,
+}
