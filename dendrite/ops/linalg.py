@@ -28,6 +28,8 @@ class MatMul(Function):
         return xp.matmul(a, b)
 
     def backward(self, grad):
+        # C = A·B  =>  dA = dC·Bᵀ,  dB = Aᵀ·dC  (batched: over the last two dims, then summed
+        # over the batch dims that broadcasting added; vectors are a 1-row / 1-column matrix).
         a, b = self.a, self.b
         needs = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
