@@ -263,6 +263,7 @@ class Tensor(TensorBase):
     sigmoid = ops.sigmoid
     lerp = ops.lerp
     logaddexp = ops.logaddexp
+    hypot = ops.hypot
     erf = ops.erf
     # piecewise
     abs = ops.abs

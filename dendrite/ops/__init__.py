@@ -115,6 +115,7 @@ from dendrite.ops.math import (
     exp,
     exp2,
     expm1,
+    hypot,
     lerp,
     log,
     log1p,
@@ -215,7 +216,7 @@ __all__ = [
     # smooth functions
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "square",
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "lerp",
-    "logaddexp", "erf",
+    "logaddexp", "hypot", "erf",
     # piecewise
     "abs", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "masked_fill",
     "floor", "ceil", "round", "trunc", "frac", "sign",

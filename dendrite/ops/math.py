@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.elementwise import mul
-from dendrite.ops.operands import operands, shape_of, to_float, unbroadcast
+from dendrite.ops.operands import apply_binary, operands, shape_of, to_float, unbroadcast
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
 
@@ -340,3 +340,31 @@ def lerp(input: Tensor, end, weight) -> Tensor:
 def logaddexp(input: Tensor, other) -> Tensor:
     """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``."""
     return larger(input, other) + log1p(exp(-absolute(input - other)))
+
+
+class Hypot(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.result = xp.hypot(a, b)
+        return self.result
+
+    def backward(self, grad):
+        # h = sqrt(a² + b²)  =>  dh/da = a / h,  dh/db = b / h  (NaN at a = b = 0, as in PyTorch)
+        scale = grad / self.result
+        needs = self.needs_input_grad
+        return (unbroadcast(scale * self.a, shape_of(self.a)) if needs[0] else None,
+                unbroadcast(scale * self.b, shape_of(self.b)) if needs[1] else None)
+
+
+def hypot(input: Tensor, other) -> Tensor:
+    """``sqrt(input² + other²)`` element-wise, without overflow for large values; broadcasts.
+
+    Shapes: ``input`` and ``other`` broadcast together, e.g. (N, 1) and (M,) -> (N, M).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.hypot(dendrite.tensor([3.0, 5.0]), dendrite.tensor([4.0, 12.0]))
+        tensor([ 5., 13.])
+    """
+    a, b = operands(to_float(input), to_float(other))
+    return apply_binary(Hypot, "hypot", a, b)

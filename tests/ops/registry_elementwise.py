@@ -226,6 +226,7 @@ OPS = [
     OpInfo("sigmoid_method", lambda m, x: x.sigmoid(), _sigmoid, unary_samples()[:1]),
     _unary("erf", "erf", np.vectorize(math.erf, otypes=[np.float64])),
     OpInfo("atan2", lambda m, y, x: m.atan2(y, x), np.arctan2, binary_samples(randn, away_from_zero)[:3]),
+    OpInfo("hypot", lambda m, a, b: m.hypot(a, b), np.hypot, binary_samples(randn, away_from_zero)[:3]),
     OpInfo(
         "lerp",
         lambda m, a, b, w: m.lerp(a, b, w),

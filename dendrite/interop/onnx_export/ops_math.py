@@ -302,3 +302,10 @@ def _comparison(b, node):
         b.add("Not", [b.add("Equal", names)], [b.output(node)])
         return
     b.add(_COMPARISONS[name], names, [b.output(node)])
+
+
+@handles(m.Hypot)
+def _hypot(b, node):
+    # ONNX has no Hypot: sqrt(a·a + b·b) (exact for the values a float32 model meets).
+    a, d = b.input(node, 0), b.input(node, 1)
+    b.add("Sqrt", [b.add("Add", [b.add("Mul", [a, a]), b.add("Mul", [d, d])])], [b.output(node)])
