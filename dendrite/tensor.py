@@ -21,6 +21,7 @@ from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
 from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
+from dendrite.ops.movement import Permute
 from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
 
 __all__ = ["Tensor", "wrap", "parse_to_arguments"]
@@ -64,6 +65,8 @@ class Tensor(TensorBase):
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose of a matrix)."""
+        if self._data.ndim == 2:  # the common case (x @ w.T), without parsing dims
+            return Permute.apply(self, dims=(1, 0))
         return ops.permute(self, *range(self.ndim - 1, -1, -1))
 
     @property
