@@ -207,3 +207,17 @@ def test_private_engine_names_stay_inside_the_engine():
             if re.search(r"\._data\b|\b_new_tensor\b", code):
                 offenders.append(f"{module}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_engine_nn_and_optim_reach_numpy_only_through_the_backend():
+    """So that another array library (CuPy) can slot in by changing backend.py alone."""
+    direct = []
+    for module, path in MODULES.items():
+        rank = _rank(module, [p for _, p in LAYERS])
+        if module == "dendrite.backend" or rank is None or rank > 2:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            direct += [f"{module}:{node.lineno}" for name in names if name.split(".")[0] == "numpy"]
+    assert not direct, "import the array module as `from dendrite.backend import xp`: " + ", ".join(direct)
