@@ -12,7 +12,7 @@ be labels, class scores or binary scores:
 Metrics are computed on the host with NumPy: they are summaries of finished
 batches, never part of the graph, so they do not go through the backend ``xp``.
 The streaming versions the Trainer accumulates batch by batch live in
-:mod:`dendrite.train.streaming`.
+:mod:`dendrite.train.running_metrics`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dendrite.train import metrics as M
-from dendrite.train import streaming as S
+from dendrite.train import monitor
+from dendrite.train import running_metrics as S
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -197,7 +198,7 @@ def test_get_metric_rejects_unknown_names():
 
 
 def test_metric_mode_and_is_better():
-    assert S.metric_mode("val_loss") == "min" and S.metric_mode("accuracy") == "max"
-    assert S.metric_mode("val_perplexity") == "min"
-    assert S.is_better(0.5, 0.6, "min") and not S.is_better(0.59, 0.6, "min", min_delta=0.05)
-    assert not S.is_better(float("nan"), 1.0, "min")
+    assert monitor.metric_mode("val_loss") == "min" and monitor.metric_mode("accuracy") == "max"
+    assert monitor.metric_mode("val_perplexity") == "min"
+    assert monitor.is_better(0.5, 0.6, "min") and not monitor.is_better(0.59, 0.6, "min", min_delta=0.05)
+    assert not monitor.is_better(float("nan"), 1.0, "min")
