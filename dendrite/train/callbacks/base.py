@@ -17,7 +17,8 @@ the flag after every batch and every epoch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from dendrite.train.monitor import Monitor
@@ -42,7 +43,8 @@ class Callback:
     """
 
     trainer: Any = None
-    params: dict = {}
+    # Read-only until set_params gives the instance its own dict: no state shared between callbacks.
+    params: Mapping = MappingProxyType({})
 
     @property
     def model(self):
