@@ -26,7 +26,7 @@ from dendrite.train.callbacks import (
 from dendrite.train.history import History
 from dendrite.train.logging import CSVLogger, JSONLLogger
 from dendrite.train.progress import ProgressBar
-from dendrite.train.streaming import (
+from dendrite.train.running_metrics import (
     Accuracy,
     BitsPerCharacter,
     F1Score,

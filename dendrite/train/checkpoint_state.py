@@ -63,7 +63,16 @@ _META = "__training_state__"
 
 @dataclass
 class TrainingState:
-    """What :func:`load_training_state` / :func:`read_training_state` found in a checkpoint."""
+    """What :func:`load_training_state` / :func:`read_training_state` found in a checkpoint.
+
+    ``epoch``: finished epochs (the ``initial_epoch`` to continue from); ``global_step``:
+    optimizer steps so far; ``extra``: the caller's own values; ``path``: the file read.
+
+    Example:
+        >>> state = TrainingState(epoch=2, global_step=40, history=History())
+        >>> state.epoch, state.global_step, state.extra
+        (2, 40, {})
+    """
 
     epoch: int
     global_step: int
@@ -73,17 +82,37 @@ class TrainingState:
 
 
 def checkpoint_path(directory: str | os.PathLike) -> Path:
-    """``directory/checkpoint.npz``: where a run's training state lives."""
+    """``directory/checkpoint.npz``: where a run's training state lives.
+
+    Example:
+        >>> checkpoint_path("runs/mnist").as_posix()
+        'runs/mnist/checkpoint.npz'
+    """
     return Path(directory) / CHECKPOINT_NAME
 
 
 def has_checkpoint(directory: str | os.PathLike) -> bool:
-    """Whether ``directory`` holds a training checkpoint."""
+    """Whether ``directory`` holds a training checkpoint.
+
+    Example:
+        >>> import tempfile
+        >>> has_checkpoint(tempfile.mkdtemp())
+        False
+    """
     return checkpoint_path(directory).is_file()
 
 
 def discard_checkpoint(directory: str | os.PathLike) -> None:
-    """Remove ``directory``'s checkpoint, if any (a new run must not be resumed as an old one)."""
+    """Remove ``directory``'s checkpoint, if any (a new run must not be resumed as an old one).
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> checkpoint_path(folder).write_bytes(b"old run")
+        7
+        >>> discard_checkpoint(folder); has_checkpoint(folder)
+        False
+    """
     checkpoint_path(directory).unlink(missing_ok=True)
 
 
@@ -255,6 +284,14 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
     """The epoch, step count, history and ``extra`` of ``directory``'s checkpoint, changing nothing.
 
     Raises ``FileNotFoundError`` when there is no checkpoint and ``ValueError`` when it is damaged.
+
+    Example:
+        >>> import tempfile, dendrite
+        >>> folder, model = tempfile.mkdtemp(), dendrite.nn.Linear(2, 1)
+        >>> _ = save_training_state(folder, model, epoch=3, global_step=30, extra={"lr": 0.1})
+        >>> state = read_training_state(folder)
+        >>> state.epoch, state.global_step, state.extra
+        (3, 30, {'lr': 0.1})
     """
     meta, arrays, path = _read(directory)
     return _state(meta, arrays, path)

@@ -8,7 +8,15 @@ __all__ = ["clip_optimizer_gradients", "parameters_of"]
 
 
 def parameters_of(optimizer) -> list:
-    """Every parameter an optimizer updates, from its ``param_groups``."""
+    """Every parameter an optimizer updates, from its ``param_groups`` (in group order).
+
+    Example:
+        >>> import dendrite
+        >>> a, b = dendrite.nn.Parameter(dendrite.zeros(2)), dendrite.nn.Parameter(dendrite.zeros(3))
+        >>> optimizer = dendrite.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.01}], lr=0.1)
+        >>> [p.shape for p in parameters_of(optimizer)]
+        [(2,), (3,)]
+    """
     return [parameter for group in optimizer.param_groups for parameter in group["params"]]
 
 

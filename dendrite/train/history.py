@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from dendrite.train.callbacks.base import Callback
-from dendrite.train.streaming import metric_mode
+from dendrite.train.monitor import metric_mode
 from dendrite.utils.atomic import atomic_write_text
 
 __all__ = ["History"]

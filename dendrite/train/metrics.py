@@ -12,7 +12,7 @@ be labels, class scores or binary scores:
 Metrics are computed on the host with NumPy: they are summaries of finished
 batches, never part of the graph, so they do not go through the backend ``xp``.
 The streaming versions the Trainer accumulates batch by batch live in
-:mod:`dendrite.train.streaming`.
+:mod:`dendrite.train.running_metrics`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ __all__ = [
 
 
 def to_numpy(values) -> np.ndarray:
-    """``values`` (tensor, array, list, number) as a host NumPy array, detached from any graph."""
+    """``values`` (tensor, array, list, number) as a host NumPy array, detached from any graph.
+
+    Shapes: unchanged (a number gives a 0-d array).
+
+    Example:
+        >>> import dendrite
+        >>> to_numpy(dendrite.ones(2, requires_grad=True)).tolist(), to_numpy([1, 2]).shape
+        ([1.0, 1.0], (2,))
+    """
     if isinstance(values, Tensor):  # a dendrite Tensor: read the array without the requires_grad check
         return backend.to_host(values.array)
     return np.asarray(values)
@@ -50,7 +58,17 @@ def _class_axis(scores: np.ndarray, labels: np.ndarray, where: str) -> int:
 
 
 def predicted_labels(y_true, y_pred, threshold: float = 0.5, where: str = "metric") -> tuple:
-    """``(true labels, predicted labels)`` as integer arrays of one shape (see the module docstring)."""
+    """``(true labels, predicted labels)`` as integer arrays of one shape (see the module docstring).
+
+    Shapes: ``y_true`` ``(N, ...)``; ``y_pred`` labels ``(N, ...)``, class scores
+    ``(N, C, ...)`` / ``(N, T, C)`` (argmax) or binary scores ``(N, ...)`` / ``(N, 1)``
+    (``> threshold``). Both results have ``y_true``'s shape.
+
+    Example:
+        >>> true, pred = predicted_labels([0, 1], [[0.9, 0.1], [0.4, 0.6]])
+        >>> true.tolist(), pred.tolist()
+        ([0, 1], [0, 1])
+    """
     true, pred = to_numpy(y_true), to_numpy(y_pred)
     if pred.ndim == true.ndim + 1 and not (pred.shape[-1] == 1 and pred.shape[:-1] == true.shape):
         pred = pred.argmax(axis=_class_axis(pred, true, where))
@@ -141,6 +159,12 @@ def scores_from_confusion(matrix: np.ndarray, kind: str, average: str | None = "
 
     Classes that never occur in either labels or predictions are left out of
     the macro and weighted averages, as scikit-learn does by default.
+    Shapes: ``matrix`` ``(C, C)``, rows true classes, columns predicted;
+    ``average=None`` gives an array of ``C`` values, otherwise a float.
+
+    Example:
+        >>> scores_from_confusion([[2, 0], [1, 1]], "precision", average=None).round(4).tolist()
+        [0.6667, 1.0]
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     true_positive = np.diag(matrix)
@@ -237,6 +261,11 @@ def r2_from_variation(total_variation, residual_squares, scale=0.0) -> float:
 
     ``scale`` bounds the rounding error in ``total_variation``: streaming sums
     leave a tiny positive SS_tot for constant targets, exact centring leaves 0.
+    Shapes: both ``(outputs,)`` (or scalars); the result is one float.
+
+    Example:
+        >>> r2_from_variation([4.0, 2.0], [1.0, 0.0])
+        0.875
     """
     total_variation = np.asarray(total_variation, dtype=np.float64)
     residual = np.asarray(residual_squares, dtype=np.float64)

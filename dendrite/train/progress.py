@@ -27,6 +27,12 @@ _POSTFIX_INTERVAL = 0.2  # seconds between postfix refreshes: formatting every b
 
 
 def format_value(key: str, value) -> str:
+    """One logged number as the progress display shows it: learning rates to 3 significant digits.
+
+    Example:
+        >>> format_value("loss", 0.31241), format_value("lr", 0.00125), format_value("loss", 2e-05)
+        ('0.3124', '0.00125', '2.000e-05')
+    """
     if not isinstance(value, (int, float)):
         return str(value)
     if key == "lr" or key.endswith("_lr"):

@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 import dendrite
+from dendrite.optim import lr_scheduler
 from dendrite.train.callbacks.base import Callback, CallbackList
-from dendrite.train.gradients import clip_optimizer_gradients
+from dendrite.train.callbacks.control import GradientClipping
 from dendrite.train.history import History
 from dendrite.train.metrics import to_numpy
 from dendrite.train.progress import ProgressBar, resolve_progress
-from dendrite.train.streaming import Metric, get_metric
+from dendrite.train.running_metrics import Metric, get_metric
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "FitState"]
 
 _CLASSIFICATION_LOSSES = (
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
@@ -45,7 +47,27 @@ def _loss_name(loss_fn) -> str:
 
 def _is_plateau_scheduler(scheduler) -> bool:
     # ReduceLROnPlateau.step needs the monitored value; every other scheduler steps blindly.
-    return type(scheduler).__name__ == "ReduceLROnPlateau"
+    return isinstance(scheduler, lr_scheduler.ReduceLROnPlateau)
+
+
+@dataclass
+class FitState:
+    """What one ``fit()`` call is doing right now: its callbacks and the batch in progress.
+
+    The Trainer keeps it in ``trainer.fit_state`` while ``fit`` runs (``None``
+    otherwise), so :meth:`Trainer.optimizer_step`, called from a custom
+    ``train_step``, reaches the run's callbacks and the batch's logs.
+
+    Example:
+        >>> state = FitState(CallbackList([]))
+        >>> state.batch_index, state.batch_logs
+        (0, {})
+    """
+
+    callbacks: CallbackList
+    batch_index: int = 0
+    batch_logs: dict = field(default_factory=dict)
+    running: dict = field(default_factory=dict)  # the epoch's averages so far, for progress displays
 
 
 def _split_batch(batch) -> tuple[tuple, object]:
@@ -80,7 +102,8 @@ class Trainer:
             ``f(y_true, y_pred) -> float``. ``'auto'`` (default): accuracy for
             classification losses, nothing otherwise.
         callbacks: :class:`~dendrite.train.callbacks.Callback` objects, called in order.
-        grad_clip_norm: clip the total gradient norm before every optimizer step.
+        grad_clip_norm: clip the total gradient norm before every optimizer step; a shortcut for
+            ``callbacks=[..., GradientClipping(grad_clip_norm)]`` (installed after the user's callbacks).
         train_step: replaces the default step: ``train_step(trainer, batch) -> dict of floats``
             (GANs, custom losses). It does its own backward and steps (use
             :meth:`optimizer_step` to get clipping and callbacks). Its values are
@@ -136,7 +159,7 @@ class Trainer:
         self.epoch = 0
         self.global_step = 0
         self.history: History | None = None
-        self._running: dict = {}
+        self.fit_state: FitState | None = None
 
     # ------------------------------------------------------------------ setup helpers
     def _resolve_metrics(self, metrics) -> list[Metric]:
@@ -188,22 +211,27 @@ class Trainer:
             return None
         return float(self.optimizer.param_groups[0]["lr"])
 
+    def _step_callbacks(self) -> list[Callback]:
+        """The built-in callbacks that act before each optimizer step (``grad_clip_norm``'s clipping)."""
+        return [] if self.grad_clip_norm is None else [GradientClipping(self.grad_clip_norm)]
+
     # ------------------------------------------------------------------ one step
     def optimizer_step(self, optimizer=None, batch: int | None = None, logs: dict | None = None) -> None:
-        """Clip (``grad_clip_norm``), run ``on_before_optimizer_step`` callbacks, then ``optimizer.step()``.
+        """Run ``on_before_optimizer_step`` callbacks (clipping among them), then ``optimizer.step()``.
 
         Custom ``train_step`` functions call this instead of ``optimizer.step()``
-        to keep clipping and callbacks working, once per optimizer.
+        to keep clipping and callbacks working, once per optimizer. Outside
+        ``fit`` only the ``grad_clip_norm`` clipping runs.
         """
         optimizer = optimizer or self.optimizer
         if optimizer is None:
             raise ValueError("optimizer_step: this Trainer has no optimizer; pass one")
-        logs = (self._batch_logs if self._batch_logs is not None else {}) if logs is None else logs
-        batch = self._batch_index if batch is None else batch
-        if self._callback_list is not None:
-            self._callback_list.on_before_optimizer_step(optimizer, batch, logs)
-        if self.grad_clip_norm is not None:
-            logs["grad_norm"] = clip_optimizer_gradients(optimizer, self.grad_clip_norm)
+        state = self.fit_state
+        if state is None:
+            state = FitState(CallbackList(self._step_callbacks(), trainer=self))
+        logs = state.batch_logs if logs is None else logs
+        batch = state.batch_index if batch is None else batch
+        state.callbacks.on_before_optimizer_step(optimizer, batch, logs)
         optimizer.step()
 
     def _default_train_step(self, batch) -> dict:
@@ -232,20 +260,30 @@ class Trainer:
             raise ValueError(f"epochs must be an int >= initial_epoch ({initial_epoch}), got {epochs!r}")
         self.history = History()
         # As in Keras, the built-in callbacks run after the user's, so they see (and record)
-        # anything a user callback adds to the epoch logs.
-        callbacks = list(self.callbacks)
+        # anything a user callback adds to the epoch logs; clipping comes after any user
+        # on_before_optimizer_step, so the step always sees clipped gradients.
+        callbacks = list(self.callbacks) + self._step_callbacks()
         mode = resolve_progress(self.progress)
         if mode is not None:
             callbacks.append(ProgressBar(mode))
         callbacks.append(self.history)
-        self._callback_list = CallbackList(callbacks, trainer=self)
+        callback_list = CallbackList(callbacks, trainer=self)
+        self.fit_state = FitState(callback_list)
         steps = len(train_loader) if hasattr(train_loader, "__len__") else None
-        self._callback_list.set_params({"epochs": epochs, "steps": steps, "initial_epoch": initial_epoch})
+        callback_list.set_params({"epochs": epochs, "steps": steps, "initial_epoch": initial_epoch})
         self.stop_training, self.stop_reason = False, None
-        self._callback_list.on_train_begin({})
+        try:
+            self._fit_epochs(callback_list, train_loader, epochs, val_loader, initial_epoch)
+        finally:
+            self.fit_state = None
+        return self.history
+
+    def _fit_epochs(self, callback_list: CallbackList, train_loader, epochs: int, val_loader,
+                    initial_epoch: int) -> None:
+        callback_list.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             self.epoch = epoch
-            self._callback_list.on_epoch_begin(epoch, {})
+            callback_list.on_epoch_begin(epoch, {})
             logs = self._train_epoch(train_loader)
             if val_loader is not None and not self.stop_training:
                 logs.update({f"val_{key}": value for key, value in self.evaluate(val_loader).items()})
@@ -253,28 +291,22 @@ class Trainer:
             if lr is not None:
                 logs["lr"] = lr  # the rate used during this epoch (before the scheduler moves it)
             self._step_scheduler_for_epoch(logs)
-            self._callback_list.on_epoch_end(epoch, logs)
+            callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        self._callback_list.on_train_end(self.history.last())
-        self._callback_list, self._batch_logs = None, None
-        return self.history
-
-    # Set while fit() runs, so optimizer_step() called from a custom train_step finds them.
-    _callback_list: CallbackList | None = None
-    _batch_logs: dict | None = None
-    _batch_index: int = 0
+        callback_list.on_train_end(self.history.last())
 
     def _train_epoch(self, loader) -> dict:
+        state = self.fit_state
         self.model.train()
         for metric in self.metrics:
             metric.reset()
         sums, count = {}, 0
-        self._running = {}
+        state.running = {}
         for index, batch in enumerate(loader):
             size = _batch_size(_split_batch(batch)[0][0])
-            self._batch_index, self._batch_logs = index, {"batch": index, "size": size}
-            self._callback_list.on_batch_begin(index, self._batch_logs)
+            state.batch_index, state.batch_logs = index, {"batch": index, "size": size}
+            state.callbacks.on_batch_begin(index, state.batch_logs)
             if self.train_step is not None:
                 values = self.train_step(self, batch)
                 if not isinstance(values, dict):
@@ -285,12 +317,12 @@ class Trainer:
             for key, value in values.items():
                 sums[key] = sums.get(key, 0.0) + value * size
             count += size
-            self._running = {key: total / count for key, total in sums.items()}
-            self._batch_logs.update(values)
+            state.running = {key: total / count for key, total in sums.items()}
+            state.batch_logs.update(values)
             self.global_step += 1
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()
-            self._callback_list.on_batch_end(index, self._batch_logs)
+            state.callbacks.on_batch_end(index, state.batch_logs)
             if self.stop_training:
                 break
         if count == 0:
@@ -303,7 +335,7 @@ class Trainer:
 
     def running_logs(self) -> dict:
         """The current epoch's averages so far (loss and metrics), for progress displays."""
-        logs = dict(self._running)
+        logs = dict(self.fit_state.running) if self.fit_state is not None else {}
         if self.train_step is None:
             logs.update(self._compute_metrics(self.metrics, quiet=True))
         return logs

@@ -256,6 +256,45 @@ def test_reduce_lr_on_plateau_callback_lowers_every_group():
     assert rates == [[1.0, 0.5], [0.5, 0.25], [0.5, 0.25], [0.25, 0.2], [0.25, 0.2], [0.2, 0.2]]
 
 
+def _keras_reduce_lr_on_plateau(values, factor, patience, min_delta, cooldown, min_lr, mode, lr):
+    """Keras's ReduceLROnPlateau counting, written out as a reference: the learning rate after each epoch."""
+    best, wait, cooldown_counter, rates = (math.inf if mode == "min" else -math.inf), 0, 0, []
+    for value in values:
+        if cooldown_counter > 0:
+            cooldown_counter -= 1
+            wait = 0
+        improved = value < best - min_delta if mode == "min" else value > best + min_delta
+        if improved:
+            best, wait = value, 0
+        elif cooldown_counter <= 0:
+            wait += 1
+            if wait >= patience:
+                if lr > min_lr:
+                    lr = max(lr * factor, min_lr)
+                cooldown_counter, wait = cooldown, 0
+        rates.append(lr)
+    return rates
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reduce_lr_on_plateau_callback_counts_as_keras_does(seed):
+    # The callback is an adapter over optim.lr_scheduler.ReduceLROnPlateau (PyTorch's counting);
+    # this pins that the translation gives Keras's sequence for any patience, cooldown and mode.
+    rng = np.random.default_rng(seed)
+    patience, cooldown = int(rng.integers(0, 4)), int(rng.integers(0, 4))
+    mode, min_delta = ("min", "max")[seed % 2], float(rng.choice([0.0, 0.05]))
+    values = np.round(rng.normal(size=30).cumsum() * 0.1, 2).tolist()
+    weight = nn.Parameter(dendrite.zeros(1))
+    optimizer = optim.SGD([weight], lr=1.0)
+    callback = ReduceLROnPlateau(monitor="m", factor=0.5, patience=patience, mode=mode, min_delta=min_delta,
+                                 cooldown=cooldown, min_lr=0.01, optimizer=optimizer)
+    rates = []
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, {"m": value})
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates == _keras_reduce_lr_on_plateau(values, 0.5, patience, min_delta, cooldown, 0.01, mode, 1.0)
+
+
 def test_reduce_lr_on_plateau_in_a_run_is_logged_as_lr(setup):
     model, loss_fn, optimizer, loader, _ = setup
     scripted = iter([1.0, 1.0, 1.0])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dendrite.train import metrics as M
-from dendrite.train import streaming as S
+from dendrite.train import running_metrics as S
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -194,10 +194,3 @@ def test_mean_metric_weights_batches_by_size():
 def test_get_metric_rejects_unknown_names():
     with pytest.raises(ValueError, match="unknown metric 'acuracy'"):
         S.get_metric("acuracy")
-
-
-def test_metric_mode_and_is_better():
-    assert S.metric_mode("val_loss") == "min" and S.metric_mode("accuracy") == "max"
-    assert S.metric_mode("val_perplexity") == "min"
-    assert S.is_better(0.5, 0.6, "min") and not S.is_better(0.59, 0.6, "min", min_delta=0.05)
-    assert not S.is_better(float("nan"), 1.0, "min")

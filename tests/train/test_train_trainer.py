@@ -128,6 +128,28 @@ def test_reduce_lr_on_plateau_scheduler_gets_the_monitored_value(setup):
         Trainer(model, loss_fn, optimizer, scheduler=scheduler, scheduler_interval="step")
 
 
+def test_per_fit_state_lives_on_the_instance_not_the_class(setup):
+    model, loss_fn, optimizer, loader, _ = setup
+    seen = []
+
+    def step(trainer, batch):
+        inputs, target = batch
+        loss = trainer.loss_fn(trainer.model(inputs), target)
+        trainer.optimizer.zero_grad()
+        loss.backward()
+        trainer.optimizer_step()
+        seen.append((trainer.fit_state.batch_index, "grad_norm" in trainer.fit_state.batch_logs))
+        return {"loss": loss.item()}
+
+    trainer = Trainer(model, loss_fn, optimizer, train_step=step, grad_clip_norm=1.0, progress=False)
+    assert trainer.fit_state is None
+    trainer.fit(loader, epochs=1)
+    assert seen == [(index, True) for index in range(len(loader))]  # clipping ran through the callback path
+    assert trainer.fit_state is None
+    mutable = [name for name, value in vars(Trainer).items() if isinstance(value, (dict, list, set))]
+    assert not mutable, f"class-level mutable state on Trainer: {mutable}"
+
+
 def test_custom_train_step_drives_training_and_is_averaged(setup):
     model, loss_fn, optimizer, loader, _ = setup
     calls = []

@@ -17,10 +17,13 @@ the flag after every batch and every epoch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Callback", "CallbackList", "LambdaCallback"]
+from dendrite.train.monitor import Monitor
+
+__all__ = ["Callback", "CallbackList", "LambdaCallback", "MonitorCallback"]
 
 HOOKS = (
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -40,7 +43,8 @@ class Callback:
     """
 
     trainer: Any = None
-    params: dict = {}
+    # Read-only until set_params gives the instance its own dict: no state shared between callbacks.
+    params: Mapping = MappingProxyType({})
 
     @property
     def model(self):
@@ -159,3 +163,38 @@ class LambdaCallback(Callback):
                 )
             if function is not None:
                 setattr(self, name, function)
+
+
+class MonitorCallback(Callback):
+    """A callback that watches one logged quantity through ``self.watch`` (a :class:`Monitor`).
+
+    ``monitor``, ``mode`` and ``min_delta`` read through to the Monitor, so the
+    three callbacks that watch a quantity keep one copy of those settings, and
+    ``mode='auto'`` is settled against the trainer's metrics when training begins.
+
+    Example:
+        >>> class PrintBest(MonitorCallback):
+        ...     def __init__(self): self.watch = Monitor("val_accuracy")
+        >>> PrintBest().monitor, PrintBest().mode
+        ('val_accuracy', 'max')
+    """
+
+    watch: Monitor
+
+    @property
+    def monitor(self) -> str:
+        """The log key watched (``'val_loss'``, ``'val_accuracy'``...)."""
+        return self.watch.name
+
+    @property
+    def mode(self) -> str:
+        """``'min'`` or ``'max'``: the direction of an improvement."""
+        return self.watch.mode
+
+    @property
+    def min_delta(self) -> float:
+        """The smallest change that counts as an improvement."""
+        return self.watch.min_delta
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.watch.resolve(self.trainer)

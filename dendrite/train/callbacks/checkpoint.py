@@ -11,16 +11,14 @@ state_dict arrays (read back with ``numpy.load(path, allow_pickle=False)`` or
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 import dendrite
-from dendrite.train.callbacks.base import Callback
-from dendrite.train.callbacks.early_stopping import resolve_mode
+from dendrite.train.callbacks.base import MonitorCallback
 from dendrite.train.metrics import to_numpy
-from dendrite.train.streaming import is_better
+from dendrite.train.monitor import Monitor
 from dendrite.utils.atomic import atomic_path
 
 __all__ = ["ModelCheckpoint", "save_state_dict", "load_state_dict_file"]
@@ -71,7 +69,7 @@ def load_state_dict_file(path: str | os.PathLike) -> dict:
         raise ValueError(f"could not read a state_dict from {str(path)!r}: {error}") from None
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save ``model.state_dict()`` at the end of epochs (every epoch, or only improvements).
 
     ``filepath`` may contain ``str.format`` fields filled from the epoch's logs
@@ -88,38 +86,32 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", verbose: bool = False) -> None:
-        self.filepath, self.monitor, self.save_best_only = str(filepath), monitor, save_best_only
-        self.mode_setting, self.verbose = mode, verbose
-        self.mode = resolve_mode(mode, monitor)
+        self.filepath, self.save_best_only = str(filepath), save_best_only
+        self.watch, self.verbose = Monitor(monitor, mode), verbose
         self.best = None
         self.last_saved: Path | None = None
-        self._warned = False
 
     def on_train_begin(self, logs=None) -> None:
-        self.mode = resolve_mode(self.mode_setting, self.monitor, self.trainer)
+        # The best value survives a second fit() on purpose: a resumed run saves only real improvements.
+        self.watch.resolve(self.trainer)
         if self.best is None:
-            self.best = float("inf") if self.mode == "min" else float("-inf")
+            self.best = self.watch.worst
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
-        current = logs.get(self.monitor)
         if self.save_best_only:
+            current = self.watch.value(logs, "ModelCheckpoint(save_best_only=True)",
+                                       hint="; nothing is saved")
             if current is None:
-                if not self._warned:
-                    warnings.warn(
-                        f"ModelCheckpoint(save_best_only=True) is monitoring {self.monitor!r}, which is not "
-                        f"in the logs (available: {sorted(logs)}); nothing is saved", stacklevel=2
-                    )
-                    self._warned = True
                 return
             if self.best is None:
-                self.best = float("inf") if self.mode == "min" else float("-inf")
-            if not is_better(float(current), self.best, self.mode):
+                self.best = self.watch.worst
+            if not self.watch.is_better(current, self.best):
                 return
             if self.verbose:
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} "
-                      f"to {float(current):.5g}; saving model")
-            self.best = float(current)
+                      f"to {current:.5g}; saving model")
+            self.best = current
         path = self._format_path(epoch, logs)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 
-from dendrite.train.callbacks.base import Callback
-from dendrite.train.callbacks.early_stopping import resolve_mode
+from dendrite.optim import lr_scheduler
+from dendrite.train.callbacks.base import Callback, MonitorCallback
 from dendrite.train.gradients import clip_optimizer_gradients
-from dendrite.train.streaming import is_better
+from dendrite.train.monitor import Monitor
 
 __all__ = ["TerminateOnNaN", "GradientClipping", "ReduceLROnPlateau"]
 
@@ -55,12 +54,20 @@ class TerminateOnNaN(Callback):
 class GradientClipping(Callback):
     """Clip the total gradient norm to ``max_norm`` before every optimizer step.
 
-    The same as ``Trainer(grad_clip_norm=...)``. The norm before clipping is
-    logged per batch as ``'grad_norm'``.
+    This is the one clipping mechanism: ``Trainer(grad_clip_norm=...)`` is a
+    shortcut that installs this callback after the user's. The norm before
+    clipping is logged per batch as ``'grad_norm'``. The norm is over every
+    parameter of the optimizer that steps (each of a GAN's two optimizers is
+    clipped on its own).
 
     Example:
-        >>> GradientClipping(max_norm=1.0).max_norm
-        1.0
+        >>> import dendrite
+        >>> w = dendrite.nn.Parameter(dendrite.zeros(2))
+        >>> w.grad = dendrite.tensor([3.0, 4.0])
+        >>> logs = {}
+        >>> GradientClipping(max_norm=1.0).on_before_optimizer_step(dendrite.optim.SGD([w], lr=0.1), 0, logs)
+        >>> logs["grad_norm"], [round(v, 4) for v in w.grad.tolist()]
+        (5.0, [0.6, 0.8])
     """
 
     def __init__(self, max_norm: float, norm_type: float = 2.0) -> None:
@@ -74,18 +81,29 @@ class GradientClipping(Callback):
             logs["grad_norm"] = norm
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate of every param group by ``factor`` when ``monitor`` plateaus.
 
-    Keras semantics: after ``patience`` epochs without an improvement larger
-    than ``min_delta``, ``lr = max(lr * factor, min_lr)``; then ``cooldown``
-    epochs pass before counting starts again. The optimizer is the trainer's
-    unless one is given.
+    Keras's arguments and counting: after ``patience`` epochs without an
+    improvement larger than ``min_delta``, ``lr = max(lr * factor, min_lr)``;
+    then ``cooldown`` epochs pass before counting starts again (the epoch that
+    ends the cooldown already counts). The optimizer is the trainer's unless one
+    is given.
+
+    A thin adapter: the plateau logic and the writing of the rates are
+    :class:`dendrite.optim.lr_scheduler.ReduceLROnPlateau`'s (PyTorch's), fed
+    ``logs[monitor]`` each epoch. Keras counts "``wait >= patience``" and lets
+    the last cooldown epoch count, PyTorch counts "``bad > patience``" and skips
+    every cooldown epoch, hence the ``- 1`` on both when the scheduler is built.
 
     Example:
-        >>> callback = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)
-        >>> callback.factor, callback.mode
-        (0.5, 'min')
+        >>> import dendrite
+        >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=1.0)
+        >>> callback = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, optimizer=opt)
+        >>> for epoch, value in enumerate([1.0, 1.0, 1.0]):
+        ...     callback.on_epoch_end(epoch, {"val_loss": value})
+        >>> callback.factor, callback.mode, opt.param_groups[0]["lr"]
+        (0.5, 'min', 0.5)
     """
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
@@ -93,50 +111,42 @@ class ReduceLROnPlateau(Callback):
                  optimizer=None, verbose: bool = False) -> None:
         if not 0.0 < factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be between 0 and 1 (exclusive), got {factor}")
-        self.monitor, self.factor, self.patience = monitor, float(factor), patience
-        self.mode_setting, self.min_delta, self.cooldown, self.min_lr = mode, abs(min_delta), cooldown, min_lr
+        self.watch = Monitor(monitor, mode, min_delta)
+        self.factor, self.patience, self.cooldown, self.min_lr = float(factor), patience, cooldown, min_lr
         self.optimizer, self.verbose = optimizer, verbose
-        self.mode = resolve_mode(mode, monitor)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.wait, self.cooldown_counter = 0, 0
-        self._warned = False
+        self.scheduler: lr_scheduler.ReduceLROnPlateau | None = None
 
     def on_train_begin(self, logs=None) -> None:
-        self.mode = resolve_mode(self.mode_setting, self.monitor, self.trainer)
-        self._reset()
+        super().on_train_begin(logs)
+        self.scheduler = self._build_scheduler()
 
-    def _optimizer(self):
+    def _build_scheduler(self) -> lr_scheduler.ReduceLROnPlateau:
         optimizer = self.optimizer or getattr(self.trainer, "optimizer", None)
         if optimizer is None:
             raise RuntimeError(
                 "ReduceLROnPlateau has no optimizer: attach it to a Trainer or pass optimizer="
             )
-        return optimizer
+        # threshold_mode='abs' is Keras's min_delta; eps=0 is Keras's "reduce whenever lr > min_lr".
+        return lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode=self.mode, factor=self.factor, patience=max(self.patience - 1, 0),
+            threshold=self.min_delta, threshold_mode="abs", cooldown=max(self.cooldown - 1, 0),
+            min_lr=self.min_lr, eps=0.0,
+        )
+
+    @property
+    def best(self) -> float:
+        """The best monitored value so far (the scheduler's)."""
+        return self.watch.worst if self.scheduler is None else self.scheduler.best
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        current = (logs or {}).get(self.monitor)
+        current = self.watch.value(logs, "ReduceLROnPlateau")
         if current is None:
-            if not self._warned:
-                warnings.warn(f"ReduceLROnPlateau is monitoring {self.monitor!r}, which is not in the logs "
-                              f"(available: {sorted(logs or {})})", stacklevel=2)
-                self._warned = True
             return
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if is_better(float(current), self.best, self.mode, self.min_delta):
-            self.best, self.wait = float(current), 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            if self.wait >= self.patience:
-                for group in self._optimizer().param_groups:
-                    old = float(group["lr"])
-                    if old > self.min_lr:
-                        group["lr"] = max(old * self.factor, self.min_lr)
-                        if self.verbose:
-                            print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
-                                  f"{group['lr']:.4g}")
-                self.cooldown_counter, self.wait = self.cooldown, 0
+        if self.scheduler is None:  # used without a Trainer (on_train_begin never ran)
+            self.scheduler = self._build_scheduler()
+        before = [float(group["lr"]) for group in self.scheduler.optimizer.param_groups]
+        self.scheduler.step(current)
+        if self.verbose:
+            for old, group in zip(before, self.scheduler.optimizer.param_groups):
+                if float(group["lr"]) != old:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {group['lr']:.4g}")

@@ -2,41 +2,44 @@
 
 from __future__ import annotations
 
-import math
-import warnings
-
 import dendrite
-from dendrite.train.callbacks.base import Callback
-from dendrite.train.streaming import is_better, metric_mode
+from dendrite.train.callbacks.base import MonitorCallback
+from dendrite.train.monitor import Monitor
 
-__all__ = ["EarlyStopping", "resolve_mode", "snapshot_state", "restore_state"]
-
-
-def resolve_mode(mode: str, monitor: str, trainer=None) -> str:
-    """``'min'`` or ``'max'`` for ``monitor``; ``'auto'`` asks the trainer's metric, then the name."""
-    if mode in ("min", "max"):
-        return mode
-    if mode != "auto":
-        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
-    name = monitor.removeprefix("val_")
-    for metric in getattr(trainer, "metrics", ()) or ():
-        if getattr(metric, "name", None) == name:
-            return "max" if metric.higher_is_better else "min"
-    return metric_mode(monitor)
+__all__ = ["EarlyStopping", "snapshot_state", "restore_state"]
 
 
 def snapshot_state(model) -> dict:
-    """A deep copy of ``model.state_dict()`` (parameters and buffers), safe from later updates."""
+    """A deep copy of ``model.state_dict()`` (parameters and buffers), safe from later updates.
+
+    Example:
+        >>> import dendrite
+        >>> model = dendrite.nn.Linear(2, 1)
+        >>> snapshot = snapshot_state(model)
+        >>> _ = model.weight.array.fill(0.0)
+        >>> bool((snapshot["weight"].numpy() == 0).all())
+        False
+    """
     return {key: dendrite.tensor(value.detach() if hasattr(value, "detach") else value)
             for key, value in model.state_dict().items()}
 
 
 def restore_state(model, state: dict) -> None:
-    """Load a snapshot taken by :func:`snapshot_state` back into ``model``."""
+    """Load a snapshot taken by :func:`snapshot_state` back into ``model``.
+
+    Example:
+        >>> import dendrite
+        >>> model = dendrite.nn.Linear(2, 1)
+        >>> snapshot = snapshot_state(model)
+        >>> _ = model.weight.array.fill(0.0)
+        >>> restore_state(model, snapshot)
+        >>> bool((model.weight.detach().numpy() == snapshot["weight"].numpy()).all())
+        True
+    """
     model.load_state_dict(state)
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs (Keras semantics).
 
     An improvement is a change of more than ``min_delta`` in the right direction
@@ -59,47 +62,38 @@ class EarlyStopping(Callback):
                  start_from_epoch: int = 0, verbose: bool = False) -> None:
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
-        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
-        self.mode_setting, self.baseline = mode, baseline
+        self.watch = Monitor(monitor, mode, min_delta)
+        self.patience, self.baseline = patience, baseline
         self.restore_best_weights, self.start_from_epoch, self.verbose = (
             restore_best_weights, start_from_epoch, verbose
         )
-        resolve_mode(mode, monitor)  # validate now, not at the end of the first epoch
         self._reset()
 
     def _reset(self) -> None:
         self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
-        self.mode = resolve_mode(self.mode_setting, self.monitor, self.trainer)
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.watch.resolve(self.trainer)
+        self.best = self.watch.worst
         self.best_weights = None
-        self._warned = False
 
     def on_train_begin(self, logs=None) -> None:
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        current = (logs or {}).get(self.monitor)
+        current = self.watch.value(logs, "EarlyStopping", hint="; did you pass a val_loader?")
         if current is None:
-            if not self._warned:
-                warnings.warn(
-                    f"EarlyStopping is monitoring {self.monitor!r}, which is not in the logs "
-                    f"(available: {sorted(logs or {})}); did you pass a val_loader?", stacklevel=2
-                )
-                self._warned = True
             return
         if epoch < self.start_from_epoch:
             return
-        current = float(current)
         if self.restore_best_weights and self.best_weights is None and self.model is not None:
             # Until something improves, the first monitored epoch's weights are the best seen.
             self.best_weights, self.best_epoch = snapshot_state(self.model), epoch
         self.wait += 1
-        if is_better(current, self.best, self.mode, self.min_delta):
+        if self.watch.is_better(current, self.best):
             self.best, self.best_epoch = current, epoch
             if self.restore_best_weights and self.model is not None:
                 self.best_weights = snapshot_state(self.model)
             # Only a value that also beats the baseline restarts the patience count.
-            if self.baseline is None or is_better(current, self.baseline, self.mode, self.min_delta):
+            if self.baseline is None or self.watch.is_better(current, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:

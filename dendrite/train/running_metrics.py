@@ -17,22 +17,34 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 
 import numpy as np
 
-from dendrite.train import metrics as F
+from dendrite.train import metrics
 
 __all__ = [
     "Metric", "Accuracy", "TopKAccuracy", "Precision", "Recall", "F1Score", "MeanSquaredError",
     "MeanAbsoluteError", "R2Score", "Perplexity", "BitsPerCharacter", "MeanMetric", "get_metric",
-    "metric_mode", "is_better",
 ]
 
 
 class Metric:
-    """Base class: subclasses set ``name`` and implement ``reset``, ``update`` and ``compute``."""
+    """Base class: subclasses set ``name`` and implement ``reset``, ``update`` and ``compute``.
+
+    ``update(y_true, y_pred)`` takes one batch (arrays, lists or tensors; the
+    shapes of :mod:`dendrite.train.metrics`); ``compute()`` returns a float over
+    every batch since ``reset()``. ``higher_is_better`` tells monitors the direction.
+
+    Example:
+        >>> class Count(Metric):
+        ...     name = "count"
+        ...     def reset(self): self.n = 0
+        ...     def update(self, y_true, y_pred): self.n += len(y_true)
+        ...     def compute(self): return float(self.n)
+        >>> metric = Count(); metric.update([1, 2], [1, 2]); metric.compute()
+        2.0
+    """
 
     name: str = "metric"
     higher_is_better: bool = True
@@ -72,28 +84,43 @@ class _CountMetric(Metric):
 
 
 class Accuracy(_CountMetric):
-    """Fraction of correct predictions (labels, class scores, or binary scores vs ``threshold``)."""
+    """Fraction of correct predictions (labels, class scores, or binary scores vs ``threshold``).
+
+    Shapes: ``y_true`` labels ``(N, ...)``; ``y_pred`` labels of the same shape,
+    class scores ``(N, C, ...)`` or binary scores of ``y_true``'s shape.
+
+    Example:
+        >>> metric = Accuracy(); metric.update([1, 0], [[0.2, 0.8], [0.3, 0.7]]); metric.compute()
+        0.5
+    """
 
     def __init__(self, threshold: float = 0.5, name: str = "accuracy") -> None:
         self.threshold, self.name = threshold, name
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        true, pred = F.predicted_labels(y_true, y_pred, self.threshold, self.name)
+        true, pred = metrics.predicted_labels(y_true, y_pred, self.threshold, self.name)
         self.total += float((true == pred).sum())
         self.count += true.size
 
 
 class TopKAccuracy(_CountMetric):
-    """Fraction of samples whose label is among the ``k`` highest class scores."""
+    """Fraction of samples whose label is among the ``k`` highest class scores.
+
+    Shapes: ``y_true`` labels ``(N,)``; ``y_pred`` class scores ``(N, C)`` with ``C >= k``.
+
+    Example:
+        >>> metric = TopKAccuracy(k=2); metric.update([2], [[0.5, 0.1, 0.4]]); metric.compute()
+        1.0
+    """
 
     def __init__(self, k: int = 5, name: str | None = None) -> None:
         self.k, self.name = k, name or f"top{k}_accuracy"
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        size = F.to_numpy(y_true).size
-        self.total += F.top_k_accuracy(y_true, y_pred, self.k) * size
+        size = metrics.to_numpy(y_true).size
+        self.total += metrics.top_k_accuracy(y_true, y_pred, self.k) * size
         self.count += size
 
 
@@ -113,9 +140,9 @@ class _ConfusionMetric(Metric):
         self.matrix = np.zeros((size, size), dtype=np.int64)
 
     def update(self, y_true, y_pred) -> None:
-        true, pred = F.predicted_labels(y_true, y_pred, self.threshold, self.name)
+        true, pred = metrics.predicted_labels(y_true, y_pred, self.threshold, self.name)
         size = max(len(self.matrix), int(max(true.max(initial=-1), pred.max(initial=-1))) + 1)
-        batch = F.confusion_matrix(true, pred, num_classes=self.num_classes or size)
+        batch = metrics.confusion_matrix(true, pred, num_classes=self.num_classes or size)
         if len(batch) > len(self.matrix):
             grown = np.zeros_like(batch)
             grown[: len(self.matrix), : len(self.matrix)] = self.matrix
@@ -125,29 +152,57 @@ class _ConfusionMetric(Metric):
     def compute(self) -> float:
         if self.matrix.sum() == 0:
             raise ValueError(f"metric {self.name!r} has seen no samples; call update() first")
-        return F.scores_from_confusion(self.matrix, self.kind, self.average)
+        return metrics.scores_from_confusion(self.matrix, self.kind, self.average)
 
 
 class Precision(_ConfusionMetric):
-    """Precision, macro-averaged over classes by default."""
+    """Precision, macro-averaged over classes by default (``average=None``: one value per class).
+
+    Shapes: as :class:`Accuracy`.
+
+    Example:
+        >>> metric = Precision(); metric.update([0, 1, 1], [0, 1, 0]); round(metric.compute(), 4)
+        0.75
+    """
 
     kind = "precision"
 
 
 class Recall(_ConfusionMetric):
-    """Recall, macro-averaged over classes by default."""
+    """Recall, macro-averaged over classes by default (``average=None``: one value per class).
+
+    Shapes: as :class:`Accuracy`.
+
+    Example:
+        >>> metric = Recall(); metric.update([0, 1, 1], [0, 1, 0]); metric.compute()
+        0.75
+    """
 
     kind = "recall"
 
 
 class F1Score(_ConfusionMetric):
-    """F1 score, macro-averaged over classes by default."""
+    """F1 score, macro-averaged over classes by default (``average=None``: one value per class).
+
+    Shapes: as :class:`Accuracy`.
+
+    Example:
+        >>> metric = F1Score(); metric.update([0, 1, 1], [0, 1, 0]); round(metric.compute(), 4)
+        0.6667
+    """
 
     kind = "f1"
 
 
 class MeanSquaredError(_CountMetric):
-    """Mean squared error over all elements."""
+    """Mean squared error over all elements.
+
+    Shapes: ``y_true`` and ``y_pred`` both ``(N, ...)``, the same shape.
+
+    Example:
+        >>> metric = MeanSquaredError(); metric.update([1.0, 2.0], [1.0, 4.0]); metric.compute()
+        2.0
+    """
 
     higher_is_better = False
 
@@ -156,13 +211,20 @@ class MeanSquaredError(_CountMetric):
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        true, pred = F._regression_pair(y_true, y_pred, self.name)
+        true, pred = metrics._regression_pair(y_true, y_pred, self.name)
         self.total += float(((true - pred) ** 2).sum())
         self.count += true.size
 
 
 class MeanAbsoluteError(_CountMetric):
-    """Mean absolute error over all elements."""
+    """Mean absolute error over all elements.
+
+    Shapes: ``y_true`` and ``y_pred`` both ``(N, ...)``, the same shape.
+
+    Example:
+        >>> metric = MeanAbsoluteError(); metric.update([1.0, 2.0], [1.0, 4.0]); metric.compute()
+        1.0
+    """
 
     higher_is_better = False
 
@@ -171,13 +233,20 @@ class MeanAbsoluteError(_CountMetric):
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        true, pred = F._regression_pair(y_true, y_pred, self.name)
+        true, pred = metrics._regression_pair(y_true, y_pred, self.name)
         self.total += float(np.abs(true - pred).sum())
         self.count += true.size
 
 
 class R2Score(Metric):
-    """Coefficient of determination over everything seen (uniform average over outputs)."""
+    """Coefficient of determination over everything seen (uniform average over outputs).
+
+    Shapes: ``y_true`` and ``y_pred`` both ``(N,)`` or ``(N, outputs...)``; needs ``N >= 2`` in all.
+
+    Example:
+        >>> metric = R2Score(); metric.update([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]); metric.compute()
+        1.0
+    """
 
     def __init__(self, name: str = "r2") -> None:
         self.name = name
@@ -187,7 +256,7 @@ class R2Score(Metric):
         self.count, self.sums = 0, None
 
     def update(self, y_true, y_pred) -> None:
-        true, pred = F._regression_pair(y_true, y_pred, self.name)
+        true, pred = metrics._regression_pair(y_true, y_pred, self.name)
         true, pred = true.reshape(true.shape[0], -1), pred.reshape(true.shape[0], -1)
         batch = np.stack([true.sum(0), (true**2).sum(0), ((true - pred) ** 2).sum(0)])
         self.sums = batch if self.sums is None else self.sums + batch
@@ -197,11 +266,18 @@ class R2Score(Metric):
         if self.count < 2:
             raise ValueError(f"metric {self.name!r} needs at least two samples, got {self.count}")
         total, total_squares, residual = self.sums
-        return F.r2_from_variation(total_squares - total**2 / self.count, residual, scale=total_squares)
+        return metrics.r2_from_variation(total_squares - total**2 / self.count, residual, scale=total_squares)
 
 
 class Perplexity(_CountMetric):
-    """exp(mean cross-entropy) of class scores (logits) against labels; lower is better."""
+    """exp(mean cross-entropy) of class scores (logits) against labels; lower is better.
+
+    Shapes: ``y_true`` labels ``(N, ...)``; ``y_pred`` logits ``(N, C, ...)`` or ``(N, T, C)``.
+
+    Example:
+        >>> metric = Perplexity(); metric.update([0, 1], [[0.0, 0.0], [0.0, 0.0]]); round(metric.compute(), 4)
+        2.0
+    """
 
     higher_is_better = False
 
@@ -210,8 +286,8 @@ class Perplexity(_CountMetric):
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        true, logits = F.to_numpy(y_true).astype(np.int64), F.to_numpy(y_pred).astype(np.float64)
-        axis = F._class_axis(logits, true, self.name)
+        true, logits = metrics.to_numpy(y_true).astype(np.int64), metrics.to_numpy(y_pred).astype(np.float64)
+        axis = metrics._class_axis(logits, true, self.name)
         shifted = logits - logits.max(axis=axis, keepdims=True)  # stable log-softmax
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         picked = np.take_along_axis(log_probs, np.expand_dims(true, axis), axis=axis)
@@ -222,21 +298,36 @@ class Perplexity(_CountMetric):
         return super().compute()
 
     def compute(self) -> float:
-        return F.perplexity(self.mean_cross_entropy())
+        return metrics.perplexity(self.mean_cross_entropy())
 
 
 class BitsPerCharacter(Perplexity):
-    """Mean cross-entropy of class scores against labels, in bits (for character models)."""
+    """Mean cross-entropy of class scores against labels, in bits (for character models).
+
+    Shapes: as :class:`Perplexity`.
+
+    Example:
+        >>> metric = BitsPerCharacter(); metric.update([0, 1], [[0.0, 0.0], [0.0, 0.0]]); metric.compute()
+        1.0
+    """
 
     def __init__(self, name: str = "bpc") -> None:
         super().__init__(name=name)
 
     def compute(self) -> float:
-        return F.bits_per_character(self.mean_cross_entropy())
+        return metrics.bits_per_character(self.mean_cross_entropy())
 
 
 class MeanMetric(_CountMetric):
-    """Wrap ``function(y_true, y_pred) -> float`` (a batch mean) into a sample-weighted epoch mean."""
+    """Wrap ``function(y_true, y_pred) -> float`` (a batch mean) into a sample-weighted epoch mean.
+
+    Shapes: whatever ``function`` takes; a batch's weight is ``len(y_true)``.
+
+    Example:
+        >>> metric = MeanMetric(lambda y_true, y_pred: 1.0, name="ones")
+        >>> metric.update([0, 0], [0, 0]); metric.update([0], [0]); metric.compute()
+        1.0
+    """
 
     def __init__(self, function: Callable, name: str | None = None, higher_is_better: bool = True) -> None:
         self.function, self.name = function, name or getattr(function, "__name__", "metric")
@@ -244,7 +335,7 @@ class MeanMetric(_CountMetric):
         super().__init__()
 
     def update(self, y_true, y_pred) -> None:
-        true = F.to_numpy(y_true)
+        true = metrics.to_numpy(y_true)
         size = true.shape[0] if true.ndim else 1
         self.total += float(self.function(y_true, y_pred)) * size
         self.count += size
@@ -281,28 +372,3 @@ def get_metric(spec: str | Metric | Callable) -> Metric:
     if callable(spec):
         return MeanMetric(spec)
     raise TypeError(f"a metric must be a name, a Metric or a function, got {type(spec).__name__}")
-
-
-_LOWER_IS_BETTER = ("loss", "mse", "mae", "error", "perplexity", "bpc", "bits_per_character")
-
-
-def metric_mode(monitor: str) -> str:
-    """``'min'`` or ``'max'``: which direction is an improvement for a logged quantity.
-
-    Example:
-        >>> metric_mode("val_loss"), metric_mode("val_accuracy")
-        ('min', 'max')
-    """
-    name = monitor.removeprefix("val_").lower()
-    if any(part in name for part in _LOWER_IS_BETTER):
-        return "min"
-    return "max"
-
-
-def is_better(current: float, best: float, mode: str, min_delta: float = 0.0) -> bool:
-    """True when ``current`` improves on ``best`` by more than ``min_delta`` (NaN never improves)."""
-    if current is None or math.isnan(current):
-        return False
-    if mode == "min":
-        return current < best - abs(min_delta)
-    return current > best + abs(min_delta)
