@@ -6,7 +6,7 @@ which records for each model:
 
 * ``file`` and its ``sha256`` -- checked before loading, so a damaged or replaced
   file fails loudly instead of giving quietly wrong predictions;
-* ``architecture`` (a name in ``dendrite.models.REGISTRY``) and ``arguments`` --
+* ``architecture`` (a name in :data:`dendrite.models.registry.REGISTRY`) and ``arguments`` --
   how to build the network the weights belong to;
 * ``data`` -- what it was trained on (dataset, split, classes, preprocessing);
 * ``test_accuracy`` on that dataset's test split (restricted to the same classes),
@@ -23,6 +23,9 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+from dendrite.interop.serialization import load
+from dendrite.models.registry import create
 
 __all__ = ["pretrained", "list_pretrained", "pretrained_info", "PretrainedChecksumError", "ZOO_DIR",
            "MANIFEST_NAME", "sha256_of"]
@@ -113,9 +116,6 @@ def pretrained(name: str, *, directory: str | os.PathLike | None = None, verify:
         >>> model(dendrite.tensor(images)).shape
         (4, 10)
     """
-    from dendrite.interop.serialization import load
-    from dendrite.models import create
-
     entry = pretrained_info(name, directory)
     folder = ZOO_DIR if directory is None else Path(directory)
     path = folder / entry["file"]

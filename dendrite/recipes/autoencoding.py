@@ -29,12 +29,15 @@ import dendrite
 from dendrite.data import DataLoader, TensorDataset
 from dendrite.models.autoencoder import VAE, Autoencoder, ConvAutoencoder, gaussian_corrupt, vae_loss
 from dendrite.nn import functional as F
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.pictures import plot_canvas, tile_images
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_path
 
-__all__ = ["run_autoencoder", "run_vae", "pca_reconstruction_mse", "save_reconstructions"]
+__all__ = ["run_autoencoder", "run_vae", "pca_reconstruction_mse", "save_reconstructions",
+           "needs_unit_images", "needs_conv_images", "autoencoder_defaults", "denoising_defaults",
+           "conv_autoencoder_defaults", "vae_defaults", "build_autoencoder", "build_conv_autoencoder",
+           "build_vae"]
 
 TEST_ELBO_SAMPLES = 10
 
@@ -199,9 +202,6 @@ def _vae_test_terms(model: VAE, images: np.ndarray, samples: int = TEST_ELBO_SAM
 
 def run_vae(spec, splits, settings: dict, config, out: Path) -> RunResult:
     """Train a VAE on the negative ELBO; draw its latent space, manifold and samples."""
-    # generative imports the catalog too; importing it here, not at the top, keeps import order free.
-    from dendrite.recipes.generative import plot_canvas, tile_images
-
     model = spec.build(splits, settings)
     clean = np.asarray(splits.x_test, np.float32)
 
@@ -241,7 +241,7 @@ def run_vae(spec, splits, settings: dict, config, out: Path) -> RunResult:
     return RunResult(final=final, history=history_rows(history), model=model)
 
 
-# ---------------------------------------------------------------------------- catalog
+# ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_unit_images(splits) -> str | None:
     if splits.task not in ("classification", "generative") or len(splits.input_shape) not in (2, 3):
         return f"it reconstructs images (H, W) or (C, H, W), and {splits.name!r} has samples of shape " \
@@ -261,27 +261,34 @@ def needs_conv_images(splits) -> str | None:
 _COMMON = {"epochs": 100, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "schedule": "cosine",
            "hidden": (256, 128)}
 
-register(ModelSpec(
-    name="ae", family="autoencoder", description="MLP autoencoder with an 8-number bottleneck (MSE)",
-    accepts=needs_unit_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "bottleneck": 8},
-    build=lambda splits, s: Autoencoder(splits.input_shape, s["bottleneck"], tuple(s["hidden"])),
-))
-register(ModelSpec(
-    name="dae", family="autoencoder", description="denoising autoencoder (Gaussian noise std 0.2)",
-    accepts=needs_unit_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "bottleneck": 32, "noise_std": 0.2},
-    build=lambda splits, s: Autoencoder(splits.input_shape, s["bottleneck"], tuple(s["hidden"])),
-))
-register(ModelSpec(
-    name="convae", family="autoencoder", description="convolutional autoencoder, 8-number bottleneck",
-    accepts=needs_conv_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "epochs": 40, "bottleneck": 8, "channels": (32, 64)},
-    build=lambda splits, s: ConvAutoencoder(splits.input_shape, s["bottleneck"], tuple(s["channels"])),
-))
-register(ModelSpec(
-    name="vae", family="autoencoder", description="variational autoencoder, 2-D latent, Bernoulli pixels",
-    accepts=needs_unit_images, recipe=run_vae, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "latent_dim": 2},
-    build=lambda splits, s: VAE(splits.input_shape, s["latent_dim"], tuple(s["hidden"])),
-))
+
+def autoencoder_defaults(splits) -> dict:
+    """``ae``: an 8-number bottleneck, the size ``pca_test_mse`` compares against."""
+    return {**_COMMON, "bottleneck": 8}
+
+
+def denoising_defaults(splits) -> dict:
+    """``dae``: a wider code, trained to undo Gaussian noise of std 0.2."""
+    return {**_COMMON, "bottleneck": 32, "noise_std": 0.2}
+
+
+def conv_autoencoder_defaults(splits) -> dict:
+    """``convae``: the ``ae`` budget (8 numbers) behind two convolutional stages."""
+    return {**_COMMON, "epochs": 40, "bottleneck": 8, "channels": (32, 64)}
+
+
+def vae_defaults(splits) -> dict:
+    """``vae``: a 2-D latent, so its codes and manifold can be drawn."""
+    return {**_COMMON, "latent_dim": 2}
+
+
+def build_autoencoder(splits, settings: dict) -> Autoencoder:
+    return Autoencoder(splits.input_shape, settings["bottleneck"], tuple(settings["hidden"]))
+
+
+def build_conv_autoencoder(splits, settings: dict) -> ConvAutoencoder:
+    return ConvAutoencoder(splits.input_shape, settings["bottleneck"], tuple(settings["channels"]))
+
+
+def build_vae(splits, settings: dict) -> VAE:
+    return VAE(splits.input_shape, settings["latent_dim"], tuple(settings["hidden"]))

@@ -29,7 +29,16 @@ from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
+__all__ = ["needs_classification", "build_schedule", "restart_schedule", "predict_logits", "run_classifier"]
+
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
+
+
+def needs_classification(splits) -> str | None:
+    """``None`` when ``splits`` is a classification dataset, else the reason a classifier cannot take it."""
+    if splits.task != "classification":
+        return f"it is a classifier, and {splits.name!r} is a {splits.task} dataset"
+    return None
 
 
 def build_schedule(optimizer, settings: dict):

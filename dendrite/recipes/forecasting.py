@@ -24,12 +24,12 @@ import numpy as np
 from dendrite import nn
 from dendrite.data import DataLoader
 from dendrite.models.recurrent import Forecaster
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
 from dendrite.recipes.classification import build_schedule, predict_logits
 from dendrite.train import Trainer, plots
 
-__all__ = ["nrmse", "repeat_last_prediction", "run_forecaster", "forecaster_defaults"]
+__all__ = ["nrmse", "repeat_last_prediction", "run_forecaster", "forecaster_defaults", "needs_series",
+           "build_forecaster"]
 
 
 def nrmse(y_true, y_pred) -> float:
@@ -117,10 +117,3 @@ def run_forecaster(spec, splits, settings: dict, config, out: Path) -> RunResult
                             f"(repeat-last {final['repeat_last_nrmse']:.3f})")
     return RunResult(final=final, history=history_rows(history), model=model)
 
-
-register(ModelSpec(
-    name="forecaster", family="recurrent",
-    description="one-step-ahead series forecaster: GRU/LSTM encoder + linear head, MSE",
-    accepts=needs_series, build=build_forecaster, defaults=forecaster_defaults, recipe=run_forecaster,
-    default_dataset="mackey-glass",
-))

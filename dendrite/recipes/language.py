@@ -28,13 +28,12 @@ import numpy as np
 from dendrite import nn, no_grad, tensor
 from dendrite.data import CharVocab, bptt_batches
 from dendrite.models.recurrent import CharLM, detach_state
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_write_text
 
 __all__ = ["unigram_bits_per_char", "bits_per_char", "generate", "load_charlm", "sample_from_run",
-           "run_charlm", "charlm_defaults"]
+           "run_charlm", "charlm_defaults", "needs_text", "build_charlm", "save_run_info"]
 
 RUN_FILE = "charlm.json"
 _LN2 = math.log(2.0)
@@ -305,10 +304,3 @@ def build_charlm(splits, settings: dict) -> CharLM:
                   hidden_size=int(settings["hidden_size"]), num_layers=int(settings["num_layers"]),
                   cell=settings["cell"], dropout=float(settings["dropout"]))
 
-
-register(ModelSpec(
-    name="charlm", family="recurrent",
-    description="character-level language model (embedding, GRU/LSTM/RNN, truncated BPTT); `dendrite sample`",
-    accepts=needs_text, build=build_charlm, defaults=charlm_defaults, recipe=run_charlm,
-    default_dataset="pytext",
-))

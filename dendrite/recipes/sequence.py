@@ -17,25 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from dendrite import nn, tensor
 from dendrite.models.recurrent import SequenceClassifier
-from dendrite.recipes.base import ModelSpec, RunResult
-from dendrite.recipes.catalog import needs_classification, register
-from dendrite.recipes.classification import run_classifier
+from dendrite.recipes.base import RunResult
+from dendrite.recipes.classification import needs_classification, run_classifier
 
 __all__ = ["input_gradient_per_step", "run_sequence_classifier", "sequence_defaults", "needs_sequences",
-           "as_steps"]
-
-_DESCRIPTIONS = {
-    "rnn": "plain (Elman, tanh) RNN sequence classifier: shows what vanishing gradients cost",
-    "lstm": "LSTM sequence classifier (an 8x8 digit read as 8 steps of 8 pixels)",
-    "gru": "GRU sequence classifier (an 8x8 digit read as 8 steps of 8 pixels)",
-}
+           "as_steps", "build_sequence_classifier", "plot_gradient_flow"]
 
 
 def needs_sequences(splits) -> str | None:
@@ -160,10 +152,3 @@ def run_sequence_classifier(spec, splits, settings: dict, config, out: Path) -> 
 # run still ends identical to one that never stopped (dendrite.recipes.runner reads this flag).
 run_sequence_classifier.supports_resume = True
 
-
-for _cell in ("rnn", "lstm", "gru"):
-    register(ModelSpec(
-        name=_cell, family="recurrent", description=_DESCRIPTIONS[_cell], accepts=needs_sequences,
-        build=partial(build_sequence_classifier, _cell), defaults=partial(sequence_defaults, _cell),
-        recipe=run_sequence_classifier, default_dataset="digits",
-    ))

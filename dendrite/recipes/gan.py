@@ -1,4 +1,4 @@
-"""The GAN recipe: a custom two-player training step, and judges whose numbers can be recomputed.
+"""The GAN recipe: a custom two-player training step, judged by :mod:`dendrite.recipes.judges`.
 
 Models: ``gan`` (MLP generator and discriminator; ``ring8``, ``digits``, any point
 or image data) and ``dcgan`` (transposed-convolution generator, convolutional
@@ -37,13 +37,11 @@ decoded at several epochs), ``losses.png`` and ``metrics.json``. Quality metrics
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 import dendrite
-from dendrite import nn
 from dendrite.data import DataLoader, RandomSampler, TensorDataset
 from dendrite.models.gan import (
     GAN,
@@ -54,169 +52,13 @@ from dendrite.models.gan import (
     discriminator_loss,
     generator_loss,
 )
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.judges import DigitJudge, ring_metrics
+from dendrite.recipes.pictures import plot_canvas, plot_point_snapshots, save_array, tile_images
 from dendrite.train import Callback, Trainer, plots
-from dendrite.utils.atomic import atomic_path
 
-__all__ = ["ring_metrics", "frechet_distance", "DigitJudge", "tile_images", "plot_canvas", "save_array",
-           "run_gan"]
-
-
-# ---------------------------------------------------------------------------- judges
-def ring_metrics(samples, centres, std: float = 0.02, min_count: int = 20, per: int = 2500) -> dict:
-    """Mode coverage and sample quality of 2-D samples against known mode centres.
-
-    A sample is *high quality* if it lies within ``3 * std`` of a centre; a centre
-    is *covered* if at least ``min_count`` per ``per`` samples (20 of 2,500) are high
-    quality and nearest to it. Shapes: samples (N, 2), centres (K, 2).
-
-    Example:
-        >>> centres = np.array([[2.0, 0.0], [-2.0, 0.0]])
-        >>> ring_metrics(np.repeat(centres[:1], 100, 0), centres)["modes_covered"]
-        1
-    """
-    points = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
-    centres = np.asarray(centres, dtype=np.float64)
-    distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
-    near = distances.min(axis=1) < 3 * std
-    counts = np.bincount(distances.argmin(axis=1)[near], minlength=len(centres))
-    return {"modes_covered": int((counts >= min_count * len(points) / per).sum()),
-            "high_quality_fraction": float(near.mean()), "mode_counts": counts.tolist()}
-
-
-def frechet_distance(features_a, features_b) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D).
-
-    ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2)``; the matrix
-    square roots come from symmetric eigendecompositions (no SciPy needed).
-
-    Example:
-        >>> rng = np.random.default_rng(0)
-        >>> a, b = rng.normal(0, 1, (20000, 1)), rng.normal(3, 2, (20000, 1))
-        >>> round(frechet_distance(a, b), 1)  # (0 - 3)^2 + (1 - 2)^2
-        10.0
-    """
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    values, vectors = np.linalg.eigh(cov_a)
-    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-    middle = root_a @ cov_b @ root_a
-    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
-    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root)
-
-
-class DigitJudge:
-    """A small MLP classifier trained on a labelled dataset, used to judge generated samples.
-
-    Trained with its own fixed seed (the global random state is restored after),
-    so every run is judged by the same classifier. ``evaluate(samples)`` returns
-    ``classes_covered``, ``mean_top_probability`` and ``frechet_distance`` (on the
-    128 penultimate features, against the test split).
-
-    Example:
-        >>> from dendrite.data import load_dataset
-        >>> judge = DigitJudge(load_dataset("digits"), epochs=2)  # doctest: +SKIP
-        >>> judge.evaluate(load_dataset("digits").x_train[:1000])["classes_covered"]  # doctest: +SKIP
-        10
-    """
-
-    def __init__(self, splits, seed: int = 0, epochs: int = 30, batch_size: int = 64) -> None:
-        self.num_classes = splits.num_classes
-        saved = dendrite.get_rng_state()
-        try:
-            dendrite.manual_seed(seed)
-            self.features = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(splits.input_shape), 256),
-                                          nn.ReLU(), nn.Linear(256, 128), nn.ReLU())
-            self.head = nn.Linear(128, splits.num_classes)
-            self._fit(splits.x_train, splits.y_train, epochs, batch_size, np.random.default_rng(seed))
-        finally:
-            dendrite.set_rng_state(saved)
-        self.reference = self.features_and_probabilities(splits.x_test)[0]
-        self.real_distance = frechet_distance(self.features_and_probabilities(splits.x_train[:1000])[0],
-                                              self.reference)
-
-    def _fit(self, inputs, labels, epochs: int, batch_size: int, rng) -> None:
-        model = nn.Sequential(self.features, self.head)
-        optimizer = dendrite.optim.Adam(model.parameters(), lr=1e-3)
-        for _ in range(epochs):
-            order = rng.permutation(len(inputs))
-            for start in range(0, len(inputs), batch_size):
-                chosen = order[start:start + batch_size]
-                loss = nn.functional.cross_entropy(model(dendrite.tensor(inputs[chosen])),
-                                                   dendrite.tensor(labels[chosen]))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        model.eval()
-
-    def features_and_probabilities(self, samples) -> tuple[np.ndarray, np.ndarray]:
-        """Penultimate features (N, 128) and class probabilities (N, classes) of the samples."""
-        with dendrite.no_grad():
-            features = self.features(dendrite.tensor(np.asarray(samples, dtype=np.float32)))
-            probabilities = dendrite.softmax(self.head(features), 1)
-        return features.numpy().astype(np.float64), probabilities.numpy().astype(np.float64)
-
-    def evaluate(self, samples, min_share: float = 0.02) -> dict:
-        features, probabilities = self.features_and_probabilities(samples)
-        counts = np.bincount(probabilities.argmax(axis=1), minlength=self.num_classes)
-        return {"classes_covered": int((counts >= min_share * len(samples)).sum()),
-                "mean_top_probability": float(probabilities.max(axis=1).mean()),
-                "frechet_distance": frechet_distance(features, self.reference),
-                "class_counts": counts.tolist()}
-
-
-# ---------------------------------------------------------------------------- files and pictures
-def tile_images(images, columns: int | None = None, pad: int = 1) -> np.ndarray:
-    """Images (N, H, W) laid out in one (rows*(H+pad)+pad, columns*(W+pad)+pad) canvas, pad value 1.
-
-    Example:
-        >>> tile_images(np.zeros((6, 8, 8)), columns=3).shape
-        (19, 28)
-    """
-    images = np.asarray(images, dtype=np.float32)
-    images = images.reshape(len(images), *images.shape[-2:])
-    count, height, width = images.shape
-    columns = columns or math.ceil(math.sqrt(count))
-    rows = math.ceil(count / columns)
-    canvas = np.ones((rows * (height + pad) + pad, columns * (width + pad) + pad), np.float32)
-    for index, image in enumerate(images):
-        top, left = pad + (index // columns) * (height + pad), pad + (index % columns) * (width + pad)
-        canvas[top:top + height, left:left + width] = image
-    return canvas
-
-
-def save_array(path: Path, array) -> Path:
-    """``numpy.save`` written atomically (the file appears complete or not at all)."""
-    with atomic_path(path) as temporary:
-        np.save(temporary, np.asarray(array))
-    return Path(path)
-
-
-def plot_canvas(canvas, path: Path, title: str, inches: float = 5.5) -> Path:
-    """One large grey image (e.g. from :func:`tile_images`) with a title."""
-    figure = plots._figure(inches, inches * canvas.shape[0] / canvas.shape[1] + 0.4)
-    axis = figure.subplots()
-    axis.imshow(np.clip(canvas, 0.0, 1.0), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    axis.axis("off")
-    axis.set_title(title)
-    return plots._save(figure, path, 100)
-
-
-def plot_point_snapshots(snapshots: list, path: Path, centres=None, limit: float = 3.0) -> Path:
-    """One panel per ``(label, points (N, 2))`` snapshot, all on the same axes limits."""
-    figure = plots._figure(2.8 * len(snapshots), 3.0)
-    for axis, (label, points) in zip(figure.subplots(1, len(snapshots), squeeze=False).ravel(), snapshots):
-        axis.scatter(points[:, 0], points[:, 1], s=3, alpha=0.4)
-        if centres is not None:
-            axis.scatter(centres[:, 0], centres[:, 1], marker="x", s=40, color="C3")
-        axis.set_xlim(-limit, limit)
-        axis.set_ylim(-limit, limit)
-        axis.set_aspect("equal")
-        axis.set_title(label, fontsize=9)
-        axis.tick_params(labelsize=7)
-    return plots._save(figure, path, 100)
+__all__ = ["run_gan", "GANMonitor", "needs_samples", "needs_small_images", "gan_defaults", "dcgan_defaults",
+           "build_gan", "build_dcgan"]
 
 
 # ---------------------------------------------------------------------------- training
@@ -344,7 +186,7 @@ def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
     return RunResult(final=final, history=history_rows(history), model=gan, extra=extra)
 
 
-# ---------------------------------------------------------------------------- catalog
+# ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_samples(splits) -> str | None:
     if splits.task not in ("generative", "classification"):
         return f"a GAN imitates points or images, and {splits.name!r} is a {splits.task} dataset"
@@ -392,14 +234,3 @@ def build_dcgan(splits, settings: dict) -> GAN:
                DCDiscriminator(shape, tuple(settings["d_channels"]), pack=settings["pack"],
                                minibatch_std=settings["minibatch_std"]))
 
-
-register(ModelSpec(
-    name="gan", family="generative",
-    description="GAN: MLP generator and discriminator, packing + minibatch std against mode collapse",
-    accepts=needs_samples, build=build_gan, defaults=gan_defaults, recipe=run_gan, default_dataset="ring8",
-))
-register(ModelSpec(
-    name="dcgan", family="generative", description="DCGAN: transposed-conv generator, conv discriminator",
-    accepts=needs_small_images, build=build_dcgan, defaults=dcgan_defaults, recipe=run_gan,
-    default_dataset="digits",
-))
