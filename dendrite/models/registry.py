@@ -29,6 +29,8 @@ REGISTRY.update({cell: partial(SequenceClassifier, cell=cell) for cell in ("rnn"
 def names() -> list[str]:
     """The registered model names, sorted.
 
+    Shapes: no arrays; a sorted list of strings.
+
     Example:
         >>> names()
         ['cnn', 'gru', 'lstm', 'mlp', 'resnet', 'rnn']

@@ -36,11 +36,28 @@ _FORMAT = "dendrite.pretrained/1"
 
 
 class PretrainedChecksumError(ValueError):
-    """A pretrained weights file does not have the SHA-256 its manifest promises."""
+    """A pretrained weights file does not have the SHA-256 its manifest promises.
+
+    A ``ValueError``, raised by :func:`pretrained` before any weight is loaded (no shapes involved).
+
+    Example:
+        >>> issubclass(PretrainedChecksumError, ValueError)
+        True
+    """
 
 
 def sha256_of(path: str | os.PathLike) -> str:
-    """The SHA-256 hex digest of a file's bytes."""
+    """The SHA-256 hex digest of a file's bytes (read in 1 MiB blocks).
+
+    Shapes: a path in, a 64-character hex string out.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile() as handle:
+        ...     _ = handle.write(b"abc"); handle.flush()
+        ...     sha256_of(handle.name)[:16]
+        'ba7816bf8f01cfea'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -67,6 +84,8 @@ def _manifest(directory: str | os.PathLike | None) -> tuple[dict, Path]:
 def list_pretrained(directory: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """One row per pretrained model: name, architecture, data, test accuracy, file size.
 
+    Shapes: no arrays; one dict per model (``classes`` a list or ``None``, ``bytes`` an int).
+
     Example:
         >>> import dendrite.models
         >>> "digits-cnn" in [row["name"] for row in dendrite.models.list_pretrained()]
@@ -86,6 +105,8 @@ def list_pretrained(directory: str | os.PathLike | None = None) -> list[dict[str
 
 def pretrained_info(name: str, directory: str | os.PathLike | None = None) -> dict[str, Any]:
     """The manifest entry of the pretrained model ``name`` (a copy).
+
+    Shapes: no arrays; the entry's ``arguments`` give ``input_shape`` and ``num_classes``.
 
     Example:
         >>> import dendrite.models

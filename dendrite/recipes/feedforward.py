@@ -14,7 +14,17 @@ __all__ = ["needs_images", "mlp_defaults", "cnn_defaults", "resnet_defaults", "b
 
 
 def needs_images(splits) -> str | None:
-    """``None`` for classification data with images ``(H, W)`` or ``(C, H, W)``, H, W >= 4; else why not."""
+    """``None`` for classification data with images ``(H, W)`` or ``(C, H, W)``, H, W >= 4; else why not.
+
+    Shapes: ``splits.input_shape`` must be (H, W) or (C, H, W) with H, W >= 4.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_images(load_dataset("digits")) is None
+        True
+        >>> needs_images(load_dataset("spiral"))
+        'it needs images of shape (H, W) or (C, H, W) with H, W >= 4, got inputs of shape (2,)'
+    """
     reason = needs_classification(splits)
     if reason:
         return reason
@@ -29,7 +39,15 @@ def _is_toy(splits) -> bool:
 
 
 def mlp_defaults(splits) -> dict:
-    """A deep narrow net for 2-D toy points; a wider, regularised one for images."""
+    """A deep narrow net for 2-D toy points; a wider, regularised one for images.
+
+    Shapes: splits in (only ``input_shape`` is read), a settings dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> mlp_defaults(load_dataset("spiral"))["hidden"], mlp_defaults(load_dataset("digits"))["hidden"]
+        ((64, 64, 64), (256, 256))
+    """
     if _is_toy(splits):
         return {
             "epochs": 200,
@@ -56,6 +74,14 @@ def mlp_defaults(splits) -> dict:
 
 
 def cnn_defaults(splits) -> dict:
+    """The ``cnn`` defaults (the same for every image size).
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> cnn_defaults(None)["epochs"]
+        40
+    """
     return {
         "epochs": 40,
         "batch_size": 32,
@@ -69,6 +95,14 @@ def cnn_defaults(splits) -> dict:
 
 
 def resnet_defaults(splits) -> dict:
+    """The ``resnet`` defaults (the same for every image size).
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> resnet_defaults(None)["lr"]
+        0.002
+    """
     return {
         "epochs": 20,
         "batch_size": 32,
@@ -81,6 +115,18 @@ def resnet_defaults(splits) -> dict:
 
 
 def build_mlp(splits, settings: dict) -> MLP:
+    """An :class:`~dendrite.models.MLP` for ``splits`` with the hidden sizes in ``settings``.
+
+    Shapes: the model maps (N, *splits.input_shape) to logits (N, splits.num_classes).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("spiral")
+        >>> model = build_mlp(splits, {**mlp_defaults(splits), "hidden": (8,)})
+        >>> model(dendrite.zeros(4, 2)).shape  # 2-D points, 2 classes
+        (4, 2)
+    """
     return MLP(
         splits.input_shape,
         splits.num_classes,
@@ -91,8 +137,28 @@ def build_mlp(splits, settings: dict) -> MLP:
 
 
 def build_cnn(splits, settings: dict) -> LeNet:
+    """A :class:`~dendrite.models.LeNet` for ``splits``' images.
+
+    Shapes: the model maps (N, H, W) or (N, C, H, W) to logits (N, splits.num_classes).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.data import load_dataset
+        >>> build_cnn(load_dataset("digits"), {})(dendrite.zeros(2, 8, 8)).shape
+        (2, 10)
+    """
     return LeNet(splits.input_shape, splits.num_classes, dropout=settings.get("dropout", 0.25))
 
 
 def build_resnet(splits, settings: dict) -> ResNet:
+    """A :class:`~dendrite.models.ResNet` for ``splits``' images.
+
+    Shapes: the model maps (N, H, W) or (N, C, H, W) to logits (N, splits.num_classes).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.data import load_dataset
+        >>> build_resnet(load_dataset("digits"), {})(dendrite.zeros(2, 8, 8)).shape
+        (2, 10)
+    """
     return ResNet(splits.input_shape, splits.num_classes)

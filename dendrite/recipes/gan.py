@@ -63,7 +63,19 @@ __all__ = ["run_gan", "GANMonitor", "needs_samples", "needs_small_images", "gan_
 
 # ---------------------------------------------------------------------------- training
 class GANMonitor(Callback):
-    """Per-epoch quality metrics into the logs, and snapshots of a fixed latent batch."""
+    """Per-epoch quality metrics into the logs, and snapshots of a fixed latent batch.
+
+    Shapes: ``judge`` maps samples (samples, *sample_shape) to {metric: number}; each snapshot
+    is ``(label, generated array (snapshot_size, *sample_shape))``.
+
+    Example:
+        >>> from dendrite.models.gan import MLPDiscriminator
+        >>> gan = GAN(MLPGenerator(4, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,)))
+        >>> monitor = GANMonitor(gan, None, snapshot_epochs={1}, snapshot_size=5, samples=10)
+        >>> monitor.on_train_begin(); monitor.on_epoch_end(0, {})
+        >>> [(label, points.shape) for label, points in monitor.snapshots]
+        [('start', (5, 2)), ('epoch 1', (5, 2))]
+    """
 
     def __init__(self, gan: GAN, judge, snapshot_epochs: set, snapshot_size: int, samples: int) -> None:
         self.gan, self.judge, self.snapshot_epochs = gan, judge, snapshot_epochs
@@ -127,7 +139,27 @@ def _judge_for(splits, settings: dict):
 
 
 def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train ``spec``'s GAN on ``splits.x_train`` and write samples, pictures and quality metrics."""
+    """Train ``spec``'s GAN on ``splits.x_train`` and write samples, pictures and quality metrics.
+
+    Shapes: the generator maps noise (N, latent_dim) to samples (N, *splits.input_shape); the
+    discriminator maps samples to logits (N / pack, 1). Writes ``samples.npy`` (2,500 points
+    for 2-D data, 1,000 images otherwise), ``samples.png``, ``samples_over_training.png``, ``losses.png``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("gan", "ring8", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"steps_per_epoch": 5, "samples": 200})
+        >>> metrics = train(MODELS["gan"], load_dataset("ring8"), config)
+        >>> np.load(Path(tmp.name) / "samples.npy").shape, 0 <= metrics["final"]["modes_covered"] <= 8
+        ((200, 2), True)
+        >>> tmp.cleanup()
+    """
     from dendrite.optim import lr_scheduler
 
     if config.resume:
@@ -188,12 +220,32 @@ def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
 
 # ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_samples(splits) -> str | None:
+    """``None`` for points or images to imitate (a generative or classification dataset), else why not.
+
+    Shapes: any ``splits.input_shape``; only ``splits.task`` is checked.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_samples(load_dataset("ring8")) is None, needs_samples(load_dataset("mackey-glass")) is None
+        (True, False)
+    """
     if splits.task not in ("generative", "classification"):
         return f"a GAN imitates points or images, and {splits.name!r} is a {splits.task} dataset"
     return None
 
 
 def needs_small_images(splits) -> str | None:
+    """As :func:`needs_samples`, for images (H, W) or (C, H, W) with H and W divisible by 4.
+
+    Shapes: ``splits.input_shape`` (H, W) or (C, H, W), H % 4 == W % 4 == 0.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_small_images(load_dataset("digits")) is None
+        True
+        >>> needs_small_images(load_dataset("ring8")) is None
+        False
+    """
     reason = needs_samples(splits)
     if reason:
         return reason
@@ -208,6 +260,15 @@ def _in_unit_range(splits) -> bool:
 
 
 def gan_defaults(splits) -> dict:
+    """Defaults for 2-D points (packing 2 samples per judgement) or for images (no packing).
+
+    Shapes: splits in (only ``input_shape`` is read), a settings dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> gan_defaults(load_dataset("ring8"))["pack"], gan_defaults(load_dataset("digits"))["pack"]
+        (2, 1)
+    """
     common = {"steps_per_epoch": 100, "optimizer": "adam", "beta1": 0.5, "lr": 1e-3, "schedule": "cosine",
               "minibatch_std": True, "real_label": 1.0}
     if tuple(splits.input_shape) == (2,):
@@ -216,11 +277,31 @@ def gan_defaults(splits) -> dict:
 
 
 def dcgan_defaults(splits) -> dict:
+    """:func:`gan_defaults` with the DCGAN's channel widths and 25 epochs.
+
+    Shapes: splits in (only ``input_shape`` is read), a settings dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> dcgan_defaults(load_dataset("digits"))["g_channels"]
+        (128, 64)
+    """
     return {**gan_defaults(splits), "epochs": 25, "batch_size": 64, "latent_dim": 32, "g_channels": (128, 64),
             "d_channels": (64, 128)}
 
 
 def build_gan(splits, settings: dict) -> GAN:
+    """An MLP GAN for ``splits``' samples (a sigmoid output when the data lie in [0, 1]).
+
+    Shapes: generator (N, latent_dim) -> (N, *splits.input_shape); discriminator -> (N / pack, 1).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("ring8")
+        >>> gan = build_gan(splits, {**gan_defaults(splits), "hidden": (8,)})
+        >>> gan.sample(6).shape, gan.discriminator(gan.sample(6)).shape
+        ((6, 2), (3, 1))
+    """
     shape, hidden = tuple(splits.input_shape), tuple(settings["hidden"])
     output = "sigmoid" if _in_unit_range(splits) else "linear"
     return GAN(MLPGenerator(settings["latent_dim"], shape, hidden, output=output),
@@ -229,6 +310,17 @@ def build_gan(splits, settings: dict) -> GAN:
 
 
 def build_dcgan(splits, settings: dict) -> GAN:
+    """A DCGAN for ``splits``' images (H, W divisible by 4).
+
+    Shapes: generator (N, latent_dim) -> (N, *splits.input_shape); discriminator -> (N / pack, 1).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("digits")
+        >>> settings = {**dcgan_defaults(splits), "g_channels": (8, 4), "d_channels": (4, 8)}
+        >>> build_dcgan(splits, settings).sample(3).shape
+        (3, 8, 8)
+    """
     shape = tuple(splits.input_shape)
     return GAN(DCGenerator(settings["latent_dim"], shape, tuple(settings["g_channels"])),
                DCDiscriminator(shape, tuple(settings["d_channels"]), pack=settings["pack"],

@@ -49,6 +49,8 @@ def frechet_distance(features_a, features_b) -> float:
     ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2)``; the matrix
     square roots come from symmetric eigendecompositions (no SciPy needed).
 
+    Shapes: features_a (N, D), features_b (M, D) -> a float.
+
     Example:
         >>> rng = np.random.default_rng(0)
         >>> a, b = rng.normal(0, 1, (20000, 1)), rng.normal(3, 2, (20000, 1))
@@ -73,10 +75,12 @@ class DigitJudge:
     ``classes_covered``, ``mean_top_probability`` and ``frechet_distance`` (on the
     128 penultimate features, against the test split).
 
+    Shapes: ``evaluate(samples (N, *splits.input_shape))`` -> a dict of numbers (and ``class_counts``).
+
     Example:
         >>> from dendrite.data import load_dataset
-        >>> judge = DigitJudge(load_dataset("digits"), epochs=2)  # doctest: +SKIP
-        >>> judge.evaluate(load_dataset("digits").x_train[:1000])["classes_covered"]  # doctest: +SKIP
+        >>> judge = DigitJudge(load_dataset("digits"), epochs=2)
+        >>> judge.evaluate(load_dataset("digits").x_train[:1000])["classes_covered"]  # real digits: all 10
         10
     """
 

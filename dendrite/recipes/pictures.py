@@ -37,14 +37,33 @@ def tile_images(images, columns: int | None = None, pad: int = 1) -> np.ndarray:
 
 
 def save_array(path: Path, array) -> Path:
-    """``numpy.save`` written atomically (the file appears complete or not at all)."""
+    """``numpy.save`` written atomically (the file appears complete or not at all).
+
+    Shapes: the array is saved with its own shape.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     np.load(save_array(Path(folder) / "a.npy", np.zeros((3, 2)))).shape
+        (3, 2)
+    """
     with atomic_path(path) as temporary:
         np.save(temporary, np.asarray(array))
     return Path(path)
 
 
 def plot_canvas(canvas, path: Path, title: str, inches: float = 5.5) -> Path:
-    """One large grey image (e.g. from :func:`tile_images`) with a title."""
+    """One large grey image (e.g. from :func:`tile_images`) with a title, saved as a PNG.
+
+    Shapes: canvas (H, W) with values in [0, 1] (clipped).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = plot_canvas(tile_images(np.zeros((4, 8, 8))), Path(folder) / "c.png", "zeros")
+        ...     path.read_bytes()[:4]
+        b'\x89PNG'
+    """
     figure = plots._figure(inches, inches * canvas.shape[0] / canvas.shape[1] + 0.4)
     axis = figure.subplots()
     axis.imshow(np.clip(canvas, 0.0, 1.0), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -54,7 +73,17 @@ def plot_canvas(canvas, path: Path, title: str, inches: float = 5.5) -> Path:
 
 
 def plot_point_snapshots(snapshots: list, path: Path, centres=None, limit: float = 3.0) -> Path:
-    """One panel per ``(label, points (N, 2))`` snapshot, all on the same axes limits."""
+    """One panel per ``(label, points (N, 2))`` snapshot, all on the same axes limits.
+
+    Shapes: each snapshot's points (N, 2); ``centres`` (K, 2) or ``None``.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = plot_point_snapshots([("start", np.zeros((5, 2)))], Path(folder) / "s.png")
+        ...     path.name
+        's.png'
+    """
     figure = plots._figure(2.8 * len(snapshots), 3.0)
     for axis, (label, points) in zip(figure.subplots(1, len(snapshots), squeeze=False).ravel(), snapshots):
         axis.scatter(points[:, 0], points[:, 1], s=3, alpha=0.4)
