@@ -63,11 +63,10 @@ from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
+from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
 
 half, double, long = float16, float64, int64
 float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str):

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dendrite"
 
 # Lowest first. A module may import modules of its own layer (without circles) or below.
 LAYERS = [
-    ("foundation", ["dendrite.backend", "dendrite.utils"]),
+    ("foundation", ["dendrite.backend", "dendrite.utils", "dendrite.version"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
                 "dendrite.creation"]),
     ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),

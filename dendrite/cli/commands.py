@@ -107,10 +107,10 @@ def run_models(args) -> int:
 
 
 def run_sample(args) -> int:
-    from dendrite.recipes.catalog import sample_text
+    from dendrite.recipes.language import sample_from_run
 
     try:
-        text = sample_text(
+        text = sample_from_run(
             args.run_dir, length=args.length, temperature=args.temperature, prime=args.prime, seed=args.seed
         )
     except (FileNotFoundError, ValueError) as error:  # no such run; a prime with unknown characters

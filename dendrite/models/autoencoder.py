@@ -174,6 +174,8 @@ def vae_loss(logits, x, mu, logvar):
     reconstruction = -log p(x|z) = sum over pixels of BCE(logits, x);
     kl = KL(N(mu, exp(logvar)) || N(0, I)) = -1/2 sum(1 + logvar - mu^2 - exp(logvar)).
 
+    Shapes: logits, x (N, *input_shape); mu, logvar (N, latent_dim) -> two scalars (shape ``()``).
+
     Example:
         >>> import dendrite
         >>> zeros = dendrite.zeros(2, 2)

@@ -26,7 +26,15 @@ _ACTIVATIONS = {
 
 
 def activation_layer(name: str) -> nn.Module:
-    """An activation module by name (``relu``, ``tanh``, ``gelu``, ...)."""
+    """An activation module by name (``relu``, ``tanh``, ``gelu``, ``sigmoid``, ``leaky_relu``, ``elu``, ...).
+
+    Shapes: the module maps any (*) to the same (*), elementwise.
+
+    Example:
+        >>> import dendrite
+        >>> activation_layer("relu")(dendrite.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+    """
     if name not in _ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}")
     return _ACTIVATIONS[name]()
@@ -113,7 +121,15 @@ class LeNet(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """``relu(x + F(x))`` with F = conv-BN-ReLU-conv-BN; a 1x1 projection when shapes change."""
+    """``relu(x + F(x))`` with F = conv-BN-ReLU-conv-BN; a 1x1 projection when shapes change.
+
+    Shapes: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+
+    Example:
+        >>> import dendrite
+        >>> ResidualBlock(4, 8, stride=2)(dendrite.zeros(2, 4, 8, 8)).shape
+        (2, 8, 4, 4)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
@@ -178,7 +194,14 @@ class ResNet(nn.Module):
 
 
 def image_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
-    """``(C, H, W)`` for samples of shape ``(H, W)`` (one channel) or ``(C, H, W)``."""
+    """``(C, H, W)`` for samples of shape ``(H, W)`` (one channel) or ``(C, H, W)``.
+
+    Shapes: a 2- or 3-tuple in, a 3-tuple out; anything else raises ``ValueError``.
+
+    Example:
+        >>> image_shape((8, 8)), image_shape((3, 32, 32))
+        ((1, 8, 8), (3, 32, 32))
+    """
     shape = tuple(input_shape)
     if len(shape) == 2:
         return (1, *shape)

@@ -253,6 +253,12 @@ def discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
     """``BCE(D(x), real_label) + BCE(D(G(z)), 0)``, averaged over each batch (a scalar Tensor).
 
     ``real_label < 1`` is one-sided label smoothing (Salimans et al., 2016).
+    Shapes: real_logits (N, 1), fake_logits (M, 1) -> a scalar (shape ``()``).
+
+    Example:
+        >>> import dendrite
+        >>> round(discriminator_loss(dendrite.zeros(4, 1), dendrite.zeros(4, 1)).item(), 4)  # 2 log 2
+        1.3863
     """
     target = dendrite.full(tuple(real_logits.shape), real_label)
     real = F.binary_cross_entropy_with_logits(real_logits, target)
@@ -261,5 +267,13 @@ def discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
 
 
 def generator_loss(fake_logits):
-    """The non-saturating generator loss ``-log D(G(z)) = BCE(D(G(z)), 1)`` (a scalar Tensor)."""
+    """The non-saturating generator loss ``-log D(G(z)) = BCE(D(G(z)), 1)`` (a scalar Tensor).
+
+    Shapes: fake_logits (N, 1) -> a scalar (shape ``()``).
+
+    Example:
+        >>> import dendrite
+        >>> round(generator_loss(dendrite.zeros(4, 1)).item(), 4)  # D(G(z)) = 1/2: log 2
+        0.6931
+    """
     return F.binary_cross_entropy_with_logits(fake_logits, dendrite.ones(*fake_logits.shape))

@@ -28,6 +28,8 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: in
                     bidirectional: bool = False) -> nn.Module:
     """A batch-first ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU`` by name.
 
+    Shapes: the layer maps (N, T, input_size) to (output (N, T, D * hidden_size), state).
+
     Example:
         >>> layer = recurrent_layer("gru", 8, 16)
         >>> type(layer).__name__, layer.batch_first
@@ -41,7 +43,17 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: in
 
 
 def detach_state(state):
-    """The recurrent state (a tensor, or LSTM's ``(h, c)``) cut from the graph: truncated BPTT."""
+    """The recurrent state (a tensor, or LSTM's ``(h, c)``) cut from the graph: truncated BPTT.
+
+    Shapes: unchanged (each ``(num_layers, N, hidden_size)``); ``None`` stays ``None``.
+
+    Example:
+        >>> import dendrite
+        >>> h = dendrite.zeros(1, 2, 4, requires_grad=True) * 2
+        >>> detached = detach_state((h, h))
+        >>> detached[0].shape, detached[0].requires_grad
+        ((1, 2, 4), False)
+    """
     if state is None:
         return None
     if isinstance(state, tuple):

@@ -6,7 +6,7 @@ which records for each model:
 
 * ``file`` and its ``sha256`` -- checked before loading, so a damaged or replaced
   file fails loudly instead of giving quietly wrong predictions;
-* ``architecture`` (a name in ``dendrite.models.REGISTRY``) and ``arguments`` --
+* ``architecture`` (a name in :data:`dendrite.models.registry.REGISTRY`) and ``arguments`` --
   how to build the network the weights belong to;
 * ``data`` -- what it was trained on (dataset, split, classes, preprocessing);
 * ``test_accuracy`` on that dataset's test split (restricted to the same classes),
@@ -24,6 +24,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dendrite.interop.serialization import load
+from dendrite.models.registry import create
+
 __all__ = ["pretrained", "list_pretrained", "pretrained_info", "PretrainedChecksumError", "ZOO_DIR",
            "MANIFEST_NAME", "sha256_of"]
 
@@ -33,11 +36,28 @@ _FORMAT = "dendrite.pretrained/1"
 
 
 class PretrainedChecksumError(ValueError):
-    """A pretrained weights file does not have the SHA-256 its manifest promises."""
+    """A pretrained weights file does not have the SHA-256 its manifest promises.
+
+    A ``ValueError``, raised by :func:`pretrained` before any weight is loaded (no shapes involved).
+
+    Example:
+        >>> issubclass(PretrainedChecksumError, ValueError)
+        True
+    """
 
 
 def sha256_of(path: str | os.PathLike) -> str:
-    """The SHA-256 hex digest of a file's bytes."""
+    """The SHA-256 hex digest of a file's bytes (read in 1 MiB blocks).
+
+    Shapes: a path in, a 64-character hex string out.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile() as handle:
+        ...     _ = handle.write(b"abc"); handle.flush()
+        ...     sha256_of(handle.name)[:16]
+        'ba7816bf8f01cfea'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -64,6 +84,8 @@ def _manifest(directory: str | os.PathLike | None) -> tuple[dict, Path]:
 def list_pretrained(directory: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """One row per pretrained model: name, architecture, data, test accuracy, file size.
 
+    Shapes: no arrays; one dict per model (``classes`` a list or ``None``, ``bytes`` an int).
+
     Example:
         >>> import dendrite.models
         >>> "digits-cnn" in [row["name"] for row in dendrite.models.list_pretrained()]
@@ -83,6 +105,8 @@ def list_pretrained(directory: str | os.PathLike | None = None) -> list[dict[str
 
 def pretrained_info(name: str, directory: str | os.PathLike | None = None) -> dict[str, Any]:
     """The manifest entry of the pretrained model ``name`` (a copy).
+
+    Shapes: no arrays; the entry's ``arguments`` give ``input_shape`` and ``num_classes``.
 
     Example:
         >>> import dendrite.models
@@ -113,9 +137,6 @@ def pretrained(name: str, *, directory: str | os.PathLike | None = None, verify:
         >>> model(dendrite.tensor(images)).shape
         (4, 10)
     """
-    from dendrite.interop.serialization import load
-    from dendrite.models import create
-
     entry = pretrained_info(name, directory)
     folder = ZOO_DIR if directory is None else Path(directory)
     path = folder / entry["file"]

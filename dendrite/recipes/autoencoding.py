@@ -29,12 +29,15 @@ import dendrite
 from dendrite.data import DataLoader, TensorDataset
 from dendrite.models.autoencoder import VAE, Autoencoder, ConvAutoencoder, gaussian_corrupt, vae_loss
 from dendrite.nn import functional as F
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.pictures import plot_canvas, tile_images
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_path
 
-__all__ = ["run_autoencoder", "run_vae", "pca_reconstruction_mse", "save_reconstructions"]
+__all__ = ["run_autoencoder", "run_vae", "pca_reconstruction_mse", "save_reconstructions",
+           "needs_unit_images", "needs_conv_images", "autoencoder_defaults", "denoising_defaults",
+           "conv_autoencoder_defaults", "vae_defaults", "build_autoencoder", "build_conv_autoencoder",
+           "build_vae"]
 
 TEST_ELBO_SAMPLES = 10
 
@@ -42,6 +45,8 @@ TEST_ELBO_SAMPLES = 10
 # ---------------------------------------------------------------------------- helpers
 def pca_reconstruction_mse(x_train, x_test, components: int) -> float:
     """Test MSE of the best linear code with ``components`` numbers (PCA fitted on ``x_train``).
+
+    Shapes: x_train (N, *sample), x_test (M, *sample) -> a float.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -58,7 +63,19 @@ def pca_reconstruction_mse(x_train, x_test, components: int) -> float:
 
 
 def save_reconstructions(path: Path, **arrays) -> Path:
-    """``numpy.savez`` of float32 arrays, written atomically."""
+    """``numpy.savez`` of float32 arrays, written atomically.
+
+    Shapes: each keyword's array is saved with its own shape (e.g. ``inputs`` and ``outputs`` (N, H, W)).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = save_reconstructions(Path(tmp.name) / "r.npz", inputs=np.zeros((2, 8, 8)))
+        >>> np.load(path)["inputs"].shape
+        (2, 8, 8)
+        >>> tmp.cleanup()
+    """
     with atomic_path(path) as temporary:
         np.savez(temporary, **{name: np.asarray(value, np.float32) for name, value in arrays.items()})
     return Path(path)
@@ -102,7 +119,19 @@ def _plot_latent(codes, labels, path: Path, title: str) -> Path:
 
 
 class EpochEvaluation(Callback):
-    """Adds test-split numbers (``val_*`` keys) to each epoch's logs, computed by ``evaluate()``."""
+    """Adds test-split numbers (``val_*`` keys) to each epoch's logs, computed by ``evaluate()``.
+
+    Shapes: no arrays; ``evaluate()`` returns {name: number}, logged as ``val_<name>``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> from dendrite import nn
+        >>> callback = EpochEvaluation(lambda: {"loss": 0.5})
+        >>> callback.set_trainer(SimpleNamespace(model=nn.Linear(2, 2)))  # the Trainer does this in fit()
+        >>> logs = {}
+        >>> callback.on_epoch_end(0, logs); logs
+        {'val_loss': 0.5}
+    """
 
     def __init__(self, evaluate) -> None:
         self.evaluate = evaluate
@@ -146,7 +175,26 @@ def _fit(model, splits, settings: dict, config, step, evaluate):
 
 # ---------------------------------------------------------------------------- ae, dae, convae
 def run_autoencoder(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a reconstructing autoencoder (denoising when ``settings['noise_std'] > 0``)."""
+    """Train a reconstructing autoencoder (denoising when ``settings['noise_std'] > 0``).
+
+    Shapes: images (N, H, W) or (N, C, H, W) with pixels in [0, 1], reconstructed to the same shape.
+    Writes ``reconstructions.npz`` (the whole test split), ``reconstructions.png`` and ``curves.png``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("ae", "digits", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"hidden": (16,)})
+        >>> metrics = train(MODELS["ae"], load_dataset("digits"), config)  # train() calls run_autoencoder
+        >>> np.load(Path(tmp.name) / "reconstructions.npz")["outputs"].shape
+        (360, 8, 8)
+        >>> tmp.cleanup()
+    """
     model = spec.build(splits, settings)
     noise_std = float(settings.get("noise_std", 0.0))
     clean = np.asarray(splits.x_test, np.float32)
@@ -198,10 +246,26 @@ def _vae_test_terms(model: VAE, images: np.ndarray, samples: int = TEST_ELBO_SAM
 
 
 def run_vae(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a VAE on the negative ELBO; draw its latent space, manifold and samples."""
-    # generative imports the catalog too; importing it here, not at the top, keeps import order free.
-    from dendrite.recipes.generative import plot_canvas, tile_images
+    """Train a VAE on the negative ELBO; draw its latent space, manifold and samples.
 
+    Shapes: images (N, H, W) or (N, C, H, W) in [0, 1]; codes (N, latent_dim). Reports
+    ``test_neg_elbo = test_reconstruction + test_kl`` in nats per image.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("vae", "digits", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"hidden": (16,)})
+        >>> final = train(MODELS["vae"], load_dataset("digits"), config)["final"]  # train() calls run_vae
+        >>> abs(final["test_neg_elbo"] - final["test_reconstruction"] - final["test_kl"]) < 1e-3
+        True
+        >>> tmp.cleanup()
+    """
     model = spec.build(splits, settings)
     clean = np.asarray(splits.x_test, np.float32)
 
@@ -241,8 +305,19 @@ def run_vae(spec, splits, settings: dict, config, out: Path) -> RunResult:
     return RunResult(final=final, history=history_rows(history), model=model)
 
 
-# ---------------------------------------------------------------------------- catalog
+# ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_unit_images(splits) -> str | None:
+    """``None`` for images (H, W) or (C, H, W) with pixels in [0, 1], else why not.
+
+    Shapes: ``splits.input_shape`` must have 2 or 3 dimensions.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_unit_images(load_dataset("digits")) is None
+        True
+        >>> needs_unit_images(load_dataset("ring8")) is None
+        False
+    """
     if splits.task not in ("classification", "generative") or len(splits.input_shape) not in (2, 3):
         return f"it reconstructs images (H, W) or (C, H, W), and {splits.name!r} has samples of shape " \
                f"{splits.input_shape} ({splits.task})"
@@ -252,6 +327,15 @@ def needs_unit_images(splits) -> str | None:
 
 
 def needs_conv_images(splits) -> str | None:
+    """As :func:`needs_unit_images`, and H, W divisible by 4 (two stride-2 stages).
+
+    Shapes: ``splits.input_shape`` (H, W) or (C, H, W) with H % 4 == W % 4 == 0.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_conv_images(load_dataset("digits")) is None
+        True
+    """
     reason = needs_unit_images(splits)
     if reason is None and (splits.input_shape[-1] % 4 or splits.input_shape[-2] % 4):
         return f"its two stride-2 stages need H and W divisible by 4, got {splits.input_shape}"
@@ -261,27 +345,93 @@ def needs_conv_images(splits) -> str | None:
 _COMMON = {"epochs": 100, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "schedule": "cosine",
            "hidden": (256, 128)}
 
-register(ModelSpec(
-    name="ae", family="autoencoder", description="MLP autoencoder with an 8-number bottleneck (MSE)",
-    accepts=needs_unit_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "bottleneck": 8},
-    build=lambda splits, s: Autoencoder(splits.input_shape, s["bottleneck"], tuple(s["hidden"])),
-))
-register(ModelSpec(
-    name="dae", family="autoencoder", description="denoising autoencoder (Gaussian noise std 0.2)",
-    accepts=needs_unit_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "bottleneck": 32, "noise_std": 0.2},
-    build=lambda splits, s: Autoencoder(splits.input_shape, s["bottleneck"], tuple(s["hidden"])),
-))
-register(ModelSpec(
-    name="convae", family="autoencoder", description="convolutional autoencoder, 8-number bottleneck",
-    accepts=needs_conv_images, recipe=run_autoencoder, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "epochs": 40, "bottleneck": 8, "channels": (32, 64)},
-    build=lambda splits, s: ConvAutoencoder(splits.input_shape, s["bottleneck"], tuple(s["channels"])),
-))
-register(ModelSpec(
-    name="vae", family="autoencoder", description="variational autoencoder, 2-D latent, Bernoulli pixels",
-    accepts=needs_unit_images, recipe=run_vae, default_dataset="digits",
-    defaults=lambda splits: {**_COMMON, "latent_dim": 2},
-    build=lambda splits, s: VAE(splits.input_shape, s["latent_dim"], tuple(s["hidden"])),
-))
+
+def autoencoder_defaults(splits) -> dict:
+    """``ae``: an 8-number bottleneck, the size ``pca_test_mse`` compares against.
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> autoencoder_defaults(None)["bottleneck"]
+        8
+    """
+    return {**_COMMON, "bottleneck": 8}
+
+
+def denoising_defaults(splits) -> dict:
+    """``dae``: a wider code, trained to undo Gaussian noise of std 0.2.
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> denoising_defaults(None)["noise_std"]
+        0.2
+    """
+    return {**_COMMON, "bottleneck": 32, "noise_std": 0.2}
+
+
+def conv_autoencoder_defaults(splits) -> dict:
+    """``convae``: the ``ae`` budget (8 numbers) behind two convolutional stages.
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> conv_autoencoder_defaults(None)["channels"]
+        (32, 64)
+    """
+    return {**_COMMON, "epochs": 40, "bottleneck": 8, "channels": (32, 64)}
+
+
+def vae_defaults(splits) -> dict:
+    """``vae``: a 2-D latent, so its codes and manifold can be drawn.
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> vae_defaults(None)["latent_dim"]
+        2
+    """
+    return {**_COMMON, "latent_dim": 2}
+
+
+def build_autoencoder(splits, settings: dict) -> Autoencoder:
+    """An :class:`~dendrite.models.Autoencoder` for ``splits``' samples.
+
+    Shapes: the model maps (N, *splits.input_shape) to the same shape; codes (N, bottleneck).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> model = build_autoencoder(load_dataset("digits"), {"bottleneck": 4, "hidden": (16,)})
+        >>> model(dendrite.rand(2, 8, 8)).shape
+        (2, 8, 8)
+    """
+    return Autoencoder(splits.input_shape, settings["bottleneck"], tuple(settings["hidden"]))
+
+
+def build_conv_autoencoder(splits, settings: dict) -> ConvAutoencoder:
+    """A :class:`~dendrite.models.ConvAutoencoder` for ``splits``' images.
+
+    Shapes: the model maps (N, H, W) or (N, C, H, W) to the same shape.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> model = build_conv_autoencoder(load_dataset("digits"), {"bottleneck": 4, "channels": (4, 8)})
+        >>> model(dendrite.rand(2, 8, 8)).shape
+        (2, 8, 8)
+    """
+    return ConvAutoencoder(splits.input_shape, settings["bottleneck"], tuple(settings["channels"]))
+
+
+def build_vae(splits, settings: dict) -> VAE:
+    """A :class:`~dendrite.models.VAE` for ``splits``' images.
+
+    Shapes: the model maps x (N, *splits.input_shape) to (logits like x, mu, logvar (N, latent_dim)).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> logits, mu, logvar = build_vae(load_dataset("digits"), {"latent_dim": 2, "hidden": (16,)})(
+        ...     dendrite.rand(3, 8, 8))
+        >>> logits.shape, mu.shape
+        ((3, 8, 8), (3, 2))
+    """
+    return VAE(splits.input_shape, settings["latent_dim"], tuple(settings["hidden"]))

@@ -35,7 +35,14 @@ __all__ = [
 
 @dataclass
 class RunConfig:
-    """Settings of one ``dendrite train`` run; ``None`` means "the model's default"."""
+    """Settings of one ``dendrite train`` run; ``None`` means "the model's default".
+
+    Shapes: no arrays; :meth:`resolved` maps the model's defaults dict to the run's settings dict.
+
+    Example:
+        >>> RunConfig("mlp", "spiral", epochs=3, options={"hidden": (8,)}).resolved({"epochs": 10, "lr": 0.1})
+        {'epochs': 3, 'lr': 0.1, 'hidden': (8,)}
+    """
 
     model: str
     dataset: str
@@ -62,7 +69,14 @@ class RunConfig:
 
 @dataclass
 class RunResult:
-    """What a recipe hands back: final metrics, per-epoch history, the trained model."""
+    """What a recipe hands back: final metrics, per-epoch history, the trained model.
+
+    Shapes: ``final`` {metric: number}, ``history`` one dict per epoch, ``extra`` more JSON for metrics.json.
+
+    Example:
+        >>> RunResult(final={"test_accuracy": 0.9}, history=[{"epoch": 1, "loss": 0.3}]).final
+        {'test_accuracy': 0.9}
+    """
 
     final: dict[str, float]
     history: list[dict[str, Any]]
@@ -75,7 +89,17 @@ class ModelSpec:
     """A named model: how to build it, for which data, with which defaults, trained by which recipe.
 
     ``accepts(splits)`` returns ``None`` when the model can take the data, else the
-    reason it cannot (shown to the user as one line).
+    reason it cannot (shown to the user as one line). Shapes: ``build(splits, settings)``
+    returns a module for samples of ``splits.input_shape``; ``defaults(splits)`` a dict;
+    ``recipe(spec, splits, settings, config, out)`` a :class:`RunResult`. The rows of
+    :data:`dendrite.recipes.catalog.MODELS` are ModelSpecs.
+
+    Example:
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.data import load_dataset
+        >>> spec = MODELS["mlp"]
+        >>> spec.accepts(load_dataset("spiral")) is None, spec.default_dataset
+        (True, 'digits')
     """
 
     name: str
@@ -99,7 +123,15 @@ _OPTIMIZERS = {
 
 
 def make_optimizer(name: str, parameters, lr: float, **options) -> optim.Optimizer:
-    """An optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``)."""
+    """An optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``).
+
+    Shapes: parameters of any shapes; ``sgd`` gets ``momentum=0.9`` unless given.
+
+    Example:
+        >>> from dendrite import nn
+        >>> type(make_optimizer("adam", nn.Linear(2, 1).parameters(), lr=1e-3)).__name__
+        'Adam'
+    """
     key = name.lower()
     if key not in _OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(_OPTIMIZERS)}")
@@ -109,7 +141,14 @@ def make_optimizer(name: str, parameters, lr: float, **options) -> optim.Optimiz
 
 
 class Stopwatch:
-    """Wall time since creation, in seconds."""
+    """Wall time since creation, in seconds.
+
+    Shapes: no arrays; ``seconds`` is a float.
+
+    Example:
+        >>> Stopwatch().seconds >= 0.0
+        True
+    """
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -128,7 +167,22 @@ def _finite(value):
 def write_metrics(
     out: Path, config: RunConfig, settings: dict, seconds: float, n_train: int, n_test: int, result: RunResult
 ) -> Path:
-    """Write ``out/metrics.json`` atomically and return its path."""
+    """Write ``out/metrics.json`` atomically and return its path.
+
+    Shapes: ``result.final`` {metric: number} and ``result.history`` (one dict per epoch) become
+    JSON; non-finite numbers are written as ``null``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> config = RunConfig("mlp", "spiral")
+        >>> path = write_metrics(Path(tmp.name), config, {"epochs": 1}, 0.5, 800, 200,
+        ...                      RunResult(final={"test_accuracy": 0.75}, history=[]))
+        >>> path.name, json.loads(path.read_text())["final"]
+        ('metrics.json', {'test_accuracy': 0.75})
+        >>> tmp.cleanup()
+    """
     payload = {
         "model": config.model,
         "dataset": config.dataset,
@@ -148,7 +202,18 @@ def write_metrics(
 
 
 def save_weights(model: nn.Module, out: Path) -> Path:
-    """Save the model's state_dict as ``out/model.safetensors`` (``.npz`` without safetensors)."""
+    """Save the model's state_dict as ``out/model.safetensors`` (``.npz`` without safetensors).
+
+    Shapes: every parameter and buffer is saved with its own shape, under its state_dict key.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> save_weights(nn.Linear(2, 1), Path(tmp.name)).stem
+        'model'
+        >>> tmp.cleanup()
+    """
     import dendrite
 
     out = Path(out)
@@ -163,7 +228,14 @@ def save_weights(model: nn.Module, out: Path) -> Path:
 
 
 def history_rows(history) -> list[dict]:
-    """A History (dict of lists) as one dict per epoch."""
+    """A History (dict of lists) as one dict per epoch.
+
+    Shapes: {key: [E values]} -> a list of E dicts, each with ``epoch`` (1-based) and every key.
+
+    Example:
+        >>> history_rows({"loss": [0.5, 0.25]})
+        [{'epoch': 1, 'loss': 0.5}, {'epoch': 2, 'loss': 0.25}]
+    """
     table = history.history if hasattr(history, "history") else dict(history)
     epochs = len(next(iter(table.values()), []))
     return [
@@ -173,5 +245,17 @@ def history_rows(history) -> list[dict]:
 
 
 def ensure_dir(path: Path) -> Path:
+    """The folder ``path``, created with its parents if missing.
+
+    Shapes: a path in, the same path (a ``Path``) out.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> ensure_dir(Path(tmp.name) / "a" / "b").is_dir()
+        True
+        >>> tmp.cleanup()
+    """
     os.makedirs(path, exist_ok=True)
     return Path(path)

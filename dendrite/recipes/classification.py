@@ -29,7 +29,26 @@ from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
+__all__ = ["needs_classification", "build_schedule", "restart_schedule", "predict_logits", "run_classifier"]
+
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
+
+
+def needs_classification(splits) -> str | None:
+    """``None`` when ``splits`` is a classification dataset, else the reason a classifier cannot take it.
+
+    Shapes: any ``splits.input_shape``; only ``splits.task`` is checked.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_classification(load_dataset("spiral")) is None
+        True
+        >>> needs_classification(load_dataset("ring8"))
+        "it is a classifier, and 'ring8' is a generative dataset"
+    """
+    if splits.task != "classification":
+        return f"it is a classifier, and {splits.name!r} is a {splits.task} dataset"
+    return None
 
 
 def build_schedule(optimizer, settings: dict):
@@ -38,7 +57,15 @@ def build_schedule(optimizer, settings: dict):
     ``'exponential'`` (the default of the built-in classifiers) multiplies the rate by
     ``settings['lr_decay']`` after every epoch; it does not depend on the number of
     epochs, so a run extended with ``--resume`` equals a straight run of the new length.
-    ``'cosine'`` and ``'step'`` are planned over ``settings['epochs']``.
+    ``'cosine'`` and ``'step'`` are planned over ``settings['epochs']``; ``'none'`` gives ``None``.
+    Shapes: no arrays; an optimizer and a settings dict in, a scheduler (or ``None``) out.
+
+    Example:
+        >>> from dendrite.recipes.base import make_optimizer
+        >>> optimizer = make_optimizer("sgd", nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> scheduler = build_schedule(optimizer, {"schedule": "exponential", "lr_decay": 0.5})
+        >>> optimizer.step(); scheduler.step(); optimizer.param_groups[0]["lr"]
+        0.5
     """
     from dendrite.optim import lr_scheduler
 
@@ -59,6 +86,16 @@ def restart_schedule(optimizer, settings: dict, epoch: int):
 
     Used when a run is resumed with a different number of epochs than it was planned
     for: the learning rates from ``epoch`` on follow the schedule for the new total.
+    Shapes: no arrays; an optimizer, settings and an epoch count in, a scheduler out.
+
+    Example:
+        >>> from dendrite.recipes.base import make_optimizer
+        >>> optimizer = make_optimizer("sgd", nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> settings = {"schedule": "step", "epochs": 6}
+        >>> _ = build_schedule(optimizer, settings)
+        >>> _ = restart_schedule(optimizer, settings, epoch=2)  # step_size 2: one decay by 0.3 so far
+        >>> round(optimizer.param_groups[0]["lr"], 6)
+        0.3
     """
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"]
@@ -71,7 +108,15 @@ def restart_schedule(optimizer, settings: dict, epoch: int):
 
 
 def predict_logits(model: nn.Module, inputs, batch_size: int = 1024):
-    """Model outputs for a NumPy array of inputs, in eval mode, without a graph."""
+    """Model outputs for a NumPy array of inputs, in eval mode, without a graph.
+
+    Shapes: inputs (N, *input_shape) -> a NumPy array (N, *output_shape), computed ``batch_size`` at a time.
+
+    Example:
+        >>> import numpy as np
+        >>> predict_logits(nn.Linear(2, 3), np.zeros((5, 2), np.float32)).shape
+        (5, 3)
+    """
     model.eval()
     outputs = []
     with no_grad():
@@ -106,7 +151,26 @@ def _resume(trainer: Trainer, out: Path, settings: dict, quiet: bool):
 
 
 def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a classifier on ``splits`` and write its plots into ``out`` (``config.resume``: continue it)."""
+    """Train a classifier on ``splits`` and write its plots into ``out`` (``config.resume``: continue it).
+
+    Shapes: ``spec.build`` maps (N, *splits.input_shape) to logits (N, splits.num_classes);
+    labels are class ids (N,). Writes ``curves.png``, ``confusion.png``, ``checkpoint.npz``
+    (and ``decision_boundary.png`` for 2-D inputs); returns a :class:`RunResult`.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("mlp", "spiral", epochs=1, quiet=True, out=Path(tmp.name))
+        >>> metrics = train(MODELS["mlp"], load_dataset("spiral"), config)  # train() calls run_classifier
+        >>> 0.0 <= metrics["final"]["test_accuracy"] <= 1.0, (Path(tmp.name) / "confusion.png").exists()
+        (True, True)
+        >>> tmp.cleanup()
+    """
     clock = Stopwatch()
     model = spec.build(splits, settings)
     optimizer = make_optimizer(

@@ -24,12 +24,12 @@ import numpy as np
 from dendrite import nn
 from dendrite.data import DataLoader
 from dendrite.models.recurrent import Forecaster
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
 from dendrite.recipes.classification import build_schedule, predict_logits
 from dendrite.train import Trainer, plots
 
-__all__ = ["nrmse", "repeat_last_prediction", "run_forecaster", "forecaster_defaults"]
+__all__ = ["nrmse", "repeat_last_prediction", "run_forecaster", "forecaster_defaults", "needs_series",
+           "build_forecaster"]
 
 
 def nrmse(y_true, y_pred) -> float:
@@ -65,7 +65,15 @@ def repeat_last_prediction(x: np.ndarray, output_size: int = 1) -> np.ndarray:
 
 
 def needs_series(splits) -> str | None:
-    """``None`` for windowed series data (``x (N, T, F)``, ``y (N, k)``), else why not."""
+    """``None`` for windowed series data (``x (N, T, F)``, ``y (N, k)``), else why not.
+
+    Shapes: ``splits.input_shape`` (T, F) or (T,); ``splits.target_shape`` (k,).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_series(load_dataset("mackey-glass")) is None, needs_series(load_dataset("digits")) is None
+        (True, False)
+    """
     if splits.task != "sequence":
         return f"it forecasts series, and {splits.name!r} is a {splits.task} dataset, not a windowed series"
     if len(splits.input_shape) not in (1, 2) or splits.target_shape is None or len(splits.target_shape) != 1:
@@ -75,12 +83,30 @@ def needs_series(splits) -> str | None:
 
 
 def forecaster_defaults(splits) -> dict:
-    """Hyper-parameters that reach a test NRMSE well under 0.02 on ``mackey-glass`` in well under a minute."""
+    """Hyper-parameters that reach a test NRMSE well under 0.02 on ``mackey-glass`` in well under a minute.
+
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> forecaster_defaults(None)["cell"]
+        'gru'
+    """
     return {"epochs": 60, "batch_size": 32, "lr": 3e-3, "optimizer": "adam", "schedule": "cosine",
             "cell": "gru", "hidden_size": 64, "num_layers": 1, "residual": True}
 
 
 def build_forecaster(splits, settings: dict) -> Forecaster:
+    """A :class:`~dendrite.models.Forecaster` for ``splits``' windows.
+
+    Shapes: the model maps windows (N, T, F) to next values (N, k), k = ``splits.target_shape[0]``.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.data import load_dataset
+        >>> settings = {**forecaster_defaults(None), "hidden_size": 8}
+        >>> build_forecaster(load_dataset("mackey-glass"), settings)(dendrite.zeros(4, 20, 1)).shape
+        (4, 1)
+    """
     features = splits.input_shape[-1] if len(splits.input_shape) == 2 else 1
     return Forecaster(features, splits.target_shape[0], cell=settings["cell"],
                       hidden_size=int(settings["hidden_size"]), num_layers=int(settings["num_layers"]),
@@ -88,7 +114,26 @@ def build_forecaster(splits, settings: dict) -> Forecaster:
 
 
 def run_forecaster(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a forecaster with MSE on the training windows; score it and the baseline on the test part."""
+    """Train a forecaster with MSE on the training windows; score it and the baseline on the test part.
+
+    Shapes: windows x (N, T, F) -> predictions (N, k) against targets y (N, k).
+    Writes ``curves.png`` and ``prediction.png``; reports ``test_nrmse`` and ``repeat_last_nrmse``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("forecaster", "mackey-glass", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"hidden_size": 8})
+        >>> final = train(MODELS["forecaster"], load_dataset("mackey-glass"), config)["final"]
+        >>> final["test_nrmse"] > 0, (Path(tmp.name) / "prediction.png").exists()
+        (True, True)
+        >>> tmp.cleanup()
+    """
     model = spec.build(splits, settings)
     optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
                                weight_decay=settings.get("weight_decay", 0.0))
@@ -117,10 +162,3 @@ def run_forecaster(spec, splits, settings: dict, config, out: Path) -> RunResult
                             f"(repeat-last {final['repeat_last_nrmse']:.3f})")
     return RunResult(final=final, history=history_rows(history), model=model)
 
-
-register(ModelSpec(
-    name="forecaster", family="recurrent",
-    description="one-step-ahead series forecaster: GRU/LSTM encoder + linear head, MSE",
-    accepts=needs_series, build=build_forecaster, defaults=forecaster_defaults, recipe=run_forecaster,
-    default_dataset="mackey-glass",
-))

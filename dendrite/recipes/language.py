@@ -28,13 +28,12 @@ import numpy as np
 from dendrite import nn, no_grad, tensor
 from dendrite.data import CharVocab, bptt_batches
 from dendrite.models.recurrent import CharLM, detach_state
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_write_text
 
 __all__ = ["unigram_bits_per_char", "bits_per_char", "generate", "load_charlm", "sample_from_run",
-           "run_charlm", "charlm_defaults"]
+           "run_charlm", "charlm_defaults", "needs_text", "build_charlm", "save_run_info"]
 
 RUN_FILE = "charlm.json"
 _LN2 = math.log(2.0)
@@ -48,6 +47,8 @@ def unigram_bits_per_char(train_ids, eval_ids, vocab_size: int) -> float:
 
     The baseline a language model must beat: it knows how common each character is
     and nothing about order. Smoothing gives unseen characters a small probability.
+
+    Shapes: train_ids (L,), eval_ids (M,) ints -> a float.
 
     Example:
         >>> round(unigram_bits_per_char([0, 0, 1, 1], [0, 1], vocab_size=2), 6)  # p = 1/2 each
@@ -63,6 +64,8 @@ def bits_per_char(model: CharLM, ids, batch_size: int = 32, seq_len: int = 128) 
 
     The stream is read as ``batch_size`` rows with the state carried along each row, the
     way the model was trained; the tail that does not fill a row is left out.
+
+    Shapes: ids (L,) ints -> a float (the model maps (N, T) ids to (N, T, vocab) logits).
 
     Example:
         >>> model = CharLM(5, embedding_dim=4, hidden_size=8)
@@ -111,7 +114,18 @@ class _LanguageMonitor(Callback):
 
 
 def plot_language_curves(points, path: Path, baseline: float, title: str) -> Path:
-    """Training and validation bits/char against optimizer steps, the unigram baseline dashed."""
+    """Training and validation bits/char against optimizer steps, the unigram baseline dashed.
+
+    Shapes: ``points`` a list of (step, train bits/char, validation bits/char).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> plot_language_curves([(1, 3.0, 3.1), (2, 2.5, 2.7)], Path(tmp.name) / "c.png", 4.0, "x").name
+        'c.png'
+        >>> tmp.cleanup()
+    """
     from dendrite.train.plots import _figure, _save
 
     figure = _figure(6.5, 3.8)
@@ -129,7 +143,26 @@ def plot_language_curves(points, path: Path, baseline: float, title: str) -> Pat
 
 
 def run_charlm(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train a :class:`CharLM` on a text dataset's streams; write curves, run info and a sample."""
+    """Train a :class:`CharLM` on a text dataset's streams; write curves, run info and a sample.
+
+    Shapes: ids streams (L,) read as batches (batch_size, seq_len) -> logits (batch_size, seq_len, vocab).
+    Writes ``curves.png``, ``charlm.json``; the sample text goes into ``metrics.json``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("charlm", "pytext", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"train_chars": 2000, "hidden_size": 16, "embedding_dim": 8})
+        >>> metrics = train(MODELS["charlm"], load_dataset("pytext"), config)
+        >>> metrics["final"]["val_bits_per_char"] > 0, (Path(tmp.name) / "charlm.json").exists()
+        (True, True)
+        >>> tmp.cleanup()
+    """
     from dendrite.optim import lr_scheduler
 
     vocab: CharVocab = splits.info["vocab"]
@@ -181,7 +214,19 @@ def run_charlm(spec, splits, settings: dict, config, out: Path) -> RunResult:
 
 
 def save_run_info(out: Path, vocab: CharVocab, settings: dict) -> Path:
-    """``out/charlm.json``: the vocabulary and the architecture, for :func:`load_charlm`."""
+    """``out/charlm.json``: the vocabulary and the architecture, for :func:`load_charlm`.
+
+    Shapes: no arrays; JSON with ``vocab`` and ``model`` (cell, embedding_dim, hidden_size, num_layers).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> settings = {"cell": "gru", "embedding_dim": 4, "hidden_size": 8, "num_layers": 1}
+        >>> json.loads(save_run_info(Path(tmp.name), CharVocab("ab"), settings).read_text())["vocab"]
+        'ab'
+        >>> tmp.cleanup()
+    """
     info = {"format": "dendrite-charlm", "version": 1, "vocab": vocab.chars,
             "model": {key: settings[key] for key in ("cell", "embedding_dim", "hidden_size", "num_layers")}}
     path = Path(out) / RUN_FILE
@@ -194,6 +239,13 @@ def load_charlm(run_dir) -> tuple[CharLM, CharVocab]:
 
     Raises ``FileNotFoundError`` (naming what is missing) when the folder, its
     ``charlm.json`` or its weights are not there.
+    Shapes: the model maps ids (N, T) to (logits (N, T, len(vocab)), state).
+
+    Example:
+        >>> load_charlm("no/such/run")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no run folder 'no/such/run'; ...
     """
     import dendrite
 
@@ -232,6 +284,9 @@ def generate(model: CharLM, vocab: CharVocab, length: int = 400, temperature: fl
     temperature picks the likeliest characters (repetitive), a high one flattens the
     distribution (inventive, then noisy). The same ``seed`` gives the same text.
     Without a prime the model starts after a newline (or the first vocabulary character).
+
+    Shapes: the model maps ids (1, T) to logits (1, T, len(vocab)); the text has ``len(prime) + length``
+    characters.
 
     Example:
         >>> from dendrite.data import CharVocab
@@ -275,16 +330,36 @@ def sample_from_run(run_dir, length: int = 400, temperature: float = 0.8, prime:
                     seed: int = 0) -> str:
     """Text generated by the ``charlm`` saved in ``run_dir`` (what ``dendrite sample DIR`` prints).
 
+    Shapes: no arrays; ``len(prime) + length`` characters out.
+
     Example:
-        >>> sample_from_run("runs/charlm-pytext", length=100, prime="def ")  # doctest: +SKIP
-        'def ...'
+        >>> import tempfile
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.base import RunConfig
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> with tempfile.TemporaryDirectory() as folder:  # a tiny run: 2,000 characters, 16 units
+        ...     _ = train(MODELS["charlm"], load_dataset("pytext"), RunConfig(
+        ...         "charlm", "pytext", epochs=1, quiet=True, out=Path(folder),
+        ...         options={"train_chars": 2000, "hidden_size": 16, "embedding_dim": 8}))
+        ...     text = sample_from_run(folder, length=20, prime="def ")
+        >>> text.startswith("def "), len(text)
+        (True, 24)
     """
     model, vocab = load_charlm(run_dir)
     return generate(model, vocab, length=length, temperature=temperature, prime=prime, seed=seed)
 
 
 def needs_text(splits) -> str | None:
-    """``None`` for a character-stream dataset with a vocabulary (``pytext``), else why not."""
+    """``None`` for a character-stream dataset with a vocabulary (``pytext``), else why not.
+
+    Shapes: ``splits.x_train`` a stream of ids (L,); ``splits.info['vocab']`` its :class:`CharVocab`.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_text(load_dataset("pytext")) is None, needs_text(load_dataset("digits")) is None
+        (True, False)
+    """
     if splits.task != "text" or "vocab" not in splits.info:
         return f"it is a character language model, and {splits.name!r} is a {splits.task} dataset, not text"
     return None
@@ -294,6 +369,11 @@ def charlm_defaults(splits) -> dict:
     """One pass over ``pytext``: about 2.1 bits/char (GRU) in under a minute on 2 free cores.
 
     ``lr`` ``None`` means the cell's rate from :data:`CELL_LR`.
+    Shapes: splits in (unused), a settings dict out.
+
+    Example:
+        >>> charlm_defaults(None)["seq_len"]
+        64
     """
     return {"epochs": 1, "batch_size": 32, "seq_len": 64, "lr": None, "optimizer": "adam", "clip": 1.0,
             "cell": "gru", "embedding_dim": 64, "hidden_size": 256, "num_layers": 1, "dropout": 0.0,
@@ -301,14 +381,18 @@ def charlm_defaults(splits) -> dict:
 
 
 def build_charlm(splits, settings: dict) -> CharLM:
+    """A :class:`CharLM` over ``splits``' vocabulary.
+
+    Shapes: ids (N, T) -> (logits (N, T, splits.num_classes), state).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("pytext")
+        >>> model = build_charlm(splits, {**charlm_defaults(splits), "hidden_size": 8, "embedding_dim": 4})
+        >>> model(tensor(np.zeros((2, 5), np.int64)))[0].shape == (2, 5, splits.num_classes)
+        True
+    """
     return CharLM(splits.num_classes, embedding_dim=int(settings["embedding_dim"]),
                   hidden_size=int(settings["hidden_size"]), num_layers=int(settings["num_layers"]),
                   cell=settings["cell"], dropout=float(settings["dropout"]))
 
-
-register(ModelSpec(
-    name="charlm", family="recurrent",
-    description="character-level language model (embedding, GRU/LSTM/RNN, truncated BPTT); `dendrite sample`",
-    accepts=needs_text, build=build_charlm, defaults=charlm_defaults, recipe=run_charlm,
-    default_dataset="pytext",
-))

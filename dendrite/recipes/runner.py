@@ -23,7 +23,15 @@ __all__ = ["train", "run_record", "check_resumable"]
 
 
 def run_record(config: RunConfig, splits, settings: dict) -> dict:
-    """What identifies a run in its checkpoint: model, dataset, seed and the settings (as JSON sees them)."""
+    """What identifies a run in its checkpoint: model, dataset, seed and the settings (as JSON sees them).
+
+    Shapes: settings dict in (tuples become lists, non-JSON values are dropped), a plain dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> run_record(RunConfig("mlp", "spiral"), load_dataset("spiral"), {"hidden": (8,), "lr": 0.1})
+        {'model': 'mlp', 'dataset': 'spiral', 'seed': 0, 'settings': {'hidden': [8], 'lr': 0.1}}
+    """
     simple = (int, float, str, bool, list, tuple, type(None))
     plain = {key: value for key, value in settings.items() if isinstance(value, simple)}
     plain = json.loads(json.dumps(plain))  # tuples become lists, as they come back from the checkpoint
@@ -31,7 +39,22 @@ def run_record(config: RunConfig, splits, settings: dict) -> dict:
 
 
 def check_resumable(out: Path, config: RunConfig, splits, settings: dict) -> dict:
-    """The checkpoint's ``extra`` if ``out`` can be resumed with these settings; else ``ValueError``."""
+    """The checkpoint's ``extra`` if ``out`` can be resumed with these settings; else ``ValueError``.
+
+    Shapes: no arrays; the checkpoint's model, dataset, seed and settings (all but ``epochs``)
+    must equal this run's, and ``settings['epochs']`` must exceed the epochs already trained.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> check_resumable(Path(tmp.name), RunConfig("mlp", "spiral"), load_dataset("spiral"), {})
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot resume: no training checkpoint in ...
+        >>> tmp.cleanup()
+    """
     try:
         state = read_training_state(out)
     except FileNotFoundError:
@@ -58,11 +81,21 @@ def check_resumable(out: Path, config: RunConfig, splits, settings: dict) -> dic
 def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
     """Train ``spec`` on ``splits`` with ``config``; write the run's files; return metrics.json's content.
 
+    Shapes: as the model's recipe (see :class:`~dendrite.recipes.base.ModelSpec`); returns metrics.json's
+    content as a dict.
+
     Example:
+        >>> import tempfile
         >>> from dendrite.data import load_dataset
         >>> from dendrite.recipes.catalog import MODELS
-        >>> metrics = train(MODELS["mlp"], load_dataset("spiral"),
-        ...                 RunConfig("mlp", "spiral", epochs=1, quiet=True))  # doctest: +SKIP
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     metrics = train(MODELS["mlp"], load_dataset("spiral"),
+        ...                     RunConfig("mlp", "spiral", epochs=1, quiet=True, out=Path(folder)))
+        ...     files = sorted(path.name for path in Path(folder).iterdir())
+        >>> files[:5]  # and model.safetensors (model.npz without safetensors)
+        ['checkpoint.npz', 'confusion.png', 'curves.png', 'decision_boundary.png', 'metrics.json']
+        >>> metrics["model"], metrics["epochs"], len(metrics["history"])
+        ('mlp', 1, 1)
     """
     reason = spec.accepts(splits)
     if reason:

@@ -17,29 +17,31 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from dendrite import nn, tensor
 from dendrite.models.recurrent import SequenceClassifier
-from dendrite.recipes.base import ModelSpec, RunResult
-from dendrite.recipes.catalog import needs_classification, register
-from dendrite.recipes.classification import run_classifier
+from dendrite.recipes.base import RunResult
+from dendrite.recipes.classification import needs_classification, run_classifier
 
 __all__ = ["input_gradient_per_step", "run_sequence_classifier", "sequence_defaults", "needs_sequences",
-           "as_steps"]
-
-_DESCRIPTIONS = {
-    "rnn": "plain (Elman, tanh) RNN sequence classifier: shows what vanishing gradients cost",
-    "lstm": "LSTM sequence classifier (an 8x8 digit read as 8 steps of 8 pixels)",
-    "gru": "GRU sequence classifier (an 8x8 digit read as 8 steps of 8 pixels)",
-}
+           "as_steps", "build_sequence_classifier", "plot_gradient_flow"]
 
 
 def needs_sequences(splits) -> str | None:
-    """``None`` when ``splits`` is classification data with samples ``(T, F)`` or ``(T,)``, else why not."""
+    """``None`` when ``splits`` is classification data with samples ``(T, F)`` or ``(T,)``, else why not.
+
+    Shapes: ``splits.input_shape`` (T, F) or (T,) with T >= 2.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_sequences(load_dataset("digits")) is None  # 8 steps of 8 pixels
+        True
+        >>> needs_sequences(load_dataset("ring8"))
+        "it is a classifier, and 'ring8' is a generative dataset"
+    """
     reason = needs_classification(splits)
     if reason:
         return reason
@@ -50,7 +52,14 @@ def needs_sequences(splits) -> str | None:
 
 
 def sequence_defaults(cell: str, splits) -> dict:
-    """Defaults that reach a real result on ``digits`` in well under a minute on 2 cores."""
+    """Defaults that reach a real result on ``digits`` in well under a minute on 2 cores.
+
+    Shapes: the cell name and splits (unused) in, a settings dict out.
+
+    Example:
+        >>> sequence_defaults("rnn", None)["lr"], sequence_defaults("gru", None)["lr"]
+        (0.001, 0.003)
+    """
     # The exponential schedule does not depend on the epoch count (as for the other classifiers),
     # so a run extended with --resume equals a straight run of the new length.
     settings = {"epochs": 50, "batch_size": 32, "lr": 3e-3, "optimizer": "adam", "schedule": "exponential",
@@ -62,6 +71,17 @@ def sequence_defaults(cell: str, splits) -> dict:
 
 
 def build_sequence_classifier(cell: str, splits, settings: dict) -> SequenceClassifier:
+    """A :class:`SequenceClassifier` with the ``cell`` of the model's name.
+
+    Shapes: the model maps (N, T, F) to logits (N, splits.num_classes).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.data import load_dataset
+        >>> settings = {**sequence_defaults("gru", None), "hidden_size": 8}
+        >>> build_sequence_classifier("gru", load_dataset("digits"), settings)(dendrite.zeros(2, 8, 8)).shape
+        (2, 10)
+    """
     if settings.get("cell", cell) != cell:
         raise ValueError(f"model {cell!r} always uses the {cell} cell; for a {settings['cell']} network "
                          f"train the model {settings['cell']!r} instead of passing --cell")
@@ -98,7 +118,16 @@ def input_gradient_per_step(model: nn.Module, x: np.ndarray, y: np.ndarray) -> l
 
 
 def plot_gradient_flow(norms: dict[str, list[float]], path: Path, title: str) -> Path:
-    """``|dL/dx_t|`` per time step, one line per moment (initial, trained), on a log scale."""
+    """``|dL/dx_t|`` per time step, one line per moment (initial, trained), on a log scale.
+
+    Shapes: ``norms`` {label: list of T numbers}.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     plot_gradient_flow({"initial": [1e-3, 1.0]}, Path(folder) / "g.png", "x").name
+        'g.png'
+    """
     from dendrite.train.plots import _figure, _save
 
     figure = _figure(6.0, 3.5)
@@ -138,7 +167,26 @@ def as_steps(splits, features_per_step: int | None):
 
 
 def run_sequence_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train with the classification recipe, then measure and draw the gradient per time step."""
+    """Train with the classification recipe, then measure and draw the gradient per time step.
+
+    Shapes: sequences (N, T, F) -> logits (N, classes); ``input_grad_norm_per_step`` holds two
+    lists of T numbers (initial, trained). Writes ``gradient_flow.png`` besides the classifier's files.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("gru", "digits", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"hidden_size": 8})
+        >>> metrics = train(MODELS["gru"], load_dataset("digits"), config)
+        >>> len(metrics["input_grad_norm_per_step"]["trained"])
+        8
+        >>> tmp.cleanup()
+    """
     splits = as_steps(splits, settings.get("features_per_step"))
     model = spec.build(splits, settings)
     probe = min(len(splits.x_test), 256)
@@ -160,10 +208,3 @@ def run_sequence_classifier(spec, splits, settings: dict, config, out: Path) -> 
 # run still ends identical to one that never stopped (dendrite.recipes.runner reads this flag).
 run_sequence_classifier.supports_resume = True
 
-
-for _cell in ("rnn", "lstm", "gru"):
-    register(ModelSpec(
-        name=_cell, family="recurrent", description=_DESCRIPTIONS[_cell], accepts=needs_sequences,
-        build=partial(build_sequence_classifier, _cell), defaults=partial(sequence_defaults, _cell),
-        recipe=run_sequence_classifier, default_dataset="digits",
-    ))

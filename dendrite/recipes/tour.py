@@ -22,6 +22,14 @@ __all__ = ["TOUR", "TourEntry", "run_tour"]
 
 @dataclass
 class TourEntry:
+    """One run of the tour: a label, the model and data set, the headline metric, trimmed settings.
+
+    Shapes: no arrays; ``settings`` may hold ``epochs`` and any model option.
+
+    Example:
+        >>> [entry.label for entry in TOUR][:2]
+        ['mlp-spiral', 'mlp-digits']
+    """
     label: str
     model: str
     dataset: str
@@ -55,7 +63,21 @@ def _pictures(folder: Path) -> list[str]:
 
 
 def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
-    """Run every tour entry (or those in ``only``), print a summary table, write the report."""
+    """Run every tour entry (or those in ``only``), print a summary table, write the report.
+
+    Shapes: no arrays; returns ``{"seconds", "runs": [one dict per entry]}``, also in ``OUT/summary.json``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> summary = run_tour(Path(tmp.name), quiet=True, only=["mlp-spiral"])  # doctest: +ELLIPSIS
+        [tour] mlp-spiral: mlp on spiral ...
+        ...
+        >>> [row["ok"] for row in summary["runs"]], (Path(tmp.name) / "index.html").exists()
+        ([True], True)
+        >>> tmp.cleanup()
+    """
     from dendrite.data import load_dataset
     from dendrite.recipes.catalog import MODELS
     from dendrite.recipes.runner import train
@@ -111,6 +133,16 @@ def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
 
 
 def format_table(summary: dict) -> str:
+    """The summary as a text table: one line per run, the headline metric and seconds.
+
+    Shapes: ``summary`` as :func:`run_tour` returns it -> a string.
+
+    Example:
+        >>> row = {"label": "a", "model": "mlp", "dataset": "spiral", "headline": "acc", "ok": True,
+        ...        "value": 0.5, "seconds": 1.0}
+        >>> format_table({"seconds": 1.0, "runs": [row]}).splitlines()[-1]
+        'total 1.0 s'
+    """
     lines = [f"{'run':<22}{'model':<12}{'dataset':<15}{'metric':<22}{'value':>9}{'seconds':>9}"]
     lines.append("-" * len(lines[0]))
     for row in summary["runs"]:
@@ -128,7 +160,14 @@ def format_table(summary: dict) -> str:
 
 
 def render_html(summary: dict) -> str:
-    """A self-contained page (relative image links) with every run's metrics and pictures."""
+    """A self-contained page (relative image links) with every run's metrics and pictures.
+
+    Shapes: ``summary`` as :func:`run_tour` returns it -> an HTML string.
+
+    Example:
+        >>> render_html({"seconds": 0.0, "runs": []}).startswith("<!doctype html>")
+        True
+    """
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>dendrite tour</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"

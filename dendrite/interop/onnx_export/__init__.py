@@ -28,6 +28,7 @@ from dendrite.interop.onnx_export.trace import run_trace, second_example
 from dendrite.interop.onnx_export.unsupported import UNSUPPORTED
 from dendrite.tensor import Tensor
 from dendrite.utils.atomic import atomic_write_bytes
+from dendrite.version import __version__
 
 __all__ = ["OnnxExportError", "export", "supported_operations"]
 
@@ -198,8 +199,6 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
                for name, tensor in zip(output_names, first.outputs)]
     graph = helper.make_graph(builder.nodes, type(model).__name__, inputs, outputs, builder.initializers)
     opset_id = helper.make_opsetid("", opset)
-    from dendrite import __version__
-
     proto = helper.make_model(graph, opset_imports=[opset_id], producer_name="dendrite",
                               producer_version=__version__)
     proto.ir_version = helper.find_min_ir_version_for([opset_id])

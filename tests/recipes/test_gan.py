@@ -23,7 +23,8 @@ from dendrite.models.gan import (
 )
 from dendrite.recipes.base import RunConfig
 from dendrite.recipes.catalog import MODELS
-from dendrite.recipes.generative import DigitJudge, frechet_distance, ring_metrics, tile_images
+from dendrite.recipes.judges import DigitJudge, frechet_distance, ring_metrics
+from dendrite.recipes.pictures import tile_images
 from dendrite.recipes.runner import train
 
 CENTRES = ring8_centres()

@@ -1,4 +1,4 @@
-"""The GAN recipe: a custom two-player training step, and judges whose numbers can be recomputed.
+"""The GAN recipe: a custom two-player training step, judged by :mod:`dendrite.recipes.judges`.
 
 Models: ``gan`` (MLP generator and discriminator; ``ring8``, ``digits``, any point
 or image data) and ``dcgan`` (transposed-convolution generator, convolutional
@@ -37,13 +37,11 @@ decoded at several epochs), ``losses.png`` and ``metrics.json``. Quality metrics
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 import dendrite
-from dendrite import nn
 from dendrite.data import DataLoader, RandomSampler, TensorDataset
 from dendrite.models.gan import (
     GAN,
@@ -54,174 +52,30 @@ from dendrite.models.gan import (
     discriminator_loss,
     generator_loss,
 )
-from dendrite.recipes.base import ModelSpec, RunResult, history_rows, make_optimizer
-from dendrite.recipes.catalog import register
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.judges import DigitJudge, ring_metrics
+from dendrite.recipes.pictures import plot_canvas, plot_point_snapshots, save_array, tile_images
 from dendrite.train import Callback, Trainer, plots
-from dendrite.utils.atomic import atomic_path
 
-__all__ = ["ring_metrics", "frechet_distance", "DigitJudge", "tile_images", "plot_canvas", "save_array",
-           "run_gan"]
-
-
-# ---------------------------------------------------------------------------- judges
-def ring_metrics(samples, centres, std: float = 0.02, min_count: int = 20, per: int = 2500) -> dict:
-    """Mode coverage and sample quality of 2-D samples against known mode centres.
-
-    A sample is *high quality* if it lies within ``3 * std`` of a centre; a centre
-    is *covered* if at least ``min_count`` per ``per`` samples (20 of 2,500) are high
-    quality and nearest to it. Shapes: samples (N, 2), centres (K, 2).
-
-    Example:
-        >>> centres = np.array([[2.0, 0.0], [-2.0, 0.0]])
-        >>> ring_metrics(np.repeat(centres[:1], 100, 0), centres)["modes_covered"]
-        1
-    """
-    points = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
-    centres = np.asarray(centres, dtype=np.float64)
-    distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
-    near = distances.min(axis=1) < 3 * std
-    counts = np.bincount(distances.argmin(axis=1)[near], minlength=len(centres))
-    return {"modes_covered": int((counts >= min_count * len(points) / per).sum()),
-            "high_quality_fraction": float(near.mean()), "mode_counts": counts.tolist()}
-
-
-def frechet_distance(features_a, features_b) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D).
-
-    ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2)``; the matrix
-    square roots come from symmetric eigendecompositions (no SciPy needed).
-
-    Example:
-        >>> rng = np.random.default_rng(0)
-        >>> a, b = rng.normal(0, 1, (20000, 1)), rng.normal(3, 2, (20000, 1))
-        >>> round(frechet_distance(a, b), 1)  # (0 - 3)^2 + (1 - 2)^2
-        10.0
-    """
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    values, vectors = np.linalg.eigh(cov_a)
-    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-    middle = root_a @ cov_b @ root_a
-    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
-    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root)
-
-
-class DigitJudge:
-    """A small MLP classifier trained on a labelled dataset, used to judge generated samples.
-
-    Trained with its own fixed seed (the global random state is restored after),
-    so every run is judged by the same classifier. ``evaluate(samples)`` returns
-    ``classes_covered``, ``mean_top_probability`` and ``frechet_distance`` (on the
-    128 penultimate features, against the test split).
-
-    Example:
-        >>> from dendrite.data import load_dataset
-        >>> judge = DigitJudge(load_dataset("digits"), epochs=2)  # doctest: +SKIP
-        >>> judge.evaluate(load_dataset("digits").x_train[:1000])["classes_covered"]  # doctest: +SKIP
-        10
-    """
-
-    def __init__(self, splits, seed: int = 0, epochs: int = 30, batch_size: int = 64) -> None:
-        self.num_classes = splits.num_classes
-        saved = dendrite.get_rng_state()
-        try:
-            dendrite.manual_seed(seed)
-            self.features = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(splits.input_shape), 256),
-                                          nn.ReLU(), nn.Linear(256, 128), nn.ReLU())
-            self.head = nn.Linear(128, splits.num_classes)
-            self._fit(splits.x_train, splits.y_train, epochs, batch_size, np.random.default_rng(seed))
-        finally:
-            dendrite.set_rng_state(saved)
-        self.reference = self.features_and_probabilities(splits.x_test)[0]
-        self.real_distance = frechet_distance(self.features_and_probabilities(splits.x_train[:1000])[0],
-                                              self.reference)
-
-    def _fit(self, inputs, labels, epochs: int, batch_size: int, rng) -> None:
-        model = nn.Sequential(self.features, self.head)
-        optimizer = dendrite.optim.Adam(model.parameters(), lr=1e-3)
-        for _ in range(epochs):
-            order = rng.permutation(len(inputs))
-            for start in range(0, len(inputs), batch_size):
-                chosen = order[start:start + batch_size]
-                loss = nn.functional.cross_entropy(model(dendrite.tensor(inputs[chosen])),
-                                                   dendrite.tensor(labels[chosen]))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        model.eval()
-
-    def features_and_probabilities(self, samples) -> tuple[np.ndarray, np.ndarray]:
-        """Penultimate features (N, 128) and class probabilities (N, classes) of the samples."""
-        with dendrite.no_grad():
-            features = self.features(dendrite.tensor(np.asarray(samples, dtype=np.float32)))
-            probabilities = dendrite.softmax(self.head(features), 1)
-        return features.numpy().astype(np.float64), probabilities.numpy().astype(np.float64)
-
-    def evaluate(self, samples, min_share: float = 0.02) -> dict:
-        features, probabilities = self.features_and_probabilities(samples)
-        counts = np.bincount(probabilities.argmax(axis=1), minlength=self.num_classes)
-        return {"classes_covered": int((counts >= min_share * len(samples)).sum()),
-                "mean_top_probability": float(probabilities.max(axis=1).mean()),
-                "frechet_distance": frechet_distance(features, self.reference),
-                "class_counts": counts.tolist()}
-
-
-# ---------------------------------------------------------------------------- files and pictures
-def tile_images(images, columns: int | None = None, pad: int = 1) -> np.ndarray:
-    """Images (N, H, W) laid out in one (rows*(H+pad)+pad, columns*(W+pad)+pad) canvas, pad value 1.
-
-    Example:
-        >>> tile_images(np.zeros((6, 8, 8)), columns=3).shape
-        (19, 28)
-    """
-    images = np.asarray(images, dtype=np.float32)
-    images = images.reshape(len(images), *images.shape[-2:])
-    count, height, width = images.shape
-    columns = columns or math.ceil(math.sqrt(count))
-    rows = math.ceil(count / columns)
-    canvas = np.ones((rows * (height + pad) + pad, columns * (width + pad) + pad), np.float32)
-    for index, image in enumerate(images):
-        top, left = pad + (index // columns) * (height + pad), pad + (index % columns) * (width + pad)
-        canvas[top:top + height, left:left + width] = image
-    return canvas
-
-
-def save_array(path: Path, array) -> Path:
-    """``numpy.save`` written atomically (the file appears complete or not at all)."""
-    with atomic_path(path) as temporary:
-        np.save(temporary, np.asarray(array))
-    return Path(path)
-
-
-def plot_canvas(canvas, path: Path, title: str, inches: float = 5.5) -> Path:
-    """One large grey image (e.g. from :func:`tile_images`) with a title."""
-    figure = plots._figure(inches, inches * canvas.shape[0] / canvas.shape[1] + 0.4)
-    axis = figure.subplots()
-    axis.imshow(np.clip(canvas, 0.0, 1.0), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    axis.axis("off")
-    axis.set_title(title)
-    return plots._save(figure, path, 100)
-
-
-def plot_point_snapshots(snapshots: list, path: Path, centres=None, limit: float = 3.0) -> Path:
-    """One panel per ``(label, points (N, 2))`` snapshot, all on the same axes limits."""
-    figure = plots._figure(2.8 * len(snapshots), 3.0)
-    for axis, (label, points) in zip(figure.subplots(1, len(snapshots), squeeze=False).ravel(), snapshots):
-        axis.scatter(points[:, 0], points[:, 1], s=3, alpha=0.4)
-        if centres is not None:
-            axis.scatter(centres[:, 0], centres[:, 1], marker="x", s=40, color="C3")
-        axis.set_xlim(-limit, limit)
-        axis.set_ylim(-limit, limit)
-        axis.set_aspect("equal")
-        axis.set_title(label, fontsize=9)
-        axis.tick_params(labelsize=7)
-    return plots._save(figure, path, 100)
+__all__ = ["run_gan", "GANMonitor", "needs_samples", "needs_small_images", "gan_defaults", "dcgan_defaults",
+           "build_gan", "build_dcgan"]
 
 
 # ---------------------------------------------------------------------------- training
 class GANMonitor(Callback):
-    """Per-epoch quality metrics into the logs, and snapshots of a fixed latent batch."""
+    """Per-epoch quality metrics into the logs, and snapshots of a fixed latent batch.
+
+    Shapes: ``judge`` maps samples (samples, *sample_shape) to {metric: number}; each snapshot
+    is ``(label, generated array (snapshot_size, *sample_shape))``.
+
+    Example:
+        >>> from dendrite.models.gan import MLPDiscriminator
+        >>> gan = GAN(MLPGenerator(4, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,)))
+        >>> monitor = GANMonitor(gan, None, snapshot_epochs={1}, snapshot_size=5, samples=10)
+        >>> monitor.on_train_begin(); monitor.on_epoch_end(0, {})
+        >>> [(label, points.shape) for label, points in monitor.snapshots]
+        [('start', (5, 2)), ('epoch 1', (5, 2))]
+    """
 
     def __init__(self, gan: GAN, judge, snapshot_epochs: set, snapshot_size: int, samples: int) -> None:
         self.gan, self.judge, self.snapshot_epochs = gan, judge, snapshot_epochs
@@ -285,7 +139,27 @@ def _judge_for(splits, settings: dict):
 
 
 def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
-    """Train ``spec``'s GAN on ``splits.x_train`` and write samples, pictures and quality metrics."""
+    """Train ``spec``'s GAN on ``splits.x_train`` and write samples, pictures and quality metrics.
+
+    Shapes: the generator maps noise (N, latent_dim) to samples (N, *splits.input_shape); the
+    discriminator maps samples to logits (N / pack, 1). Writes ``samples.npy`` (2,500 points
+    for 2-D data, 1,000 images otherwise), ``samples.png``, ``samples_over_training.png``, ``losses.png``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> from dendrite.recipes.runner import train
+        >>> from dendrite.recipes.base import RunConfig
+        >>> config = RunConfig("gan", "ring8", epochs=1, quiet=True, out=Path(tmp.name),
+        ...                    options={"steps_per_epoch": 5, "samples": 200})
+        >>> metrics = train(MODELS["gan"], load_dataset("ring8"), config)
+        >>> np.load(Path(tmp.name) / "samples.npy").shape, 0 <= metrics["final"]["modes_covered"] <= 8
+        ((200, 2), True)
+        >>> tmp.cleanup()
+    """
     from dendrite.optim import lr_scheduler
 
     if config.resume:
@@ -344,14 +218,34 @@ def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
     return RunResult(final=final, history=history_rows(history), model=gan, extra=extra)
 
 
-# ---------------------------------------------------------------------------- catalog
+# ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_samples(splits) -> str | None:
+    """``None`` for points or images to imitate (a generative or classification dataset), else why not.
+
+    Shapes: any ``splits.input_shape``; only ``splits.task`` is checked.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_samples(load_dataset("ring8")) is None, needs_samples(load_dataset("mackey-glass")) is None
+        (True, False)
+    """
     if splits.task not in ("generative", "classification"):
         return f"a GAN imitates points or images, and {splits.name!r} is a {splits.task} dataset"
     return None
 
 
 def needs_small_images(splits) -> str | None:
+    """As :func:`needs_samples`, for images (H, W) or (C, H, W) with H and W divisible by 4.
+
+    Shapes: ``splits.input_shape`` (H, W) or (C, H, W), H % 4 == W % 4 == 0.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_small_images(load_dataset("digits")) is None
+        True
+        >>> needs_small_images(load_dataset("ring8")) is None
+        False
+    """
     reason = needs_samples(splits)
     if reason:
         return reason
@@ -366,6 +260,15 @@ def _in_unit_range(splits) -> bool:
 
 
 def gan_defaults(splits) -> dict:
+    """Defaults for 2-D points (packing 2 samples per judgement) or for images (no packing).
+
+    Shapes: splits in (only ``input_shape`` is read), a settings dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> gan_defaults(load_dataset("ring8"))["pack"], gan_defaults(load_dataset("digits"))["pack"]
+        (2, 1)
+    """
     common = {"steps_per_epoch": 100, "optimizer": "adam", "beta1": 0.5, "lr": 1e-3, "schedule": "cosine",
               "minibatch_std": True, "real_label": 1.0}
     if tuple(splits.input_shape) == (2,):
@@ -374,11 +277,31 @@ def gan_defaults(splits) -> dict:
 
 
 def dcgan_defaults(splits) -> dict:
+    """:func:`gan_defaults` with the DCGAN's channel widths and 25 epochs.
+
+    Shapes: splits in (only ``input_shape`` is read), a settings dict out.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> dcgan_defaults(load_dataset("digits"))["g_channels"]
+        (128, 64)
+    """
     return {**gan_defaults(splits), "epochs": 25, "batch_size": 64, "latent_dim": 32, "g_channels": (128, 64),
             "d_channels": (64, 128)}
 
 
 def build_gan(splits, settings: dict) -> GAN:
+    """An MLP GAN for ``splits``' samples (a sigmoid output when the data lie in [0, 1]).
+
+    Shapes: generator (N, latent_dim) -> (N, *splits.input_shape); discriminator -> (N / pack, 1).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("ring8")
+        >>> gan = build_gan(splits, {**gan_defaults(splits), "hidden": (8,)})
+        >>> gan.sample(6).shape, gan.discriminator(gan.sample(6)).shape
+        ((6, 2), (3, 1))
+    """
     shape, hidden = tuple(splits.input_shape), tuple(settings["hidden"])
     output = "sigmoid" if _in_unit_range(splits) else "linear"
     return GAN(MLPGenerator(settings["latent_dim"], shape, hidden, output=output),
@@ -387,19 +310,19 @@ def build_gan(splits, settings: dict) -> GAN:
 
 
 def build_dcgan(splits, settings: dict) -> GAN:
+    """A DCGAN for ``splits``' images (H, W divisible by 4).
+
+    Shapes: generator (N, latent_dim) -> (N, *splits.input_shape); discriminator -> (N / pack, 1).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> splits = load_dataset("digits")
+        >>> settings = {**dcgan_defaults(splits), "g_channels": (8, 4), "d_channels": (4, 8)}
+        >>> build_dcgan(splits, settings).sample(3).shape
+        (3, 8, 8)
+    """
     shape = tuple(splits.input_shape)
     return GAN(DCGenerator(settings["latent_dim"], shape, tuple(settings["g_channels"])),
                DCDiscriminator(shape, tuple(settings["d_channels"]), pack=settings["pack"],
                                minibatch_std=settings["minibatch_std"]))
 
-
-register(ModelSpec(
-    name="gan", family="generative",
-    description="GAN: MLP generator and discriminator, packing + minibatch std against mode collapse",
-    accepts=needs_samples, build=build_gan, defaults=gan_defaults, recipe=run_gan, default_dataset="ring8",
-))
-register(ModelSpec(
-    name="dcgan", family="generative", description="DCGAN: transposed-conv generator, conv discriminator",
-    accepts=needs_small_images, build=build_dcgan, defaults=dcgan_defaults, recipe=run_gan,
-    default_dataset="digits",
-))
