@@ -45,6 +45,7 @@ __all__ = [
     "lecun_normal_",
     "orthogonal_",
     "sparse_",
+    "reset_affine_parameters",
 ]
 
 
@@ -294,3 +295,26 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     for col in range(cols):
         values[rng.permutation(rows)[:num_zeros], col] = 0
     return _fill(tensor, values)
+
+
+def reset_affine_parameters(weight: Tensor, bias: Tensor | None = None, generator=None) -> None:
+    """PyTorch's default start for ``Linear`` and ``Conv*d``: Kaiming-uniform weight, fan-in bias.
+
+    ``weight ~ U(-b, b)`` with ``b = 1/sqrt(fan_in)`` (``kaiming_uniform_`` with ``a=sqrt(5)``),
+    then ``bias ~ U(-b, b)`` with the same ``b`` (zero when ``fan_in`` is 0). ``fan_in`` is
+    ``weight.shape[1]`` times the kernel size. Shapes: ``weight (out, in, *kernel)``,
+    ``bias (out,)``. Draws weight first, then bias, from one stream.
+
+    Example:
+        >>> import dendrite
+        >>> weight, bias = dendrite.empty(3, 4), dendrite.empty(3)
+        >>> dendrite.nn.init.reset_affine_parameters(weight, bias)
+        >>> bool((bias.abs() <= 0.5).all())
+        True
+    """
+    # a=sqrt(5) makes the gain sqrt(2 / 6) and the bound sqrt(3) * gain / sqrt(fan_in) = 1/sqrt(fan_in).
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound, generator)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
 __all__ = ["Adadelta"]
@@ -69,27 +69,11 @@ class Adadelta(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns the closure's loss if one is given."""
         loss = self._evaluate(closure) if closure is not None else None
-        states = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             rho = group["rho"]
             eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.array
-                grad = grad.array
-                state = states[p]
-                if len(state) == 0:
-                    state["step"] = new_step_counter()
-                    state["square_avg"] = wrap(xp.zeros_like(param))
-                    state["acc_delta"] = wrap(xp.zeros_like(param))
-                step_count = state["step"].array
-                step_count += 1
-                grad = regularized_gradient(grad, param, maximize, weight_decay)
+            for param, grad, state in self.regularized_gradients(group, _init_state):
                 square_avg = state["square_avg"].array
                 acc_delta = state["acc_delta"].array
                 square_avg *= rho
@@ -109,3 +93,9 @@ class Adadelta(Optimizer):
                 delta *= lr
                 param -= delta
         return loss
+
+
+def _init_state(state: dict, param, group: dict) -> None:
+    state["step"] = new_step_counter()
+    state["square_avg"] = wrap(xp.zeros_like(param))
+    state["acc_delta"] = wrap(xp.zeros_like(param))

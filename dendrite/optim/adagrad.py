@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
 __all__ = ["Adagrad"]
@@ -72,37 +72,18 @@ class Adagrad(Optimizer):
         # PyTorch creates Adagrad's state eagerly, so it is in state_dict() before the first step.
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
-
-    def _init_state(self, p, group: dict) -> dict:
-        state = self.state[p]
-        state["step"] = new_step_counter()
-        state["sum"] = wrap(xp.full_like(p.array, group["initial_accumulator_value"]))
-        return state
+                _init_state(self.state[p], p.array, group)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns the closure's loss if one is given."""
         loss = self._evaluate(closure) if closure is not None else None
-        states = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             lr_decay = group["lr_decay"]
             eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.array
-                grad = grad.array
-                state = states[p]
-                if "sum" not in state:  # a group added after construction
-                    state = self._init_state(p, group)
-                step_count = state["step"].array
-                step_count += 1
-                step = float(step_count)
-                grad = regularized_gradient(grad, param, maximize, weight_decay)
+            # _init_state here serves groups added after construction.
+            for param, grad, state in self.regularized_gradients(group, _init_state):
+                step = float(state["step"].array)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"].array
                 scratch = grad * grad
@@ -113,3 +94,8 @@ class Adagrad(Optimizer):
                 scratch *= clr
                 param -= scratch
         return loss
+
+
+def _init_state(state: dict, param, group: dict) -> None:
+    state["step"] = new_step_counter()
+    state["sum"] = wrap(xp.full_like(param, group["initial_accumulator_value"]))

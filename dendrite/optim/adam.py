@@ -97,38 +97,13 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns the closure's loss if one is given."""
         loss = self._evaluate(closure) if closure is not None else None
-        states = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = (float(beta) for beta in group["betas"])
             eps = group["eps"]
-            weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group.get("decoupled_weight_decay", False)
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.array
-                grad = grad.array
-                state = states[p]
-                if len(state) == 0:
-                    state["step"] = new_step_counter()
-                    state["exp_avg"] = wrap(xp.zeros_like(param))
-                    state["exp_avg_sq"] = wrap(xp.zeros_like(param))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = wrap(xp.zeros_like(param))
-                step_count = state["step"].array
-                step_count += 1
-                step = float(step_count)
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+            for param, grad, state in self.regularized_gradients(group, _init_state):
+                step = float(state["step"].array)
                 exp_avg = state["exp_avg"].array
                 exp_avg_sq = state["exp_avg_sq"].array
                 lerp_(exp_avg, grad, 1 - beta1)
@@ -155,6 +130,14 @@ class Adam(Optimizer):
                 scratch *= step_size
                 param -= scratch
         return loss
+
+
+def _init_state(state: dict, param, group: dict) -> None:
+    state["step"] = new_step_counter()
+    state["exp_avg"] = wrap(xp.zeros_like(param))
+    state["exp_avg_sq"] = wrap(xp.zeros_like(param))
+    if group["amsgrad"]:
+        state["max_exp_avg_sq"] = wrap(xp.zeros_like(param))
 
 
 class AdamW(Adam):

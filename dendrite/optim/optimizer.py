@@ -260,6 +260,51 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def regularized_gradients(self, group: dict[str, Any], init_state: Callable | None = None):
+        """Yield ``(param, grad, state)`` arrays for each parameter of ``group`` that has a gradient.
+
+        The prelude every ``step`` shares, in PyTorch's order: ``grad`` is negated for
+        ``maximize``, then weight decay is applied: decoupled (``param *= 1 - lr * weight_decay``)
+        when the group has ``decoupled_weight_decay``, else L2 (``grad + weight_decay * param``,
+        see :func:`regularized_gradient`). ``param`` is the parameter's own array (update it in
+        place), ``grad`` has the parameter's shape and is never the stored ``.grad`` when changed.
+
+        With ``init_state``, ``state`` is the parameter's state dict, filled by
+        ``init_state(state, param, group)`` when empty, and its ``"step"`` counter (if any) is
+        already incremented; without it ``state`` is ``None`` and ``self.state`` is not touched.
+
+        Example:
+            >>> import dendrite
+            >>> w = dendrite.nn.Parameter(dendrite.tensor([1.0, -2.0]))
+            >>> (w * w).sum().backward()
+            >>> opt = dendrite.optim.SGD([w], lr=0.1, weight_decay=0.5)
+            >>> [grad.tolist() for _, grad, _ in opt.regularized_gradients(opt.param_groups[0])]
+            [[2.5, -5.0]]
+        """
+        maximize = group["maximize"]
+        weight_decay = group["weight_decay"]
+        decay = 0.0
+        if group.get("decoupled_weight_decay", False) and weight_decay != 0:
+            decay, weight_decay = 1 - float(group["lr"]) * weight_decay, 0
+        states = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            param = p.array
+            state = None
+            if init_state is not None:
+                state = states[p]
+                if len(state) == 0:
+                    init_state(state, param, group)
+                step = state.get("step")
+                if step is not None:
+                    step_count = step.array
+                    step_count += 1
+            if decay:
+                param *= decay
+            yield param, regularized_gradient(grad.array, param, maximize, weight_decay), state
+
     def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return ``(args, kwargs)``."""
         self._hook_counter += 1

@@ -18,7 +18,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.adam import lerp_
-from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter, regularized_gradient
+from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
 __all__ = ["RMSprop"]
@@ -76,32 +76,13 @@ class RMSprop(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns the closure's loss if one is given."""
         loss = self._evaluate(closure) if closure is not None else None
-        states = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha = group["alpha"]
             eps = group["eps"]
-            weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.array
-                grad = grad.array
-                state = states[p]
-                if len(state) == 0:
-                    state["step"] = new_step_counter()
-                    state["square_avg"] = wrap(xp.zeros_like(param))
-                    if momentum > 0:
-                        state["momentum_buffer"] = wrap(xp.zeros_like(param))
-                    if centered:
-                        state["grad_avg"] = wrap(xp.zeros_like(param))
-                step_count = state["step"].array
-                step_count += 1
-                grad = regularized_gradient(grad, param, maximize, weight_decay)
+            for param, grad, state in self.regularized_gradients(group, _init_state):
                 square_avg = state["square_avg"].array
                 square_avg *= alpha
                 avg = grad * grad
@@ -127,6 +108,15 @@ class RMSprop(Optimizer):
                     avg *= lr
                 param -= avg
         return loss
+
+
+def _init_state(state: dict, param, group: dict) -> None:
+    state["step"] = new_step_counter()
+    state["square_avg"] = wrap(xp.zeros_like(param))
+    if group["momentum"] > 0:
+        state["momentum_buffer"] = wrap(xp.zeros_like(param))
+    if group["centered"]:
+        state["grad_avg"] = wrap(xp.zeros_like(param))
 
 
 def _buffer(state: dict, key: str, param):

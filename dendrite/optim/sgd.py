@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dendrite.optim.optimizer import Optimizer, check_option, regularized_gradient
+from dendrite.optim.optimizer import Optimizer, check_option
 from dendrite.tensor import wrap
 
 __all__ = ["SGD"]
@@ -88,22 +88,16 @@ class SGD(Optimizer):
                         param = p.array
                         param -= lr * grad.array
                 continue
-            self._momentum_step(group, lr, momentum, weight_decay, maximize)
+            self._momentum_step(group, lr, momentum)
         return loss
 
-    def _momentum_step(self, group: dict, lr: float, momentum: float, weight_decay: float,
-                       maximize: bool) -> None:
+    def _momentum_step(self, group: dict, lr: float, momentum: float) -> None:
         dampening = group["dampening"]
         nesterov = group["nesterov"]
-        states = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            param = p.array
-            d_p = regularized_gradient(grad.array, param, maximize, weight_decay)
+        # Momentum needs per-parameter state; PyTorch keeps none (not even an empty dict) without it.
+        init_state = _no_initial_state if momentum != 0 else None
+        for param, d_p, state in self.regularized_gradients(group, init_state):
             if momentum != 0:
-                state = states[p]
                 buffer = state.get("momentum_buffer")
                 if buffer is None:
                     # PyTorch starts the buffer at the first (decayed) gradient, not at zero.
@@ -118,3 +112,7 @@ class SGD(Optimizer):
                         buf += d_p
                 d_p = d_p + momentum * buf if nesterov else buf
             param -= lr * d_p
+
+
+def _no_initial_state(state: dict, param, group: dict) -> None:
+    """SGD's momentum buffer starts at the first gradient, inside ``step``; nothing to create."""

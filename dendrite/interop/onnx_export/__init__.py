@@ -185,8 +185,8 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
         handler = HANDLERS.get(type(node))
         if handler is None:
             operation = f"{type(node).__module__}.{type(node).__name__}"
-            reason = UNSUPPORTED.get(type(node), "it has no ONNX export yet")
-            builder.fail(f"the operation {operation} cannot be exported: {reason} "
+            reason = UNSUPPORTED.get(type(node), "no handler has been written for it yet")
+            builder.fail(f"the operation {operation} has no ONNX export: {reason} "
                          "(see dendrite.interop.onnx_export.supported_operations())")
         handler(builder, node)  # first: its own refusals (dropout in training...) explain more
         _check_options(builder, node)

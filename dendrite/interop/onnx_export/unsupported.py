@@ -9,13 +9,10 @@ export. The reason is shown to the user when a model uses one of these.
 from __future__ import annotations
 
 from dendrite.nn.functional.linear import Bilinear
-from dendrite.nn.functional.loss import CrossEntropy, NLLLoss
-from dendrite.nn.functional.loss_pointwise import (
-    BinaryCrossEntropy,
-    BinaryCrossEntropyWithLogits,
-    KLDivergence,
-    PointwiseLoss,
-)
+from dendrite.nn.functional.loss_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from dendrite.nn.functional.loss_classification import CrossEntropy, NLLLoss
+from dendrite.nn.functional.loss_distribution import KLDivergence
+from dendrite.nn.functional.loss_regression import PointwiseLoss
 from dendrite.ops.cumulative import CumProd
 from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
 from dendrite.ops.linalg import DiagEmbed, Diagonal

@@ -4,13 +4,17 @@ Each family lives in its own file; modules in ``dendrite.nn`` call these.
 """
 
 from dendrite.nn.functional.activation import *  # noqa: F403
-from dendrite.nn.functional.activation_extra import *  # noqa: F403
+from dendrite.nn.functional.activation_gated import *  # noqa: F403
+from dendrite.nn.functional.activation_leaky import *  # noqa: F403
+from dendrite.nn.functional.activation_shrink import *  # noqa: F403
 from dendrite.nn.functional.conv import *  # noqa: F403
 from dendrite.nn.functional.dropout import *  # noqa: F403
 from dendrite.nn.functional.linear import *  # noqa: F403
-from dendrite.nn.functional.loss import *  # noqa: F403
-from dendrite.nn.functional.loss_extra import *  # noqa: F403
-from dendrite.nn.functional.loss_pointwise import *  # noqa: F403
+from dendrite.nn.functional.loss_binary import *  # noqa: F403
+from dendrite.nn.functional.loss_classification import *  # noqa: F403
+from dendrite.nn.functional.loss_distribution import *  # noqa: F403
+from dendrite.nn.functional.loss_margin import *  # noqa: F403
+from dendrite.nn.functional.loss_regression import *  # noqa: F403
 from dendrite.nn.functional.normalization import *  # noqa: F403
 from dendrite.nn.functional.padding import *  # noqa: F403
 from dendrite.nn.functional.pooling import *  # noqa: F403

@@ -3,8 +3,9 @@
 Every activation keeps its input's shape. Those with a cheap closed-form
 derivative are fused ``Function``s (forward and backward side by side, one
 pass over the data each way); the rest are composed from :mod:`dendrite.ops`.
-The rarer shrinkage, gating and slope activations (``softshrink``, ``glu``,
-``prelu``, ``rrelu``...) are in :mod:`dendrite.nn.functional.activation_extra`;
+The shrinking ones (``softshrink``...) are in :mod:`~dendrite.nn.functional.activation_shrink`,
+``glu`` in :mod:`~dendrite.nn.functional.activation_gated`, ``prelu``/``rrelu`` in
+:mod:`~dendrite.nn.functional.activation_leaky`;
 the array-level ``erf`` that GELU uses lives in :mod:`dendrite.ops.special`.
 Gradients at the kinks are PyTorch's: ``leaky_relu`` takes the negative slope
 at 0, ``hardtanh``/``relu6`` are flat at their bounds, ``elu`` uses the
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-def _finish(input: Tensor, output: Tensor, inplace: bool, name: str) -> Tensor:
+def finish_inplace(input: Tensor, output: Tensor, inplace: bool, name: str) -> Tensor:
     """Honour ``inplace=True`` where that is safe (see the module docstring)."""
     if not inplace:
         return output
@@ -57,6 +58,7 @@ class LeakyReLU(Function):
         return xp.where(self.positive, x, x * slope)
 
     def backward(self, grad):
+        # dX = dY where x > 0, else slope · dY
         return xp.where(self.positive, grad, grad * self.slope)
 
 
@@ -70,6 +72,7 @@ class ELU(Function):
         return xp.where(x > 0, x * scale, negative)
 
     def backward(self, grad):
+        # dX = scale · dY where x > 0, else dY · input_scale · alpha · scale · exp(input_scale · x)
         alpha, scale, input_scale = self.coefficients
         with xp.errstate(over="ignore"):
             negative = grad * (input_scale * alpha * scale) * xp.exp(self.x * input_scale)
@@ -83,6 +86,7 @@ class Softplus(Function):
             return xp.where(x * beta > threshold, x, xp.log1p(xp.exp(x * beta)) / beta)
 
     def backward(self, grad):
+        # dX = dY · σ(β x)  (= dY where β x > threshold, the linear region)
         scaled = self.x * self.beta
         with xp.errstate(over="ignore", invalid="ignore"):
             z = xp.exp(scaled)
@@ -99,6 +103,8 @@ class GELU(Function):
         return x * self.cdf
 
     def backward(self, grad):
+        # exact: dX = dY (Φ(x) + x φ(x));  tanh: dX = dY (½ (1 + tanh u) + ½ x (1 - tanh² u) u'),
+        # u = √(2/π) (x + 0.044715 x³)
         x = self.x
         if self.approximate == "tanh":
             slope = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
@@ -122,6 +128,7 @@ class SiLU(Function):
         return x * self.sigmoid
 
     def backward(self, grad):
+        # Y = x σ(x):  dX = dY σ(x) (1 + x (1 - σ(x)))
         s = self.sigmoid
         return grad * s * (1 + self.x * (1 - s))
 
@@ -132,6 +139,7 @@ class Mish(Function):
         return x * self.tanh_softplus
 
     def backward(self, grad):
+        # Y = x tanh(softplus x):  dX = dY (tanh sp + x σ(x) (1 - tanh² sp))
         t = self.tanh_softplus
         return grad * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
@@ -142,6 +150,7 @@ class Hardtanh(Function):
         return xp.clip(x, low, high)
 
     def backward(self, grad):
+        # dX = dY inside (low, high), 0 outside and at the bounds
         return grad * self.inside
 
 
@@ -151,6 +160,7 @@ class Hardsigmoid(Function):
         return xp.clip(x + 3, 0, 6) / 6
 
     def backward(self, grad):
+        # dX = dY / 6 inside (-3, 3), else 0
         return grad * self.inside / 6
 
 
@@ -160,6 +170,7 @@ class Hardswish(Function):
         return x * xp.clip(x + 3, 0, 6) / 6
 
     def backward(self, grad):
+        # dX = 0 for x <= -3, dY (x / 3 + ½) inside, dY for x >= 3
         x = self.x
         return xp.where(x <= -3, 0.0, xp.where(x < 3, grad * (x / 3 + 0.5), grad))
 
@@ -170,6 +181,7 @@ class LogSigmoid(Function):
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, grad):
+        # Y = log σ(x):  dX = dY σ(-x)
         return grad * _sigmoid(-self.x)
 
 
@@ -179,6 +191,7 @@ class Threshold(Function):
         return xp.where(self.above, x, xp.asarray(value, x.dtype))
 
     def backward(self, grad):
+        # dX = dY where x > threshold, else 0
         return grad * self.above
 
 
@@ -187,34 +200,67 @@ def _unary(function, input: Tensor, **options) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)``, gradient 0 at 0. Any shape. Example: ``relu(tensor([-1., 2.]))`` is ``[0., 2.]``."""
-    return _finish(input, ops.relu(input), inplace, "relu")
+    """``max(x, 0)``, gradient 0 at 0. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.relu(x).tolist()
+        [0.0, 0.0, 2.0]
+    """
+    return finish_inplace(input, ops.relu(input), inplace, "relu")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``. Any shape. Example: ``relu6(tensor([7.]))`` is ``[6.]``."""
-    return _finish(input, _unary(Hardtanh, input, low=0.0, high=6.0), inplace, "relu6")
+    """``min(max(x, 0), 6)``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.relu6(dendrite.tensor([-1.0, 7.0])).tolist()
+        [0.0, 6.0]
+    """
+    return finish_inplace(input, _unary(Hardtanh, input, low=0.0, high=6.0), inplace, "relu6")
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``. Any shape. Example: ``hardtanh(tensor([2.]))`` is ``[1.]``."""
+    """``x`` clipped to ``[min_val, max_val]``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.hardtanh(x).tolist()
+        [-1.0, 0.0, 1.0]
+    """
     if max_val < min_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return _finish(input, _unary(Hardtanh, input, low=min_val, high=max_val), inplace, "hardtanh")
+    return finish_inplace(input, _unary(Hardtanh, input, low=min_val, high=max_val), inplace, "hardtanh")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` if ``x > 0`` else ``negative_slope * x``. Any shape.
 
-    Example: ``leaky_relu(tensor([-1.]), 0.1)`` is ``[-0.1]``.
+
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.leaky_relu(x, 0.5).tolist()
+        [-0.5, 0.0, 2.0]
     """
-    return _finish(input, _unary(LeakyReLU, input, slope=negative_slope), inplace, "leaky_relu")
+    return finish_inplace(input, _unary(LeakyReLU, input, slope=negative_slope), inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` if ``x > 0`` else ``alpha (exp(x) - 1)``. Any shape. ``elu(tensor([-1.]))``: ``[-0.632]``."""
+    """``x`` if ``x > 0`` else ``alpha (exp(x) - 1)``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.elu(x).shape
+        (3,)
+    """
     result = _unary(ELU, input, alpha=alpha, scale=1.0, input_scale=1.0)
-    return _finish(input, result, inplace, "elu")
+    return finish_inplace(input, result, inplace, "elu")
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -222,28 +268,55 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``scale * elu(x, alpha)`` with the self-normalising constants. Any shape."""
+    """``scale * elu(x, alpha)`` with the self-normalising constants. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.selu(x).shape
+        (3,)
+    """
     result = _unary(ELU, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
-    return _finish(input, result, inplace, "selu")
+    return finish_inplace(input, result, inplace, "selu")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` if ``x > 0`` else ``alpha (exp(x / alpha) - 1)``. Any shape."""
+    """``x`` if ``x > 0`` else ``alpha (exp(x / alpha) - 1)``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.celu(x).shape
+        (3,)
+    """
     if alpha == 0:
         raise ValueError("celu: alpha must be non-zero (the input is divided by it)")
     result = _unary(ELU, input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
-    return _finish(input, result, inplace, "celu")
+    return finish_inplace(input, result, inplace, "celu")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``. Any shape."""
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.softplus(x).shape
+        (3,)
+    """
     return _unary(Softplus, input, beta=beta, threshold=threshold)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (exact, via erf) or its ``approximate='tanh'`` form. Any shape.
 
-    Example: ``gelu(tensor([1.]))`` is ``[0.8413]``.
+
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.gelu(x).tolist()[1:]
+        [0.0, 1.9544997215270996]
     """
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -251,43 +324,96 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)`` (a.k.a. swish). Any shape."""
-    return _finish(input, _unary(SiLU, input), inplace, "silu")
+    """``x * sigmoid(x)`` (a.k.a. swish). Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.silu(x).tolist()[1]
+        0.0
+    """
+    return finish_inplace(input, _unary(SiLU, input), inplace, "silu")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``. Any shape."""
-    return _finish(input, _unary(Mish, input), inplace, "mish")
+    """``x * tanh(softplus(x))``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.mish(x).shape
+        (3,)
+    """
+    return finish_inplace(input, _unary(Mish, input), inplace, "mish")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """``relu6(x + 3) / 6``. Any shape."""
-    return _finish(input, _unary(Hardsigmoid, input), inplace, "hardsigmoid")
+    """``relu6(x + 3) / 6``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.hardsigmoid(dendrite.tensor([-3.0, 0.0, 3.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    return finish_inplace(input, _unary(Hardsigmoid, input), inplace, "hardsigmoid")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * relu6(x + 3) / 6``. Any shape."""
-    return _finish(input, _unary(Hardswish, input), inplace, "hardswish")
+    """``x * relu6(x + 3) / 6``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.hardswish(dendrite.tensor([-3.0, 0.0, 3.0])).tolist()
+        [-0.0, 0.0, 3.0]
+    """
+    return finish_inplace(input, _unary(Hardswish, input), inplace, "hardswish")
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """``log(sigmoid(x))`` without overflow. Any shape."""
+    """``log(sigmoid(x))`` without overflow. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.logsigmoid(x).shape
+        (3,)
+    """
     return _unary(LogSigmoid, input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``. Any shape."""
+    """``1 / (1 + exp(-x))``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.sigmoid(dendrite.zeros(2, 3)).tolist()[0]
+        [0.5, 0.5, 0.5]
+    """
     return ops.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent. Any shape."""
+    """Hyperbolic tangent. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.tanh(dendrite.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
     return ops.tanh(input)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``x`` where ``x > threshold``, else ``value``. Any shape."""
-    return _finish(input, Threshold.apply(input, threshold=threshold, value=value), inplace, "threshold")
+    """``x`` where ``x > threshold``, else ``value``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> x = dendrite.tensor([-1.0, 0.0, 2.0])
+        >>> F.threshold(x, 0.5, -9.0).tolist()
+        [-9.0, -9.0, 2.0]
+    """
+    output = Threshold.apply(input, threshold=threshold, value=value)
+    return finish_inplace(input, output, inplace, "threshold")
 
 
 # ----------------------------------------------------------------------------- softmax family
@@ -301,21 +427,39 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x), dim)``. Any shape. Example: ``softmax(tensor([0., 0.]), 0)`` is ``[.5, .5]``."""
+    """``exp(x) / sum(exp(x), dim)``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.softmax(dendrite.zeros(2, 4), dim=1).tolist()[0]
+        [0.25, 0.25, 0.25, 0.25]
+    """
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim, _stacklevel)
     return ops.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``x - logsumexp(x, dim)``: stable log-probabilities. Any shape."""
+    """``x - logsumexp(x, dim)``: stable log-probabilities. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.log_softmax(dendrite.zeros(8, 10), dim=1).shape
+        (8, 10)
+    """
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
     return ops.log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``softmax(-x, dim)``. Any shape."""
+    """``softmax(-x, dim)``. Any shape.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.softmin(dendrite.zeros(2, 4), dim=1).tolist()[0]
+        [0.25, 0.25, 0.25, 0.25]
+    """
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim, _stacklevel)
     return ops.softmax(-input, dim, dtype=dtype)
@@ -345,6 +489,8 @@ class Normalize(Function):
         return x / self.denominator
 
     def backward(self, grad):
+        # Y = x / d, d = max(‖x‖_p, eps):  dX = dY / d - (Σ dY · x) / d² · ∂‖x‖/∂x  (the second term only
+        # where ‖x‖ >= eps;  ∂‖x‖₂/∂x = x / ‖x‖,  ∂‖x‖₁/∂x = sign x)
         x, p, norm, denominator = self.x, self.p, self.norm, self.denominator
         result = grad / denominator
         if p == 0:
@@ -369,7 +515,12 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     """Divide by the ``p``-norm along ``dim`` (at least ``eps``). Any shape.
 
-    Example: ``normalize(tensor([[3., 4.]]))`` is ``[[0.6, 0.8]]``.
+
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> F.normalize(dendrite.tensor([[3.0, 4.0]]), dim=1).tolist()
+        [[0.6000000238418579, 0.800000011920929]]
     """
     axes = normalize_dims(dim, input.ndim)  # an int or a tuple of dims, as in PyTorch
     result = Normalize.apply(to_float(input), p=float(p), axis=axes, eps=eps)

@@ -22,11 +22,11 @@ chunk keeps its columns instead).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.nn.functional.window import as_tuple, check_at_least, format_shape, is_int, owned_array
 from dendrite.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -37,31 +37,6 @@ _COLUMNS_BUDGET = 1 << 20
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _expand(value, count: int, what: str, op: str) -> tuple:
-    """An int, or a sequence of ``count`` ints, as a tuple: ``_expand(2, 2, ...) == (2, 2)``."""
-    if isinstance(value, (list, tuple)):
-        value = tuple(value) * count if len(value) == 1 else tuple(value)
-        if len(value) == count and all(_is_int(v) for v in value):
-            return tuple(int(v) for v in value)
-    elif _is_int(value):
-        return (int(value),) * count
-    raise TypeError(f"{op}: {what} must be an int or a tuple of {count} ints, got {value!r}")
-
-
-def _at_least(values: tuple, minimum: int, what: str, op: str) -> tuple:
-    if any(v < minimum for v in values):
-        raise ValueError(f"{op}: {what} must be {'positive' if minimum else 'non-negative'}, got {values}")
-    return values
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
-
-
 @dataclass(frozen=True)
 class _Geometry:
     """Where the kernel windows lie, in 2-D (a 1-D operation has height 1)."""
@@ -113,19 +88,6 @@ def _add_columns(target, columns, geometry: _Geometry) -> None:
             target[:, :, rows, q * dw:q * dw + sw * (wo - 1) + 1:sw] += columns[:, p, q]
 
 
-def _owned(array, shape):
-    """``array``'s values in ``shape``, as an array that owns its memory (one copy at most).
-
-    Gradients returned as views would be copied again by the engine before they become a
-    leaf's ``.grad``; copying once here, into the final shape, saves that pass.
-    """
-    if array.shape == tuple(shape) and array.flags.owndata and array.flags.c_contiguous:
-        return array
-    out = xp.empty(shape, dtype=array.dtype)
-    out.reshape(array.shape)[...] = array
-    return out
-
-
 def _to_channels_first(array, shape, groups: int):
     """(N, C, H, W)-shaped ``array`` -> (groups, C/groups, N*H*W), the layout of the products."""
     batch, channels, positions = shape[0], shape[1], math.prod(shape[2:])
@@ -169,6 +131,8 @@ class Convolution(Function):
         return _from_channels_first(out, out_shape, bias).reshape(shapes[3])
 
     def backward(self, grad):
+        # dX = col2im(Wᵀ · dY);  dW = dY · X_colsᵀ;  db = Σ_{n,h,w} dY
+        # (X_cols: im2col of the padded input, (C·kh·kw, N·Ho·Wo); per group, per batch chunk)
         geometry, groups, (x_shape, w_shape, out_shape, _) = self.geometry, self.groups, self.shapes
         batch, channels, height, width = x_shape
         (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
@@ -193,9 +157,9 @@ class Convolution(Function):
                 _add_columns(grad_padded[:, start:stop], grad_columns, geometry)
         if self.needs_input_grad[0]:
             grad_x = grad_padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3)
-            grad_x = _owned(grad_x, self.input_shape)
+            grad_x = owned_array(grad_x, self.input_shape)
         if grad_w is not None:
-            grad_w = _owned(grad_w, self.weight_shape)
+            grad_w = owned_array(grad_w, self.weight_shape)
         return grad_x, grad_w, grad_b
 
 
@@ -226,6 +190,7 @@ class TransposedConvolution(Function):
         return out.reshape(shapes[3])
 
     def backward(self, grad):
+        # The adjoint of Convolution: dX = W · im2col(dY);  dW = X · im2col(dY)ᵀ;  db = Σ_{n,h,w} dY
         geometry, groups, (x_shape, w_shape, out_shape, _) = self.geometry, self.groups, self.shapes
         batch, in_channels, height, width = x_shape
         (kh, kw), positions = geometry.kernel, height * width
@@ -246,10 +211,10 @@ class TransposedConvolution(Function):
             if grad_w is not None:
                 grad_w += self.x_t[:, :, span] @ columns.transpose(0, 2, 1)
         if self.needs_input_grad[0]:
-            grad_x = _owned(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),
-                            self.input_shape)
+            grad_x = owned_array(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),
+                                 self.input_shape)
         if grad_w is not None:
-            grad_w = _owned(grad_w, self.weight_shape)
+            grad_w = owned_array(grad_w, self.weight_shape)
         return grad_x, grad_w, grad_b
 
 
@@ -262,12 +227,12 @@ def _check_tensors(op: str, dims: int, input, weight, bias, transposed: bool, gr
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{op}: expected input of shape (N, C_in, {names}) or unbatched (C_in, {names}), "
-                           f"got {_shape(input.shape)}")
+                           f"got {format_shape(input.shape)}")
     if weight.ndim != dims + 2:
         layout = "C_in, C_out/groups" if transposed else "C_out, C_in/groups"
         raise RuntimeError(f"{op}: expected weight of shape ({layout}, {'k' if dims == 1 else 'kH, kW'}), "
-                           f"got {_shape(weight.shape)}")
-    if not _is_int(groups) or groups < 1:
+                           f"got {format_shape(weight.shape)}")
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     bias_dtype = input.dtype if bias is None else bias.dtype
     if input.dtype.kind != "f" or weight.dtype != input.dtype or bias_dtype != input.dtype:
@@ -279,21 +244,21 @@ def _check_tensors(op: str, dims: int, input, weight, bias, transposed: bool, gr
     channels = shape[1]
     if transposed:
         if weight.shape[0] != channels or channels % groups:
-            raise RuntimeError(f"{op}: weight {_shape(weight.shape)} expects C_in={weight.shape[0]} "
+            raise RuntimeError(f"{op}: weight {format_shape(weight.shape)} expects C_in={weight.shape[0]} "
                                f"input channels (divisible by groups={groups}), "
-                               f"got input {_shape(input.shape)}")
+                               f"got input {format_shape(input.shape)}")
         out_channels = weight.shape[1] * groups
     else:
         if weight.shape[0] % groups:
-            raise RuntimeError(f"{op}: C_out={weight.shape[0]} (weight {_shape(weight.shape)}) must be "
+            raise RuntimeError(f"{op}: C_out={weight.shape[0]} (weight {format_shape(weight.shape)}) must be "
                                f"divisible by groups={groups}")
         if weight.shape[1] * groups != channels:
             raise RuntimeError(f"{op}: expected input with C_in={weight.shape[1] * groups} channels "
-                               f"(weight {_shape(weight.shape)}, groups={groups}), "
-                               f"got input {_shape(input.shape)}")
+                               f"(weight {format_shape(weight.shape)}, groups={groups}), "
+                               f"got input {format_shape(input.shape)}")
         out_channels = weight.shape[0]
     if bias is not None and (not isinstance(bias, Tensor) or tuple(bias.shape) != (out_channels,)):
-        got = _shape(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
+        got = format_shape(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
         raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got {got}")
     shape4 = shape if dims == 2 else shape[:2] + (1,) + shape[2:]
     return shape4, batched, out_channels
@@ -301,7 +266,7 @@ def _check_tensors(op: str, dims: int, input, weight, bias, transposed: bool, gr
 
 def _spatial(value, dims: int, what: str, op: str, minimum: int) -> tuple:
     """A per-dimension option as its 2-D (height, width) pair; 1-D operations get height 1 / 0."""
-    values = _at_least(_expand(value, dims, what, op), minimum, what, op)
+    values = check_at_least(as_tuple(value, dims, what, op), minimum, what, op)
     return values if dims == 2 else (minimum,) + values
 
 
@@ -328,9 +293,10 @@ def _convolution(op: str, dims: int, input, weight, bias, stride, padding, dilat
     spans = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(size < span for size, span in zip(sizes, spans)):
         keep = slice(2 - dims, 2)
-        raise RuntimeError(f"{op}: the padded input {_shape(sizes[keep])} is smaller than the dilated kernel "
-                           f"{_shape(spans[keep])} (input {_shape(input.shape)}, "
-                           f"weight {_shape(weight.shape)})")
+        raise RuntimeError(f"{op}: the padded input {format_shape(sizes[keep])} is smaller than the "
+                           "dilated kernel "
+                           f"{format_shape(spans[keep])} (input {format_shape(input.shape)}, "
+                           f"weight {format_shape(weight.shape)})")
     grid = tuple((size - span) // s + 1 for size, span, s in zip(sizes, spans, stride))
     geometry = _Geometry(kernel, stride, dilation, pads, grid)
     out4 = (x_shape[0], out_channels) + grid
@@ -358,9 +324,10 @@ def _transposed(op: str, dims: int, input, weight, bias, stride, padding, output
     out_size = tuple((size - 1) * s - 2 * p + d * (k - 1) + e + 1
                      for size, s, p, d, k, e in zip(grid, stride, (pad_h, pad_w), dilation, kernel, extra))
     if min(out_size) < 1:
-        raise RuntimeError(f"{op}: the output would be empty: input {_shape(input.shape)} with weight "
-                           f"{_shape(weight.shape)}, stride {stride[2 - dims:]} and padding "
-                           f"{(pad_h, pad_w)[2 - dims:]} gives spatial size {_shape(out_size[2 - dims:])}")
+        raise RuntimeError(f"{op}: the output would be empty: input {format_shape(input.shape)} with weight "
+                           f"{format_shape(weight.shape)}, stride {stride[2 - dims:]} and padding "
+                           f"{(pad_h, pad_w)[2 - dims:]} gives spatial size "
+                           f"{format_shape(out_size[2 - dims:])}")
     geometry = _Geometry(kernel, stride, dilation, (pad_h, pad_h, pad_w, pad_w), grid)
     out4 = (x_shape[0], out_channels) + out_size
     out = out4 if dims == 2 else out4[:2] + out_size[1:]

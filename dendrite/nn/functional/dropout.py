@@ -35,6 +35,7 @@ class MaskedScale(Function):
         return out if shift is None else out + shift
 
     def backward(self, grad):
+        # Y = X ⊙ mask + shift:  dX = dY ⊙ mask  (mask already holds the 1 / (1 - p) scale)
         return grad * self.mask
 
 

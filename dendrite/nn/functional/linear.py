@@ -37,6 +37,7 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
+        # Y = X · Wᵀ + b:  dX = dY · W;  dW = dYᵀ · X;  db = Σ_rows dY
         x, weight = self.x, self.weight
         needs = self.needs_input_grad
         grad_x = grad_weight = grad_bias = None
@@ -121,6 +122,8 @@ class Bilinear(Function):
         return out
 
     def backward(self, grad):
+        # Y_o = Σ_ij x1_i W_oij x2_j + b_o:  dx1_i = Σ_oj dY_o W_oij x2_j;  dx2_j = Σ_oi dY_o W_oij x1_i;
+        # dW_oij = Σ_rows dY_o x1_i x2_j;  db = Σ_rows dY
         x1, x2, weight = self.x1, self.x2, self.weight
         needs = self.needs_input_grad
         grad_x1 = grad_x2 = grad_weight = grad_bias = None

@@ -77,6 +77,8 @@ class BatchNorm(Function):
         return _affine(self.xhat, weight, bias, self.param_shape)
 
     def backward(self, grad):
+        # x̂ = (x - μ) / σ over (N, *) per channel;  dx̂ = dY · γ;  dγ = Σ dY · x̂;  dβ = Σ dY
+        # training: dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ;  eval (fixed μ, σ): dX = dx̂ / σ
         needs = self.needs_input_grad
         grad_x = None
         if needs[0]:
@@ -151,6 +153,8 @@ class LayerNorm(Function):
         return _affine(self.xhat, weight, bias, normalized)
 
     def backward(self, grad):
+        # x̂ = (x - μ) / σ over the trailing axes;  dx̂ = dY · γ;
+        # dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ;  dγ = Σ_rows dY · x̂;  dβ = Σ_rows dY
         needs = self.needs_input_grad
         grad_x = None
         if needs[0]:
@@ -212,6 +216,7 @@ class RMSNorm(Function):
         return self.xhat if weight is None else self.xhat * weight
 
     def backward(self, grad):
+        # x̂ = x / rms(x);  dx̂ = dY · γ;  dX = (dx̂ - x̂ · mean(dx̂ · x̂)) / rms(x);  dγ = Σ_rows dY · x̂
         needs = self.needs_input_grad
         grad_x = grad_weight = None
         if needs[0]:
@@ -251,6 +256,8 @@ class GroupNorm(Function):
         return _affine(self.xhat, weight, bias, self.param_shape)
 
     def backward(self, grad):
+        # x̂ = (x - μ) / σ over each (sample, group);  dx̂ = dY · γ;
+        # dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ per group;  dγ = Σ dY · x̂;  dβ = Σ dY
         needs = self.needs_input_grad
         grad_x = None
         if needs[0]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.nn.functional.conv import _shape
+from dendrite.nn.functional.window import format_shape
 from dendrite.tensor import Tensor
 
 __all__ = ["pad"]
@@ -39,6 +39,7 @@ class ConstantPad(Function):
         return out
 
     def backward(self, grad):
+        # Y = X placed inside a constant frame:  dX = dY cropped back to the input's place
         grad_x = xp.zeros(self.input_shape, dtype=grad.dtype)
         grad_x[self.source] = grad[self.destination]
         return grad_x
@@ -83,6 +84,7 @@ class IndexPad(Function):
         return x
 
     def backward(self, grad):
+        # Y[i] = X[map(i)]:  dX[k] = Σ_{i with map(i) = k} dY[i]  (reflected / repeated borders add back)
         for axis, index, before in reversed(self.maps):
             size, length = self.input_shape[axis], grad.shape[axis]
             low, high = _middle(before, size, length)
@@ -124,7 +126,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     padded_dims = len(amounts_flat) // 2
     if padded_dims > input.ndim:
         raise ValueError(f"pad: {padded_dims} (before, after) pairs for an input of shape "
-                         f"{_shape(input.shape)} with only {input.ndim} dimensions")
+                         f"{format_shape(input.shape)} with only {input.ndim} dimensions")
     if mode not in _MODES:
         raise ValueError(f"pad: unknown mode {mode!r}; expected one of {', '.join(_MODES)}")
     # pairs for every dimension of the input, first dimension first
@@ -142,7 +144,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if padded_dims > 3 or input.ndim not in (padded_dims + 1, padded_dims + 2):
         raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 dimensions of a batched or unbatched "
                          f"input (e.g. pad of length 4 for (N, C, H, W) or (C, H, W)); got pad of length "
-                         f"{len(amounts_flat)} for input {_shape(input.shape)}")
+                         f"{len(amounts_flat)} for input {format_shape(input.shape)}")
     maps = []
     for axis in range(input.ndim - padded_dims, input.ndim):
         size, (before, after) = input.shape[axis], pairs[axis]
@@ -151,7 +153,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             rule = {"reflect": "smaller than", "replicate": "at most", "circular": "at most"}[mode]
             raise ValueError(f"pad: mode {mode!r} needs padding {rule} the size of the dimension; got "
                              f"({before}, {after}) for dimension {axis} of size {size} "
-                             f"(input {_shape(input.shape)})")
+                             f"(input {format_shape(input.shape)})")
         if before or after:
             maps.append((axis, _index_map(mode, size, before, after), before))
     return IndexPad.apply(input, maps=tuple(maps))

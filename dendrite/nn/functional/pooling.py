@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.nn.functional.conv import _at_least, _expand, _owned, _shape
+from dendrite.nn.functional.window import (
+    as_tuple,
+    check_at_least,
+    format_shape,
+    max_along,
+    owned_array,
+    spread_along,
+    sum_along,
+)
 from dendrite.tensor import Tensor
 
 __all__ = [
@@ -25,63 +33,6 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
-
-
-# ----------------------------------------------------------------------------- 1-D passes
-def _offsets(axis: int, start: int, step: int, count: int) -> tuple:
-    """Index selecting ``count`` positions ``start, start + step, ...`` along ``axis``."""
-    return (slice(None),) * axis + (slice(start, start + step * (count - 1) + 1, step),)
-
-
-def _max_along(a, axis: int, kernel: int, stride: int, dilation: int, count: int, want_arg: bool):
-    """Running maximum over the kernel offsets along ``axis``: (values, winning offset or None)."""
-    best, arg = a[_offsets(axis, 0, stride, count)], None
-    arg_dtype = xp.dtype(xp.uint8 if kernel < 256 else xp.int32)
-    for q in range(1, kernel):
-        candidate = a[_offsets(axis, q * dilation, stride, count)]
-        if want_arg:
-            # Strictly greater: an earlier maximum keeps the win (PyTorch's rule for ties). q
-            # exceeds every earlier offset, so a running max records the newest winner; this is
-            # 100x faster than copyto(..., where=).
-            wins = (candidate > best).view(xp.uint8)
-            wins = wins * arg_dtype.type(q) if q > 1 or arg_dtype != xp.uint8 else wins
-            arg = wins if arg is None else xp.maximum(arg, wins, out=arg)
-        best = xp.maximum(best, candidate) if q == 1 else xp.maximum(best, candidate, out=best)
-    if want_arg and arg is None:
-        arg = xp.zeros(best.shape, arg_dtype)
-    return best, arg
-
-
-def _sum_along(a, axis: int, kernel: int, stride: int, dilation: int, count: int):
-    total = a[_offsets(axis, 0, stride, count)]
-    for q in range(1, kernel):
-        candidate = a[_offsets(axis, q * dilation, stride, count)]
-        total = total + candidate if q == 1 else xp.add(total, candidate, out=total)
-    return total
-
-
-def _spread_along(grad, arg, axis: int, kernel: int, stride: int, dilation: int, size: int):
-    """Adjoint of the passes above: send ``grad`` back to the window offsets along ``axis``.
-
-    With ``arg`` (max pooling) only the winning offset receives it; without (average) all do.
-    """
-    shape = list(grad.shape)
-    count, shape[axis] = shape[axis], size
-    if kernel == 1 and stride == 1 and size == count:
-        return grad
-    tiling = dilation == 1 and stride == kernel and size == kernel * count  # each position once
-    out = xp.empty(shape, grad.dtype) if tiling else xp.zeros(shape, grad.dtype)
-    for q in range(kernel):
-        target = out[_offsets(axis, q * dilation, stride, count)]
-        if arg is None and tiling:
-            target[...] = grad
-        elif arg is None:
-            target += grad
-        elif tiling:
-            xp.multiply(grad, arg == q, out=target)
-        else:
-            target += grad * (arg == q)
-    return out
 
 
 # ----------------------------------------------------------------------------- window arithmetic
@@ -102,12 +53,14 @@ def _setup(op: str, dims: int, input, kernel_size, stride, padding, dilation, ce
     names = "L" if dims == 1 else "H, W"
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{op}: expected input of shape (N, C, {names}) or unbatched (C, {names}), "
-                           f"got {_shape(input.shape)}")
-    kernel = _at_least(_expand(kernel_size, dims, "kernel_size", op), 1, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] else _at_least(_expand(stride, dims, "stride", op),
-                                                                      1, "stride", op)
-    padding = _at_least(_expand(padding, dims, "padding", op), 0, "padding", op)
-    dilation = _at_least(_expand(dilation, dims, "dilation", op), 1, "dilation", op)
+                           f"got {format_shape(input.shape)}")
+    kernel = check_at_least(as_tuple(kernel_size, dims, "kernel_size", op), 1, "kernel_size", op)
+    if stride is None or stride == []:
+        stride = kernel
+    else:
+        stride = check_at_least(as_tuple(stride, dims, "stride", op), 1, "stride", op)
+    padding = check_at_least(as_tuple(padding, dims, "padding", op), 0, "padding", op)
+    dilation = check_at_least(as_tuple(dilation, dims, "dilation", op), 1, "dilation", op)
     shape = tuple(input.shape) if input.ndim == dims + 2 else (1,) + tuple(input.shape)
     sizes = shape[2:]
     windows, out_sizes = [], []
@@ -119,7 +72,8 @@ def _setup(op: str, dims: int, input, kernel_size, stride, padding, dilation, ce
                                                                            dilation != (1,) * dims else ""))
         out = _out_size(size, k, s, p, d, ceil_mode)
         if out < 1:
-            raise RuntimeError(f"{op}: input {_shape(input.shape)} is too small for kernel_size={kernel}, "
+            raise RuntimeError(f"{op}: input {format_shape(input.shape)} is too small for "
+                               f"kernel_size={kernel}, "
                                f"stride={stride}, padding={padding}, dilation={dilation}: the output "
                                f"would be empty")
         # padded extent actually read by the windows: left pad + input + whatever the last one needs
@@ -161,8 +115,8 @@ class MaxPool(Function):
         padded = _pad(x.reshape(x_shape), windows, lowest)
         (kh, sh, dh, top, _, ho), (kw, sw, dw, left, _, wo) = windows
         want_arg = return_indices or True in self.needs_input_grad
-        rows, col_arg = _max_along(padded, 3, kw, sw, dw, wo, want_arg)
-        out, row_arg = _max_along(rows, 2, kh, sh, dh, ho, want_arg)
+        rows, col_arg = max_along(padded, 3, kw, sw, dw, wo, want_arg)
+        out, row_arg = max_along(rows, 2, kh, sh, dh, ho, want_arg)
         if kh == kw == 1:  # each window is one element: do not hand out a view of the input
             out = out.copy()
         self.shapes, self.windows, self.input_shape = shapes, windows, x.shape
@@ -177,16 +131,18 @@ class MaxPool(Function):
         return out, indices.reshape(returned)
 
     def backward(self, grad):
+        # dX[argmax of window] += dY[window]: the gradient goes to each window's (first) maximum,
+        # spread back along H to the winning rows, then along W to the winning columns.
         if self.n_outputs == 2:
             grad = grad[0]
         x_shape, out_shape, _ = self.shapes
         (kh, sh, dh, top, _, _), (kw, sw, dw, left, _, _) = self.windows
         height, width = self.padded_shape[2:]
-        rows = _spread_along(grad.reshape(out_shape), self.row_arg, 2, kh, sh, dh, height)
-        padded = _spread_along(rows, self.col_arg, 3, kw, sw, dw, width)
+        rows = spread_along(grad.reshape(out_shape), self.row_arg, 2, kh, sh, dh, height)
+        padded = spread_along(rows, self.col_arg, 3, kw, sw, dw, width)
         if kh == kw == sh == sw == 1:  # 1x1 windows: the spread was the identity, do not return `grad`
             padded = padded.copy()
-        return _owned(_crop(padded, x_shape, top, left), self.input_shape)
+        return owned_array(_crop(padded, x_shape, top, left), self.input_shape)
 
 
 class AvgPool(Function):
@@ -196,18 +152,19 @@ class AvgPool(Function):
         x_shape, _, returned = shapes
         padded = _pad(x.reshape(x_shape), windows, 0)
         (kh, sh, dh, _, _, ho), (kw, sw, dw, _, _, wo) = windows
-        total = _sum_along(_sum_along(padded, 3, kw, sw, dw, wo), 2, kh, sh, dh, ho)
+        total = sum_along(sum_along(padded, 3, kw, sw, dw, wo), 2, kh, sh, dh, ho)
         self.shapes, self.windows, self.divisor = shapes, windows, divisor
         self.padded_shape, self.input_shape = padded.shape, x.shape
         return (total / divisor).astype(x.dtype, copy=False).reshape(returned)
 
     def backward(self, grad):
+        # dX[i] = Σ_{windows w ∋ i} dY[w] / divisor[w]  (each window shares its gradient evenly)
         x_shape, out_shape, _ = self.shapes
         (kh, sh, dh, top, _, _), (kw, sw, dw, left, _, _) = self.windows
         height, width = self.padded_shape[2:]
         share = (grad.reshape(out_shape) / self.divisor).astype(grad.dtype, copy=False)
-        padded = _spread_along(_spread_along(share, None, 2, kh, sh, dh, height), None, 3, kw, sw, dw, width)
-        return _owned(_crop(padded, x_shape, top, left), self.input_shape)
+        padded = spread_along(spread_along(share, None, 2, kh, sh, dh, height), None, 3, kw, sw, dw, width)
+        return owned_array(_crop(padded, x_shape, top, left), self.input_shape)
 
 
 def _divisor(windows, sizes, count_include_pad: bool, divisor_override, dtype):
@@ -237,10 +194,11 @@ class AdaptiveAvgPool(Function):
         return xp.ascontiguousarray(out).reshape(returned)
 
     def backward(self, grad):
+        # Y = A_h · X · A_wᵀ per plane, so dX = A_hᵀ · dY · A_w  (A: the averaging matrices)
         grad = grad.reshape(self.shapes[1])
         for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
             grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
-        return _owned(grad, self.input_shape)
+        return owned_array(grad, self.input_shape)
 
 
 class AdaptiveMaxPool(Function):
@@ -273,6 +231,7 @@ class AdaptiveMaxPool(Function):
         return best, where
 
     def backward(self, grad):
+        # dX[argmax of window] += dY[window]; overlapping windows add (one bincount per plane)
         if self.n_outputs == 2:
             grad = grad[0]
         x_shape, out_shape, _ = self.shapes
@@ -280,7 +239,7 @@ class AdaptiveMaxPool(Function):
         # one bincount over (plane number, index in plane) adds overlapping windows' gradients
         flat = self.indices.reshape(planes, -1 if planes else 0) + (xp.arange(planes) * plane).reshape(-1, 1)
         grad_x = xp.bincount(flat.reshape(-1), weights=grad.reshape(-1), minlength=planes * plane)
-        return _owned(grad_x.astype(grad.dtype, copy=False), self.input_shape)
+        return owned_array(grad_x.astype(grad.dtype, copy=False), self.input_shape)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -381,11 +340,11 @@ def _adaptive_setup(op: str, dims: int, input, output_size):
     names = "L" if dims == 1 else "H, W"
     if input.ndim not in (dims + 1, dims + 2) or 0 in input.shape[-dims:]:
         raise RuntimeError(f"{op}: expected input of shape (N, C, {names}) or unbatched (C, {names}) with "
-                           f"non-empty {names}, got {_shape(input.shape)}")
+                           f"non-empty {names}, got {format_shape(input.shape)}")
     sizes = tuple(input.shape[-dims:])
     if isinstance(output_size, (list, tuple)) and len(output_size) == dims:
         output_size = tuple(size if out is None else out for out, size in zip(output_size, sizes))
-    outs = _at_least(_expand(output_size, dims, "output_size", op), 1, "output_size", op)
+    outs = check_at_least(as_tuple(output_size, dims, "output_size", op), 1, "output_size", op)
     shape = tuple(input.shape) if input.ndim == dims + 2 else (1,) + tuple(input.shape)
     x4 = shape if dims == 2 else shape[:2] + (1,) + shape[2:]
     out_sizes = outs if dims == 2 else (1,) + outs

@@ -98,6 +98,8 @@ class RNNLayer(Function):
         return hs[out:out + length], hs[out * length].copy()
 
     def backward(self, grads):
+        # Backprop through time, t = T..1:  dz_t = (dY_t + dh_t) ⊙ act'(z_t);  dh_{t-1} = dz_t · W_hh
+        # then for all steps at once: dX = dZ · W_ih;  dW_ih = dZᵀ · X;  dW_hh = dZᵀ · H_{t-1};  db = Σ dZ
         grad_out, grad_h = grads
         hs, w_hh = self.hs, self.w_hh
         length, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
@@ -166,6 +168,9 @@ class LSTMLayer(Function):
         return hs[out:out + length], hs[out * length].copy(), cs[out * length].copy()
 
     def backward(self, grads):
+        # c_t = f⊙c_{t-1} + i⊙g, h_t = o⊙tanh(c_t):  dc += dh⊙o⊙(1 - tanh²c);  do = dh⊙tanh(c)
+        # di, df, dg = dc⊙g, dc⊙c_{t-1}, dc⊙i (times σ'/tanh');  dh_{t-1} = dgates · W_hh;  dc_{t-1} = dc⊙f
+        # then dX = dgates · W_ih;  dW_ih = dgatesᵀ · X;  dW_hh = dgatesᵀ · H_{t-1};  db = Σ dgates
         grad_out, grad_h, grad_c = grads
         gates, hs, cs, tanh_c, w_hh = self.gates, self.hs, self.cs, self.tanh_c, self.w_hh
         length, batch, hidden = tanh_c.shape
@@ -250,6 +255,9 @@ class GRULayer(Function):
         return hs[out:out + length], hs[out * length].copy()
 
     def backward(self, grads):
+        # h_t = (1 - z)⊙n + z⊙h_{t-1}, n = tanh(W_in x + r⊙(W_hn h + b_hn)):  dn = dh⊙(1 - z)⊙(1 - n²);
+        # dz = dh⊙(h_{t-1} - n)⊙σ';  dr = dn⊙(W_hn h + b_hn)⊙σ';  dh_{t-1} = dh⊙z + [dr, dz, dn⊙r] · W_hh
+        # then dX = d(input side) · W_ih;  dW = dᵀ · X (input) or dᵀ · H_{t-1} (hidden);  db = Σ d
         grad_out, grad_h = grads
         acts, hs, w_hh, w_ih = self.acts, self.hs, self.w_hh, self.w_ih
         length, batch = acts.shape[:2]

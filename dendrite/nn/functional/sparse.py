@@ -22,6 +22,8 @@ class Embedding(Function):
         return xp.take(weight, indices, axis=0)
 
     def backward(self, grad):
+        # Y = W[indices]:  dW[k] = Σ_{positions p with indices[p] = k} dY[p]  (a scatter-add; the
+        # padding_idx row gets 0; scale_grad_by_freq divides each row by its count in the batch)
         flat = self.indices.reshape(-1)
         rows = grad.reshape(flat.size, self.shape[1])
         if self.scale_grad_by_freq:  # divide by how often each index occurs in this batch

@@ -16,8 +16,8 @@ import math
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.nn.functional.conv import _shape
-from dendrite.nn.functional.pooling import _sum_along, adaptive_avg_pool1d, adaptive_avg_pool2d
+from dendrite.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from dendrite.nn.functional.window import format_shape, sum_along
 from dendrite.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
@@ -56,10 +56,11 @@ class NearestResize(Function):
         return x
 
     def backward(self, grad):
+        # Y[i] = X[src(i)]:  dX[k] = Σ_{i with src(i) = k} dY[i]  (integer scales: a sum over each r-block)
         if self.repeats is not None:  # sum each r-block: sum pooling with kernel = stride = r
             for axis, repeat in zip(range(grad.ndim - len(self.repeats), grad.ndim), self.repeats):
                 if repeat > 1:  # (numpy's sum over small strided axes is 20x slower than this)
-                    grad = _sum_along(grad, axis, repeat, repeat, 1, self.input_shape[axis])
+                    grad = sum_along(grad, axis, repeat, repeat, 1, self.input_shape[axis])
             return grad if max(self.repeats) > 1 else grad.copy()
         for axis, index in reversed(list(zip(range(-len(self.indices), 0), self.indices))):
             # indices never decrease: sum each run of equal positions, then put the sums in place
@@ -83,6 +84,7 @@ class LinearResize(Function):
         return xp.ascontiguousarray(x)
 
     def backward(self, grad):
+        # Y = M · X along each resized axis:  dX = Mᵀ · dY  (M: the (out, in) interpolation matrix)
         for axis, matrix in zip(range(grad.ndim - len(self.matrices), grad.ndim), self.matrices):
             grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
         return xp.ascontiguousarray(grad)
@@ -148,13 +150,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     dims = input.ndim - 2
     if dims not in (1, 2):
         raise NotImplementedError(f"interpolate: supports 3-D (N, C, L) and 4-D (N, C, H, W) inputs, "
-                                  f"got {_shape(input.shape)}")
+                                  f"got {format_shape(input.shape)}")
     modes = ("nearest", "nearest-exact", "linear", "bilinear", "area")
     if mode not in modes:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; expected one of {modes}")
     if mode in _LINEAR and _LINEAR[mode] != dims:
         raise ValueError(f"interpolate: mode {mode!r} needs a {_LINEAR[mode] + 2}-D input, "
-                         f"got {_shape(input.shape)}")
+                         f"got {format_shape(input.shape)}")
     if align_corners is not None and mode not in _LINEAR:
         raise ValueError("interpolate: align_corners can only be set with the interpolating modes "
                          f"linear | bilinear, not {mode!r}")
@@ -170,17 +172,17 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         outs = tuple(size) if isinstance(size, (list, tuple)) else (size,) * dims
         if len(outs) != dims or not all(isinstance(o, int) and not isinstance(o, bool) for o in outs):
             raise ValueError(f"interpolate: size must be an int or {dims} ints for input "
-                             f"{_shape(input.shape)}, got {size!r}")
+                             f"{format_shape(input.shape)}, got {size!r}")
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * dims
         if len(factors) != dims or not all(isinstance(f, (int, float)) and f > 0 for f in factors):
             raise ValueError(f"interpolate: scale_factor must be a positive number or {dims} of them for "
-                             f"input {_shape(input.shape)}, got {scale_factor!r}")
+                             f"input {format_shape(input.shape)}, got {scale_factor!r}")
         outs = tuple(math.floor(s * f) for s, f in zip(sizes, factors))
         if not recompute_scale_factor and mode != "area":
             scales = tuple(float(f) for f in factors)
     if min(outs) < 1:
-        raise ValueError(f"interpolate: the output size {outs} for input {_shape(input.shape)} "
+        raise ValueError(f"interpolate: the output size {outs} for input {format_shape(input.shape)} "
                          "must be positive")
     if mode == "area":
         return (adaptive_avg_pool1d if dims == 1 else adaptive_avg_pool2d)(input, outs)

@@ -7,8 +7,6 @@ Parameters, defaults, initialisation and state_dict keys are PyTorch's:
 
 from __future__ import annotations
 
-import math
-
 from dendrite import backend
 from dendrite.backend import xp
 from dendrite.nn import functional as F
@@ -91,13 +89,8 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # PyTorch's defaults: weight bound 1/sqrt(fan_in) via a=sqrt(5), bias U(-1/sqrt(fan_in), ..).
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        """Redraw ``weight`` and ``bias`` from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's default)."""
+        init.reset_affine_parameters(self.weight, self.bias)
 
     def _check_input(self, input: Tensor) -> bool:
         """Validate ``(N, C, *spatial)`` or unbatched ``(C, *spatial)``; True when batched."""

@@ -71,12 +71,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # a=sqrt(5) makes the bound 1/sqrt(fan_in): PyTorch's long-standing default.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """Redraw ``weight`` and ``bias`` from ``U(-1/sqrt(in_features), 1/sqrt(in_features))``."""
+        init.reset_affine_parameters(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         shape = input.array.shape

@@ -5,19 +5,18 @@
 PyTorch's order, so state_dict keys match PyTorch's one for one. A layer with
 its own loading rules overrides ``_load_from_state_dict``, which has PyTorch's
 signature.
+
+This file imports nothing from ``module.py`` (not even for type hints): ``Module`` builds on
+the mixin, never the other way round.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import TYPE_CHECKING
 
 from dendrite.backend import xp
 from dendrite.nn.parameter import Parameter
 from dendrite.tensor import Tensor, wrap
-
-if TYPE_CHECKING:
-    from dendrite.nn.modules.module import Module
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -99,7 +98,7 @@ class StateDictMixin:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
 
-        def load(module: Module, prefix: str) -> None:
+        def load(module: StateDictMixin, prefix: str) -> None:
             # strict=True here as in PyTorch: unexpected keys are always collected, raised only if strict.
             module._load_from_state_dict(state_dict, prefix, {"assign_to_params_buffers": assign}, True,
                                          missing_keys, unexpected_keys, error_msgs)

@@ -1,62 +1,22 @@
-"""Loss functions (PyTorch's ``torch.nn.functional`` losses, same arguments and formulas).
+"""Class-index losses: ``cross_entropy`` and ``nll_loss`` (``torch.nn.functional``).
 
-Every loss takes ``reduction``: ``'none'`` (one value per element or sample),
-``'mean'`` or ``'sum'``. The legacy ``size_average``/``reduce`` arguments are
-accepted and translated as PyTorch does; the helpers for both are here and
-shared by the other loss files.
-
-This file holds the class-index losses, fused ``Function``s with a hand-derived
-backward: cross-entropy (log-softmax and NLL in one pass; its gradient is
-``softmax - one_hot``, scaled) and NLL. The element-wise fused losses
-(regression, binary cross-entropies, KL divergence) are in
-:mod:`dendrite.nn.functional.loss_pointwise`; the rarer likelihood, margin and
-embedding losses, composed from :mod:`dendrite.ops`, in
-:mod:`dendrite.nn.functional.loss_extra`.
+Both are fused ``Function``s with a hand-derived backward: cross-entropy is log-softmax
+and NLL in one pass, so its gradient is ``softmax - one_hot`` (scaled by the reduction and
+the class weights). Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` logits (log-probabilities
+for NLL), target ``(N,)`` / ``(N, d1, ...)`` class indices or ``(N, C, ...)`` probabilities.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 from dendrite import backend, ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.nn.functional.loss_reduction import reduce_array, reduction_mode
 from dendrite.tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss"]
-
-
-def _reduction(name: str, reduction: str, size_average=None, reduce=None, extra: tuple = ()) -> str:
-    if size_average is not None or reduce is not None:
-        warnings.warn(f"{name}: size_average and reduce are deprecated; use reduction='none'|'mean'|'sum'",
-                      stacklevel=3)
-        size_average = True if size_average is None else size_average
-        reduction = "none" if reduce is False else ("mean" if size_average else "sum")
-    if reduction not in ("none", "mean", "sum") + extra:
-        expected = ", ".join(repr(r) for r in ("none", "mean", "sum") + extra)
-        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; expected {expected}")
-    return reduction
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    return loss.sum() if reduction == "sum" else loss
-
-
-def _scale(grad, reduction: str, count):
-    """The upstream gradient of a reduced loss as a per-element factor."""
-    return grad / count if reduction == "mean" else grad
-
-
-def _finish(loss, reduction: str, count=None):
-    with xp.errstate(invalid="ignore", divide="ignore"):
-        if reduction == "sum":
-            return xp.asarray(loss.sum(), loss.dtype)
-        if reduction == "mean":
-            return xp.asarray(loss.sum() / (loss.size if count is None else count), loss.dtype)
-    return loss
 
 
 # ----------------------------------------------------------------------------- class-index losses
@@ -124,7 +84,7 @@ class _ClassIndexLoss(Function):
             # and on a small batch the errstate costs as much as the sum itself.
             total = per_row.sum()
             return xp.asarray(total / self.total if self.reduction == "mean" else total, dtype)
-        return _finish(per_row, self.reduction, self.total)
+        return reduce_array(per_row, self.reduction, self.total)
 
 
 class CrossEntropy(_ClassIndexLoss):
@@ -152,6 +112,8 @@ class CrossEntropy(_ClassIndexLoss):
         return self._output(nll, x.dtype, nonnegative=weight is None)
 
     def backward(self, grad):
+        # L = -log softmax(x)[t]:  dx = w_t (softmax(x) - one_hot(t)) dL  (w_t: the target's class weight;
+        # dL / count for a mean);  label smoothing ε: (1 - ε) times that + (ε / C) (Σw · softmax(x) - w) dL
         count, classes = self.exps.shape
         a = self._per_row_grad(grad, count)
         on_target = a if self.weight is None else a * self.target_weight
@@ -179,6 +141,7 @@ class NLLLoss(_ClassIndexLoss):
         return self._output(-picked if weight is None else -self.target_weight * picked, x.dtype)
 
     def backward(self, grad):
+        # L = -w_t · x[t]:  dx = -w_t · dL at the target class, 0 elsewhere
         count = self.safe.shape[0]
         a = self._per_row_grad(grad, count)
         result = xp.zeros((count, self.shape[1] if len(self.shape) > 1 else self.shape[0]), grad.dtype)
@@ -250,7 +213,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         >>> round(cross_entropy(logits, dendrite.tensor([0])).item(), 4)
         0.2413
     """
-    reduction = _reduction("cross_entropy", reduction, size_average, reduce)
+    reduction = reduction_mode("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"cross_entropy: label_smoothing must be in [0.0, 1.0], got {label_smoothing}")
     if input.array.ndim and target.array.shape == input.array.shape:
@@ -292,10 +255,18 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``.
 
-    Shapes as :func:`cross_entropy` with index targets. Example:
     ``nll_loss(log_softmax(logits, 1), labels)`` equals ``cross_entropy(logits, labels)``.
+
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` log-probabilities, target ``(N,)`` /
+    ``(N, d1, ...)`` class indices -> scalar.
+
+    Example:
+        >>> import dendrite; import dendrite.nn.functional as F
+        >>> log_probs = F.log_softmax(dendrite.zeros(2, 4), dim=1)
+        >>> round(F.nll_loss(log_probs, dendrite.tensor([0, 3])).item(), 4)
+        1.3863
     """
-    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    reduction = reduction_mode("nll_loss", reduction, size_average, reduce)
     flat, valid, weights, shape = _class_targets("nll_loss", input, target, weight, ignore_index)
     return NLLLoss.apply(input, target=flat, valid=valid, weight=weights, reduction=reduction,
                          output_shape=shape)
