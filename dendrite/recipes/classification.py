@@ -24,6 +24,7 @@ from pathlib import Path
 from dendrite import nn, no_grad, tensor
 from dendrite.backend import get_default_dtype, xp
 from dendrite.data import DataLoader
+from dendrite.optim.lr_scheduler.base import set_group_value
 from dendrite.recipes.base import RunResult, Stopwatch, history_rows, make_optimizer
 from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
@@ -98,7 +99,7 @@ def restart_schedule(optimizer, settings: dict, epoch: int):
         0.3
     """
     for group in optimizer.param_groups:
-        group["lr"] = group["initial_lr"]
+        set_group_value(group, "lr", group["initial_lr"])  # the one writer of a group's rate
     scheduler = build_schedule(optimizer, settings)
     with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": intended here
         warnings.simplefilter("ignore", UserWarning)
