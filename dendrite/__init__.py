@@ -8,6 +8,9 @@ Example:
     tensor([2., 4.])
 """
 
+import sys as _sys
+import types as _types
+
 from dendrite import autograd, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
@@ -63,6 +66,7 @@ from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
+from dendrite.tensor_base import set_tensor_class as _set_tensor_class
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
 
 half, double, long = float16, float64, int64
@@ -76,3 +80,28 @@ def __getattr__(name: str):
 
         return importlib.import_module("dendrite.onnx")
     raise AttributeError(f"module 'dendrite' has no attribute {name!r}")
+
+
+class _Package(_types.ModuleType):
+    """The ``dendrite`` module itself: ``dendrite.tensor`` stays the function ``tensor(data)``.
+
+    ``tensor`` is also the submodule dendrite/tensor.py, and loading a submodule sets the
+    package attribute of its name. A second load of that file (pytest's importlib import
+    mode does one when dendrite/tensor.py is the first file it collects) would make
+    ``dendrite.tensor`` a module, and every new tensor an instance of a second ``Tensor``
+    class. Here such a load gets the first load's names, and the attribute is kept.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "tensor" and isinstance(value, _types.ModuleType):
+            if value is not _tensor_module:
+                value.__dict__.update(
+                    (key, item) for key, item in vars(_tensor_module).items() if not key.startswith("__")
+                )
+                _set_tensor_class(Tensor)
+            return
+        super().__setattr__(name, value)
+
+
+_tensor_module = _sys.modules["dendrite.tensor"]
+_sys.modules[__name__].__class__ = _Package
