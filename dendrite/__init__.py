@@ -83,23 +83,24 @@ def __getattr__(name: str):
 
 
 class _Package(_types.ModuleType):
-    """The ``dendrite`` module itself: ``dendrite.tensor`` stays the function ``tensor(data)``.
+    """The ``dendrite`` module itself, whose submodules are each loaded once.
 
-    ``tensor`` is also the submodule dendrite/tensor.py, and loading a submodule sets the
-    package attribute of its name. A second load of that file (pytest's importlib import
-    mode does one when dendrite/tensor.py is the first file it collects) would make
-    ``dendrite.tensor`` a module, and every new tensor an instance of a second ``Tensor``
-    class. Here such a load gets the first load's names, and the attribute is kept.
+    pytest's importlib import mode loads the first file it collects a second time when
+    that file is a submodule of an unloaded package (dendrite/tensor.py, for doctests):
+    a second ``Tensor`` class, and the package attribute ``dendrite.tensor`` (the function
+    ``tensor(data)``) set to the module. Such a second module gets the first one's names
+    instead, and the attribute keeps its value.
     """
 
     def __setattr__(self, name: str, value) -> None:
-        if name == "tensor" and isinstance(value, _types.ModuleType):
-            if value is not _tensor_module:
+        if isinstance(value, _types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            first = _tensor_module if name == "tensor" else self.__dict__.get(name)
+            if isinstance(first, _types.ModuleType) and first is not value:
                 value.__dict__.update(
-                    (key, item) for key, item in vars(_tensor_module).items() if not key.startswith("__")
+                    (key, item) for key, item in vars(first).items() if not key.startswith("__")
                 )
                 _set_tensor_class(Tensor)
-            return
+                return
         super().__setattr__(name, value)
 
 
