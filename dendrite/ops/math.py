@@ -243,9 +243,7 @@ class Atan2(Function):
 
 
 def exp(input: Tensor) -> Tensor:
-    """``e ** input`` element-wise.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``e ** input`` element-wise. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -256,9 +254,7 @@ def exp(input: Tensor) -> Tensor:
 
 
 def exp2(input: Tensor) -> Tensor:
-    """``2 ** input`` element-wise.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``2 ** input`` element-wise. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -269,9 +265,7 @@ def exp2(input: Tensor) -> Tensor:
 
 
 def expm1(input: Tensor) -> Tensor:
-    """``exp(input) - 1`` element-wise, accurate near 0.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``exp(input) - 1`` element-wise, accurate near 0. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -282,9 +276,7 @@ def expm1(input: Tensor) -> Tensor:
 
 
 def log(input: Tensor) -> Tensor:
-    """Natural logarithm ``ln(input)`` (``-inf`` at 0, NaN below).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Natural logarithm ``ln(input)`` (``-inf`` at 0, NaN below). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -298,9 +290,7 @@ def log(input: Tensor) -> Tensor:
 
 
 def log2(input: Tensor) -> Tensor:
-    """Base-2 logarithm.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Base-2 logarithm. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -311,9 +301,7 @@ def log2(input: Tensor) -> Tensor:
 
 
 def log10(input: Tensor) -> Tensor:
-    """Base-10 logarithm.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Base-10 logarithm. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -324,9 +312,7 @@ def log10(input: Tensor) -> Tensor:
 
 
 def log1p(input: Tensor) -> Tensor:
-    """``ln(1 + input)``, accurate near 0.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``ln(1 + input)``, accurate near 0. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -337,9 +323,7 @@ def log1p(input: Tensor) -> Tensor:
 
 
 def sqrt(input: Tensor) -> Tensor:
-    """Square root (its gradient at 0 is inf, as in PyTorch).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Square root (its gradient at 0 is inf, as in PyTorch). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -353,9 +337,7 @@ def sqrt(input: Tensor) -> Tensor:
 
 
 def rsqrt(input: Tensor) -> Tensor:
-    """``1 / sqrt(input)``.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``1 / sqrt(input)``. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -366,9 +348,7 @@ def rsqrt(input: Tensor) -> Tensor:
 
 
 def reciprocal(input: Tensor) -> Tensor:
-    """``1 / input``.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``1 / input``. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -390,9 +370,7 @@ def square(input: Tensor) -> Tensor:
 
 
 def sin(input: Tensor) -> Tensor:
-    """Sine (radians).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Sine (radians). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -403,9 +381,7 @@ def sin(input: Tensor) -> Tensor:
 
 
 def cos(input: Tensor) -> Tensor:
-    """Cosine (radians).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Cosine (radians). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -416,9 +392,7 @@ def cos(input: Tensor) -> Tensor:
 
 
 def tan(input: Tensor) -> Tensor:
-    """Tangent (radians).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Tangent (radians). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -429,9 +403,7 @@ def tan(input: Tensor) -> Tensor:
 
 
 def asin(input: Tensor) -> Tensor:
-    """Inverse sine, in radians; defined on [-1, 1].
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Inverse sine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -442,9 +414,7 @@ def asin(input: Tensor) -> Tensor:
 
 
 def acos(input: Tensor) -> Tensor:
-    """Inverse cosine, in radians; defined on [-1, 1].
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Inverse cosine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -455,9 +425,7 @@ def acos(input: Tensor) -> Tensor:
 
 
 def atan(input: Tensor) -> Tensor:
-    """Inverse tangent, in radians, in (-pi/2, pi/2).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Inverse tangent, in radians, in (-pi/2, pi/2). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -482,9 +450,7 @@ def atan2(input, other) -> Tensor:
 
 
 def sinh(input: Tensor) -> Tensor:
-    """Hyperbolic sine, ``(e^x - e^-x) / 2``.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Hyperbolic sine, ``(e^x - e^-x) / 2``. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -495,9 +461,7 @@ def sinh(input: Tensor) -> Tensor:
 
 
 def cosh(input: Tensor) -> Tensor:
-    """Hyperbolic cosine, ``(e^x + e^-x) / 2``.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Hyperbolic cosine, ``(e^x + e^-x) / 2``. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -508,9 +472,7 @@ def cosh(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent, in (-1, 1).
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """Hyperbolic tangent, in (-1, 1). Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
@@ -524,9 +486,7 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-input))``, computed without overflow.
-
-    Shapes: same as ``input``; integer and bool inputs give the default float dtype.
+    """``1 / (1 + exp(-input))``, computed without overflow. Same shape as ``input``, float.
 
     Example:
         >>> import dendrite
