@@ -40,7 +40,13 @@ _DTYPE_NAMES = {
 
 
 def get_default_dtype() -> np.dtype:
-    """The floating dtype new tensors get from Python floats (float32 unless changed)."""
+    """The floating dtype new tensors get from Python floats (float32 unless changed).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.get_default_dtype()
+        dtype('float32')
+    """
     return _default_float
 
 
@@ -62,7 +68,13 @@ def set_default_dtype(dtype) -> None:
 
 
 def as_dtype(dtype) -> np.dtype:
-    """Normalise a dtype given as a dendrite/NumPy dtype, a Python type or a name."""
+    """Normalise a dtype given as a dendrite/NumPy dtype, a Python type or a name.
+
+    Example:
+        >>> from dendrite.backend import as_dtype
+        >>> as_dtype("torch.long"), as_dtype(int), as_dtype(float)
+        (dtype('int64'), dtype('int64'), dtype('float32'))
+    """
     if isinstance(dtype, np.dtype):
         return dtype
     if dtype is builtins.float:
@@ -83,7 +95,14 @@ def as_dtype(dtype) -> np.dtype:
 
 
 def is_floating(dtype: np.dtype) -> bool:
-    """True for float16/32/64."""
+    """True for float16/32/64.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.backend import is_floating
+        >>> is_floating(dendrite.float16), is_floating(dendrite.int64)
+        (True, False)
+    """
     return dtype.kind == "f"
 
 
@@ -92,6 +111,12 @@ def result_dtype(first: np.dtype, second: np.dtype) -> np.dtype:
 
     Floats beat integers *without* widening (int64 + float32 -> float32, unlike
     NumPy's float64); otherwise the wider type wins.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.backend import result_dtype
+        >>> result_dtype(dendrite.int64, dendrite.float32), result_dtype(dendrite.int8, dendrite.int32)
+        (dtype('float32'), dtype('int32'))
     """
     if first == second:
         return first
@@ -125,7 +150,13 @@ def manual_seed(seed: int) -> None:
 
 
 def generator() -> np.random.Generator:
-    """The global random generator (replaced by :func:`manual_seed`)."""
+    """The global random generator (replaced by :func:`manual_seed`).
+
+    Example:
+        >>> from dendrite.backend import generator
+        >>> type(generator()).__name__
+        'Generator'
+    """
     global _generator
     if _generator is None:
         _generator = np.random.default_rng()
@@ -133,15 +164,38 @@ def generator() -> np.random.Generator:
 
 
 def get_rng_state() -> dict:
-    """A JSON-friendly snapshot of the global generator, for exact resume."""
+    """A JSON-friendly snapshot of the global generator, for exact resume.
+
+    Example:
+        >>> import dendrite
+        >>> state = dendrite.get_rng_state(); a = dendrite.rand(2)
+        >>> dendrite.set_rng_state(state); b = dendrite.rand(2)
+        >>> a.tolist() == b.tolist()
+        True
+    """
     return generator().bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore a snapshot taken with :func:`get_rng_state`."""
+    """Restore a snapshot taken with :func:`get_rng_state`: the same random values follow.
+
+    Example:
+        >>> import dendrite
+        >>> state = dendrite.get_rng_state(); a = dendrite.randint(0, 100, (3,))
+        >>> dendrite.set_rng_state(state)
+        >>> dendrite.randint(0, 100, (3,)).tolist() == a.tolist()
+        True
+    """
     generator().bit_generator.state = state
 
 
 def to_host(array) -> np.ndarray:
-    """The array as a NumPy array on the host (a no-op for NumPy)."""
+    """The array as a NumPy array on the host (a no-op for NumPy), same shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import to_host
+        >>> to_host(np.arange(3))
+        array([0, 1, 2])
+    """
     return np.asarray(array)

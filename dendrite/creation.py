@@ -19,7 +19,15 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 def as_array(data, dtype=None) -> xp.ndarray:
-    """A fresh backend array for ``data`` with PyTorch's dtype inference."""
+    """A fresh backend array for ``data`` with PyTorch's dtype inference (floats -> float32, ints -> int64).
+
+    Shapes: nested lists of equal lengths -> an array of that shape; ragged data is refused.
+
+    Example:
+        >>> from dendrite.creation import as_array
+        >>> as_array([[1, 2], [3, 4]]).dtype, as_array([0.5]).dtype
+        (dtype('int64'), dtype('float32'))
+    """
     if isinstance(data, TensorBase):
         array = data._data.copy()
     elif isinstance(data, (xp.ndarray, xp.generic)):
@@ -89,6 +97,7 @@ def _float_dtype(dtype):
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
+    Shapes: nested lists -> their nesting (``[[1, 2]]`` -> (1, 2)), a number -> ``()``.
     Python floats give float32, ints int64, bools bool; NumPy arrays keep their dtype.
 
     Example:
@@ -103,7 +112,16 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like :func:`tensor` but reuses ``data`` (no copy) when it already is a matching tensor or array."""
+    """Like :func:`tensor` but reuses ``data`` (no copy) when it already is a matching tensor or array.
+
+    Shapes: the tensor has ``data``'s shape; the dtype is ``data``'s unless ``dtype`` is given.
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> a = np.array([1.0, 2.0])
+        >>> dendrite.as_tensor(a).array is a
+        True
+    """
     _check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
         return data
@@ -129,25 +147,50 @@ def from_numpy(array: xp.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3), dtype=dendrite.int64)``."""
+    """A tensor of zeros of shape ``size``: ``zeros(2, 3)`` or ``zeros((2, 3))``; float32 unless ``dtype``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, dtype=dendrite.int64)
+        tensor([0, 0])
+    """
     _check_device(device, "zeros")
     return _leaf(xp.zeros(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones, e.g. ``ones(2, 3)``."""
+    """A tensor of ones of shape ``size`` (``ones(2, 3)`` or ``ones((2, 3))``); float32 unless ``dtype``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ones(2)
+        tensor([1., 1.])
+    """
     _check_device(device, "ones")
     return _leaf(xp.ones(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """An uninitialised tensor (its values are whatever memory held)."""
+    """An uninitialised tensor of shape ``size`` (values: whatever memory held); float32 unless ``dtype``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.empty(2, 3).shape
+        (2, 3)
+    """
     _check_device(device, "empty")
     return _leaf(xp.empty(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value`` (dtype from the value: 7 int64, 0.5 float32)."""
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value: 7 int64, 0.5 float32).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.full((2, 2), 7)
+        tensor([[7, 7],
+                [7, 7]])
+    """
     _check_device(device, "full")
     if dtype is None:
         dtype = as_array(fill_value).dtype
@@ -156,10 +199,16 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``.
+    """From ``start`` up to ``end`` (excluded) by ``step``: shape ``(ceil((end-start)/step),)``.
 
     Integers give int64, any float argument gives float32, as in PyTorch.
-    Example: ``arange(3)`` is ``tensor([0, 1, 2])``; ``arange(0, 1, 0.25)`` has 4 floats.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(3), dendrite.arange(1, 10, 3)
+        (tensor([0, 1, 2]), tensor([1, 4, 7]))
+        >>> dendrite.arange(0, 1, 0.25)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
     _check_device(device, "arange")
     if end is None:
@@ -173,7 +222,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive: shape ``(steps,)``, float32.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     _check_device(device, "linspace")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -193,33 +248,66 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    """``base ** linspace(start, end, steps)``."""
+    """``base ** linspace(start, end, steps)``: shape ``(steps,)``, float32.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
     _check_device(device, "logspace")
     return _leaf(xp.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """The ``n x m`` identity matrix (square when ``m`` is omitted)."""
+    """The identity matrix: shape ``(n, m)`` (``(n, n)`` when ``m`` is omitted), ones on the diagonal.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     _check_device(device, "eye")
     return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform random values in [0, 1) from dendrite's generator (see ``manual_seed``)."""
+    """Uniform random values in [0, 1) of shape ``size``, from dendrite's generator (see ``manual_seed``).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.rand(2, 3)
+        >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
+        ((2, 3), dtype('float32'), True)
+    """
     _check_device(device, "rand")
     array = backend.generator().random(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal random values from dendrite's generator (see ``manual_seed``)."""
+    """Standard normal random values (mean 0, std 1) of shape ``size``, from dendrite's generator.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.randn(2, 3).shape
+        (2, 3)
+    """
     _check_device(device, "randn")
     array = backend.generator().standard_normal(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    """Random integers in [low, high); ``randint(10, (3,))`` means low=0, high=10."""
+    """Random integers in [low, high) of shape ``size``, int64; ``randint(10, (3,))`` means low=0, high=10.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.randint(0, 5, (2, 2))
+        >>> x.shape, x.dtype, bool(((x >= 0) & (x < 5)).all())
+        ((2, 2), dtype('int64'), True)
+    """
     _check_device(device, "randint")
     if high is None or (isinstance(high, (tuple, list)) and size == ()):
         if isinstance(high, (tuple, list)):
@@ -234,14 +322,26 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
 
 
 def randperm(n: int, dtype=None, device=None) -> Tensor:
-    """A random permutation of ``0 .. n-1``."""
+    """A random permutation of ``0 .. n-1``: shape ``(n,)``, int64.
+
+    Example:
+        >>> import dendrite
+        >>> sorted(dendrite.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
     _check_device(device, "randperm")
     array = backend.generator().permutation(n)
     return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
 def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
-    """Normal random values with the given mean and standard deviation."""
+    """Normal random values with the given ``mean`` and standard deviation ``std``, of shape ``size``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.normal(0.0, 2.0, (2, 3)).shape
+        (2, 3)
+    """
     _check_device(device, "normal")
     size = (size,) if isinstance(size, numbers.Integral) else size
     array = backend.generator().normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
@@ -253,45 +353,88 @@ def _like_dtype(other: Tensor, dtype):
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Zeros with ``input``'s shape and dtype."""
+    """Zeros with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros_like(dendrite.tensor([[1, 2]]))
+        tensor([[0, 0]])
+    """
     _check_device(device, "zeros_like")
     return _leaf(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Ones with ``input``'s shape and dtype."""
+    """Ones with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ones_like(dendrite.tensor([[1, 2]]), dtype=dendrite.float32)
+        tensor([[1., 1.]])
+    """
     _check_device(device, "ones_like")
     return _leaf(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """An uninitialised tensor with ``input``'s shape and dtype."""
+    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.empty_like(dendrite.zeros(2, 3)).shape
+        (2, 3)
+    """
     _check_device(device, "empty_like")
     return _leaf(xp.empty(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """``fill_value`` with ``input``'s shape and dtype."""
+    """``fill_value`` everywhere, with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.full_like(dendrite.tensor([1, 2]), 7)
+        tensor([7, 7])
+    """
     _check_device(device, "full_like")
     return _leaf(xp.full(input.shape, fill_value, _like_dtype(input, dtype)), requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform random values in [0, 1) with ``input``'s shape and dtype."""
+    """Uniform random values in [0, 1) with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.rand_like(dendrite.zeros(2, 3)).shape
+        (2, 3)
+    """
     _check_device(device, "rand_like")
     array = backend.generator().random(input.shape).astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal random values with ``input``'s shape and dtype."""
+    """Standard normal random values with ``input``'s shape and dtype (or ``dtype``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.randn_like(dendrite.zeros(2, 3)).shape
+        (2, 3)
+    """
     _check_device(device, "randn_like")
     array = backend.generator().standard_normal(input.shape).astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
-    """Random integers in [low, high) with ``input``'s shape (``input``'s dtype unless given)."""
+    """Random integers in [low, high) with ``input``'s shape (``input``'s dtype unless given).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.randint_like(dendrite.tensor([[1, 2]]), 5)
+        >>> x.shape, x.dtype
+        ((1, 2), dtype('int64'))
+    """
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=_like_dtype(input, dtype), device=device)

@@ -64,19 +64,41 @@ class Tensor(TensorBase):
     # ------------------------------------------------------------------ shape views
     @property
     def T(self) -> Tensor:
-        """All dimensions reversed (the transpose of a matrix)."""
+        """All dimensions reversed: (a, b, c) -> (c, b, a); the transpose of a matrix.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([[1, 2, 3], [4, 5, 6]]).T
+            tensor([[1, 4],
+                    [2, 5],
+                    [3, 6]])
+        """
         if self._data.ndim == 2:  # the common case (x @ w.T), without parsing dims
             return Permute.apply(self, dims=(1, 0))
         return ops.permute(self, *range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self) -> Tensor:
-        """The last two dimensions swapped."""
+        """The last two dimensions swapped: (..., m, n) -> (..., n, m).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(5, 2, 3).mT.shape
+            (5, 3, 2)
+        """
         return ops.transpose(self, -2, -1)
 
     # ------------------------------------------------------------------ conversions
     def to(self, *args, **kwargs) -> Tensor:
-        """Convert dtype (``x.to(dendrite.float64)``); devices other than 'cpu' are refused."""
+        """Convert dtype (``x.to(dendrite.float64)``, ``x.to(other)``); devices other than 'cpu' are refused.
+
+        Same shape; ``self`` when nothing changes (a copy with ``copy=True``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.5, -2.0]).to(dendrite.tensor([1]))
+            tensor([ 1, -2])
+        """
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
         dtype = parse_to_arguments(args, kwargs)
@@ -85,30 +107,85 @@ class Tensor(TensorBase):
         return ops.cast(self, backend.as_dtype(dtype))
 
     def float(self) -> Tensor:
+        """Cast to float32 (same shape; ``self`` when already float32).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1, 2]).float()
+            tensor([1., 2.])
+        """
         return ops.cast(self, backend.float32)
 
     def double(self) -> Tensor:
+        """Cast to float64 (same shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1, 2]).double()
+            tensor([1., 2.], dtype=dendrite.float64)
+        """
         return ops.cast(self, backend.float64)
 
     def half(self) -> Tensor:
+        """Cast to float16 (same shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.5]).half()
+            tensor([1.5000], dtype=dendrite.float16)
+        """
         return ops.cast(self, backend.float16)
 
     def long(self) -> Tensor:
+        """Cast to int64, truncating toward zero (same shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.5, -2.7]).long()
+            tensor([ 1, -2])
+        """
         return ops.cast(self, backend.int64)
 
     def int(self) -> Tensor:
+        """Cast to int32, truncating toward zero (same shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.5, -2.7]).int()
+            tensor([ 1, -2], dtype=dendrite.int32)
+        """
         return ops.cast(self, backend.int32)
 
     def bool(self) -> Tensor:
+        """Cast to bool: nonzero -> True (same shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([0.0, 2.0]).bool()
+            tensor([False,  True])
+        """
         return ops.cast(self, backend.bool_)
 
     def type(self, dtype=None):
-        """The type name (``"dendrite.float32"``), or a copy cast to ``dtype``."""
+        """The type name (``"dendrite.float32"``), or a copy cast to ``dtype``.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.0]).type()
+            'dendrite.float32'
+        """
         if dtype is None:
             return f"dendrite.{self.dtype}"
         return ops.cast(self, backend.as_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype (same shape as ``self``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.5]).type_as(dendrite.tensor([1]))
+            tensor([1])
+        """
         return ops.cast(self, other.dtype)
 
     # ------------------------------------------------------------------ autograd
@@ -136,7 +213,15 @@ class Tensor(TensorBase):
                   inputs=inputs)
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this inner (non-leaf) tensor after backward (leaves always keep it)."""
+        """Keep ``.grad`` for this inner (non-leaf) tensor after backward (leaves always keep it).
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0, 2.0], requires_grad=True) * 3
+            >>> y.retain_grad(); y.sum().backward()
+            >>> y.grad
+            tensor([1., 1.])
+        """
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._ctx is None:
@@ -148,7 +233,14 @@ class Tensor(TensorBase):
 
     @property
     def retains_grad(self) -> bool:
-        """True for an inner tensor on which ``retain_grad()`` was called."""
+        """True for an inner tensor on which ``retain_grad()`` was called.
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0], requires_grad=True) * 3
+            >>> y.retain_grad(); y.retains_grad
+            True
+        """
         node = self._ctx
         return bool(node is not None and node.retained_outputs and self._out_index in node.retained_outputs)
 
@@ -181,18 +273,54 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------------ new tensors like this one
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A new leaf tensor from ``data``, with ``self``'s dtype unless ``dtype`` is given.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([0.5]).new_tensor([1, 2])
+            tensor([1., 2.])
+        """
         return tensor(data, self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1]).new_zeros(2, 2)
+            tensor([[0, 0],
+                    [0, 0]])
+        """
         return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Ones of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([0.5]).new_ones(1, 2)
+            tensor([[1., 1.]])
+        """
         return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([0.5]).new_empty(2, 3).shape
+            (2, 3)
+        """
         return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in shape ``size``, with ``self``'s dtype unless ``dtype`` is given.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([0.5]).new_full((2,), 7)
+            tensor([7., 7.])
+        """
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
                     requires_grad=requires_grad)
 
@@ -413,6 +541,12 @@ def parse_to_arguments(args: tuple, kwargs: dict):
 
     Accepts PyTorch's forms: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``,
     ``to(device=..., dtype=...)``. Shared by ``Tensor.to`` and ``Module.to``.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.tensor import parse_to_arguments
+        >>> parse_to_arguments(("cpu", dendrite.float64), {}), parse_to_arguments(("cpu",), {})
+        (dtype('float64'), None)
     """
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)

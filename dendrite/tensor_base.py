@@ -32,6 +32,12 @@ class TensorBase:
 
     Users hold :class:`dendrite.Tensor`, which extends this class with the
     operations; code inside the engine checks ``isinstance(x, TensorBase)``.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.tensor_base import TensorBase
+        >>> isinstance(dendrite.tensor([1.0]), TensorBase)
+        True
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
@@ -53,32 +59,70 @@ class TensorBase:
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self) -> tuple:
-        """The size of each dimension, e.g. ``(32, 784)``."""
+        """The size of each dimension, a tuple: ``()`` for a scalar, e.g. ``(32, 784)`` for a batch.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2, 3).shape, dendrite.tensor(1.0).shape
+            ((2, 3), ())
+        """
         return self._data.shape
 
     @property
     def ndim(self) -> int:
-        """Number of dimensions (``len(shape)``)."""
+        """Number of dimensions (``len(shape)``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2, 3).ndim
+            2
+        """
         return self._data.ndim
 
     @property
     def dtype(self):
-        """The element type, e.g. ``dendrite.float32``."""
+        """The element type, e.g. ``dendrite.float32`` (a NumPy dtype).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1, 2]).dtype == dendrite.int64
+            True
+        """
         return self._data.dtype
 
     @property
     def device(self) -> str:
-        """Where the values live: always ``"cpu"`` in this version."""
+        """Where the values live: always ``"cpu"`` in this version.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(1).device
+            'cpu'
+        """
         return "cpu"
 
     @property
     def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded operation (inputs, parameters)."""
+        """True for tensors not produced by a recorded operation (inputs, parameters).
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0], requires_grad=True)
+            >>> x.is_leaf, (x * 2).is_leaf
+            (True, False)
+        """
         return self._ctx is None
 
     @property
     def grad_fn(self):
-        """The node that produced this tensor, or ``None`` for a leaf."""
+        """The node that produced this tensor, or ``None`` for a leaf.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0], requires_grad=True)
+            >>> x.grad_fn, (x * 2).grad_fn
+            (None, <MulBackward>)
+        """
         return self._ctx
 
     @property
@@ -99,7 +143,14 @@ class TensorBase:
 
     @property
     def data(self):
-        """This tensor's values as a tensor outside the graph (shares memory)."""
+        """This tensor's values as a tensor outside the graph (shares memory); assignable.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.data
+            tensor([1., 2.])
+        """
         return wrap(self._data)
 
     @data.setter
@@ -107,39 +158,94 @@ class TensorBase:
         self._data = value._data if isinstance(value, TensorBase) else xp.asarray(value)
 
     def dim(self) -> int:
-        """Number of dimensions."""
+        """Number of dimensions (``len(shape)``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2, 3).dim()
+            2
+        """
         return self._data.ndim
 
     def numel(self) -> int:
-        """Number of elements."""
+        """Number of elements (the product of the shape).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2, 3).numel()
+            6
+        """
         return int(self._data.size)
 
     nelement = numel
 
     def stride(self, dim: int | None = None):
-        """Steps in elements between neighbours along each dimension."""
+        """Steps in elements between neighbours along each dimension (one dimension's when ``dim`` is given).
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2, 3)
+            >>> x.stride(), x.stride(0)
+            ((3, 1), 3)
+        """
         strides = tuple(step // self._data.itemsize for step in self._data.strides)
         return strides if dim is None else strides[dim]
 
     def size(self, dim: int | None = None):
-        """The shape, or the size of one dimension."""
+        """The shape, or the size of dimension ``dim`` (negative counts from the end).
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2, 3)
+            >>> x.size(), x.size(-1)
+            ((2, 3), 3)
+        """
         if dim is None:
             return self._data.shape
         return self._data.shape[dim]
 
     def element_size(self) -> int:
-        """Bytes per element."""
+        """Bytes per element (4 for float32).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2).element_size()
+            4
+        """
         return self._data.itemsize
 
     def is_contiguous(self) -> bool:
+        """True when the values are laid out row-major without gaps (a transpose is not).
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2, 3)
+            >>> x.is_contiguous(), x.t().is_contiguous()
+            (True, False)
+        """
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.0]).is_floating_point(), dendrite.tensor([1]).is_floating_point()
+            (True, False)
+        """
         return self._data.dtype.kind == "f"
 
     # ------------------------------------------------------------------ conversions
     def numpy(self) -> xp.ndarray:
-        """The values as a NumPy array sharing memory with this tensor."""
+        """The values as a NumPy array sharing memory with this tensor (same shape and dtype).
+
+        Refused for a tensor that requires grad: call ``detach()`` first.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([[1.0, 2.0]]).numpy()
+            array([[1., 2.]], dtype=float32)
+        """
         if self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -153,7 +259,13 @@ class TensorBase:
         return array.copy() if copy else array
 
     def item(self):
-        """The single value of a one-element tensor as a Python number."""
+        """The single value of a one-element tensor (any shape) as a Python number.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([[2.5]]).item()
+            2.5
+        """
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar"
@@ -161,27 +273,69 @@ class TensorBase:
         return self._data.item()
 
     def tolist(self):
-        """The values as nested Python lists (a number for a 0-d tensor)."""
+        """The values as nested Python lists of the tensor's shape (a number for a 0-d tensor).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([[1, 2], [3, 4]]).tolist(), dendrite.tensor(1.5).tolist()
+            ([[1, 2], [3, 4]], 1.5)
+        """
         return self._data.tolist()
 
     def detach(self):
-        """The same values, cut off from the graph (shares memory)."""
+        """The same values (same shape, shared memory), cut off from the graph.
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0, 2.0], requires_grad=True) * 2
+            >>> y.detach()
+            tensor([2., 4.])
+        """
         return wrap(self._data)
 
     def detach_(self):
-        """Cut this tensor off from the graph, in place."""
+        """Cut this tensor off from the graph, in place; returns ``self``.
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0], requires_grad=True) * 2
+            >>> y.detach_().is_leaf, y.requires_grad
+            (True, False)
+        """
         self._ctx = None
         self.requires_grad = False
         return self
 
     def cpu(self):
+        """``self``: the values already live on the CPU.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2)
+            >>> x.cpu() is x
+            True
+        """
         return self
 
     def contiguous(self):
+        """``self``: the backend handles any memory layout, so no copy is made.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2, 3)
+            >>> x.contiguous() is x
+            True
+        """
         return self
 
     def requires_grad_(self, requires_grad: bool = True):
-        """Mark a leaf tensor as needing gradients (in place)."""
+        """Mark a leaf tensor as needing gradients (in place, float dtypes only); returns ``self``.
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.tensor([1.0]).requires_grad_()
+            tensor([1.], requires_grad=True)
+        """
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}"
@@ -255,7 +409,15 @@ _tensor_class: type = TensorBase
 
 
 def set_tensor_class(cls: type) -> None:
-    """Make :func:`wrap` create instances of ``cls`` (called once, by :mod:`dendrite.tensor`)."""
+    """Make :func:`wrap` create instances of ``cls`` (called once, by :mod:`dendrite.tensor`).
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> from dendrite.tensor_base import set_tensor_class, wrap
+        >>> set_tensor_class(dendrite.Tensor)  # what dendrite/tensor.py does
+        >>> type(wrap(np.zeros(1))) is dendrite.Tensor
+        True
+    """
     global _tensor_class
     if not issubclass(cls, TensorBase):
         raise TypeError(f"the tensor class must extend TensorBase, got {cls!r}")

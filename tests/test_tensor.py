@@ -313,3 +313,30 @@ def test_import_dendrite_leaves_numpy_random_for_the_first_random_call():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=root)
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_dendrite_tensor_stays_the_function_when_the_submodule_is_loaded_again():
+    # dendrite.tensor is the function and the submodule dendrite/tensor.py. A second load of the
+    # file, as pytest's importlib mode does for doctests when that file is collected first, must
+    # keep the function and the one Tensor class (fresh process: the test changes sys.modules).
+    import os
+    import subprocess
+    import sys
+
+    code = "\n".join([
+        "import importlib.util, sys",
+        "import dendrite.tensor",
+        "import dendrite",
+        "first = dendrite.tensor([1.0]).tolist() == [1.0]",
+        "spec = importlib.util.find_spec('dendrite.tensor')",
+        "module = importlib.util.module_from_spec(spec)",
+        "sys.modules['dendrite.tensor'] = module",
+        "spec.loader.exec_module(module)",
+        "setattr(dendrite, 'tensor', module)",
+        "x = dendrite.tensor([1.0])",
+        "print(first, x.tolist() == [1.0], type(x) is dendrite.Tensor, module.Tensor is dendrite.Tensor)",
+    ])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=root)
+    assert result.stdout.split() == ["True"] * 4

@@ -87,7 +87,16 @@ def _owned(grad, handed_out: set):
 
 
 def store_grad(tensor: Tensor, grad, handed_out: set) -> None:
-    """Add ``grad`` to ``tensor.grad`` (in place when possible, as PyTorch's AccumulateGrad)."""
+    """Add ``grad`` (an array of the same shape) to ``tensor.grad``, in place if possible (AccumulateGrad).
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> from dendrite.autograd.engine import store_grad
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> store_grad(x, np.ones(2, np.float32), set()); store_grad(x, np.ones(2, np.float32), set())
+        >>> x.grad
+        tensor([2., 2.])
+    """
     current = tensor.grad
     if current is None:
         tensor.grad = wrap(_owned(grad, handed_out))
@@ -155,12 +164,19 @@ def _second_backward_error(node) -> RuntimeError:
 
 
 def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None):
-    """Back-propagate ``output_grads`` (arrays) from ``outputs`` (tensors).
+    """Back-propagate ``output_grads`` (arrays, each of its output's shape) from ``outputs`` (tensors).
 
     Without ``capture`` the gradients are added to the ``.grad`` of every leaf
     that requires grad. With ``capture`` (a list of tensors) nothing's
     ``.grad`` changes: the gradients reaching those tensors are returned as
-    ``{position in capture: array}``.
+    ``{position in capture: array}`` (each of its tensor's shape).
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> from dendrite.autograd.engine import run_backward
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> run_backward((x * x,), (np.ones(2, np.float32),), capture=[x])
+        {0: array([2., 4.], dtype=float32)}
     """
     captured: dict = {}
     leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]

@@ -36,7 +36,25 @@ from dendrite.tensor_base import TensorBase, wrap
 
 
 class Function:
-    """Base class of every differentiable operation (see the module docstring)."""
+    """Base class of every differentiable operation (see the module docstring).
+
+    Shapes: ``backward`` returns, for each input, a gradient of that input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> class Square(dendrite.autograd.Function):
+        ...     def forward(self, x):
+        ...         self.x = x
+        ...         return x * x
+        ...     def backward(self, grad):
+        ...         return 2 * self.x * grad
+        >>> x = dendrite.tensor([1.0, 3.0], requires_grad=True)
+        >>> y = Square.apply(x)
+        >>> y
+        tensor([1., 9.], grad_fn=<SquareBackward>)
+        >>> y.sum().backward(); x.grad
+        tensor([2., 6.])
+    """
 
     n_outputs = 1
     # Set by ``apply`` on nodes that are part of a graph.
@@ -50,7 +68,14 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run the operation on tensors (or plain values) and record it for backward."""
+        """Run the operation on tensors (or plain values) and record it for backward; returns tensor(s).
+
+        Example:
+            >>> import dendrite
+            >>> from dendrite.ops.math import Exp
+            >>> Exp.apply(dendrite.tensor([0.0], requires_grad=True))
+            tensor([1.], grad_fn=<ExpBackward>)
+        """
         node = cls.__new__(cls)
         # One plain loop: for the one or two inputs of a typical op it is about twice as fast
         # as two comprehensions (this is the per-operation overhead of the whole library).
@@ -89,9 +114,26 @@ class Function:
         ])
 
     def forward(self, *arrays, **options):
+        """The operation on arrays: the inputs' arrays (and options) in, the output array(s) out.
+
+        Example:
+            >>> import numpy as np
+            >>> from dendrite.ops.math import Exp
+            >>> Exp().forward(np.array([0.0]))
+            array([1.])
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
 
     def backward(self, grad_output):
+        """Gradients of the inputs from the gradient of the output: one array per input, of its shape.
+
+        Example:
+            >>> import numpy as np
+            >>> from dendrite.ops.math import Exp
+            >>> node = Exp(); _ = node.forward(np.array([0.0]))
+            >>> node.backward(np.array([2.0]))
+            array([2.])
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
     def release(self) -> None:
@@ -100,6 +142,12 @@ class Function:
         Dropping ``inputs`` lets the intermediate tensors (and their arrays) be
         freed even while the output is still referenced. ``n_outputs`` stays:
         the engine still needs it to explain a second backward.
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0], requires_grad=True).exp()
+            >>> y.grad_fn.release(); y.grad_fn.released, y.grad_fn.inputs
+            (True, ())
         """
         n_outputs = self.n_outputs
         created_at = self.created_at
@@ -112,12 +160,25 @@ class Function:
 
     @property
     def name(self) -> str:
-        """The operation's name as shown in ``grad_fn`` and error messages."""
+        """The operation's name as shown in ``grad_fn`` and error messages.
+
+        Example:
+            >>> import dendrite
+            >>> (dendrite.tensor([1.0], requires_grad=True) * 2).grad_fn.name
+            'Mul'
+        """
         return type(self).__name__
 
     @property
     def next_functions(self) -> tuple:
-        """The nodes that produced this node's inputs (``None`` for leaves and plain values)."""
+        """The nodes that produced this node's inputs, as ``(node, output index)``: ``(None, 0)`` for a leaf.
+
+        Example:
+            >>> import dendrite
+            >>> y = dendrite.tensor([1.0], requires_grad=True).exp() * 2
+            >>> y.grad_fn.next_functions
+            ((<ExpBackward>, 0), (None, 0))
+        """
         return tuple(
             (item._ctx, item._out_index) if isinstance(item, TensorBase) else (None, 0)
             for item in self.inputs

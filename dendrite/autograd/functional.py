@@ -59,8 +59,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
          materialize_grads: bool = False) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
 
-    Returns a tuple with one tensor per input (``None`` for an unused input
-    when ``allow_unused=True``; zeros with ``materialize_grads=True``).
+    Returns a tuple with one tensor per input, of that input's shape (``None``
+    for an unused input when ``allow_unused=True``; zeros with
+    ``materialize_grads=True``). ``grad_outputs`` have the outputs' shapes.
 
     Example:
         >>> import dendrite
@@ -101,6 +102,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
              grad_variables=None, inputs=None) -> None:
     """Accumulate gradients of several outputs at once into the leaves' ``.grad``.
 
+    ``grad_tensors`` have the shapes of ``tensors`` (omit them for one-element outputs).
     With ``inputs`` only those tensors' ``.grad`` change (they may be inner tensors).
 
     Example:

@@ -21,7 +21,14 @@ state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph for backward."""
+    """True when operations record the graph for backward.
+
+    Example:
+        >>> import dendrite
+        >>> with dendrite.no_grad():
+        ...     dendrite.is_grad_enabled()
+        False
+    """
     return state.grad_enabled
 
 
@@ -89,7 +96,15 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """``inference_mode()`` / ``inference_mode(False)``: like ``no_grad`` (PyTorch's name)."""
+    """``inference_mode()`` / ``inference_mode(False)``: like ``no_grad`` (PyTorch's name).
+
+    Example:
+        >>> import dendrite
+        >>> with dendrite.inference_mode():
+        ...     y = dendrite.ones(2, requires_grad=True) * 2
+        >>> y.requires_grad
+        False
+    """
 
     def __new__(cls, mode=True):
         if callable(mode):
@@ -101,6 +116,13 @@ class inference_mode(_GradModeContext):
         self._mode = not mode
 
     def clone(self):
+        """A fresh switch with the same mode (each decorated call enters its own).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.inference_mode().clone()._mode
+            False
+        """
         return self.__class__(not self._mode)
 
 
@@ -129,6 +151,14 @@ class set_grad_enabled(_GradModeContext):
         pass  # the switch already happened in __init__; __exit__ restores what was there before
 
     def clone(self):
+        """A fresh switch with the same mode (the call switches grad mode, as ``set_grad_enabled`` does).
+
+        Example:
+            >>> import dendrite
+            >>> with dendrite.set_grad_enabled(True).clone():
+            ...     dendrite.is_grad_enabled()
+            True
+        """
         return self.__class__(self._mode)
 
     def __call__(self, function):

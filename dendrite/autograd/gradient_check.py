@@ -17,7 +17,17 @@ from dendrite.tensor_base import TensorBase, wrap
 
 
 class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numerical one."""
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numerical one.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([0.0], dtype=dendrite.float64, requires_grad=True)
+        >>> try:  # relu's kink: backward says 0 at 0, finite differences say 0.5
+        ...     dendrite.autograd.gradcheck(dendrite.relu, (x,))
+        ... except dendrite.autograd.GradcheckError as error:
+        ...     print(str(error).splitlines()[0])
+        gradcheck failed for d(output 0[0]) / d(input 0[0]):
+    """
 
 
 def _outputs(fn, inputs) -> list:

@@ -37,105 +37,251 @@ def _compare(ufunc, name: str, a, b):
 
 
 def eq(input, other) -> Tensor:
-    """``input == other`` element-wise (bool). Example: ``(x == 0).sum()`` counts zeros."""
+    """``input == other`` element-wise (bool, outside the graph); ``(x == 0).sum()`` counts zeros.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2], [3, 1]]) == dendrite.tensor([1, 2])
+        tensor([[ True,  True],
+                [False, False]])
+    """
     return _compare(xp.equal, "eq", input, other)
 
 
 def ne(input, other) -> Tensor:
-    """``input != other`` element-wise (bool)."""
+    """``input != other`` element-wise (bool, outside the graph).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ne(dendrite.tensor([1, 2, 3]), 2)
+        tensor([ True, False,  True])
+    """
     return _compare(xp.not_equal, "ne", input, other)
 
 
 def lt(input, other) -> Tensor:
-    """``input < other`` element-wise (bool)."""
+    """``input < other`` element-wise (bool, outside the graph).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.lt(dendrite.tensor([1, 2, 3]), 2)
+        tensor([ True, False, False])
+    """
     return _compare(xp.less, "lt", input, other)
 
 
 def le(input, other) -> Tensor:
-    """``input <= other`` element-wise (bool)."""
+    """``input <= other`` element-wise (bool, outside the graph).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.le(dendrite.tensor([1, 2, 3]), 2)
+        tensor([ True,  True, False])
+    """
     return _compare(xp.less_equal, "le", input, other)
 
 
 def gt(input, other) -> Tensor:
-    """``input > other`` element-wise (bool)."""
+    """``input > other`` element-wise (bool, outside the graph).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.gt(dendrite.tensor([1, 2, 3]), 2)
+        tensor([False, False,  True])
+    """
     return _compare(xp.greater, "gt", input, other)
 
 
 def ge(input, other) -> Tensor:
-    """``input >= other`` element-wise (bool)."""
+    """``input >= other`` element-wise (bool, outside the graph).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ge(dendrite.tensor([1, 2, 3]), 2)
+        tensor([False,  True,  True])
+    """
     return _compare(xp.greater_equal, "ge", input, other)
 
 
 def logical_and(input, other) -> Tensor:
-    """True where both are non-zero."""
+    """True where both are non-zero.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logical_and(dendrite.tensor([0, 1, 2]), dendrite.tensor([1, 1, 0]))
+        tensor([False,  True, False])
+    """
     return _compare(xp.logical_and, "logical_and", input, other)
 
 
 def logical_or(input, other) -> Tensor:
-    """True where either is non-zero."""
+    """True where either is non-zero.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logical_or(dendrite.tensor([0, 1, 0]), dendrite.tensor([0, 0, 3]))
+        tensor([False,  True,  True])
+    """
     return _compare(xp.logical_or, "logical_or", input, other)
 
 
 def logical_xor(input, other) -> Tensor:
-    """True where exactly one is non-zero."""
+    """True where exactly one is non-zero.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logical_xor(dendrite.tensor([0, 1, 1]), dendrite.tensor([0, 0, 3]))
+        tensor([False,  True, False])
+    """
     return _compare(xp.logical_xor, "logical_xor", input, other)
 
 
 def logical_not(input: Tensor) -> Tensor:
-    """True where ``input`` is zero."""
+    """True where ``input`` is zero (bool, same shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logical_not(dendrite.tensor([0.0, 2.0]))
+        tensor([ True, False])
+    """
     return wrap(xp.logical_not(input._data))
 
 
 def bitwise_not(input: Tensor) -> Tensor:
-    """``~input``: logical not for bool tensors, bit flip for integer tensors."""
+    """``~input``: logical not for bool tensors, bit flip for integer tensors (same shape and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> ~dendrite.tensor([True, False]), ~dendrite.tensor([0, 5])
+        (tensor([False,  True]), tensor([-1, -6]))
+    """
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not (~) is only defined for bool and integer tensors, got a float tensor")
     return wrap(xp.asarray(xp.invert(input._data)))
 
 
 def bitwise_and(input, other) -> Tensor:
-    """``input & other``: logical and for bool tensors, bitwise for integer tensors."""
+    """``input & other``: logical and for bool tensors, bitwise for integer tensors.
+
+    Shapes: ``input`` and ``other`` broadcast; the dtype is the promoted one.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([True, True]) & dendrite.tensor([True, False]), dendrite.tensor([6]) & 3
+        (tensor([ True, False]), tensor([2]))
+    """
     return _compare(xp.bitwise_and, "bitwise_and", input, other)
 
 
 def bitwise_or(input, other) -> Tensor:
-    """``input | other``: logical or for bool tensors, bitwise for integer tensors."""
+    """``input | other``: logical or for bool tensors, bitwise for integer tensors.
+
+    Shapes: ``input`` and ``other`` broadcast; the dtype is the promoted one.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([True, False]) | dendrite.tensor([False, False]), dendrite.tensor([4]) | 1
+        (tensor([ True, False]), tensor([5]))
+    """
     return _compare(xp.bitwise_or, "bitwise_or", input, other)
 
 
 def bitwise_xor(input, other) -> Tensor:
-    """``input ^ other``: logical xor for bool tensors, bitwise for integer tensors."""
+    """``input ^ other``: logical xor for bool tensors, bitwise for integer tensors.
+
+    Shapes: ``input`` and ``other`` broadcast; the dtype is the promoted one.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([True, True]) ^ dendrite.tensor([True, False]), dendrite.tensor([6]) ^ 3
+        (tensor([False,  True]), tensor([5]))
+    """
     return _compare(xp.bitwise_xor, "bitwise_xor", input, other)
 
 
 def isnan(input: Tensor) -> Tensor:
-    """True where the value is NaN."""
+    """True where the value is NaN (bool, same shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.isnan(dendrite.tensor([1.0, float("nan")]))
+        tensor([False,  True])
+    """
     return wrap(xp.asarray(xp.isnan(input._data)))
 
 
 def isinf(input: Tensor) -> Tensor:
-    """True where the value is +-Inf."""
+    """True where the value is +-Inf (bool, same shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.isinf(dendrite.tensor([1.0, float("-inf")]))
+        tensor([False,  True])
+    """
     return wrap(xp.asarray(xp.isinf(input._data)))
 
 
 def isfinite(input: Tensor) -> Tensor:
-    """True where the value is neither NaN nor Inf."""
+    """True where the value is neither NaN nor Inf (bool, same shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.isfinite(dendrite.tensor([1.0, float("inf"), float("nan")]))
+        tensor([ True, False, False])
+    """
     return wrap(xp.asarray(xp.isfinite(input._data)))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
-    """``|input - other| <= atol + rtol * |other|`` element-wise."""
+    """``|input - other| <= atol + rtol * |other|`` element-wise (bool, of the broadcast shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.isclose(dendrite.tensor([1.0, 1.1]), dendrite.tensor([1.0, 1.0]))
+        tensor([ True, False])
+    """
     return wrap(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
                                              equal_nan=equal_nan)))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both tensors have the same shape and values."""
+    """True when both tensors have the same shape and values (a Python bool; no broadcasting).
+
+    Example:
+        >>> import dendrite
+        >>> a = dendrite.tensor([1, 2])
+        >>> dendrite.equal(a, dendrite.tensor([1, 2])), dendrite.equal(a, dendrite.tensor([1, 2, 3]))
+        (True, False)
+    """
     return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
-    """True when every element is close (see :func:`isclose`)."""
+    """True when every element is close (see :func:`isclose`; shapes broadcast); a Python bool.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.allclose(dendrite.tensor([1.0, 2.0]), dendrite.tensor([1.0, 2.0 + 1e-6]))
+        True
+    """
     return bool(xp.allclose(input._data, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan))

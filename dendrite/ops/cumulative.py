@@ -23,6 +23,7 @@ def _reverse_cumsum(array, axis: int):
 
 
 class CumSum(Function):
+    """Running sum along an axis; backward: the reversed running sum of the gradient."""
     def forward(self, x, axis):
         self.axis = axis
         return xp.cumsum(x, axis)
@@ -32,6 +33,7 @@ class CumSum(Function):
 
 
 class CumProd(Function):
+    """Running product along an axis; backward: dx_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k."""
     def forward(self, x, axis):
         self.x, self.axis = x, axis
         self.result = xp.cumprod(x, axis)
@@ -64,12 +66,33 @@ def _prepare(input: Tensor, dim: int, dtype):
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Running sum along ``dim``: ``cumsum(tensor([1, 2, 3]), 0)`` is ``tensor([1, 3, 6])``."""
+    """Running sum along ``dim``: ``out[i] = input[0] + ... + input[i]``; same shape (integers -> int64).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.cumsum(dendrite.tensor([[1, 2, 3], [4, 5, 6]]), dim=1)
+        tensor([[ 1,  3,  6],
+                [ 4,  9, 15]])
+        >>> x = dendrite.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> x.cumsum(0).sum().backward(); x.grad
+        tensor([3., 2., 1.])
+    """
     input, axis = _prepare(input, dim, dtype)
     return input if axis is None else CumSum.apply(input, axis=axis)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Running product along ``dim`` (gradients exact even with zeros)."""
+    """Running product along ``dim``: ``out[i] = input[0] * ... * input[i]``; same shape.
+
+    Gradients are exact even where ``input`` has zeros.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([2.0, 3.0, 4.0], requires_grad=True)
+        >>> y = x.cumprod(0); y
+        tensor([ 2.,  6., 24.], grad_fn=<CumProdBackward>)
+        >>> y.sum().backward(); x.grad
+        tensor([16., 10.,  6.])
+    """
     input, axis = _prepare(input, dim, dtype)
     return input if axis is None else CumProd.apply(input, axis=axis)

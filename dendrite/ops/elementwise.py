@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
     from dendrite.tensor import Tensor
 
 class Clone(Function):
+    """``x.copy()``; backward: the gradient unchanged."""
     def forward(self, x):
         return x.copy()
 
@@ -40,7 +41,7 @@ class Clone(Function):
 
 
 def clone(x: Tensor) -> Tensor:
-    """A copy with its own memory; the gradient flows back unchanged.
+    """A copy with its own memory (same shape and dtype); the gradient flows back unchanged.
 
     Example:
         >>> import dendrite
@@ -53,6 +54,7 @@ def clone(x: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
+    """``a + b``; backward: the gradient, summed back to each input's shape."""
     def forward(self, a, b):
         self.shapes = (shape_of(a), shape_of(b))
         return a + b
@@ -64,6 +66,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    """``a - b``; backward: ``g`` and ``-g``, summed back to each input's shape."""
     def forward(self, a, b):
         self.shapes = (shape_of(a), shape_of(b))
         return a - b
@@ -75,6 +78,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``a * b``; backward: ``g * b`` and ``g * a``, summed back to each input's shape."""
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -87,6 +91,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    """``a / b``; backward: ``g / b`` and ``-g * a / b**2``, summed back to each input's shape."""
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -100,6 +105,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    """``-x``; backward: ``-g``."""
     def forward(self, x):
         return -x
 
@@ -180,9 +186,18 @@ class FloorDivide(Function):
 
 
 def add(input, other, *, alpha=1) -> Tensor:
-    """``input + alpha * other`` with broadcasting.
+    """``input + alpha * other`` element-wise (``x + y``).
 
-    Example: ``dendrite.add(x, 1.0)``; shapes (N, C) and (C,) give (N, C).
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.add(dendrite.tensor([[1, 2], [3, 4]]), dendrite.tensor([10, 20]))
+        tensor([[11, 22],
+                [13, 24]])
+        >>> b = dendrite.zeros(2, requires_grad=True)
+        >>> (dendrite.ones(3, 2) + b).sum().backward(); b.grad  # summed over the broadcast rows
+        tensor([3., 3.])
     """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
@@ -195,7 +210,15 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other`` with broadcasting."""
+    """``input - alpha * other`` element-wise (``x - y``).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sub(dendrite.tensor([5.0, 7.0]), dendrite.tensor([1.0, 2.0]), alpha=2)
+        tensor([3., 3.])
+    """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
     a, b = operands(input, other)  # bool - bool: NumPy's TypeError says to use logical_xor
@@ -203,7 +226,18 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 
 def mul(input, other) -> Tensor:
-    """``input * other`` with broadcasting."""
+    """``input * other`` element-wise (``x * y``).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * dendrite.tensor([3.0, 4.0]); y
+        tensor([3., 8.], grad_fn=<MulBackward>)
+        >>> y.sum().backward(); x.grad
+        tensor([3., 4.])
+    """
     a, b = operands(input, other)
     try:
         return Mul.apply(a, b)
@@ -220,9 +254,16 @@ def _integer_operands(a, b) -> bool:
 
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
-    """True division (integers give floats); ``rounding_mode='floor'`` or ``'trunc'`` rounds.
+    """``input / other`` true division (ints give floats); ``rounding_mode='floor'`` or ``'trunc'`` rounds.
 
-    Example: ``dendrite.tensor([3]) / 2`` is ``tensor([1.5000])`` (float32).
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([3]) / 2
+        tensor([1.5000])
+        >>> dendrite.div(dendrite.tensor([-7, 7]), 2, rounding_mode="trunc")
+        tensor([-3,  3])
     """
     if rounding_mode == "floor":
         return floor_divide(input, other)
@@ -240,19 +281,42 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
 
 
 def true_divide(input, other) -> Tensor:
-    """Alias of :func:`div`."""
+    """Alias of :func:`div`: ``input / other`` (broadcasting; integers give floats).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.true_divide(dendrite.tensor([1, 2]), 4)
+        tensor([0.2500, 0.5000])
+    """
     return div(input, other)
 
 
 def neg(input: Tensor) -> Tensor:
-    """``-input``."""
+    """``-input`` element-wise (same shape and dtype; bool refused).
+
+    Example:
+        >>> import dendrite
+        >>> -dendrite.tensor([1.0, -2.0])
+        tensor([-1.,  2.])
+    """
     if input._data.dtype.kind == "b":
         raise RuntimeError("neg: negating a bool tensor is not supported; use ~ or logical_not()")
     return Neg.apply(input)
 
 
 def pow(input, exponent) -> Tensor:
-    """``input ** exponent``; either may be a plain number. Example: ``x ** 2``, ``2 ** x``."""
+    """``input ** exponent`` element-wise; either may be a plain number (``x ** 2``, ``2 ** x``).
+
+    Shapes: ``input`` and ``exponent`` broadcast. Gradient: ``exponent * input ** (exponent - 1)``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x ** 2).sum().backward(); x.grad
+        tensor([2., 4., 6.])
+        >>> 2 ** dendrite.tensor([0, 1, 3])
+        tensor([1, 2, 8])
+    """
     base, exponent = operands(input, exponent)
     if isinstance(base, TensorBase) and base._data.dtype.kind in "iub" and isinstance(exponent, int) \
             and exponent < 0:
@@ -261,18 +325,42 @@ def pow(input, exponent) -> Tensor:
 
 
 def remainder(input, other) -> Tensor:
-    """``input % other``, with the sign of ``other`` (differentiable)."""
+    """``input % other``, with the sign of ``other`` (Python's ``%``); differentiable.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([-3, 3]) % 2
+        tensor([1, 1])
+    """
     a, b = operands(input, other)
     return apply_binary(Remainder, "remainder", a, b)
 
 
 def fmod(input, other) -> Tensor:
-    """Remainder with the sign of ``input`` (C's fmod)."""
+    """Remainder with the sign of ``input`` (C's fmod): ``input - trunc(input / other) * other``.
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.fmod(dendrite.tensor([-3, 3]), 2)
+        tensor([-1,  1])
+    """
     a, b = operands(input, other)
     return apply_binary(Fmod, "fmod", a, b)
 
 
 def floor_divide(input, other) -> Tensor:
-    """``input // other``, rounded towards minus infinity (zero gradient)."""
+    """``input // other``, rounded towards minus infinity (zero gradient).
+
+    Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([-3, 3]) // 2
+        tensor([-2,  1])
+    """
     a, b = operands(input, other)
     return apply_binary(FloorDivide, "floor_divide", a, b)

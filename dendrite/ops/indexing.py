@@ -20,7 +20,14 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 def plain_index(index):
-    """Translate an index that may contain tensors or lists into a NumPy index."""
+    """Translate an index that may contain tensors or lists into a NumPy index (same structure).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.indexing import plain_index
+        >>> plain_index((slice(None), dendrite.tensor([0, 2])))
+        (slice(None, None, None), array([0, 2]))
+    """
     if isinstance(index, tuple):
         return tuple([_plain_item(item) for item in index])
     return _plain_item(index)
@@ -54,6 +61,7 @@ def _kind(index) -> str:
 
 
 class GetItem(Function):
+    """``x[index]``; backward: the gradient written (advanced index: added) into zeros at ``index``."""
     def forward(self, x, index, kind):
         self.shape, self.index, self.kind = x.shape, index, kind
         return x[index]
@@ -70,7 +78,17 @@ class GetItem(Function):
 def getitem(input: Tensor, index) -> Tensor:
     """``input[index]``: integers, slices, None, Ellipsis, integer/bool tensors or lists.
 
-    Example: ``x[:, 0]``, ``x[x > 0]``, ``x[tensor([0, 0, 2])]`` (repeats add up in backward).
+    Shapes as NumPy: an integer drops its dim, a slice keeps it, ``None`` adds one, a bool
+    mask of the input's shape gives 1-D. Repeated indices add up in backward.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> x[:, 0], x[x > 4], x[1, None].shape
+        (tensor([1, 4]), tensor([5, 6]), (1, 3))
+        >>> w = dendrite.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> w[dendrite.tensor([0, 0, 2])].sum().backward(); w.grad
+        tensor([2., 0., 1.])
     """
     index = plain_index(index)
     try:
@@ -81,6 +99,7 @@ def getitem(input: Tensor, index) -> Tensor:
 
 
 class Gather(Function):
+    """``take_along_axis(x, index, axis)``; backward: the gradient added into zeros at ``index``."""
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
         # PyTorch lets the index be smaller than the input in the other dims: cut the input to fit.
@@ -109,7 +128,15 @@ def _index_array(index, name: str) -> ndarray:
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (and likewise for other dims).
 
-    Example: picking each row's class score: ``scores.gather(1, labels.unsqueeze(1))``.
+    Shapes: ``index`` has input's ndim; the output has ``index``'s shape. Picking each
+    row's class score: ``scores.gather(1, labels.unsqueeze(1))``.
+
+    Example:
+        >>> import dendrite
+        >>> scores = dendrite.tensor([[0.1, 0.9], [0.8, 0.2]])
+        >>> scores.gather(1, dendrite.tensor([[1], [0]]))
+        tensor([[0.9000],
+                [0.8000]])
     """
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "gather")
@@ -122,7 +149,17 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
-    """NumPy's take_along_axis: like :func:`gather` with broadcasting index shapes."""
+    """NumPy's take_along_axis: like :func:`gather`, with index and input broadcasting outside ``dim``.
+
+    Shapes: output = the broadcast shape, with ``indices``' size along ``dim``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[10, 30, 20], [60, 40, 50]])
+        >>> dendrite.take_along_dim(x, x.argmax(1, keepdim=True), dim=1)
+        tensor([[30],
+                [60]])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(indices, "take_along_dim")
     shape = list(xp.broadcast_shapes(input._data.shape[:axis] + (1,) + input._data.shape[axis + 1:],
@@ -175,13 +212,31 @@ class Scatter(Function):
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather)."""
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather).
+
+    ``out[index[i][j]][j] += src[i][j]`` for ``dim=0``; repeats add up. Shapes: ``index``
+    and ``src`` have input's ndim; the output has input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(3).scatter_add(0, dendrite.tensor([0, 0, 2]), dendrite.tensor([1.0, 2.0, 5.0]))
+        tensor([3., 0., 5.])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     return ScatterAdd.apply(input, src, index=_index_array(index, "scatter_add"), axis=axis)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
-    """Write ``src`` (a tensor) or ``value`` (a number) into a copy of ``input`` at ``index``."""
+    """Write ``src`` (a tensor) or ``value`` (a number) into a copy of ``input`` at ``index`` along ``dim``.
+
+    ``out[i][index[i][j]] = src[i][j]`` for ``dim=1``; the output has input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 3).scatter(1, dendrite.tensor([[2], [0]]), value=1.0)  # one-hot rows
+        tensor([[0., 0., 1.],
+                [1., 0., 0.]])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     source = value if src is None else src
     if source is None:
@@ -209,7 +264,14 @@ class IndexAdd(Function):
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source[i]`` added at position ``index[i]`` along ``dim``.
 
-    Example: ``zeros(3, 2).index_add(0, tensor([0, 0, 2]), ones(3, 2))`` adds two rows into row 0.
+    Shapes: ``index`` 1-D of length k; ``source`` is input's shape with k along ``dim``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(3, 2).index_add(0, dendrite.tensor([0, 0, 2]), dendrite.ones(3, 2))
+        tensor([[2., 2.],
+                [0., 0.],
+                [1., 1.]])
     """
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "index_add").reshape(-1)
@@ -223,7 +285,17 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The slices of ``input`` along ``dim`` at positions ``index`` (1-D): embedding lookup with dim=0."""
+    """The slices of ``input`` along ``dim`` at positions ``index`` (1-D): embedding lookup with dim=0.
+
+    Shapes: input's shape with ``len(index)`` along ``dim``.
+
+    Example:
+        >>> import dendrite
+        >>> table = dendrite.tensor([[0, 0], [1, 1], [2, 2]])
+        >>> table.index_select(0, dendrite.tensor([2, 0]))
+        tensor([[2, 2],
+                [0, 0]])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(index, "index_select")
     if array.ndim > 1:
@@ -233,7 +305,14 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def masked_select(input: Tensor, mask) -> Tensor:
-    """The elements where ``mask`` (broadcast to input's shape) is true, as a 1-D tensor."""
+    """The elements where ``mask`` (broadcast with input's shape) is true, as a 1-D tensor.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 2], [3, 4]])
+        >>> x.masked_select(dendrite.tensor([True, False]))
+        tensor([1, 3])
+    """
     mask = mask._data if isinstance(mask, TensorBase) else xp.asarray(mask)
     if mask.shape != input._data.shape:
         input = input.expand(*xp.broadcast_shapes(mask.shape, input._data.shape))
@@ -242,12 +321,28 @@ def masked_select(input: Tensor, mask) -> Tensor:
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
-    """Elements of the flattened input at ``index`` (the result has index's shape)."""
+    """Elements of the flattened input at ``index`` (the result has index's shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.take(dendrite.tensor([[1, 2], [3, 4]]), dendrite.tensor([[0, 3]]))
+        tensor([[1, 4]])
+    """
     return GetItem.apply(input.reshape(-1), index=_index_array(index, "take"), kind="advanced")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
-    """Indices of the non-zero elements: shape (count, ndim), or one 1-D tensor per dim."""
+    """Indices of the non-zero elements: int64 of shape (count, ndim), or one 1-D tensor per dim.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[0, 1], [2, 0]])
+        >>> x.nonzero()
+        tensor([[0, 1],
+                [1, 0]])
+        >>> x.nonzero(as_tuple=True)
+        (tensor([0, 1]), tensor([1, 0]))
+    """
     found = xp.nonzero(input._data)
     if as_tuple:
         return tuple(wrap(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)

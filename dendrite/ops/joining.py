@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 class Cat(Function):
+    """``concatenate(arrays, axis)``; backward: the gradient split at the same boundaries."""
     def forward(self, *arrays, axis):
         self.axis = axis
         self.boundaries = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
@@ -32,6 +33,7 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """``stack(arrays, axis)``; backward: the gradient's slices along ``axis``."""
     def forward(self, *arrays, axis):
         self.axis = axis
         return xp.stack(arrays, axis=axis)
@@ -74,9 +76,18 @@ def _same_dtype(tensors, name: str) -> list:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; the other dimensions must match.
+    """Join tensors along an existing dimension; the other dimensions must match (dtypes promote).
 
-    Example: ``cat([a, b], dim=1)`` of (2, 3) and (2, 5) is (2, 8).
+    Shapes: (2, 3) and (2, 5) with ``dim=1`` -> (2, 8). Aliases: ``concat``, ``concatenate``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.cat([dendrite.tensor([[1, 2]]), dendrite.tensor([[3, 4], [5, 6]])])
+        tensor([[1, 2],
+                [3, 4],
+                [5, 6]])
+        >>> dendrite.cat([dendrite.zeros(2, 3), dendrite.zeros(2, 5)], dim=1).shape
+        (2, 8)
     """
     tensors = _same_dtype(tensors, "cat")
     reference = tensors[0]._data.shape
@@ -100,7 +111,17 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dimension: 3 tensors of (2,) give (3, 2) with dim=0."""
+    """Join same-shaped tensors along a new dimension ``dim``.
+
+    Shapes: k tensors of shape S -> S with k inserted at ``dim``: 3 of (2,) give (3, 2) at dim=0.
+
+    Example:
+        >>> import dendrite
+        >>> a, b = dendrite.tensor([1, 2]), dendrite.tensor([3, 4])
+        >>> dendrite.stack([a, b]), dendrite.stack([a, b], dim=1).tolist()
+        (tensor([[1, 2],
+                [3, 4]]), [[1, 3], [2, 4]])
+    """
     tensors = _same_dtype(tensors, "stack")
     reference = tensors[0]._data.shape
     for position, item in enumerate(tensors):
@@ -118,20 +139,40 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def hstack(tensors) -> Tensor:
-    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    """Join along dim 1 (dim 0 for 1-D tensors): (2, 1) and (2, 3) -> (2, 4).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.hstack([dendrite.tensor([1, 2]), dendrite.tensor([3])])
+        tensor([1, 2, 3])
+    """
     tensors = list(tensors)
     return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
-    """Join along dim 0, treating 1-D tensors as rows."""
+    """Join along dim 0, treating 1-D tensors of length n as rows (1, n).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.vstack([dendrite.tensor([1, 2]), dendrite.tensor([3, 4])])
+        tensor([[1, 2],
+                [3, 4]])
+    """
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Pieces of ``split_size`` (the last may be smaller), or of the given list of sizes.
+    """Pieces along ``dim`` of ``split_size`` (the last may be smaller), or of the given list of sizes.
 
-    Example: ``x.split(2)`` of a (5, 3) tensor gives shapes (2, 3), (2, 3), (1, 3).
+    Shapes: ``x.split(2)`` of a (5, 3) tensor gives (2, 3), (2, 3), (1, 3).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(5).split([1, 4])
+        (tensor([0]), tensor([1, 2, 3, 4]))
+        >>> [piece.shape for piece in dendrite.zeros(5, 3).split(2)]
+        [(2, 3), (2, 3), (1, 3)]
     """
     (axis,) = normalize_dims(dim, tensor._data.ndim)
     length = tensor._data.shape[axis]
@@ -155,7 +196,13 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of ``ceil(n / chunks)`` (fewer if they run out)."""
+    """Split along ``dim`` into ``chunks`` pieces of ``ceil(n / chunks)`` (fewer if they run out).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(5).chunk(2)
+        (tensor([0, 1, 2]), tensor([3, 4]))
+    """
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
     (axis,) = normalize_dims(dim, input._data.ndim)
@@ -164,19 +211,41 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
-    """The slices along ``dim``, each with that dimension removed."""
+    """The slices along ``dim``, each with that dimension removed: (3, 2) -> three of (2,) for dim=0.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2], [3, 4]]).unbind(1)
+        (tensor([1, 3]), tensor([2, 4]))
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     return tuple(squeeze(piece, axis) for piece in split(input, 1, axis))
 
 
 def broadcast_tensors(*tensors) -> tuple:
-    """The tensors expanded to their common broadcast shape: (3, 1) and (4,) both become (3, 4)."""
+    """The tensors expanded to their common broadcast shape: (3, 1) and (4,) both become (3, 4).
+
+    Example:
+        >>> import dendrite
+        >>> a, b = dendrite.broadcast_tensors(dendrite.zeros(3, 1), dendrite.zeros(4))
+        >>> a.shape, b.shape
+        ((3, 4), (3, 4))
+    """
     shape = xp.broadcast_shapes(*[t.shape for t in tensors])
     return tuple(t.expand(shape) for t in tensors)
 
 
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
-    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian)."""
+    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian).
+
+    Shapes: 1-D tensors of sizes (n, m) -> grids of shape (n, m) for 'ij', (m, n) for 'xy'.
+
+    Example:
+        >>> import dendrite
+        >>> rows, cols = dendrite.meshgrid(dendrite.tensor([0, 1]), dendrite.tensor([5, 6, 7]))
+        >>> rows.tolist(), cols.tolist()
+        ([[0, 0, 0], [1, 1, 1]], [[5, 6, 7], [5, 6, 7]])
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 class MatMul(Function):
+    """``C = A @ B``; backward: ``dA = dC @ B^T``, ``dB = A^T @ dC`` (broadcast batch dims summed)."""
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.matmul(a, b)
@@ -55,10 +56,20 @@ def _describe(shape) -> str:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """Matrix product with NumPy/PyTorch rules: vectors, matrices and broadcast batches.
+    """Matrix product with NumPy/PyTorch rules: vectors, matrices and broadcast batches (``x @ w``).
 
     Shapes: (n,) @ (n,) -> (); (m, n) @ (n, p) -> (m, p); (B, m, n) @ (n, p) -> (B, m, p).
-    Example: ``x @ w.T`` for x of (N, in) and w of (out, in) is (N, out).
+    ``x @ w.T`` for x of (N, in) and w of (out, in) is (N, out). Both operands share a dtype.
+
+    Example:
+        >>> import dendrite
+        >>> a = dendrite.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> a @ dendrite.tensor([[1.0], [1.0]])
+        tensor([[3.],
+                [7.]], grad_fn=<MatMulBackward>)
+        >>> (a @ dendrite.tensor([1.0, 2.0])).sum().backward(); a.grad  # dA = dC @ B^T
+        tensor([[1., 2.],
+                [1., 2.]])
     """
     a, b = input, other
     if isinstance(a, TensorBase) and isinstance(b, TensorBase):
@@ -99,7 +110,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Product of two matrices (2-D only): (n, m) @ (m, p) -> (n, p)."""
+    """Product of two matrices (2-D only): (n, m) @ (m, p) -> (n, p).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.mm(dendrite.tensor([[1, 2]]), dendrite.tensor([[3], [4]]))
+        tensor([[11]])
+    """
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
@@ -107,7 +124,13 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
-    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    """Matrix times vector: (n, m) @ (m,) -> (n,).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.mv(dendrite.tensor([[1, 2], [3, 4]]), dendrite.tensor([1, 1]))
+        tensor([3, 7])
+    """
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
                            f"{tuple(vec.shape)}")
@@ -115,7 +138,13 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting."""
+    """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.bmm(dendrite.ones(4, 2, 3), dendrite.ones(4, 3, 5)).shape
+        (4, 2, 5)
+    """
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
@@ -125,7 +154,13 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
-    """Inner product of two 1-D tensors of the same length."""
+    """Inner product of two 1-D tensors of the same length: (n,), (n,) -> ().
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.dot(dendrite.tensor([1, 2, 3]), dendrite.tensor([4, 5, 6]))
+        tensor(32)
+    """
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1-D tensors expected, got shapes {tuple(input.shape)} and "
                            f"{tuple(other.shape)}")
@@ -133,12 +168,29 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    """Outer product of two vectors: (n,), (m,) -> (n, m)."""
+    """Outer product of two vectors, ``out[i, j] = input[i] * vec2[j]``: (n,), (m,) -> (n, m).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.outer(dendrite.tensor([1, 2]), dendrite.tensor([1, 10, 100]))
+        tensor([[  1,  10, 100],
+                [  2,  20, 200]])
+    """
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * (mat1 @ mat2)`` (input broadcasts): a linear layer is addmm(b, x, w.T)."""
+    """``beta * input + alpha * (mat1 @ mat2)``: (n, m) @ (m, p) -> (n, p), ``input`` broadcasting to it.
+
+    A linear layer is ``addmm(b, x, w.T)``.
+
+    Example:
+        >>> import dendrite
+        >>> x, w, b = dendrite.ones(2, 3), dendrite.ones(4, 3), dendrite.tensor([0.0, 1.0, 2.0, 3.0])
+        >>> dendrite.addmm(b, x, w.T)
+        tensor([[3., 4., 5., 6.],
+                [3., 4., 5., 6.]])
+    """
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
@@ -146,6 +198,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 
 
 class Triangle(Function):
+    """``tril``/``triu`` of the last two dims; backward: the same triangle of the gradient."""
     def forward(self, x, diagonal, upper):
         self.diagonal, self.upper = diagonal, upper
         return xp.triu(x, diagonal) if upper else xp.tril(x, diagonal)
@@ -155,20 +208,39 @@ class Triangle(Function):
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The lower triangle (on and below ``diagonal``) of the last two dims; the rest is 0."""
+    """The lower triangle (on and below ``diagonal``) of the last two dims; the rest is 0. Same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ones(3, 3).tril()
+        tensor([[1., 0., 0.],
+                [1., 1., 0.],
+                [1., 1., 1.]])
+    """
     if input.ndim < 2:
         raise RuntimeError(f"tril: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
     return Triangle.apply(input, diagonal=diagonal, upper=False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The upper triangle (on and above ``diagonal``) of the last two dims; the rest is 0."""
+    """The upper triangle (on and above ``diagonal``) of the last two dims; the rest is 0. Same shape.
+
+    A causal attention mask: ``ones(T, T).triu(1).bool()`` marks the future.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ones(3, 3).triu(1)
+        tensor([[0., 1., 1.],
+                [0., 0., 1.],
+                [0., 0., 0.]])
+    """
     if input.ndim < 2:
         raise RuntimeError(f"triu: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
     return Triangle.apply(input, diagonal=diagonal, upper=True)
 
 
 class Diagonal(Function):
+    """The diagonal of two axes, as the last axis; backward: the gradient placed on that diagonal."""
     def forward(self, x, offset, axes):
         self.shape, self.offset, self.axes = x.shape, offset, axes
         return xp.diagonal(x, offset, *axes).copy()
@@ -183,12 +255,22 @@ class Diagonal(Function):
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the (dim1, dim2) planes, as the last dimension of the result."""
+    """The diagonal of the (dim1, dim2) planes, as the last dimension of the result.
+
+    Shapes: (B, n, n) with dim1=1, dim2=2 -> (B, n); ``offset`` > 0 is above the main diagonal.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+        >>> x.diagonal(), x.diagonal(offset=1)
+        (tensor([1, 5, 9]), tensor([2, 6]))
+    """
     axes = normalize_dims((dim1, dim2), input.ndim, "diagonal: dim")
     return Diagonal.apply(input, offset=offset, axes=axes)
 
 
 class DiagEmbed(Function):
+    """A vector as a diagonal matrix; backward: the gradient's diagonal."""
     def forward(self, x, offset):
         self.offset = offset
         return xp.diag(x, offset)
@@ -198,7 +280,14 @@ class DiagEmbed(Function):
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    """A 1-D tensor becomes a diagonal matrix; a matrix gives its diagonal."""
+    """A 1-D tensor (n,) becomes a diagonal matrix (n, n); a matrix gives its diagonal (1-D).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.diag(dendrite.tensor([1, 2]))
+        tensor([[1, 0],
+                [0, 2]])
+    """
     if input.ndim == 1:
         return DiagEmbed.apply(input, offset=diagonal)
     if input.ndim == 2:
@@ -207,7 +296,13 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def trace(input: Tensor) -> Tensor:
-    """Sum of the diagonal of a matrix."""
+    """Sum of the diagonal of a matrix: (n, m) -> ().
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1.0, 2.0], [3.0, 4.0]]).trace()
+        tensor(5.)
+    """
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
     return diagonal(input).sum()
@@ -243,6 +338,7 @@ def _parse_einsum(equation: str, shapes) -> tuple:
 
 
 class Einsum(Function):
+    """``einsum(equation, *arrays)``; backward: each operand swapped with the output gradient."""
     def forward(self, *arrays, terms, output):
         self.arrays, self.terms, self.output = arrays, terms, output
         return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2))
@@ -269,7 +365,14 @@ class Einsum(Function):
 def einsum(equation: str, *operands_) -> Tensor:
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` is a batched matmul.
 
-    Supports '...' and implicit outputs; an operand may not repeat a subscript (no 'ii').
+    Shapes follow the subscripts: letters missing from the output are summed. Supports
+    '...' and implicit outputs; an operand may not repeat a subscript (no 'ii').
+
+    Example:
+        >>> import dendrite
+        >>> a, b = dendrite.tensor([[1, 2], [3, 4]]), dendrite.tensor([[1, 0], [0, 1]])
+        >>> dendrite.einsum("ij,jk->ik", a, b).tolist(), dendrite.einsum("ij->j", a).tolist()
+        ([[1, 2], [3, 4]], [4, 6])
     """
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
@@ -280,7 +383,15 @@ def einsum(equation: str, *operands_) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or explicit lists of dims).
 
-    Example: ``tensordot(a, b, dims=([1], [0]))`` of (2, 3) and (3, 4) is the matrix product.
+    Shapes: the kept dims of ``a`` then those of ``b``: (2, 3) and (3, 4) with
+    ``dims=([1], [0])`` (or ``dims=1``) -> (2, 4), the matrix product.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensordot(dendrite.ones(2, 3), dendrite.ones(3, 4), dims=1).shape
+        (2, 4)
+        >>> dendrite.tensordot(dendrite.tensor([[1, 2]]), dendrite.tensor([[3, 4]]), dims=([1], [1]))
+        tensor([[11]])
     """
     if isinstance(dims, int):
         a_dims, b_dims = list(range(a.ndim - dims, a.ndim)), list(range(dims))

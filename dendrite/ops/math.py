@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 class Exp(Function):
+    """``exp(x)``; backward: ``g * exp(x)``."""
     def forward(self, x):
         self.result = xp.exp(x)
         return self.result
@@ -36,6 +37,7 @@ class Exp(Function):
 
 
 class Exp2(Function):
+    """``2 ** x``; backward: ``g * 2 ** x * ln 2``."""
     def forward(self, x):
         self.result = xp.exp2(x)
         return self.result
@@ -45,6 +47,7 @@ class Exp2(Function):
 
 
 class Expm1(Function):
+    """``exp(x) - 1``; backward: ``g * exp(x)``."""
     def forward(self, x):
         self.result = xp.expm1(x)
         return self.result
@@ -54,6 +57,7 @@ class Expm1(Function):
 
 
 class Log(Function):
+    """``ln(x)``; backward: ``g / x``."""
     def forward(self, x):
         self.x = x
         return xp.log(x)
@@ -63,6 +67,7 @@ class Log(Function):
 
 
 class Log2(Function):
+    """``log2(x)``; backward: ``g / (x ln 2)``."""
     def forward(self, x):
         self.x = x
         return xp.log2(x)
@@ -72,6 +77,7 @@ class Log2(Function):
 
 
 class Log10(Function):
+    """``log10(x)``; backward: ``g / (x ln 10)``."""
     def forward(self, x):
         self.x = x
         return xp.log10(x)
@@ -81,6 +87,7 @@ class Log10(Function):
 
 
 class Log1p(Function):
+    """``ln(1 + x)``; backward: ``g / (1 + x)``."""
     def forward(self, x):
         self.x = x
         return xp.log1p(x)
@@ -90,6 +97,7 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    """``sqrt(x)``; backward: ``g / (2 sqrt(x))``."""
     def forward(self, x):
         self.result = xp.sqrt(x)
         return self.result
@@ -99,6 +107,7 @@ class Sqrt(Function):
 
 
 class Rsqrt(Function):
+    """``1 / sqrt(x)``; backward: ``-g / (2 x^(3/2))``."""
     def forward(self, x):
         self.result = 1 / xp.sqrt(x)
         return self.result
@@ -108,6 +117,7 @@ class Rsqrt(Function):
 
 
 class Reciprocal(Function):
+    """``1 / x``; backward: ``-g / x^2``."""
     def forward(self, x):
         self.result = 1 / x
         return self.result
@@ -117,6 +127,7 @@ class Reciprocal(Function):
 
 
 class Sin(Function):
+    """``sin(x)``; backward: ``g * cos(x)``."""
     def forward(self, x):
         self.x = x
         return xp.sin(x)
@@ -126,6 +137,7 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """``cos(x)``; backward: ``-g * sin(x)``."""
     def forward(self, x):
         self.x = x
         return xp.cos(x)
@@ -135,6 +147,7 @@ class Cos(Function):
 
 
 class Tan(Function):
+    """``tan(x)``; backward: ``g * (1 + tan(x)^2)``."""
     def forward(self, x):
         self.result = xp.tan(x)
         return self.result
@@ -144,6 +157,7 @@ class Tan(Function):
 
 
 class Asin(Function):
+    """``asin(x)``; backward: ``g / sqrt(1 - x^2)``."""
     def forward(self, x):
         self.x = x
         return xp.arcsin(x)
@@ -153,6 +167,7 @@ class Asin(Function):
 
 
 class Acos(Function):
+    """``acos(x)``; backward: ``-g / sqrt(1 - x^2)``."""
     def forward(self, x):
         self.x = x
         return xp.arccos(x)
@@ -162,6 +177,7 @@ class Acos(Function):
 
 
 class Atan(Function):
+    """``atan(x)``; backward: ``g / (1 + x^2)``."""
     def forward(self, x):
         self.x = x
         return xp.arctan(x)
@@ -171,6 +187,7 @@ class Atan(Function):
 
 
 class Sinh(Function):
+    """``sinh(x)``; backward: ``g * cosh(x)``."""
     def forward(self, x):
         self.x = x
         return xp.sinh(x)
@@ -180,6 +197,7 @@ class Sinh(Function):
 
 
 class Cosh(Function):
+    """``cosh(x)``; backward: ``g * sinh(x)``."""
     def forward(self, x):
         self.x = x
         return xp.cosh(x)
@@ -189,6 +207,7 @@ class Cosh(Function):
 
 
 class Tanh(Function):
+    """``tanh(x)``; backward: ``g * (1 - tanh(x)^2)``."""
     def forward(self, x):
         self.result = xp.tanh(x)
         return self.result
@@ -198,6 +217,7 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """``s = 1 / (1 + exp(-x))``; backward: ``g * s * (1 - s)``."""
     def forward(self, x):
         # exp of a non-positive number never overflows: pick the stable form per sign.
         e = xp.exp(-xp.abs(x))
@@ -209,6 +229,7 @@ class Sigmoid(Function):
 
 
 class Atan2(Function):
+    """``atan2(y, x)``; backward: ``g * x / (x^2 + y^2)`` and ``-g * y / (x^2 + y^2)``."""
     def forward(self, y, x):
         self.y, self.x = y, x
         return xp.arctan2(y, x)
@@ -222,127 +243,289 @@ class Atan2(Function):
 
 
 def exp(input: Tensor) -> Tensor:
-    """``e ** input``. Example: ``dendrite.exp(dendrite.zeros(2))`` is ``tensor([1., 1.])``."""
+    """``e ** input`` element-wise. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.exp(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([1.0000, 2.7183])
+    """
     return Exp.apply(to_float(input))
 
 
 def exp2(input: Tensor) -> Tensor:
-    """``2 ** input``."""
+    """``2 ** input`` element-wise. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.exp2(dendrite.tensor([0, 1, 3]))
+        tensor([1., 2., 8.])
+    """
     return Exp2.apply(to_float(input))
 
 
 def expm1(input: Tensor) -> Tensor:
-    """``exp(input) - 1``, accurate near 0."""
+    """``exp(input) - 1`` element-wise, accurate near 0. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.expm1(dendrite.tensor([0.0, 1e-10])).tolist()
+        [0.0, 1.000000013351432e-10]
+    """
     return Expm1.apply(to_float(input))
 
 
 def log(input: Tensor) -> Tensor:
-    """Natural logarithm (``-inf`` at 0, NaN below)."""
+    """Natural logarithm ``ln(input)`` (``-inf`` at 0, NaN below). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.log(dendrite.tensor([1.0, 2.0])).round(decimals=4)
+        tensor([0.0000, 0.6931])
+        >>> x = dendrite.tensor([2.0, 4.0], requires_grad=True)
+        >>> x.log().sum().backward(); x.grad  # 1 / x
+        tensor([0.5000, 0.2500])
+    """
     return Log.apply(to_float(input))
 
 
 def log2(input: Tensor) -> Tensor:
-    """Base-2 logarithm."""
+    """Base-2 logarithm. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.log2(dendrite.tensor([1, 8]))
+        tensor([0., 3.])
+    """
     return Log2.apply(to_float(input))
 
 
 def log10(input: Tensor) -> Tensor:
-    """Base-10 logarithm."""
+    """Base-10 logarithm. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.log10(dendrite.tensor([1.0, 100.0])).round(decimals=4)
+        tensor([0., 2.])
+    """
     return Log10.apply(to_float(input))
 
 
 def log1p(input: Tensor) -> Tensor:
-    """``log(1 + input)``, accurate near 0."""
+    """``ln(1 + input)``, accurate near 0. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.log1p(dendrite.tensor([0.0, 1e-10])).tolist()
+        [0.0, 1.000000013351432e-10]
+    """
     return Log1p.apply(to_float(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
-    """Square root (its gradient at 0 is inf, as in PyTorch)."""
+    """Square root (its gradient at 0 is inf, as in PyTorch). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sqrt(dendrite.tensor([4, 9]))
+        tensor([2., 3.])
+        >>> x = dendrite.tensor([4.0], requires_grad=True)
+        >>> x.sqrt().backward(); x.grad  # 1 / (2 sqrt(x))
+        tensor([0.2500])
+    """
     return Sqrt.apply(to_float(input))
 
 
 def rsqrt(input: Tensor) -> Tensor:
-    """``1 / sqrt(input)``."""
+    """``1 / sqrt(input)``. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.rsqrt(dendrite.tensor([4.0, 0.25]))
+        tensor([0.5000, 2.0000])
+    """
     return Rsqrt.apply(to_float(input))
 
 
 def reciprocal(input: Tensor) -> Tensor:
-    """``1 / input``."""
+    """``1 / input``. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.reciprocal(dendrite.tensor([2, 4]))
+        tensor([0.5000, 0.2500])
+    """
     return Reciprocal.apply(to_float(input))
 
 
 def square(input: Tensor) -> Tensor:
-    """``input * input``."""
+    """``input * input`` element-wise (same shape; integers stay integers).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.square(dendrite.tensor([-2, 3]))
+        tensor([4, 9])
+    """
     return mul(input, input)
 
 
 def sin(input: Tensor) -> Tensor:
-    """Sine (radians)."""
+    """Sine (radians). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sin(dendrite.tensor([0.0, 3.14159265 / 2]))
+        tensor([0., 1.])
+    """
     return Sin.apply(to_float(input))
 
 
 def cos(input: Tensor) -> Tensor:
-    """Cosine (radians)."""
+    """Cosine (radians). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.cos(dendrite.tensor([0.0, 3.14159265])).round()
+        tensor([ 1., -1.])
+    """
     return Cos.apply(to_float(input))
 
 
 def tan(input: Tensor) -> Tensor:
-    """Tangent (radians)."""
+    """Tangent (radians). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tan(dendrite.tensor([0.0, 3.14159265 / 4])).round(decimals=4)
+        tensor([0., 1.])
+    """
     return Tan.apply(to_float(input))
 
 
 def asin(input: Tensor) -> Tensor:
-    """Inverse sine; defined on [-1, 1]."""
+    """Inverse sine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.asin(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([0.0000, 1.5708])
+    """
     return Asin.apply(to_float(input))
 
 
 def acos(input: Tensor) -> Tensor:
-    """Inverse cosine; defined on [-1, 1]."""
+    """Inverse cosine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.acos(dendrite.tensor([1.0, 0.0])).round(decimals=4)
+        tensor([0.0000, 1.5708])
+    """
     return Acos.apply(to_float(input))
 
 
 def atan(input: Tensor) -> Tensor:
-    """Inverse tangent."""
+    """Inverse tangent, in radians, in (-pi/2, pi/2). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.atan(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([0.0000, 0.7854])
+    """
     return Atan.apply(to_float(input))
 
 
 def atan2(input, other) -> Tensor:
-    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant.
+
+    Shapes: ``input`` (y) and ``other`` (x) broadcast; integers give the default float dtype.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.atan2(dendrite.tensor([1.0, 1.0]), dendrite.tensor([1.0, -1.0])).round(decimals=4)
+        tensor([0.7854, 2.3562])
+    """
     y, x = operands(to_float(input), to_float(other))
     return Atan2.apply(y, x)
 
 
 def sinh(input: Tensor) -> Tensor:
-    """Hyperbolic sine."""
+    """Hyperbolic sine, ``(e^x - e^-x) / 2``. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sinh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([0.0000, 1.1752])
+    """
     return Sinh.apply(to_float(input))
 
 
 def cosh(input: Tensor) -> Tensor:
-    """Hyperbolic cosine."""
+    """Hyperbolic cosine, ``(e^x + e^-x) / 2``. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.cosh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([1.0000, 1.5431])
+    """
     return Cosh.apply(to_float(input))
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent, in (-1, 1)."""
+    """Hyperbolic tangent, in (-1, 1). Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tanh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
+        tensor([0.0000, 0.7616])
+        >>> x = dendrite.tensor([0.0], requires_grad=True)
+        >>> x.tanh().backward(); x.grad  # 1 - tanh(x)^2
+        tensor([1.])
+    """
     return Tanh.apply(to_float(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-input))``, computed without overflow."""
+    """``1 / (1 + exp(-input))``, computed without overflow. Same shape as ``input``, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sigmoid(dendrite.tensor([0.0, 100.0, -100.0])).round(decimals=4)
+        tensor([0.5000, 1.0000, 0.0000])
+        >>> x = dendrite.tensor([0.0], requires_grad=True)
+        >>> x.sigmoid().backward(); x.grad  # s (1 - s)
+        tensor([0.2500])
+    """
     return Sigmoid.apply(to_float(input))
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
-    """``input + weight * (end - input)`` (linear interpolation)."""
+    """``input + weight * (end - input)`` (linear interpolation); ``end`` and ``weight`` broadcast.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.lerp(dendrite.tensor([0.0, 10.0]), dendrite.tensor([1.0, 20.0]), 0.5)
+        tensor([ 0.5000, 15.0000])
+    """
     return input + weight * (end - input)
 
 
 def logaddexp(input: Tensor, other) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``."""
+    """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``.
+
+    Shapes: ``input`` and ``other`` broadcast.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([0.0, 100.0])  # exp(100) would overflow float32
+        >>> dendrite.logaddexp(x, x).round(decimals=4)
+        tensor([  0.6931, 100.6931])
+    """
     return larger(input, other) + log1p(exp(-absolute(input - other)))
 
 
 class Hypot(Function):
+    """``h = sqrt(a^2 + b^2)``; backward: ``g * a / h`` and ``g * b / h``."""
     def forward(self, a, b):
         self.a, self.b = a, b
         self.result = xp.hypot(a, b)

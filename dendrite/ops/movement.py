@@ -28,6 +28,7 @@ def _sizes(sizes) -> tuple:
 
 
 class Reshape(Function):
+    """``x.reshape(shape)``; backward: the gradient reshaped back."""
     def forward(self, x, shape):
         self.input_shape = x.shape
         return x.reshape(shape)
@@ -37,6 +38,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """``x.transpose(dims)``; backward: the gradient transposed by the inverse permutation."""
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -49,6 +51,7 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """``broadcast_to(x, shape)``; backward: the gradient summed back to x's shape."""
     def forward(self, x, shape):
         self.input_shape = x.shape
         return xp.broadcast_to(x, shape)
@@ -58,6 +61,7 @@ class Expand(Function):
 
 
 class Repeat(Function):
+    """``tile(x, repeats)``; backward: the gradient's tiles summed."""
     def forward(self, x, repeats):
         self.input_shape = x.shape
         self.repeats = repeats
@@ -74,6 +78,7 @@ class Repeat(Function):
 
 
 class Flip(Function):
+    """``flip(x, axes)``; backward: the gradient flipped back."""
     def forward(self, x, axes):
         self.axes = axes
         return xp.flip(x, axes)
@@ -83,6 +88,7 @@ class Flip(Function):
 
 
 class Roll(Function):
+    """``roll(x, shifts, axes)``; backward: the gradient rolled back."""
     def forward(self, x, shifts, axes):
         self.shifts, self.axes, self.shape = shifts, axes, x.shape
         return xp.roll(x, shifts, axes)
@@ -94,14 +100,28 @@ class Roll(Function):
 
 
 def alias(input: Tensor) -> Tensor:
-    """A new tensor for the same values (a view, as PyTorch returns even for no-op reshapes)."""
+    """A new tensor for the same values and shape (a view, as PyTorch returns even for no-op reshapes).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.movement import alias
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> alias(x)
+        tensor([1., 2.], grad_fn=<ReshapeBackward>)
+    """
     return Reshape.apply(input, shape=input._data.shape)
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
-    """The same values in a new shape; one dimension may be ``-1`` (inferred).
+    """The same values in a new shape of the same size; one dimension may be ``-1`` (inferred).
 
-    Example: ``x.reshape(2, -1)`` of a (2, 3, 4) tensor is (2, 12).
+    Shapes: ``x.reshape(2, -1)`` of a (2, 3, 4) tensor is (2, 12).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(6).reshape(2, -1)
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
     """
     shape = _sizes(shape)
     size = input._data.size
@@ -116,22 +136,49 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 
 def view(input: Tensor, *shape) -> Tensor:
-    """Alias of :func:`reshape` (dendrite tensors are always viewable); ``view(dtype)`` casts."""
+    """Alias of :func:`reshape` (dendrite tensors are always viewable); ``view(dtype)`` casts.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 3, 4).view(-1, 4).shape
+        (6, 4)
+    """
     if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
         return cast(input, shape[0])
     return reshape(input, *shape)
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.reshape(other.shape)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(4).view_as(dendrite.zeros(2, 2))
+        tensor([[0, 1],
+                [2, 3]])
+    """
     return reshape(input, other.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.reshape(other.shape)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(4).reshape_as(dendrite.zeros(4, 1)).shape
+        (4, 1)
+    """
     return reshape(input, other.shape)
 
 
 def permute(input: Tensor, *dims) -> Tensor:
-    """Reorder dimensions, e.g. ``(N, H, W, C) -> (N, C, H, W)`` with ``permute(0, 3, 1, 2)``."""
+    """Reorder dimensions: ``permute(0, 3, 1, 2)`` takes (N, H, W, C) to (N, C, H, W).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 5, 7, 3).permute(0, 3, 1, 2).shape
+        (2, 3, 5, 7)
+    """
     dims = _sizes(dims)
     if len(dims) != input._data.ndim:
         raise RuntimeError(
@@ -143,7 +190,15 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two dimensions. Example: ``x.transpose(0, 1)`` of (2, 3) is (3, 2)."""
+    """Swap two dimensions: ``x.transpose(0, 1)`` of (2, 3) is (3, 2). Aliases: ``swapaxes``, ``swapdims``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2, 3]]).transpose(0, 1)
+        tensor([[1],
+                [2],
+                [3]])
+    """
     if input._data.ndim == 0:
         normalize_dims((dim0, dim1) if dim0 != dim1 else dim0, 0)
         return alias(input)
@@ -158,7 +213,14 @@ swapaxes = swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
-    """Transpose of a matrix (a vector or scalar is returned as is)."""
+    """Transpose of a matrix, (m, n) -> (n, m); a vector or scalar is returned as is.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2], [3, 4]]).t()
+        tensor([[1, 3],
+                [2, 4]])
+    """
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but the input is "
                            f"{input._data.ndim}-D")
@@ -166,7 +228,13 @@ def t(input: Tensor) -> Tensor:
 
 
 def adjoint(input: Tensor) -> Tensor:
-    """The last two dimensions swapped (``x.mT``)."""
+    """The last two dimensions swapped (``x.mT``): (..., m, n) -> (..., n, m).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(4, 2, 3).adjoint().shape
+        (4, 3, 2)
+    """
     return transpose(input, -2, -1)
 
 
@@ -179,14 +247,28 @@ def _new_axis(dim: int, ndim: int) -> int:
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    """Insert a dimension of size 1 at ``dim``: (3,) -> (1, 3) with dim=0, (3, 1) with dim=1."""
+    """Insert a dimension of size 1 at ``dim``: (3,) -> (1, 3) with dim=0, (3, 1) with dim=1.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1, 2, 3])
+        >>> x.unsqueeze(0).shape, x.unsqueeze(-1).shape
+        ((1, 3), (3, 1))
+    """
     shape = list(input._data.shape)
     shape.insert(_new_axis(dim, input._data.ndim + 1), 1)
     return Reshape.apply(input, shape=tuple(shape))
 
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
-    """Remove dimensions of size 1 (all of them, or only those in ``dim``)."""
+    """Remove dimensions of size 1 (all of them, or only those in ``dim``): (1, 3, 1) -> (3,).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.zeros(1, 3, 1)
+        >>> x.squeeze().shape, x.squeeze(0).shape
+        ((3,), (3, 1))
+    """
     shape = input._data.shape
     axes = normalize_dims(dim, input._data.ndim) if dim is not None else range(len(shape))
     drop = {a for a in axes if input._data.ndim and shape[a] == 1}
@@ -195,7 +277,13 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) with start_dim=1."""
+    """Merge dimensions ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) with start_dim=1.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 3, 4, 5).flatten(1).shape, dendrite.zeros(2, 3).flatten().shape
+        ((2, 60), (6,))
+    """
     if input._data.ndim == 0:
         return reshape(input, 1)
     (start,) = normalize_dims(start_dim, input._data.ndim)
@@ -207,16 +295,28 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
-    """Split dimension ``dim`` into ``sizes`` (one may be -1): (N, 12) -> (N, 3, 4)."""
+    """Split dimension ``dim`` into ``sizes`` (one may be -1): (N, 12) -> (N, 3, 4).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 12).unflatten(1, (3, -1)).shape
+        (2, 3, 4)
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     shape = input._data.shape
     return reshape(input, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
 
 
 def expand(input: Tensor, *sizes) -> Tensor:
-    """Broadcast to a larger shape without copying; ``-1`` keeps a dimension.
+    """Broadcast to a larger shape without copying; ``-1`` keeps a dimension, new ones go in front.
 
-    Example: ``x.expand(4, 3)`` of a (1, 3) tensor repeats its row 4 times.
+    Shapes: a (1, 3) tensor ``.expand(4, 3)`` repeats its row 4 times. The gradient is summed back.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2, 3]]).expand(2, -1)
+        tensor([[1, 2, 3],
+                [1, 2, 3]])
     """
     sizes = _sizes(sizes)
     shape = input._data.shape
@@ -238,16 +338,37 @@ def expand(input: Tensor, *sizes) -> Tensor:
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.expand(other.shape)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1], [2]]).expand_as(dendrite.zeros(2, 3))
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+    """
     return expand(input, other.shape)
 
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
-    """``expand`` to ``shape``."""
+    """``expand`` to ``shape``: (3,) -> (2, 3).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.broadcast_to(dendrite.tensor([1, 2, 3]), (2, 3)).shape
+        (2, 3)
+    """
     return expand(input, tuple(shape))
 
 
 def repeat(input: Tensor, *repeats) -> Tensor:
-    """Tile the tensor ``repeats[i]`` times along each dimension: (2, 3).repeat(2, 1) is (4, 3)."""
+    """Tile the tensor ``repeats[i]`` times along each dimension: (2, 3).repeat(2, 1) is (4, 3).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2]]).repeat(2, 2)
+        tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+    """
     repeats = _sizes(repeats)
     if len(repeats) < input._data.ndim:
         raise RuntimeError(
@@ -258,28 +379,63 @@ def repeat(input: Tensor, *repeats) -> Tensor:
 
 
 def tile(input: Tensor, dims) -> Tensor:
-    """Like :func:`repeat`, but fewer ``dims`` than dimensions are padded with 1s at the front."""
+    """Like :func:`repeat`, but fewer ``dims`` than dimensions are padded with 1s at the front.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2], [3, 4]]).tile((2,))
+        tensor([[1, 2, 1, 2],
+                [3, 4, 3, 4]])
+    """
     dims = tuple(dims)
     dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
 
 
 def flip(input: Tensor, dims) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+    """Reverse the order of elements along ``dims`` (same shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2], [3, 4]]).flip(0)
+        tensor([[3, 4],
+                [1, 2]])
+    """
     axes = normalize_dims(dims, input._data.ndim)
     return Flip.apply(input, axes=axes)
 
 
 def fliplr(input: Tensor) -> Tensor:
+    """Reverse the columns (dim 1), same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2, 3]]).fliplr()
+        tensor([[3, 2, 1]])
+    """
     return flip(input, 1)
 
 
 def flipud(input: Tensor) -> Tensor:
+    """Reverse the rows (dim 0), same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([1, 2, 3]).flipud()
+        tensor([3, 2, 1])
+    """
     return flip(input, 0)
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
-    """Shift elements along ``dims`` (wrapping around); without dims, over the flattened tensor."""
+    """Shift elements along ``dims`` (wrapping around); without dims, over the flattened tensor. Same shape.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> x.roll(1, dims=1).tolist(), x.roll(1).tolist()
+        ([[3, 1, 2], [6, 4, 5]], [[6, 1, 2], [3, 4, 5]])
+    """
     if dims is None:
         if not isinstance(shifts, numbers.Integral):
             (shifts,) = shifts
@@ -292,7 +448,13 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:
-    """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others' order."""
+    """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others' order.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.zeros(2, 3, 4).movedim(-1, 0).shape
+        (4, 2, 3)
+    """
     sources = normalize_dims(source, input._data.ndim)
     destinations = normalize_dims(destination, input._data.ndim)
     if len(sources) != len(destinations):
@@ -307,7 +469,14 @@ moveaxis = movedim
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    """The slice ``start : start + length`` along ``dim``."""
+    """The slice ``start : start + length`` along ``dim`` (that dimension becomes ``length``).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.arange(6).reshape(2, 3).narrow(1, 1, 2)
+        tensor([[1, 2],
+                [4, 5]])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     size = input._data.shape[axis]
     start = int(start) + size if start < 0 else int(start)
@@ -317,7 +486,13 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
-    """The slice at ``index`` along ``dim``, with that dimension removed."""
+    """The slice at ``index`` along ``dim``, with that dimension removed: (2, 3) -> (2,) with dim=1.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 2, 3], [4, 5, 6]]).select(1, -1)
+        tensor([3, 6])
+    """
     (axis,) = normalize_dims(dim, input._data.ndim)
     size = input._data.shape[axis]
     if not -size <= index < size:

@@ -25,7 +25,18 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
 def unbroadcast(grad: xp.ndarray, shape: tuple) -> xp.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``.
+
+    Shapes: ``grad`` of the broadcast shape -> ``shape``, e.g. (4, 2, 3) -> (2, 1) sums
+    axis 0 (added) and axis 2 (stretched from 1).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.operands import unbroadcast
+        >>> unbroadcast(np.ones((4, 2, 3)), (2, 1))
+        array([[12.],
+               [12.]])
+    """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -38,10 +49,28 @@ def unbroadcast(grad: xp.ndarray, shape: tuple) -> xp.ndarray:
 
 
 def shape_of(value) -> tuple:
+    """The shape of an array, ``()`` for a plain number.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.operands import shape_of
+        >>> shape_of(np.zeros((2, 3))), shape_of(2.5)
+        ((2, 3), ())
+    """
     return value.shape if isinstance(value, ndarray) else ()
 
 
 def check_broadcast(name: str, a, b) -> None:
+    """Raise PyTorch's RuntimeError when ``a`` and ``b`` (arrays or numbers) cannot broadcast together.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.operands import check_broadcast
+        >>> check_broadcast("add", np.zeros((2, 3)), np.zeros(3))  # fine: returns None
+        >>> check_broadcast("add", np.zeros((2, 3)), np.zeros(2))
+        Traceback (most recent call last):
+        RuntimeError: add: shapes (2, 3) and (2,) cannot be broadcast together (sizes must match or be 1, ...)
+    """
     try:
         xp.broadcast_shapes(shape_of(a), shape_of(b))
     except ValueError:
@@ -56,6 +85,13 @@ def promote_arrays(a: xp.ndarray, b: xp.ndarray):
 
     A 0-d tensor only decides the result when it is of a higher category
     (bool < integer < float) than the tensor with dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.operands import promote_arrays
+        >>> ints, double = np.zeros(2, np.int64), np.float64(1.0)
+        >>> promote_arrays(ints, np.array(double)), promote_arrays(np.zeros(2, np.float32), np.array(double))
+        (dtype('float64'), dtype('float32'))
     """
     if (a.ndim == 0) != (b.ndim == 0):
         dimmed, zero = (a.dtype, b.dtype) if b.ndim == 0 else (b.dtype, a.dtype)
@@ -72,7 +108,13 @@ def operands(a, b):
     number stays a number (NumPy then keeps the tensor's dtype), but a float
     number turns an integer or bool tensor into the default float dtype, and
     an int number turns a bool tensor into int64. NumPy scalars count as
-    Python numbers, NumPy arrays as tensors.
+    Python numbers, NumPy arrays as tensors. Shapes are unchanged.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import operands
+        >>> operands(dendrite.tensor([1, 2]), 0.5)
+        (tensor([1., 2.]), 0.5)
     """
     if isinstance(a, TensorBase):
         if isinstance(b, TensorBase):
@@ -113,14 +155,29 @@ def _with_scalar(tensor: Tensor, value, tensor_first: bool):
 
 
 def to_float(value):
-    """Integer and bool tensors become the default float dtype (for true division, exp, ...)."""
+    """Integer and bool tensors become the default float dtype (for true division, exp, ...); same shape.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import to_float
+        >>> to_float(dendrite.tensor([1, 2])), to_float(3)
+        (tensor([1., 2.]), 3)
+    """
     if isinstance(value, TensorBase) and value._data.dtype.kind != "f":
         return cast(value, backend.get_default_dtype())
     return value
 
 
 def apply_binary(function, name: str, a, b) -> Tensor:
-    """Run a broadcasting binary ``function``; explain NumPy's shape error in PyTorch's terms."""
+    """Run a broadcasting binary ``function``; explain NumPy's shape error in PyTorch's terms.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.elementwise import Sub
+        >>> from dendrite.ops.operands import apply_binary
+        >>> apply_binary(Sub, "sub", dendrite.tensor([3, 4]), 1)
+        tensor([2, 3])
+    """
     try:
         return function.apply(a, b)
     except ValueError:
@@ -130,6 +187,7 @@ def apply_binary(function, name: str, a, b) -> Tensor:
 
 # ----------------------------------------------------------------------------- dtype cast and copy
 class Cast(Function):
+    """``x.astype(dtype)``; backward: the gradient cast back to x's float dtype (none for integers)."""
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
         return x.astype(dtype)
@@ -139,7 +197,14 @@ class Cast(Function):
 
 
 def cast(x: Tensor, dtype) -> Tensor:
-    """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    """``x`` converted to ``dtype`` (same shape; differentiable between float dtypes; ``x`` if unchanged).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import cast
+        >>> cast(dendrite.tensor([1.7, -1.7]), dendrite.int64)
+        tensor([ 1, -1])
+    """
     dtype = backend.as_dtype(dtype)
     if x._data.dtype == dtype:
         return x
@@ -147,12 +212,26 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 
 def array_or_value(value):
+    """A tensor's backend array, or the value itself when it is not a tensor.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import array_or_value
+        >>> array_or_value(dendrite.tensor([1, 2])), array_or_value(3)
+        (array([1, 2]), 3)
+    """
     return value._data if isinstance(value, TensorBase) else value
 
 
 # ----------------------------------------------------------------------------- dims
 def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
-    """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked."""
+    """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked.
+
+    Example:
+        >>> from dendrite.ops.operands import normalize_dims
+        >>> normalize_dims(-1, 3), normalize_dims((0, -2), 3), normalize_dims(None, 2)
+        ((2,), (0, 1), (0, 1))
+    """
     if dim is None:
         return tuple(range(ndim))
     if type(dim) is int and -ndim <= dim < ndim:  # the common case, quickly
@@ -175,18 +254,38 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
 
 
 def reduction_dims(dim, ndim: int) -> tuple:
-    """Like :func:`normalize_dims`, but an empty ``dim`` (``()``, ``[]``) also means every dim (PyTorch)."""
+    """Like :func:`normalize_dims`, but an empty ``dim`` (``()``, ``[]``) also means every dim (PyTorch).
+
+    Example:
+        >>> from dendrite.ops.operands import reduction_dims
+        >>> reduction_dims((), 3), reduction_dims(1, 3)
+        ((0, 1, 2), (1,))
+    """
     if dim is not None and not isinstance(dim, (int, xp.integer)) and len(dim) == 0:
         dim = None
     return () if ndim == 0 else normalize_dims(dim, ndim)
 
 
 def kept_shape(shape: tuple, axes: tuple) -> tuple:
-    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdim=True gives)."""
+    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdim=True gives).
+
+    Example:
+        >>> from dendrite.ops.operands import kept_shape
+        >>> kept_shape((2, 3, 4), (1,))
+        (2, 1, 4)
+    """
     return tuple([1 if axis in axes else size for axis, size in enumerate(shape)])
 
 
 def float_input(x: Tensor, dtype=None) -> Tensor:
+    """``x`` cast to ``dtype`` if given, else to the default float dtype unless already floating.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import float_input
+        >>> float_input(dendrite.tensor([1, 2])), float_input(dendrite.tensor([1, 2]), dendrite.float64).dtype
+        (tensor([1., 2.]), dtype('float64'))
+    """
     if dtype is not None:
         return cast(x, dtype)
     if x._data.dtype.kind != "f":

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 
 class Abs(Function):
+    """``|x|``; backward: ``g * sign(x)``."""
     def forward(self, x):
         self.x = x
         return xp.abs(x)
@@ -44,6 +45,7 @@ class Abs(Function):
 
 
 class ReLU(Function):
+    """``max(x, 0)``; backward: ``g * [x > 0]``."""
     def forward(self, x):
         self.result = xp.maximum(x, 0)  # keeps NaN (x * mask would turn -inf into NaN)
         return self.result
@@ -87,6 +89,7 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    """``max(a, b)``; backward: the larger input takes ``g``, ties share it."""
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -96,6 +99,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """``min(a, b)``; backward: the smaller input takes ``g``, ties share it."""
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.minimum(a, b)
@@ -112,6 +116,7 @@ def _select_backward(grad, a, b, wins, needs):
 
 
 class Where(Function):
+    """``where(c, a, b)``; backward: ``g`` to ``a`` where ``c``, to ``b`` elsewhere."""
     def forward(self, condition, a, b):
         self.condition = condition
         self.shapes = (shape_of(a), shape_of(b))
@@ -139,28 +144,34 @@ class _Rounding(Function):
 
 
 class Floor(_Rounding):
+    """``floor(x)``; backward: zeros."""
     compute = staticmethod(xp.floor)
 
 
 class Ceil(_Rounding):
+    """``ceil(x)``; backward: zeros."""
     compute = staticmethod(xp.ceil)
 
 
 class Trunc(_Rounding):
+    """``trunc(x)``; backward: zeros."""
     compute = staticmethod(xp.trunc)
 
 
 class Sign(_Rounding):
+    """``sign(x)``; backward: zeros."""
     compute = staticmethod(xp.sign)
 
 
 class Round(_Rounding):
+    """``round(x, decimals)``, halves to even; backward: zeros."""
     def forward(self, x, decimals):
         self.shape = x.shape
         return xp.round(x, decimals)  # halves go to the even neighbour, as in PyTorch
 
 
 class Frac(Function):
+    """``x - trunc(x)``; backward: the gradient unchanged."""
     def forward(self, x):
         return x - xp.trunc(x)
 
@@ -169,20 +180,45 @@ class Frac(Function):
 
 
 def abs(input: Tensor) -> Tensor:
-    """``|input|``; its gradient at 0 is 0."""
+    """``|input|`` element-wise; its gradient ``sign(input)`` is 0 at 0.
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+        >>> x.abs().sum().backward(); x.grad
+        tensor([-1.,  0.,  1.])
+    """
     return Abs.apply(input)
 
 
 def relu(input: Tensor) -> Tensor:
-    """``max(input, 0)``; its gradient at 0 is 0. Example: ``relu(tensor([-1., 2.]))`` is ``[0., 2.]``."""
+    """``max(input, 0)`` element-wise; its gradient ``[input > 0]`` is 0 at 0.
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.relu(dendrite.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
     return ReLU.apply(input)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
-    """Limit values to ``[min, max]`` (numbers or tensors; either may be omitted).
+    """Limit values to ``[min, max]`` (numbers or tensors; either may be omitted). Alias: ``clip``.
 
-    The gradient passes where ``min <= input <= max``, boundaries included.
-    Example: ``x.clamp(min=0)`` is relu with a gradient of 1 at 0.
+    Shapes: tensor bounds broadcast with ``input``. The gradient passes where
+    ``min <= input <= max``, boundaries included: ``x.clamp(min=0)`` is relu with gradient 1 at 0.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([-2.0, 0.0, 0.5, 3.0], requires_grad=True)
+        >>> y = x.clamp(0, 1); y
+        tensor([0.0000, 0.0000, 0.5000, 1.0000], grad_fn=<ClampBackward>)
+        >>> y.sum().backward(); x.grad
+        tensor([0., 1., 1., 0.])
     """
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -203,23 +239,53 @@ clip = clamp
 
 
 def clamp_min(input: Tensor, min) -> Tensor:
-    """``clamp(input, min=min)``."""
+    """``clamp(input, min=min)``: ``max(input, min)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.clamp_min(dendrite.tensor([-1, 2]), 0)
+        tensor([0, 2])
+    """
     return clamp(input, min=min)
 
 
 def clamp_max(input: Tensor, max) -> Tensor:
-    """``clamp(input, max=max)``."""
+    """``clamp(input, max=max)``: ``min(input, max)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.clamp_max(dendrite.tensor([-1, 2]), 0)
+        tensor([-1,  0])
+    """
     return clamp(input, max=max)
 
 
 def maximum(input, other) -> Tensor:
-    """Element-wise maximum with broadcasting (ties share the gradient)."""
+    """Element-wise maximum; ties share the gradient (half each).
+
+    Shapes: ``input`` and ``other`` broadcast.
+
+    Example:
+        >>> import dendrite
+        >>> a = dendrite.tensor([1.0, 5.0, 2.0], requires_grad=True)
+        >>> dendrite.maximum(a, dendrite.tensor([3.0, 4.0, 2.0])).sum().backward(); a.grad
+        tensor([0.0000, 1.0000, 0.5000])
+    """
     a, b = operands(input, other)
     return apply_binary(Maximum, "maximum", a, b)
 
 
 def minimum(input, other) -> Tensor:
-    """Element-wise minimum with broadcasting (ties share the gradient)."""
+    """Element-wise minimum; ties share the gradient (half each).
+
+    Shapes: ``input`` and ``other`` broadcast.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.minimum(dendrite.tensor([[1, 5]]), dendrite.tensor([[3], [0]]))
+        tensor([[1, 3],
+                [0, 0]])
+    """
     a, b = operands(input, other)
     return apply_binary(Minimum, "minimum", a, b)
 
@@ -235,9 +301,15 @@ def _scalar_tensor(value) -> Tensor:
 
 
 def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` is true, else ``other`` (all three broadcast).
+    """``input`` where ``condition`` is true, else ``other``: ``where(x > 0, x, 0.0)`` is relu.
 
-    Example: ``where(x > 0, x, 0.0)`` is relu.
+    Shapes: ``condition`` (bool), ``input`` and ``other`` (tensors or numbers) broadcast together.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([-1.0, 2.0])
+        >>> dendrite.where(x > 0, x, 0.0)
+        tensor([0., 2.])
     """
     if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
         input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
@@ -256,7 +328,15 @@ def where(condition, input, other) -> Tensor:
 
 
 def masked_fill(input: Tensor, mask, value) -> Tensor:
-    """``input`` with ``value`` wherever ``mask`` is true (mask broadcasts to input's shape)."""
+    """``input`` with ``value`` wherever ``mask`` is true (mask broadcasts to input's shape; dtype kept).
+
+    Example:
+        >>> import dendrite
+        >>> scores = dendrite.zeros(2, 2)
+        >>> scores.masked_fill(dendrite.ones(2, 2).triu(1).bool(), float("-inf"))  # a causal mask
+        tensor([[0., -inf],
+                [0., 0.]])
+    """
     result = where(mask, value, input)
     if result._data.dtype != input._data.dtype:  # the fill value never changes the dtype
         result = cast(result, input._data.dtype)
@@ -270,38 +350,94 @@ def _rounding(function, input: Tensor, *args) -> Tensor:
 
 
 def floor(input: Tensor) -> Tensor:
-    """Largest whole number <= input (zero gradient)."""
+    """Largest whole number <= input (zero gradient; integer tensors are returned as a copy).
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.floor(dendrite.tensor([-1.5, 1.5]))
+        tensor([-2.,  1.])
+    """
     return _rounding(Floor, input)
 
 
 def ceil(input: Tensor) -> Tensor:
-    """Smallest whole number >= input (zero gradient)."""
+    """Smallest whole number >= input (zero gradient).
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.ceil(dendrite.tensor([-1.5, 1.5]))
+        tensor([-1.,  2.])
+    """
     return _rounding(Ceil, input)
 
 
 def trunc(input: Tensor) -> Tensor:
-    """Round towards zero (zero gradient)."""
+    """Round towards zero (zero gradient).
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.trunc(dendrite.tensor([-1.5, 1.5]))
+        tensor([-1.,  1.])
+    """
     return _rounding(Trunc, input)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    """Round to ``decimals`` places, halves to even (zero gradient)."""
+    """Round to ``decimals`` places, halves to even (zero gradient).
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.round(dendrite.tensor([0.5, 1.5, 2.5]))
+        tensor([0., 2., 2.])
+        >>> dendrite.tensor([3.14159]).round(decimals=2)
+        tensor([3.1400])
+    """
     if input._data.dtype.kind != "f":
         return wrap(input._data.copy())
     return Round.apply(input, decimals)
 
 
 def sign(input: Tensor) -> Tensor:
-    """-1, 0 or 1 (zero gradient)."""
+    """-1, 0 or 1 element-wise (zero gradient).
+
+    Shapes: same as ``input`` (and dtype).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sign(dendrite.tensor([-2.0, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
     if input._data.dtype.kind == "b":
         return wrap(input._data.copy())
     return Sign.apply(input)
 
 
 def frac(input: Tensor) -> Tensor:
-    """The fractional part ``input - trunc(input)`` (gradient 1)."""
+    """The fractional part ``input - trunc(input)`` (gradient 1); same shape, float.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.frac(dendrite.tensor([-1.25, 2.5]))
+        tensor([-0.2500,  0.5000])
+    """
     return Frac.apply(to_float(input))
 
 
 def array_or_value(value):
+    """A tensor's backend array, or the value itself when it is not a tensor.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.piecewise import array_or_value
+        >>> array_or_value(dendrite.tensor([1.0])), array_or_value(None)
+        (array([1.], dtype=float32), None)
+    """
     return value._data if isinstance(value, TensorBase) else value

@@ -46,7 +46,14 @@ def _formatter(array):
 
 
 def tensor_repr(tensor) -> str:
-    """``tensor(...)`` with the values, then dtype (if not a default one) and autograd state."""
+    """``tensor(...)`` with the values, then dtype (if not a default one) and autograd state.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.printing import tensor_repr
+        >>> tensor_repr(dendrite.tensor([1, 2], dtype=dendrite.int32))
+        'tensor([1, 2], dtype=dendrite.int32)'
+    """
     array = backend.to_host(tensor._data)
     prefix = "tensor("
     if array.size == 0:

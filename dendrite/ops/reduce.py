@@ -38,6 +38,7 @@ def _count(shape, axes) -> int:
 
 
 class Sum(Function):
+    """``x.sum(axes)``; backward: the gradient broadcast back over the summed axes."""
     def forward(self, x, axes, keepdim):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
         return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim)
@@ -47,6 +48,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """``x.sum(axes) / n``; backward: ``g / n`` broadcast back over the reduced axes."""
     def forward(self, x, axes, keepdim):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
         self.count = _count(x.shape, axes)
@@ -128,6 +130,7 @@ class Norm2(Function):
 
 
 class Prod(Function):
+    """``x.prod(axes)``; backward: ``g`` times the product of the other elements (exact with zeros)."""
     def forward(self, x, axes, keepdim):
         self.x, self.axes = x, axes
         result = x.prod(axis=axes, keepdims=True)
@@ -160,13 +163,34 @@ def _integer_sum_input(x: Tensor, dtype) -> Tensor:
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum over ``dim`` (int, tuple, or all). Example: ``x.sum(dim=1)`` of (N, C) is (N,)."""
+    """Sum over ``dim``: ``x.sum(dim=1)`` of (N, C) is (N,). Bool and integer inputs sum in int64.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> x.sum(), x.sum(dim=0), x.sum(dim=1, keepdim=True).shape
+        (tensor(21), tensor([5, 7, 9]), (2, 1))
+    """
     input = _integer_sum_input(input, dtype)
     return Sum.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Mean over ``dim`` (int, tuple, or all); the input must be floating point (or give ``dtype``)."""
+    """Mean over ``dim``, ``sum / n``; the input must be floating point (or give ``dtype``).
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> x.mean(dim=0)
+        tensor([2., 3.], grad_fn=<MeanBackward>)
+        >>> x.mean().backward(); x.grad  # 1 / n each
+        tensor([[0.2500, 0.2500],
+                [0.2500, 0.2500]])
+    """
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}"
@@ -176,7 +200,16 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Product over ``dim`` (one int, or all); gradients are exact even where elements are zero."""
+    """Product over ``dim`` (one int, or all); gradients are exact even where elements are zero.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([2.0, 0.0, 3.0], requires_grad=True)
+        >>> x.prod().backward(); x.grad  # the product of the others
+        tensor([0., 6., 0.])
+    """
     input = _integer_sum_input(input, dtype)
     return Prod.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 
@@ -211,25 +244,63 @@ def _extreme(input: Tensor, dim, keepdim: bool, use_max: bool):
 def max(input: Tensor, dim=None, keepdim: bool = False):
     """The largest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``.
 
-    Example: ``values, indices = x.max(dim=1)``.
+    Shapes: no ``dim`` -> (); with ``dim`` that dimension is removed (kept with ``keepdim=True``).
+    The gradient of ``max()`` is shared by tied winners; of ``max(dim)`` it goes to ``indices``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 7, 3], [9, 2, 9]])
+        >>> x.max()
+        tensor(9)
+        >>> values, indices = x.max(dim=1); values, indices
+        (tensor([7, 9]), tensor([1, 0]))
     """
     return _extreme(input, dim, keepdim, use_max=True)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False):
-    """The smallest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``."""
+    """The smallest value; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``.
+
+    Shapes: no ``dim`` -> (); with ``dim`` that dimension is removed (kept with ``keepdim=True``).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 7, 3], [9, 2, 9]])
+        >>> x.min(), x.min(dim=0).values
+        (tensor(1), tensor([1, 2, 3]))
+    """
     return _extreme(input, dim, keepdim, use_max=False)
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """The largest values over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    """The largest values over ``dim`` (int, tuple or all); ties share the gradient evenly.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1.0, 3.0], [3.0, 2.0]], requires_grad=True)
+        >>> x.amax(dim=1)
+        tensor([3., 3.], grad_fn=<ExtremeBackward>)
+        >>> x.amax().backward(); x.grad  # two tied winners
+        tensor([[0.0000, 0.5000],
+                [0.5000, 0.0000]])
+    """
     axes = reduction_dims(dim, input._data.ndim)
     _check_not_empty(input, axes, "amax")
     return Extreme.apply(input, axes=axes, keepdim=keepdim, use_max=True)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """The smallest values over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    """The smallest values over ``dim`` (int, tuple or all); ties share the gradient evenly.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 3], [0, 2]]).amin(dim=(0, 1))
+        tensor(0)
+    """
     axes = reduction_dims(dim, input._data.ndim)
     _check_not_empty(input, axes, "amin")
     return Extreme.apply(input, axes=axes, keepdim=keepdim, use_max=False)
@@ -249,12 +320,30 @@ def _arg(input: Tensor, dim, keepdim: bool, function) -> Tensor:
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the (first) largest value, over the flattened tensor when ``dim`` is None."""
+    """Index (int64) of the (first) largest value, over the flattened tensor when ``dim`` is None.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 7, 3], [9, 2, 9]])
+        >>> x.argmax(), x.argmax(dim=1)
+        (tensor(3), tensor([1, 0]))
+    """
     return _arg(input, dim, keepdim, xp.argmax)
 
 
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the (first) smallest value, over the flattened tensor when ``dim`` is None."""
+    """Index (int64) of the (first) smallest value, over the flattened tensor when ``dim`` is None.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 7, 3], [9, 2, 9]])
+        >>> x.argmin(), x.argmin(dim=1, keepdim=True).shape
+        (tensor(0), (2, 1))
+    """
     return _arg(input, dim, keepdim, xp.argmin)
 
 
@@ -269,52 +358,109 @@ def _moments(input: Tensor, dim, unbiased, keepdim, correction, root: bool) -> T
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim``, dividing by ``n - correction`` (``unbiased=False`` means correction 0).
+    """Variance over ``dim``: ``sum((x - mean)^2) / (n - correction)`` (``unbiased=False``: correction 0).
 
-    Example: ``x.var(dim=0, correction=0)`` is the population variance of each column.
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> x.var(), x.var(correction=0)
+        (tensor(1.6667), tensor(1.2500))
     """
     return _moments(input, dim, unbiased, keepdim, correction, root=False)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Standard deviation: the square root of :func:`var` with the same arguments."""
+    """Standard deviation: the square root of :func:`var` with the same arguments.
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1.0, 3.0], [5.0, 7.0]]).std(dim=1, correction=0)
+        tensor([1., 1.])
+    """
     return _moments(input, dim, unbiased, keepdim, correction, root=True)
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """``(var, mean)`` over the same dims."""
+    """``(var, mean)`` over the same dims (each of the reduced shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.var_mean(dendrite.tensor([1.0, 3.0]))
+        (tensor(2.), tensor(2.))
+    """
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim if not isinstance(dim, bool) else None, keepdim))
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """``(std, mean)`` over the same dims."""
+    """``(std, mean)`` over the same dims (each of the reduced shape).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.std_mean(dendrite.tensor([1.0, 3.0]), correction=0)
+        (tensor(1.), tensor(2.))
+    """
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim if not isinstance(dim, bool) else None, keepdim))
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """True where every element (over ``dim``) is non-zero."""
+    """True where every element (over ``dim``) is non-zero (bool).
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 0], [2, 3]])
+        >>> x.all(), x.all(dim=1)
+        (tensor(False), tensor([False,  True]))
+    """
     axes = reduction_dims(dim, input._data.ndim)
     return wrap(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """True where some element (over ``dim``) is non-zero."""
+    """True where some element (over ``dim``) is non-zero (bool).
+
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[0, 0], [2, 0]])
+        >>> x.any(), x.any(dim=1)
+        (tensor(True), tensor([False,  True]))
+    """
     axes = reduction_dims(dim, input._data.ndim)
     return wrap(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
-    """Number of non-zero elements (over ``dim``), as int64."""
+    """Number of non-zero elements (over ``dim``), as int64; ``dim`` is removed.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[0, 1, 2], [0, 0, 3]])
+        >>> x.count_nonzero(), x.count_nonzero(dim=1)
+        (tensor(3), tensor([2, 1]))
+    """
     axes = reduction_dims(dim, input._data.ndim)
     return wrap(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """The p-norm over ``dim``: ``p=2``/``'fro'`` Euclidean, ``1`` sum of magnitudes, ``inf`` largest.
+    """The p-norm over ``dim``, ``(sum |x|^p)^(1/p)``: ``p=2``/``'fro'`` Euclidean, ``1``, ``inf`` largest.
 
-    Example: ``dendrite.tensor([3.0, 4.0]).norm()`` is ``tensor(5.)``.
+    Shapes: ``dim`` (int, tuple, or None for all) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([3.0, -4.0])
+        >>> x.norm(), x.norm(p=1), x.norm(p=float("inf"))
+        (tensor(5.), tensor(7.), tensor(4.))
     """
     input = float_input(input, dtype)
     axes = reduction_dims(dim, input._data.ndim)

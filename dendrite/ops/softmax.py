@@ -28,6 +28,7 @@ def _shifted(x, axes):
 
 
 class LogSumExp(Function):
+    """``log(sum(exp(x), axes))``, shifted by the max; backward: ``g * softmax(x)``."""
     def forward(self, x, axes, keepdim):
         shifted, peak = _shifted(x, axes)
         exps = xp.exp(shifted)
@@ -43,6 +44,7 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
+    """``s = exp(x) / sum(exp(x), axis)``; backward: ``s * (g - sum(g * s, axis))``."""
     def forward(self, x, axis):
         self.axis = axis
         # x - max(x): NaN where a slice's max is +-inf, exactly as PyTorch's kernel gives.
@@ -56,6 +58,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """``x - logsumexp(x, axis)``; backward: ``g - softmax(x) * sum(g, axis)``."""
     def forward(self, x, axis):
         self.axis = axis
         shifted = x - x.max(axis=axis, keepdims=True)
@@ -67,9 +70,14 @@ class LogSoftmax(Function):
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(input), dim))`` computed without overflow.
+    """``log(sum(exp(input), dim))`` computed without overflow (shifted by the max).
 
-    Example: ``dendrite.logsumexp(dendrite.tensor([1000.0, 1000.0]), 0)`` is ``1000 + log 2``.
+    Shapes: ``dim`` (int or tuple) is removed, or kept as size 1 with ``keepdim=True``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.logsumexp(dendrite.tensor([[100.0, 100.0], [0.0, 0.0]]), dim=1).round(decimals=4)
+        tensor([100.6931,   0.6931])
     """
     input = float_input(input)
     return LogSumExp.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
@@ -87,13 +95,25 @@ def _axis(input: Tensor, dim, name: str) -> int:
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``exp(input) / sum(exp(input), dim)``: each slice along ``dim`` sums to 1.
 
-    Example: ``dendrite.softmax(logits, dim=-1)`` for logits of shape (N, classes).
+    Shapes: same as ``input``, e.g. logits (N, classes) with ``dim=-1``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.softmax(dendrite.tensor([[0.0, 0.0], [0.0, 1.0]]), dim=-1).round(decimals=4)
+        tensor([[0.5000, 0.5000],
+                [0.2689, 0.7311]])
     """
     input = float_input(input, dtype)
     return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """``input - logsumexp(input, dim)``, the stable log of softmax."""
+    """``input - logsumexp(input, dim)``, the stable log of softmax; same shape as ``input``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.log_softmax(dendrite.tensor([0.0, 0.0]), dim=0).round(decimals=4)
+        tensor([-0.6931, -0.6931])
+    """
     input = float_input(input, dtype)
     return LogSoftmax.apply(input, axis=_axis(input, dim, "log_softmax"))

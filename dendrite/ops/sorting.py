@@ -35,9 +35,13 @@ def _pick(input: Tensor, indices, axis: int) -> SortResult:
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
-    """``(values, indices)`` sorted along ``dim`` (ties keep their order).
+    """``(values, indices)`` sorted along ``dim`` (ties keep their order); both of input's shape.
 
-    Example: ``dendrite.tensor([3., 1., 2.]).sort().values`` is ``tensor([1., 2., 3.])``.
+    Example:
+        >>> import dendrite
+        >>> values, indices = dendrite.tensor([3.0, 1.0, 2.0]).sort(descending=True)
+        >>> values, indices
+        (tensor([3., 2., 1.]), tensor([0, 2, 1]))
     """
     if input.ndim == 0:
         return SortResult(input, wrap(xp.zeros((), backend.int64)))
@@ -46,14 +50,26 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    """The indices that sort ``input`` along ``dim``."""
+    """The indices (int64, input's shape) that sort ``input`` along ``dim``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[3, 1, 2]]).argsort(dim=1)
+        tensor([[1, 2, 0]])
+    """
     return sort(input, dim, descending, stable).indices
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices.
 
-    Example: ``scores.topk(5, dim=1).indices`` are the 5 best classes of each row.
+    Shapes: input's shape with ``k`` along ``dim``. ``scores.topk(5, dim=1).indices``
+    are the 5 best classes of each row.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[1, 9, 5, 7]]).topk(2, dim=1)
+        SortResult(values=tensor([[9, 7]]), indices=tensor([[1, 3]]))
     """
     (axis,) = normalize_dims(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
@@ -64,7 +80,13 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> SortResult:
-    """The ``k``-th smallest value (1-based) along ``dim`` and its index."""
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index; ``dim`` is removed unless keepdim.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.tensor([[4, 1, 3], [2, 6, 5]]).kthvalue(2, dim=1)
+        SortResult(values=tensor([3, 5]), indices=tensor([2, 2]))
+    """
     (axis,) = normalize_dims(dim, input.ndim)
     size = input.shape[axis]
     if not 1 <= k <= size:
@@ -77,7 +99,14 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
 
 
 def median(input: Tensor, dim=None, keepdim: bool = False):
-    """The lower median (PyTorch's): of all elements, or ``(values, indices)`` along ``dim``."""
+    """The lower median (PyTorch's): of all elements (a 0-d tensor), or ``(values, indices)`` along ``dim``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[1, 4, 2, 3], [9, 8, 7, 6]])
+        >>> x.median(), x.median(dim=1).values
+        (tensor(4), tensor([2, 7]))
+    """
     if dim is None:
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values

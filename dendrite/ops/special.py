@@ -76,6 +76,7 @@ def erf_array(x):
 
 
 class Erf(Function):
+    """``erf(x)``; backward: ``g * 2 / sqrt(pi) * exp(-x^2)``."""
     def forward(self, x):
         self.x = x
         return erf_array(x).astype(x.dtype, copy=False)

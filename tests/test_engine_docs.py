@@ -1,0 +1,67 @@
+"""The engine's docstring examples run and give what they show; every public name has one.
+
+The engine: tensor_base, tensor, creation, backend, autograd (but anomaly.py), ops, utils.
+Public functions, classes and their public methods need a ``>>>`` example; the
+``Function`` subclasses of the operations need a docstring with their formula only.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted(
+    [ROOT / "dendrite" / name for name in ("tensor_base.py", "tensor.py", "creation.py", "backend.py")]
+    + [path for path in (ROOT / "dendrite" / "autograd").glob("*.py") if path.name != "anomaly.py"]
+    + list((ROOT / "dendrite" / "ops").glob("*.py"))
+    + list((ROOT / "dendrite" / "utils").glob("*.py"))
+)
+MODULES = [".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for path in FILES]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed"
+
+
+def _missing(path: Path) -> list:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = {"Function"}  # the autograd Function and its subclasses in this file
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", None) in functions for b in node.bases):
+            functions.add(node.name)
+    missing = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_"):
+            continue
+        doc = ast.get_docstring(node) or ""
+        if node.name in functions and node.name != "Function":
+            if not doc:
+                missing.append(f"{node.name} (no docstring)")
+            continue
+        if ">>>" not in doc:
+            missing.append(node.name)
+        if isinstance(node, ast.FunctionDef):
+            continue
+        methods = [item for item in node.body if isinstance(item, ast.FunctionDef)]
+        for method in methods:
+            if method.name.startswith("_") or any(
+                getattr(decorator, "attr", "") in ("setter", "deleter") for decorator in method.decorator_list
+            ):
+                continue
+            if ">>>" not in (ast.get_docstring(method) or ""):
+                missing.append(f"{node.name}.{method.name}")
+    return missing
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_public_name_shows_an_example(path):
+    missing = _missing(path)
+    assert not missing, f"{path.name}: public names without a runnable example: {missing}"
