@@ -8,9 +8,6 @@ Example:
     tensor([2., 4.])
 """
 
-import sys as _sys
-import types as _types
-
 from dendrite import autograd, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
@@ -66,7 +63,6 @@ from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
-from dendrite.tensor_base import set_tensor_class as _set_tensor_class
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
 
 half, double, long = float16, float64, int64
@@ -80,29 +76,3 @@ def __getattr__(name: str):
 
         return importlib.import_module("dendrite.onnx")
     raise AttributeError(f"module 'dendrite' has no attribute {name!r}")
-
-
-class _Package(_types.ModuleType):
-    """The ``dendrite`` module itself, whose submodules are each loaded once.
-
-    pytest's importlib import mode loads the first file it collects a second time when
-    that file is a submodule of an unloaded package (dendrite/tensor.py, for doctests):
-    a second ``Tensor`` class, and the package attribute ``dendrite.tensor`` (the function
-    ``tensor(data)``) set to the module. Such a second module gets the first one's names
-    instead, and the attribute keeps its value.
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, _types.ModuleType) and value.__name__ == f"{__name__}.{name}":
-            first = _tensor_module if name == "tensor" else self.__dict__.get(name)
-            if isinstance(first, _types.ModuleType) and first is not value:
-                value.__dict__.update(
-                    (key, item) for key, item in vars(first).items() if not key.startswith("__")
-                )
-                _set_tensor_class(Tensor)
-                return
-        super().__setattr__(name, value)
-
-
-_tensor_module = _sys.modules["dendrite.tensor"]
-_sys.modules[__name__].__class__ = _Package
