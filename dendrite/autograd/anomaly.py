@@ -51,6 +51,16 @@ def _user_frame() -> str:
     return "<unknown>"
 
 
+def user_frame() -> str:
+    """The caller's innermost line outside dendrite, as ``'file:line in function'`` plus the source line.
+
+    Example:
+        >>> user_frame().startswith("<doctest")
+        True
+    """
+    return _user_frame()
+
+
 def _bad(array) -> str | None:
     if not hasattr(array, "dtype") or array.dtype.kind != "f":
         return None
