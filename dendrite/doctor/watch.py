@@ -55,13 +55,11 @@ def _check_arguments(model, optimizer) -> None:
 
 def _value(loss) -> float:
     array = getattr(loss, "array", loss)
-    size = getattr(array, "size", 1)
-    if size != 1:
-        raise ValueError(f"log_loss: expected a scalar loss (one element), got shape {array.shape}")
-    try:
-        return float(np.asarray(array, dtype=np.float64).reshape(()))
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"log_loss: expected a loss tensor or a number, got {type(loss).__name__}") from error
+    if isinstance(array, (str, bytes, bool)) or not isinstance(array, (int, float, np.ndarray, np.generic)):
+        raise TypeError(f"log_loss: expected a loss tensor or a number, got {type(loss).__name__}")
+    if np.size(array) != 1:
+        raise ValueError(f"log_loss: expected a scalar loss (one element), got shape {np.shape(array)}")
+    return float(np.asarray(array, dtype=np.float64).reshape(()))
 
 
 class Watch:
