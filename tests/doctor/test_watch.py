@@ -35,7 +35,8 @@ def batches(steps: int, inputs=X, labels=Y, size: int = 32):
         yield step, dendrite.tensor(inputs[start:start + size]), dendrite.tensor(labels[start:start + size])
 
 
-def run(model, optimizer, pattern: str = "standard", steps: int = 120, inputs=X, labels=Y, size=32, **options):
+def run(model, optimizer, pattern: str = "standard", steps: int = 120, inputs=X, labels=Y, size=32,
+        **options):
     """One of the loop patterns people write (healthy ones and buggy ones), under watch."""
     with watch(model, optimizer, **options) as w:
         for step, x, y in batches(steps, inputs, labels, size):
@@ -262,7 +263,7 @@ def test_objects_are_restored_exactly_even_after_an_error():
 
 def test_watch_arguments_are_checked():
     model = mlp()
-    with pytest.raises(TypeError, match="watch: optimizer must be a dendrite.optim optimizer.*got str 'adam'"):
+    with pytest.raises(TypeError, match="watch: optimizer must be a dendrite.optim optimizer.*str 'adam'"):
         watch(model, "adam")
     with pytest.raises(TypeError, match="watch: model must be a dendrite.nn.Module"):
         watch([1, 2], dendrite.optim.SGD(model.parameters(), lr=0.1))
