@@ -185,11 +185,13 @@ class Watch:
 
     def _wrap_zero_grad(self, original):
         def zero_grad(*args, **kwargs):
-            if self._live():
-                self.record.zero_grad_calls += 1
-                self._zeroed_since_step = True
-                self._zeroed_after_backward = self._backwards_since_step > 0
-            return original(*args, **kwargs)
+            if not self._live():
+                return original(*args, **kwargs)
+            self.record.zero_grad_calls += 1
+            self._zeroed_after_backward = self._backwards_since_step > 0
+            result = original(*args, **kwargs)
+            self._clear_stale_if_zeroed()  # judged by the gradients, not by the call: it may do nothing
+            return result
 
         return zero_grad
 
@@ -213,11 +215,11 @@ class Watch:
             return
         record = self.record
         record.backward_calls += 1
-        if self._stepped_grads and not self._zeroed_since_step and self._backwards_since_step == 0:
+        self._clear_stale_if_zeroed()
+        if self._stepped_grads and self._backwards_since_step == 0:
             for param, grad in self._stepped_grads.values():
-                current = param.grad
-                if current is grad and current.array.any():
-                    record.stale_steps.append(record.steps + 1)
+                if param.grad is grad and grad.array.any():
+                    self._stale = param  # this backward adds onto the gradient the last step used
                     break
         self._stepped_grads = {}
         self._backwards_since_step += 1
@@ -244,9 +246,15 @@ class Watch:
 
     # ------------------------------------------------------------------ around each step
     def _reset_interval(self) -> None:
-        self._zeroed_since_step = False
         self._zeroed_after_backward = False
         self._backwards_since_step = 0
+        self._stale = None
+
+    def _clear_stale_if_zeroed(self) -> None:
+        """A stale gradient stops counting once it is cleared (``zero_grad``, ``p.grad = None``)."""
+        stale = self._stale
+        if stale is not None and (stale.grad is None or not stale.grad.array.any()):
+            self._stale = None
 
     def _before_step(self) -> StepSnapshot:
         record = self.record
@@ -255,6 +263,9 @@ class Watch:
             record.eval_steps += 1
         if self._zeroed_after_backward:
             record.zeroed_between += 1
+        self._clear_stale_if_zeroed()
+        if self._stale is not None:
+            record.stale_steps.append(record.steps)
         snapshot = StepSnapshot.take(self.optimizer, copy=True)
         total = 0.0
         for index, param in enumerate(snapshot.params):

@@ -26,6 +26,8 @@ ROLLING = 5
 # lr-too-high: the median over steps of |Δθ| / |θ| (all parameters together). A healthy step moves the
 # weights by about 1e-3 of their norm; 1e-2 is already fast; above this the weights are being thrown around.
 UPDATE_RATIO_HIGH = 0.3
+# lr-too-high: one step that moves the weights by this many times their norm is an error on its own.
+UPDATE_RATIO_EXTREME = 10.0
 # loss-plateau: at least this many losses, first and last fifth within 1 % of each other, and the loss
 # not already near zero (absolute value above PLATEAU_NEAR_ZERO).
 PLATEAU_MIN_LOSSES = 50
@@ -83,10 +85,12 @@ def check_nan(record: LoopRecord) -> Finding | None:
 def check_missing_zero_grad(record: LoopRecord) -> Finding | None:
     """``missing-zero-grad``: a backward added onto the gradient the previous step already used.
 
-    Measured at the first backward after each step: no ``zero_grad()`` (the
-    optimizer's or the model's) ran since that step, and a parameter's
-    ``.grad`` is still the same non-zero tensor the step consumed. Gradient
-    accumulation (zero_grad, several backwards, step, zero_grad) never does this.
+    Measured at the first backward after each step: a parameter's ``.grad`` is
+    still the same non-zero tensor the step consumed, and it is still not
+    cleared (by ``zero_grad()``, ``p.grad = None`` or zeroing it in place) when
+    the next step comes. Judged on the gradients themselves, so a
+    ``zero_grad`` that does nothing is caught too. Gradient accumulation
+    (zero_grad, several backwards, step, zero_grad) never does this.
     """
     stale = len(record.stale_steps)
     if stale < min(2, max(1, record.steps - 1)):
@@ -184,8 +188,9 @@ def check_lr_too_high(record: LoopRecord) -> Finding | None:
     one step with a finite gradient threw the weights to NaN/Inf.
 
     Loss: the 5-step rolling median reaches ``DIVERGENCE_FACTOR`` times the first
-    loss (and above 1e-3). Updates: the median of ``|Δθ| / |θ|`` over the steps
-    exceeds ``UPDATE_RATIO_HIGH`` (a warning on its own).
+    loss (and above 1e-3). Updates: one step's ``|Δθ| / |θ|`` exceeds
+    ``UPDATE_RATIO_EXTREME`` (an error), or its median over the steps that moved
+    the weights exceeds ``UPDATE_RATIO_HIGH`` (a warning on its own).
     """
     source, losses = record.loss_series()
     evidence: dict[str, Any] = {}
@@ -196,12 +201,14 @@ def check_lr_too_high(record: LoopRecord) -> Finding | None:
         diverged = first > 0 and peak >= DIVERGENCE_FACTOR * first and peak > 1e-3
         if diverged:
             evidence.update(rise, loss_source=source)
-    ratio = _median(record.update_ratios) if record.update_ratios else 0.0
-    if record.update_ratios:
-        evidence["update_ratio_median"] = ratio
-    big_steps = ratio > UPDATE_RATIO_HIGH
+    moving = [ratio for ratio in record.update_ratios if ratio > 0]  # steps that changed the weights
+    ratio = _median(moving) if moving else 0.0
+    largest = max(moving, default=0.0)
+    if moving:
+        evidence.update(update_ratio_median=ratio, update_ratio_max=largest)
+    big_steps, extreme = ratio > UPDATE_RATIO_HIGH, largest > UPDATE_RATIO_EXTREME
     overshot = _step_overshot(record)
-    if not (diverged or big_steps or overshot):
+    if not (diverged or big_steps or extreme or overshot):
         return None
     if record.lrs:
         evidence["lr"] = record.lrs[-1]
@@ -209,9 +216,11 @@ def check_lr_too_high(record: LoopRecord) -> Finding | None:
         title = f"The loss diverges: from {rise['loss_first']:.3g} up to {rise['loss_peak']:.3g}"
     elif overshot:
         title = "One optimizer step threw finite weights to NaN/Inf"
+    elif extreme:
+        title = f"A single step moved the weights by {largest:.3g} times their norm"
     else:
         title = f"Each step moves the weights by {ratio:.2g} of their norm (healthy: ~1e-3)"
-    severity = "error" if diverged or overshot or record.first_nan is not None else "warning"
+    severity = "error" if diverged or overshot or extreme or record.first_nan is not None else "warning"
     return Finding("lr-too-high", severity, title, evidence,
                    "Lower the learning rate 10x (e.g. Adam(lr=1e-3), SGD(lr=0.01)), add a warm-up, or clip "
                    "gradients: dendrite.nn.utils.clip_grad_norm_(model.parameters(), 1.0) / "
