@@ -282,3 +282,25 @@ def test_report_says_what_it_could_not_judge():
     with watch(model, optimizer) as w:
         pass
     assert set(w.report().skipped) == {"loss checks", "step checks"}
+
+
+def test_an_extra_backward_cleared_before_the_next_step_is_not_missing_zero_grad():
+    model = mlp()  # GAN-style: a second loss reaches these weights after their step, then zero_grad
+    optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+    with watch(model, optimizer) as w:
+        for _, x, y in batches(20):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            model(x).square().mean().backward()  # lands on the stepped gradients...
+            for param in model.parameters():  # ...which the user clears by hand
+                param.grad = None
+    assert w.report().findings == []
+
+
+def test_a_zero_grad_that_does_nothing_is_still_missing_zero_grad():
+    model = mlp()
+    optimizer = dendrite.optim.SGD(model.parameters(), lr=0.01)
+    optimizer.zero_grad = lambda set_to_none=True: None  # a broken override
+    report = run(model, optimizer, "standard", steps=10).report()
+    assert "missing-zero-grad" in report.codes()
