@@ -6,6 +6,7 @@ finds the operation that first produced a NaN or Inf.
 """
 
 from dendrite.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from dendrite.autograd.anomaly_origin import AnomalyOrigin
 from dendrite.autograd.function import Function
 from dendrite.autograd.functional import backward, grad
 from dendrite.autograd.grad_mode import (
@@ -18,7 +19,7 @@ from dendrite.autograd.grad_mode import (
 from dendrite.autograd.gradient_check import GradcheckError, gradcheck
 
 __all__ = [
-    "Function", "GradcheckError", "AnomalyError", "backward", "detect_anomaly", "enable_grad", "grad",
-    "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "Function", "GradcheckError", "AnomalyError", "AnomalyOrigin", "backward", "detect_anomaly",
+    "enable_grad", "grad", "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
     "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -3,22 +3,37 @@
 Inside the context every operation's output is checked as it is computed,
 and every gradient as backward computes it. The error names the operation
 and the line of *your* code that called it, which is where to start looking.
+Because every output is checked, the first operation to produce a NaN/Inf is
+its *origin*: ``AnomalyError.origin`` (:class:`AnomalyOrigin`) says what kind
+of accident it was (log of 0, exp overflow, 0/0, NaN already in the data...)
+and how to fix it; the message ends with both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
 
+from dendrite.autograd.anomaly_origin import AnomalyOrigin, classify_backward, classify_forward
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
+from dendrite.tensor_base import TensorBase
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or Inf appeared in an operation's output or gradient."""
+    """A NaN or Inf appeared in an operation's output or gradient.
+
+    ``origin`` (an :class:`AnomalyOrigin`, or ``None``) names the operation, the
+    kind of accident, your line, the evidence and the fix.
+    """
+
+    def __init__(self, message: str, origin: AnomalyOrigin | None = None) -> None:
+        super().__init__(message)
+        self.origin = origin
 
 
 def _user_frame() -> str:
@@ -36,6 +51,16 @@ def _user_frame() -> str:
     return "<unknown>"
 
 
+def user_frame() -> str:
+    """The caller's innermost line outside dendrite, as ``'file:line in function'`` plus the source line.
+
+    Example:
+        >>> user_frame().startswith("<doctest")
+        True
+    """
+    return _user_frame()
+
+
 def _bad(array) -> str | None:
     if not hasattr(array, "dtype") or array.dtype.kind != "f":
         return None
@@ -46,28 +71,50 @@ def _bad(array) -> str | None:
     return None
 
 
-def check_forward(node, result) -> None:
-    """Called by ``Function.apply`` in anomaly mode."""
+def _source(item) -> str:
+    """Where an input came from, for :mod:`anomaly_origin`: data, parameter, constant or an op's name."""
+    if not isinstance(item, TensorBase):
+        return "constant"
+    node = item._ctx
+    if node is None:
+        return "parameter" if item.requires_grad else "data"
+    return node.name
+
+
+def _explained(message: str, origin: AnomalyOrigin) -> str:
+    return f"{message}\n  Origin: {origin.title}. {origin.detail}\n  Fix: {origin.fix}"
+
+
+def check_forward(node, result, inputs: tuple = ()) -> None:
+    """Called by ``Function.apply`` in anomaly mode with the operation's positional ``inputs``."""
     node.created_at = _user_frame()
-    for array in result if isinstance(result, tuple) else (result,):
+    outputs = result if isinstance(result, tuple) else (result,)
+    for array in outputs:
         kind = _bad(array)
         if kind:
-            raise AnomalyError(
-                f"detect_anomaly: {node.name} produced {kind} in its forward output.\n"
-                f"  It was called from {node.created_at}"
-            )
+            arrays = [item._data if isinstance(item, TensorBase) else item for item in inputs]
+            origin = classify_forward(node.name, arrays, outputs, [_source(item) for item in inputs])
+            origin = dataclasses.replace(origin, where=node.created_at)
+            message = (f"detect_anomaly: {node.name} produced {kind} in its forward output.\n"
+                       f"  It was called from {node.created_at}")
+            raise AnomalyError(_explained(message, origin), origin)
 
 
-def check_backward(node, input_grads) -> None:
-    """Called by the engine in anomaly mode after each node's backward."""
+def check_backward(node, input_grads, grad_outputs=()) -> None:
+    """Called by the engine in anomaly mode after each node's backward (``grad_outputs``: what it got)."""
     for position, grad in enumerate(input_grads):
         kind = _bad(grad)
         if kind:
             where = node.created_at or "<unknown: the forward pass ran outside detect_anomaly>"
-            raise AnomalyError(
-                f"detect_anomaly: the backward of {node.name} returned {kind} in the gradient of "
-                f"its input {position}.\n  The {node.name} was created at {where}"
-            )
+            inputs = node.inputs
+            arrays = [item._data if isinstance(item, TensorBase) else item for item in inputs]
+            grad_outputs = grad_outputs if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+            origin = classify_backward(node.name, grad_outputs, arrays, input_grads,
+                                       [_source(item) for item in inputs])
+            origin = dataclasses.replace(origin, where=where)
+            message = (f"detect_anomaly: the backward of {node.name} returned {kind} in the gradient of "
+                       f"its input {position}.\n  The {node.name} was created at {where}")
+            raise AnomalyError(_explained(message, origin), origin)
 
 
 def is_anomaly_enabled() -> bool:

@@ -22,6 +22,7 @@ each one cheap test on the common path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dendrite.autograd.grad_mode import state
@@ -30,6 +31,35 @@ from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
+
+
+# Functions called as ``observer(outputs)`` when a backward that fills ``.grad`` starts: the doctor's
+# ``watch`` counts backward passes and reads the loss there. Usually empty: one test per backward call.
+backward_observers: list = []
+
+
+def add_backward_observer(observer) -> Callable[[], None]:
+    """Call ``observer(outputs)`` (a tuple of tensors) at the start of every ``.grad``-filling backward.
+
+    Returns a function that removes it. ``autograd.grad`` (which fills no
+    ``.grad``) does not notify observers.
+
+    Example:
+        >>> import dendrite
+        >>> seen = []
+        >>> remove = add_backward_observer(lambda outputs: seen.append(outputs[0].item()))
+        >>> x = dendrite.tensor([2.0], requires_grad=True)
+        >>> (x * x).sum().backward(); remove()
+        >>> seen
+        [4.0]
+    """
+    backward_observers.append(observer)
+
+    def remove() -> None:
+        if observer in backward_observers:
+            backward_observers.remove(observer)
+
+    return remove
 
 
 def _topological_order(roots):
@@ -178,6 +208,9 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
         >>> run_backward((x * x,), (np.ones(2, np.float32),), capture=[x])
         {0: array([2., 4.], dtype=float32)}
     """
+    if backward_observers and capture is None:
+        for observer in tuple(backward_observers):
+            observer(tuple(outputs))
     captured: dict = {}
     leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]
     capture_ids = {}
@@ -209,7 +242,7 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
         if anomaly:
             from dendrite.autograd.anomaly import check_backward
 
-            check_backward(node, input_grads)
+            check_backward(node, input_grads, grads)
         inputs, needs = node.inputs, node.needs_input_grad
         if not retain_graph:
             node.release()

@@ -94,7 +94,7 @@ class Function:
         if state.anomaly_enabled:
             from dendrite.autograd.anomaly import check_forward
 
-            check_forward(node, result)
+            check_forward(node, result, inputs)
         if node.n_outputs == 1:
             # NumPy returns scalars (not 0-d arrays) for 0-d results; tensors always hold arrays.
             if type(result) is not ndarray:

@@ -14,6 +14,7 @@ from dendrite.train import metrics, plots
 from dendrite.train.callbacks import (
     Callback,
     CallbackList,
+    Doctor,
     EarlyStopping,
     GradientClipping,
     LambdaCallback,
@@ -48,5 +49,5 @@ __all__ = [
     "TerminateOnNaN", "GradientClipping", "ReduceLROnPlateau", "CSVLogger", "JSONLLogger", "ProgressBar",
     "Metric", "Accuracy", "TopKAccuracy", "Precision", "Recall", "F1Score", "MeanSquaredError",
     "MeanAbsoluteError", "R2Score", "Perplexity", "BitsPerCharacter", "MeanMetric", "get_metric",
-    "save_state_dict", "load_state_dict_file", "metrics", "plots",
+    "save_state_dict", "load_state_dict_file", "metrics", "plots", "Doctor",
 ]

@@ -13,9 +13,11 @@ Example:
 from dendrite.train.callbacks.base import Callback, CallbackList, LambdaCallback, MonitorCallback
 from dendrite.train.callbacks.checkpoint import ModelCheckpoint, load_state_dict_file, save_state_dict
 from dendrite.train.callbacks.control import GradientClipping, ReduceLROnPlateau, TerminateOnNaN
+from dendrite.train.callbacks.doctor import Doctor
 from dendrite.train.callbacks.early_stopping import EarlyStopping
 
 __all__ = [
     "Callback", "CallbackList", "LambdaCallback", "MonitorCallback", "EarlyStopping", "ModelCheckpoint",
     "TerminateOnNaN", "GradientClipping", "ReduceLROnPlateau", "save_state_dict", "load_state_dict_file",
+    "Doctor",
 ]
