@@ -1,6 +1,6 @@
 """Every public name of the engine has a docstring example (pytest's doctest collection runs them).
 
-The engine: tensor_base, tensor, creation, backend, autograd (but anomaly.py), ops, utils.
+The engine: tensor_base, tensor, creation, backend, autograd, ops, utils.
 Public functions, classes and their public methods need a ``>>>`` example; the
 ``Function`` subclasses of the operations need a docstring with their formula only.
 """
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(
     [ROOT / "dendrite" / name for name in ("tensor_base.py", "tensor.py", "creation.py", "backend.py")]
-    + [path for path in (ROOT / "dendrite" / "autograd").glob("*.py") if path.name != "anomaly.py"]
+    + [path for path in (ROOT / "dendrite" / "autograd").glob("*.py") ]
     + list((ROOT / "dendrite" / "ops").glob("*.py"))
     + list((ROOT / "dendrite" / "utils").glob("*.py"))
 )

@@ -29,6 +29,16 @@ class AnomalyError(RuntimeError):
 
     ``origin`` (an :class:`AnomalyOrigin`, or ``None``) names the operation, the
     kind of accident, your line, the evidence and the fix.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([0.0, 1.0])
+        >>> try:
+        ...     with dendrite.autograd.detect_anomaly():
+        ...         y = x.log()
+        ... except AnomalyError as error:
+        ...     print(error.origin.op, error.origin.kind)
+        Log log-of-zero
     """
 
     def __init__(self, message: str, origin: AnomalyOrigin | None = None) -> None:
@@ -86,7 +96,16 @@ def _explained(message: str, origin: AnomalyOrigin) -> str:
 
 
 def check_forward(node, result, inputs: tuple = ()) -> None:
-    """Called by ``Function.apply`` in anomaly mode with the operation's positional ``inputs``."""
+    """Called by ``Function.apply`` in anomaly mode with the operation's positional ``inputs``.
+
+    Records the user's line on ``node.created_at``; raises :class:`AnomalyError` (with its
+    origin) when an output array holds NaN or Inf. Shapes: any arrays.
+
+    Example:
+        >>> import numpy as np
+        >>> class Node: name = "Exp"
+        >>> check_forward(Node(), np.array([1.0]), (np.array([0.0]),))  # finite: nothing happens
+    """
     node.created_at = _user_frame()
     outputs = result if isinstance(result, tuple) else (result,)
     for array in outputs:
@@ -101,7 +120,16 @@ def check_forward(node, result, inputs: tuple = ()) -> None:
 
 
 def check_backward(node, input_grads, grad_outputs=()) -> None:
-    """Called by the engine in anomaly mode after each node's backward (``grad_outputs``: what it got)."""
+    """Called by the engine in anomaly mode after each node's backward (``grad_outputs``: what it got).
+
+    Raises :class:`AnomalyError` when a gradient it returned holds NaN or Inf.
+    Shapes: one gradient array per input of the node (``None`` for no gradient).
+
+    Example:
+        >>> import numpy as np
+        >>> class Node: name, created_at = "Mul", "here"
+        >>> check_backward(Node(), (np.array([2.0]), None))  # finite: nothing happens
+    """
     for position, grad in enumerate(input_grads):
         kind = _bad(grad)
         if kind:
@@ -118,12 +146,25 @@ def check_backward(node, input_grads, grad_outputs=()) -> None:
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly``."""
+    """True inside ``detect_anomaly``.
+
+    Example:
+        >>> import dendrite
+        >>> with dendrite.autograd.detect_anomaly():
+        ...     print(is_anomaly_enabled())
+        True
+    """
     return state.anomaly_enabled
 
 
 def set_detect_anomaly(mode: bool) -> None:
-    """Switch anomaly detection on or off for the rest of the program."""
+    """Switch anomaly detection on or off for the rest of the program.
+
+    Example:
+        >>> set_detect_anomaly(True); is_anomaly_enabled()
+        True
+        >>> set_detect_anomaly(False)
+    """
     state.anomaly_enabled = bool(mode)
 
 

@@ -128,11 +128,21 @@ class AnomalyOrigin:
 
     @property
     def title(self) -> str:
-        """The kind in words, e.g. ``"log of 0 (= -inf)"``."""
+        """The kind in words.
+
+        Example:
+            >>> AnomalyOrigin("Log", "log-of-zero").title
+            'log of 0 (= -inf)'
+        """
         return KINDS.get(self.kind, (self.kind, ""))[0]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (what the doctor puts in a finding's evidence)."""
+        """Plain data (what the doctor puts in a finding's evidence).
+
+        Example:
+            >>> sorted(AnomalyOrigin("Exp", "exp-overflow").to_dict())
+            ['detail', 'inputs', 'kind', 'op', 'phase', 'where']
+        """
         return {"op": self.op, "kind": self.kind, "phase": self.phase, "where": self.where,
                 "detail": self.detail, "inputs": list(self.inputs)}
 
