@@ -6,6 +6,7 @@ loop; both return a :class:`Report` of :class:`Finding` objects, most likely
 root cause first. ``docs/doctor.md`` lists every probe, its measure and threshold.
 """
 
+from dendrite.doctor.examiner import examine
 from dendrite.doctor.report import ROOT_CAUSE_ORDER, Finding, Report
 
-__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER"]
+__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER", "examine"]
