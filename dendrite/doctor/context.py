@@ -208,7 +208,7 @@ class Context:
             watch: Callable | None = None) -> list[float]:
         """Train ``steps`` steps on the fixed batch ``(x, y)``; the losses before each step and after the last.
 
-        Stops early at a non-finite loss, when ``stop_below(model, output)`` is true, or when the
+        Stops early at a non-finite loss, when ``stop_below(model, output, loss)`` is true, or when the
         time budget runs out (then the list is shorter than ``steps + 1``).
         """
         losses: list[float] = []
@@ -218,7 +218,7 @@ class Context:
             loss = self.loss(output, y)
             value = float(loss.item())
             losses.append(value)
-            if not math.isfinite(value) or (stop_below is not None and stop_below(model, output)):
+            if not math.isfinite(value) or (stop_below is not None and stop_below(model, output, value)):
                 return losses
             if self.time_left() <= 0:
                 return losses

@@ -67,8 +67,8 @@ PROBES: list[Probe] = [
     Probe("weight-decay", PR.weight_decay, lambda ctx: 2 * PR.WD_STEPS * ctx.step_s if ctx.recipe.weight_decay
           else 0.0),
     Probe("overfit", PR.overfit_batch, _steps(PR.OVERFIT_STEPS * 0.6)),
-    # 64 examples per step instead of 32: about 2x the step time
-    Probe("labels-alignment", PR.label_alignment, _steps((PR.ALIGN_SHUFFLES + 1) * PR.ALIGN_STEPS * 2)),
+    # 64 examples a step (2x a step's time) for at most 3 x ALIGN_STEPS steps; usually half of that
+    Probe("labels-alignment", PR.label_alignment, _steps((PR.ALIGN_SHUFFLES + 1) * PR.ALIGN_STEPS)),
 ]
 
 
@@ -141,6 +141,23 @@ def _setup(ctx: Context) -> list[Finding]:
                         "`F.mse_loss(output, target)` with equal shapes, "
                         "`F.binary_cross_entropy_with_logits` with float 0/1 targets.", "setup")]
     return []
+
+
+# A finding that is a consequence of a more specific one is kept as a warning: the large initial loss of
+# a network whose gradients explode or whose units saturate comes from the same too-large weights.
+_CONSEQUENCES = {"initial-loss-off": ("exploding-gradients", "saturated-activations")}
+
+
+def _defer(findings: list[Finding]) -> list[Finding]:
+    errors = {f.code for f in findings if f.severity == "error"}
+    kept = []
+    for finding in findings:
+        causes = [code for code in _CONSEQUENCES.get(finding.code, ()) if code in errors]
+        if causes and finding.severity == "error":
+            evidence = {**finding.evidence, "explained_by": causes}
+            finding = Finding(finding.code, "warning", finding.title, evidence, finding.fix, finding.probe)
+        kept.append(finding)
+    return kept
 
 
 def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=None, *, val_data=None,
@@ -218,9 +235,11 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
                 skipped[probe.name] = f"could not run: {type(error).__name__}: {str(error)[:200]}"
                 continue
             findings += found
+            for finding in found:
+                ctx.found.setdefault(finding.code, finding)
             if not found:
                 passed.append(probe.name)
-        return Report(findings, passed=passed, skipped=skipped, elapsed_s=time.perf_counter() - began)
+        return Report(_defer(findings), passed=passed, skipped=skipped, elapsed_s=time.perf_counter() - began)
     finally:
         backend.set_rng_state(dendrite_state)
         np.random.set_state(numpy_state)

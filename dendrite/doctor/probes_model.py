@@ -23,6 +23,7 @@ DEAD_LIMIT = 0.5  # half of a ReLU layer's units never fire on STATS_BATCH examp
 SATURATED_LIMIT = 0.5  # half of a sigmoid/tanh layer's outputs sit where the derivative is < 2 % of its peak
 EXCESS_NATS = 1.0  # classification: loss at init more than 1 nat above ln C (logits std ~1.4 or more)
 REGRESSION_RATIO = (4.0, 25.0)  # regression: loss at init / loss of predicting the mean (warning, error)
+HUGE_RELATIVE = 10.0  # |grad| / |weight| of a layer; healthy nets at init measure about 1e-3 to 1e-1
 ORDERS = 3.0  # vanishing / exploding: early vs late relative gradients 3 orders of magnitude apart
 
 
@@ -168,6 +169,8 @@ def activations(ctx: Context) -> list[Finding]:
     for index, (name, kind, out) in enumerate(records):
         label = name if sum(r[0] == name for r in records) == 1 else f"{name}#{index}"
         values = host(out)
+        if not np.isfinite(values).all():
+            continue  # NaN/Inf: the nan-loss and data probes speak for this layer
         if kind == "relu":
             never = _units_never_active(values)
             if len(never) >= 4:
@@ -247,8 +250,10 @@ def gradients(ctx: Context) -> list[Finding]:
         if not np.any(grad):
             zero.append(name)
         elif p.ndim >= 2:
-            weight = float(np.linalg.norm(host(p)))
-            relative.append(float(np.linalg.norm(grad)) / max(weight, 1e-12))
+            weight = host(p)
+            if np.sqrt(np.mean(weight.astype(np.float64) ** 2)) < 1e-4:
+                continue  # a zero-initialised layer (a deliberate choice) has no scale to compare with
+            relative.append(float(np.linalg.norm(grad)) / float(np.linalg.norm(weight)))
             names.append(name)
     if missing:
         findings.append(Finding(
@@ -264,19 +269,29 @@ def gradients(ctx: Context) -> list[Finding]:
             "Look for a multiplication by zero, a constant output or a dead activation before these layers.",
             "gradients"))
     ctx.notes["relative_gradients"] = dict(zip(names, relative))
-    if len(relative) < 3:
-        return findings
     values = np.array(relative)
     finite = np.isfinite(values)
     if not finite.all():
         bad = [n for n, ok in zip(names, finite) if not ok]
+        ctx.found["exploding-gradients"] = True
         return findings + [_exploding({"non_finite_grad": bad[:8]}, "Gradients overflow to Inf/NaN")]
+    if len(values) and values.max() >= HUGE_RELATIVE:
+        worst = int(values.argmax())
+        ctx.found["exploding-gradients"] = True
+        return findings + [_exploding(
+            {"layer": names[worst], "relative_grad": float(values[worst]),
+             "relative_grad_per_layer": {n: float(v) for n, v in zip(names, values)}},
+            f"The gradient of {names[worst]!r} is {values[worst]:.3g}x its weights' norm: one step of lr=0.01 "
+            "would change it by more than 10%")]
+    if len(relative) < 3:
+        return findings
     early, late = float(values[0]), float(values[-1])
     span = math.log10(max(early, 1e-30) / max(late, 1e-30))
     evidence = {"first_layer": names[0], "last_layer": names[-1], "first_relative_grad": early,
                 "last_relative_grad": late, "orders_of_magnitude": span,
                 "relative_grad_per_layer": {n: float(v) for n, v in zip(names, values)}}
     if span <= -ORDERS:
+        ctx.found["vanishing-gradients"] = True
         findings.append(Finding(
             "vanishing-gradients", "error",
             f"The first layer's gradient is {-span:.1f} orders of magnitude smaller (relative to its weights) "
@@ -285,6 +300,7 @@ def gradients(ctx: Context) -> list[Finding]:
             "(`nn.BatchNorm1d`/`nn.LayerNorm`) or residual connections; for sequences use `nn.LSTM`/`nn.GRU`.",
             "gradients"))
     elif span >= ORDERS:
+        ctx.found["exploding-gradients"] = True
         findings.append(_exploding(evidence, f"The first layer's gradient is {span:.1f} orders of magnitude "
                                              "larger (relative to its weights) than the last layer's"))
     return findings
