@@ -7,6 +7,7 @@ root cause first. ``docs/doctor.md`` lists every probe, its measure and threshol
 """
 
 from dendrite.doctor.examiner import examine
+from dendrite.doctor.gallery import GalleryRow, format_gallery, gallery
 from dendrite.doctor.report import ROOT_CAUSE_ORDER, Finding, Report
 
-__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER", "examine"]
+__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER", "examine", "gallery", "format_gallery", "GalleryRow"]

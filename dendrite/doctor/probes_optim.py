@@ -32,6 +32,7 @@ CREEP = 3e-4  # ... and the weights move by less than 3e-4 of their norm per ste
 WD_STEPS = 40
 WD_KEPT = 0.5  # with the user's weight decay the run keeps less than half of its loss improvement
 OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LR = 16, 200, 3e-3
+OVERFIT_ACCURACY = 0.9  # at most 1 of 16 examples may stay wrong (e.g. a frozen feature extractor)
 ALIGN_EXAMPLES, ALIGN_STEPS, ALIGN_SHUFFLES = 128, 150, 2
 ALIGN_TARGET = 0.5  # the true-label run trains until its loss halves
 ALIGN_MARGIN = 0.1  # flagged when the true labels do not lower the held-out loss at all (ratio >= 1) and do
@@ -197,7 +198,7 @@ def overfit_batch(ctx: Context) -> list[Finding]:
     accuracy = ctx.accuracy(out, y)
     baseline = ctx.baseline_loss(y)
     if accuracy is not None:
-        fitted = accuracy >= 1.0 - 1e-9 or final < 0.05 * start
+        fitted = accuracy >= OVERFIT_ACCURACY or final < 0.05 * start
     elif baseline:
         fitted = final < 0.1 * baseline
     else:
