@@ -206,7 +206,7 @@ class Context:
 
     def run(self, model: nn.Module, optimizer, x, y, steps: int, *, stop_below: Callable | None = None,
             watch: Callable | None = None) -> list[float]:
-        """Train ``steps`` steps on the fixed batch ``(x, y)``; the losses before each step and after the last.
+        """Train ``steps`` steps on the fixed batch ``(x, y)``; the losses before each step and after it.
 
         Stops early at a non-finite loss, when ``stop_below(model, output, loss)`` is true, or when the
         time budget runs out (then the list is shorter than ``steps + 1``).

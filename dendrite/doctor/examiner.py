@@ -115,9 +115,11 @@ def _setup(ctx: Context) -> list[Finding]:
             out = model(x)
     except Exception as error:  # noqa: BLE001 - any failure of the user's forward is the finding
         ctx.notes["broken"] = "the model's forward pass failed"
-        return [Finding("forward-error", "error", f"model(inputs) fails on a batch of shape {tuple(x.shape)}: "
+        return [Finding("forward-error", "error", f"model(inputs) fails on a batch of shape "
+                                                  f"{tuple(x.shape)}: "
                         f"{type(error).__name__}: {error}",
-                        {"input_shape": list(x.shape), "input_dtype": str(x.dtype), "error": str(error)[:300]},
+                        {"input_shape": list(x.shape), "input_dtype": str(x.dtype),
+                         "error": str(error)[:300]},
                         "Make the model accept the data's shape (N, *input_shape): check `in_features`, "
                         "`nn.Flatten()` before `nn.Linear`, and the channel dimension of images.", "setup")]
     ctx.forward_s = time.perf_counter() - began
@@ -134,8 +136,10 @@ def _setup(ctx: Context) -> list[Finding]:
         ctx.step_s = (time.perf_counter() - began) * 1.3  # + the optimizer's update and bookkeeping
     except Exception as error:  # noqa: BLE001 - the loss rejecting the output/targets is the finding
         ctx.notes["broken"] = "the loss cannot be computed"
-        return [Finding("loss-error", "error", f"loss_fn(output, target) fails: {type(error).__name__}: {error}",
-                        {"output_shape": list(shape), "target_shape": list(y.shape), "target_dtype": str(y.dtype),
+        return [Finding("loss-error", "error", f"loss_fn(output, target) fails: {type(error).__name__}: "
+                                               f"{error}",
+                        {"output_shape": list(shape), "target_shape": list(y.shape),
+                         "target_dtype": str(y.dtype),
                          "error": str(error)[:300]},
                         "Match the loss to the task: `F.cross_entropy(logits (N, C), class ids (N,) int64)`, "
                         "`F.mse_loss(output, target)` with equal shapes, "
@@ -208,7 +212,8 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
         task = _infer_task(task, train.targets, loss_fn)
         if loss_fn is None:
             if task == "classification" and not np.issubdtype(train.targets.dtype, np.integer):
-                raise ValueError(f"examine: task='classification' with the default loss (F.cross_entropy) needs "
+                raise ValueError(f"examine: task='classification' with the default loss "
+                                 f"(F.cross_entropy) needs "
                                  f"integer class ids as targets, got {train.targets.dtype}; pass loss_fn="
                                  "F.binary_cross_entropy_with_logits for float 0/1 targets")
             loss_fn = F.cross_entropy if task == "classification" else F.mse_loss
@@ -226,8 +231,8 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
                 continue
             estimate, left = probe.cost(ctx), ctx.time_left()
             if estimate > left or left <= 0:
-                skipped[probe.name] = f"out of budget: needs about {estimate:.2g} s, {max(left, 0):.2g} s left " \
-                                      f"of budget_s={budget_s}"
+                skipped[probe.name] = (f"out of budget: needs about {estimate:.2g} s, "
+                                       f"{max(left, 0):.2g} s left of budget_s={budget_s}")
                 continue
             try:
                 found = probe.run(ctx)

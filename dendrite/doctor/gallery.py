@@ -28,7 +28,7 @@ SYMPTOM_STEPS = 25
 
 @dataclass(frozen=True)
 class GalleryRow:
-    """One mistake: what was done, what training showed, what the doctor said first, and whether it matched."""
+    """One mistake: what was done, what training showed, what the doctor said first, whether it matched."""
 
     mistake: str
     expected: str
@@ -38,7 +38,8 @@ class GalleryRow:
     seconds: float
 
 
-def _mlp(inputs: int = 64, hidden: int = 32, classes: int = 10, activation=nn.ReLU, depth: int = 1) -> nn.Module:
+def _mlp(inputs: int = 64, hidden: int = 32, classes: int = 10, activation=nn.ReLU,
+         depth: int = 1) -> nn.Module:
     layers: list[nn.Module] = [nn.Flatten()]
     for _ in range(depth):
         layers += [nn.Linear(inputs, hidden), activation()]
@@ -76,7 +77,8 @@ def _setups(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> list[tupl
         return {"model": _mlp(), "data": (bad, y)}
 
     def bn_small():
-        model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(),
+                              nn.Linear(32, 10))
         return {"model": model, "data": DataLoader(TensorDataset(x, y), batch_size=2, shuffle=True, seed=0)}
 
     def eval_mode():
@@ -101,10 +103,12 @@ def _setups(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> list[tupl
          lambda: base(data=(x, y[rng.permutation(len(y))]))),
         ("'is it a 0?' labels: 90% one class", "class-imbalance",
          lambda: base(_mlp(classes=2), data=(x, (y == 0).astype(np.int64)))),
-        ("validation = first 200 training rows", "train-val-overlap", lambda: base(val_data=(x[:200], y[:200]))),
+        ("validation = first 200 training rows", "train-val-overlap",
+         lambda: base(val_data=(x[:200], y[:200]))),
         ("nn.Softmax before cross_entropy", "softmax-before-loss",
          lambda: base(nn.Sequential(_mlp(), nn.Softmax(dim=1)))),
-        ("last layer weights x30", "initial-loss-off", lambda: base(_scale_weights(_mlp(), 30.0, slice(-1, None)))),
+        ("last layer weights x30", "initial-loss-off",
+         lambda: base(_scale_weights(_mlp(), 30.0, slice(-1, None)))),
         ("hidden bias initialised to -4", "dead-relu", dead),
         ("tanh layers with weights x12", "saturated-activations",
          lambda: base(_scale_weights(_mlp(activation=nn.Tanh, depth=2), 12.0, slice(0, 2)))),
@@ -126,7 +130,8 @@ def _setups(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> list[tupl
     ]
 
 
-MISTAKES = [name for name, _, _ in _setups(np.zeros((4, 64)), np.zeros(4, np.int64), np.random.default_rng(0))]
+MISTAKES = [name for name, _, _ in _setups(np.zeros((4, 64)), np.zeros(4, np.int64),
+                                            np.random.default_rng(0))]
 
 
 def _symptom(setup: dict) -> str:

@@ -78,7 +78,8 @@ def _rows(dataset, name: str, indices: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if getattr(dataset, "batch_indexable", False) and hasattr(dataset, "get_batch"):
         batch = dataset.get_batch(indices)
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-            raise ValueError(f"examine: {name} yields {type(batch).__name__} batches; expected (inputs, targets)")
+            raise ValueError(f"examine: {name} yields {type(batch).__name__} batches; expected (inputs, "
+                             f"targets)")
         return _host(batch[0], f"{name} inputs"), _host(batch[1], f"{name} targets")
     xs, ys = [], []
     for index in indices:

@@ -44,14 +44,17 @@ def nan_in_data(ctx: Context) -> list[Finding]:
                 values = array[rows]
                 bad[f"{part}_{what}"] = {"examples": int(rows.sum()), "of": len(array),
                                          "first_index": int(np.flatnonzero(rows)[0]),
-                                         "nan": int(np.isnan(values).sum()), "inf": int(np.isinf(values).sum())}
+                                         "nan": int(np.isnan(values).sum()),
+                                         "inf": int(np.isinf(values).sum())}
     if not bad:
         return []
     where = ", ".join(f"{name}: {info['examples']} of {info['of']} examples" for name, info in bad.items())
     evidence = {f"{name}_{key}": value for name, info in bad.items() for key, value in info.items()}
     return [Finding("nan-in-data", "error", f"Non-finite values (NaN/Inf) in the data ({where})", evidence,
-                    "Clean or impute the data before training: find the rows with `numpy.isfinite(x).all(axis=1)`"
-                    " and drop or fill them (e.g. with the feature's mean), then rebuild the `TensorDataset`.",
+                    "Clean or impute the data before training: find the rows with "
+                    "`numpy.isfinite(x).all(axis=1)`"
+                    " and drop or fill them (e.g. with the feature's mean), then rebuild the "
+                    "`TensorDataset`.",
                     "data")]
 
 
@@ -92,7 +95,8 @@ def labels(ctx: Context) -> list[Finding]:
             hint = " The labels look 1-based: subtract 1." if low >= 1 and high == classes else ""
             findings.append(Finding(
                 "labels-out-of-range", "error",
-                f"Class ids run from {low} to {high} but the model has {classes} outputs (ids 0..{classes - 1})",
+                f"Class ids run from {low} to {high} but the model has {classes} outputs (ids "
+                f"0..{classes - 1})",
                 {"min_label": low, "max_label": high, "num_outputs": classes, "outside": int(outside.sum()),
                  "of": len(valid)},
                 f"Make the labels 0..C-1 and the last layer `nn.Linear(..., C)` with C = number of classes."
@@ -128,7 +132,8 @@ def _features(x: np.ndarray) -> np.ndarray:
 
 
 def inputs_scale(ctx: Context) -> list[Finding]:
-    """``inputs-not-normalized``: features far from zero mean / unit scale, or scales orders of magnitude apart."""
+    """``inputs-not-normalized``: features far from zero mean / unit scale, or scales orders of "
+      "magnitude apart."""
     x = ctx.train.inputs
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         return []
@@ -222,7 +227,8 @@ def eval_mode(ctx: Context) -> list[Finding]:
     if not stuck:
         return []
     return [Finding("eval-mode", "warning",
-                    f"{len(stuck)} dropout/batch-norm layer(s) are in eval mode: they will not train as intended",
+                    f"{len(stuck)} dropout/batch-norm layer(s) are in eval mode: they will not train as "
+                    f"intended",
                     {"model_training": bool(ctx.model.training), "layers_in_eval_mode": stuck[:8]},
                     "Call `model.train()` before the training loop (and `model.eval()` only around "
                     "evaluation); the `Trainer` does this for you.", "mode")]

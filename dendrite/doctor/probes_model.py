@@ -65,7 +65,8 @@ def loss_wiring(ctx: Context) -> list[Finding]:
         elif ctx.kind == "cross_entropy" and log_probabilities:
             findings.append(Finding(
                 "softmax-before-loss", "warning",
-                "The model outputs log-probabilities (log_softmax) and cross_entropy applies log_softmax again",
+                "The model outputs log-probabilities (log_softmax) and cross_entropy applies "
+                "log_softmax again",
                 evidence, "Remove the final `nn.LogSoftmax` and keep `F.cross_entropy`, or keep it and use "
                 "`F.nll_loss`/`nn.NLLLoss` — not both.", "loss"))
         elif ctx.kind == "nll" and probabilities:
@@ -77,8 +78,9 @@ def loss_wiring(ctx: Context) -> list[Finding]:
         elif ctx.kind == "nll" and not log_probabilities:
             findings.append(Finding(
                 "missing-log-softmax", "error",
-                "nll_loss gets raw scores: it expects log-probabilities (rows whose logsumexp is 0)", evidence,
-                "Use `F.cross_entropy` on the raw logits, or end the model with `nn.LogSoftmax(dim=1)`.", "loss"))
+                "nll_loss gets raw scores: it expects log-probabilities (rows whose logsumexp is 0)",
+                evidence, "Use `F.cross_entropy` on the raw logits, or end the model with "
+                "`nn.LogSoftmax(dim=1)`.", "loss"))
     elif ctx.kind == "bce_logits" and out.min() >= 0 and out.max() <= 1:
         findings.append(Finding(
             "softmax-before-loss", "error",
@@ -100,7 +102,8 @@ def initial_loss(ctx: Context) -> list[Finding]:
     if not math.isfinite(loss):
         return [Finding("nan-loss", "error", f"The loss is {loss} at initialisation (step 0)",
                         {"step": 0, "loss": loss, "output_finite": bool(np.isfinite(host(out)).all())},
-                        "Find the first non-finite value with `dendrite.autograd.detect_anomaly()`; check the "
+                        "Find the first non-finite value with `dendrite.autograd.detect_anomaly()`; "
+                        "check the "
                         "data for NaN/Inf and the model for log/sqrt/division of values that can be 0.",
                         "initial-loss")]
     if ctx.kind in ("cross_entropy", "nll", "bce_logits") and ctx.num_outputs:
@@ -111,7 +114,8 @@ def initial_loss(ctx: Context) -> list[Finding]:
             return []
         severity = "error" if loss > 2 * expected else "warning"
         return [Finding("initial-loss-off", severity,
-                        f"The loss at initialisation is {loss:.3g}, expected about ln({classes}) = {expected:.3g}"
+                        f"The loss at initialisation is {loss:.3g}, expected about ln({classes}) = "
+                        f"{expected:.3g}"
                         ": the model starts confidently wrong",
                         {"initial_loss": loss, "expected": expected, "excess_nats": excess,
                          "logit_std": float(host(out).std())},
@@ -126,7 +130,8 @@ def initial_loss(ctx: Context) -> list[Finding]:
         return []
     severity = "error" if ratio >= REGRESSION_RATIO[1] else "warning"
     return [Finding("initial-loss-off", severity,
-                    f"The loss at initialisation is {ratio:.3g}x the loss of always predicting the mean target",
+                    f"The loss at initialisation is {ratio:.3g}x the loss of always predicting the mean "
+                    f"target",
                     {"initial_loss": loss, "mean_prediction_loss": baseline, "ratio": ratio,
                      "target_mean": float(host(y).mean()), "target_std": float(host(y).std())},
                     "Standardise the targets (`y = (y - y.mean()) / y.std()`, undo it on predictions) or set "
@@ -221,9 +226,11 @@ def _frozen_findings(ctx: Context) -> list[Finding]:
         return [Finding("no-gradient", "warning",
                         f"Part of a layer is frozen ({', '.join(partial[:3])}) while the rest trains",
                         {"partly_frozen": partial[:8], "frozen_count": len(frozen)},
-                        "Freeze whole layers (`layer.requires_grad_(False)`) or none; a weight frozen beside a "
+                        "Freeze whole layers (`layer.requires_grad_(False)`) or none; a weight frozen "
+                        "beside a "
                         "trainable bias is usually a mistake.", "gradients")]
-    return [Finding("frozen-parameters", "info", f"{len(frozen)} parameter tensor(s) are frozen (requires_grad="
+    return [Finding("frozen-parameters", "info", f"{len(frozen)} parameter tensor(s) are frozen "
+                                                 f"(requires_grad="
                     "False), whole layers at a time: assumed intentional (fine-tuning)",
                     {"frozen": frozen[:8], "frozen_count": len(frozen)}, "Nothing to do if intended.",
                     "gradients")]
@@ -257,7 +264,8 @@ def gradients(ctx: Context) -> list[Finding]:
             names.append(name)
     if missing:
         findings.append(Finding(
-            "no-gradient", "error", f"{len(missing)} trainable parameter tensor(s) get no gradient: unused in "
+            "no-gradient", "error", f"{len(missing)} trainable parameter tensor(s) get no gradient: "
+                                    f"unused in "
                                     "forward, or cut from the graph",
             {"no_grad": missing[:8], "count": len(missing)},
             "Use every layer you define in `forward`, and do not `.detach()`, `.numpy()` or `.item()` on the "
@@ -281,7 +289,8 @@ def gradients(ctx: Context) -> list[Finding]:
         return findings + [_exploding(
             {"layer": names[worst], "relative_grad": float(values[worst]),
              "relative_grad_per_layer": {n: float(v) for n, v in zip(names, values)}},
-            f"The gradient of {names[worst]!r} is {values[worst]:.3g}x its weights' norm: one step of lr=0.01 "
+            f"The gradient of {names[worst]!r} is {values[worst]:.3g}x its weights' norm: one step of "
+            f"lr=0.01 "
             "would change it by more than 10%")]
     if len(relative) < 3:
         return findings
@@ -294,10 +303,12 @@ def gradients(ctx: Context) -> list[Finding]:
         ctx.found["vanishing-gradients"] = True
         findings.append(Finding(
             "vanishing-gradients", "error",
-            f"The first layer's gradient is {-span:.1f} orders of magnitude smaller (relative to its weights) "
+            f"The first layer's gradient is {-span:.1f} orders of magnitude smaller (relative to its "
+            f"weights) "
             "than the last layer's", evidence,
             "Use ReLU-family activations with Kaiming init (`nn.init.kaiming_normal_`), add normalisation "
-            "(`nn.BatchNorm1d`/`nn.LayerNorm`) or residual connections; for sequences use `nn.LSTM`/`nn.GRU`.",
+            "(`nn.BatchNorm1d`/`nn.LayerNorm`) or residual connections; for sequences use "
+            "`nn.LSTM`/`nn.GRU`.",
             "gradients"))
     elif span >= ORDERS:
         ctx.found["exploding-gradients"] = True
@@ -309,7 +320,8 @@ def gradients(ctx: Context) -> list[Finding]:
 def _exploding(evidence: dict, title: str) -> Finding:
     return Finding("exploding-gradients", "error", title, evidence,
                    "Scale the init down (`nn.init.kaiming_uniform_`/`xavier_uniform_` instead of large "
-                   "weights), normalise the inputs, and clip with `nn.utils.clip_grad_norm_(model.parameters(), "
+                   "weights), normalise the inputs, and clip with "
+                   "`nn.utils.clip_grad_norm_(model.parameters(), "
                    "1.0)` before `optimizer.step()`.", "gradients")
 
 
@@ -332,9 +344,11 @@ def generalisation(ctx: Context) -> list[Finding]:
     if gap < 0.5 or (accuracy_gap is not None and accuracy_gap < 0.1):
         return []
     return [Finding("overfitting", "warning",
-                    f"Validation loss {val_loss:.3g} is {val_loss / max(train_loss, 1e-12):.3g}x the training loss",
+                    f"Validation loss {val_loss:.3g} is {val_loss / max(train_loss, 1e-12):.3g}x the "
+                    f"training loss",
                     {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
                      "val_accuracy": val_acc, "examples": [len(x), len(vx)]},
-                    "Regularise: more data or augmentation (`dendrite.data.transforms`), `nn.Dropout`, weight "
+                    "Regularise: more data or augmentation (`dendrite.data.transforms`), `nn.Dropout`, "
+                    "weight "
                     "decay (`optim.AdamW(..., weight_decay=1e-2)`), a smaller model, or early stopping "
                     "(`EarlyStopping` callback).", "generalisation")]

@@ -146,7 +146,8 @@ def learning_rate(ctx: Context) -> list[Finding]:
 
 
 def weight_decay(ctx: Context) -> list[Finding]:
-    """``weight-decay-too-high``: the same short run with the user's weight decay and with none (the control)."""
+    """``weight-decay-too-high``: the same short run with the user's weight decay and with none (the "
+      "control)."""
     decay = ctx.recipe.weight_decay
     if decay <= 0:
         return []
@@ -269,6 +270,8 @@ def label_alignment(ctx: Context) -> list[Finding]:
     return [Finding("labels-unlearnable", "error",
                     "Learning the true labels helps on held-out examples no more than learning shuffled "
                     "labels: inputs and targets do not go together", evidence,
-                    "Check that inputs and targets are shuffled/sorted together (one permutation for both, or "
-                    "`DataLoader(TensorDataset(x, y), shuffle=True)`), that the targets are the right column, "
+                    "Check that inputs and targets are shuffled/sorted together (one permutation for "
+                    "both, or "
+                    "`DataLoader(TensorDataset(x, y), shuffle=True)`), that the targets are the right "
+                    "column, "
                     "and that no transform changes the order of one of them.", "labels")]

@@ -156,7 +156,8 @@ def healthy_batchnorm(seed):
 
 HEALTHY = {
     "mlp-digits": healthy_mlp_digits, "recipe-mlp": healthy_recipe_mlp, "cnn": healthy_cnn,
-    "gru": healthy_gru, "lstm": healthy_lstm, "regression": healthy_regression, "tanh-deep": healthy_tanh_deep,
+    "gru": healthy_gru, "lstm": healthy_lstm, "regression": healthy_regression,
+    "tanh-deep": healthy_tanh_deep,
     "sgd-momentum": healthy_sgd_momentum, "adamw": healthy_adamw, "binary-bce": healthy_binary_bce,
     "wide-spiral": healthy_wide_spiral, "batchnorm": healthy_batchnorm,
 }
@@ -281,7 +282,8 @@ def bug_eval_mode(seed):
 
 def bug_batchnorm_small(seed):
     x, y = _base(seed)
-    return {"model": BatchNormNet(), "data": DataLoader(TensorDataset(x, y), batch_size=2, shuffle=True, seed=0)}
+    return {"model": BatchNormNet(),
+            "data": DataLoader(TensorDataset(x, y), batch_size=2, shuffle=True, seed=0)}
 
 
 def bug_lr_high(seed):
