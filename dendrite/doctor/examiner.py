@@ -63,10 +63,10 @@ PROBES: list[Probe] = [
     Probe("activations", probes_model.activations, _forward),
     Probe("gradients", probes_model.gradients, _steps(2)),
     Probe("generalisation", probes_model.generalisation, lambda ctx: _forward(ctx, 4) if ctx.val else 0.0),
+    Probe("overfit", PR.overfit_batch, _steps(PR.OVERFIT_STEPS * 0.6)),
     Probe("learning-rate", PR.learning_rate, _steps(PR.SHORT_STEPS + len(PR.GRID) * PR.GRID_STEPS)),
     Probe("weight-decay", PR.weight_decay, lambda ctx: 2 * PR.WD_STEPS * ctx.step_s if ctx.recipe.weight_decay
           else 0.0),
-    Probe("overfit", PR.overfit_batch, _steps(PR.OVERFIT_STEPS * 0.6)),
     # 64 examples a step (2x a step's time) for at most 3 x ALIGN_STEPS steps; usually half of that
     Probe("labels-alignment", PR.label_alignment, _steps((PR.ALIGN_SHUFFLES + 1) * PR.ALIGN_STEPS)),
 ]

@@ -130,7 +130,7 @@ def learning_rate(ctx: Context) -> list[Finding]:
             {"step": bad, "loss_before": losses[bad - 1] if bad else None, "lr": lr},
             "Lower the learning rate and find the first bad value with `dendrite.autograd.detect_anomaly()`.",
             "learning-rate"))
-    if findings or not best or not lr or BLOCKERS & set(ctx.found):
+    if findings or not best or not lr or (BLOCKERS | {"cannot-overfit-batch"}) & set(ctx.found):
         return findings  # a dead layer or a broken loss also keeps the loss still: no verdict on the lr
     reach = min(len(losses) - 1, GRID_STEPS)
     gain_user, gain_best = start - losses[reach], start - finite_grid[best]
