@@ -27,7 +27,8 @@ def main(repeats: int = 3) -> None:
             model = spec.build(splits, settings)
             optimizer = make_optimizer(settings["optimizer"], model.parameters(), lr=settings["lr"],
                                        weight_decay=settings.get("weight_decay", 0.0))
-            loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True, seed=0)
+            loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True,
+                                seed=0)
             began = time.perf_counter()
             report = examine(model, loader, optimizer=optimizer, val_data=splits.test_dataset())
             times.append(time.perf_counter() - began)
