@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -222,7 +223,9 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
         for p in doctor_model.parameters():
             p.grad = None
         ctx = Context(doctor_model, recipe, loss_fn, task, train, val, seed, began + budget_s, facts)
-        findings = _setup(ctx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            findings = _setup(ctx)
         passed: list[str] = []
         skipped: dict[str, str] = {}
         for probe in PROBES:
@@ -235,7 +238,9 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
                                        f"{max(left, 0):.2g} s left of budget_s={budget_s}")
                 continue
             try:
-                found = probe.run(ctx)
+                with warnings.catch_warnings():  # overflow and broadcast warnings of the experiments are
+                    warnings.simplefilter("ignore")  # measured by the probes, not printed at the user
+                    found = probe.run(ctx)
             except Exception as error:  # noqa: BLE001 - one failing experiment must not hide the others
                 skipped[probe.name] = f"could not run: {type(error).__name__}: {str(error)[:200]}"
                 continue
