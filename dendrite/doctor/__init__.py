@@ -6,8 +6,11 @@ loop; both return a :class:`Report` of :class:`Finding` objects, most likely
 root cause first. ``docs/doctor.md`` lists every probe, its measure and threshold.
 """
 
+from dendrite.doctor.examiner import examine
+from dendrite.doctor.gallery import GalleryRow, format_gallery, gallery
 from dendrite.doctor.nan_origin import check_optimizer_step, trace_nan
 from dendrite.doctor.report import ROOT_CAUSE_ORDER, Finding, Report
 from dendrite.doctor.watch import Watch, watch
 
-__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER", "trace_nan", "check_optimizer_step", "watch", "Watch"]
+__all__ = ["Finding", "Report", "ROOT_CAUSE_ORDER", "examine", "gallery", "format_gallery", "GalleryRow",
+           "trace_nan", "check_optimizer_step", "watch", "Watch"]
