@@ -25,6 +25,12 @@ from dendrite.autograd.grad_mode import state  # noqa: E402
 NEEDS_EXTRAS = {
     "dendrite/interop/onnx_export": ("onnx",),
     "dendrite/onnx.py": ("onnx",),
+    "dendrite/interop/torch_compat.py": ("torch",),
+    "dendrite/train/plots.py": ("matplotlib",),
+    # the recipes that train save their plots
+    **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
+        "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",
+        "sequence", "tour")},
 }
 
 
