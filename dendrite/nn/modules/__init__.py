@@ -8,6 +8,7 @@ from dendrite.nn.modules.conv import *  # noqa: F403
 from dendrite.nn.modules.dropout import *  # noqa: F403
 from dendrite.nn.modules.linear import *  # noqa: F403
 from dendrite.nn.modules.loss import *  # noqa: F403
+from dendrite.nn.modules.loss_margin import *  # noqa: F403
 from dendrite.nn.modules.module import *  # noqa: F403
 from dendrite.nn.modules.normalization import *  # noqa: F403
 from dendrite.nn.modules.pooling import *  # noqa: F403
