@@ -5,13 +5,15 @@
 
 Public means: a module-level function or class whose name has no leading underscore, in a module
 whose own name has none, and listed in the module's ``__all__`` when the module has one; plus the
-public methods of such a class. Not counted, each for a stated reason:
+public methods of such a class. A method counts as shown when its own docstring has an
+example, when its class's example calls it (``.append(`` in ``Sequential``'s example), or when it
+overrides a method whose dendrite base class shows one (``SGD.step`` after ``Optimizer.step``,
+``Accuracy.update`` after ``Metric.update``) and its class shows an example. Not counted, each for
+a stated reason:
 
 - framework hooks, overridden to be called by dendrite rather than by the user (``forward``,
   ``backward``, ``extra_repr``, ``reset_parameters``, a scheduler's ``get_lr``, a sampler's
   ``epoch_indices``, the callback hooks ...), when the class docstring itself shows an example;
-- an override of a method whose dendrite base class shows an example for it (``SGD.step`` after
-  ``Optimizer.step``, ``Accuracy.update`` after ``Metric.update``), when the class docstring shows one;
 - properties (attributes: their docstring states what they hold);
 - the ONNX exporter's internal machinery (``interop/onnx_export`` other than its ``__init__``):
   the public surface there is ``export``, ``supported_operations`` and ``OnnxExportError``.
@@ -56,6 +58,12 @@ def _exported(tree: ast.Module) -> set[str] | None:
 
 def _has_example(node) -> bool:
     return ">>>" in (ast.get_docstring(node) or "")
+
+
+def _example(node) -> str:
+    """The doctest lines of a docstring."""
+    lines = (ast.get_docstring(node) or "").splitlines()
+    return "\n".join(line for line in lines if line.lstrip().startswith((">>>", "...")))
 
 
 def _is_property(node) -> bool:
@@ -134,9 +142,10 @@ def public_names(root: Path = ROOT):
                     continue
                 if _is_property(method) or (method.name in HOOKS and class_example):
                     continue
-                if class_example and _inherits_example(node, method.name, classes):
-                    continue
-                yield area, f"{where}:{method.lineno} {node.name}.{method.name}", _documented(area, method)
+                shown = class_example and (f".{method.name}(" in _example(node)
+                                           or _inherits_example(node, method.name, classes))
+                ok = shown or _documented(area, method)
+                yield area, f"{where}:{method.lineno} {node.name}.{method.name}", ok
 
 
 def main(argv: list[str]) -> int:
