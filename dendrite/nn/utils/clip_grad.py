@@ -38,7 +38,17 @@ def _norm(array, norm_type: float):
 
 def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False) -> Tensor:
-    """The ``norm_type``-norm of all tensors together, as if concatenated into one vector."""
+    """The ``norm_type``-norm of all tensors together, as if concatenated into one vector.
+
+    Tensors of any shapes; returns a 0-d tensor (``inf`` gives the largest absolute value).
+
+    Example:
+        >>> import dendrite
+        >>> float(dendrite.nn.utils.get_total_norm([dendrite.tensor([3.0]), dendrite.tensor([[4.0]])]))
+        5.0
+        >>> float(dendrite.nn.utils.get_total_norm([dendrite.tensor([3.0, -7.0])], norm_type=float("inf")))
+        7.0
+    """
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     tensors = list(tensors)
