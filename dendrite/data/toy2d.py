@@ -215,7 +215,15 @@ def make_ring8(n: int = 2000, radius: float = 2.0, std: float = 0.02, modes: int
 
 def load_ring8(n: int = 2000, radius: float = 2.0, std: float = 0.02, modes: int = 8, seed: int = 0,
                test_fraction: float = 0.2) -> DataSplits:
-    """The ring of Gaussians as a generative dataset; ``info['centres']`` holds the modes."""
+    """The ring of Gaussians as a generative dataset; ``info['centres']`` holds the modes.
+
+    Shapes: ``x (N, 2)`` float32 points, ``y (N,)`` int64 mode ids; ``centres (modes, 2)``.
+
+    Example:
+        >>> data = load_ring8(n=100)
+        >>> data.x_train.shape, data.x_test.shape, data.info["centres"].shape
+        ((80, 2), (20, 2), (8, 2))
+    """
     points, mode = make_ring8(n, radius, std, modes, seed)
     x_train, y_train, x_test, y_test = train_test_split(points, mode, test_fraction, seed=seed)
     return DataSplits(
