@@ -35,7 +35,16 @@ _KINDS = "biuf"  # bool, signed and unsigned integers, floating point: what ever
 
 
 class WeightsFileError(ValueError):
-    """A weights file that is truncated, corrupt, or not a file of named weights at all."""
+    """A weights file that is truncated, corrupt, or not a file of named weights at all.
+
+    Example:
+        >>> import dendrite
+        >>> _ = open("broken.npz", "w").write("not a zip")
+        >>> dendrite.load("broken.npz")
+        Traceback (most recent call last):
+        ...
+        dendrite.interop.serialization.WeightsFileError: load: 'broken.npz' is not a readable ...
+    """
 
 
 def _describe(path: Path) -> str:
