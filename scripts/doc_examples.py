@@ -6,10 +6,10 @@
 Public means: a module-level function or class whose name has no leading underscore, in a module
 whose own name has none, and listed in the module's ``__all__`` when the module has one; plus the
 public methods of such a class. A method counts as shown when its own docstring has an
-example, when its class's example calls it (``.append(`` in ``Sequential``'s example), or when it
-overrides a method whose dendrite base class shows one (``SGD.step`` after ``Optimizer.step``,
-``Accuracy.update`` after ``Metric.update``) and its class shows an example. Not counted, each for
-a stated reason:
+example, when its class's example calls it (``.append(`` in ``Sequential``'s example), or when
+its class shows an example and it overrides a method that a dendrite base class shows in an
+example (``SGD.step`` after ``Optimizer.step``, ``Accuracy.update`` after ``Metric``'s example).
+Not counted, each for a stated reason:
 
 - framework hooks, overridden to be called by dendrite rather than by the user (``forward``,
   ``backward``, ``extra_repr``, ``reset_parameters``, a scheduler's ``get_lr``, a sampler's
@@ -85,7 +85,7 @@ def _classes(root: Path) -> dict[str, list[ast.ClassDef]]:
 
 
 def _inherits_example(cls: ast.ClassDef, method: str, classes, seen=None) -> bool:
-    """Whether a base class of ``cls`` (found by name in dendrite) shows an example for ``method``."""
+    """Whether a base class of ``cls`` (found by name in dendrite) shows ``method`` in an example."""
     seen = set() if seen is None else seen
     for base in cls.bases:
         name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", None)
@@ -93,6 +93,8 @@ def _inherits_example(cls: ast.ClassDef, method: str, classes, seen=None) -> boo
             if id(parent) in seen:
                 continue
             seen.add(id(parent))
+            if f".{method}(" in _example(parent):
+                return True
             for node in parent.body:
                 if isinstance(node, ast.FunctionDef) and node.name == method and _has_example(node):
                     return True
