@@ -16,7 +16,9 @@ Not counted, each for a stated reason:
   ``epoch_indices``, the callback hooks ...), when the class docstring itself shows an example;
 - properties (attributes: their docstring states what they hold);
 - the ONNX exporter's internal machinery (``interop/onnx_export`` other than its ``__init__``):
-  the public surface there is ``export``, ``supported_operations`` and ``OnnxExportError``.
+  the public surface there is ``export``, ``supported_operations`` and ``OnnxExportError``;
+- the helpers shared by the functional files and not re-exported by ``dendrite.nn.functional``
+  (``nn/functional/window.py``, ``nn/functional/loss_reduction.py``).
 
 The engine (``dendrite/tensor*.py``, ``creation.py``, ``autograd/``, ``ops/``, ``backend.py``) is
 outside this check. A CLI command (``dendrite/cli``) needs a docstring stating its usage (a line
@@ -103,10 +105,13 @@ def _inherits_example(cls: ast.ClassDef, method: str, classes, seen=None) -> boo
     return False
 
 
-def _documented(area: str, node) -> bool:
-    if area == "cli":
-        return _has_example(node) or "Usage:" in (ast.get_docstring(node) or "")
-    return _has_example(node)
+def _how(area: str, node) -> str:
+    """``'example'`` when the docstring shows one, ``'usage'`` for a CLI command stating its usage."""
+    if _has_example(node):
+        return "example"
+    if area == "cli" and "Usage:" in (ast.get_docstring(node) or ""):
+        return "usage"
+    return ""
 
 
 def modules(root: Path = ROOT):
@@ -124,7 +129,12 @@ def modules(root: Path = ROOT):
 
 
 def public_names(root: Path = ROOT):
-    """Yield (area, 'path:line name', has_example) for every public function, class and method."""
+    """Yield ``(area, 'path:line name', how)`` for every public function, class and method.
+
+    ``how`` is ``'example'`` (its own docstring), ``'class'`` (its class's example calls it),
+    ``'base'`` (a base class's example shows it), ``'usage'`` (a CLI command's usage line) or
+    ``''`` (nothing: missing).
+    """
     classes = _classes(root)
     for area, file in modules(root):
         tree = ast.parse(file.read_text(encoding="utf-8"))
@@ -135,7 +145,7 @@ def public_names(root: Path = ROOT):
                 continue
             if exported is not None and node.name not in exported:
                 continue
-            yield area, f"{where}:{node.lineno} {node.name}", _documented(area, node)
+            yield area, f"{where}:{node.lineno} {node.name}", _how(area, node)
             if not isinstance(node, ast.ClassDef):
                 continue
             class_example = _has_example(node)
@@ -144,28 +154,36 @@ def public_names(root: Path = ROOT):
                     continue
                 if _is_property(method) or (method.name in HOOKS and class_example):
                     continue
-                shown = class_example and (f".{method.name}(" in _example(node)
-                                           or _inherits_example(node, method.name, classes))
-                ok = shown or _documented(area, method)
-                yield area, f"{where}:{method.lineno} {node.name}.{method.name}", ok
+                how = _how(area, method)
+                if not how and class_example and f".{method.name}(" in _example(node):
+                    how = "class"
+                elif not how and class_example and _inherits_example(node, method.name, classes):
+                    how = "base"
+                yield area, f"{where}:{method.lineno} {node.name}.{method.name}", how
 
 
 def main(argv: list[str]) -> int:
-    totals: dict[str, list[int]] = {}
+    kinds = ("example", "class", "base", "usage", "")
+    totals: dict[str, dict[str, int]] = {}
     missing = []
-    for area, name, ok in public_names():
-        count = totals.setdefault(area, [0, 0])
-        count[0] += ok
-        count[1] += 1
-        if not ok:
+    for area, name, how in public_names():
+        totals.setdefault(area, dict.fromkeys(kinds, 0))[how] += 1
+        if not how:
             missing.append(name)
-    for area, (with_example, total) in totals.items():
-        print(f"{area:10s} {with_example:4d} / {total:4d} with an example")
-    all_ok = sum(c[0] for c in totals.values())
-    print(f"{'all':10s} {all_ok:4d} / {sum(c[1] for c in totals.values()):4d} with an example")
+    totals["all"] = {kind: sum(count[kind] for count in totals.values()) for kind in kinds}
+    print(f"{'area':10s} {'shown':>5s} / {'total':>5s}   (own example, in its class's, in a base's, "
+          "usage only; missing)")
+    for area, count in totals.items():
+        shown, total = total_shown(count), sum(count.values())
+        print(f"{area:10s} {shown:5d} / {total:5d}   ({count['example']}, {count['class']}, {count['base']}, "
+              f"{count['usage']}; {count['']})")
     if "--quiet" not in argv:
         print("\n".join(missing))
     return 1 if missing else 0
+
+
+def total_shown(count: dict[str, int]) -> int:
+    return sum(value for kind, value in count.items() if kind)
 
 
 if __name__ == "__main__":
