@@ -123,6 +123,8 @@ def train_test_split(x: np.ndarray, y: np.ndarray | None = None, test_fraction: 
                      seed: int | None = 0, stratify: bool = False, generator=None) -> tuple:
     """Shuffle and split rows into ``(x_train, y_train, x_test, y_test)``.
 
+    Shapes: ``x (N, *)`` -> ``(N_train, *)`` and ``(N_test, *)``; ``y (N, *)`` likewise (``None`` stays None).
+
     Args:
         test_fraction: share of rows in the test part (rounded to the nearest row).
         seed / generator: the shuffle's randomness (fixed by default: ``seed=0``; a generator

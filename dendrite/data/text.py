@@ -105,6 +105,8 @@ def python_corpus(max_chars: int = DEFAULT_MAX_CHARS, directory: str | Path | No
 class CharVocab:
     """A character vocabulary: ids are positions in the sorted set of characters.
 
+    ``encode``: a string of length ``T`` -> int64 ids ``(T,)``; ``decode``: ids -> a string.
+
     Example:
         >>> vocab = CharVocab("hello")
         >>> vocab.chars, vocab.encode("hole").tolist(), vocab.decode([3, 0])

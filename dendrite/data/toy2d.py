@@ -159,6 +159,9 @@ def load_playground(name: str, n: int = 1000, noise: float = 0.0, seed: int = 0,
                     test_fraction: float = 0.2) -> DataSplits:
     """A Playground set split into train/test (the last ``test_fraction`` of a seeded shuffle).
 
+    Shapes: ``x (N, 2)`` float32 points; ``y (N,)`` int64 classes, or ``(N, 1)`` float32 targets
+    for the regression sets.
+
     Example:
         >>> data = load_playground("xor", n=500)
         >>> data.x_train.shape, data.x_test.shape, data.num_classes

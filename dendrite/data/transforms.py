@@ -103,6 +103,8 @@ class Lambda(Transform):
 class ToTensor(Transform):
     """Make a dendrite tensor; uint8 images are scaled to float32 in [0, 1] (as torchvision does).
 
+    Any shape in, the same shape out.
+
     Example:
         >>> ToTensor()(np.array([[0, 255]], np.uint8)).tolist()
         [[0.0, 1.0]]

@@ -356,6 +356,8 @@ def lecun_normal_(tensor: Tensor, generator=None) -> Tensor:
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix times ``gain``; dims after the first are flattened.
 
+    Shape ``(rows, *)`` with at least 2 dims: the rows (or columns, whichever fewer) are orthonormal.
+
     Orthogonal weights preserve vector norms exactly, a good start for recurrent weights.
 
     Example:

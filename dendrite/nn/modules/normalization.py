@@ -331,6 +331,7 @@ class RMSNorm(Module):
     """Scale each sample by the root mean square of its last dimensions (no centring): LLaMA's norm.
 
     ``y = x / sqrt(mean(x**2) + eps) * weight``; ``eps=None`` uses the dtype's machine epsilon.
+    Input ``(*, *normalized_shape)``, output the same shape; ``weight`` has ``normalized_shape``.
 
     Example:
         >>> import dendrite

@@ -47,6 +47,8 @@ class Flatten(Module):
 class Unflatten(Module):
     """Split dimension ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``).
 
+    Shapes: ``(*, S, *)`` -> ``(*, *unflattened_size, *)``, with ``prod(unflattened_size) == S``.
+
     Example:
         >>> import dendrite
         >>> dendrite.nn.Unflatten(1, (1, 28, 28))(dendrite.zeros(32, 784)).shape

@@ -70,7 +70,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
                     error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     """Scale all gradients together so their total norm is at most ``max_norm``; in place.
 
-    Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
+    Gradients of any shapes. Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
     As in PyTorch the scale is ``max_norm / (total_norm + 1e-6)`` capped at 1.
 
     Example:
@@ -97,7 +97,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach=None) -> None:
-    """Clamp every gradient element to ``[-clip_value, clip_value]``; in place.
+    """Clamp every gradient element to ``[-clip_value, clip_value]``; in place (gradients of any shapes).
 
     Example:
         >>> import dendrite
