@@ -1,8 +1,68 @@
-"""Setup for every test and doctest, including those collected from the package itself.
+"""Shared test setup for tests/ and for the docstring examples under dendrite/ (run by ``--doctest-modules``).
 
-``import dendrite`` here, before collection: pytest's importlib import mode executes a
-collected file a second time when its package is not imported yet, and a second copy
-of dendrite/tensor.py would register a second ``Tensor`` class.
+Every test and every docstring example starts from dendrite's default global state; each example
+runs in a fresh temporary directory, so the files it writes never land in the checkout. A module
+whose examples need an optional extra (onnx, torch, matplotlib ...) is left out of the doctest
+collection when that extra is not installed.
 """
 
-import dendrite  # noqa: F401
+from __future__ import annotations
+
+import importlib.util
+import os
+
+# Two pytest workers share two cores: one BLAS/OpenMP thread each avoids oversubscription
+# (set before NumPy or torch is imported, which read these at load time).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import pytest  # noqa: E402
+
+# Imported here, before collection: pytest's importlib import mode executes a collected file a
+# second time when its package is not imported yet, and a second copy of dendrite/tensor.py
+# would register a second Tensor class (tests/test_tensor.py checks this).
+import dendrite  # noqa: E402
+from dendrite.autograd.grad_mode import state  # noqa: E402
+
+# Docstring examples that need an optional package: the path (relative to this file) -> the packages.
+NEEDS_EXTRAS = {
+    "dendrite/interop/onnx_export": ("onnx",),
+    "dendrite/onnx.py": ("onnx",),
+    "dendrite/interop/torch_compat.py": ("torch",),
+    "dendrite/train/plots.py": ("matplotlib",),
+    # the recipes that train save their plots
+    **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
+        "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",
+        "sequence", "tour")},
+}
+
+
+def _missing(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is None
+    except (ImportError, ValueError):
+        return True
+
+
+collect_ignore = [path for path, packages in NEEDS_EXTRAS.items() if any(map(_missing, packages))]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_global_state():
+    """Restore the grad mode, anomaly mode and default dtype, whatever a test did to them."""
+    yield
+    state.grad_enabled = True
+    state.anomaly_enabled = False
+    if dendrite.get_default_dtype() != dendrite.float32:
+        dendrite.set_default_dtype(dendrite.float32)
+
+
+@pytest.fixture(autouse=True)
+def _doctest_in_tmp_path(request):
+    """Run each docstring example in its own empty directory (the checkout stays clean)."""
+    if not isinstance(request.node, pytest.DoctestItem):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(request.getfixturevalue("tmp_path"))
+        yield

@@ -35,19 +35,29 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
     is written atomically; ``path=None`` only returns the model. An operation without an
     ONNX form raises ``OnnxExportError`` naming it and the module it ran in.
 
+    Shapes: the graph's inputs have the example inputs' shapes (``"batch"`` for dimension 0 with
+    ``dynamic_batch``); its outputs have the shapes the model returned for them.
+
     Example:
-        >>> import dendrite, tempfile, pathlib
+        >>> import dendrite
         >>> from dendrite import nn
         >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "mlp.onnx"
-        >>> proto = dendrite.onnx.export(model, dendrite.randn(3, 4), path)
+        >>> proto = dendrite.onnx.export(model, dendrite.randn(3, 4), "mlp.onnx")
         >>> [node.op_type for node in proto.graph.node]
         ['Gemm', 'Relu', 'Gemm']
+        >>> [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim]
+        ['batch', 2]
     """
     return _exporter().export(model, example_input, path, opset=opset, input_names=input_names,
                               output_names=output_names, dynamic_batch=dynamic_batch)
 
 
 def supported_operations() -> list[str]:
-    """The dendrite operations (``module.Function`` names) that have an ONNX form."""
+    """The dendrite operations (``module.Function`` names) that have an ONNX form, sorted.
+
+    Example:
+        >>> import dendrite.onnx
+        >>> "linear.Linear" in dendrite.onnx.supported_operations()
+        True
+    """
     return _exporter().supported_operations()

@@ -51,6 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``dendrite`` argument parser, one sub-command per ``run_*`` function of ``commands``."""
     parser = _Parser(prog="dendrite", description="Deep learning from scratch on NumPy.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -90,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``tour``, ``datasets``,
+    ``models``, ``sample`` (see the module docstring). A :class:`UsageError` becomes one line on
+    stderr and status 2; Ctrl-C status 130.
+
+    Example:
+        >>> main(["models"])
+        name        family          default data  description
+        ...
+        0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

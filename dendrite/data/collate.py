@@ -53,6 +53,8 @@ def _as_array(item, what: str):
 def default_collate(batch: Sequence) -> Any:
     """Merge a list of samples into a batch (see the module docstring for the rules).
 
+    ``N`` samples of shape ``S`` become one ``(N, *S)`` array per field; numbers become ``(N,)``.
+
     Example:
         >>> import numpy as np
         >>> x, y = default_collate([(np.zeros(3, np.float32), 1), (np.ones(3, np.float32), 0)])

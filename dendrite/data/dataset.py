@@ -187,7 +187,14 @@ class Subset(Dataset):
         return self.dataset[int(self.indices[index])]
 
     def get_batch(self, indices) -> tuple:
-        """Delegates to the wrapped dataset's ``get_batch`` (when it has one)."""
+        """Delegates to the wrapped dataset's ``get_batch`` (when it has one): shapes ``(len(indices), ...)``.
+
+        Example:
+            >>> import numpy as np
+            >>> part = Subset(TensorDataset(np.arange(10), np.arange(10) * 2), [7, 3, 5])
+            >>> [t.tolist() for t in part.get_batch([0, 2])]
+            [[7, 5], [14, 10]]
+        """
         if not self.batch_indexable:
             raise TypeError(f"Subset: the wrapped {type(self.dataset).__name__} has no get_batch")
         return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.int64)])

@@ -31,11 +31,25 @@ _EXPECTED = {"x_train": (1437, 8, 8), "y_train": (1437,), "x_test": (360, 8, 8),
 
 
 class ChecksumError(ValueError):
-    """A shipped data file does not have the SHA-256 it was published with."""
+    """A shipped data file does not have the SHA-256 it was published with.
+
+    Example:
+        >>> _ = open("digits.npz", "wb").write(b"not the digits")
+        >>> load_digits("digits.npz")
+        Traceback (most recent call last):
+        ...
+        dendrite.data.digits.ChecksumError: load_digits: digits.npz is damaged or not the shipped file: ...
+    """
 
 
 def sha256_of(path: str | Path) -> str:
-    """The SHA-256 hex digest of a file's bytes."""
+    """The SHA-256 hex digest of a file's bytes.
+
+    Example:
+        >>> _ = open("abc.txt", "wb").write(b"abc")
+        >>> sha256_of("abc.txt")
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -45,8 +45,10 @@ def load_idx(path: str | Path) -> np.ndarray:
 
     Shapes: labels ``(N,)`` uint8, images ``(N, rows, cols)`` uint8.
 
-    Example:
-        >>> labels = load_idx("train-labels-idx1-ubyte.gz")  # doctest: +SKIP
+    Example (a three-label file: magic 0x00000801, size 3, then the bytes):
+        >>> _ = open("labels-idx1-ubyte", "wb").write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+        >>> load_idx("labels-idx1-ubyte")
+        array([7, 2, 1], dtype=uint8)
     """
     path = Path(path)
     data = _read_bytes(path, "load_idx")
@@ -90,8 +92,18 @@ def load_mnist(directory: str | Path, name: str = "mnist", scale: bool = True) -
     (60000,)`` int64; the test part has 10,000. The ``name`` (``'mnist'``, ``'fashion-mnist'``)
     only labels the result.
 
-    Example:
-        >>> data = load_mnist("~/data/mnist")  # doctest: +SKIP
+    Example (two blank images per part, written as IDX files):
+        >>> import os
+        >>> def write_idx(path, array):   # header: 0, 0, type 0x08 (uint8), ndim; then the sizes
+        ...     sizes = b"".join(size.to_bytes(4, "big") for size in array.shape)
+        ...     _ = open(path, "wb").write(bytes([0, 0, 8, array.ndim]) + sizes + array.tobytes())
+        >>> os.mkdir("mnist")
+        >>> for prefix in ("train", "t10k"):
+        ...     write_idx(f"mnist/{prefix}-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
+        ...     write_idx(f"mnist/{prefix}-labels-idx1-ubyte", np.array([3, 1], np.uint8))
+        >>> data = load_mnist("mnist")
+        >>> data.x_train.shape, data.x_train.dtype, data.y_test.tolist()
+        ((2, 28, 28), dtype('float32'), [3, 1])
     """
     directory = Path(directory).expanduser()
     arrays = {}
@@ -130,8 +142,11 @@ _CIFAR_RECORD = 1 + 3 * 32 * 32
 def load_cifar10_batch(path: str | Path) -> tuple:
     """One CIFAR-10 binary batch: ``(images (N, 3, 32, 32) uint8, labels (N,) int64)``.
 
-    Example:
-        >>> images, labels = load_cifar10_batch("cifar-10-batches-bin/test_batch.bin")  # doctest: +SKIP
+    Example (two records: label 6, then 3,072 pixel bytes each):
+        >>> _ = open("test_batch.bin", "wb").write((bytes([6]) + bytes(3072)) * 2)
+        >>> images, labels = load_cifar10_batch("test_batch.bin")
+        >>> images.shape, labels.tolist()
+        ((2, 3, 32, 32), [6, 6])
     """
     path = Path(path)
     data = _read_bytes(path, "load_cifar10_batch")
@@ -155,6 +170,15 @@ def load_cifar10(directory: str | Path, scale: bool = True) -> DataSplits:
 
     Training batches that are missing are skipped (at least one is needed); ``test_batch.bin`` is
     required. Shapes: ``x (N, 3, 32, 32)`` float32 in [0, 1] (``scale=False``: uint8), ``y (N,)`` int64.
+
+    Example (one training batch and the test batch, two records each):
+        >>> import os
+        >>> os.mkdir("cifar")
+        >>> for name in ("data_batch_1.bin", "test_batch.bin"):
+        ...     _ = open(f"cifar/{name}", "wb").write((bytes([3]) + bytes(3072)) * 2)
+        >>> data = load_cifar10("cifar")
+        >>> data.x_train.shape, data.y_test.tolist(), data.info["classes"][3]
+        ((2, 3, 32, 32), [3, 3], 'cat')
     """
     directory = Path(directory).expanduser()
     train_paths = [directory / f"data_batch_{i}.bin" for i in range(1, 6)]
@@ -184,6 +208,13 @@ class CsvData:
 
     ``x`` is float32 ``(N, F)``; ``y`` is int64 when the labels are whole numbers or text (text
     labels become ids into ``classes``, sorted), float32 otherwise.
+
+    Example:
+        >>> table = CsvData(np.zeros((10, 2), np.float32), np.arange(10) % 2, ["a", "b"], "label")
+        >>> x, y = table
+        >>> splits = table.splits(test_fraction=0.2)
+        >>> x.shape, splits.task, splits.x_train.shape, splits.x_test.shape
+        ((10, 2), 'classification', (8, 2), (2, 2))
     """
 
     x: np.ndarray
@@ -197,7 +228,11 @@ class CsvData:
 
     def splits(self, name: str = "csv", test_fraction: float = 0.2, seed: int = 0,
                stratify: bool | None = None) -> DataSplits:
-        """A seeded train/test split (stratified by default for integer labels)."""
+        """A seeded train/test split (stratified by default for integer labels).
+
+        Shapes: ``x_train (N_train, F)``, ``x_test (N_test, F)``; integer labels stay ``(N,)``,
+        regression targets become ``(N, 1)``.
+        """
         classify = self.y.dtype.kind == "i" and bool(self.y.min() >= 0)
         stratify = classify if stratify is None else stratify
         x_train, y_train, x_test, y_test = train_test_split(
@@ -235,8 +270,13 @@ def load_csv(path: str | Path, label_column: int | str = -1, header: bool | None
             numeric cell is a header).
         delimiter: the field separator.
 
+    Shapes: ``x (N, F)`` float32 (every column but the label), ``y (N,)``.
+
     Example:
-        >>> x, y = load_csv("iris.csv", label_column="species")  # doctest: +SKIP
+        >>> _ = open("iris.csv", "w").write("length,width,species\\n5.1,3.5,setosa\\n7.0,3.2,versicolor\\n")
+        >>> x, y = load_csv("iris.csv", label_column="species")
+        >>> x.shape, y.tolist(), load_csv("iris.csv", "species").classes
+        ((2, 2), [0, 1], ['setosa', 'versicolor'])
     """
     path = Path(path)
     if not path.is_file():

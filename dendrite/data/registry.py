@@ -25,7 +25,13 @@ from dendrite.data.splits import TASKS, DataSplits
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """One registered dataset: its loader and what ``dendrite datasets`` shows without loading."""
+    """One registered dataset: its loader and what ``dendrite datasets`` shows without loading.
+
+    Example:
+        >>> entry = get_dataset_entry("sine")
+        >>> entry.task, entry.needs_files, entry.options()["window"]
+        ('sequence', False, 20)
+    """
 
     name: str
     loader: Callable[..., DataSplits]
@@ -74,19 +80,43 @@ def register_dataset(name: str, loader: Callable[..., DataSplits], task: str, de
 
 
 def unregister_dataset(name: str) -> None:
-    """Remove a registered dataset (``KeyError`` when there is none by that name)."""
+    """Remove a registered dataset (``KeyError`` when there is none by that name).
+
+    Example:
+        >>> import numpy as np
+        >>> def tiny():
+        ...     x = np.zeros((4, 2), np.float32)
+        ...     return DataSplits("tiny", "regression", x, x[:, :1], x, x[:, :1], (2,))
+        >>> _ = register_dataset("tiny", tiny, "regression", "four zeros", replace=True)
+        >>> unregister_dataset("tiny")
+        >>> "tiny" in dataset_names()
+        False
+    """
     entry = get_dataset_entry(name)
     del _REGISTRY[entry.name]
     _SUMMARIES.pop(entry.name, None)
 
 
 def dataset_names() -> list[str]:
-    """The registered names, sorted."""
+    """The registered names, sorted.
+
+    Example:
+        >>> names = dataset_names()
+        >>> "digits" in names, names == sorted(names)
+        (True, True)
+    """
     return sorted(_REGISTRY)
 
 
 def get_dataset_entry(name: str) -> DatasetEntry:
-    """The :class:`DatasetEntry` for ``name`` (raises ``KeyError`` listing the known names)."""
+    """The :class:`DatasetEntry` for ``name`` (raises ``KeyError`` listing the known names).
+
+    Names are case-insensitive and ``_`` equals ``-``.
+
+    Example:
+        >>> get_dataset_entry("Mackey_Glass").name
+        'mackey-glass'
+    """
     key = _key(name)
     if key not in _REGISTRY:
         raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}")
@@ -154,7 +184,17 @@ def list_datasets(load: bool = True) -> list[dict[str, Any]]:
 
 def load_csv_splits(path: str | Path, label_column: int | str = -1, header: bool | None = None,
                     delimiter: str = ",", test_fraction: float = 0.2, seed: int = 0) -> DataSplits:
-    """A CSV file as train/test splits (see :func:`dendrite.data.files.load_csv`)."""
+    """A CSV file as train/test splits (see :func:`dendrite.data.files.load_csv`).
+
+    Shapes: ``x_train (N_train, F)`` float32; labels ``(N,)`` (classes) or targets ``(N, 1)``.
+
+    Example:
+        >>> rows = "".join(f"{i},{i % 2}\\n" for i in range(10))
+        >>> _ = open("parity.csv", "w").write("value,odd\\n" + rows)
+        >>> data = load_csv_splits("parity.csv", label_column="odd")
+        >>> data.name, data.task, data.x_train.shape, data.x_test.shape
+        ('parity', 'classification', (8, 1), (2, 1))
+    """
     table = files.load_csv(path, label_column, header, delimiter)
     return table.splits(Path(path).stem, test_fraction, seed)
 

@@ -191,7 +191,13 @@ def load_mackey_glass(n_points: int = 3000, window: int = 20, horizon: int = 1, 
 
 def load_sine(n_points: int = 2000, window: int = 20, horizon: int = 1, test_fraction: float = 0.2,
               noise: float = 0.0, seed: int = 0) -> DataSplits:
-    """Sum-of-sines windows: ``x (N, window, 1)`` -> ``y (N, 1)``, standardised with train statistics."""
+    """Sum-of-sines windows: ``x (N, window, 1)`` -> ``y (N, 1)``, standardised with train statistics.
+
+    Example:
+        >>> data = load_sine(n_points=200, window=10)
+        >>> data.x_train.shape, data.y_train.shape, data.task
+        ((150, 10, 1), (150, 1), 'sequence')
+    """
     series = sine_series(n_points, noise=noise, seed=seed)
     return _series_splits(
         "sine", series, window, test_fraction, horizon,

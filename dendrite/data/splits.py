@@ -39,8 +39,10 @@ class DataSplits:
         >>> import numpy as np
         >>> splits = DataSplits("demo", "classification", np.zeros((4, 2), np.float32), np.arange(4),
         ...                     np.zeros((1, 2), np.float32), np.arange(1), (2,), 4)
-        >>> len(splits.train_dataset()), splits.summary()["train"]
-        (4, 4)
+        >>> len(splits.train_dataset()), len(splits.test_dataset()), splits.summary()["train"]
+        (4, 1, 4)
+        >>> splits.target_shape
+        ()
     """
 
     name: str
@@ -70,11 +72,14 @@ class DataSplits:
         return None if self.y_train is None else tuple(self.y_train.shape[1:])
 
     def train_dataset(self, transform=None) -> TensorDataset:
-        """``TensorDataset(x_train, y_train)`` (shares memory with the arrays)."""
+        """``TensorDataset(x_train, y_train)`` (shares memory with the arrays).
+
+        ``transform`` maps each input sample.
+        """
         return self._dataset(self.x_train, self.y_train, transform, "train")
 
     def test_dataset(self) -> TensorDataset:
-        """``TensorDataset(x_test, y_test)``."""
+        """``TensorDataset(x_test, y_test)`` (shares memory with the arrays)."""
         return self._dataset(self.x_test, self.y_test, None, "test")
 
     def _dataset(self, x, y, transform, part: str) -> TensorDataset:
@@ -117,6 +122,8 @@ def _stratified_test_counts(labels: np.ndarray, n_test: int) -> dict:
 def train_test_split(x: np.ndarray, y: np.ndarray | None = None, test_fraction: float = 0.2,
                      seed: int | None = 0, stratify: bool = False, generator=None) -> tuple:
     """Shuffle and split rows into ``(x_train, y_train, x_test, y_test)``.
+
+    Shapes: ``x (N, *)`` -> ``(N_train, *)`` and ``(N_test, *)``; ``y (N, *)`` likewise (``None`` stays None).
 
     Args:
         test_fraction: share of rows in the test part (rounded to the nearest row).

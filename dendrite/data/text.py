@@ -50,13 +50,26 @@ DEFAULT_MAX_CHARS = 1_500_000
 
 
 def stdlib_directory() -> Path:
-    """Where this Python's standard library lives (``sysconfig``, falling back to ``os``'s folder)."""
+    """Where this Python's standard library lives (``sysconfig``, falling back to ``os``'s folder).
+
+    Example:
+        >>> (stdlib_directory() / "os.py").is_file()
+        True
+    """
     path = sysconfig.get_paths().get("stdlib")
     return Path(path) if path else Path(os.__file__).resolve().parent
 
 
 def corpus_files(directory: str | Path | None = None) -> list[Path]:
-    """The corpus files that exist in ``directory`` (default: the stdlib), in sorted order."""
+    """The corpus files that exist in ``directory`` (default: the stdlib), in sorted order.
+
+    Example:
+        >>> import os
+        >>> os.mkdir("lib")
+        >>> _ = open("lib/random.py", "w").write("x = 1\\n")
+        >>> [path.name for path in corpus_files("lib")]
+        ['random.py']
+    """
     directory = stdlib_directory() if directory is None else Path(directory)
     return [directory / name for name in sorted(CORPUS_MODULES) if (directory / name).is_file()]
 
@@ -91,6 +104,8 @@ def python_corpus(max_chars: int = DEFAULT_MAX_CHARS, directory: str | Path | No
 
 class CharVocab:
     """A character vocabulary: ids are positions in the sorted set of characters.
+
+    ``encode``: a string of length ``T`` -> int64 ids ``(T,)``; ``decode``: ids -> a string.
 
     Example:
         >>> vocab = CharVocab("hello")
@@ -214,5 +229,13 @@ class BPTTBatches:
 
 
 def bptt_batches(ids, batch_size: int, seq_len: int) -> BPTTBatches:
-    """:class:`BPTTBatches` over ``ids`` (e.g. ``load_pytext().x_train``): ``(x, y)`` of shape ``(B, T)``."""
+    """:class:`BPTTBatches` over ``ids`` (e.g. ``load_pytext().x_train``): ``(x, y)`` of shape ``(B, T)``.
+
+    ``y`` is ``x`` shifted one token ahead in the stream.
+
+    Example:
+        >>> x, y = next(iter(bptt_batches(np.arange(21), batch_size=2, seq_len=4)))
+        >>> x.tolist(), y.tolist()
+        ([[0, 1, 2, 3], [10, 11, 12, 13]], [[1, 2, 3, 4], [11, 12, 13, 14]])
+    """
     return BPTTBatches(ids, batch_size, seq_len)

@@ -159,6 +159,9 @@ def load_playground(name: str, n: int = 1000, noise: float = 0.0, seed: int = 0,
                     test_fraction: float = 0.2) -> DataSplits:
     """A Playground set split into train/test (the last ``test_fraction`` of a seeded shuffle).
 
+    Shapes: ``x (N, 2)`` float32 points; ``y (N,)`` int64 classes, or ``(N, 1)`` float32 targets
+    for the regression sets.
+
     Example:
         >>> data = load_playground("xor", n=500)
         >>> data.x_train.shape, data.x_test.shape, data.num_classes
@@ -215,7 +218,15 @@ def make_ring8(n: int = 2000, radius: float = 2.0, std: float = 0.02, modes: int
 
 def load_ring8(n: int = 2000, radius: float = 2.0, std: float = 0.02, modes: int = 8, seed: int = 0,
                test_fraction: float = 0.2) -> DataSplits:
-    """The ring of Gaussians as a generative dataset; ``info['centres']`` holds the modes."""
+    """The ring of Gaussians as a generative dataset; ``info['centres']`` holds the modes.
+
+    Shapes: ``x (N, 2)`` float32 points, ``y (N,)`` int64 mode ids; ``centres (modes, 2)``.
+
+    Example:
+        >>> data = load_ring8(n=100)
+        >>> data.x_train.shape, data.x_test.shape, data.info["centres"].shape
+        ((80, 2), (20, 2), (8, 2))
+    """
     points, mode = make_ring8(n, radius, std, modes, seed)
     x_train, y_train, x_test, y_test = train_test_split(points, mode, test_fraction, seed=seed)
     return DataSplits(

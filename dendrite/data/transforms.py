@@ -41,7 +41,15 @@ def _check_image(array, who: str) -> None:
 
 
 class Transform:
-    """Base class: a callable on one sample. Subclasses define ``__call__``."""
+    """Base class: a callable on one sample. Subclasses define ``__call__``.
+
+    Example:
+        >>> class Negate(Transform):
+        ...     def __call__(self, sample):
+        ...         return -sample
+        >>> Negate()(np.array([1.0, -2.0])).tolist(), Negate()
+        ([-1.0, 2.0], Negate())
+    """
 
     def __call__(self, sample):
         raise NotImplementedError
@@ -78,7 +86,12 @@ class Compose(Transform):
 
 
 class Lambda(Transform):
-    """Wrap a function as a transform: ``Lambda(lambda x: x[None])`` adds a channel axis."""
+    """Wrap a function as a transform: ``Lambda(lambda x: x[None])`` adds a channel axis.
+
+    Example:
+        >>> Lambda(lambda x: x[None])(np.zeros((8, 8))).shape   # (H, W) -> (1, H, W)
+        (1, 8, 8)
+    """
 
     def __init__(self, function: Callable) -> None:
         self.function = function
@@ -89,6 +102,8 @@ class Lambda(Transform):
 
 class ToTensor(Transform):
     """Make a dendrite tensor; uint8 images are scaled to float32 in [0, 1] (as torchvision does).
+
+    Any shape in, the same shape out.
 
     Example:
         >>> ToTensor()(np.array([[0, 255]], np.uint8)).tolist()
@@ -195,6 +210,8 @@ class RandomCrop(_RandomTransform):
 class RandomHorizontalFlip(_RandomTransform):
     """Mirror the image left-right (the last axis) with probability ``p``.
 
+    A ``(C, H, W)`` or ``(H, W)`` image in, the same shape out.
+
     Example:
         >>> RandomHorizontalFlip(p=1.0)(np.array([[1, 2, 3]])).tolist()
         [[3, 2, 1]]
@@ -215,7 +232,14 @@ class RandomHorizontalFlip(_RandomTransform):
 
 
 class RandomVerticalFlip(RandomHorizontalFlip):
-    """Mirror the image top-bottom (the second-last axis) with probability ``p``."""
+    """Mirror the image top-bottom (the second-last axis) with probability ``p``.
+
+    A ``(C, H, W)`` or ``(H, W)`` image in, the same shape out.
+
+    Example:
+        >>> RandomVerticalFlip(p=1.0)(np.array([[1, 2], [3, 4]])).tolist()
+        [[3, 4], [1, 2]]
+    """
 
     def __call__(self, sample):
         array, is_tensor = _unwrap(sample)

@@ -35,7 +35,16 @@ _KINDS = "biuf"  # bool, signed and unsigned integers, floating point: what ever
 
 
 class WeightsFileError(ValueError):
-    """A weights file that is truncated, corrupt, or not a file of named weights at all."""
+    """A weights file that is truncated, corrupt, or not a file of named weights at all.
+
+    Example:
+        >>> import dendrite
+        >>> _ = open("broken.npz", "w").write("not a zip")
+        >>> dendrite.load("broken.npz")
+        Traceback (most recent call last):
+        ...
+        dendrite.interop.serialization.WeightsFileError: load: 'broken.npz' is not a readable ...
+    """
 
 
 def _describe(path: Path) -> str:
@@ -80,10 +89,9 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
     stored in its header) or ``.npz``. The file is replaced atomically. Returns the path.
 
     Example:
-        >>> import dendrite, tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.npz"
-        >>> _ = dendrite.save({"w": dendrite.ones(2)}, path)
-        >>> dendrite.load(path)["w"]
+        >>> import dendrite
+        >>> _ = dendrite.save({"w": dendrite.ones(2)}, "w.npz")
+        >>> dendrite.load("w.npz")["w"]
         tensor([1., 1.])
     """
     path = Path(path)
@@ -130,15 +138,16 @@ def _write_npz(path: Path, arrays: dict) -> None:
 def load(path: str | os.PathLike) -> dict[str, Tensor]:
     """Load a weights file written by dendrite or PyTorch into ``{name: Tensor}``.
 
+    The suffix picks the reader: ``.safetensors`` (needs the safetensors package), ``.npz``, or
+    PyTorch's ``.pt``/``.pth`` (needs torch; read with ``weights_only=True``, never unpickling objects).
     Raises :class:`WeightsFileError` naming the file (and the key, where one is at fault)
     when it is truncated, corrupt, holds pickled objects or is not a file of named weights.
     ``bfloat16`` tensors in PyTorch files are widened to float32 (NumPy has no bfloat16).
 
     Example:
-        >>> import dendrite, tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.safetensors"
-        >>> _ = dendrite.save({"b": dendrite.zeros(3)}, path)
-        >>> dendrite.load(path)["b"].shape
+        >>> import dendrite
+        >>> _ = dendrite.save({"b": dendrite.zeros(3)}, "b.npz")
+        >>> dendrite.load("b.npz")["b"].shape
         (3,)
     """
     path = Path(path)

@@ -75,6 +75,15 @@ class TorchComparison(float):
 
     ``per_output`` lists ``(index, shape, max_abs_diff)`` for every output tensor, in the
     order the (possibly nested) outputs are flattened; ``str()`` is a short report.
+
+    Example:
+        >>> result = TorchComparison([(0, (2, 3), 2.5e-07), (1, (2,), 0.0)])
+        >>> float(result), result.per_output[0][1]
+        (2.5e-07, (2, 3))
+        >>> print(result)
+        max |dendrite - torch| = 2.5e-07 over 2 output(s)
+          output 0 (2, 3): 2.5e-07
+          output 1 (2,): 0
     """
 
     per_output: list

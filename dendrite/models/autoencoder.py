@@ -44,8 +44,11 @@ class Autoencoder(nn.Module):
     Example:
         >>> import dendrite
         >>> model = Autoencoder((8, 8), bottleneck=4, hidden=(16,))
-        >>> model(dendrite.rand(3, 8, 8)).shape, model.encode(dendrite.rand(3, 8, 8)).shape
+        >>> code = model.encode(dendrite.rand(3, 8, 8))
+        >>> model(dendrite.rand(3, 8, 8)).shape, code.shape
         ((3, 8, 8), (3, 4))
+        >>> model.decode_logits(code).shape, bool((model.decode(code) <= 1).all())
+        ((3, 8, 8), True)
     """
 
     def __init__(self, input_shape: Sequence[int], bottleneck: int = 8,
@@ -57,12 +60,15 @@ class Autoencoder(nn.Module):
         self.decoder = _mlp((bottleneck, *reversed(tuple(hidden)), features))
 
     def encode(self, x):
+        """The code: (N, *input_shape) -> (N, bottleneck)."""
         return self.encoder(x.reshape(x.shape[0], -1))
 
     def decode_logits(self, z):
+        """Reconstruction logits: (N, bottleneck) -> (N, *input_shape)."""
         return self.decoder(z).reshape(z.shape[0], *self.input_shape)
 
     def decode(self, z):
+        """The reconstruction in [0, 1]: (N, bottleneck) -> (N, *input_shape)."""
         return self.decode_logits(z).sigmoid()
 
     def forward(self, x):
@@ -78,8 +84,12 @@ class ConvAutoencoder(nn.Module):
 
     Example:
         >>> import dendrite
-        >>> ConvAutoencoder((8, 8), bottleneck=4, channels=(4, 8))(dendrite.rand(2, 8, 8)).shape
+        >>> model = ConvAutoencoder((8, 8), bottleneck=4, channels=(4, 8))
+        >>> model(dendrite.rand(2, 8, 8)).shape
         (2, 8, 8)
+        >>> code = model.encode(dendrite.rand(2, 8, 8))
+        >>> code.shape, model.decode_logits(code).shape, model.decode(code).shape
+        ((2, 4), (2, 8, 8), (2, 8, 8))
     """
 
     def __init__(self, image_shape: Sequence[int], bottleneck: int = 8,
@@ -109,13 +119,16 @@ class ConvAutoencoder(nn.Module):
         )
 
     def encode(self, x):
+        """The code: (N, *image_shape) -> (N, bottleneck)."""
         in_channels = 1 if len(self.image_shape) == 2 else self.image_shape[0]
         return self.encoder(x.reshape(x.shape[0], in_channels, *self.image_shape[-2:]))
 
     def decode_logits(self, z):
+        """Reconstruction logits: (N, bottleneck) -> (N, *image_shape)."""
         return self.decoder(z).reshape(z.shape[0], *self.image_shape)
 
     def decode(self, z):
+        """The reconstruction in [0, 1]: (N, bottleneck) -> (N, *image_shape)."""
         return self.decode_logits(z).sigmoid()
 
     def forward(self, x):
@@ -137,6 +150,10 @@ class VAE(nn.Module):
         >>> logits, mu, logvar = vae(dendrite.rand(5, 8, 8))
         >>> logits.shape, mu.shape
         ((5, 8, 8), (5, 2))
+        >>> mu, logvar = vae.encode(dendrite.rand(5, 8, 8))
+        >>> z = vae.reparameterize(mu, logvar)
+        >>> z.shape, vae.decode_logits(z).shape, vae.decode(dendrite.zeros(1, 2)).shape
+        ((5, 2), (5, 8, 8), (1, 8, 8))
     """
 
     def __init__(self, input_shape: Sequence[int], latent_dim: int = 2,
@@ -148,14 +165,16 @@ class VAE(nn.Module):
         self.decoder = _mlp((latent_dim, *reversed(tuple(hidden)), features))
 
     def encode(self, x):
+        """The posterior's ``(mu, logvar)``: (N, *input_shape) -> two (N, latent_dim)."""
         statistics = self.encoder(x.reshape(x.shape[0], -1))
         return statistics[:, :self.latent_dim], statistics[:, self.latent_dim:]
 
     def reparameterize(self, mu, logvar):
-        """A sample ``mu + sigma * eps`` that is differentiable in ``mu`` and ``logvar``."""
+        """A sample ``mu + sigma * eps`` that is differentiable in ``mu`` and ``logvar``; (N, latent_dim)."""
         return mu + (0.5 * logvar).exp() * dendrite.randn(*mu.shape)
 
     def decode_logits(self, z):
+        """Bernoulli logits: (N, latent_dim) -> (N, *input_shape)."""
         return self.decoder(z).reshape(z.shape[0], *self.input_shape)
 
     def decode(self, z):

@@ -215,10 +215,12 @@ class DCDiscriminator(nn.Module):
 class GAN(nn.Module):
     """A generator and its discriminator in one module (one state_dict), plus :meth:`sample`.
 
+    Shapes: ``forward`` is the generator's: z (N, latent_dim) -> samples (N, *sample_shape).
+
     Example:
         >>> gan = GAN(MLPGenerator(4, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,)))
-        >>> gan.sample(10).shape
-        (10, 2)
+        >>> gan.sample(10).shape, gan.noise(3).shape
+        ((10, 2), (3, 4))
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module) -> None:
@@ -227,6 +229,7 @@ class GAN(nn.Module):
 
     @property
     def latent_dim(self) -> int:
+        """The size of one latent vector (the generator's ``latent_dim``)."""
         return self.generator.latent_dim
 
     def noise(self, n: int):
@@ -237,7 +240,7 @@ class GAN(nn.Module):
         return self.generator(z)
 
     def sample(self, n: int, batch_size: int = 1000):
-        """``n`` generated samples as a Tensor, in eval mode, without a graph."""
+        """``n`` generated samples as a Tensor (n, *sample_shape), in eval mode, without a graph."""
         was_training = self.training
         self.eval()
         try:

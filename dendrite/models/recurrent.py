@@ -80,8 +80,8 @@ class SequenceClassifier(nn.Module):
     Example:
         >>> import dendrite
         >>> model = SequenceClassifier((8, 8), 10, cell="lstm", hidden_size=32)
-        >>> model(dendrite.zeros(4, 8, 8)).shape
-        (4, 10)
+        >>> model(dendrite.zeros(4, 8, 8)).shape, model.encode(dendrite.zeros(4, 8, 8)).shape
+        ((4, 10), (4, 8, 32))
     """
 
     def __init__(self, input_shape: Sequence[int] | int, num_classes: int, cell: str = "lstm",

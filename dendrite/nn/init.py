@@ -16,6 +16,10 @@ LeCun                  Var(W) = 1 / fan_in              (SELU networks)
 =====================  ==========================================
 
 A uniform ``U(-b, b)`` has variance ``b**2 / 3``, hence the ``sqrt(3)`` below.
+
+Shapes: the fills (``uniform_``, ``normal_``, ``constant_``...) take any shape; the fan-based
+inits (Xavier, Kaiming, LeCun, ``orthogonal_``) take a weight of at least 2 dimensions,
+``(out, in, *kernel)``, with ``fan_in = in * prod(kernel)`` and ``fan_out = out * prod(kernel)``.
 """
 
 from __future__ import annotations
@@ -122,17 +126,25 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """Fill with draws from ``U(a, b)``.
+    """Fill a tensor of any shape with draws from ``U(a, b)``.
 
     Example:
         >>> import dendrite
         >>> w = dendrite.nn.init.uniform_(dendrite.empty(3, 5), -0.1, 0.1)
+        >>> bool((w.abs() <= 0.1).all())
+        True
     """
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fill with draws from ``N(mean, std**2)``."""
+    """Fill a tensor of any shape with draws from ``N(mean, std**2)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.init.normal_(dendrite.empty(2, 3), std=0.02).shape
+        (2, 3)
+    """
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
@@ -140,7 +152,13 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   generator=None) -> Tensor:
     """Fill with ``N(mean, std**2)`` truncated to ``[a, b]`` (bounds in absolute values, as in PyTorch).
 
-    Out-of-range draws are redrawn, which samples exactly the truncated distribution.
+    Out-of-range draws are redrawn, which samples exactly the truncated distribution. Any shape.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.trunc_normal_(dendrite.empty(4, 5), std=1.0, a=-0.5, b=0.5)
+        >>> bool((w.abs() <= 0.5).all())
+        True
     """
     if not a < b:
         raise ValueError(f"trunc_normal_ needs a < b, got a={a}, b={b}")
@@ -161,29 +179,63 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with ``val``."""
+    """Fill a tensor of any shape with ``val``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.init.constant_(dendrite.empty(2), 0.5).tolist()
+        [0.5, 0.5]
+    """
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill with 1."""
+    """Fill a tensor of any shape with 1.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.init.ones_(dendrite.empty(2)).tolist()
+        [1.0, 1.0]
+    """
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill with 0."""
+    """Fill a tensor of any shape with 0.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.init.zeros_(dendrite.empty(2)).tolist()
+        [0.0, 0.0]
+    """
     return _fill(tensor, 0)
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    """Fill a 2-D tensor with the identity matrix (Linear layers that start as the identity)."""
+    """Fill a 2-D tensor with the identity matrix (Linear layers that start as the identity).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.init.eye_(dendrite.empty(2, 3)).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
     return _fill(tensor, xp.eye(*tensor.shape))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
-    """Fill a 3/4/5-D conv weight so the convolution passes its input through unchanged."""
+    """Fill a conv weight ``(out, in, *kernel)`` (3 to 5 dims) so the convolution passes its input through.
+
+    With ``groups``, each group's first ``min(out/groups, in)`` channels are copied.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.dirac_(dendrite.empty(2, 2, 3))
+        >>> x = dendrite.arange(8.0).reshape(1, 2, 4)
+        >>> dendrite.nn.functional.conv1d(x, w, padding=1).tolist() == x.tolist()
+        True
+    """
     if tensor.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got {tensor.ndim}")
     out_channels = tensor.shape[0]
@@ -200,7 +252,14 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot uniform: ``U(-b, b)`` with ``b = gain * sqrt(6 / (fan_in + fan_out))``."""
+    """Glorot uniform: ``U(-b, b)`` with ``b = gain * sqrt(6 / (fan_in + fan_out))``; at least 2 dims.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.xavier_uniform_(dendrite.empty(3, 5))
+        >>> bool((w.abs() <= (6 / (5 + 3)) ** 0.5).all())
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -208,7 +267,14 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot normal: ``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot normal: ``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``; at least 2 dims.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.xavier_normal_(dendrite.empty(300, 500))
+        >>> round(w.std().item(), 2)   # sqrt(2 / 800)
+        0.05
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -226,11 +292,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
                      generator=None) -> Tensor:
     """He uniform: ``U(-b, b)``, ``b = gain * sqrt(3 / fan)``; ``a`` is leaky_relu's negative slope.
 
-    ``Linear`` and ``Conv`` use ``a=sqrt(5)``, which gives ``b = 1/sqrt(fan_in)``.
+    ``Linear`` and ``Conv`` use ``a=sqrt(5)``, which gives ``b = 1/sqrt(fan_in)``. At least 2 dims;
+    ``mode`` picks ``fan_in`` (preserves the forward variance) or ``fan_out`` (the backward one).
 
     Example:
         >>> import dendrite
-        >>> w = dendrite.nn.init.kaiming_uniform_(dendrite.empty(256, 784), nonlinearity="relu")
+        >>> w = dendrite.nn.init.kaiming_uniform_(dendrite.empty(256, 800), nonlinearity="relu")
+        >>> round(w.std().item(), 2)   # sqrt(2 / 800)
+        0.05
     """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
@@ -241,7 +310,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None) -> Tensor:
-    """He normal: ``N(0, std**2)`` with ``std = gain / sqrt(fan)``."""
+    """He normal: ``N(0, std**2)`` with ``std = gain / sqrt(fan)``; at least 2 dims.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.kaiming_normal_(dendrite.empty(256, 800), nonlinearity="relu")
+        >>> round(w.std().item(), 2)   # sqrt(2 / 800)
+        0.05
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
@@ -249,14 +325,30 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
 
 
 def lecun_uniform_(tensor: Tensor, generator=None) -> Tensor:
-    """LeCun uniform: ``U(-b, b)`` with ``b = sqrt(3 / fan_in)`` (variance ``1 / fan_in``)."""
+    """LeCun uniform: ``U(-b, b)`` with ``b = sqrt(3 / fan_in)`` (variance ``1 / fan_in``); at least 2 dims.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.lecun_uniform_(dendrite.empty(2, 3))
+        >>> bool((w.abs() <= 1.0).all())
+        True
+    """
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0 / fan_in)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def lecun_normal_(tensor: Tensor, generator=None) -> Tensor:
-    """LeCun normal: ``N(0, 1 / fan_in)``, the init that self-normalising (SELU) networks need."""
+    """LeCun normal: ``N(0, 1 / fan_in)``, the init that self-normalising (SELU) networks need.
+
+    At least 2 dims.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.lecun_normal_(dendrite.empty(100, 400))
+        >>> round(w.std().item(), 2)   # 1 / sqrt(400)
+        0.05
+    """
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, 1.0 / math.sqrt(fan_in), generator)
 
@@ -264,7 +356,15 @@ def lecun_normal_(tensor: Tensor, generator=None) -> Tensor:
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix times ``gain``; dims after the first are flattened.
 
+    Shape ``(rows, *)`` with at least 2 dims: the rows (or columns, whichever fewer) are orthonormal.
+
     Orthogonal weights preserve vector norms exactly, a good start for recurrent weights.
+
+    Example:
+        >>> import dendrite, numpy
+        >>> w = dendrite.nn.init.orthogonal_(dendrite.empty(3, 3))
+        >>> numpy.allclose((w @ w.T).numpy(), numpy.eye(3), atol=1e-6)
+        True
     """
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
@@ -285,7 +385,14 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
-    """Fill a 2-D tensor from ``N(0, std**2)`` with a fraction ``sparsity`` of each column zeroed."""
+    """Fill a 2-D tensor from ``N(0, std**2)`` with a fraction ``sparsity`` of each column zeroed.
+
+    Example:
+        >>> import dendrite
+        >>> w = dendrite.nn.init.sparse_(dendrite.empty(4, 3), sparsity=0.5)
+        >>> (w == 0).sum(0).tolist()   # ceil(0.5 * 4) zeros per column
+        [2, 2, 2]
+    """
     if tensor.ndim != 2:
         raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
     rng = _rng(generator)

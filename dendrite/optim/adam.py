@@ -29,7 +29,14 @@ def lerp_(start, end, weight: float) -> None:
 
     PyTorch uses ``start + w * (end - start)`` for ``|w| < 0.5`` and
     ``end - (end - start) * (1 - w)`` otherwise; matching it keeps float32
-    trajectories within rounding of PyTorch's.
+    trajectories within rounding of PyTorch's. ``start`` and ``end`` are NumPy arrays of one shape.
+
+    Example:
+        >>> import numpy
+        >>> start = numpy.array([0.0, 10.0])
+        >>> lerp_(start, numpy.array([10.0, 10.0]), 0.25)
+        >>> start.tolist()
+        [2.5, 10.0]
     """
     difference = end - start
     if abs(weight) < 0.5:

@@ -249,7 +249,27 @@ class Optimizer:
                         grad.data = xp.zeros_like(grad.array)
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step (implemented by each optimizer); returns the closure's loss."""
+        """Perform one optimization step (implemented by each optimizer); returns the closure's loss.
+
+        The closure, if given, recomputes the loss with gradients (zero_grad, forward, backward)
+        and returns it; optimizers such as LBFGS call it several times.
+
+        Example:
+            >>> import dendrite
+            >>> w = dendrite.nn.Parameter(dendrite.tensor([1.0, 2.0]))
+            >>> opt = dendrite.optim.SGD([w], lr=0.25)
+            >>> (w * w).sum().backward()   # grad 2 w
+            >>> opt.step()
+            >>> w.tolist()
+            [0.5, 1.0]
+            >>> def closure():
+            ...     opt.zero_grad()
+            ...     loss = (w * w).sum()
+            ...     loss.backward()
+            ...     return loss
+            >>> float(opt.step(closure))   # the loss before this step
+            1.25
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
     @staticmethod
@@ -306,13 +326,34 @@ class Optimizer:
             yield param, regularized_gradient(grad.array, param, maximize, weight_decay), state
 
     def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
-        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return ``(args, kwargs)``."""
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return ``(args, kwargs)``.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import dendrite
+            >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1)
+            >>> handle = opt.register_step_pre_hook(lambda optimizer, args, kwargs: print("stepping"))
+            >>> opt.step()
+            stepping
+            >>> handle.remove()
+            >>> opt.step()
+        """
         self._hook_counter += 1
         self._step_pre_hooks[self._hook_counter] = hook
         return _HookHandle(self._step_pre_hooks, self._hook_counter)
 
     def register_step_post_hook(self, hook: Callable) -> _HookHandle:
-        """Call ``hook(optimizer, args, kwargs)`` after every ``step``."""
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``; returns a handle with ``remove()``.
+
+        Example:
+            >>> import dendrite
+            >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1)
+            >>> steps = []
+            >>> handle = opt.register_step_post_hook(lambda optimizer, args, kwargs: steps.append(1))
+            >>> opt.step(); opt.step(); len(steps)
+            2
+        """
         self._hook_counter += 1
         self._step_post_hooks[self._hook_counter] = hook
         return _HookHandle(self._step_post_hooks, self._hook_counter)

@@ -82,6 +82,9 @@ class DigitJudge:
         >>> judge = DigitJudge(load_dataset("digits"), epochs=2)
         >>> judge.evaluate(load_dataset("digits").x_train[:1000])["classes_covered"]  # real digits: all 10
         10
+        >>> features, probabilities = judge.features_and_probabilities(load_dataset("digits").x_test[:5])
+        >>> features.shape, probabilities.shape
+        ((5, 128), (5, 10))
     """
 
     def __init__(self, splits, seed: int = 0, epochs: int = 30, batch_size: int = 64) -> None:
@@ -121,6 +124,7 @@ class DigitJudge:
         return features.numpy().astype(np.float64), probabilities.numpy().astype(np.float64)
 
     def evaluate(self, samples, min_share: float = 0.02) -> dict:
+        """Judge samples (N, *input_shape): a class counts as covered with at least ``min_share`` of them."""
         features, probabilities = self.features_and_probabilities(samples)
         counts = np.bincount(probabilities.argmax(axis=1), minlength=self.num_classes)
         return {"classes_covered": int((counts >= min_share * len(samples)).sum()),

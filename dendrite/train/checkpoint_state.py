@@ -95,8 +95,7 @@ def has_checkpoint(directory: str | os.PathLike) -> bool:
     """Whether ``directory`` holds a training checkpoint.
 
     Example:
-        >>> import tempfile
-        >>> has_checkpoint(tempfile.mkdtemp())
+        >>> has_checkpoint("run")
         False
     """
     return checkpoint_path(directory).is_file()
@@ -106,8 +105,9 @@ def discard_checkpoint(directory: str | os.PathLike) -> None:
     """Remove ``directory``'s checkpoint, if any (a new run must not be resumed as an old one).
 
     Example:
-        >>> import tempfile
-        >>> folder = tempfile.mkdtemp()
+        >>> import os
+        >>> folder = "run"
+        >>> os.mkdir(folder)
         >>> checkpoint_path(folder).write_bytes(b"old run")
         7
         >>> discard_checkpoint(folder); has_checkpoint(folder)
@@ -212,9 +212,9 @@ def save_training_state(directory: str | os.PathLike, model, optimizer=None, sch
             derive each epoch's order from the global generator, which is always saved).
 
     Example:
-        >>> import tempfile, dendrite
+        >>> import dendrite
         >>> model = dendrite.nn.Linear(2, 1)
-        >>> folder = tempfile.mkdtemp()
+        >>> folder = "run"
         >>> save_training_state(folder, model, epoch=3).name
         'checkpoint.npz'
         >>> load_training_state(folder, dendrite.nn.Linear(2, 1)).epoch
@@ -286,8 +286,8 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
     Raises ``FileNotFoundError`` when there is no checkpoint and ``ValueError`` when it is damaged.
 
     Example:
-        >>> import tempfile, dendrite
-        >>> folder, model = tempfile.mkdtemp(), dendrite.nn.Linear(2, 1)
+        >>> import dendrite
+        >>> folder, model = "run", dendrite.nn.Linear(2, 1)
         >>> _ = save_training_state(folder, model, epoch=3, global_step=30, extra={"lr": 0.1})
         >>> state = read_training_state(folder)
         >>> state.epoch, state.global_step, state.extra
@@ -315,8 +315,8 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     Build the model and optimizer exactly as for the original run first.
 
     Example:
-        >>> import tempfile, dendrite
-        >>> folder = tempfile.mkdtemp()
+        >>> import dendrite
+        >>> folder = "run"
         >>> _ = save_training_state(folder, dendrite.nn.Linear(2, 1), epoch=1, extra={"note": "hi"})
         >>> load_training_state(folder, dendrite.nn.Linear(2, 1)).extra
         {'note': 'hi'}
@@ -365,8 +365,7 @@ class TrainingCheckpoint(Callback):
     called at each save. ``every=k`` saves every k-th epoch (and always the last).
 
     Example:
-        >>> import tempfile
-        >>> checkpoint = TrainingCheckpoint(tempfile.mkdtemp(), extra={"model": "mlp"})
+        >>> checkpoint = TrainingCheckpoint("run", extra={"model": "mlp"})
         >>> len(checkpoint.history)
         0
     """

@@ -29,6 +29,12 @@ class History(Callback):
         >>> history.on_epoch_end(1, {"loss": 0.5, "val_loss": 0.7})
         >>> history["loss"], history.best("val_loss")
         ([0.9, 0.5], (1, 0.7))
+        >>> list(history.keys()), history.last()
+        (['loss', 'val_loss'], {'loss': 0.5, 'val_loss': 0.7})
+        >>> history.to_dict()
+        {'epoch': [0, 1], 'history': {'loss': [0.9, 0.5], 'val_loss': [1.0, 0.7]}}
+        >>> History.load(history.save("history.json"))["val_loss"]
+        [1.0, 0.7]
     """
 
     def __init__(self, history: dict | None = None, epoch: list | None = None) -> None:
@@ -62,6 +68,7 @@ class History(Callback):
         return len(self.epoch)
 
     def keys(self):
+        """The recorded quantities (``'loss'``, ``'val_loss'``...), in the order they first appeared."""
         return self.history.keys()
 
     def last(self) -> dict:
@@ -81,6 +88,7 @@ class History(Callback):
         return self.epoch[index], value
 
     def to_dict(self) -> dict:
+        """``{"epoch": [...], "history": {key: [...]}}``: plain lists, copies of the record."""
         history = {key: list(values) for key, values in self.history.items()}
         return {"epoch": list(self.epoch), "history": history}
 

@@ -60,8 +60,8 @@ class CSVLogger(_EpochFileLogger):
     sorted order. ``append=True`` continues an existing file (for resumed runs).
 
     Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+        >>> import pathlib
+        >>> path = pathlib.Path("log.csv")
         >>> logger = CSVLogger(path)
         >>> logger.on_train_begin()
         >>> logger.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.75})
@@ -93,8 +93,8 @@ class JSONLLogger(_EpochFileLogger):
     """Write the epoch logs as JSON Lines: one object per epoch (NaN and infinities become ``null``).
 
     Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.jsonl"
+        >>> import pathlib
+        >>> path = pathlib.Path("log.jsonl")
         >>> logger = JSONLLogger(path)
         >>> logger.on_train_begin()
         >>> logger.on_epoch_end(0, {"loss": 0.5})

@@ -90,6 +90,9 @@ def predicted_labels(y_true, y_pred, threshold: float = 0.5, where: str = "metri
 def accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
     """Fraction of predictions equal to the labels.
 
+    Shapes: labels ``(N, ...)``; predictions as labels of that shape, class scores ``(N, C, ...)``
+    or binary scores (see the module docstring). Returns a float.
+
     Example:
         >>> accuracy([0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
         0.6666666666666666
@@ -102,6 +105,8 @@ def accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
 
 def top_k_accuracy(y_true, scores, k: int = 5) -> float:
     """Fraction of samples whose label is among the ``k`` highest scores.
+
+    Shapes: labels ``(N,)``, scores ``(N, C)`` with ``C >= k``. Returns a float.
 
     Example:
         >>> top_k_accuracy([2, 0], [[0.1, 0.5, 0.4], [0.2, 0.3, 0.5]], k=2)
@@ -196,6 +201,9 @@ def scores_from_confusion(matrix: np.ndarray, kind: str, average: str | None = "
 def precision(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None) -> float:
     """Precision (true positives / predicted positives), macro-averaged over classes by default.
 
+    Shapes: labels ``(N, ...)``; predictions as labels of that shape, class scores ``(N, C, ...)``
+    or binary scores (see the module docstring). Returns a float (an array per class with ``average=None``).
+
     Example:
         >>> precision([0, 1, 1, 2], [0, 1, 0, 2])
         0.8333333333333334
@@ -206,6 +214,9 @@ def precision(y_true, y_pred, average: str | None = "macro", num_classes: int | 
 def recall(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None) -> float:
     """Recall (true positives / actual positives), macro-averaged over classes by default.
 
+    Shapes: labels ``(N, ...)``; predictions as labels of that shape, class scores ``(N, C, ...)``
+    or binary scores (see the module docstring). Returns a float (an array per class with ``average=None``).
+
     Example:
         >>> recall([0, 1, 1, 2], [0, 1, 0, 2])
         0.8333333333333334
@@ -215,6 +226,9 @@ def recall(y_true, y_pred, average: str | None = "macro", num_classes: int | Non
 
 def f1_score(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None) -> float:
     """F1 (harmonic mean of precision and recall per class), macro-averaged by default.
+
+    Shapes: labels ``(N, ...)``; predictions as labels of that shape, class scores ``(N, C, ...)``
+    or binary scores (see the module docstring). Returns a float (an array per class with ``average=None``).
 
     Example:
         >>> round(f1_score([0, 1, 1, 2], [0, 1, 0, 2]), 4)
@@ -235,7 +249,7 @@ def _regression_pair(y_true, y_pred, where: str) -> tuple:
 
 
 def mse(y_true, y_pred) -> float:
-    """Mean squared error over all elements.
+    """Mean squared error over all elements; ``y_true`` and ``y_pred`` have the same shape.
 
     Example:
         >>> mse([1.0, 2.0], [1.0, 4.0])
@@ -246,7 +260,7 @@ def mse(y_true, y_pred) -> float:
 
 
 def mae(y_true, y_pred) -> float:
-    """Mean absolute error over all elements.
+    """Mean absolute error over all elements; ``y_true`` and ``y_pred`` have the same shape.
 
     Example:
         >>> mae([1.0, 2.0], [1.0, 4.0])
@@ -278,6 +292,8 @@ def r2_from_variation(total_variation, residual_squares, scale=0.0) -> float:
 
 def r2_score(y_true, y_pred) -> float:
     """Coefficient of determination, 1 - SS_res / SS_tot (averaged over outputs for 2-D targets).
+
+    Shapes: ``y_true`` and ``y_pred`` both ``(N,)`` or ``(N, outputs)``, ``N >= 2``. Returns a float.
 
     Example:
         >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])

@@ -81,6 +81,8 @@ class Monitor:
         (True, False)
         >>> watch.value({"val_loss": 0.5}, owner="Demo")
         0.5
+        >>> Monitor("val_accuracy").resolve()   # settled from the name: accuracy rises
+        'max'
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "auto", min_delta: float = 0.0) -> None:

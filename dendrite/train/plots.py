@@ -62,8 +62,8 @@ def plot_history(history, path: str | os.PathLike, keys: Sequence[str] | None = 
     their training counterpart's panel). A logged ``'lr'`` gets a log-scale panel.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "history.png"
+        >>> import pathlib
+        >>> path = pathlib.Path("history.png")
         >>> plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, path).exists()
         True
     """
@@ -112,8 +112,8 @@ def plot_confusion_matrix(matrix, path: str | os.PathLike, class_names: Sequence
     ``normalize=True`` shows each row as fractions of that class.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "cm.png"
+        >>> import pathlib
+        >>> path = pathlib.Path("cm.png")
         >>> plot_confusion_matrix([[5, 1], [2, 7]], path, class_names=["cat", "dog"]).exists()
         True
     """
@@ -181,9 +181,9 @@ def plot_decision_boundary(model, X, y, path: str | os.PathLike, resolution: int
     ``threshold`` (default: 0.5 if all scores lie in [0, 1], else 0 for logits).
 
     Example:
-        >>> import tempfile, pathlib, numpy as np
+        >>> import pathlib, numpy as np
         >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]); y = np.array([0, 1, 1, 0])
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "boundary.png"
+        >>> path = pathlib.Path("boundary.png")
         >>> plot_decision_boundary(lambda p: p[:, 1] - 0.5, X, y, path, resolution=50).exists()
         True
     """
@@ -241,9 +241,11 @@ def plot_image_grid(images, path: str | os.PathLike, titles: Sequence[str] | Non
                     dpi: int = 100) -> Path:
     """A grid of images with values in [0, 1] (samples, reconstructions, filters), optional titles.
 
+    Shapes: ``(N, H, W)`` (grey), ``(N, H, W, 3)`` or ``(N, C, H, W)`` with C 1 or 3.
+
     Example:
-        >>> import tempfile, pathlib, numpy as np
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
+        >>> import pathlib, numpy as np
+        >>> path = pathlib.Path("grid.png")
         >>> plot_image_grid(np.random.default_rng(0).random((6, 8, 8)), path).exists()
         True
     """
@@ -273,10 +275,12 @@ def plot_series(y_true, y_pred, path: str | os.PathLike, x=None, title: str | No
                 labels: tuple[str, str] = ("truth", "prediction"), dpi: int = 100) -> Path:
     """A prediction drawn against the truth over time (or any 1-D axis ``x``).
 
+    Shapes: ``y_true`` and ``y_pred`` ``(T,)`` or ``(T, k)`` (one line pair per column); ``x`` ``(T,)``.
+
     Example:
-        >>> import tempfile, pathlib, numpy as np
+        >>> import pathlib, numpy as np
         >>> t = np.linspace(0, 6, 50)
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "series.png"
+        >>> path = pathlib.Path("series.png")
         >>> plot_series(np.sin(t), np.sin(t) + 0.1, path, x=t).exists()
         True
     """
@@ -311,10 +315,10 @@ def plot_points(points, path: str | os.PathLike, centres=None, title: str | None
     ``limits``: the same ``(low, high)`` for both axes, so snapshots line up.
 
     Example:
-        >>> import tempfile, pathlib, numpy as np
+        >>> import pathlib, numpy as np
         >>> angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
         >>> centres = np.column_stack([np.cos(angles), np.sin(angles)])
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "ring.png"
+        >>> path = pathlib.Path("ring.png")
         >>> plot_points(centres + 0.05, path, centres=centres).exists()
         True
     """

@@ -44,6 +44,11 @@ class Metric:
         ...     def compute(self): return float(self.n)
         >>> metric = Count(); metric.update([1, 2], [1, 2]); metric.compute()
         2.0
+        >>> fresh = metric.clone()   # same settings, nothing accumulated
+        >>> fresh.compute(), metric.compute()
+        (0.0, 2.0)
+        >>> metric.reset(); metric.compute()
+        0.0
     """
 
     name: str = "metric"
@@ -53,12 +58,15 @@ class Metric:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch seen so far (called by ``__init__`` and at each epoch's start)."""
         raise NotImplementedError
 
     def update(self, y_true, y_pred) -> None:
+        """Accumulate one batch."""
         raise NotImplementedError
 
     def compute(self) -> float:
+        """The metric over every batch since ``reset()``."""
         raise NotImplementedError
 
     def clone(self) -> Metric:
@@ -295,6 +303,13 @@ class Perplexity(_CountMetric):
         self.count += true.size
 
     def mean_cross_entropy(self) -> float:
+        """The mean cross-entropy in nats over everything seen (the log of the perplexity).
+
+        Example:
+            >>> metric = Perplexity(); metric.update([0], [[0.0, 0.0]])
+            >>> round(metric.mean_cross_entropy(), 4)   # log 2
+            0.6931
+        """
         return super().compute()
 
     def compute(self) -> float:

@@ -126,6 +126,10 @@ class Trainer:
         >>> history = trainer.fit(loader, epochs=20)
         >>> history["accuracy"][-1] > 0.9
         True
+        >>> trainer.evaluate(loader)["accuracy"] > 0.9, list(trainer.running_logs())
+        (True, ['accuracy'])
+        >>> trainer.predict(X[:3]).shape, trainer.current_lr()   # (N, 2) logits
+        ((3, 2), 0.05)
     """
 
     def __init__(self, model, loss_fn=None, optimizer=None, scheduler=None, scheduler_interval: str = "epoch",
@@ -222,6 +226,16 @@ class Trainer:
         Custom ``train_step`` functions call this instead of ``optimizer.step()``
         to keep clipping and callbacks working, once per optimizer. Outside
         ``fit`` only the ``grad_clip_norm`` clipping runs.
+
+        Example:
+            >>> import dendrite
+            >>> model = dendrite.nn.Linear(2, 1)
+            >>> optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+            >>> trainer = Trainer(model, dendrite.nn.MSELoss(), optimizer, grad_clip_norm=1.0, progress=False)
+            >>> trainer.loss_fn(model(dendrite.ones(4, 2)), dendrite.full((4, 1), 100.0)).backward()
+            >>> trainer.optimizer_step()   # clips the total gradient norm to 1, then steps
+            >>> round(float(dendrite.nn.utils.get_total_norm([p.grad for p in model.parameters()])), 4)
+            1.0
         """
         optimizer = optimizer or self.optimizer
         if optimizer is None:
@@ -334,7 +348,10 @@ class Trainer:
         return logs
 
     def running_logs(self) -> dict:
-        """The current epoch's averages so far (loss and metrics), for progress displays."""
+        """The current epoch's averages so far (loss and metrics), for progress displays.
+
+        Outside ``fit``: the metrics as they stand (the last epoch's, until they are reset).
+        """
         logs = dict(self.fit_state.running) if self.fit_state is not None else {}
         if self.train_step is None:
             logs.update(self._compute_metrics(self.metrics, quiet=True))
@@ -365,7 +382,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, loader) -> dict:
-        """Mean loss and metrics over ``loader`` in eval mode without gradients: ``{'loss': ..., ...}``."""
+        """Mean loss and metrics over ``loader`` in eval mode without gradients: ``{'loss': ..., ...}``.
+
+        ``loader`` yields ``(inputs, target)`` batches, as for :meth:`fit`; the means are weighted by
+        batch size.
+        """
         metrics = [metric.clone() for metric in self.metrics]
         was_training = getattr(self.model, "training", True)
         self.model.eval()
@@ -396,7 +417,7 @@ class Trainer:
 
         ``data``: a loader (its batches' inputs are used, targets ignored), or an
         array / tensor of inputs cut into batches of ``batch_size``. A model
-        returning a tuple contributes its first element.
+        returning a tuple contributes its first element. Shape: ``(N, *output_shape)``.
         """
         if isinstance(data, (np.ndarray, dendrite.Tensor)):
             array = data

@@ -46,8 +46,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     suffix (or ``suffix``) in case the writer chooses a format by extension.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "weights.bin"
+        >>> import pathlib
+        >>> target = pathlib.Path("weights.bin")
         >>> with atomic_path(target) as temporary:
         ...     _ = temporary.write_bytes(b"abc")
         >>> target.read_bytes()
@@ -89,8 +89,8 @@ def atomic_write(
     the temporary file is deleted and any existing ``path`` is left as it was.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+        >>> import pathlib
+        >>> target = pathlib.Path("notes.txt")
         >>> with atomic_write(target) as handle:
         ...     _ = handle.write("hello")
         >>> target.read_text()
@@ -113,8 +113,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "blob.bin"
+        >>> import pathlib
+        >>> target = pathlib.Path("blob.bin")
         >>> atomic_write_bytes(target, b"xyz").read_bytes()
         b'xyz'
     """
@@ -127,8 +127,8 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
     """Write ``text`` to ``path`` atomically and return the path.
 
     Example:
-        >>> import tempfile, pathlib
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> import pathlib
+        >>> target = pathlib.Path("a.txt")
         >>> atomic_write_text(target, "hi").read_text()
         'hi'
     """

@@ -36,7 +36,12 @@ MIN_OPSET = 13
 
 
 def supported_operations() -> list[str]:
-    """The names of the dendrite operations (``Function`` classes) the exporter can translate."""
+    """The names of the dendrite operations (``Function`` classes) the exporter can translate.
+
+    Example:
+        >>> [name for name in supported_operations() if name.startswith("conv.")]
+        ['conv.Convolution', 'conv.TransposedConvolution']
+    """
     return sorted({f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}" for cls in HANDLERS})
 
 
@@ -156,7 +161,16 @@ def _check_options(builder, node) -> None:
 
 def export(model, example_input, path: str | os.PathLike | None, opset: int = 17, input_names=None,
            output_names=None, dynamic_batch: bool = True) -> onnx.ModelProto:
-    """Trace ``model`` on ``example_input`` and write it as ONNX (see :func:`dendrite.onnx.export`)."""
+    """Trace ``model`` on ``example_input`` and write it as ONNX (see :func:`dendrite.onnx.export`).
+
+    ``path=None`` only returns the ``onnx.ModelProto``.
+
+    Example:
+        >>> import dendrite
+        >>> proto = export(dendrite.nn.Conv2d(1, 2, 3), dendrite.zeros(1, 1, 5, 5), None)
+        >>> [node.op_type for node in proto.graph.node], [i.name for i in proto.graph.initializer]
+        (['Conv'], ['weight', 'bias'])
+    """
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"onnx.export: opset must be an int from {MIN_OPSET} to "
                          f"{onnx.defs.onnx_opset_version()} (this onnx package's newest), got {opset!r}")

@@ -19,5 +19,6 @@ from dendrite.nn.functional.normalization import *  # noqa: F403
 from dendrite.nn.functional.padding import *  # noqa: F403
 from dendrite.nn.functional.pooling import *  # noqa: F403
 from dendrite.nn.functional.recurrent import *  # noqa: F403
+from dendrite.nn.functional.recurrent_cell import *  # noqa: F403
 from dendrite.nn.functional.sparse import *  # noqa: F403
 from dendrite.nn.functional.upsampling import *  # noqa: F403

@@ -40,6 +40,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in ``[lower, upper]`` when training, else their mean.
 
+    Input ``(*)``, output the same shape (one slope drawn per element).
+
     Example:
         >>> import dendrite; import dendrite.nn.functional as F
         >>> F.rrelu(dendrite.tensor([-3.0, 1.0])).tolist()

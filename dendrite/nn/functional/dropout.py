@@ -97,7 +97,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, L) or unbatched (C, L) input with probability ``p``."""
+    """Zero whole channels of (N, C, L) or unbatched (C, L) input with probability ``p``.
+
+    Survivors are scaled by ``1 / (1 - p)``; the output has the input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = dropout1d(dendrite.ones(2, 3, 4), p=0.5)
+        >>> all(len(set(channel)) == 1 for sample in y.tolist() for channel in sample)   # all 0. or all 2.
+        True
+    """
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}"
@@ -106,7 +115,16 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is read as (N, C, L)."""
+    """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is read as (N, C, L).
+
+    Survivors are scaled by ``1 / (1 - p)``; the output has the input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = dropout2d(dendrite.ones(2, 3, 4, 4), p=0.5)
+        >>> all(len(set(channel)) == 1 for sample in y.reshape(2, 3, 16).tolist() for channel in sample)
+        True
+    """
     if input.ndim not in (3, 4):
         warnings.warn(
             f"dropout2d: received a {input.ndim}-D input; dropout2d expects (N, C, H, W). It will "
@@ -123,7 +141,16 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, D, H, W) or unbatched (C, D, H, W) input with probability ``p``."""
+    """Zero whole channels of (N, C, D, H, W) or unbatched (C, D, H, W) input with probability ``p``.
+
+    Survivors are scaled by ``1 / (1 - p)``; the output has the input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = dropout3d(dendrite.ones(1, 2, 2, 2, 2), p=0.5)
+        >>> all(len(set(channel)) == 1 for channel in y.reshape(2, 8).tolist())
+        True
+    """
     if input.ndim not in (4, 5):
         warnings.warn(
             f"dropout3d: received a {input.ndim}-D input; dropout3d expects (N, C, D, H, W) or "
@@ -148,12 +175,30 @@ def _channels(name, input, p, training, inplace, batched):
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
-    """Dropout for SELU networks: keeps zero mean and unit variance. Note ``training`` defaults to False."""
+    """Dropout for SELU networks: keeps zero mean and unit variance. Note ``training`` defaults to False.
+
+    Dropped elements are set to SELU's negative saturation value, then an affine map restores the
+    mean and variance. Any shape; the output has the input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> alpha_dropout(dendrite.ones(3)).tolist()   # training=False: the identity
+        [1.0, 1.0, 1.0]
+        >>> alpha_dropout(dendrite.ones(2, 3), p=0.2, training=True).shape
+        (2, 3)
+    """
     return _dropout("alpha_dropout", input, p, training, inplace, alpha=True)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
-    """Alpha dropout of whole channels (dim 1) of an (N, C, ...) input."""
+    """Alpha dropout of whole channels (dim 1) of an (N, C, *) input; the output has its shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = feature_alpha_dropout(dendrite.ones(2, 3, 4), p=0.5, training=True)
+        >>> all(len(set(channel)) == 1 for sample in y.tolist() for channel in sample)
+        True
+    """
     return _dropout("feature_alpha_dropout", input, p, training, inplace, feature=True, alpha=True)
 

@@ -233,8 +233,14 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions.
 
-    ``eps=None`` uses the machine epsilon of the input's dtype. Example:
-    ``rms_norm(dendrite.ones(2, 4), (4,))`` is all ones (up to eps).
+    ``y = x / sqrt(mean(x**2) + eps) * weight``. Input ``(*, *normalized_shape)``, output the same
+    shape; weight ``normalized_shape``. ``eps=None`` uses the machine epsilon of the input's dtype.
+
+    Example:
+        >>> import dendrite
+        >>> y = rms_norm(dendrite.tensor([[3.0, 4.0]]), (2,))   # rms = sqrt(12.5)
+        >>> [round(v, 4) for v in y[0].tolist()]
+        [0.8485, 1.1314]
     """
     normalized = _normalized_shape("rms_norm", input, normalized_shape)
     _check_shape("rms_norm", "weight", weight, normalized)
@@ -345,7 +351,14 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 
     The window spans channels ``c - size // 2`` to ``c + (size - 1) // 2`` (zero beyond the
     edges), as in PyTorch. Shape: (N, C, *) with at least 3 dimensions, kept.
-    Example: ``local_response_norm(dendrite.randn(2, 8, 5, 5), size=3).shape`` is ``(2, 8, 5, 5)``.
+
+    Example:
+        >>> import dendrite
+        >>> local_response_norm(dendrite.randn(2, 8, 5, 5), size=3).shape
+        (2, 8, 5, 5)
+        >>> y = local_response_norm(dendrite.full((1, 1, 1), 2.0), size=1, alpha=1.0, beta=1.0)
+        >>> y.tolist()   # 2 / (1 + 1 * 2**2)
+        [[[0.4000000059604645]]]
     """
     from dendrite import ops
 

@@ -285,13 +285,27 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = True):
-    """:func:`max_pool2d` returning ``(values, indices)``."""
+    """:func:`max_pool2d` returning ``(values, indices)``; indices are flat positions in each ``H * W`` plane.
+
+    Example:
+        >>> import dendrite
+        >>> values, indices = max_pool2d_with_indices(dendrite.arange(16.0).reshape(1, 1, 4, 4), 2)
+        >>> values.tolist(), indices.tolist()
+        ([[[[5.0, 7.0], [13.0, 15.0]]]], [[[[5, 7], [13, 15]]]])
+    """
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = True):
-    """:func:`max_pool1d` returning ``(values, indices)``."""
+    """:func:`max_pool1d` returning ``(values, indices)``: each (N, C, L_out), indices into L.
+
+    Example:
+        >>> import dendrite
+        >>> values, indices = max_pool1d_with_indices(dendrite.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        >>> values.tolist(), indices.tolist()
+        ([[[3.0, 2.0]]], [[[1, 2]]])
+    """
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 

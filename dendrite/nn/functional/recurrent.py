@@ -12,7 +12,8 @@ big matrix products, which is what makes an LSTM fast on NumPy:
   time steps at once.
 
 Gate layouts follow PyTorch: LSTM rows are ``i, f, g, o``; GRU rows are
-``r, z, n`` with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+``r, z, n`` with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``. The one-step
+cells (``lstm_cell``...) are in ``recurrent_cell``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.tensor import Tensor
 
-__all__ = ["gru_cell", "gru_layer", "lstm_cell", "lstm_layer", "rnn_layer", "rnn_relu_cell", "rnn_tanh_cell"]
+__all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
 
 def _half_sigmoid_scale(n_gates: int, hidden: int, dtype):
@@ -400,35 +401,3 @@ def gru_layer(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Te
     """
     _check("gru_layer", 3, input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)
     return GRULayer.apply(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, reverse=reverse)
-
-
-def _one_step(input: Tensor, name: str) -> Tensor:
-    if input.ndim != 2:
-        raise ValueError(f"{name}: expected a batched input (N, H_in), got shape {tuple(input.shape)}")
-    return input.reshape(1, *input.shape)
-
-
-def rnn_tanh_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
-                  bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
-    """One step ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``: input (N, H_in), hx (N, H) -> (N, H)."""
-    return rnn_layer(_one_step(input, "rnn_tanh_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh)[1]
-
-
-def rnn_relu_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
-                  bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
-    """One step ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``: input (N, H_in), hx (N, H) -> (N, H)."""
-    return rnn_layer(_one_step(input, "rnn_relu_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh,
-                     nonlinearity="relu")[1]
-
-
-def lstm_cell(input: Tensor, hx: Tensor | None, cx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
-              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """One LSTM step: input (N, H_in), hx and cx (N, H) or None -> (h', c'), each (N, H)."""
-    _, h, c = lstm_layer(_one_step(input, "lstm_cell"), hx, cx, weight_ih, weight_hh, bias_ih, bias_hh)
-    return h, c
-
-
-def gru_cell(input: Tensor, hx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor,
-             bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
-    """One GRU step: input (N, H_in), hx (N, H) or None -> h' (N, H)."""
-    return gru_layer(_one_step(input, "gru_cell"), hx, weight_ih, weight_hh, bias_ih, bias_hh)[1]

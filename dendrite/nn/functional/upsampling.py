@@ -199,15 +199,35 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
-    """Deprecated name of :func:`interpolate` (kept for PyTorch compatibility)."""
+    """Deprecated name of :func:`interpolate` (kept for PyTorch compatibility); the same shapes.
+
+    Example:
+        >>> import dendrite
+        >>> upsample(dendrite.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+        [[[1.0, 1.0, 2.0, 2.0]]]
+    """
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
-    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``."""
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``; (N, C, L) or (N, C, H, W).
+
+    Example:
+        >>> import dendrite
+        >>> upsample_nearest(dendrite.tensor([[[[1.0, 2.0]]]]), size=(2, 4)).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]]]
+    """
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
-    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``."""
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``.
+
+    Input (N, C, H, W), output (N, C, H_out, W_out).
+
+    Example:
+        >>> import dendrite
+        >>> upsample_bilinear(dendrite.tensor([[[[1.0, 2.0]]]]), size=(1, 3)).tolist()
+        [[[[1.0, 1.5, 2.0]]]]
+    """
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

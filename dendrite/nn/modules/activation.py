@@ -1,12 +1,13 @@
-"""Activation functions as layers (``nn.ReLU()``, ``nn.Softmax(dim=1)``...).
+"""Elementwise activation functions as layers (``nn.ReLU()``, ``nn.GELU()``...).
 
 Each layer stores its options and calls the function of the same name in
 ``dendrite.nn.functional``; only ``PReLU`` has a parameter (its learned slope).
+Every layer here maps an input of any shape ``(*)`` to an output of the same shape.
+The shrink family and softplus are in ``activation_shrink``; GLU and the softmax family,
+which work along one dimension, in ``activation_dim``.
 """
 
 from __future__ import annotations
-
-import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
@@ -18,8 +19,7 @@ from dendrite.tensor import Tensor
 
 __all__ = [
     "Threshold", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish",
-    "Sigmoid", "LogSigmoid", "Hardsigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardshrink", "Softshrink",
-    "Tanhshrink", "Softplus", "Softsign", "GLU", "Softmax", "Softmin", "LogSoftmax", "Softmax2d",
+    "Sigmoid", "LogSigmoid", "Hardsigmoid", "Tanh", "Hardtanh", "Hardswish",
 ]
 
 
@@ -35,7 +35,7 @@ class _Inplace(Module):
 
 
 class ReLU(_Inplace):
-    """``max(0, x)``, elementwise; any shape.
+    """``max(0, x)``, elementwise; input ``(*)``, output the same shape.
 
     Example:
         >>> import dendrite
@@ -48,7 +48,13 @@ class ReLU(_Inplace):
 
 
 class Threshold(Module):
-    """``x if x > threshold else value``, elementwise."""
+    """``x if x > threshold else value``, elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Threshold(0.1, 20.0)(dendrite.tensor([-1.0, 0.5])).tolist()
+        [20.0, 0.5]
+    """
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
@@ -62,7 +68,13 @@ class Threshold(Module):
 
 
 class Hardtanh(Module):
-    """``clamp(x, min_val, max_val)``, elementwise."""
+    """``clamp(x, min_val, max_val)``, elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Hardtanh()(dendrite.tensor([-2.0, 0.5, 3.0])).tolist()
+        [-1.0, 0.5, 1.0]
+    """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -78,7 +90,13 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """``min(max(0, x), 6)``, elementwise (MobileNet's activation)."""
+    """``min(max(0, x), 6)``, elementwise (MobileNet's activation); input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ReLU6()(dendrite.tensor([-1.0, 3.0, 8.0])).tolist()
+        [0.0, 3.0, 6.0]
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -89,6 +107,8 @@ class ReLU6(Hardtanh):
 
 class LeakyReLU(Module):
     """``x if x >= 0 else negative_slope * x``: a small gradient for negative inputs, so units never die.
+
+    Input ``(*)``, output the same shape.
 
     Example:
         >>> import dendrite
@@ -110,7 +130,8 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """Leaky ReLU with a learned slope: one shared (``num_parameters=1``) or one per channel (dim 1).
 
-    ``weight`` has shape ``(num_parameters,)``, initialised to ``init``.
+    ``weight`` has shape ``(num_parameters,)``, initialised to ``init``. Input ``(N, C, *)`` with
+    ``C == num_parameters`` (any shape when ``num_parameters=1``), output the same shape.
 
     Example:
         >>> import dendrite
@@ -141,7 +162,13 @@ class PReLU(Module):
 
 
 class ELU(Module):
-    """``x if x > 0 else alpha * (exp(x) - 1)``, elementwise."""
+    """``x if x > 0 else alpha * (exp(x) - 1)``, elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ELU()(dendrite.tensor([-100.0, 0.0, 2.0])).tolist()
+        [-1.0, 0.0, 2.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -155,14 +182,30 @@ class ELU(Module):
 
 
 class CELU(ELU):
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise."""
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise.
+
+    Input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.CELU(alpha=2.0)(dendrite.tensor([-100.0, 3.0])).tolist()
+        [-2.0, 3.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
 
 
 class SELU(_Inplace):
-    """``scale * ELU(x, alpha)`` with the self-normalising constants (use with LeCun-normal init)."""
+    """``scale * ELU(x, alpha)`` with the self-normalising constants (use with LeCun-normal init).
+
+    ``alpha ~ 1.6733``, ``scale ~ 1.0507``. Input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> [round(v, 4) for v in dendrite.nn.SELU()(dendrite.tensor([-100.0, 0.0, 1.0])).tolist()]
+        [-1.7581, 0.0, 1.0507]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.selu(input, self.inplace)
@@ -170,6 +213,8 @@ class SELU(_Inplace):
 
 class GELU(Module):
     """``x * Phi(x)`` (Phi: the standard normal CDF); ``approximate='tanh'`` uses the tanh formula.
+
+    Input ``(*)``, output the same shape.
 
     Example:
         >>> import dendrite
@@ -191,166 +236,91 @@ class GELU(Module):
 
 
 class SiLU(_Inplace):
-    """``x * sigmoid(x)`` (also called swish), elementwise."""
+    """``x * sigmoid(x)`` (also called swish), elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> [round(v, 4) for v in dendrite.nn.SiLU()(dendrite.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.2689, 0.0, 0.7311]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, inplace=self.inplace)
 
 
 class Mish(_Inplace):
-    """``x * tanh(softplus(x))``, elementwise."""
+    """``x * tanh(softplus(x))``, elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> [round(v, 4) for v in dendrite.nn.Mish()(dendrite.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.3034, 0.0, 0.8651]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, inplace=self.inplace)
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))``, elementwise."""
+    """``1 / (1 + exp(-x))``, elementwise; input ``(*)``, output the same shape, in ``(0, 1)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Sigmoid()(dendrite.tensor([0.0, 100.0])).tolist()
+        [0.5, 1.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class LogSigmoid(Module):
-    """``log(sigmoid(x))``, computed stably."""
+    """``log(sigmoid(x))``, computed stably; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> [round(v, 4) for v in dendrite.nn.LogSigmoid()(dendrite.tensor([-100.0, 0.0])).tolist()]
+        [-100.0, -0.6931]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class Hardsigmoid(_Inplace):
-    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise."""
+    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise; input ``(*)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Hardsigmoid()(dendrite.tensor([-3.0, 0.0, 3.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, self.inplace)
 
 
 class Tanh(Module):
-    """``tanh(x)``, elementwise."""
+    """``tanh(x)``, elementwise; input ``(*)``, output the same shape, in ``(-1, 1)``.
+
+    Example:
+        >>> import dendrite
+        >>> [round(v, 4) for v in dendrite.nn.Tanh()(dendrite.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.7616, 0.0, 0.7616]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class Hardswish(_Inplace):
-    """``x * hardsigmoid(x)``, elementwise (MobileNetV3)."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
-
-
-class Hardshrink(Module):
-    """``x if |x| > lambd else 0``, elementwise."""
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
-
-
-class Softshrink(Hardshrink):
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
-
-
-class Tanhshrink(Module):
-    """``x - tanh(x)``, elementwise."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanhshrink(input)
-
-
-class Softplus(Module):
-    """``log(1 + exp(beta * x)) / beta``; linear above ``threshold`` (for numerical stability)."""
-
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class Softsign(Module):
-    """``x / (1 + |x|)``, elementwise."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softsign(input)
-
-
-class GLU(Module):
-    """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-def _softmax_dim(layer: str, ndim: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {layer} has been deprecated. Change the call to include "
-                  "dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-class Softmax(Module):
-    """``exp(x) / sum(exp(x))`` along ``dim``: turns scores into probabilities that sum to 1.
+    """``x * hardsigmoid(x)``, elementwise (MobileNetV3); input ``(*)``, output the same shape.
 
     Example:
         >>> import dendrite
-        >>> probabilities = dendrite.nn.Softmax(dim=1)(dendrite.zeros(2, 4))
-        >>> probabilities[0].tolist()
-        [0.25, 0.25, 0.25, 0.25]
+        >>> dendrite.nn.Hardswish()(dendrite.tensor([0.0, 1.5, 3.0])).tolist()
+        [0.0, 1.125, 3.0]
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def _dim(self, input: Tensor) -> int:
-        return self.dim if self.dim is not None else _softmax_dim(type(self).__name__.lower(), input.ndim)
-
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self._dim(input))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class Softmin(Softmax):
-    """``softmax(-x)`` along ``dim``."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmin(input, self._dim(input))
-
-
-class LogSoftmax(Softmax):
-    """``log(softmax(x))`` along ``dim``, computed stably (pair it with ``NLLLoss``)."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self._dim(input))
-
-
-class Softmax2d(Module):
-    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` at every pixel."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (3, 4):
-            shape = tuple(input.shape)
-            raise ValueError(f"Softmax2d got input of shape {shape}; expected (N, C, H, W) or (C, H, W)")
-        return F.softmax(input, -3)
+        return F.hardswish(input, self.inplace)

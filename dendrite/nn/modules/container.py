@@ -29,6 +29,7 @@ class Sequential(Module):
 
     Accepts modules positionally or one ``OrderedDict`` of named modules. Indexable,
     sliceable (a slice is a new ``Sequential`` sharing the layers), ``len`` and iterable.
+    Shapes: whatever the first module takes, whatever the last one returns.
 
     Example:
         >>> import dendrite
@@ -38,6 +39,15 @@ class Sequential(Module):
         (3, 2)
         >>> list(model.state_dict())[:2]
         ['0.weight', '0.bias']
+        >>> model.append(nn.Softmax(dim=1)).extend([nn.Identity()]).insert(0, nn.Flatten())
+        Sequential(
+          (0): Flatten(start_dim=1, end_dim=-1)
+          (1): Linear(in_features=4, out_features=8, bias=True)
+          (2): ReLU()
+          (3): Linear(in_features=8, out_features=2, bias=True)
+          (4): Softmax(dim=1)
+          (5): Identity()
+        )
     """
 
     def __init__(self, *args) -> None:
@@ -91,11 +101,13 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Add modules at the end, in order; returns ``self``."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Put a module at ``index``, renumbering those after it; returns ``self``."""
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -112,6 +124,10 @@ class ModuleList(Module):
         >>> layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
         >>> len(list(layers.parameters()))
         6
+        >>> _ = layers.append(nn.ReLU()).extend([nn.Tanh()])
+        >>> layers.insert(0, nn.Identity())
+        >>> [type(layer).__name__ for layer in layers]
+        ['Identity', 'Linear', 'Linear', 'Linear', 'ReLU', 'Tanh']
     """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -146,10 +162,12 @@ class ModuleList(Module):
         return ModuleList([*self, *other])
 
     def append(self, module: Module) -> ModuleList:
+        """Add a module at the end; returns ``self``."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add modules at the end, in order; returns ``self``."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             kind = type(modules).__name__
             raise TypeError(f"ModuleList.extend should be called with an iterable, got {kind}")
@@ -158,6 +176,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Put a module at ``index``, renumbering those after it."""
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -176,6 +195,13 @@ class ModuleDict(Module):
         >>> heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "box": nn.Linear(8, 4)})
         >>> list(heads.state_dict())[0]
         'cls.weight'
+        >>> heads.update({"mask": nn.Linear(8, 1)})
+        >>> list(heads.keys()), len(heads.values()), [key for key, _ in heads.items()][-1]
+        (['cls', 'box', 'mask'], 3, 'mask')
+        >>> heads.pop("box").out_features
+        4
+        >>> heads.clear(); len(heads)
+        0
     """
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
@@ -202,21 +228,27 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """``(key, module)`` pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
         return self._modules.pop(key)
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def update(self, modules) -> None:
+        """Add (or replace) modules from a mapping or an iterable of ``(key, module)`` pairs."""
         items = modules.items() if isinstance(modules, Mapping) else modules
         for key, module in items:
             self[key] = module
@@ -242,6 +274,8 @@ class ParameterList(Module):
         >>> weights = nn.ParameterList([nn.Parameter(dendrite.ones(2)) for _ in range(3)])
         >>> list(weights.state_dict())
         ['0', '1', '2']
+        >>> len(weights.append(dendrite.zeros(3)).extend([dendrite.zeros(1)]))   # tensors become Parameters
+        5
     """
 
     def __init__(self, values: Iterable | None = None) -> None:
@@ -264,10 +298,12 @@ class ParameterList(Module):
         return iter(self._parameters.values())
 
     def append(self, value) -> ParameterList:
+        """Add a parameter (a tensor is wrapped in ``Parameter``) at the end; returns ``self``."""
         self.register_parameter(str(len(self)), _as_parameter(value))
         return self
 
     def extend(self, values: Iterable) -> ParameterList:
+        """Add parameters at the end, in order; returns ``self``."""
         for value in values:
             self.append(value)
         return self
@@ -278,7 +314,16 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of parameters registered under their keys."""
+    """A dict of parameters registered under their keys (a tensor is wrapped in ``Parameter``).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite import nn
+        >>> scales = nn.ParameterDict({"a": dendrite.ones(2)})
+        >>> scales.update({"b": dendrite.zeros(3)})
+        >>> list(scales.keys()), [p.shape for p in scales.values()], type(dict(scales.items())["b"]).__name__
+        (['a', 'b'], [(2,), (3,)], 'Parameter')
+    """
 
     def __init__(self, parameters: Mapping | Iterable | None = None) -> None:
         super().__init__()
@@ -304,15 +349,19 @@ class ParameterDict(Module):
         return key in self._parameters
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._parameters.keys()
 
     def values(self):
+        """The parameters, in insertion order."""
         return self._parameters.values()
 
     def items(self):
+        """``(key, parameter)`` pairs, in insertion order."""
         return self._parameters.items()
 
     def update(self, parameters) -> None:
+        """Add (or replace) parameters from a mapping or an iterable of ``(key, value)`` pairs."""
         items = parameters.items() if isinstance(parameters, Mapping) else parameters
         for key, value in items:
             self[key] = value

@@ -29,6 +29,8 @@ class _DropoutNd(Module):
 class Dropout(_DropoutNd):
     """Zero each element with probability ``p`` during training (identity in eval mode).
 
+    Input ``(*)``, output the same shape.
+
     Example:
         >>> import dendrite
         >>> drop = dendrite.nn.Dropout(0.5)
@@ -41,7 +43,16 @@ class Dropout(_DropoutNd):
 
 
 class Dropout1d(_DropoutNd):
-    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p`` during training."""
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p`` during training.
+
+    Output the input's shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.nn.Dropout1d(0.5)(dendrite.ones(2, 3, 4))
+        >>> all(len(set(channel)) == 1 for sample in y.tolist() for channel in sample)   # all 0. or all 2.
+        True
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3):
@@ -57,7 +68,7 @@ class Dropout2d(_DropoutNd):
     """Zero whole feature maps of ``(N, C, H, W)`` with probability ``p`` during training.
 
     Neighbouring pixels are strongly correlated, so dropping single pixels barely
-    regularises a conv net; dropping whole channels does.
+    regularises a conv net; dropping whole channels does. Output the input's shape.
 
     Example:
         >>> import dendrite
@@ -70,7 +81,15 @@ class Dropout2d(_DropoutNd):
 
 
 class AlphaDropout(_DropoutNd):
-    """Dropout that keeps SELU's zero mean and unit variance (for self-normalising networks)."""
+    """Dropout that keeps SELU's zero mean and unit variance (for self-normalising networks).
+
+    Input ``(*)``, output the same shape; the identity in eval mode.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.AlphaDropout(0.2)(dendrite.zeros(2, 3)).shape
+        (2, 3)
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         if not hasattr(F, "alpha_dropout"):

@@ -28,7 +28,7 @@ def _check_device(layer: str, device) -> None:
 class Identity(Module):
     """Returns its input unchanged (a placeholder, e.g. to remove a classifier head).
 
-    Any constructor arguments are accepted and ignored, as in PyTorch.
+    Any constructor arguments are accepted and ignored, as in PyTorch. Input ``(*)``, output the same.
 
     Example:
         >>> import dendrite

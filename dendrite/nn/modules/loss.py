@@ -3,7 +3,7 @@
 Each loss stores its options (``reduction`` is ``'mean'``, ``'sum'`` or ``'none'``)
 and calls the function of the same name in ``dendrite.nn.functional``. Class
 weights are registered as buffers, so they follow ``.to(dtype)`` and appear in
-the state_dict, as in PyTorch.
+the state_dict, as in PyTorch. The margin and embedding losses are in ``loss_margin``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from dendrite.tensor import Tensor
 
 __all__ = [
     "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
-    "SmoothL1Loss", "HuberLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss",
-    "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss", "TripletMarginLoss",
+    "SmoothL1Loss", "HuberLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]
 
 
@@ -58,14 +56,24 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error ``|input - target|``; input and target have the same shape."""
+    """Mean absolute error ``|input - target|``.
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> float(dendrite.nn.L1Loss()(dendrite.tensor([1.0, 3.0]), dendrite.zeros(2)))
+        2.0
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
-    """Mean squared error ``(input - target)**2``; input and target have the same shape.
+    """Mean squared error ``(input - target)**2``.
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
 
     Example:
         >>> import dendrite
@@ -82,7 +90,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
     Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` logits; target ``(N)`` / ``(N, d1, ...)``
     class indices in ``[0, C)`` (``ignore_index`` skipped), or class probabilities shaped
-    like the input. ``label_smoothing`` mixes the target with the uniform distribution.
+    like the input; output a scalar (the target's shape with ``reduction='none'``).
+    ``label_smoothing`` mixes the target with the uniform distribution.
 
     Example:
         >>> import dendrite
@@ -106,7 +115,14 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (use after ``LogSoftmax``).
 
-    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)``; target ``(N)`` / ``(N, d1, ...)`` class indices.
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)``; target ``(N)`` / ``(N, d1, ...)`` class indices;
+    output a scalar (the target's shape with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> log_probabilities = dendrite.tensor([[-1.0, -2.0], [-3.0, -0.5]])
+        >>> float(dendrite.nn.NLLLoss()(log_probabilities, dendrite.tensor([0, 1])))   # (1 + 0.5) / 2
+        0.75
     """
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -120,7 +136,16 @@ class NLLLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities in ``[0, 1]`` (after ``Sigmoid``); same-shaped target."""
+    """Binary cross-entropy of probabilities in ``[0, 1]`` (after ``Sigmoid``).
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> loss = dendrite.nn.BCELoss()(dendrite.tensor([0.5, 0.5]), dendrite.tensor([0.0, 1.0]))
+        >>> round(float(loss), 4)   # log(2)
+        0.6931
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -131,6 +156,8 @@ class BCEWithLogitsLoss(_Loss):
 
     ``pos_weight`` (one per class, broadcast over the last dimension) scales the positive term,
     to balance rare positives.
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
 
     Example:
         >>> import dendrite
@@ -153,6 +180,14 @@ class BCEWithLogitsLoss(_Loss):
 class KLDivLoss(_Loss):
     """Kullback-Leibler divergence; ``input`` is log-probabilities, ``target`` probabilities
     (or log-probabilities with ``log_target=True``). Use ``reduction='batchmean'`` for the true KL.
+
+    Shapes: input ``(N, *)``, target the same shape; output a scalar (``(N, *)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> kl = dendrite.nn.KLDivLoss(reduction="batchmean")
+        >>> round(float(kl(dendrite.tensor([[0.5, 0.5]]).log(), dendrite.tensor([[1.0, 0.0]]))), 4)
+        0.6931
     """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
@@ -168,7 +203,16 @@ class KLDivLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Squared error below ``beta``, absolute error above it (``0.5 x**2 / beta`` vs ``|x| - 0.5 beta``)."""
+    """Squared error below ``beta``, absolute error above it (``0.5 x**2 / beta`` vs ``|x| - 0.5 beta``).
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> loss = dendrite.nn.SmoothL1Loss(reduction="none")
+        >>> loss(dendrite.tensor([0.5, 3.0]), dendrite.zeros(2)).tolist()
+        [0.125, 2.5]
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -179,7 +223,16 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Squared error below ``delta``, linear above it (``delta`` times SmoothL1 with ``beta=delta``)."""
+    """Squared error below ``delta``, linear above it (``delta`` times SmoothL1 with ``beta=delta``).
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> loss = dendrite.nn.HuberLoss(reduction="none", delta=2.0)
+        >>> loss(dendrite.tensor([0.5, 3.0]), dendrite.zeros(2)).tolist()
+        [0.125, 4.0]
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -190,7 +243,15 @@ class HuberLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Negative log-likelihood of a Poisson target (counts)."""
+    """Negative log-likelihood of a Poisson target (counts): ``exp(input) - target * input`` for log rates.
+
+    Shapes: input ``(*)``, target the same shape; output a scalar (``(*)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> float(dendrite.nn.PoissonNLLLoss()(dendrite.zeros(2), dendrite.tensor([1.0, 2.0])))
+        1.0
+    """
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
                  reduce=None, reduction: str = "mean") -> None:
@@ -203,7 +264,17 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Negative log-likelihood of a Gaussian with predicted mean ``input`` and variance ``var``."""
+    """Negative log-likelihood of a Gaussian with predicted mean ``input`` and variance ``var``.
+
+    Shapes: input ``(N, *)``, target the same shape, var the same shape, that shape without its
+    last dimension, or with one dimension of size 1; output a scalar (``(N, *)`` with ``reduction='none'``).
+
+    Example:
+        >>> import dendrite
+        >>> loss = dendrite.nn.GaussianNLLLoss()
+        >>> float(loss(dendrite.zeros(2), dendrite.tensor([1.0, 0.0]), dendrite.ones(2)))
+        0.25
+    """
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
@@ -211,80 +282,3 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor, var: Tensor) -> Tensor:
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
-
-
-class CosineEmbeddingLoss(_Loss):
-    """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1."""
-
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
-
-
-class MarginRankingLoss(_Loss):
-    """``max(0, -target * (x1 - x2) + margin)``: x1 should rank above x2 when target is 1."""
-
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
-
-
-class HingeEmbeddingLoss(_Loss):
-    """``x`` for target 1, ``max(0, margin - x)`` for target -1 (``x`` is usually a distance)."""
-
-    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
-
-
-class SoftMarginLoss(_Loss):
-    """Logistic loss ``log(1 + exp(-target * input))`` for targets in {-1, 1}."""
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
-
-
-class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Multi-label one-vs-all logistic loss; input ``(N, C)`` logits, target ``(N, C)`` in {0, 1}."""
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
-
-
-class MultiMarginLoss(_WeightedLoss):
-    """Multi-class hinge loss; input ``(N, C)`` scores, target ``(N,)`` class indices."""
-
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p}")
-        self.p, self.margin = p, margin
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
-                                   reduction=self.reduction)
-
-
-class TripletMarginLoss(_Loss):
-    """``max(d(anchor, positive) - d(anchor, negative) + margin, 0)`` with the p-norm distance."""
-
-    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                 size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
-        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
-
-    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
-        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
-                                     swap=self.swap, reduction=self.reduction)

@@ -4,21 +4,22 @@ A Module owns three ordered tables filled automatically by attribute assignment:
 ``_parameters`` (learnable :class:`Parameter` s), ``_buffers`` (state that is not
 learned, such as BatchNorm's running mean) and ``_modules`` (sub-layers). All the
 traversal and mode switching below is a walk over those tables, in the same
-order as PyTorch; ``state_dict``/``load_state_dict`` come from
+order as PyTorch. ``state_dict``/``load_state_dict`` come from
 :class:`~dendrite.nn.modules.module_state.StateDictMixin`, so state_dict keys
-match PyTorch's one for one.
+match PyTorch's one for one; traversal (``parameters``, ``modules``...), modes
+(``train``/``eval``) and casting (``to``) from
+:class:`~dendrite.nn.modules.module_tree.ModuleTreeMixin`.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
 
-from dendrite import backend
 from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
+from dendrite.nn.modules.module_tree import ModuleTreeMixin
 from dendrite.nn.parameter import Parameter
-from dendrite.tensor import Tensor, parse_to_arguments
+from dendrite.tensor import Tensor
 
 __all__ = ["Module"]
 
@@ -49,7 +50,7 @@ def _check_name(owner: Module, kind: str, name) -> None:
         raise KeyError(f'{kind} name can\'t be empty or contain ".", got {name!r}')
 
 
-class Module(StateDictMixin):
+class Module(StateDictMixin, ModuleTreeMixin):
     """Base class for all layers and models.
 
     Subclasses call ``super().__init__()`` first, assign their parameters and
@@ -104,7 +105,17 @@ class Module(StateDictMixin):
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Add a parameter (or ``None``, a declared-but-absent one such as ``bias=False``)."""
+        """Add a parameter (or ``None``, a declared-but-absent one such as ``bias=False``).
+
+        Assigning a ``Parameter`` attribute (``self.scale = Parameter(...)``) does the same.
+
+        Example:
+            >>> import dendrite
+            >>> module = dendrite.nn.Module()
+            >>> module.register_parameter("scale", dendrite.nn.Parameter(dendrite.ones(1)))
+            >>> list(module.state_dict())
+            ['scale']
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name(self, "parameter", name)
@@ -118,7 +129,16 @@ class Module(StateDictMixin):
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Add state that is saved in the state_dict (if ``persistent``) but not trained."""
+        """Add state that is saved in the state_dict (if ``persistent``) but not trained.
+
+        Example:
+            >>> import dendrite
+            >>> module = dendrite.nn.Module()
+            >>> module.register_buffer("steps", dendrite.zeros(1))
+            >>> module.register_buffer("cache", dendrite.zeros(2), persistent=False)
+            >>> list(module.state_dict()), [name for name, _ in module.named_buffers()]
+            (['steps'], ['steps', 'cache'])
+        """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         _check_name(self, "buffer", name)
@@ -135,7 +155,15 @@ class Module(StateDictMixin):
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Add a child module, reachable as ``self.<name>``."""
+        """Add a child module, reachable as ``self.<name>`` (assigning the attribute does the same).
+
+        Example:
+            >>> from dendrite import nn
+            >>> model = nn.Module()
+            >>> model.add_module("head", nn.Linear(2, 1))
+            >>> model.head.out_features, list(model.state_dict())
+            (1, ['head.weight', 'head.bias'])
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(self, "module", name)
@@ -146,7 +174,14 @@ class Module(StateDictMixin):
     register_module = add_module
 
     def get_submodule(self, target: str) -> Module:
-        """The sub-module at a dotted path, e.g. ``model.get_submodule("features.0")``."""
+        """The sub-module at a dotted path, e.g. ``model.get_submodule("features.0")``.
+
+        Example:
+            >>> from dendrite import nn
+            >>> model = nn.Sequential(nn.Sequential(nn.Linear(2, 3)))
+            >>> model.get_submodule("0.0")
+            Linear(in_features=2, out_features=3, bias=True)
+        """
         module = self
         for item in target.split(".") if target else []:
             if item not in module._modules:
@@ -157,6 +192,13 @@ class Module(StateDictMixin):
         return module
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path, e.g. ``model.get_parameter("0.weight")``.
+
+        Example:
+            >>> from dendrite import nn
+            >>> nn.Sequential(nn.Linear(2, 3)).get_parameter("0.weight").shape
+            (3, 2)
+        """
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._parameters:
@@ -164,6 +206,13 @@ class Module(StateDictMixin):
         return module._parameters[name]
 
     def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path, e.g. ``model.get_buffer("1.running_mean")``.
+
+        Example:
+            >>> from dendrite import nn
+            >>> nn.Sequential(nn.BatchNorm1d(3)).get_buffer("0.running_mean").tolist()
+            [0.0, 0.0, 0.0]
+        """
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._buffers:
@@ -231,153 +280,42 @@ class Module(StateDictMixin):
         names = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
         return sorted(names)
 
-    # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
-        """Yield ``(dotted_name, module)`` for this module and every descendant, depth first."""
-        if memo is None:
-            memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
-                continue
-            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
-
-    def modules(self) -> Iterator[Module]:
-        for _, module in self.named_modules():
-            yield module
-
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        seen = set()
-        for name, module in self._modules.items():
-            if module is not None and id(module) not in seen:
-                seen.add(id(module))
-                yield name, module
-
-    def children(self) -> Iterator[Module]:
-        for _, module in self.named_children():
-            yield module
-
-    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
-        seen = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [
-            (prefix, self)]
-        for module_prefix, module in modules:
-            for name, value in getattr(module, table).items():
-                if value is None or (remove_duplicate and id(value) in seen):
-                    continue
-                seen.add(id(value))
-                yield module_prefix + ("." if module_prefix else "") + name, value
-
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
-        """Yield ``(dotted_name, parameter)``, e.g. ``("0.weight", Parameter)``; shared ones once."""
-        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
-        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
-
-    # ------------------------------------------------------------------ modes and gradients
-    def train(self, mode: bool = True) -> Module:
-        """Set training mode (Dropout drops, BatchNorm uses batch statistics) on every sub-module."""
-        if not isinstance(mode, bool):
-            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
-        return self
-
-    def eval(self) -> Module:
-        """Set evaluation mode; the same as ``train(False)``."""
-        return self.train(False)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Freeze (``False``) or unfreeze every parameter in place."""
-        for param in self.parameters():
-            param.requires_grad_(requires_grad)
-        return self
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's ``.grad`` (to ``None``, or to zeros in place)."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.array[...] = 0
-
-    def apply(self, fn: Callable[[Module], None]) -> Module:
-        """Call ``fn`` on every sub-module (children first) and then on this module."""
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
-        return self
-
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
+        """``hook(module, args)`` runs before ``forward``; it may return replacement args.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import dendrite
+            >>> identity = dendrite.nn.Identity()
+            >>> handle = identity.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+            >>> identity(dendrite.ones(2)).tolist()
+            [2.0, 2.0]
+            >>> handle.remove()
+            >>> identity(dendrite.ones(2)).tolist()
+            [1.0, 1.0]
+        """
         key = next(_hook_ids)
         self._forward_pre_hooks[key] = hook
         return RemovableHandle(self._forward_pre_hooks, key)
 
     def register_forward_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after ``forward``; it may return a replacement output."""
+        """``hook(module, args, output)`` runs after ``forward``; it may return a replacement output.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import dendrite
+            >>> layer = dendrite.nn.Linear(2, 3)
+            >>> handle = layer.register_forward_hook(lambda module, args, output: print(output.shape))
+            >>> _ = layer(dendrite.zeros(4, 2))
+            (4, 3)
+            >>> handle.remove()
+        """
         key = next(_hook_ids)
         self._forward_hooks[key] = hook
         return RemovableHandle(self._forward_hooks, key)
-
-    # ------------------------------------------------------------------ dtype
-    def _apply(self, fn) -> Module:
-        """Replace every parameter's and buffer's array with ``fn(array)``, keeping the objects."""
-        for module in self.modules():
-            for table in (module._parameters, module._buffers):
-                for tensor in table.values():
-                    if tensor is None:
-                        continue
-                    tensor.data = fn(tensor.array)
-                    if tensor.grad is not None:
-                        tensor.grad.data = fn(tensor.grad.array)
-        return self
-
-    def to(self, *args, **kwargs) -> Module:
-        """Cast floating parameters and buffers to a dtype (``model.to(dendrite.float64)``), in place."""
-        # Other keywords (non_blocking, memory_format) mean nothing on the CPU and are ignored.
-        dtype = parse_to_arguments(args, {key: kwargs[key] for key in ("dtype", "device") if key in kwargs})
-        if dtype is None:
-            return self
-        dtype = backend.as_dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        # Integer buffers such as num_batches_tracked keep their dtype, as in PyTorch.
-        return self._apply(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
-
-    def float(self) -> Module:
-        return self.to(backend.float32)
-
-    def double(self) -> Module:
-        return self.to(backend.float64)
-
-    def half(self) -> Module:
-        return self.to(backend.float16)
-
-    def type(self, dst_type) -> Module:
-        return self.to(dst_type)
-
-    def cpu(self) -> Module:
-        return self
-
-    def cuda(self, device=None) -> Module:
-        raise RuntimeError("dendrite runs on the CPU; CUDA devices are not available")
 
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:

@@ -26,6 +26,14 @@ class StateDictMixin:
 
     Uses the module's tables (``_parameters``, ``_buffers``, ``_non_persistent_buffers_set``,
     ``_modules``) and ``_get_name()``; it holds no state of its own.
+
+    Example:
+        >>> from dendrite import nn
+        >>> source, copy = nn.Linear(2, 1), nn.Linear(2, 1)
+        >>> copy.load_state_dict(source.state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> copy.weight.tolist() == source.weight.tolist()
+        True
     """
 
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
@@ -33,6 +41,14 @@ class StateDictMixin:
 
         Values are detached tensors sharing memory with the module (``keep_vars=True``
         returns the parameters themselves).
+
+        Example:
+            >>> from dendrite import nn
+            >>> state = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)).state_dict()
+            >>> [(key, value.shape) for key, value in state.items()][:3]
+            [('0.weight', (3, 2)), ('0.bias', (3,)), ('1.weight', (3,))]
+            >>> list(state)[-3:]
+            ['1.running_mean', '1.running_var', '1.num_batches_tracked']
         """
         if destination is None:
             destination = OrderedDict()
@@ -93,6 +109,17 @@ class StateDictMixin:
         Values are cast to each parameter's dtype. Raises ``RuntimeError`` naming every
         missing or unexpected key (``strict=True``) and every shape mismatch (always).
         Returns ``(missing_keys, unexpected_keys)``.
+
+        Example:
+            >>> import numpy
+            >>> from dendrite import nn
+            >>> layer = nn.Linear(2, 1)
+            >>> layer.load_state_dict({"weight": numpy.ones((1, 2)), "bias": [0.5]})
+            IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+            >>> layer.weight.tolist(), layer.bias.tolist()
+            ([[1.0, 1.0]], [0.5])
+            >>> layer.load_state_dict({"weight": numpy.zeros((1, 2))}, strict=False).missing_keys
+            ['bias']
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")

@@ -163,7 +163,13 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch normalisation of ``(N, C, D, H, W)`` volumes, per channel ``C``."""
+    """Batch normalisation of ``(N, C, D, H, W)`` volumes, per channel ``C`` (statistics over N, D, H, W).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.BatchNorm3d(2)(dendrite.randn(2, 2, 3, 3, 3)).shape
+        (2, 2, 3, 3, 3)
+    """
 
     ranks = (5,)
     layout = "(N, C, D, H, W)"
@@ -225,7 +231,16 @@ class InstanceNorm1d(_InstanceNorm):
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Normalise each channel of each image over H and W (style transfer): ``(N, C, H, W)``."""
+    """Normalise each channel of each image over H and W (style transfer).
+
+    Input ``(N, C, H, W)`` or ``(C, H, W)``, output the same shape.
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.nn.InstanceNorm2d(3)(dendrite.randn(2, 3, 4, 4))
+        >>> y.shape, round(abs(y[0, 0].mean().item()), 4)   # each (sample, channel) plane: mean 0
+        ((2, 3, 4, 4), 0.0)
+    """
 
     ranks = (3, 4)
     layout = "(N, C, H, W) or (C, H, W)"
@@ -316,6 +331,7 @@ class RMSNorm(Module):
     """Scale each sample by the root mean square of its last dimensions (no centring): LLaMA's norm.
 
     ``y = x / sqrt(mean(x**2) + eps) * weight``; ``eps=None`` uses the dtype's machine epsilon.
+    Input ``(*, *normalized_shape)``, output the same shape; ``weight`` has ``normalized_shape``.
 
     Example:
         >>> import dendrite

@@ -140,7 +140,13 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool1d(Module):
-    """Average-pool to a fixed length: ``(N, C, L)`` -> ``(N, C, output_size)``."""
+    """Average-pool to a fixed length: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, output_size)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.AdaptiveAvgPool1d(2)(dendrite.tensor([[[1.0, 3.0, 5.0, 7.0]]])).tolist()
+        [[[2.0, 6.0]]]
+    """
 
     def __init__(self, output_size: int) -> None:
         super().__init__()
@@ -182,7 +188,15 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveMaxPool2d(Module):
-    """Max-pool to a fixed spatial size: ``(N, C, H, W)`` -> ``(N, C, *output_size)``."""
+    """Max-pool to a fixed spatial size: ``(N, C, H, W)`` -> ``(N, C, *output_size)``.
+
+    With ``return_indices=True`` it also returns the flat position of each maximum in its plane.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.AdaptiveMaxPool2d(1)(dendrite.arange(16.0).reshape(1, 1, 4, 4)).tolist()
+        [[[[15.0]]]]
+    """
 
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__()
@@ -234,14 +248,28 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """``Upsample(mode='nearest')`` (PyTorch's older name)."""
+    """``Upsample(mode='nearest')`` (PyTorch's older name): ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.UpsamplingNearest2d(scale_factor=2)(dendrite.tensor([[[[1.0, 2.0]]]])).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]]]
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """``Upsample(mode='bilinear', align_corners=True)`` (PyTorch's older name)."""
+    """``Upsample(mode='bilinear', align_corners=True)`` (PyTorch's older name).
+
+    Shapes: ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.UpsamplingBilinear2d(size=(1, 3))(dendrite.tensor([[[[1.0, 2.0]]]])).tolist()
+        [[[[1.0, 1.5, 2.0]]]]
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

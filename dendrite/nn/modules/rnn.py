@@ -44,6 +44,18 @@ class RNNBase(Module):
     ordered as in PyTorch: ``weight_ih_lk`` (G*H, H_in or D*H), ``weight_hh_lk`` (G*H, H),
     ``bias_ih_lk`` and ``bias_hh_lk`` (G*H,), with G gates (RNN 1, GRU 3, LSTM 4) and D = 2 when
     bidirectional. All start from ``U(-1/sqrt(H), 1/sqrt(H))``.
+
+    Shapes of ``forward(input, hx=None)``: input ``(L, N, H_in)`` (``(N, L, H_in)`` with
+    ``batch_first``, or unbatched ``(L, H_in)``); ``hx`` (and LSTM's ``cx``) ``(D*num_layers, N, H)``;
+    returns ``output`` ``(L, N, D*H)`` (batch first with ``batch_first``) and the final state(s).
+
+    Example:
+        >>> import dendrite
+        >>> lstm = dendrite.nn.RNNBase("LSTM", input_size=3, hidden_size=4, bidirectional=True)
+        >>> lstm.flatten_parameters()   # a no-op, as on the CPU in PyTorch
+        >>> output, (h, c) = lstm(dendrite.zeros(5, 2, 3))
+        >>> output.shape, h.shape, [p.shape for p in lstm.all_weights[0]]
+        ((5, 2, 8), (2, 2, 4), [(16, 3), (16, 4), (16,), (16,)])
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,

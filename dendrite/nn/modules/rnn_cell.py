@@ -2,7 +2,8 @@
 
 A cell advances the state by one time step; loop over time yourself. Each call
 is the fused one-step form of the sequence operations in
-:mod:`dendrite.nn.functional.recurrent` (one matrix product per weight for all gates).
+:mod:`dendrite.nn.functional.recurrent` (one matrix product per weight for all gates),
+through the cell functions of :mod:`dendrite.nn.functional.recurrent_cell`.
 For whole sequences prefer ``RNN``/``LSTM``/``GRU``: they run the loop inside one operation.
 """
 
@@ -23,7 +24,16 @@ __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 class RNNCellBase(Module):
     """Parameters shared by the cells: ``weight_ih`` (G*H, H_in), ``weight_hh`` (G*H, H),
-    ``bias_ih`` and ``bias_hh`` (G*H,), all from ``U(-1/sqrt(H), 1/sqrt(H))`` as in PyTorch."""
+    ``bias_ih`` and ``bias_hh`` (G*H,), all from ``U(-1/sqrt(H), 1/sqrt(H))`` as in PyTorch.
+
+    ``num_chunks`` is the number of gates G (RNN 1, GRU 3, LSTM 4); the subclasses define ``forward``.
+
+    Example:
+        >>> import dendrite
+        >>> cell = dendrite.nn.RNNCellBase(input_size=3, hidden_size=4, bias=True, num_chunks=3)
+        >>> [(name, p.shape) for name, p in cell.named_parameters()]
+        [('weight_ih', (12, 3)), ('weight_hh', (12, 4)), ('bias_ih', (12,)), ('bias_hh', (12,))]
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:

@@ -47,6 +47,8 @@ class Flatten(Module):
 class Unflatten(Module):
     """Split dimension ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``).
 
+    Shapes: ``(*, S, *)`` -> ``(*, *unflattened_size, *)``, with ``prod(unflattened_size) == S``.
+
     Example:
         >>> import dendrite
         >>> dendrite.nn.Unflatten(1, (1, 28, 28))(dendrite.zeros(32, 784)).shape
@@ -100,7 +102,7 @@ class _PadNd(Module):
 
 
 class ConstantPad1d(_PadNd):
-    """Pad the last dimension with ``value``: ``(N, C, L)`` -> ``(N, C, L + left + right)``.
+    """Pad the last dimension with ``value``: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L + left + right)``.
 
     Example:
         >>> import dendrite
@@ -113,7 +115,17 @@ class ConstantPad1d(_PadNd):
 
 
 class ConstantPad2d(_PadNd):
-    """Pad the last two dimensions with ``value``; ``padding`` is int or (left, right, top, bottom)."""
+    """Pad the last two dimensions with ``value``.
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H + top + bottom, W + left + right)``;
+    ``padding`` is an int or ``(left, right, top, bottom)``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> dendrite.nn.ConstantPad2d((1, 0, 0, 1), 9.0)(x).tolist()
+        [[[[9.0, 1.0, 2.0], [9.0, 3.0, 4.0], [9.0, 9.0, 9.0]]]]
+    """
 
     dims = 2
 
@@ -122,7 +134,16 @@ class ConstantPad2d(_PadNd):
 
 
 class ZeroPad1d(_PadNd):
-    """Pad the last dimension with zeros."""
+    """Pad the last dimension with zeros.
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L + left + right)``; ``padding`` is an int or
+    ``(left, right)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ZeroPad1d(1)(dendrite.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+        [[[0.0, 1.0, 2.0, 3.0, 0.0]]]
+    """
 
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
@@ -130,6 +151,8 @@ class ZeroPad1d(_PadNd):
 
 class ZeroPad2d(_PadNd):
     """Pad the last two dimensions with zeros: ``(N, C, H, W)`` -> ``(N, C, H+top+bottom, W+left+right)``.
+
+    ``padding`` is an int or ``(left, right, top, bottom)``.
 
     Example:
         >>> import dendrite
@@ -144,7 +167,16 @@ class ZeroPad2d(_PadNd):
 
 
 class ReflectionPad1d(_PadNd):
-    """Pad the last dimension with its mirror image (edge not repeated)."""
+    """Pad the last dimension with its mirror image (edge not repeated); padding < the size.
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L + left + right)``; ``padding`` is an int or
+    ``(left, right)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ReflectionPad1d(2)(dendrite.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+        [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]]
+    """
 
     mode = "reflect"
 
@@ -153,13 +185,32 @@ class ReflectionPad1d(_PadNd):
 
 
 class ReflectionPad2d(ReflectionPad1d):
-    """Pad the last two dimensions with their mirror image (edge not repeated)."""
+    """Pad the last two dimensions with their mirror image (edge not repeated); padding < the size.
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H + top + bottom, W + left + right)``;
+    ``padding`` is an int or ``(left, right, top, bottom)``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])
+        >>> dendrite.nn.ReflectionPad2d((1, 1, 0, 1))(x).tolist()
+        [[[[2.0, 1.0, 2.0, 3.0, 2.0], [5.0, 4.0, 5.0, 6.0, 5.0], [2.0, 1.0, 2.0, 3.0, 2.0]]]]
+    """
 
     dims = 2
 
 
 class ReplicationPad1d(_PadNd):
-    """Pad the last dimension by repeating the edge value."""
+    """Pad the last dimension by repeating the edge value.
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L + left + right)``; ``padding`` is an int or
+    ``(left, right)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ReplicationPad1d(2)(dendrite.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+        [[[1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0]]]
+    """
 
     mode = "replicate"
 
@@ -168,13 +219,31 @@ class ReplicationPad1d(_PadNd):
 
 
 class ReplicationPad2d(ReplicationPad1d):
-    """Pad the last two dimensions by repeating the edge values."""
+    """Pad the last two dimensions by repeating the edge values.
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H + top + bottom, W + left + right)``;
+    ``padding`` is an int or ``(left, right, top, bottom)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.ReplicationPad2d(1)(dendrite.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]]]
+    """
 
     dims = 2
 
 
 class CircularPad1d(_PadNd):
-    """Pad the last dimension by wrapping around (periodic boundary)."""
+    """Pad the last dimension by wrapping around (periodic boundary).
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L + left + right)``; ``padding`` is an int or
+    ``(left, right)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.CircularPad1d(1)(dendrite.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+        [[[3.0, 1.0, 2.0, 3.0, 1.0]]]
+    """
 
     mode = "circular"
 
@@ -183,6 +252,16 @@ class CircularPad1d(_PadNd):
 
 
 class CircularPad2d(CircularPad1d):
-    """Pad the last two dimensions by wrapping around (periodic boundary)."""
+    """Pad the last two dimensions by wrapping around (periodic boundary).
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H + top + bottom, W + left + right)``;
+    ``padding`` is an int or ``(left, right, top, bottom)``.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> dendrite.nn.CircularPad2d((1, 0, 0, 1))(x).tolist()
+        [[[[2.0, 1.0, 2.0], [4.0, 3.0, 4.0], [2.0, 1.0, 2.0]]]]
+    """
 
     dims = 2

@@ -38,7 +38,17 @@ def _norm(array, norm_type: float):
 
 def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False) -> Tensor:
-    """The ``norm_type``-norm of all tensors together, as if concatenated into one vector."""
+    """The ``norm_type``-norm of all tensors together, as if concatenated into one vector.
+
+    Tensors of any shapes; returns a 0-d tensor (``inf`` gives the largest absolute value).
+
+    Example:
+        >>> import dendrite
+        >>> float(dendrite.nn.utils.get_total_norm([dendrite.tensor([3.0]), dendrite.tensor([[4.0]])]))
+        5.0
+        >>> float(dendrite.nn.utils.get_total_norm([dendrite.tensor([3.0, -7.0])], norm_type=float("inf")))
+        7.0
+    """
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     tensors = list(tensors)
@@ -60,7 +70,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
                     error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     """Scale all gradients together so their total norm is at most ``max_norm``; in place.
 
-    Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
+    Gradients of any shapes. Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
     As in PyTorch the scale is ``max_norm / (total_norm + 1e-6)`` capped at 1.
 
     Example:
@@ -87,7 +97,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach=None) -> None:
-    """Clamp every gradient element to ``[-clip_value, clip_value]``; in place.
+    """Clamp every gradient element to ``[-clip_value, clip_value]``; in place (gradients of any shapes).
 
     Example:
         >>> import dendrite

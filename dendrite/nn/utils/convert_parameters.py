@@ -23,7 +23,17 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in order; in place."""
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in order; in place.
+
+    ``vec`` has shape ``(P,)``, ``P`` the total number of parameter elements.
+
+    Example:
+        >>> import dendrite
+        >>> layer = dendrite.nn.Linear(2, 1)
+        >>> dendrite.nn.utils.vector_to_parameters(dendrite.tensor([1.0, 2.0, 3.0]), layer.parameters())
+        >>> layer.weight.tolist(), layer.bias.tolist()
+        ([[1.0, 2.0]], [3.0])
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected dendrite.Tensor, but got: {type(vec).__name__}")
     parameters = list(parameters)

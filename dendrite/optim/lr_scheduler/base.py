@@ -129,7 +129,19 @@ class LRScheduler:
         return {key: _shallow_copy(value) for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the attributes saved by :meth:`state_dict`."""
+        """Restore the attributes saved by :meth:`state_dict` (e.g. when resuming training).
+
+        Example:
+            >>> import dendrite
+            >>> from dendrite.optim.lr_scheduler import StepLR
+            >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1)
+            >>> first = StepLR(opt, step_size=1, gamma=0.5)
+            >>> opt.step(); first.step()
+            >>> second = StepLR(dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1), 1)
+            >>> second.load_state_dict(first.state_dict())
+            >>> second.last_epoch, second.gamma, second.get_last_lr()
+            (1, 0.5, [0.05])
+        """
         self.__dict__.update({key: _shallow_copy(value) for key, value in state_dict.items()})
 
     def get_last_lr(self) -> list:

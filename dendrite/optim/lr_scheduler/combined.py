@@ -87,7 +87,22 @@ class SequentialLR(_NestedStateMixin, LRScheduler):
         self._last_lr = schedulers[index].get_last_lr()
 
     def recursive_undo(self, sched=None) -> None:
-        """Step back the ``last_epoch`` of every (nested) inner scheduler by one."""
+        """Step back the ``last_epoch`` of every (nested) inner scheduler by one.
+
+        The constructor calls it to undo the step each inner scheduler took when it was created.
+
+        Example:
+            >>> import dendrite
+            >>> from dendrite.optim import lr_scheduler
+            >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1)
+            >>> first, then = lr_scheduler.ConstantLR(opt), lr_scheduler.ExponentialLR(opt, gamma=0.5)
+            >>> scheduler = lr_scheduler.SequentialLR(opt, [first, then], milestones=[3])
+            >>> first.last_epoch, then.last_epoch
+            (0, -1)
+            >>> scheduler.recursive_undo()
+            >>> first.last_epoch, then.last_epoch
+            (-1, -2)
+        """
         schedulers = self if sched is None else sched
         if hasattr(schedulers, "_schedulers"):
             for scheduler in schedulers._schedulers:

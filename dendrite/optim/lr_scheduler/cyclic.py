@@ -242,7 +242,15 @@ class CyclicLR(LRScheduler):
             self.scale_mode = "iterations"
 
     def scale_fn(self, x: float) -> float:
-        """The amplitude factor for cycle (or iteration) ``x``."""
+        """The amplitude factor for cycle (or iteration) ``x``: ``mode``'s, or the ``scale_fn`` given.
+
+        Example:
+            >>> import dendrite
+            >>> opt = dendrite.optim.SGD([dendrite.nn.Parameter(dendrite.ones(1))], lr=0.1, momentum=0.9)
+            >>> scheduler = dendrite.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="triangular2")
+            >>> [scheduler.scale_fn(cycle) for cycle in (1, 2, 3)]
+            [1.0, 0.5, 0.25]
+        """
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
         return self._scale_fn_ref(x)

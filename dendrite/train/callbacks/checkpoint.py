@@ -39,8 +39,8 @@ def save_state_dict(state_dict: dict, path: str | os.PathLike) -> Path:
     """Save a state_dict to ``path`` atomically; return the path.
 
     Example:
-        >>> import tempfile, pathlib, dendrite
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "weights.npz"
+        >>> import pathlib, dendrite
+        >>> target = pathlib.Path("weights.npz")
         >>> save_state_dict({"weight": dendrite.ones(2)}, target).exists()
         True
     """
@@ -54,8 +54,8 @@ def load_state_dict_file(path: str | os.PathLike) -> dict:
     """Read a state_dict written by :func:`save_state_dict` (tensors keyed like ``model.state_dict()``).
 
     Example:
-        >>> import tempfile, pathlib, dendrite
-        >>> target = save_state_dict({"bias": dendrite.zeros(3)}, pathlib.Path(tempfile.mkdtemp()) / "w.npz")
+        >>> import pathlib, dendrite
+        >>> target = save_state_dict({"bias": dendrite.zeros(3)}, pathlib.Path("w.npz"))
         >>> load_state_dict_file(target)["bias"].shape
         (3,)
     """
@@ -78,8 +78,8 @@ class ModelCheckpoint(MonitorCallback):
     improves (``mode='auto'``: min for losses, max for accuracy-like metrics).
 
     Example:
-        >>> import tempfile, pathlib
-        >>> checkpoint = ModelCheckpoint(pathlib.Path(tempfile.mkdtemp()) / "best.npz", save_best_only=True)
+        >>> import pathlib
+        >>> checkpoint = ModelCheckpoint(pathlib.Path("best.npz"), save_best_only=True)
         >>> checkpoint.monitor, checkpoint.mode
         ('val_loss', 'min')
     """
