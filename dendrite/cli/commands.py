@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
-from dendrite.cli.errors import UsageError
+from dendrite.cli.errors import EXIT_DIVERGED, UsageError
 
 
 def _load_splits(name: str):
@@ -29,6 +30,14 @@ def _spec(name: str):
     if name not in MODELS:
         raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     return MODELS[name]
+
+
+def _diverged_phrase(where: dict) -> str:
+    """``"the loss became nan at epoch 1, batch 7"`` from metrics.json's ``diverged_at``."""
+    key = where.get("key", "loss")
+    subject = "the loss" if key == "loss" else f"the {key}"
+    place = f"epoch {where.get('epoch', '?')}" + (f", batch {where['batch']}" if where.get("batch") else "")
+    return f"{subject} became {where.get('loss', 'non-finite')} at {place}"
 
 
 def run_train(args) -> int:
@@ -74,9 +83,18 @@ def run_train(args) -> int:
         options=options,
     )
     try:
-        metrics = train(spec, splits, config)
+        with warnings.catch_warnings():
+            # NumPy's overflow warnings (and the checkpoints' "not saving") are noise once a run
+            # diverges: the divergence itself is reported below, as one line.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            metrics = train(spec, splits, config)
     except ValueError as error:  # bad hyper-parameters, e.g. an unknown optimizer name
         raise UsageError(str(error)) from None
+    if metrics.get("diverged"):
+        print(f"dendrite train: {_diverged_phrase(metrics.get('diverged_at') or {})}; the run diverged "
+              f"(metrics in {config.out}). Run again with --doctor to find out why (or try a lower --lr).",
+              file=sys.stderr)
+        return EXIT_DIVERGED
     final = ", ".join(f"{key} {value:.4g}" for key, value in metrics["final"].items() if value is not None)
     print(f"{spec.name} on {dataset}: {final}  ({metrics['seconds']:.1f} s) -> {config.out}")
     return 0

@@ -7,14 +7,21 @@
     dendrite models
     dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
 
-Bad arguments (an unknown model or dataset, a model that cannot take the data)
-print one line that says what was wrong and exit with status 2.
+Bad arguments (an unknown model or dataset, a model that cannot take the data, a
+number that is not finite or out of range: ``--lr inf``, ``--epochs 0``) print one line
+that says what was wrong and exit with status 2. A training run whose loss becomes NaN
+or infinite stops, prints one line saying where, and exits with status 3.
+
+Exit codes: 0 success, 1 some tour runs failed, 2 usage error, 3 the run diverged,
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,39 +30,60 @@ from dendrite.cli.errors import UsageError
 __all__ = ["main", "UsageError"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _whole_number(minimum: int):
+    """An argparse ``type``: a whole number >= ``minimum`` (the option's name is added by the parser)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}"
+                                             if minimum != 1 else f"must be a whole number > 0, got {text!r}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
 
 
 def _positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number > 0 (``float('inf') > 0`` is true, hence the isfinite)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+        value = None
+    if value is None or not math.isfinite(value) or not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
 
 
+_positive_int, _natural_int = _whole_number(1), _whole_number(0)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports mistakes as one line and exit status 2 (no usage dump)."""
+    """argparse that reports mistakes as one line and exit status 2 (no usage dump).
+
+    ``argument --lr: must be a finite number > 0, got 'inf'`` is shown as
+    ``dendrite train: error: --lr must be a finite number > 0, got 'inf'``.
+    """
 
     def error(self, message: str):
-        self.exit(2, f"dendrite: error: {message}\n")
+        match = re.fullmatch(r"argument (\S+?)(?:/\S+)?: (must .*)", message)
+        if match:
+            message = f"{match.group(1)} {match.group(2)}"
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``dendrite`` argument parser, one sub-command per ``run_*`` function of ``commands``."""
-    parser = _Parser(prog="dendrite", description="Deep learning from scratch on NumPy.")
+    parser = _Parser(prog="dendrite", description="Deep learning from scratch on NumPy.",
+                     epilog="exit codes: 0 success, 1 some tour runs failed or the doctor found an error, "
+                            "2 usage error, 3 the training run diverged (a loss became NaN or infinite), "
+                            "130 interrupted")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a model on a dataset and write its report")
+    train = commands.add_parser("train", help="train a model on a dataset and write its report",
+                                epilog="exit codes: 0 trained, 2 usage error, 3 the run diverged (a loss "
+                                       "became NaN or infinite; metrics.json says where)")
     train.add_argument("model", help="model name (see `dendrite models`)")
     train.add_argument("--data", "--dataset", dest="data", default=None,
                        help="dataset name (see `dendrite datasets`)")
@@ -63,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--lr", type=_positive_float, default=None)
     train.add_argument("--optimizer", default=None, help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_natural_int, default=0)
     train.add_argument("--out", type=Path, default=None, help="output folder (default runs/MODEL-DATASET)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--resume", action="store_true",
@@ -86,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--length", type=_positive_int, default=400)
     sample.add_argument("--temperature", type=_positive_float, default=0.8)
     sample.add_argument("--prime", default="")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_natural_int, default=0)
     return parser
 
 

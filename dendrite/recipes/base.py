@@ -5,12 +5,14 @@ files a learner looks at. Recipes differ by family (a classifier, a language
 model, a GAN...), but all of them write ``DIR/metrics.json`` of the same form::
 
     {"model", "dataset", "seed", "epochs", "seconds", "n_train", "n_test",
-     "final": {metric: number}, "history": [per-epoch dicts]}
+     "final": {metric: number}, "history": [per-epoch dicts],
+     "diverged": false}     # true (plus "diverged_at") when a loss became NaN or infinite
+
+The file is strict JSON (:mod:`dendrite.utils.strict_json`): a non-finite number is ``null``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -20,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from dendrite import nn, optim
+from dendrite.train.divergence import Divergence, check_finite_state
 from dendrite.utils.atomic import atomic_write_text
+from dendrite.utils.strict_json import dumps
 
 __all__ = [
     "RunConfig",
@@ -38,6 +42,7 @@ class RunConfig:
     """Settings of one ``dendrite train`` run; ``None`` means "the model's default".
 
     Shapes: no arrays; :meth:`resolved` maps the model's defaults dict to the run's settings dict.
+    ``epochs``/``batch_size`` must be whole numbers > 0 and ``lr`` a finite number > 0 (else ``ValueError``).
 
     Example:
         >>> RunConfig("mlp", "spiral", epochs=3, options={"hidden": (8,)}).resolved({"epochs": 10, "lr": 0.1})
@@ -56,6 +61,15 @@ class RunConfig:
     resume: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ValueError(f"{name} must be a whole number > 0, got {value!r}")
+        if self.lr is not None and not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr)
+                                        and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+
     def resolved(self, defaults: dict[str, Any]) -> dict[str, Any]:
         """The model's defaults overridden by whatever the user set."""
         settings = dict(defaults)
@@ -71,7 +85,8 @@ class RunConfig:
 class RunResult:
     """What a recipe hands back: final metrics, per-epoch history, the trained model.
 
-    Shapes: ``final`` {metric: number}, ``history`` one dict per epoch, ``extra`` more JSON for metrics.json.
+    Shapes: ``final`` {metric: number}, ``history`` one dict per epoch, ``extra`` more JSON for metrics.json;
+    ``divergence`` where the run diverged (a :class:`~dendrite.train.divergence.Divergence`), if it did.
 
     Example:
         >>> RunResult(final={"test_accuracy": 0.9}, history=[{"epoch": 1, "loss": 0.3}]).final
@@ -82,6 +97,7 @@ class RunResult:
     history: list[dict[str, Any]]
     model: nn.Module | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    divergence: Divergence | None = None  # set by the runner when a loss became NaN or infinite
 
 
 @dataclass
@@ -158,19 +174,14 @@ class Stopwatch:
         return time.perf_counter() - self.start
 
 
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_metrics(
     out: Path, config: RunConfig, settings: dict, seconds: float, n_train: int, n_test: int, result: RunResult
 ) -> Path:
     """Write ``out/metrics.json`` atomically and return its path.
 
     Shapes: ``result.final`` {metric: number} and ``result.history`` (one dict per epoch) become
-    JSON; non-finite numbers are written as ``null``.
+    strict JSON; non-finite numbers are written as ``null``. ``diverged`` is always written;
+    a diverged run adds ``diverged_at`` (``{"epoch", "batch", "key", "loss": "nan"}``).
 
     Example:
         >>> import tempfile
@@ -179,8 +190,10 @@ def write_metrics(
         >>> config = RunConfig("mlp", "spiral")
         >>> path = write_metrics(Path(tmp.name), config, {"epochs": 1}, 0.5, 800, 200,
         ...                      RunResult(final={"test_accuracy": 0.75}, history=[]))
-        >>> path.name, json.loads(path.read_text())["final"]
-        ('metrics.json', {'test_accuracy': 0.75})
+        >>> import json
+        >>> metrics = json.loads(path.read_text())
+        >>> path.name, metrics["final"], metrics["diverged"]
+        ('metrics.json', {'test_accuracy': 0.75}, False)
         >>> tmp.cleanup()
     """
     payload = {
@@ -192,12 +205,15 @@ def write_metrics(
         "n_train": int(n_train),
         "n_test": int(n_test),
         "settings": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool, type(None)))},
-        "final": {key: _finite(float(value)) for key, value in result.final.items()},
-        "history": [{key: _finite(value) for key, value in row.items()} for row in result.history],
+        "final": {key: None if value is None else float(value) for key, value in result.final.items()},
+        "history": result.history,
         **result.extra,
+        "diverged": result.divergence is not None,
     }
+    if result.divergence is not None:
+        payload["diverged_at"] = result.divergence.to_json()
     path = Path(out) / "metrics.json"
-    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(path, dumps(payload, indent=2) + "\n")
     return path
 
 
@@ -205,6 +221,8 @@ def save_weights(model: nn.Module, out: Path) -> Path:
     """Save the model's state_dict as ``out/model.safetensors`` (``.npz`` without safetensors).
 
     Shapes: every parameter and buffer is saved with its own shape, under its state_dict key.
+    Non-finite weights (a diverged run) raise :class:`~dendrite.train.divergence.NonFiniteStateError`
+    and write nothing, so an earlier file is never replaced by NaNs.
 
     Example:
         >>> import tempfile
@@ -223,7 +241,9 @@ def save_weights(model: nn.Module, out: Path) -> Path:
         path = out / "model.safetensors"
     except ImportError:
         path = out / "model.npz"
-    dendrite.save(model.state_dict(), path)
+    state = model.state_dict()
+    check_finite_state(state, repr(str(path)))
+    dendrite.save(state, path)
     return path
 
 

@@ -31,6 +31,7 @@ from dendrite.models.recurrent import CharLM, detach_state
 from dendrite.recipes.base import RunResult, history_rows, make_optimizer
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_write_text
+from dendrite.utils.strict_json import dumps
 
 __all__ = ["unigram_bits_per_char", "bits_per_char", "generate", "load_charlm", "sample_from_run",
            "run_charlm", "charlm_defaults", "needs_text", "build_charlm", "save_run_info"]
@@ -201,7 +202,8 @@ def run_charlm(spec, splits, settings: dict, config, out: Path) -> RunResult:
     rows = history_rows(history)
     val = float(history["val_bits_per_char"][-1])
     final = {"val_bits_per_char": val, "unigram_bits_per_char": baseline,
-             "train_bits_per_char": float(history["bits_per_char"][-1]), "val_perplexity": 2.0 ** val}
+             "train_bits_per_char": float(history["bits_per_char"][-1]),
+             "val_perplexity": 2.0 ** val if val < 1024 else math.inf}  # 2.0 ** 1024 overflows
     if monitor.points:
         plot_language_curves(monitor.points, out / "curves.png", baseline, f"{spec.name} on {splits.name}")
     else:
@@ -230,7 +232,7 @@ def save_run_info(out: Path, vocab: CharVocab, settings: dict) -> Path:
     info = {"format": "dendrite-charlm", "version": 1, "vocab": vocab.chars,
             "model": {key: settings[key] for key in ("cell", "embedding_dim", "hidden_size", "num_layers")}}
     path = Path(out) / RUN_FILE
-    atomic_write_text(path, json.dumps(info, indent=2) + "\n")
+    atomic_write_text(path, dumps(info, indent=2) + "\n")
     return path
 
 

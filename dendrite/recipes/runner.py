@@ -7,6 +7,14 @@ module checks that the checkpoint in ``--out`` belongs to the same model, datase
 settings (only ``--epochs`` may change) and that there are epochs left to train. A new run
 (without ``--resume``) first removes any old checkpoint from its folder, so a later resume
 can never continue a different, older run.
+
+Divergence: every recipe runs inside :func:`~dendrite.train.divergence.watch_divergence`,
+so any Trainer it fits stops at the first NaN or infinite loss (a GAN's ``loss_d``/``loss_g``
+included) and the run's result says so: ``metrics["diverged"]`` is true and
+``metrics["diverged_at"]`` tells where. A diverged run's weights are not saved (an earlier
+``model.safetensors`` and the last finite ``checkpoint.npz`` are kept), and a recipe step that
+fails *after* the divergence (a judge choking on NaN samples) does not hide it: the run is
+reported as diverged, with that error in ``metrics["error_after_divergence"]``.
 """
 
 from __future__ import annotations
@@ -15,8 +23,18 @@ import json
 from pathlib import Path
 
 from dendrite import backend
-from dendrite.recipes.base import ModelSpec, RunConfig, Stopwatch, ensure_dir, save_weights, write_metrics
+from dendrite.recipes.base import (
+    ModelSpec,
+    RunConfig,
+    RunResult,
+    Stopwatch,
+    ensure_dir,
+    history_rows,
+    save_weights,
+    write_metrics,
+)
 from dendrite.train.checkpoint_state import checkpoint_path, discard_checkpoint, read_training_state
+from dendrite.train.divergence import Divergence, NonFiniteStateError, watch_divergence
 from dendrite.utils.threads import blas_threads
 
 __all__ = ["train", "run_record", "check_resumable"]
@@ -82,7 +100,8 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
     """Train ``spec`` on ``splits`` with ``config``; write the run's files; return metrics.json's content.
 
     Shapes: as the model's recipe (see :class:`~dendrite.recipes.base.ModelSpec`); returns metrics.json's
-    content as a dict.
+    content as a dict. ``metrics["diverged"]`` says whether a loss became NaN or infinite (then
+    ``metrics["diverged_at"]`` says where: ``{"epoch", "batch", "key", "loss"}``).
 
     Example:
         >>> import tempfile
@@ -94,8 +113,8 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
         ...     files = sorted(path.name for path in Path(folder).iterdir())
         >>> files[:5]  # and model.safetensors (model.npz without safetensors)
         ['checkpoint.npz', 'confusion.png', 'curves.png', 'decision_boundary.png', 'metrics.json']
-        >>> metrics["model"], metrics["epochs"], len(metrics["history"])
-        ('mlp', 1, 1)
+        >>> metrics["model"], metrics["epochs"], len(metrics["history"]), metrics["diverged"]
+        ('mlp', 1, 1, False)
     """
     reason = spec.accepts(splits)
     if reason:
@@ -114,11 +133,22 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
         discard_checkpoint(out)
     backend.manual_seed(config.seed)
     clock = Stopwatch()
-    with blas_threads(1):  # small matrices: BLAS threads cost more than they save (see utils.threads)
-        result = spec.recipe(spec, splits, settings, config, out)
+    # Small matrices: BLAS threads cost more than they save (see utils.threads).
+    with blas_threads(1), watch_divergence() as watch:
+        try:
+            result = spec.recipe(spec, splits, settings, config, out)
+        except Exception as error:  # after a divergence, report the divergence, not its aftermath
+            if not watch.diverged:
+                raise
+            result = RunResult(final={}, history=history_rows(watch.history) if watch.history else [],
+                               extra={"error_after_divergence": f"{type(error).__name__}: {error}"})
     seconds = previous_seconds + clock.seconds  # a resumed run reports the time of all its parts
-    if result.model is not None:
-        save_weights(result.model, out)
+    result.divergence = watch.divergence
+    if result.model is not None and result.divergence is None:  # a diverged run's weights are not kept
+        try:
+            save_weights(result.model, out)
+        except NonFiniteStateError:  # NaN weights with finite losses: the last step blew up
+            result.divergence = Divergence(len(result.history), None, "weights", float("nan"))
     n_test = len(splits.x_test)
     write_metrics(out, config, settings, seconds, len(splits.x_train), n_test, result)
     return json.loads((out / "metrics.json").read_text())

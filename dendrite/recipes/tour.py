@@ -8,7 +8,6 @@ report is ``OUT/index.html`` (open it offline in a browser) and ``OUT/summary.js
 from __future__ import annotations
 
 import html
-import json
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from dendrite.recipes.base import RunConfig
 from dendrite.utils.atomic import atomic_write_text
+from dendrite.utils.strict_json import dumps
 
 __all__ = ["TOUR", "TourEntry", "run_tour"]
 
@@ -113,19 +113,24 @@ def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
             )
             metrics = train(MODELS[entry.model], load_dataset(entry.dataset), config)
             row.update(
-                ok=True,
+                ok=not metrics.get("diverged"),
                 seconds=metrics["seconds"],
                 final=metrics["final"],
                 value=metrics["final"].get(entry.headline),
                 pictures=_pictures(folder),
                 extra={k: v for k, v in metrics.items() if k == "sample"},
             )
+            if metrics.get("diverged"):
+                where = metrics.get("diverged_at", {})
+                row["error"] = (f"diverged: {where.get('key')} became {where.get('loss')} at epoch "
+                                f"{where.get('epoch')}, batch {where.get('batch')}")
+                print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
         except Exception as error:  # one failing family must not hide the others
             row.update(ok=False, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
             print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
         rows.append(row)
     summary = {"seconds": round(time.perf_counter() - started, 1), "runs": rows}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_text(out / "summary.json", dumps(summary, indent=2, default=str) + "\n")
     atomic_write_text(out / "index.html", render_html(summary))
     print(format_table(summary))
     print(f"report: {out / 'index.html'}")

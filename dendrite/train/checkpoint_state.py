@@ -51,6 +51,7 @@ from dendrite import backend
 from dendrite.interop.serialization import load, save
 from dendrite.tensor import Tensor
 from dendrite.train.callbacks.base import Callback
+from dendrite.train.divergence import NonFiniteStateError, check_finite_state, diverged_reason, refuse_save
 from dendrite.train.history import History
 
 __all__ = ["CHECKPOINT_NAME", "TrainingState", "TrainingCheckpoint", "checkpoint_path", "has_checkpoint",
@@ -200,6 +201,9 @@ def save_training_state(directory: str | os.PathLike, model, optimizer=None, sch
                         global_step: int = 0, generators: Mapping | None = None) -> Path:
     """Write ``directory/checkpoint.npz`` atomically; return its path.
 
+    Non-finite model weights are refused with
+    :class:`~dendrite.train.divergence.NonFiniteStateError`: the previous checkpoint stays.
+
     Arguments:
         model, optimizer, scheduler: one object each, or dicts ``{name: object}`` for several
             (a GAN); ``None`` for none.
@@ -227,6 +231,7 @@ def save_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     models = {}
     for name, module in _named(model, "model", "model").items():
         state = module.state_dict()
+        check_finite_state(state, f"{str(checkpoint_path(directory))!r} (model {name!r})")
         models[name] = list(state)
         arrays.update({f"models/{name}/{key}": value for key, value in state.items()})
     if isinstance(history, History):
@@ -363,6 +368,9 @@ class TrainingCheckpoint(Callback):
     starting from ``history`` (the one a resumed run loaded), so after ``fit`` it holds
     every epoch of the run. ``extra`` is a dict or a function ``extra(trainer) -> dict``
     called at each save. ``every=k`` saves every k-th epoch (and always the last).
+    A diverged run (``trainer.divergence``) or non-finite weights are never saved: the
+    last finite checkpoint stays, and a
+    :class:`~dendrite.train.divergence.NonFiniteCheckpointWarning` says so once.
 
     Example:
         >>> checkpoint = TrainingCheckpoint("run", extra={"model": "mlp"})
@@ -381,19 +389,29 @@ class TrainingCheckpoint(Callback):
         self.models, self.optimizers, self.schedulers = models, optimizers, schedulers
         self.last_saved: Path | None = None
 
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.refused = None
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.history.on_epoch_end(epoch, logs)
-        last = epoch + 1 >= self.params.get("epochs", epoch + 1) or self.trainer.stop_training
+        trainer = self.trainer
+        reason = diverged_reason(trainer)  # set before any epoch-end callback, whatever the order
+        if reason:
+            refuse_save(self, reason)
+            return
+        last = epoch + 1 >= self.params.get("epochs", epoch + 1) or trainer.stop_training
         if (epoch + 1) % self.every and not last:
             return
-        trainer = self.trainer
         extra = self.extra(trainer) if callable(self.extra) else self.extra
-        self.last_saved = save_training_state(
-            self.directory,
-            self.models if self.models is not None else trainer.model,
-            self.optimizers if self.optimizers is not None else trainer.optimizer,
-            self.schedulers if self.schedulers is not None else trainer.scheduler,
-            epoch=epoch + 1, history=self.history, extra=extra, global_step=trainer.global_step,
-            generators=self.generators,
-        )
+        try:
+            self.last_saved = save_training_state(
+                self.directory,
+                self.models if self.models is not None else trainer.model,
+                self.optimizers if self.optimizers is not None else trainer.optimizer,
+                self.schedulers if self.schedulers is not None else trainer.scheduler,
+                epoch=epoch + 1, history=self.history, extra=extra, global_step=trainer.global_step,
+                generators=self.generators,
+            )
+        except NonFiniteStateError as error:
+            refuse_save(self, str(error))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from dendrite.train.callbacks.base import Callback
 from dendrite.train.monitor import metric_mode
 from dendrite.utils.atomic import atomic_write_text
+from dendrite.utils.strict_json import dumps
 
 __all__ = ["History"]
 
@@ -95,12 +96,7 @@ class History(Callback):
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike) -> Path:
         """Write the history as JSON (atomically; NaN written as ``null``) and return the path."""
-        data = self.to_dict()
-        data["history"] = {
-            key: [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
-            for key, values in data["history"].items()
-        }
-        return atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+        return atomic_write_text(path, dumps(self.to_dict(), indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from pathlib import Path
 
 from dendrite.train.callbacks.base import Callback
 from dendrite.utils.atomic import atomic_write_text
+from dendrite.utils.strict_json import dumps
 
 __all__ = ["CSVLogger", "JSONLLogger"]
 
@@ -109,9 +109,7 @@ class JSONLLogger(_EpochFileLogger):
     def _render(self) -> str:
         lines = []
         for row in self.rows:
-            clean = {key: (None if isinstance(value, float) and not math.isfinite(value) else value)
-                     for key, value in row.items()}
-            lines.append(json.dumps(clean) + "\n")
+            lines.append(dumps(row) + "\n")  # NaN as null: strict JSON
         return "".join(lines)
 
 

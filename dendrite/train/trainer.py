@@ -28,6 +28,7 @@ import dendrite
 from dendrite.optim import lr_scheduler
 from dendrite.train.callbacks.base import Callback, CallbackList
 from dendrite.train.callbacks.control import GradientClipping
+from dendrite.train.divergence import Divergence, record_divergence
 from dendrite.train.history import History
 from dendrite.train.metrics import to_numpy
 from dendrite.train.progress import ProgressBar, resolve_progress
@@ -160,6 +161,8 @@ class Trainer:
             dendrite.manual_seed(seed)
         self.stop_training = False
         self.stop_reason: str | None = None
+        # The first non-finite training loss of the current/last fit (see dendrite.train.divergence).
+        self.divergence: Divergence | None = None
         self.epoch = 0
         self.global_step = 0
         self.history: History | None = None
@@ -267,6 +270,8 @@ class Trainer:
 
         ``train_loader`` yields ``(inputs, target)`` batches (a ``DataLoader``);
         ``val_loader`` likewise, evaluated after every epoch into ``val_*`` keys.
+        The first non-finite training loss is kept in ``trainer.divergence`` (a
+        :class:`~dendrite.train.divergence.Divergence`), set before the batch's callbacks run.
         """
         if self.optimizer is None and self.train_step is None:
             raise ValueError("Trainer.fit needs an optimizer (or a custom train_step)")
@@ -285,7 +290,7 @@ class Trainer:
         self.fit_state = FitState(callback_list)
         steps = len(train_loader) if hasattr(train_loader, "__len__") else None
         callback_list.set_params({"epochs": epochs, "steps": steps, "initial_epoch": initial_epoch})
-        self.stop_training, self.stop_reason = False, None
+        self.stop_training, self.stop_reason, self.divergence = False, None, None
         try:
             self._fit_epochs(callback_list, train_loader, epochs, val_loader, initial_epoch)
         finally:
@@ -333,6 +338,7 @@ class Trainer:
             count += size
             state.running = {key: total / count for key, total in sums.items()}
             state.batch_logs.update(values)
+            record_divergence(self, values, index)  # before any callback sees the batch
             self.global_step += 1
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()

@@ -29,7 +29,7 @@ def test_models_and_datasets_are_listed(capsys):
         (["train", "nosuchmodel", "--data", "digits"], "unknown model 'nosuchmodel'"),
         (["train", "mlp", "--data", "nosuchdata"], "unknown dataset 'nosuchdata'"),
         (["train", "cnn", "--data", "spiral"], "cannot train on dataset 'spiral'"),
-        (["train", "mlp", "--data", "digits", "--epochs", "0"], "expected a positive integer"),
+        (["train", "mlp", "--data", "digits", "--epochs", "0"], "--epochs must be a whole number > 0"),
         (
             ["train", "mlp", "--data", "digits", "--optimizer", "nesterov-magic", "--epochs", "1"],
             "unknown optimizer",

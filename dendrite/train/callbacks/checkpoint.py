@@ -17,6 +17,7 @@ import numpy as np
 
 import dendrite
 from dendrite.train.callbacks.base import MonitorCallback
+from dendrite.train.divergence import NonFiniteStateError, check_finite_state, diverged_reason, refuse_save
 from dendrite.train.metrics import to_numpy
 from dendrite.train.monitor import Monitor
 from dendrite.utils.atomic import atomic_path
@@ -35,8 +36,12 @@ def _serialise(state_dict: dict, path: Path) -> None:
         np.savez(handle, **arrays)
 
 
-def save_state_dict(state_dict: dict, path: str | os.PathLike) -> Path:
+def save_state_dict(state_dict: dict, path: str | os.PathLike, *, allow_nonfinite: bool = False) -> Path:
     """Save a state_dict to ``path`` atomically; return the path.
+
+    A state with NaN or infinite float values is refused with
+    :class:`~dendrite.train.divergence.NonFiniteStateError` (the previous file stays)
+    unless ``allow_nonfinite=True``.
 
     Example:
         >>> import pathlib, dendrite
@@ -45,6 +50,8 @@ def save_state_dict(state_dict: dict, path: str | os.PathLike) -> Path:
         True
     """
     path = Path(path)
+    if not allow_nonfinite:
+        check_finite_state(state_dict, repr(str(path)))
     with atomic_path(path) as temporary:
         _serialise(state_dict, temporary)
     return path
@@ -77,6 +84,10 @@ class ModelCheckpoint(MonitorCallback):
     With ``save_best_only=True`` a file is written only when ``monitor``
     improves (``mode='auto'``: min for losses, max for accuracy-like metrics).
 
+    A diverged run (a non-finite loss, see :mod:`dendrite.train.divergence`) or
+    non-finite weights are never saved, so the last finite file is kept; this is
+    said once per fit with a :class:`~dendrite.train.divergence.NonFiniteCheckpointWarning`.
+
     Example:
         >>> import pathlib
         >>> checkpoint = ModelCheckpoint(pathlib.Path("best.npz"), save_best_only=True)
@@ -90,15 +101,21 @@ class ModelCheckpoint(MonitorCallback):
         self.watch, self.verbose = Monitor(monitor, mode), verbose
         self.best = None
         self.last_saved: Path | None = None
+        self.refused: str | None = None  # why the last save was skipped (a diverged run)
 
     def on_train_begin(self, logs=None) -> None:
         # The best value survives a second fit() on purpose: a resumed run saves only real improvements.
         self.watch.resolve(self.trainer)
         if self.best is None:
             self.best = self.watch.worst
+        self.refused = None
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
+        reason = diverged_reason(self.trainer)  # set before any epoch-end callback, whatever the order
+        if reason:
+            refuse_save(self, reason)
+            return
         if self.save_best_only:
             current = self.watch.value(logs, "ModelCheckpoint(save_best_only=True)",
                                        hint="; nothing is saved")
@@ -108,14 +125,19 @@ class ModelCheckpoint(MonitorCallback):
                 self.best = self.watch.worst
             if not self.watch.is_better(current, self.best):
                 return
-            if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} "
-                      f"to {current:.5g}; saving model")
-            self.best = current
         path = self._format_path(epoch, logs)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.last_saved = save_state_dict(self.model.state_dict(), path)
+        try:
+            self.last_saved = save_state_dict(self.model.state_dict(), path)
+        except NonFiniteStateError as error:
+            refuse_save(self, str(error))  # and self.best stays: the refused weights were not the best
+            return
+        if self.save_best_only:
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} "
+                      f"to {current:.5g}; saved model")
+            self.best = current
         if self.verbose and not self.save_best_only:
             print(f"Epoch {epoch + 1}: saving model to {path}")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from dendrite.optim import lr_scheduler
 from dendrite.train.callbacks.base import Callback, MonitorCallback
+from dendrite.train.divergence import first_nonfinite_loss, record_divergence
 from dendrite.train.gradients import clip_optimizer_gradients
 from dendrite.train.monitor import Monitor
 
@@ -17,7 +16,9 @@ class TerminateOnNaN(Callback):
 
     Every logged value whose name contains ``'loss'`` is checked (so a GAN's
     ``'d_loss'`` and ``'g_loss'`` are too). The message is printed, kept in
-    ``self.message`` and in ``trainer.stop_reason``.
+    ``self.message`` and in ``trainer.stop_reason``; ``trainer.divergence`` records where
+    (see :mod:`dendrite.train.divergence`). Checkpoint callbacks skip the epoch-end save
+    of a diverged run, whether they come before or after this one in the list.
 
     Example:
         >>> callback = TerminateOnNaN(verbose=False)
@@ -36,19 +37,23 @@ class TerminateOnNaN(Callback):
         self.epoch = epoch
 
     def on_batch_end(self, batch: int, logs=None) -> None:
-        for key, value in (logs or {}).items():
-            if "loss" not in key or not isinstance(value, (int, float)) or math.isfinite(value):
-                continue
-            epochs, steps = self.params.get("epochs"), self.params.get("steps")
-            where = f"epoch {self.epoch + 1}" + (f"/{epochs}" if epochs else "")
-            where += f", batch {batch + 1}" + (f"/{steps}" if steps else "")
-            self.message = f"TerminateOnNaN: {key} became {value} at {where}; stopping training"
-            if self.verbose:
-                print(self.message)
-            if self.trainer is not None:
-                self.trainer.stop_training = True
-                self.trainer.stop_reason = self.message
+        # The Trainer has usually noted the divergence already (before any on_batch_end);
+        # record_divergence covers a value only a callback before this one logged.
+        if self.trainer is not None:
+            record_divergence(self.trainer, logs, batch)
+        found = first_nonfinite_loss(logs)
+        if found is None:
             return
+        key, value = found
+        epochs, steps = self.params.get("epochs"), self.params.get("steps")
+        where = f"epoch {self.epoch + 1}" + (f"/{epochs}" if epochs else "")
+        where += f", batch {batch + 1}" + (f"/{steps}" if steps else "")
+        self.message = f"TerminateOnNaN: {key} became {value} at {where}; stopping training"
+        if self.verbose:
+            print(self.message)
+        if self.trainer is not None:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = self.message
 
 
 class GradientClipping(Callback):
