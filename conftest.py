@@ -8,8 +8,10 @@ collection when that extra is not installed.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
+from pathlib import Path
 
 # Two pytest workers share two cores: one BLAS/OpenMP thread each avoids oversubscription
 # (set before NumPy or torch is imported, which read these at load time).
@@ -45,6 +47,20 @@ def _missing(package: str) -> bool:
 
 
 collect_ignore = [path for path, packages in NEEDS_EXTRAS.items() if any(map(_missing, packages))]
+
+_PACKAGE = Path(__file__).resolve().parent / "dendrite"
+
+
+def pytest_collect_file(file_path: Path, parent):
+    """Import each package module the ordinary way before its docstring examples are collected.
+
+    pytest's importlib mode would otherwise execute a module whose package is not imported yet
+    a second time (the package's ``__init__`` imports it first): two copies of its classes, and
+    examples that see the copy no other code uses. Imported normally, pytest reuses the module.
+    """
+    if file_path.suffix == ".py" and _PACKAGE in file_path.resolve().parents:
+        parts = file_path.resolve().relative_to(_PACKAGE.parent).with_suffix("").parts
+        importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
 
 
 @pytest.fixture(autouse=True)

@@ -40,12 +40,63 @@ def _diverged_phrase(where: dict) -> str:
     return f"{subject} became {where.get('loss', 'non-finite')} at {place}"
 
 
+def _run_setup(args):
+    """The catalog row, the data and the :class:`RunConfig` that ``args`` ask for (train and doctor).
+
+    Unknown names and a model that cannot take the data raise :class:`UsageError`.
+    """
+    from dendrite.recipes.base import RunConfig
+
+    spec = _spec(args.model)
+    dataset = args.data or spec.default_dataset
+    splits = _load_splits(dataset)
+    reason = spec.accepts(splits)
+    if reason:
+        raise UsageError(f"model {spec.name!r} cannot train on dataset {dataset!r}: {reason}")
+    options = {}
+    if getattr(args, "cell", None):
+        options["cell"] = args.cell
+    if getattr(args, "schedule", None):
+        options["schedule"] = args.schedule
+    try:
+        config = RunConfig(
+            model=spec.name,
+            dataset=dataset,
+            epochs=getattr(args, "epochs", None),
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            seed=args.seed,
+            out=getattr(args, "out", None) or Path("runs") / f"{spec.name}-{dataset}",
+            quiet=getattr(args, "quiet", True),
+            resume=getattr(args, "resume", False),
+            options=options,
+        )
+    except ValueError as error:  # RunConfig refuses nonsense numbers
+        raise UsageError(str(error)) from None
+    return spec, splits, config
+
+
+def _examine(spec, splits, config, budget_s: float):
+    """The doctor's report on the run ``config`` describes (see :mod:`dendrite.recipes.diagnose`)."""
+    from dendrite.recipes.diagnose import examine_recipe
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the probes' overflow is measured, not noise
+            return examine_recipe(spec, splits, config, budget_s=budget_s)
+    except ValueError as error:  # a recipe the doctor does not examine; an unknown optimizer name
+        raise UsageError(str(error)) from None
+
+
 def run_train(args) -> int:
     """Train ``args.model`` on ``args.data`` and write its report, plots and weights to ``args.out``.
 
     Usage: ``dendrite train MODEL [--data DATASET] [--epochs N] [--batch-size B] [--lr LR]
     [--optimizer NAME] [--schedule NAME] [--cell lstm|gru|rnn] [--seed S] [--out DIR] [--quiet]
-    [--resume]``. Prints one line of final metrics; returns the exit status (0). A bad choice
+    [--resume] [--doctor [--budget S]]``. With ``--doctor`` the doctor examines the run's setup
+    first and prints its report. Prints one line of final metrics; returns the exit status (0;
+    3 when the run diverged). A bad choice
     (unknown model or dataset, a model that cannot take the data) raises :class:`UsageError`.
 
     Example:
@@ -55,33 +106,13 @@ def run_train(args) -> int:
         ...
         dendrite.cli.errors.UsageError: unknown model 'no-such-model'; choose one of: mlp, cnn, ...
     """
-    from dendrite.recipes.base import RunConfig
     from dendrite.recipes.runner import train
 
-    spec = _spec(args.model)
-    dataset = args.data or spec.default_dataset
-    splits = _load_splits(dataset)
-    reason = spec.accepts(splits)
-    if reason:
-        raise UsageError(f"model {spec.name!r} cannot train on dataset {dataset!r}: {reason}")
-    options = {}
-    if args.cell:
-        options["cell"] = args.cell
-    if args.schedule:
-        options["schedule"] = args.schedule
-    config = RunConfig(
-        model=spec.name,
-        dataset=dataset,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        seed=args.seed,
-        out=args.out or Path("runs") / f"{spec.name}-{dataset}",
-        quiet=args.quiet,
-        resume=args.resume,
-        options=options,
-    )
+    spec, splits, config = _run_setup(args)
+    dataset = config.dataset
+    if getattr(args, "doctor", False):
+        report = _examine(spec, splits, config, budget_s=args.budget)
+        print(report, end="\n\n", flush=True)
     try:
         with warnings.catch_warnings():
             # NumPy's overflow warnings (and the checkpoints' "not saving") are noise once a run
@@ -98,6 +129,39 @@ def run_train(args) -> int:
     final = ", ".join(f"{key} {value:.4g}" for key, value in metrics["final"].items() if value is not None)
     print(f"{spec.name} on {dataset}: {final}  ({metrics['seconds']:.1f} s) -> {config.out}")
     return 0
+
+
+def run_doctor(args) -> int:
+    """Examine a built-in recipe's setup with the training doctor, or show the gallery of mistakes.
+
+    Usage: ``dendrite doctor MODEL [--data DATASET] [--lr LR] [--optimizer NAME] [--batch-size B]
+    [--seed S] [--budget SECONDS] [--json]`` prints the report (most likely cause first);
+    ``dendrite doctor --gallery`` injects each classic mistake into a small healthy setup and
+    prints what training showed and what the doctor found. Returns 0 when the report has no
+    error (every gallery row matched), else 1.
+
+    Example:
+        >>> import argparse
+        >>> run_doctor(argparse.Namespace(model=None, gallery=False))
+        Traceback (most recent call last):
+        ...
+        dendrite.cli.errors.UsageError: doctor: name a model to examine (see `dendrite models`), ...
+    """
+    if args.gallery:
+        from dendrite.doctor import format_gallery, gallery
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rows = gallery(seed=args.seed)
+        print(format_gallery(rows))
+        return 0 if all(row.matched for row in rows) else 1
+    if not args.model:
+        raise UsageError("doctor: name a model to examine (see `dendrite models`), e.g. "
+                         "`dendrite doctor mlp --lr 5`, or pass --gallery")
+    spec, splits, config = _run_setup(args)
+    report = _examine(spec, splits, config, budget_s=args.budget)
+    print(report.to_json() if args.json else report)
+    return 0 if report.ok else 1
 
 
 def run_tour(args) -> int:

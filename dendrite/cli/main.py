@@ -2,6 +2,9 @@
 
     dendrite train MODEL --data DATASET [--epochs N] [--batch-size B] [--lr LR]
                    [--optimizer NAME] [--schedule NAME] [--seed S] [--out DIR] [--quiet] [--resume]
+                   [--doctor [--budget S]]
+    dendrite doctor MODEL [--data DATASET] [--lr LR] [--optimizer NAME] [--batch-size B] [--json]
+    dendrite doctor --gallery
     dendrite tour [--out DIR] [--quiet]
     dendrite datasets
     dendrite models
@@ -12,8 +15,8 @@ number that is not finite or out of range: ``--lr inf``, ``--epochs 0``) print o
 that says what was wrong and exit with status 2. A training run whose loss becomes NaN
 or infinite stops, prints one line saying where, and exits with status 3.
 
-Exit codes: 0 success, 1 some tour runs failed, 2 usage error, 3 the run diverged,
-130 interrupted.
+Exit codes: 0 success, 1 some tour runs failed or the doctor found an error, 2 usage error,
+3 the run diverged, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -100,6 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning-rate schedule (default: the model's; exponential for classifiers)")
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default=None,
                        help="recurrent cell for charlm/forecaster")
+    train.add_argument("--doctor", action="store_true",
+                       help="examine the setup with the training doctor first and print its report")
+    train.add_argument("--budget", type=_positive_float, default=60.0,
+                       help="seconds the doctor may spend (with --doctor; default 60)")
+
+    doctor = commands.add_parser("doctor", help="why is my network not training? examine a model's setup",
+                                 epilog="exit codes: 0 no error found, 1 the doctor found an error "
+                                        "(or a gallery row did not match), 2 usage error")
+    doctor.add_argument("model", nargs="?", default=None, help="model name (see `dendrite models`)")
+    doctor.add_argument("--data", "--dataset", dest="data", default=None,
+                        help="dataset name (see `dendrite datasets`)")
+    doctor.add_argument("--batch-size", type=_positive_int, default=None)
+    doctor.add_argument("--lr", type=_positive_float, default=None)
+    doctor.add_argument("--optimizer", default=None, help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
+    doctor.add_argument("--seed", type=_natural_int, default=0)
+    doctor.add_argument("--budget", type=_positive_float, default=60.0, help="seconds to spend (default 60)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument("--gallery", action="store_true",
+                        help="inject each classic mistake into a healthy setup; show what the doctor finds")
 
     tour = commands.add_parser("tour", help="train one small model per network family and write a report")
     tour.add_argument("--out", type=Path, default=Path("tour"))
@@ -121,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``tour``, ``datasets``,
+    Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``doctor``, ``tour``, ``datasets``,
     ``models``, ``sample`` (see the module docstring). A :class:`UsageError` becomes one line on
     stderr and status 2; Ctrl-C status 130.
 

@@ -20,6 +20,7 @@ from dendrite import backend, nn, optim
 from dendrite.creation import tensor
 from dendrite.data import DataLoader, TensorDataset, load_dataset
 from dendrite.doctor.examiner import examine
+from dendrite.doctor.watch import watch
 
 __all__ = ["GalleryRow", "gallery", "format_gallery", "MISTAKES"]
 
@@ -130,8 +131,48 @@ def _setups(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> list[tupl
     ]
 
 
-MISTAKES = [name for name, _, _ in _setups(np.zeros((4, 64)), np.zeros(4, np.int64),
-                                            np.random.default_rng(0))]
+# Mistakes in the training loop itself: examine never sees the user's loop, watch does.
+LOOP_MISTAKES = [
+    ("optimizer.zero_grad() forgotten in the loop", "missing-zero-grad", "never"),
+    ("zero_grad() between backward() and step()", "no-gradient", "between"),
+]
+
+_SETUP_NAMES = [name for name, _, _ in _setups(np.zeros((4, 64)), np.zeros(4, np.int64),
+                                               np.random.default_rng(0))]
+MISTAKES = _SETUP_NAMES + [name for name, _, _ in LOOP_MISTAKES]
+
+
+def _user_loop(model, optimizer, x, y, zero_grad: str) -> list[float]:
+    """A user's minibatch loop (batches of 32) with ``zero_grad`` placed ``"before"`` the forward
+    pass (correct), ``"between"`` backward and step, or ``"never"``; returns the losses."""
+    inputs, targets = tensor(x), tensor(y)
+    losses = []
+    for step in range(SYMPTOM_STEPS):
+        rows = slice(step * 32 % len(x), step * 32 % len(x) + 32)
+        if zero_grad == "before":
+            optimizer.zero_grad()
+        loss = F.cross_entropy(model(inputs[rows]), targets[rows])
+        losses.append(float(loss.item()))
+        loss.backward()
+        if zero_grad == "between":
+            optimizer.zero_grad()
+        optimizer.step()
+    return losses
+
+
+def _loop_row(mistake: str, expected: str, zero_grad: str, x, y) -> GalleryRow:
+    """Run the faulty loop under :func:`watch`; the symptom is its loss curve."""
+    import time
+
+    began = time.perf_counter()
+    model = _mlp()
+    optimizer = optim.SGD(model.parameters(), lr=0.05)
+    with watch(model, optimizer) as watcher:
+        losses = _user_loop(model, optimizer, x, y, zero_grad)
+    report = watcher.report()
+    top = report.findings[0].code if report.findings else "(none)"
+    symptom = f"loss {losses[0]:.3g} -> {losses[-1]:.3g} in {SYMPTOM_STEPS} steps"
+    return GalleryRow(mistake, expected, symptom, top, top == expected, time.perf_counter() - began)
 
 
 def _symptom(setup: dict) -> str:
@@ -169,6 +210,9 @@ def _arrays(data):
 def gallery(*, seed: int = 0, budget_s: float = 10.0) -> list[GalleryRow]:
     """Inject each classic mistake into a small sound setup, show its symptom, and run the doctor on it.
 
+    The setup mistakes are examined with :func:`examine`; the training-loop mistakes
+    (:data:`LOOP_MISTAKES`: a forgotten or misplaced ``zero_grad``) run under :func:`watch`.
+
     Args:
         seed: seed of the models, the data choice and the doctor.
         budget_s: the doctor's time budget per mistake.
@@ -179,9 +223,9 @@ def gallery(*, seed: int = 0, budget_s: float = 10.0) -> list[GalleryRow]:
     Shapes: no arrays; the digits inputs are (600, 8, 8), labels (600,).
 
     Example:
-        >>> rows = gallery()  # doctest: +SKIP
-        >>> all(row.matched for row in rows)  # doctest: +SKIP
-        True
+        >>> rows = gallery()
+        >>> all(row.matched for row in rows), rows[0].expected
+        (True, 'nan-in-data')
     """
     import time
 
@@ -199,6 +243,9 @@ def gallery(*, seed: int = 0, budget_s: float = 10.0) -> list[GalleryRow]:
             top = report.findings[0].code if report.findings else "(none)"
             rows.append(GalleryRow(mistake, expected, symptom, top, top == expected,
                                    time.perf_counter() - began))
+        for index, (mistake, expected, zero_grad) in enumerate(LOOP_MISTAKES, len(rows)):
+            backend.manual_seed(seed * 1000 + index)
+            rows.append(_loop_row(mistake, expected, zero_grad, x, y))
     finally:
         backend.set_rng_state(saved)
     return rows

@@ -73,7 +73,10 @@ def _movement(before: list, model, steps: int) -> float:
 def _range_test(ctx: Context, x, y, start: float) -> dict[float, float]:
     """Loss after GRID_STEPS steps for each learning rate of GRID (stops after two divergences)."""
     results, diverged = {}, 0
-    for lr in [value for value in GRID if value >= (ctx.recipe.lr or 0) / 20]:
+    # From a decade and a half below the user's rate upwards (a too-high rate needs lower ones to
+    # suggest, a too-low one needs higher ones); above that the loop stops at the second divergence.
+    lowest = min((ctx.recipe.lr or 0) / 20, 1e-2)
+    for lr in [value for value in GRID if value >= lowest]:
         if ctx.time_left() <= 0:
             break
         model = ctx.fresh()

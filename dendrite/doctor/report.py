@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from dendrite.utils.strict_json import json_safe
+
 SEVERITIES = ("error", "warning", "info")
 
 # Upstream causes first: the data feeds the model, the model's wiring feeds the
@@ -55,28 +57,13 @@ ROOT_CAUSE_ORDER = (
 
 
 def _json_safe(value: Any) -> Any:
-    """Evidence as JSON: non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``.
+    """Evidence as plain JSON data: non-finite floats spelled ``"nan"``, ``"inf"``, ``"-inf"``.
 
-    ``json.dumps(float("nan"))`` writes ``NaN``, which is not JSON; a report must
-    stay readable by any JSON parser, so those values are spelled out.
+    ``json.dumps(float("nan"))`` writes ``NaN``, which is not JSON; a report must stay
+    readable by any JSON parser, and "the loss was nan" is evidence, so it is kept as a word
+    (anything else that JSON cannot hold is written as its ``str``).
     """
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # NumPy scalars
-        return _json_safe(value.item())
-    if hasattr(value, "tolist"):
-        return _json_safe(value.tolist())
-    return str(value)
+    return json.loads(json.dumps(json_safe(value, nonfinite="string"), default=str, allow_nan=False))
 
 
 def _format_value(value: Any) -> str:
@@ -87,6 +74,9 @@ def _format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         shown = ", ".join(_format_value(v) for v in list(value)[:6])
         return f"[{shown}{', ...' if len(value) > 6 else ''}]"
+    if isinstance(value, dict):
+        shown = ", ".join(f"{key}: {_format_value(v)}" for key, v in list(value.items())[:6])
+        return f"{{{shown}{', ...' if len(value) > 6 else ''}}}"
     return str(value)
 
 
@@ -197,7 +187,9 @@ class Report:
         else:
             head = f"dendrite doctor: {errors} error(s), {warnings} warning(s), " \
                    f"{len(self.findings) - errors - warnings} note(s) — most likely cause first"
-        lines = [head, ""]
+        lines = [head]
+        if self.findings:
+            lines.append("")
         for number, finding in enumerate(self.findings, 1):
             lines.append(f"{number}. {finding}")
         if self.passed:
