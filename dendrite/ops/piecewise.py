@@ -21,6 +21,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.operands import (
     apply_binary,
+    array_or_value,
     cast,
     check_broadcast,
     operands,
@@ -430,14 +431,3 @@ def frac(input: Tensor) -> Tensor:
     """
     return Frac.apply(to_float(input))
 
-
-def array_or_value(value):
-    """A tensor's backend array, or the value itself when it is not a tensor.
-
-    Example:
-        >>> import dendrite
-        >>> from dendrite.ops.piecewise import array_or_value
-        >>> array_or_value(dendrite.tensor([1.0])), array_or_value(None)
-        (array([1.], dtype=float32), None)
-    """
-    return value._data if isinstance(value, TensorBase) else value

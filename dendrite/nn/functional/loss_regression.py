@@ -80,8 +80,6 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(input - target)^2``; ``weight`` (input's shape) makes it a weighted mean.
 
-    Example: ``mse_loss(tensor([1., 2.]), tensor([1., 4.]))`` is ``2.0``.
-
     Shapes: input ``(*)``, target ``(*)`` (same) -> scalar, or ``(*)`` with ``reduction='none'``.
 
     Example:
@@ -96,7 +94,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
-    """Mean absolute error ``|input - target|``. Example: ``l1_loss(tensor([1.]), tensor([3.]))`` is 2.
+    """Mean absolute error ``|input - target|``.
 
     Shapes: input ``(*)``, target ``(*)`` (same) -> scalar, or ``(*)`` with ``reduction='none'``.
 
