@@ -1,36 +1,32 @@
 """How long ``dendrite.doctor.examine`` takes on the catalog's mlp, cnn and lstm recipes (digits, defaults).
 
 Run: ``python benchmarks/doctor_timing.py`` (prints seconds per model, the median of 3 runs, and the
-probes each one skipped). Timing is measured here, never asserted in tests.
+probes each one skipped). The setup is exactly what ``dendrite doctor MODEL`` examines
+(:func:`dendrite.recipes.diagnose.examine_recipe`). Timing is measured here, never asserted in tests.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
 import time
 
-from dendrite import manual_seed
-from dendrite.data import DataLoader, load_dataset
-from dendrite.doctor import examine
-from dendrite.recipes.base import make_optimizer
-from dendrite.recipes.catalog import MODELS
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from dendrite.data import load_dataset  # noqa: E402
+from dendrite.recipes.base import RunConfig  # noqa: E402
+from dendrite.recipes.catalog import MODELS  # noqa: E402
+from dendrite.recipes.diagnose import examine_recipe  # noqa: E402
 
 
 def main(repeats: int = 3) -> None:
     splits = load_dataset("digits")
     for name in ("mlp", "cnn", "lstm"):
-        spec = MODELS[name]
-        settings = spec.defaults(splits)
         times, report = [], None
         for _ in range(repeats):
-            manual_seed(0)
-            model = spec.build(splits, settings)
-            optimizer = make_optimizer(settings["optimizer"], model.parameters(), lr=settings["lr"],
-                                       weight_decay=settings.get("weight_decay", 0.0))
-            loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True,
-                                seed=0)
             began = time.perf_counter()
-            report = examine(model, loader, optimizer=optimizer, val_data=splits.test_dataset())
+            report = examine_recipe(MODELS[name], splits, RunConfig(name, "digits"))
             times.append(time.perf_counter() - began)
         print(f"{name:5s} examine: {statistics.median(times):6.2f} s (median of {repeats}); "
               f"findings={sorted(report.codes())} skipped={sorted(report.skipped)}")
