@@ -210,6 +210,10 @@ def examine(model: nn.Module, data, loss_fn: Callable | None = None, optimizer=N
         train = read_data(data, "data", seed=seed)
         val = read_data(val_data, "val_data", seed=seed) if val_data is not None else None
         _check_shapes(train, val)
+        floats = [p.array.dtype for p in model.parameters() if p.array.dtype.kind == "f"]
+        for sample in (train, val):  # NumPy float64 data meets a float32 model as in Trainer.fit
+            if sample is not None and floats:
+                sample.cast_floats(floats[0])
         task = _infer_task(task, train.targets, loss_fn)
         if loss_fn is None:
             if task == "classification" and not np.issubdtype(train.targets.dtype, np.integer):

@@ -34,6 +34,8 @@ class DataSample:
         batch_size: the loader's batch size, ``None`` when no loader was given.
         drop_last: the loader's ``drop_last`` (``False`` without a loader).
         source: what was given, in words (``"DataLoader"``, ``"Dataset"``, ``"(inputs, targets)"``).
+        numpy: which of (inputs, targets) were given as NumPy arrays in an ``(inputs, targets)`` pair
+            (their floats are cast to the model's dtype, as ``Trainer.fit`` does with NumPy arrays).
     """
 
     inputs: np.ndarray
@@ -42,6 +44,20 @@ class DataSample:
     batch_size: int | None = None
     drop_last: bool = False
     source: str = ""
+    numpy: tuple[bool, bool] = (False, False)
+
+    def cast_floats(self, dtype) -> None:
+        """Cast the floating arrays that came as NumPy to ``dtype`` (the model's), in place.
+
+        Example:
+            >>> sample = read_data((np.zeros((2, 3)), np.zeros(2)))
+            >>> sample.cast_floats(np.float32); sample.inputs.dtype, sample.targets.dtype
+            (dtype('float32'), dtype('float32'))
+        """
+        if self.numpy[0] and self.inputs.dtype.kind == "f":
+            self.inputs = self.inputs.astype(dtype, copy=False)
+        if self.numpy[1] and self.targets.dtype.kind == "f":
+            self.targets = self.targets.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -132,7 +148,8 @@ def read_data(data, name: str = "data", *, limit: int = 4096, seed: int = 0) -> 
         if total > limit:
             keep = np.sort(np.random.default_rng(seed).choice(total, limit, replace=False))
             x, y = x[keep], y[keep]
-        return DataSample(x, y, total, source="(inputs, targets)")
+        numpy = (not isinstance(data[0], Tensor), not isinstance(data[1], Tensor))
+        return DataSample(x, y, total, source="(inputs, targets)", numpy=numpy)
     elif hasattr(data, "__len__") and hasattr(data, "__getitem__") and not isinstance(data, (str, bytes)) \
             and not isinstance(data, (np.ndarray, Tensor)):
         source, dataset = "Dataset", data
