@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
-from dendrite.cli.errors import EXIT_DIVERGED, UsageError
+from dendrite.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError
 
 
 def _load_splits(name: str):
@@ -32,6 +35,100 @@ def _spec(name: str):
     return MODELS[name]
 
 
+def prepare_out(out: Path, option: str = "--out") -> list[Path]:
+    """Make the output folder ``out`` (and its missing parents); check it is a writable folder.
+
+    Runs before any training, so a bad ``--out`` costs nothing: a path naming a file or lying
+    under one, a folder that cannot be made (``/proc/...``) or written to raises
+    :class:`UsageError`. Returns the folders it created, outermost first, for
+    :func:`remove_if_empty` (nothing it created is left behind when the check fails).
+
+    Example:
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> [path.name for path in prepare_out(Path(tmp.name) / "a" / "b")]
+        ['a', 'b']
+        >>> (Path(tmp.name) / "f").write_text("x")
+        1
+        >>> prepare_out(Path(tmp.name) / "f" / "run")
+        Traceback (most recent call last):
+        ...
+        dendrite.cli.errors.UsageError: --out '.../f/run': '.../f' is a file, not a folder
+        >>> tmp.cleanup()
+    """
+    out = Path(out)
+    missing = []
+    ancestor = out
+    while not (ancestor.exists() or ancestor.is_symlink()) and ancestor != ancestor.parent:
+        missing.append(ancestor)
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        where = "is a file" if ancestor.is_file() else "exists and is not a folder"
+        if ancestor == out:
+            raise UsageError(f"{option} {str(out)!r} {where}, not a folder; name a folder for the files")
+        raise UsageError(f"{option} {str(out)!r}: {str(ancestor)!r} {where}, not a folder")
+    created = list(reversed(missing))
+    try:
+        for folder in created:
+            folder.mkdir()
+    except OSError as error:
+        remove_if_empty(created)
+        reason = error.strerror or error
+        raise UsageError(f"{option} {str(out)!r}: cannot create the folder ({reason})") from None
+    try:  # a probe file: permission bits alone do not tell (root, read-only mounts, /proc)
+        handle, probe = tempfile.mkstemp(prefix=".dendrite-probe-", dir=out)
+        os.close(handle)
+        os.remove(probe)
+    except OSError as error:
+        remove_if_empty(created)
+        reason = error.strerror or error
+        raise UsageError(f"{option} {str(out)!r} is not a writable folder ({reason})") from None
+    return created
+
+
+def remove_if_empty(created: list[Path]) -> None:
+    """Remove the folders ``prepare_out`` created, innermost first, while they are empty.
+
+    Example:
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> created = prepare_out(Path(tmp.name) / "a" / "b")
+        >>> remove_if_empty(created)
+        >>> sorted(Path(tmp.name).iterdir())
+        []
+        >>> tmp.cleanup()
+    """
+    for folder in reversed(created):
+        try:
+            folder.rmdir()  # refuses a folder that is not empty
+        except OSError:
+            return
+
+
+def _resume_command(args, spec, config) -> str:
+    """The ``dendrite train ... --resume`` line that continues the run ``args`` started."""
+    words = ["dendrite", "train", spec.name, "--data", config.dataset]
+    for option in ("epochs", "batch_size", "lr", "optimizer", "schedule", "cell", "seed"):
+        value = getattr(args, option, None)
+        if value is not None and not (option == "seed" and value == 0):
+            words += [f"--{option.replace('_', '-')}", str(value)]
+    if getattr(args, "quiet", False):
+        words.append("--quiet")
+    return shlex.join([*words, "--out", str(config.out), "--resume"])
+
+
+def _interrupted(args, spec, config) -> str:
+    """The one line printed when Ctrl-C stops ``dendrite train``: where the run is, how to continue it."""
+    from dendrite.train.checkpoint_state import checkpoint_path
+
+    if getattr(spec.recipe, "supports_resume", False) and checkpoint_path(config.out).exists():
+        return (f"dendrite: interrupted; the last checkpoint is in {config.out}: continue with "
+                f"`{_resume_command(args, spec, config)}`")
+    if getattr(spec.recipe, "supports_resume", False):
+        return "dendrite: interrupted before the first checkpoint was written; nothing to resume"
+    return f"dendrite: interrupted (model {spec.name!r} does not save checkpoints, so it cannot be resumed)"
+
+
 def _diverged_phrase(where: dict) -> str:
     """``"the loss became nan at epoch 1, batch 7"`` from metrics.json's ``diverged_at``."""
     key = where.get("key", "loss")
@@ -53,6 +150,12 @@ def _run_setup(args):
     reason = spec.accepts(splits)
     if reason:
         raise UsageError(f"model {spec.name!r} cannot train on dataset {dataset!r}: {reason}")
+    if getattr(args, "cell", None) and spec.family != "recurrent":
+        from dendrite.recipes.catalog import MODELS
+
+        takers = ", ".join(name for name, row in MODELS.items() if row.family == "recurrent")
+        raise UsageError(f"--cell is for the recurrent models ({takers}); model {spec.name!r} "
+                         f"({spec.family}) has no recurrent cell")
     options = {}
     if getattr(args, "cell", None):
         options["cell"] = args.cell
@@ -110,17 +213,26 @@ def run_train(args) -> int:
 
     spec, splits, config = _run_setup(args)
     dataset = config.dataset
-    if getattr(args, "doctor", False):
-        report = _examine(spec, splits, config, budget_s=args.budget)
-        print(report, end="\n\n", flush=True)
+    created = prepare_out(config.out)  # before the doctor and the training: a bad --out costs nothing
     try:
+        if getattr(args, "doctor", False):
+            report = _examine(spec, splits, config, budget_s=args.budget)
+            print(report, end="\n\n", flush=True)
         with warnings.catch_warnings():
             # NumPy's overflow warnings (and the checkpoints' "not saving") are noise once a run
             # diverges: the divergence itself is reported below, as one line.
             warnings.simplefilter("ignore", RuntimeWarning)
             metrics = train(spec, splits, config)
     except ValueError as error:  # bad hyper-parameters, e.g. an unknown optimizer name
+        remove_if_empty(created)
         raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        remove_if_empty(created)
+        print(_interrupted(args, spec, config), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BaseException:
+        remove_if_empty(created)  # a run that failed before writing anything leaves no empty folder
+        raise
     if metrics.get("diverged"):
         print(f"dendrite train: {_diverged_phrase(metrics.get('diverged_at') or {})}; the run diverged "
               f"(metrics in {config.out}). Run again with --doctor to find out why (or try a lower --lr).",
@@ -171,9 +283,20 @@ def run_tour(args) -> int:
     succeeded, else 1. (It trains several models, so no example runs here; see
     :func:`dendrite.recipes.tour.run_tour`.)
     """
+    from dendrite.recipes.tour import TOUR
     from dendrite.recipes.tour import run_tour as tour
 
-    summary = tour(args.out, quiet=args.quiet, only=args.only)
+    labels = [entry.label for entry in TOUR]
+    unknown = [name for name in args.only or () if name not in labels]
+    if unknown:
+        raise UsageError(f"tour --only: unknown entr{'y' if len(unknown) == 1 else 'ies'} "
+                         f"{', '.join(map(repr, unknown))}; choose from: {', '.join(labels)}")
+    created = prepare_out(args.out)
+    try:
+        summary = tour(args.out, quiet=args.quiet, only=args.only)
+    except BaseException:
+        remove_if_empty(created)
+        raise
     return 0 if all(row.get("ok") for row in summary["runs"]) else 1
 
 

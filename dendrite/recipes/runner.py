@@ -15,6 +15,10 @@ included) and the run's result says so: ``metrics["diverged"]`` is true and
 ``model.safetensors`` and the last finite ``checkpoint.npz`` are kept), and a recipe step that
 fails *after* the divergence (a judge choking on NaN samples) does not hide it: the run is
 reported as diverged, with that error in ``metrics["error_after_divergence"]``.
+
+Pictures: without Matplotlib (installed by the ``train`` extra) a run still trains and writes
+its metrics and weights; it prints one note and draws no pictures
+(:func:`~dendrite.train.plots.pictures_if_possible`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dendrite.recipes.base import (
     save_weights,
     write_metrics,
 )
+from dendrite.train import plots
 from dendrite.train.checkpoint_state import checkpoint_path, discard_checkpoint, read_training_state
 from dendrite.train.divergence import Divergence, NonFiniteStateError, watch_divergence
 from dendrite.utils.threads import blas_threads
@@ -134,7 +139,8 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
     backend.manual_seed(config.seed)
     clock = Stopwatch()
     # Small matrices: BLAS threads cost more than they save (see utils.threads).
-    with blas_threads(1), watch_divergence() as watch:
+    # Without Matplotlib (a bare install) the run trains all the same, with one note instead of pictures.
+    with blas_threads(1), plots.pictures_if_possible(), watch_divergence() as watch:
         try:
             result = spec.recipe(spec, splits, settings, config, out)
         except Exception as error:  # after a divergence, report the divergence, not its aftermath

@@ -81,54 +81,56 @@ def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
     from dendrite.data import load_dataset
     from dendrite.recipes.catalog import MODELS
     from dendrite.recipes.runner import train
+    from dendrite.train import plots
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    entries = [entry for entry in TOUR if not only or entry.label in only]
     unknown = set(only or ()) - {entry.label for entry in TOUR}
-    if unknown:
+    if unknown:  # checked before the output folder is made: a typo leaves nothing behind
         raise ValueError(
             f"unknown tour entries {sorted(unknown)}; expected some of {[e.label for e in TOUR]}"
         )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = [entry for entry in TOUR if not only or entry.label in only]
     rows, started = [], time.perf_counter()
-    for entry in entries:
-        folder = out / entry.label
-        print(f"[tour] {entry.label}: {entry.model} on {entry.dataset} ...", flush=True)
-        row = {
-            "label": entry.label,
-            "model": entry.model,
-            "dataset": entry.dataset,
-            "headline": entry.headline,
-        }
-        try:
-            settings = dict(entry.settings)
-            config = RunConfig(
-                model=entry.model,
-                dataset=entry.dataset,
-                epochs=settings.pop("epochs", None),
-                seed=0,
-                out=folder,
-                quiet=quiet,
-                options={**settings, **entry.options},
-            )
-            metrics = train(MODELS[entry.model], load_dataset(entry.dataset), config)
-            row.update(
-                ok=not metrics.get("diverged"),
-                seconds=metrics["seconds"],
-                final=metrics["final"],
-                value=metrics["final"].get(entry.headline),
-                pictures=_pictures(folder),
-                extra={k: v for k, v in metrics.items() if k == "sample"},
-            )
-            if metrics.get("diverged"):
-                where = metrics.get("diverged_at", {})
-                row["error"] = (f"diverged: {where.get('key')} became {where.get('loss')} at epoch "
-                                f"{where.get('epoch')}, batch {where.get('batch')}")
+    with plots.pictures_if_possible():  # without Matplotlib: one note for the whole tour
+        for entry in entries:
+            folder = out / entry.label
+            print(f"[tour] {entry.label}: {entry.model} on {entry.dataset} ...", flush=True)
+            row = {
+                "label": entry.label,
+                "model": entry.model,
+                "dataset": entry.dataset,
+                "headline": entry.headline,
+            }
+            try:
+                settings = dict(entry.settings)
+                config = RunConfig(
+                    model=entry.model,
+                    dataset=entry.dataset,
+                    epochs=settings.pop("epochs", None),
+                    seed=0,
+                    out=folder,
+                    quiet=quiet,
+                    options={**settings, **entry.options},
+                )
+                metrics = train(MODELS[entry.model], load_dataset(entry.dataset), config)
+                row.update(
+                    ok=not metrics.get("diverged"),
+                    seconds=metrics["seconds"],
+                    final=metrics["final"],
+                    value=metrics["final"].get(entry.headline),
+                    pictures=_pictures(folder),
+                    extra={k: v for k, v in metrics.items() if k == "sample"},
+                )
+                if metrics.get("diverged"):
+                    where = metrics.get("diverged_at", {})
+                    row["error"] = (f"diverged: {where.get('key')} became {where.get('loss')} at epoch "
+                                    f"{where.get('epoch')}, batch {where.get('batch')}")
+                    print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
+            except Exception as error:  # one failing family must not hide the others
+                row.update(ok=False, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
                 print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
-        except Exception as error:  # one failing family must not hide the others
-            row.update(ok=False, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
-            print(f"[tour] {entry.label} failed: {row['error']}", flush=True)
-        rows.append(row)
+            rows.append(row)
     summary = {"seconds": round(time.perf_counter() - started, 1), "runs": rows}
     atomic_write_text(out / "summary.json", dumps(summary, indent=2, default=str) + "\n")
     atomic_write_text(out / "index.html", render_html(summary))

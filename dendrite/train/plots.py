@@ -5,14 +5,21 @@ renderer (no ``pyplot``: no global state, no window, nothing changed for a
 notebook that uses another backend), writes it with :mod:`dendrite.utils.atomic`
 and returns the path. Matplotlib is an optional extra, imported on first use:
 ``pip install "dendrite[train]"``.
+
+Without Matplotlib every function raises an ImportError that names the extra, except inside
+:func:`pictures_if_possible` (what ``dendrite train`` and the tour run under): there they draw
+nothing and return ``None``, so a bare install still trains, with one note instead of pictures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +30,79 @@ from dendrite.utils.atomic import atomic_write_bytes
 
 __all__ = [
     "plot_history", "plot_confusion_matrix", "plot_decision_boundary", "plot_image_grid", "plot_series",
-    "plot_points",
+    "plot_points", "pictures_if_possible", "matplotlib_available",
 ]
+
+_skipping = False  # inside pictures_if_possible() without Matplotlib: draw nothing
+
+
+def matplotlib_available() -> bool:
+    """Whether Matplotlib can be imported (the ``train`` extra is installed).
+
+    Example:
+        >>> isinstance(matplotlib_available(), bool)
+        True
+    """
+    try:
+        require("matplotlib", "plotting")
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def pictures_if_possible(note: str = "matplotlib is not installed") -> Iterator[bool]:
+    """Inside, without Matplotlib, the plots draw nothing and return ``None``; yields whether they draw.
+
+    Without Matplotlib it prints ``dendrite: note: {note}; ...`` once on stderr (nested uses say
+    nothing more). With Matplotlib it changes nothing.
+
+    Example:
+        >>> with pictures_if_possible() as drawing:
+        ...     drawing == matplotlib_available()
+        True
+    """
+    global _skipping
+    if _skipping or matplotlib_available():
+        yield not _skipping
+        return
+    print(f"dendrite: note: {note}; training without pictures (install them with: "
+          f'pip install "dendrite[train]")', file=sys.stderr, flush=True)
+    _skipping = True
+    try:
+        yield False
+    finally:
+        _skipping = False
+
+
+class _NoFigure:
+    """What :func:`_figure` returns while pictures are skipped: every call and attribute is itself again."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):  # zip(axes, items) stops with the items
+        while True:
+            yield self
+
+
+def _optional(function):
+    """``function`` draws nothing and returns ``None`` while pictures are skipped."""
+    @functools.wraps(function)
+    def draw(*args, **kwargs):
+        return None if _skipping else function(*args, **kwargs)
+    return draw
 
 
 def _figure(width: float, height: float):
+    if _skipping:
+        return _NoFigure()
     require("matplotlib", "plotting")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -37,7 +112,9 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _save(figure, path: str | os.PathLike, dpi: int) -> Path:
+def _save(figure, path: str | os.PathLike, dpi: int) -> Path | None:
+    if isinstance(figure, _NoFigure):
+        return None
     path = Path(path)
     image_format = path.suffix.lstrip(".").lower() or "png"
     buffer = io.BytesIO()
@@ -54,6 +131,7 @@ def _history_dict(history) -> dict:
     raise TypeError(f"plot_history expects a History or a dict of lists, got {type(history).__name__}")
 
 
+@_optional
 def plot_history(history, path: str | os.PathLike, keys: Sequence[str] | None = None,
                  title: str | None = None, dpi: int = 100) -> Path:
     """Curves per epoch: one panel per quantity (loss, accuracy, ...), train and validation together.
@@ -105,6 +183,7 @@ def plot_history(history, path: str | os.PathLike, keys: Sequence[str] | None = 
     return _save(figure, path, dpi)
 
 
+@_optional
 def plot_confusion_matrix(matrix, path: str | os.PathLike, class_names: Sequence[str] | None = None,
                           normalize: bool = False, title: str | None = None, dpi: int = 100) -> Path:
     """A confusion matrix as a heat map (rows: true class, columns: predicted), counts written in cells.
@@ -171,6 +250,7 @@ def _as_predict_function(model) -> Callable[[np.ndarray], np.ndarray]:
     raise TypeError(f"plot_decision_boundary expects a model or a function, got {type(model).__name__}")
 
 
+@_optional
 def plot_decision_boundary(model, X, y, path: str | os.PathLike, resolution: int = 200, padding: float = 0.5,
                            threshold: float | None = None, title: str | None = None, dpi: int = 100) -> Path:
     """The regions a classifier assigns to each class over 2-D inputs, with the data on top.
@@ -236,6 +316,7 @@ def _as_images(images) -> np.ndarray:
     return np.clip(images, 0.0, 1.0)
 
 
+@_optional
 def plot_image_grid(images, path: str | os.PathLike, titles: Sequence[str] | None = None,
                     columns: int | None = None, title: str | None = None, cmap: str = "gray",
                     dpi: int = 100) -> Path:
@@ -271,6 +352,7 @@ def plot_image_grid(images, path: str | os.PathLike, titles: Sequence[str] | Non
     return _save(figure, path, dpi)
 
 
+@_optional
 def plot_series(y_true, y_pred, path: str | os.PathLike, x=None, title: str | None = None,
                 labels: tuple[str, str] = ("truth", "prediction"), dpi: int = 100) -> Path:
     """A prediction drawn against the truth over time (or any 1-D axis ``x``).
@@ -308,6 +390,7 @@ def plot_series(y_true, y_pred, path: str | os.PathLike, x=None, title: str | No
     return _save(figure, path, dpi)
 
 
+@_optional
 def plot_points(points, path: str | os.PathLike, centres=None, title: str | None = None,
                 limits: tuple[float, float] | None = None, dpi: int = 100) -> Path:
     """A 2-D scatter of points (e.g. GAN samples), with optional centres (the true modes) marked.
