@@ -199,8 +199,10 @@ def run_train(args) -> int:
     [--optimizer NAME] [--schedule NAME] [--cell lstm|gru|rnn] [--seed S] [--out DIR] [--quiet]
     [--resume] [--doctor [--budget S]]``. With ``--doctor`` the doctor examines the run's setup
     first and prints its report. Prints one line of final metrics; returns the exit status (0;
-    3 when the run diverged). A bad choice
-    (unknown model or dataset, a model that cannot take the data) raises :class:`UsageError`.
+    3 when the run diverged; 130 on Ctrl-C, after one line with the ``--resume`` command that
+    continues the run). A bad choice (unknown model or dataset, a model that cannot take the
+    data, ``--cell`` for a model without one, an ``--out`` that is not a writable folder) raises
+    :class:`UsageError` before any training; a run that fails removes the empty folders it made.
 
     Example:
         >>> import argparse

@@ -181,3 +181,29 @@ def test_without_matplotlib_a_run_trains_and_skips_the_pictures_with_one_note(tm
     written = files_under(tmp_path / "run")
     assert "metrics.json" in written and not any(name.endswith(".png") for name in written)
     assert "mlp on spiral" in result.stdout
+
+
+def test_without_matplotlib_every_picture_of_the_recipes_is_skipped(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from dendrite.recipes import autoencoding, language, pictures, sequence
+    from dendrite.train import plots
+
+    monkeypatch.setattr(plots, "matplotlib_available", lambda: False)
+    points = np.zeros((5, 2))
+    with plots.pictures_if_possible() as drawing, plots.pictures_if_possible():  # nested: one note
+        drawn = [
+            plots.plot_history({"loss": [1.0, 0.5]}, tmp_path / "a.png"),
+            plots.plot_points(points, tmp_path / "b.png"),
+            pictures.plot_canvas(np.zeros((8, 8)), tmp_path / "c.png", "x"),
+            pictures.plot_point_snapshots([("start", points), ("end", points)], tmp_path / "d.png"),
+            autoencoding._plot_latent(points, np.zeros(5), tmp_path / "e.png", "x"),
+            language.plot_language_curves([(1, 3.0, 3.1)], tmp_path / "f.png", 4.0, "x"),
+            sequence.plot_gradient_flow({"initial": [1e-3, 1.0]}, tmp_path / "g.png", "x"),
+        ]
+    assert drawing is False and drawn == [None] * len(drawn)
+    assert files_under(tmp_path) == set()
+    assert capsys.readouterr().err.count("matplotlib is not installed") == 1
+    with pytest.raises(ImportError, match="dendrite\\[train\\]"):  # outside: the library's error
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        plots.plot_points(points, tmp_path / "b.png")
