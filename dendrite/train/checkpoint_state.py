@@ -37,6 +37,7 @@ Using it in a recipe::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -48,18 +49,49 @@ from typing import Any
 import numpy as np
 
 from dendrite import backend
+from dendrite.interop.file_limits import WeightsFileError
 from dendrite.interop.serialization import load, save
 from dendrite.tensor import Tensor
 from dendrite.train.callbacks.base import Callback
 from dendrite.train.divergence import NonFiniteStateError, check_finite_state, diverged_reason, refuse_save
 from dendrite.train.history import History
 
-__all__ = ["CHECKPOINT_NAME", "TrainingState", "TrainingCheckpoint", "checkpoint_path", "has_checkpoint",
+__all__ = ["CHECKPOINT_NAME", "CheckpointError", "TrainingState", "TrainingCheckpoint", "checkpoint_path", "has_checkpoint",
            "save_training_state", "load_training_state", "read_training_state", "discard_checkpoint"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 _FORMAT = "dendrite.training_state/1"
 _META = "__training_state__"
+
+
+class CheckpointError(WeightsFileError):
+    """A training checkpoint whose record is damaged or does not fit the objects given to load into.
+
+    It names the file and what is wrong. A subclass of
+    :class:`~dendrite.interop.file_limits.WeightsFileError` (and so of ``ValueError``), which is
+    what a checkpoint that is not even a sound ``.npz`` raises.
+
+    Example:
+        >>> raise CheckpointError("'run/checkpoint.npz': the record has no 'epoch'")
+        Traceback (most recent call last):
+        ...
+        dendrite.train.checkpoint_state.CheckpointError: 'run/checkpoint.npz': the record has no 'epoch'
+    """
+
+
+@contextlib.contextmanager
+def _damaged(path: Path, what: str):
+    """Turn the errors a malformed record causes deep inside into one CheckpointError naming ``what``."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError) as error:
+        raise CheckpointError(f"{str(path)!r}: {what}: {type(error).__name__}: {error}") from None
+
+
+_RECORD = {"epoch": int, "global_step": int, "models": dict, "optimizers": dict, "schedulers": dict,
+           "rng": object, "generators": object, "history": object, "extra": object}
 
 
 @dataclass
@@ -267,28 +299,42 @@ def _read(directory: str | os.PathLike) -> tuple[dict, dict[str, Tensor], Path]:
         raise FileNotFoundError(f"no training checkpoint in {str(directory)!r} (expected {str(path)!r})")
     arrays = load(path)
     if _META not in arrays:
-        raise ValueError(f"{str(path)!r} is a weights file, not a training checkpoint (no {_META!r} entry)")
+        raise CheckpointError(f"{str(path)!r} is a weights file, not a training checkpoint (no {_META!r} entry)")
     try:
         meta = json.loads(bytes(arrays.pop(_META).numpy()).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r}: the training-state record is damaged: {error}") from None
+        raise CheckpointError(f"{str(path)!r}: the training-state record is damaged: {error}") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise ValueError(f"{str(path)!r}: unknown training-state format {found!r}; expected {_FORMAT!r}")
+        raise CheckpointError(f"{str(path)!r}: unknown training-state format {found!r}; expected {_FORMAT!r}")
+    for key, kind in _RECORD.items():
+        if key not in meta or not isinstance(meta[key], kind) or (kind is int and isinstance(meta[key], bool)):
+            raise CheckpointError(f"{str(path)!r}: the training-state record's {key!r} is "
+                                  f"{'missing' if key not in meta else type(meta[key]).__name__}; "
+                                  f"expected {kind.__name__ if kind is not object else 'a value'}")
+    for name, keys in meta["models"].items():
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise CheckpointError(f"{str(path)!r}: the record's weight names for model {name!r} are damaged")
+        missing = [key for key in keys if f"models/{name}/{key}" not in arrays]
+        if missing:
+            raise CheckpointError(f"{str(path)!r}: model {name!r} lacks the arrays of {missing[:5]}")
     return meta, arrays, path
 
 
 def _state(meta: dict, arrays: Mapping, path: Path) -> TrainingState:
-    record = _decode(meta["history"], arrays)
-    history = History(record.get("history", {}), record.get("epoch", []))
-    return TrainingState(epoch=int(meta["epoch"]), global_step=int(meta["global_step"]), history=history,
-                         extra=_decode(meta["extra"], arrays), path=path)
+    with _damaged(path, "the history or extra record is damaged"):
+        record = _decode(meta["history"], arrays)
+        history = History(record.get("history", {}), record.get("epoch", []))
+        extra = _decode(meta["extra"], arrays)
+    return TrainingState(epoch=meta["epoch"], global_step=meta["global_step"], history=history,
+                         extra=extra, path=path)
 
 
 def read_training_state(directory: str | os.PathLike) -> TrainingState:
     """The epoch, step count, history and ``extra`` of ``directory``'s checkpoint, changing nothing.
 
-    Raises ``FileNotFoundError`` when there is no checkpoint and ``ValueError`` when it is damaged.
+    Raises ``FileNotFoundError`` when there is no checkpoint and :class:`CheckpointError` (a
+    ``ValueError``) when it is damaged.
 
     Example:
         >>> import dendrite
@@ -304,7 +350,7 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
 
 def _match(kind: str, saved: Mapping, given: Mapping, path: Path) -> None:
     if sorted(saved) != sorted(given):
-        raise ValueError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given to "
+        raise CheckpointError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given to "
                          f"load into; pass the same {kind} (by name, as a dict) that were saved")
 
 
@@ -339,23 +385,30 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
         try:
             module.load_state_dict(state)
         except RuntimeError as error:
-            raise ValueError(f"{str(path)!r} does not fit model {name!r} ({type(module).__name__}): "
-                             f"{error}") from None
+            raise CheckpointError(f"{str(path)!r} does not fit model {name!r} ({type(module).__name__}): "
+                                  f"{error}") from None
     for name, opt in optimizers.items():
-        opt.load_state_dict(_decode(meta["optimizers"][name], arrays))
+        with _damaged(path, f"its state does not fit optimizer {name!r} ({type(opt).__name__})"):
+            opt.load_state_dict(_decode(meta["optimizers"][name], arrays))
     for name, sched in schedulers.items():
-        sched.load_state_dict(_decode(meta["schedulers"][name], arrays))
+        with _damaged(path, f"its state does not fit scheduler {name!r} ({type(sched).__name__})"):
+            sched.load_state_dict(_decode(meta["schedulers"][name], arrays))
     if restore_rng:
-        backend.set_rng_state(_decode(meta["rng"], arrays))
-    saved_generators = _decode(meta["generators"], arrays)
+        with _damaged(path, "the random generator state is damaged"):
+            backend.set_rng_state(_decode(meta["rng"], arrays))
+    with _damaged(path, "the loaders' generator states are damaged"):
+        saved_generators = _decode(meta["generators"], arrays)
+        if not isinstance(saved_generators, dict):
+            raise TypeError(f"expected a dict, got {type(saved_generators).__name__}")
     for name, source in _named(generators, "loader", "generator").items():
         generator = _generator_of(source)
         if generator is None:
             continue
         if name not in saved_generators:
-            raise ValueError(f"{str(path)!r} has no generator state for {name!r}; "
-                             f"saved: {sorted(saved_generators)}")
-        generator.bit_generator.state = saved_generators[name]
+            raise CheckpointError(f"{str(path)!r} has no generator state for {name!r}; "
+                                  f"saved: {sorted(saved_generators)}")
+        with _damaged(path, f"the generator state of {name!r} is damaged"):
+            generator.bit_generator.state = saved_generators[name]
     return _state(meta, arrays, path)
 
 
