@@ -76,15 +76,15 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: SizeBu
         shape, fortran_order, dtype = _read_header(member, key, where)
         if dtype.hasobject or dtype.kind not in "biuf":
             raise WeightsFileError(
-                f"load: {where}: entry {key!r} holds dtype {dtype}; expected a bool, integer or floating-point "
-                "array (object arrays would need pickle and are never loaded)"
+                f"load: {where}: entry {key!r} holds dtype {dtype}; expected a bool, integer or "
+                "floating-point array (object arrays would need pickle and are never loaded)"
             )
         count = int(np.prod(shape, dtype=object))
         budget.take(key, count * dtype.itemsize)
         if count * dtype.itemsize > info.file_size:
             raise WeightsFileError(
-                f"load: {where}: entry {key!r} declares shape {shape} ({count * dtype.itemsize} bytes) but its "
-                f"member holds {info.file_size} bytes (truncated or corrupt)"
+                f"load: {where}: entry {key!r} declares shape {shape} ({count * dtype.itemsize} bytes) "
+                f"but its member holds {info.file_size} bytes (truncated or corrupt)"
             )
         array = np.empty(shape, dtype=dtype, order="F" if fortran_order else "C")
         flat = (array.T if fortran_order else array).reshape(-1).view(np.uint8)

@@ -69,7 +69,8 @@ def read_safetensors(path: Path, budget: SizeBudget) -> tuple[dict[str, np.ndarr
         try:
             header = json.loads(handle.read(length).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
-            raise WeightsFileError(f"load: {where}: the safetensors header is not JSON (corrupt): {error}") from None
+            raise WeightsFileError(f"load: {where}: the safetensors header is not JSON (corrupt): "
+                                   f"{error}") from None
         if not isinstance(header, dict):
             raise WeightsFileError(f"load: {where}: the safetensors header is not a JSON object")
         metadata = header.pop("__metadata__", None) or {}

@@ -56,8 +56,9 @@ from dendrite.train.callbacks.base import Callback
 from dendrite.train.divergence import NonFiniteStateError, check_finite_state, diverged_reason, refuse_save
 from dendrite.train.history import History
 
-__all__ = ["CHECKPOINT_NAME", "CheckpointError", "TrainingState", "TrainingCheckpoint", "checkpoint_path", "has_checkpoint",
-           "save_training_state", "load_training_state", "read_training_state", "discard_checkpoint"]
+__all__ = ["CHECKPOINT_NAME", "CheckpointError", "TrainingState", "TrainingCheckpoint", "checkpoint_path",
+           "has_checkpoint", "save_training_state", "load_training_state", "read_training_state",
+           "discard_checkpoint"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 _FORMAT = "dendrite.training_state/1"
@@ -299,7 +300,8 @@ def _read(directory: str | os.PathLike) -> tuple[dict, dict[str, Tensor], Path]:
         raise FileNotFoundError(f"no training checkpoint in {str(directory)!r} (expected {str(path)!r})")
     arrays = load(path)
     if _META not in arrays:
-        raise CheckpointError(f"{str(path)!r} is a weights file, not a training checkpoint (no {_META!r} entry)")
+        raise CheckpointError(f"{str(path)!r} is a weights file, not a training checkpoint "
+                              f"(no {_META!r} entry)")
     try:
         meta = json.loads(bytes(arrays.pop(_META).numpy()).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
@@ -308,7 +310,8 @@ def _read(directory: str | os.PathLike) -> tuple[dict, dict[str, Tensor], Path]:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise CheckpointError(f"{str(path)!r}: unknown training-state format {found!r}; expected {_FORMAT!r}")
     for key, kind in _RECORD.items():
-        if key not in meta or not isinstance(meta[key], kind) or (kind is int and isinstance(meta[key], bool)):
+        value = meta.get(key)
+        if key not in meta or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise CheckpointError(f"{str(path)!r}: the training-state record's {key!r} is "
                                   f"{'missing' if key not in meta else type(meta[key]).__name__}; "
                                   f"expected {kind.__name__ if kind is not object else 'a value'}")
@@ -350,8 +353,8 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
 
 def _match(kind: str, saved: Mapping, given: Mapping, path: Path) -> None:
     if sorted(saved) != sorted(given):
-        raise CheckpointError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given to "
-                         f"load into; pass the same {kind} (by name, as a dict) that were saved")
+        raise CheckpointError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given "
+                              f"to load into; pass the same {kind} (by name, as a dict) that were saved")
 
 
 def load_training_state(directory: str | os.PathLike, model, optimizer=None, scheduler=None, *,

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text", "remove_stale_temporaries"]
+__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text",
+           "remove_stale_temporaries"]
 
 # The process umask can only be read by setting it; do that once, at import.
 _UMASK = os.umask(0o022)
