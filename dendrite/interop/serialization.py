@@ -5,8 +5,9 @@ Formats (``save`` goes by the suffix, ``load`` by the file's first bytes):
 * ``.safetensors`` — the safetensors format (needs the ``safetensors`` package;
   files written by PyTorch's ``safetensors.torch.save_file`` load too);
 * ``.npz`` — NumPy's zip of ``.npy`` arrays; object arrays are refused, never unpickled;
-* ``.pt`` / ``.pth`` — PyTorch files, read only (needs torch) and only through
-  ``torch.load(weights_only=True)``, which refuses anything but tensors and plain containers.
+* ``.pt`` / ``.pth`` — PyTorch files, read only, without torch and without unpickling: the
+  pickle's opcodes are interpreted and anything but tensors and plain containers is refused
+  (:mod:`dendrite.interop.torch_reader`).
 
 A write goes to a temporary file in the same folder, is flushed and fsynced,
 then renamed over the target: a crash mid-save leaves the previous file intact,
@@ -34,6 +35,7 @@ from dendrite.interop.checksum import METADATA_KEY, ZIP_COMMENT_PREFIX, digest
 from dendrite.interop.file_limits import SizeBudget, WeightsFileError, sniff_format
 from dendrite.interop.npz_reader import read_npz
 from dendrite.interop.safetensors_reader import read_safetensors
+from dendrite.interop.torch_reader import read_torch
 from dendrite.tensor import Tensor, wrap
 from dendrite.utils.atomic import atomic_path
 
@@ -138,7 +140,8 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> dict[str, Ten
     """Load a weights file written by dendrite or PyTorch into ``{name: Tensor}``.
 
     The format is told by the file's first bytes, not its name: safetensors, ``.npz``, or
-    PyTorch's ``.pt``/``.pth`` (needs torch; read with ``weights_only=True``, never unpickling objects).
+    PyTorch's ``.pt``/``.pth`` (read without torch and without unpickling; see
+    :mod:`dendrite.interop.torch_reader`).
     Raises :class:`WeightsFileError` naming the file (and the key, where one is at fault)
     when it is truncated, corrupt, fails its checksum, holds pickled objects, is not a file of
     named weights, or declares a tensor larger than ``max_bytes`` (per tensor and for the whole file;
@@ -195,44 +198,18 @@ def _zip_checksum(path: Path) -> str | None:
 
 
 def _load_torch(path: Path, budget: SizeBudget) -> dict:
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(f'load: reading {path.suffix} files needs PyTorch (pip install "dendrite[torch]"); '
-                          "or save the weights from PyTorch as .safetensors") from None
-    if zipfile.is_zipfile(path):  # storages are members under data/: refuse huge ones before torch reads them
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if "/data/" in info.filename:
-                    budget.take(f"storage {info.filename}", info.file_size)
-    budget.used = 0  # the storages are checked; what counts below is what the tensors will occupy
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # UnpicklingError for unsafe content, RuntimeError for broken archives
-        raise WeightsFileError(
-            f"load: {_describe(path)} could not be read as PyTorch weights (truncated, corrupt, or holding "
-            f"objects other than tensors, which are never unpickled): {type(error).__name__}: {error}"
-        ) from error
+    state = read_torch(path, budget)
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping):
         raise WeightsFileError(f"load: {_describe(path)} holds a {type(state).__name__}, not a state_dict")
     arrays = {}
     for key, value in state.items():
-        if not isinstance(value, torch.Tensor):
+        if not isinstance(value, np.ndarray):
             hint = (" (a training checkpoint? save model.state_dict() on its own)"
                     if isinstance(value, Mapping) else "")
             raise WeightsFileError(
                 f"load: {_describe(path)}: entry {key!r} is a {type(value).__name__}, not a tensor{hint}"
             )
-        value = value.detach().cpu()
-        widened = value.dtype == torch.bfloat16
-        # An expanded view (stride 0) is tiny on disk but materializes in full: charge the full extent.
-        budget.take(str(key), value.numel() * (4 if widened else value.element_size()))
-        value = value.float() if widened else value.contiguous()
-        array = value.numpy()
-        if array.dtype.kind not in _KINDS:
-            raise WeightsFileError(f"load: {_describe(path)}: entry {key!r} holds dtype {array.dtype}; "
-                                   "expected a bool, integer or floating-point array")
-        arrays[str(key)] = array
+        arrays[str(key)] = value
     return arrays

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,3 +298,49 @@ def test_bit_flips_anywhere_in_the_arrays_are_caught(tmp_path):
         path.write_bytes(bytes(flipped))
         with pytest.raises(WeightsFileError, match="w.npz"):
             dendrite.load(path)
+
+
+def _patch_pickle(path, old: bytes, new: bytes) -> None:
+    """Rewrite ``data.pkl`` inside a torch zip with ``old`` replaced by ``new`` (a crafted file)."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    name = next(name for name in members if name.endswith("data.pkl"))
+    assert members[name].count(old) == 1
+    members[name] = members[name].replace(old, new)
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+
+
+def test_pt_view_outside_its_storage_is_refused(tmp_path):
+    import torch
+
+    path = tmp_path / "view.pt"
+    torch.save({"w": torch.arange(8.0)[2:5]}, path)  # storage of 8, offset 2, size 3
+    assert dendrite.load(path)["w"].tolist() == [2.0, 3.0, 4.0]
+    _patch_pickle(path, b"K\x03\x85", b"K\x09\x85")  # size (9,) from offset 2
+    with pytest.raises(WeightsFileError, match="tensor 'w' reaches outside its storage"):
+        dendrite.load(path)
+
+
+def test_pt_naming_any_other_global_is_refused_by_name_without_importing_it(tmp_path):
+    import torch
+
+    path = tmp_path / "evil.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    _patch_pickle(path, b"collections\nOrderedDict", b"posix\nsystem")  # protocol 2: no frame lengths to fix
+    with pytest.raises(WeightsFileError, match=r"evil\.pt': it names posix\.system; .*never unpickles"):
+        dendrite.load(path)
+
+
+def test_pt_files_load_without_torch_being_imported(tmp_path):
+    import torch
+
+    torch.save({"w": torch.ones(2, 3), "b": torch.zeros(3, dtype=torch.bfloat16)}, tmp_path / "w.pt")
+    code = ("import sys, dendrite; w = dendrite.load(sys.argv[1]); "
+            "assert 'torch' not in sys.modules, 'torch was imported'; print(w['w'].shape, w['b'].dtype)")
+    repository = str(Path(__file__).resolve().parents[2])
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.pt")], capture_output=True,
+                            text=True, timeout=120, cwd=repository)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["(2,", "3)", "float32"]
