@@ -32,12 +32,12 @@ _CHUNK = 1 << 18  # bytes decompressed per step: the only memory beyond the arra
 def _check_layout(archive: zipfile.ZipFile, handle, where: str) -> None:
     """Every byte from the first member to the central directory belongs to a listed member."""
     infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
-    position = 0  # a weights .npz has nothing before its first member
+    allowed = {0}  # a weights .npz has nothing before its first member
     for info in infos:
-        if info.header_offset != position:
+        if info.header_offset not in allowed:
             raise WeightsFileError(
-                f"load: {where}: the zip directory is damaged: {info.header_offset - position} bytes before "
-                f"member {info.filename!r} belong to no listed member (arrays lost?)"
+                f"load: {where}: the zip directory is damaged: {info.header_offset - min(allowed)} bytes "
+                f"before member {info.filename!r} belong to no listed member (arrays lost?)"
             )
         handle.seek(info.header_offset)
         header = handle.read(_LOCAL_HEADER.size)
@@ -45,16 +45,13 @@ def _check_layout(archive: zipfile.ZipFile, handle, where: str) -> None:
             raise WeightsFileError(f"load: {where}: member {info.filename!r} has no valid local header "
                                    "(truncated or corrupt)")
         fields = _LOCAL_HEADER.unpack(header)
-        position = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11] + info.compress_size
-        if info.flag_bits & 0x08:  # a data descriptor follows the data: 12 to 24 bytes
-            handle.seek(position)
-            tail = handle.read(4)
-            body = 12 if info.compress_size < 2**32 and info.file_size < 2**32 else 20
-            position += body + (4 if tail == b"PK\x07\x08" else 0)
-    if position != archive.start_dir:
+        end = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11] + info.compress_size
+        # A data descriptor may follow the data: 12 to 24 bytes, with or without its signature.
+        allowed = {end + size for size in (0, 12, 16, 20, 24)} if info.flag_bits & 0x08 else {end}
+    if archive.start_dir not in allowed:
         raise WeightsFileError(
-            f"load: {where}: the zip directory is damaged: {archive.start_dir - position} bytes before the "
-            "directory belong to no listed member (arrays lost?)"
+            f"load: {where}: the zip directory is damaged: {archive.start_dir - min(allowed)} bytes before "
+            "the directory belong to no listed member (arrays lost?)"
         )
 
 

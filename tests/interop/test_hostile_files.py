@@ -253,10 +253,32 @@ def test_pt_storage_larger_than_the_limit_is_refused_before_torch_reads_it(tmp_p
 def test_old_files_without_a_checksum_still_load(tmp_path):
     np.savez(tmp_path / "numpy.npz", w=np.ones(3))
     assert dendrite.load(tmp_path / "numpy.npz")["w"].tolist() == [1, 1, 1]
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.savez_compressed(tmp_path / "packed.npz", f=fortran, s=np.float64(2.5), big=np.arange(3, dtype=">i4"))
+    loaded = dendrite.load(tmp_path / "packed.npz")
+    assert loaded["f"].tolist() == fortran.tolist() and loaded["s"].shape == () and loaded["s"].item() == 2.5
+    assert loaded["big"].tolist() == [0, 1, 2] and loaded["big"].dtype == np.int32
+    with open(tmp_path / "streamed.npz", "wb") as raw:  # a writer that cannot seek adds data descriptors
+        with zipfile.ZipFile(_Unseekable(raw), "w") as archive, archive.open("w.npy", "w") as member:
+            np.lib.format.write_array(member, np.ones(2))
+    with zipfile.ZipFile(tmp_path / "streamed.npz") as archive:
+        assert archive.getinfo("w.npy").flag_bits & 0x08
+    assert dendrite.load(tmp_path / "streamed.npz")["w"].tolist() == [1, 1]
     from safetensors.numpy import save_file
 
     save_file({"w": np.ones(3, np.float32)}, str(tmp_path / "plain.safetensors"))
     assert dendrite.load(tmp_path / "plain.safetensors")["w"].tolist() == [1, 1, 1]
+
+
+class _Unseekable:
+    def __init__(self, raw) -> None:
+        self.raw = raw
+
+    def write(self, data) -> int:
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 def _rewrite_npz_with_flip(path, member: str, offset: int) -> None:
