@@ -143,7 +143,7 @@ import sys
 import numpy as np
 import dendrite
 from dendrite.train.checkpoint_state import save_training_state
-model = dendrite.nn.Linear(512, 512)
+model = dendrite.nn.Linear(2048, 1024)  # 8 MB: a kill at a random moment mostly lands mid-write
 step = 0
 while True:
     step += 1
@@ -173,7 +173,7 @@ def test_sigkill_during_saves_leaves_a_whole_checkpoint_and_no_orphans(tmp_path)
         saver.send_signal(signal.SIGKILL)
         saver.wait(timeout=30)
         saver.stdout.close()
-        model = nn.Linear(512, 512)
+        model = nn.Linear(2048, 1024)
         state = load_training_state(tmp_path, model)  # the old or the new file, whole
         step = state.extra["step"]
         assert state.epoch == step and all((p.detach().numpy() == step).all() for p in model.parameters())
