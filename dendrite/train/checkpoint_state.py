@@ -213,11 +213,11 @@ def save_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     return save(arrays, checkpoint_path(directory))
 
 
-def _read(directory: str | os.PathLike) -> tuple[dict, dict[str, Tensor], Path]:
+def _read(directory: str | os.PathLike, max_bytes: int | None) -> tuple[dict, dict[str, Tensor], Path]:
     path = checkpoint_path(directory)
     if not path.is_file():
         raise FileNotFoundError(f"no training checkpoint in {str(directory)!r} (expected {str(path)!r})")
-    arrays = load(path)
+    arrays = load(path, max_bytes=max_bytes)
     if _META not in arrays:
         raise CheckpointError(f"{str(path)!r} is a weights file, not a training checkpoint "
                               f"(no {_META!r} entry)")
@@ -241,7 +241,7 @@ def _state(meta: dict, arrays: Mapping, path: Path) -> TrainingState:
                          extra=extra, path=path)
 
 
-def read_training_state(directory: str | os.PathLike) -> TrainingState:
+def read_training_state(directory: str | os.PathLike, *, max_bytes: int | None = None) -> TrainingState:
     """The epoch, step count, history and ``extra`` of ``directory``'s checkpoint, changing nothing.
 
     Raises ``FileNotFoundError`` when there is no checkpoint and :class:`CheckpointError` (a
@@ -255,7 +255,7 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
         >>> state.epoch, state.global_step, state.extra
         (3, 30, {'lr': 0.1})
     """
-    meta, arrays, path = _read(directory)
+    meta, arrays, path = _read(directory, max_bytes)
     return _state(meta, arrays, path)
 
 
@@ -266,7 +266,8 @@ def _match(kind: str, saved: Mapping, given: Mapping, path: Path) -> None:
 
 
 def load_training_state(directory: str | os.PathLike, model, optimizer=None, scheduler=None, *,
-                        generators: Mapping | None = None, restore_rng: bool = True) -> TrainingState:
+                        generators: Mapping | None = None, restore_rng: bool = True,
+                        max_bytes: int | None = None) -> TrainingState:
     """Restore a checkpoint written by :func:`save_training_state` into live objects.
 
     Loads the weights into ``model``, the optimizer and scheduler states, the random
@@ -274,7 +275,8 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     and returns a :class:`TrainingState` with the epoch to continue from, the step count,
     the history and ``extra``. ``scheduler=None`` leaves a scheduler untouched (to rebuild
     a schedule for a different number of epochs, see ``dendrite.recipes``).
-    Build the model and optimizer exactly as for the original run first.
+    Build the model and optimizer exactly as for the original run first. ``max_bytes`` raises the
+    size limit for a checkpoint over 4 GiB (see :func:`dendrite.load`).
 
     Example:
         >>> import dendrite
@@ -283,7 +285,7 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
         >>> load_training_state(folder, dendrite.nn.Linear(2, 1)).extra
         {'note': 'hi'}
     """
-    meta, arrays, path = _read(directory)
+    meta, arrays, path = _read(directory, max_bytes)
     models = _named(model, "model", "model")
     optimizers = _named(optimizer, "optimizer", "optimizer")
     schedulers = _named(scheduler, "scheduler", "scheduler")

@@ -208,3 +208,10 @@ def test_the_next_save_removes_a_dead_process_temporary_but_never_a_live_one(tmp
         sleeper.wait(timeout=30)
     save_training_state(tmp_path, nn.Linear(2, 2), epoch=2)
     assert _temporaries(tmp_path) == [other_target.name]
+
+
+def test_the_size_limit_applies_to_checkpoints_and_can_be_raised(tmp_path):
+    save_training_state(tmp_path, nn.Linear(100, 100), epoch=1)
+    with pytest.raises(WeightsFileError, match=r"'models/model/weight' needs 40000 bytes.*max_bytes"):
+        load_training_state(tmp_path, nn.Linear(100, 100), max_bytes=10_000)
+    assert load_training_state(tmp_path, nn.Linear(100, 100), max_bytes=100_000).epoch == 1
