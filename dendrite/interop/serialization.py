@@ -1,12 +1,13 @@
 """``save`` and ``load``: weights on disk, written atomically and never unpickled.
 
-Formats, chosen by the file's suffix:
+Formats (``save`` goes by the suffix, ``load`` by the file's first bytes):
 
 * ``.safetensors`` — the safetensors format (needs the ``safetensors`` package;
   files written by PyTorch's ``safetensors.torch.save_file`` load too);
-* ``.npz`` — NumPy's zip of ``.npy`` arrays, read with ``allow_pickle=False``;
-* ``.pt`` / ``.pth`` — PyTorch files, read only (needs torch) and only through
-  ``torch.load(weights_only=True)``, which refuses anything but tensors and plain containers.
+* ``.npz`` — NumPy's zip of ``.npy`` arrays; object arrays are refused, never unpickled;
+* ``.pt`` / ``.pth`` — PyTorch files, read only, without torch and without unpickling: the
+  pickle's opcodes are interpreted and anything but tensors and plain containers is refused
+  (:mod:`dendrite.interop.torch_reader`).
 
 A write goes to a temporary file in the same folder, is flushed and fsynced,
 then renamed over the target: a crash mid-save leaves the previous file intact,
@@ -14,6 +15,11 @@ and a failed save leaves no temporary file behind.
 
 Only numbers are stored: bool, integer and floating-point arrays. Object arrays
 are refused when saving (they would need pickle) and when loading.
+
+Loading never trusts the file: declared sizes are checked against the file and against a limit
+(:mod:`dendrite.interop.file_limits`, 4 GiB per tensor and per file by default, ``max_bytes=``)
+before anything is allocated, and the SHA-256 that dendrite stores in its own files
+(:mod:`dendrite.interop.checksum`) is verified.
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from dendrite.interop.checksum import METADATA_KEY, ZIP_COMMENT_PREFIX, digest
+from dendrite.interop.file_limits import SizeBudget, WeightsFileError, sniff_format
+from dendrite.interop.npz_reader import read_npz
+from dendrite.interop.safetensors_reader import read_safetensors
+from dendrite.interop.torch_reader import read_torch
 from dendrite.tensor import Tensor, wrap
 from dendrite.utils.atomic import atomic_path
 
@@ -32,19 +43,6 @@ __all__ = ["save", "load", "WeightsFileError"]
 
 _SUFFIXES = (".safetensors", ".npz", ".pt", ".pth")
 _KINDS = "biuf"  # bool, signed and unsigned integers, floating point: what every format stores
-
-
-class WeightsFileError(ValueError):
-    """A weights file that is truncated, corrupt, or not a file of named weights at all.
-
-    Example:
-        >>> import dendrite
-        >>> _ = open("broken.npz", "w").write("not a zip")
-        >>> dendrite.load("broken.npz")
-        Traceback (most recent call last):
-        ...
-        dendrite.interop.serialization.WeightsFileError: load: 'broken.npz' is not a readable ...
-    """
 
 
 def _describe(path: Path) -> str:
@@ -119,8 +117,9 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
         except ImportError:
             raise ImportError('save: writing .safetensors needs the safetensors package: '
                               'pip install "dendrite[io]" (or save as .npz)') from None
+        stored = {**dict(metadata or {}), METADATA_KEY: digest(arrays)}
         with atomic_path(path) as temporary:
-            save_file(arrays, str(temporary), metadata=dict(metadata) if metadata else None)
+            save_file(arrays, str(temporary), metadata=stored)
     else:
         with atomic_path(path) as temporary:
             _write_npz(temporary, arrays)
@@ -128,21 +127,27 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
 
 
 def _write_npz(path: Path, arrays: dict) -> None:
-    """What ``numpy.savez`` writes, without its keyword clashes (a key named ``file``) or pickling."""
+    """What ``numpy.savez`` writes, without its keyword clashes (a key named ``file``) or pickling,
+    plus the arrays' SHA-256 in the zip comment."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.comment = ZIP_COMMENT_PREFIX + digest(arrays).encode()
         for key, array in arrays.items():
             with archive.open(key + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def load(path: str | os.PathLike) -> dict[str, Tensor]:
+def load(path: str | os.PathLike, max_bytes: int | None = None) -> dict[str, Tensor]:
     """Load a weights file written by dendrite or PyTorch into ``{name: Tensor}``.
 
-    The suffix picks the reader: ``.safetensors`` (needs the safetensors package), ``.npz``, or
-    PyTorch's ``.pt``/``.pth`` (needs torch; read with ``weights_only=True``, never unpickling objects).
+    The format is told by the file's first bytes, not its name: safetensors, ``.npz``, or
+    PyTorch's ``.pt``/``.pth`` (read without torch and without unpickling; see
+    :mod:`dendrite.interop.torch_reader`).
     Raises :class:`WeightsFileError` naming the file (and the key, where one is at fault)
-    when it is truncated, corrupt, holds pickled objects or is not a file of named weights.
-    ``bfloat16`` tensors in PyTorch files are widened to float32 (NumPy has no bfloat16).
+    when it is truncated, corrupt, fails its checksum, holds pickled objects, is not a file of
+    named weights, or declares a tensor larger than ``max_bytes`` (per tensor and for the whole file;
+    ``None``: :data:`dendrite.interop.file_limits.DEFAULT_MAX_BYTES`, 4 GiB) -- checked before allocating.
+    ``bfloat16`` tensors (safetensors ``BF16``, PyTorch ``torch.bfloat16``) are widened to float32,
+    exactly (NumPy has no bfloat16).
 
     Example:
         >>> import dendrite
@@ -151,81 +156,60 @@ def load(path: str | os.PathLike) -> dict[str, Tensor]:
         (3,)
     """
     path = Path(path)
-    suffix = _suffix(path, "load")
+    _suffix(path, "load")
     if not path.exists():
         raise FileNotFoundError(f"load: no such file {_describe(path)}")
     if not path.is_file():
         raise WeightsFileError(f"load: {_describe(path)} is not a file")
-    reader = {".safetensors": _load_safetensors, ".npz": _load_npz}.get(suffix, _load_torch)
+    budget = SizeBudget(path, max_bytes)
     try:
-        arrays = reader(path)
+        kind = sniff_format(path)
+        if kind == "safetensors":
+            arrays, metadata = read_safetensors(path, budget)
+            expected = metadata.get(METADATA_KEY)
+        elif kind == "npz":
+            arrays, expected = read_npz(path, budget), _zip_checksum(path)
+        else:
+            arrays, expected = _load_torch(path, budget), None
     except (WeightsFileError, ImportError):
         raise
-    except Exception as error:  # each reader has its own error types; all mean "not a weights file"
+    except Exception as error:  # zipfile, OSError, torch: all mean "not a sound weights file"
         raise WeightsFileError(
-            f"load: {_describe(path)} is not a readable {suffix} weights file (truncated or corrupt?): "
+            f"load: {_describe(path)} is not a readable weights file (truncated or corrupt?): "
             f"{type(error).__name__}: {error}"
         ) from error
-    result = {}
-    for key, value in arrays.items():
-        if not isinstance(value, np.ndarray) or value.dtype.kind not in _KINDS:
-            what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
-            raise WeightsFileError(
-                f"load: {_describe(path)}: entry {key!r} holds {what}; expected a bool, integer or "
-                "floating-point array"
-            )
-        result[key] = wrap(np.array(value, dtype=value.dtype.newbyteorder("="), copy=True))
-    return result
-
-
-def _load_safetensors(path: Path) -> dict:
-    try:
-        from safetensors.numpy import load_file
-    except ImportError:
-        raise ImportError('load: reading .safetensors needs the safetensors package: '
-                          'pip install "dendrite[io]"') from None
-    return load_file(str(path))
-
-
-def _load_npz(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as archive:
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise WeightsFileError(f"load: {_describe(path)} holds a single array, "
-                                   "not a set of named weights")
-        arrays = {}
-        for key in archive.files:
-            # A member that is not a .npy comes back as raw bytes; load() refuses it by name.
-            arrays[key] = archive[key]
-        return arrays
-
-
-def _load_torch(path: Path) -> dict:
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(f'load: reading {path.suffix} files needs PyTorch (pip install "dendrite[torch]"); '
-                          "or save the weights from PyTorch as .safetensors") from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # UnpicklingError for unsafe content, RuntimeError for broken archives
+    if expected is not None and expected != digest(arrays):
         raise WeightsFileError(
-            f"load: {_describe(path)} could not be read as PyTorch weights (truncated, corrupt, or holding "
-            f"objects other than tensors, which are never unpickled): {type(error).__name__}: {error}"
-        ) from error
+            f"load: {_describe(path)} fails its SHA-256 checksum: its contents changed after dendrite wrote "
+            "it (a flipped bit, a damaged disk or copy); restore it from a good copy"
+        )
+    return {key: wrap(value) for key, value in arrays.items()}
+
+
+def _zip_checksum(path: Path) -> str | None:
+    with zipfile.ZipFile(path) as archive:
+        comment = archive.comment
+    if not comment.startswith(ZIP_COMMENT_PREFIX[:8]):
+        return None  # not written by dendrite (or by a version before checksums)
+    checksum = comment[len(ZIP_COMMENT_PREFIX):].decode("ascii", "replace")
+    if not comment.startswith(ZIP_COMMENT_PREFIX) or len(checksum) != 64:
+        raise WeightsFileError(f"load: {_describe(path)}: its checksum record {comment[:90]!r} is damaged")
+    return checksum
+
+
+def _load_torch(path: Path, budget: SizeBudget) -> dict:
+    state = read_torch(path, budget)
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping):
         raise WeightsFileError(f"load: {_describe(path)} holds a {type(state).__name__}, not a state_dict")
     arrays = {}
     for key, value in state.items():
-        if not isinstance(value, torch.Tensor):
+        if not isinstance(value, np.ndarray):
             hint = (" (a training checkpoint? save model.state_dict() on its own)"
                     if isinstance(value, Mapping) else "")
             raise WeightsFileError(
                 f"load: {_describe(path)}: entry {key!r} is a {type(value).__name__}, not a tensor{hint}"
             )
-        value = value.detach().cpu()
-        if value.dtype == torch.bfloat16:
-            value = value.float()
-        arrays[str(key)] = value.contiguous().numpy()
+        arrays[str(key)] = value
     return arrays

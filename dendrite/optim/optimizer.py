@@ -412,6 +412,8 @@ class Optimizer:
             raise ValueError(f"{name}: loaded state dict has {len(saved_groups)} parameter groups, "
                              f"but the optimizer has {len(groups)}")
         for index, (group, saved) in enumerate(zip(groups, saved_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"{name}: loaded parameter group {index} is not a dict with a 'params' list")
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError(
                     f"{name}: loaded state dict contains a parameter group that doesn't match the size of "
@@ -422,12 +424,19 @@ class Optimizer:
                   for saved_id, p in zip(saved["params"], group["params"])}
 
         state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict, got "
+                             f"{type(state_dict['state']).__name__}")
         for key, value in state_dict["state"].items():
             param = id_map.get(key)
             if param is None:
                 state[key] = value
+            elif not isinstance(value, dict):
+                raise ValueError(f"{name}.load_state_dict: the state of parameter {key!r} is a "
+                                 f"{type(value).__name__}, not a dict")
             else:
-                state[param] = {item: _load_value(item, entry, param) for item, entry in value.items()}
+                state[param] = {item: _load_value(item, entry, param, f"{name}: state[{key!r}][{item!r}]")
+                                for item, entry in value.items()}
 
         new_groups = []
         for group, saved in zip(groups, saved_groups):
@@ -453,14 +462,18 @@ def _copy_value(value):
     return copy.deepcopy(value)
 
 
-def _load_value(key: str, value, param: Tensor):
+def _load_value(key: str, value, param: Tensor, where: str = ""):
     """A state entry made ready for ``param``: a copied tensor in the parameter's float dtype.
 
-    Arrays from anywhere (dendrite tensors, NumPy arrays, PyTorch tensors) are accepted.
-    ``step`` keeps float32, as in PyTorch.
+    Arrays from anywhere (dendrite tensors, NumPy arrays, PyTorch tensors) are accepted, if they
+    are numbers and either scalars or of the parameter's shape (a wrong one is refused here,
+    not at the first step). ``step`` keeps float32, as in PyTorch.
     """
     if key == "step":
         array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+        if array.size != 1 or array.dtype.kind not in "biuf":
+            raise ValueError(f"{where} (the step count) is {array.dtype} of shape {tuple(array.shape)}; "
+                             "expected one number")
         return wrap(xp.array(array, dtype=float32))
     if isinstance(value, Tensor):
         array = value.array
@@ -468,5 +481,10 @@ def _load_value(key: str, value, param: Tensor):
         array = xp.asarray(value)  # NumPy arrays, PyTorch tensors
     else:
         return copy.deepcopy(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{where} has dtype {array.dtype}; expected numbers")
+    if array.ndim and tuple(array.shape) != tuple(param.shape):
+        raise ValueError(f"{where} has shape {tuple(array.shape)}, but its parameter has shape "
+                         f"{tuple(param.shape)}: this state belongs to another model")
     dtype = param.array.dtype if param.array.dtype.kind == "f" and array.dtype.kind == "f" else array.dtype
     return wrap(xp.array(array, dtype=dtype, copy=True))

@@ -19,6 +19,10 @@ rest as JSON. One file means one atomic write (temporary file, fsync, rename; se
 pickled, so functions (a ``LambdaLR``'s lambda) cannot be stored -- saving such a state fails with
 the name of the offending entry.
 
+Loading trusts nothing in the file: the weights file's own checks (sizes, SHA-256; see
+:func:`dendrite.load`) come first, then the record (:mod:`dendrite.train.checkpoint_record`); any
+malformed record raises one :class:`CheckpointError` naming the file and what is wrong.
+
 Several models (a GAN's generator and discriminator) are passed as dicts, ``models={"generator": G,
 "discriminator": D}``, and the same names are used when loading.
 
@@ -38,7 +42,6 @@ Using it in a recipe::
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,11 +54,13 @@ from dendrite import backend
 from dendrite.interop.serialization import load, save
 from dendrite.tensor import Tensor
 from dendrite.train.callbacks.base import Callback
+from dendrite.train.checkpoint_record import CheckpointError, _damaged, _decode, _Encoder, check_record
 from dendrite.train.divergence import NonFiniteStateError, check_finite_state, diverged_reason, refuse_save
 from dendrite.train.history import History
 
-__all__ = ["CHECKPOINT_NAME", "TrainingState", "TrainingCheckpoint", "checkpoint_path", "has_checkpoint",
-           "save_training_state", "load_training_state", "read_training_state", "discard_checkpoint"]
+__all__ = ["CHECKPOINT_NAME", "CheckpointError", "TrainingState", "TrainingCheckpoint", "checkpoint_path",
+           "has_checkpoint", "save_training_state", "load_training_state", "read_training_state",
+           "discard_checkpoint"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 _FORMAT = "dendrite.training_state/1"
@@ -115,59 +120,6 @@ def discard_checkpoint(directory: str | os.PathLike) -> None:
         False
     """
     checkpoint_path(directory).unlink(missing_ok=True)
-
-
-# ----------------------------------------------------------------------------- JSON with arrays
-class _Encoder:
-    """Turns nested state into JSON, moving arrays into ``self.arrays`` (tagged objects mark the rest)."""
-
-    def __init__(self) -> None:
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def __call__(self, value, where: str):
-        if isinstance(value, (Tensor, np.ndarray)):
-            name = f"state/{len(self.arrays)}"
-            is_tensor = isinstance(value, Tensor)
-            self.arrays[name] = np.asarray(value.array if is_tensor else value)
-            return {"__array__": name, "tensor": is_tensor}
-        if value is None or isinstance(value, (bool, str, np.bool_)):
-            return bool(value) if isinstance(value, np.bool_) else value
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            # JSON has no inf/nan; tag them so the file stays standard JSON.
-            return float(value) if math.isfinite(value) else {"__float__": repr(float(value))}
-        if isinstance(value, tuple):
-            return {"__tuple__": [self(item, f"{where}[{index}]") for index, item in enumerate(value)]}
-        if isinstance(value, list):
-            return [self(item, f"{where}[{index}]") for index, item in enumerate(value)]
-        if isinstance(value, Mapping):
-            if all(isinstance(key, str) and not key.startswith("__") for key in value):
-                return {key: self(item, f"{where}.{key}") for key, item in value.items()}
-            # Optimizer states are keyed by int: keep the keys' types.
-            return {"__items__": [[self(key, f"{where} key"), self(item, f"{where}[{key!r}]")]
-                                  for key, item in value.items()]}
-        raise TypeError(
-            f"save_training_state: {where} is a {type(value).__name__}; a checkpoint stores only numbers, "
-            "strings, lists, dicts and arrays (nothing is pickled)"
-        )
-
-
-def _decode(value, arrays: Mapping[str, Tensor]):
-    if isinstance(value, list):
-        return [_decode(item, arrays) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "__array__" in value:
-        tensor = arrays[value["__array__"]]
-        return tensor if value.get("tensor") else tensor.numpy()
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__tuple__" in value:
-        return tuple(_decode(item, arrays) for item in value["__tuple__"])
-    if "__items__" in value:
-        return {_decode(key, arrays): _decode(item, arrays) for key, item in value["__items__"]}
-    return {key: _decode(item, arrays) for key, item in value.items()}
 
 
 def _named(value, default: str, what: str) -> dict:
@@ -261,34 +213,39 @@ def save_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     return save(arrays, checkpoint_path(directory))
 
 
-def _read(directory: str | os.PathLike) -> tuple[dict, dict[str, Tensor], Path]:
+def _read(directory: str | os.PathLike, max_bytes: int | None) -> tuple[dict, dict[str, Tensor], Path]:
     path = checkpoint_path(directory)
     if not path.is_file():
         raise FileNotFoundError(f"no training checkpoint in {str(directory)!r} (expected {str(path)!r})")
-    arrays = load(path)
+    arrays = load(path, max_bytes=max_bytes)
     if _META not in arrays:
-        raise ValueError(f"{str(path)!r} is a weights file, not a training checkpoint (no {_META!r} entry)")
+        raise CheckpointError(f"{str(path)!r} is a weights file, not a training checkpoint "
+                              f"(no {_META!r} entry)")
     try:
         meta = json.loads(bytes(arrays.pop(_META).numpy()).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r}: the training-state record is damaged: {error}") from None
+        raise CheckpointError(f"{str(path)!r}: the training-state record is damaged: {error}") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise ValueError(f"{str(path)!r}: unknown training-state format {found!r}; expected {_FORMAT!r}")
+        raise CheckpointError(f"{str(path)!r}: unknown training-state format {found!r}; expected {_FORMAT!r}")
+    check_record(meta, arrays, path)
     return meta, arrays, path
 
 
 def _state(meta: dict, arrays: Mapping, path: Path) -> TrainingState:
-    record = _decode(meta["history"], arrays)
-    history = History(record.get("history", {}), record.get("epoch", []))
-    return TrainingState(epoch=int(meta["epoch"]), global_step=int(meta["global_step"]), history=history,
-                         extra=_decode(meta["extra"], arrays), path=path)
+    with _damaged(path, "the history or extra record is damaged"):
+        record = _decode(meta["history"], arrays)
+        history = History(record.get("history", {}), record.get("epoch", []))
+        extra = _decode(meta["extra"], arrays)
+    return TrainingState(epoch=meta["epoch"], global_step=meta["global_step"], history=history,
+                         extra=extra, path=path)
 
 
-def read_training_state(directory: str | os.PathLike) -> TrainingState:
+def read_training_state(directory: str | os.PathLike, *, max_bytes: int | None = None) -> TrainingState:
     """The epoch, step count, history and ``extra`` of ``directory``'s checkpoint, changing nothing.
 
-    Raises ``FileNotFoundError`` when there is no checkpoint and ``ValueError`` when it is damaged.
+    Raises ``FileNotFoundError`` when there is no checkpoint and :class:`CheckpointError` (a
+    ``ValueError``) when it is damaged.
 
     Example:
         >>> import dendrite
@@ -298,18 +255,19 @@ def read_training_state(directory: str | os.PathLike) -> TrainingState:
         >>> state.epoch, state.global_step, state.extra
         (3, 30, {'lr': 0.1})
     """
-    meta, arrays, path = _read(directory)
+    meta, arrays, path = _read(directory, max_bytes)
     return _state(meta, arrays, path)
 
 
 def _match(kind: str, saved: Mapping, given: Mapping, path: Path) -> None:
     if sorted(saved) != sorted(given):
-        raise ValueError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given to "
-                         f"load into; pass the same {kind} (by name, as a dict) that were saved")
+        raise CheckpointError(f"{str(path)!r} holds {kind} {sorted(saved)}, but {sorted(given)} were given "
+                              f"to load into; pass the same {kind} (by name, as a dict) that were saved")
 
 
 def load_training_state(directory: str | os.PathLike, model, optimizer=None, scheduler=None, *,
-                        generators: Mapping | None = None, restore_rng: bool = True) -> TrainingState:
+                        generators: Mapping | None = None, restore_rng: bool = True,
+                        max_bytes: int | None = None) -> TrainingState:
     """Restore a checkpoint written by :func:`save_training_state` into live objects.
 
     Loads the weights into ``model``, the optimizer and scheduler states, the random
@@ -317,7 +275,8 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
     and returns a :class:`TrainingState` with the epoch to continue from, the step count,
     the history and ``extra``. ``scheduler=None`` leaves a scheduler untouched (to rebuild
     a schedule for a different number of epochs, see ``dendrite.recipes``).
-    Build the model and optimizer exactly as for the original run first.
+    Build the model and optimizer exactly as for the original run first. ``max_bytes`` raises the
+    size limit for a checkpoint over 4 GiB (see :func:`dendrite.load`).
 
     Example:
         >>> import dendrite
@@ -326,7 +285,7 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
         >>> load_training_state(folder, dendrite.nn.Linear(2, 1)).extra
         {'note': 'hi'}
     """
-    meta, arrays, path = _read(directory)
+    meta, arrays, path = _read(directory, max_bytes)
     models = _named(model, "model", "model")
     optimizers = _named(optimizer, "optimizer", "optimizer")
     schedulers = _named(scheduler, "scheduler", "scheduler")
@@ -339,23 +298,30 @@ def load_training_state(directory: str | os.PathLike, model, optimizer=None, sch
         try:
             module.load_state_dict(state)
         except RuntimeError as error:
-            raise ValueError(f"{str(path)!r} does not fit model {name!r} ({type(module).__name__}): "
-                             f"{error}") from None
+            raise CheckpointError(f"{str(path)!r} does not fit model {name!r} ({type(module).__name__}): "
+                                  f"{error}") from None
     for name, opt in optimizers.items():
-        opt.load_state_dict(_decode(meta["optimizers"][name], arrays))
+        with _damaged(path, f"its state does not fit optimizer {name!r} ({type(opt).__name__})"):
+            opt.load_state_dict(_decode(meta["optimizers"][name], arrays))
     for name, sched in schedulers.items():
-        sched.load_state_dict(_decode(meta["schedulers"][name], arrays))
+        with _damaged(path, f"its state does not fit scheduler {name!r} ({type(sched).__name__})"):
+            sched.load_state_dict(_decode(meta["schedulers"][name], arrays))
     if restore_rng:
-        backend.set_rng_state(_decode(meta["rng"], arrays))
-    saved_generators = _decode(meta["generators"], arrays)
+        with _damaged(path, "the random generator state is damaged"):
+            backend.set_rng_state(_decode(meta["rng"], arrays))
+    with _damaged(path, "the loaders' generator states are damaged"):
+        saved_generators = _decode(meta["generators"], arrays)
+        if not isinstance(saved_generators, dict):
+            raise TypeError(f"expected a dict, got {type(saved_generators).__name__}")
     for name, source in _named(generators, "loader", "generator").items():
         generator = _generator_of(source)
         if generator is None:
             continue
         if name not in saved_generators:
-            raise ValueError(f"{str(path)!r} has no generator state for {name!r}; "
-                             f"saved: {sorted(saved_generators)}")
-        generator.bit_generator.state = saved_generators[name]
+            raise CheckpointError(f"{str(path)!r} has no generator state for {name!r}; "
+                                  f"saved: {sorted(saved_generators)}")
+        with _damaged(path, f"the generator state of {name!r} is damaged"):
+            generator.bit_generator.state = saved_generators[name]
     return _state(meta, arrays, path)
 
 

@@ -4,18 +4,25 @@ The recipe: write to a temporary file in the *same folder* (so the final rename
 stays on one file system), flush, ``fsync``, then ``os.replace`` it over the
 target. If anything fails on the way, the temporary file is removed and the
 previous file is left untouched.
+
+Temporary files are named ``.<target name>.tmp-<pid>-<random><suffix>``. A process killed
+mid-write (``SIGKILL``, power loss) cannot remove its own; the next write to the same target
+removes those whose process is gone (:func:`remove_stale_temporaries`), never one whose process
+is alive. (Liveness is asked of this machine: keep one machine writing to a shared folder.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text",
+           "remove_stale_temporaries"]
 
 # The process umask can only be read by setting it; do that once, at import.
 _UMASK = os.umask(0o022)
@@ -35,6 +42,53 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no safe liveness probe (os.kill(pid, 0) would terminate it on Windows): keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, under another user
+    return True
+
+
+def _temporary_prefix(target: Path) -> str:
+    return f".{target.name}.tmp-"
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that dead processes left beside ``path``; return them.
+
+    Only files named as :func:`atomic_path` names them for this very target are considered, and
+    only those whose writing process no longer exists are removed.
+
+    Example:
+        >>> import pathlib
+        >>> pathlib.Path(".model.npz.tmp-999999999-abc.npz").write_bytes(b"half")
+        4
+        >>> [p.name for p in remove_stale_temporaries("model.npz")]
+        ['.model.npz.tmp-999999999-abc.npz']
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    pattern = re.compile(re.escape(_temporary_prefix(target)) + r"(\d+)-[A-Za-z0-9_]+(\.[^/]*)?")
+    removed = []
+    try:
+        candidates = list(folder.iterdir())
+    except OSError:
+        return removed
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate.name)
+        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
 
 
 @contextlib.contextmanager
@@ -57,8 +111,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    remove_stale_temporaries(target)
     descriptor, temporary_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + (target.suffix if suffix is None else suffix), dir=folder
+        prefix=f"{_temporary_prefix(target)}{os.getpid()}-",
+        suffix=target.suffix if suffix is None else suffix, dir=folder,
     )
     os.close(descriptor)
     temporary = Path(temporary_name)
