@@ -28,12 +28,34 @@ def _operand(value):
 def _compare(ufunc, name: str, a, b):
     a_data, b_data = _operand(a), _operand(b)
     if a_data is None or b_data is None:
-        return NotImplemented  # e.g. ``x == None``: Python then answers False
+        bad = a if a_data is None else b
+        raise TypeError(f"{name}: unsupported operand type {type(bad).__name__}; expected a Tensor or a "
+                        f"Python number (as in PyTorch, a list is not converted: wrap it in dendrite.tensor)")
     try:
         return wrap(xp.asarray(ufunc(a_data, b_data)))
     except ValueError:
         check_broadcast(name, a_data, b_data)
         raise
+
+
+def operator(ufunc, name: str, reflected: bool = False):
+    """The Python operator (``__ge__``, ``__rand__`` ...) for a comparison: ``NotImplemented`` for an
+    operand it cannot take, so that Python raises its TypeError (or, for ``==``/``!=``, answers by
+    identity: ``x == None`` is False), as PyTorch's operators do. The public functions raise instead."""
+
+    def method(self, other):
+        other_data = _operand(other)
+        if other_data is None:
+            return NotImplemented
+        a_data, b_data = (other_data, self._data) if reflected else (self._data, other_data)
+        try:
+            return wrap(xp.asarray(ufunc(a_data, b_data)))
+        except ValueError:
+            check_broadcast(name, a_data, b_data)
+            raise
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
 
 
 def eq(input, other) -> Tensor:

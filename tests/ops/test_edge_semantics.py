@@ -1,0 +1,142 @@
+"""Edge cases where dendrite used to answer silently wrong: each compared with PyTorch (issue 11, item 2)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import dendrite
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(call):
+    """What a call gives: ('ok', value as a NumPy array) or ('raise', the exception's type name)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = call()
+    except Exception as error:  # noqa: BLE001 - the kind of failure is what is compared
+        return "raise", error
+    if isinstance(value, (bool, type(NotImplemented))):
+        return "ok", value
+    return "ok", np.asarray(value.detach().numpy() if isinstance(value, torch.Tensor) else value.array)
+
+
+def _same(dendrite_call, torch_call, equal_nan=True):
+    ours, theirs = _outcome(dendrite_call), _outcome(torch_call)
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "raise":
+        assert isinstance(ours[1], type(theirs[1])), (ours, theirs)
+    elif isinstance(theirs[1], np.ndarray):
+        np.testing.assert_allclose(ours[1].astype(np.float64), theirs[1].astype(np.float64),
+                                   equal_nan=equal_nan)
+    else:
+        assert ours[1] == theirs[1]
+
+
+# ----------------------------------------------------------------------------- comparisons with a list
+COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or", "bitwise_xor",
+               "logical_and", "logical_or", "logical_xor"]
+OPERATORS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+             "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b}
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+@pytest.mark.parametrize("other", [[1, 3], (1, 3), None, "a"])
+def test_comparison_function_and_method_with_a_non_tensor_raise_type_error(name, other):
+    d, t = dendrite.tensor([1, 2]), torch.tensor([1, 2])
+    _same(lambda: getattr(dendrite, name)(d, other), lambda: getattr(torch, name)(t, other))
+    _same(lambda: getattr(d, name)(other), lambda: getattr(t, name)(other))
+    with pytest.raises(TypeError, match=name):
+        getattr(dendrite, name)(d, other)
+
+
+@pytest.mark.parametrize("symbol", OPERATORS)
+@pytest.mark.parametrize("other", [[1, 3], None, 2])
+def test_comparison_operators_with_a_non_tensor_behave_as_pytorch(symbol, other):
+    operator = OPERATORS[symbol]
+    d, t = dendrite.tensor([1, 2]), torch.tensor([1, 2])
+    _same(lambda: operator(d, other), lambda: operator(t, other))
+    _same(lambda: operator(other, d), lambda: operator(other, t))
+
+
+def test_comparison_operators_with_tensors_and_numpy():
+    d, t = dendrite.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    for operator in OPERATORS.values():
+        _same(lambda op=operator: op(d, dendrite.tensor([3, 2, 1])),
+              lambda op=operator: op(t, torch.tensor([3, 2, 1])))
+    assert (d >= np.array([1, 3, 3])).tolist() == [True, False, True]
+
+
+# ------------------------------------------------------------------------ negative / out-of-range indices
+def _index_cases():
+    x = np.arange(6.0).reshape(2, 3)
+    return x, [
+        ("gather", lambda m, x, i: m.gather(x, 1, i([[0, -1]]))),
+        ("gather", lambda m, x, i: m.gather(x, 1, i([[0, 3]]))),
+        ("scatter_add", lambda m, x, i: m.scatter_add(x, 1, i([[0, -1]]), m.ones(1, 2))),
+        ("scatter", lambda m, x, i: m.scatter(x, 1, i([[-1, 0]]), m.ones(1, 2))),
+        ("scatter", lambda m, x, i: x.scatter(1, i([[-1, 0]]), value=1.0) if m is dendrite
+         else x.scatter(1, i([[-1, 0]]), 1.0)),
+        ("index_add", lambda m, x, i: m.index_add(x, 1, i([0, -1]), m.ones(2, 2))),
+        ("index_add", lambda m, x, i: m.index_add(x, 0, i([2]), m.ones(1, 3))),
+        ("index_select", lambda m, x, i: m.index_select(x, 1, i([0, -1]))),
+        ("index_select", lambda m, x, i: m.index_select(x, 0, i([5]))),
+        # these two wrap negative indices in PyTorch too
+        ("take_along_dim", lambda m, x, i: m.take_along_dim(x, i([[0, -1]]), 1)),
+        ("take", lambda m, x, i: m.take(x, i([0, -1]))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_index_cases()[1])))
+def test_index_bounds_match_pytorch(case):
+    x, cases = _index_cases()
+    name, call = cases[case]
+    _same(lambda: call(dendrite, dendrite.tensor(x), dendrite.tensor),
+          lambda: call(torch, torch.tensor(x), torch.tensor))
+
+
+def test_index_bounds_error_names_the_op_index_dimension_and_size():
+    x = dendrite.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"gather: index -1 is out of bounds for dimension 1 with size 3"):
+        x.gather(1, dendrite.tensor([[0, -1]]))
+    with pytest.raises(IndexError, match=r"index_select: index 3 is out of bounds for dimension 1 with size"):
+        x.index_select(1, dendrite.tensor([3]))
+    assert x.gather(1, dendrite.zeros(2, 0, dtype=dendrite.int64)).shape == (2, 0)  # empty index: no check
+
+
+# ----------------------------------------------------------------------------- integer division by zero
+DIVISIONS = {
+    "floor_divide": lambda m, a, b: m.floor_divide(a, b),
+    "//": lambda m, a, b: a // b,
+    "%": lambda m, a, b: a % b,
+    "remainder": lambda m, a, b: m.remainder(a, b),
+    "fmod": lambda m, a, b: m.fmod(a, b),
+    "div floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+    "div trunc": lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+    "div": lambda m, a, b: m.div(a, b),
+}
+
+
+@pytest.mark.parametrize("name", DIVISIONS)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32"])
+@pytest.mark.parametrize("divisor", ["tensor", "number", "ok"])
+def test_division_by_zero_matches_pytorch(name, dtype, divisor):
+    call = DIVISIONS[name]
+    a = np.array([5, 3, 0], dtype=dtype)
+    b = np.array([0, 2, 0], dtype=dtype) if divisor == "tensor" else np.array([1, 2, 3], dtype=dtype)
+
+    def run(m, wrap):
+        other = 0 if divisor == "number" else wrap(b)
+        return call(m, wrap(a), other)
+
+    _same(lambda: run(dendrite, dendrite.tensor), lambda: run(torch, torch.from_numpy))
+
+
+def test_integer_division_by_zero_says_so():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: floor_divide"):
+        dendrite.tensor([1, 2]) // dendrite.tensor([1, 0])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        7 % dendrite.tensor([0])
