@@ -140,3 +140,20 @@ def test_integer_division_by_zero_says_so():
         dendrite.tensor([1, 2]) // dendrite.tensor([1, 0])
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         7 % dendrite.tensor([0])
+
+
+# ----------------------------------------------------------------------------- Python ints beyond int64
+@pytest.mark.parametrize("data, dtype", [
+    (2 ** 63, None), (-2 ** 63 - 1, None), ([1, 2 ** 63], None), (2 ** 64, None),
+    ([[1, 2], [2 ** 70, 3]], None),
+    ([2 ** 63, 1.5], None), (2 ** 63, "float32"), ([2 ** 64, 1], "float64"), (2 ** 63 - 1, None),
+    (-2 ** 63, None), ([1e19], None), ([2 ** 63], "int64"),
+])
+def test_tensor_from_big_python_ints_matches_pytorch(data, dtype):
+    _same(lambda: dendrite.tensor(data, dtype=getattr(dendrite, dtype) if dtype else None),
+          lambda: torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None))
+
+
+def test_tensor_overflow_names_the_value():
+    with pytest.raises(ValueError, match="Overflow when unpacking long: the Python int 9223372036854775808"):
+        dendrite.tensor([0, 2 ** 63])
