@@ -157,3 +157,45 @@ def test_tensor_from_big_python_ints_matches_pytorch(data, dtype):
 def test_tensor_overflow_names_the_value():
     with pytest.raises(ValueError, match="Overflow when unpacking long: the Python int 9223372036854775808"):
         dendrite.tensor([0, 2 ** 63])
+
+
+# ----------------------------------------------------------------------------- float16 reductions
+def _half_inputs():
+    rng = np.random.default_rng(0)
+    return {
+        "large": np.full((4000,), 60000.0, np.float16),
+        "spread": np.tile(np.array([1e4, -1e4], np.float16), 100),
+        "many": (rng.standard_normal((3, 5000)) * 300 + 2000).astype(np.float16),
+    }
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("data", ["large", "spread", "many"])
+@pytest.mark.parametrize("dim", [None, -1])
+def test_float16_reductions_accumulate_in_float32_as_pytorch(reduction, data, dim):
+    array = _half_inputs()[data]
+    kwargs = {} if dim is None else {"dim": dim}
+    ours = getattr(dendrite, reduction)(dendrite.tensor(array), **kwargs)
+    theirs = getattr(torch, reduction)(torch.from_numpy(array), **kwargs)
+    if not isinstance(ours, tuple):
+        ours, theirs = (ours,), (theirs,)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == dendrite.float16
+        np.testing.assert_allclose(a.array.astype(np.float64), b.numpy().astype(np.float64), rtol=2e-3)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "var", "std"])
+def test_float16_reduction_gradients_match_pytorch(reduction):
+    """float16 gradients: as close to the float64 truth as PyTorch's own half gradients (or closer)."""
+    array = (np.random.default_rng(1).standard_normal((4, 300)) * 100 + 3000).astype(np.float16)
+    ours = dendrite.tensor(array, requires_grad=True)
+    getattr(ours, reduction)(dim=1).sum().backward()
+    grads = {}
+    for dtype in (torch.float16, torch.float64):
+        theirs = torch.tensor(array, dtype=dtype, requires_grad=True)
+        getattr(theirs, reduction)(dim=1).sum().backward()
+        grads[dtype] = theirs.grad.numpy().astype(np.float64)
+    truth = grads[torch.float64]
+    assert ours.grad.dtype == dendrite.float16
+    torch_error = np.abs(grads[torch.float16] - truth).max()
+    assert np.abs(ours.grad.array.astype(np.float64) - truth).max() <= torch_error * 1.01 + 1e-6
