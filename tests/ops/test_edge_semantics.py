@@ -199,3 +199,47 @@ def test_float16_reduction_gradients_match_pytorch(reduction):
     assert ours.grad.dtype == dendrite.float16
     torch_error = np.abs(grads[torch.float16] - truth).max()
     assert np.abs(ours.grad.array.astype(np.float64) - truth).max() <= torch_error * 1.01 + 1e-6
+
+
+# ------------------------------------------------------------------ normalisation at large magnitudes
+NORMS = {
+    "layer_norm": lambda m, z: m.nn.functional.layer_norm(z, (8, 8)),
+    "group_norm": lambda m, z: m.nn.functional.group_norm(z, 2),
+    "batch_norm": lambda m, z: m.nn.functional.batch_norm(z, None, None, training=True),
+    "instance_norm": lambda m, z: m.nn.functional.instance_norm(z),
+    "rms_norm": lambda m, z: m.nn.functional.rms_norm(z, (8,)),
+}
+
+
+def _norm_run(module, name, x, g, dtype=None):
+    options = {} if dtype is None else {"dtype": dtype}
+    z = module.tensor(x, requires_grad=True, **options)
+    out = NORMS[name](module, z)
+    (out * module.tensor(g, **options)).sum().backward()
+    as_numpy = (lambda t: t.detach().numpy()) if module is torch else (lambda t: t.array)
+    return as_numpy(out).astype(np.float64), as_numpy(z.grad).astype(np.float64), out.dtype, z.grad.dtype
+
+
+@pytest.mark.parametrize("name", NORMS)
+@pytest.mark.parametrize("scale, offset", [(1e4, 0.0), (1e8, 0.0), (1.0, 1e4), (1e3, 1e7), (1e-3, 0.0)])
+def test_float32_norms_at_large_magnitudes_are_as_accurate_as_pytorch(name, scale, offset):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 8, 8)) * scale + offset).astype(np.float32)
+    g = rng.standard_normal((4, 8, 8)).astype(np.float32)
+    ours, theirs = _norm_run(dendrite, name, x, g), _norm_run(torch, name, x, g)
+    truth = _norm_run(torch, name, x, g, dtype=torch.float64)
+    for k in (0, 1):  # output, input gradient: never all zeros, within 3x PyTorch's own error
+        assert np.abs(ours[k]).max() > 0.1 * np.abs(truth[k]).max()
+        limit = 3 * np.abs(theirs[k] - truth[k]).max() + 5e-4 * np.abs(truth[k]).max()
+        assert np.abs(ours[k] - truth[k]).max() <= limit
+
+
+@pytest.mark.parametrize("name", NORMS)
+def test_float16_norms_compute_statistics_in_float32_as_pytorch(name):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 8, 8)) * 1000).astype(np.float16)  # squares overflow float16
+    g = rng.standard_normal((4, 8, 8)).astype(np.float16)
+    ours, theirs = _norm_run(dendrite, name, x, g), _norm_run(torch, name, x, g)
+    assert ours[2] == dendrite.float16 and ours[3] == dendrite.float16
+    np.testing.assert_allclose(ours[0], theirs[0], atol=4e-3)
+    np.testing.assert_allclose(ours[1], theirs[1], atol=2e-3 * np.abs(theirs[1]).max())
