@@ -414,6 +414,7 @@ class Tensor(TensorBase):
     trunc = ops.trunc
     frac = ops.frac
     sign = ops.sign
+    sgn = ops.sgn
     # reductions
     sum = ops.sum
     mean = ops.mean
