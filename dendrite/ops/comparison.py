@@ -25,12 +25,18 @@ def _operand(value):
     return None
 
 
-def _compare(ufunc, name: str, a, b):
-    a_data, b_data = _operand(a), _operand(b)
-    if a_data is None or b_data is None:
-        bad = a if a_data is None else b
-        raise TypeError(f"{name}: unsupported operand type {type(bad).__name__}; expected a Tensor or a "
+def _operand_or_raise(name: str, value):
+    """The array (or number) of an operand of a public comparison; anything else is a TypeError, as in
+    PyTorch (never ``NotImplemented``, which is truthy: only the operators answer that)."""
+    data = _operand(value)
+    if data is None:
+        raise TypeError(f"{name}: unsupported operand type {type(value).__name__}; expected a Tensor or a "
                         f"Python number (as in PyTorch, a list is not converted: wrap it in dendrite.tensor)")
+    return data
+
+
+def _compare(ufunc, name: str, a, b):
+    a_data, b_data = _operand_or_raise(name, a), _operand_or_raise(name, b)
     try:
         return wrap(xp.asarray(ufunc(a_data, b_data)))
     except ValueError:
@@ -281,8 +287,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8
         >>> dendrite.isclose(dendrite.tensor([1.0, 1.1]), dendrite.tensor([1.0, 1.0]))
         tensor([ True, False])
     """
-    return wrap(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
-                                             equal_nan=equal_nan)))
+    a, b = _operand_or_raise("isclose", input), _operand_or_raise("isclose", other)
+    return wrap(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -294,7 +300,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
         >>> dendrite.equal(a, dendrite.tensor([1, 2])), dendrite.equal(a, dendrite.tensor([1, 2, 3]))
         (True, False)
     """
-    return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
+    a, b = _operand_or_raise("equal", input), _operand_or_raise("equal", other)
+    return xp.shape(a) == xp.shape(b) and bool(xp.array_equal(a, b))
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -306,4 +313,5 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
         >>> dendrite.allclose(dendrite.tensor([1.0, 2.0]), dendrite.tensor([1.0, 2.0 + 1e-6]))
         True
     """
-    return bool(xp.allclose(input._data, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(_operand_or_raise("allclose", input), _operand_or_raise("allclose", other),
+                            rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -243,3 +243,89 @@ def test_float16_norms_compute_statistics_in_float32_as_pytorch(name):
     assert ours[2] == dendrite.float16 and ours[3] == dendrite.float16
     np.testing.assert_allclose(ours[0], theirs[0], atol=4e-3)
     np.testing.assert_allclose(ours[1], theirs[1], atol=2e-3 * np.abs(theirs[1]).max())
+
+
+# ----------------------------------------------------------------------------- NaN ordering
+NAN_ROWS = np.array([[3.0, np.nan, 1.0, np.inf, np.nan, -np.inf, 2.0, 1.0],
+                     [1.0, 2.0, 3.0, 0.0, 5.0, 4.0, -1.0, 2.0]], np.float32)
+NAN_CASES = {
+    "sort": lambda m, t: m.sort(t, dim=1), "sort descending": lambda m, t: m.sort(t, dim=1, descending=True),
+    "argsort": lambda m, t: m.argsort(t, dim=1),
+    "argsort descending": lambda m, t: m.argsort(t, dim=1, descending=True),
+    "topk": lambda m, t: m.topk(t, 3, dim=1),
+    "topk smallest": lambda m, t: m.topk(t, 3, dim=1, largest=False),
+    "topk dim 0": lambda m, t: m.topk(t, 1, dim=0),
+    "max": lambda m, t: m.max(t), "min": lambda m, t: m.min(t), "max dim": lambda m, t: m.max(t, 1),
+    "min dim": lambda m, t: m.min(t, 1), "argmax": lambda m, t: m.argmax(t, 1),
+    "amax": lambda m, t: m.amax(t, 1),
+    "median": lambda m, t: m.median(t), "median dim": lambda m, t: m.median(t, 1),
+    "median dim 0": lambda m, t: m.median(t, 0), "kthvalue": lambda m, t: m.kthvalue(t, 2, 1).values,
+    "kthvalue nan": lambda m, t: m.kthvalue(t, 7, 1).values,
+}
+
+
+@pytest.mark.parametrize("name", NAN_CASES)
+def test_nan_is_larger_than_everything_as_in_pytorch(name):
+    ours = NAN_CASES[name](dendrite, dendrite.tensor(NAN_ROWS))
+    theirs = NAN_CASES[name](torch, torch.tensor(NAN_ROWS))
+    if not isinstance(ours, tuple):
+        ours, theirs = (ours,), (theirs,)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.array, b.numpy())
+
+
+def test_sort_descending_with_nan_is_stable_and_differentiable():
+    x = dendrite.tensor([1.0, float("nan"), 1.0, float("nan")], requires_grad=True)
+    values, indices = x.sort(descending=True)
+    assert indices.tolist() == [1, 3, 0, 2]
+    weights = dendrite.tensor([0.0, 0.0, 3.0, 4.0])  # the NaNs sorted first get no weight
+    (values[2:] * weights[2:]).sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 4.0, 0.0]
+
+
+# ----------------------------------------------------------------------------- sign, sgn, atan2 at the edges
+EDGES = np.array([np.nan, 0.0, -0.0, 1.0, -2.0, np.inf, -np.inf], np.float32)
+
+
+@pytest.mark.parametrize("name", ["sign", "sgn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8"])
+def test_sign_and_sgn_match_pytorch_forward_and_backward(name, dtype):
+    data = EDGES.astype(dtype) if dtype.startswith("float") else np.array([0, -3, 2], dtype)
+    ours = getattr(dendrite, name)(dendrite.tensor(data))
+    theirs = getattr(torch, name)(torch.from_numpy(data))
+    assert ours.dtype == getattr(dendrite, dtype)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    if dtype.startswith("float"):
+        x, t = dendrite.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        getattr(x, name)().sum().backward()
+        getattr(t, name)().sum().backward()
+        np.testing.assert_array_equal(x.grad.array, t.grad.numpy(force=True))  # sgn: a ZeroTensor
+
+
+def test_atan2_matches_pytorch_at_the_origin_forward_and_backward():
+    y_values = np.array([0.0, 0.0, 1.0, 0.0, -0.0, 0.0, 2.0], np.float32)
+    x_values = np.array([0.0, -0.0, 0.0, 1.0, -1.0, 5.0, -3.0], np.float32)
+    grads = []
+    for module in (dendrite, torch):
+        y, x = module.tensor(y_values, requires_grad=True), module.tensor(x_values, requires_grad=True)
+        out = module.atan2(y, x)
+        out.sum().backward()
+        as_numpy = (lambda t: t.detach().numpy()) if module is torch else (lambda t: t.array)
+        grads.append([as_numpy(out), as_numpy(y.grad), as_numpy(x.grad)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)  # a last-bit difference in atan2 itself
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))  # -0 where PyTorch has -0
+        assert not np.isnan(ours).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning either
+        y = dendrite.zeros(3, requires_grad=True)
+        dendrite.atan2(y, 0.0).sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["isclose", "allclose", "equal"])
+def test_closeness_with_a_list_raises_type_error_naming_the_op(name):
+    with pytest.raises(TypeError, match=f"{name}: unsupported operand type list"):
+        getattr(dendrite, name)(dendrite.tensor([1.0, 2.0]), [1.0, 2.0])
+    with pytest.raises(TypeError):
+        getattr(torch, name)(torch.tensor([1.0, 2.0]), [1.0, 2.0])
