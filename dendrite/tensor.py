@@ -526,13 +526,16 @@ class Tensor(TensorBase):
     __pow__, __rpow__ = ops.pow, _reflected(ops.pow)
     __matmul__, __rmatmul__ = ops.matmul, _reflected(ops.matmul)
     # Comparisons: operator forms answer NotImplemented where the functions raise (ops/comparison.py).
-    __and__, __rand__ = _operator(xp.bitwise_and, "and"), _operator(xp.bitwise_and, "and", reflected=True)
-    __or__, __ror__ = _operator(xp.bitwise_or, "or"), _operator(xp.bitwise_or, "or", reflected=True)
-    __xor__, __rxor__ = _operator(xp.bitwise_xor, "xor"), _operator(xp.bitwise_xor, "xor", reflected=True)
+    __and__, __rand__ = _operator(xp.bitwise_and, "bitwise_and", "and"), \
+        _operator(xp.bitwise_and, "bitwise_and", "rand", reflected=True)
+    __or__, __ror__ = _operator(xp.bitwise_or, "bitwise_or", "or"), \
+        _operator(xp.bitwise_or, "bitwise_or", "ror", reflected=True)
+    __xor__, __rxor__ = _operator(xp.bitwise_xor, "bitwise_xor", "xor"), \
+        _operator(xp.bitwise_xor, "bitwise_xor", "rxor", reflected=True)
     __neg__, __pos__, __abs__, __invert__ = ops.neg, _positive, ops.abs, ops.bitwise_not
-    __eq__, __ne__ = _operator(xp.equal, "eq"), _operator(xp.not_equal, "ne")
-    __lt__, __le__ = _operator(xp.less, "lt"), _operator(xp.less_equal, "le")
-    __gt__, __ge__ = _operator(xp.greater, "gt"), _operator(xp.greater_equal, "ge")
+    __eq__, __ne__ = _operator(xp.equal, "eq", "eq"), _operator(xp.not_equal, "ne", "ne")
+    __lt__, __le__ = _operator(xp.less, "lt", "lt"), _operator(xp.less_equal, "le", "le")
+    __gt__, __ge__ = _operator(xp.greater, "gt", "gt"), _operator(xp.greater_equal, "ge", "ge")
     __getitem__ = ops.getitem
     __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise make tensors unhashable
 

@@ -44,23 +44,26 @@ def _compare(ufunc, name: str, a, b):
         raise
 
 
-def operator(ufunc, name: str, reflected: bool = False):
-    """The Python operator (``__ge__``, ``__rand__`` ...) for a comparison: ``NotImplemented`` for an
-    operand it cannot take, so that Python raises its TypeError (or, for ``==``/``!=``, answers by
-    identity: ``x == None`` is False), as PyTorch's operators do. The public functions raise instead."""
+def operator(ufunc, name: str, dunder: str, reflected: bool = False):
+    """The Python operator ``dunder`` (``"ge"``, ``"rand"`` ...) for the comparison ``name``:
+    ``NotImplemented`` for an operand it cannot take, so that Python raises its TypeError (or, for
+    ``==``/``!=``, answers by identity: ``x == None`` is False), as PyTorch's operators do. The public
+    functions raise instead. The work goes through ``_compare`` (which the ONNX tracer watches).
+
+    Example:
+        >>> import dendrite, numpy as np
+        >>> from dendrite.ops.comparison import operator
+        >>> ge = operator(np.greater_equal, "ge", "ge")
+        >>> ge(dendrite.tensor([1, 2]), 2), ge(dendrite.tensor([1, 2]), [1, 3])
+        (tensor([False,  True]), NotImplemented)
+    """
 
     def method(self, other):
-        other_data = _operand(other)
-        if other_data is None:
+        if _operand(other) is None:
             return NotImplemented
-        a_data, b_data = (other_data, self._data) if reflected else (self._data, other_data)
-        try:
-            return wrap(xp.asarray(ufunc(a_data, b_data)))
-        except ValueError:
-            check_broadcast(name, a_data, b_data)
-            raise
+        return _compare(ufunc, name, other, self) if reflected else _compare(ufunc, name, self, other)
 
-    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    method.__name__ = f"__{dunder}__"
     return method
 
 

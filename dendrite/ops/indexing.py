@@ -127,7 +127,16 @@ def _index_array(index, name: str) -> ndarray:
 
 class IndexOutOfBoundsError(IndexError, RuntimeError):
     """An index outside ``[0, size)``: PyTorch raises RuntimeError or IndexError depending on the op and
-    the dim, so this is both, and either ``except`` catches it."""
+    the dim, so this is both, and either ``except`` catches it.
+
+    Example:
+        >>> import dendrite
+        >>> try:
+        ...     dendrite.zeros(3).gather(0, dendrite.tensor([-1]))
+        ... except RuntimeError as error:
+        ...     print(str(error).split(" (")[0])
+        gather: index -1 is out of bounds for dimension 0 with size 3
+    """
 
 
 def check_index_bounds(name: str, index: ndarray, size: int, axis: int) -> None:
@@ -135,6 +144,16 @@ def check_index_bounds(name: str, index: ndarray, size: int, axis: int) -> None:
 
     gather, scatter, scatter_add, index_add and index_select take no negative indices in PyTorch
     (take and take_along_dim do, and wrap them). Two reductions over the index, no copy.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.indexing import check_index_bounds
+        >>> check_index_bounds("index_select", np.array([0, 2]), 3, 0)  # fine: nothing happens
+        >>> try:
+        ...     check_index_bounds("index_select", np.array([3]), 3, 0)
+        ... except IndexError as error:
+        ...     print(type(error).__name__)
+        IndexOutOfBoundsError
     """
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = int(index.min()) if index.min() < 0 else int(index.max())
