@@ -39,6 +39,9 @@ def as_array(data, dtype=None) -> xp.ndarray:
             array = xp.array(data)
         except ValueError as error:
             raise ValueError(f"could not make a tensor from this {type(data).__name__}: {error}") from None
+        if array.dtype == object or array.dtype == xp.uint64 or (
+                array.dtype.kind == "f" and array.size and abs(array).max() >= 2.0 ** 63):
+            array = _big_python_ints(data, array, dtype)
         if array.dtype == object:
             raise TypeError(f"could not make a tensor from {type(data).__name__}: ragged or mixed data")
         if array.dtype.kind == "f" and dtype is None:
@@ -49,6 +52,25 @@ def as_array(data, dtype=None) -> xp.ndarray:
         raise TypeError(f"unsupported dtype {array.dtype} for a tensor; expected a number or bool type")
     if dtype is not None:
         array = array.astype(backend.as_dtype(dtype), copy=False)
+    return array
+
+
+def _big_python_ints(data, array, dtype):
+    """Python ints outside int64 (NumPy makes them uint64, float64 or objects): refused as in PyTorch
+    (``ValueError: Overflow when unpacking long``) unless the tensor is a float one (a float in the data,
+    or a float ``dtype``), where they become floats. Only reached when the array looks out of range."""
+    items = list(_flat(data)) if isinstance(data, (list, tuple)) else [data]
+    if dtype is not None:
+        to_float = backend.as_dtype(dtype).kind == "f"
+    else:
+        to_float = any(isinstance(item, float) for item in items)
+    if to_float:
+        return xp.array(data, dtype=xp.float64) if array.dtype == object else array
+    for item in items:
+        if isinstance(item, int) and not -2 ** 63 <= item < 2 ** 63:
+            raise ValueError(f"tensor: Overflow when unpacking long: the Python int {item} does not fit in "
+                             f"int64 (expected -2**63 <= value < 2**63; give dtype=float32 or float64 to "
+                             f"store it as a float)")
     return array
 
 

@@ -21,6 +21,7 @@ from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
 from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
+from dendrite.ops.comparison import operator as _operator
 from dendrite.ops.movement import Permute
 from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
 
@@ -413,6 +414,7 @@ class Tensor(TensorBase):
     trunc = ops.trunc
     frac = ops.frac
     sign = ops.sign
+    sgn = ops.sgn
     # reductions
     sum = ops.sum
     mean = ops.mean
@@ -523,12 +525,17 @@ class Tensor(TensorBase):
     __mod__, __rmod__ = ops.remainder, _reflected(ops.remainder)
     __pow__, __rpow__ = ops.pow, _reflected(ops.pow)
     __matmul__, __rmatmul__ = ops.matmul, _reflected(ops.matmul)
-    __and__, __rand__ = ops.bitwise_and, _reflected(ops.bitwise_and)
-    __or__, __ror__ = ops.bitwise_or, _reflected(ops.bitwise_or)
-    __xor__, __rxor__ = ops.bitwise_xor, _reflected(ops.bitwise_xor)
+    # Comparisons: operator forms answer NotImplemented where the functions raise (ops/comparison.py).
+    __and__, __rand__ = _operator(xp.bitwise_and, "bitwise_and", "and"), \
+        _operator(xp.bitwise_and, "bitwise_and", "rand", reflected=True)
+    __or__, __ror__ = _operator(xp.bitwise_or, "bitwise_or", "or"), \
+        _operator(xp.bitwise_or, "bitwise_or", "ror", reflected=True)
+    __xor__, __rxor__ = _operator(xp.bitwise_xor, "bitwise_xor", "xor"), \
+        _operator(xp.bitwise_xor, "bitwise_xor", "rxor", reflected=True)
     __neg__, __pos__, __abs__, __invert__ = ops.neg, _positive, ops.abs, ops.bitwise_not
-    __eq__, __ne__ = ops.eq, ops.ne
-    __lt__, __le__, __gt__, __ge__ = ops.lt, ops.le, ops.gt, ops.ge
+    __eq__, __ne__ = _operator(xp.equal, "eq", "eq"), _operator(xp.not_equal, "ne", "ne")
+    __lt__, __le__ = _operator(xp.less, "lt", "lt"), _operator(xp.less_equal, "le", "le")
+    __gt__, __ge__ = _operator(xp.greater, "gt", "gt"), _operator(xp.greater_equal, "ge", "ge")
     __getitem__ = ops.getitem
     __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise make tensors unhashable
 

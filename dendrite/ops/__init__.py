@@ -176,6 +176,7 @@ from dendrite.ops.piecewise import (
     minimum,
     relu,
     round,
+    sgn,
     sign,
     trunc,
     where,
@@ -219,7 +220,7 @@ __all__ = [
     "logaddexp", "hypot", "erf",
     # piecewise
     "abs", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "masked_fill",
-    "floor", "ceil", "round", "trunc", "frac", "sign",
+    "floor", "ceil", "round", "trunc", "frac", "sign", "sgn",
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
     "std_mean", "norm", "all", "any", "count_nonzero", "logsumexp", "softmax", "log_softmax",

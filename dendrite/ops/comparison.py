@@ -25,15 +25,46 @@ def _operand(value):
     return None
 
 
+def _operand_or_raise(name: str, value):
+    """The array (or number) of an operand of a public comparison; anything else is a TypeError, as in
+    PyTorch (never ``NotImplemented``, which is truthy: only the operators answer that)."""
+    data = _operand(value)
+    if data is None:
+        raise TypeError(f"{name}: unsupported operand type {type(value).__name__}; expected a Tensor or a "
+                        f"Python number (as in PyTorch, a list is not converted: wrap it in dendrite.tensor)")
+    return data
+
+
 def _compare(ufunc, name: str, a, b):
-    a_data, b_data = _operand(a), _operand(b)
-    if a_data is None or b_data is None:
-        return NotImplemented  # e.g. ``x == None``: Python then answers False
+    a_data, b_data = _operand_or_raise(name, a), _operand_or_raise(name, b)
     try:
         return wrap(xp.asarray(ufunc(a_data, b_data)))
     except ValueError:
         check_broadcast(name, a_data, b_data)
         raise
+
+
+def operator(ufunc, name: str, dunder: str, reflected: bool = False):
+    """The Python operator ``dunder`` (``"ge"``, ``"rand"`` ...) for the comparison ``name``:
+    ``NotImplemented`` for an operand it cannot take, so that Python raises its TypeError (or, for
+    ``==``/``!=``, answers by identity: ``x == None`` is False), as PyTorch's operators do. The public
+    functions raise instead. The work goes through ``_compare`` (which the ONNX tracer watches).
+
+    Example:
+        >>> import dendrite, numpy as np
+        >>> from dendrite.ops.comparison import operator
+        >>> ge = operator(np.greater_equal, "ge", "ge")
+        >>> ge(dendrite.tensor([1, 2]), 2), ge(dendrite.tensor([1, 2]), [1, 3])
+        (tensor([False,  True]), NotImplemented)
+    """
+
+    def method(self, other):
+        if _operand(other) is None:
+            return NotImplemented
+        return _compare(ufunc, name, other, self) if reflected else _compare(ufunc, name, self, other)
+
+    method.__name__ = f"__{dunder}__"
+    return method
 
 
 def eq(input, other) -> Tensor:
@@ -259,8 +290,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8
         >>> dendrite.isclose(dendrite.tensor([1.0, 1.1]), dendrite.tensor([1.0, 1.0]))
         tensor([ True, False])
     """
-    return wrap(xp.asarray(xp.isclose(input._data, _operand(other), rtol=rtol, atol=atol,
-                                             equal_nan=equal_nan)))
+    a, b = _operand_or_raise("isclose", input), _operand_or_raise("isclose", other)
+    return wrap(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -272,7 +303,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
         >>> dendrite.equal(a, dendrite.tensor([1, 2])), dendrite.equal(a, dendrite.tensor([1, 2, 3]))
         (True, False)
     """
-    return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
+    a, b = _operand_or_raise("equal", input), _operand_or_raise("equal", other)
+    return xp.shape(a) == xp.shape(b) and bool(xp.array_equal(a, b))
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -284,4 +316,5 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
         >>> dendrite.allclose(dendrite.tensor([1.0, 2.0]), dendrite.tensor([1.0, 2.0 + 1e-6]))
         True
     """
-    return bool(xp.allclose(input._data, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(_operand_or_raise("allclose", input), _operand_or_raise("allclose", other),
+                            rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -253,6 +253,18 @@ def _integer_operands(a, b) -> bool:
     )
 
 
+def _check_integer_divisor(name: str, a, b) -> None:
+    """Integer division by zero raises, as in PyTorch (NumPy would answer 0 with a warning).
+
+    Floats are left alone: ``x // 0.0`` is +-inf or nan there, as in PyTorch. One pass over the divisor.
+    """
+    if _integer_operands(a, b):
+        divisor = b._data if isinstance(b, TensorBase) else b
+        if not xp.all(divisor):
+            raise RuntimeError(f"ZeroDivisionError: {name}: integer division by zero (the divisor holds a 0; "
+                               f"expected non-zero divisors, or use floats to get inf/nan)")
+
+
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """``input / other`` true division (ints give floats); ``rounding_mode='floor'`` or ``'trunc'`` rounds.
 
@@ -270,6 +282,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode == "trunc":
         a, b = operands(input, other)
         if _integer_operands(a, b):  # integers stay integers, computed exactly
+            _check_integer_divisor("div(rounding_mode='trunc')", a, b)
             dtype = (a if isinstance(a, TensorBase) else b)._data.dtype
             quotient = xp.true_divide(array_or_value(a), array_or_value(b))
             return wrap(xp.asarray(xp.trunc(quotient)).astype(dtype))
@@ -335,6 +348,7 @@ def remainder(input, other) -> Tensor:
         tensor([1, 1])
     """
     a, b = operands(input, other)
+    _check_integer_divisor("remainder", a, b)
     return apply_binary(Remainder, "remainder", a, b)
 
 
@@ -349,6 +363,7 @@ def fmod(input, other) -> Tensor:
         tensor([-1,  1])
     """
     a, b = operands(input, other)
+    _check_integer_divisor("fmod", a, b)
     return apply_binary(Fmod, "fmod", a, b)
 
 
@@ -363,4 +378,5 @@ def floor_divide(input, other) -> Tensor:
         tensor([-2,  1])
     """
     a, b = operands(input, other)
+    _check_integer_divisor("floor_divide", a, b)
     return apply_binary(FloorDivide, "floor_divide", a, b)

@@ -125,6 +125,42 @@ def _index_array(index, name: str) -> ndarray:
     return array
 
 
+class IndexOutOfBoundsError(IndexError, RuntimeError):
+    """An index outside ``[0, size)``: PyTorch raises RuntimeError or IndexError depending on the op and
+    the dim, so this is both, and either ``except`` catches it.
+
+    Example:
+        >>> import dendrite
+        >>> try:
+        ...     dendrite.zeros(3).gather(0, dendrite.tensor([-1]))
+        ... except RuntimeError as error:
+        ...     print(str(error).split(" (")[0])
+        gather: index -1 is out of bounds for dimension 0 with size 3
+    """
+
+
+def check_index_bounds(name: str, index: ndarray, size: int, axis: int) -> None:
+    """Raise as PyTorch does where an index is negative or ``>= size`` (NumPy would wrap a negative one).
+
+    gather, scatter, scatter_add, index_add and index_select take no negative indices in PyTorch
+    (take and take_along_dim do, and wrap them). Two reductions over the index, no copy.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.ops.indexing import check_index_bounds
+        >>> check_index_bounds("index_select", np.array([0, 2]), 3, 0)  # fine: nothing happens
+        >>> try:
+        ...     check_index_bounds("index_select", np.array([3]), 3, 0)
+        ... except IndexError as error:
+        ...     print(type(error).__name__)
+        IndexOutOfBoundsError
+    """
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = int(index.min()) if index.min() < 0 else int(index.max())
+        raise IndexOutOfBoundsError(f"{name}: index {bad} is out of bounds for dimension {axis} with size "
+                                    f"{size} (expected 0 <= index < {size}; negative indices do not wrap)")
+
+
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (and likewise for other dims).
 
@@ -145,6 +181,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
             f"gather: index {array.shape} must have the same number of dimensions as the input "
             f"{tuple(input.shape)}"
         )
+    check_index_bounds("gather", array, input._data.shape[axis], axis)
     return Gather.apply(input, index=array, axis=axis)
 
 
@@ -223,7 +260,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         tensor([3., 0., 5.])
     """
     (axis,) = normalize_dims(dim, input._data.ndim)
-    return ScatterAdd.apply(input, src, index=_index_array(index, "scatter_add"), axis=axis)
+    array = _index_array(index, "scatter_add")
+    check_index_bounds("scatter_add", array, input._data.shape[axis], axis)
+    return ScatterAdd.apply(input, src, index=array, axis=axis)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
@@ -241,7 +280,9 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
     source = value if src is None else src
     if source is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
-    return Scatter.apply(input, source, index=_index_array(index, "scatter"), axis=axis)
+    array = _index_array(index, "scatter")
+    check_index_bounds("scatter", array, input._data.shape[axis], axis)
+    return Scatter.apply(input, source, index=array, axis=axis)
 
 
 class IndexAdd(Function):
@@ -281,6 +322,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
             f"index_add: source of shape {tuple(source.shape)} does not fit; expected {expected} "
             f"(the input {tuple(input.shape)} with dim {dim} of the index's length {array.shape[0]})"
         )
+    check_index_bounds("index_add", array, input._data.shape[axis], axis)
     return IndexAdd.apply(input, source, index=array, axis=axis, alpha=alpha)
 
 
@@ -300,6 +342,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     array = _index_array(index, "index_select")
     if array.ndim > 1:
         raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {array.shape}")
+    check_index_bounds("index_select", array, input._data.shape[axis], axis)
     selector = (slice(None),) * axis + (array.reshape(-1),)
     return GetItem.apply(input, index=selector, kind="advanced")
 

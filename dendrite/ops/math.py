@@ -229,14 +229,17 @@ class Sigmoid(Function):
 
 
 class Atan2(Function):
-    """``atan2(y, x)``; backward: ``g * x / (x^2 + y^2)`` and ``-g * y / (x^2 + y^2)``."""
+    """``atan2(y, x)``; backward: ``g * x / (x^2 + y^2)`` and ``-g * y / (x^2 + y^2)`` (0 at the origin)."""
     def forward(self, y, x):
         self.y, self.x = y, x
         return xp.arctan2(y, x)
 
     def backward(self, grad):
         y, x = self.y, self.x
-        scale = grad / (x * x + y * y)
+        # d/dy atan2 = x / (x² + y²), d/dx atan2 = -y / (x² + y²); PyTorch's gradient at (0, 0) is 0, not nan
+        squares = x * x + y * y
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(squares == 0, 0, grad / squares).astype(grad.dtype, copy=False)
         needs = self.needs_input_grad
         return (unbroadcast(scale * x, shape_of(y)) if needs[0] else None,
                 unbroadcast(-scale * y, shape_of(x)) if needs[1] else None)

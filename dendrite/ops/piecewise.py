@@ -159,9 +159,19 @@ class Trunc(_Rounding):
     compute = staticmethod(xp.trunc)
 
 
+def _sign(x):
+    # PyTorch's sign is (0 < x) - (x < 0): sign(nan) = 0 (NumPy's is nan)
+    result = xp.sign(x)
+    if result.dtype.kind == "f":
+        nan = xp.isnan(result)
+        if nan.any():
+            return xp.where(nan, 0, result).astype(result.dtype, copy=False)
+    return result
+
+
 class Sign(_Rounding):
-    """``sign(x)``; backward: zeros."""
-    compute = staticmethod(xp.sign)
+    """``sign(x)`` (0 at NaN, as PyTorch); backward: zeros."""
+    compute = staticmethod(_sign)
 
 
 class Round(_Rounding):
@@ -407,18 +417,29 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 
 def sign(input: Tensor) -> Tensor:
-    """-1, 0 or 1 element-wise (zero gradient).
+    """-1, 0 or 1 element-wise (zero gradient); NaN gives 0, as in PyTorch.
 
     Shapes: same as ``input`` (and dtype).
 
     Example:
         >>> import dendrite
-        >>> dendrite.sign(dendrite.tensor([-2.0, 0.0, 3.0]))
-        tensor([-1.,  0.,  1.])
+        >>> dendrite.sign(dendrite.tensor([-2.0, 0.0, 3.0, float("nan")]))  # 0 at NaN, as PyTorch
+        tensor([-1.,  0.,  1.,  0.])
     """
     if input._data.dtype.kind == "b":
         return wrap(input._data.copy())
     return Sign.apply(input)
+
+
+def sgn(input: Tensor) -> Tensor:
+    """PyTorch's sign for complex numbers; dendrite's tensors are real, so this is :func:`sign` (0 at NaN).
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.sgn(dendrite.tensor([-2.0, float("nan"), 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
+    return sign(input)
 
 
 def frac(input: Tensor) -> Tensor:

@@ -37,11 +37,26 @@ def _count(shape, axes) -> int:
     return math.prod(shape[a] for a in axes)
 
 
+def _accumulator(dtype):
+    """float16 sums and moments accumulate in float32 and are cast back (PyTorch's rule), so a mean
+    of large halves does not overflow; ``None`` (NumPy's own accumulator) for every other dtype."""
+    return xp.float32 if dtype == xp.float16 else None
+
+
+def _cast_back(array, dtype):
+    """The float32 accumulation back in float16: beyond its range it is +-inf, quietly (as PyTorch)."""
+    if array.dtype == dtype:
+        return array
+    with xp.errstate(over="ignore"):
+        return array.astype(dtype)
+
+
 class Sum(Function):
     """``x.sum(axes)``; backward: the gradient broadcast back over the summed axes."""
     def forward(self, x, axes, keepdim):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
-        return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim)
+        total = x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim, dtype=_accumulator(x.dtype))
+        return _cast_back(total, x.dtype)
 
     def backward(self, grad):
         return xp.broadcast_to(grad.reshape(self.kept), self.shape)
@@ -53,7 +68,11 @@ class Mean(Function):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
         self.count = _count(x.shape, axes)
         # sum / n, as PyTorch computes a mean (and faster than NumPy's mean for small arrays)
-        return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim) / self.count
+        accumulator = _accumulator(x.dtype)
+        if accumulator is None:
+            return x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim) / self.count
+        total = x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim, dtype=accumulator)
+        return _cast_back(total / self.count, x.dtype)
 
     def backward(self, grad):
         return xp.broadcast_to((grad / self.count).reshape(self.kept), self.shape)
@@ -94,7 +113,10 @@ class Moments(Function):
     """Variance (``root=False``) or standard deviation (``root=True``) over ``axes``."""
 
     def forward(self, x, axes, correction, keepdim, root):
-        self.axes, self.root = axes, root
+        self.axes, self.root, self.dtype = axes, root, x.dtype
+        accumulator = _accumulator(x.dtype)
+        if accumulator is not None:  # float16: the whole computation (sqrt too) in float32, as PyTorch
+            x = x.astype(accumulator)
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
         squares = (self.centered * self.centered).sum(axis=axes, keepdims=True)
@@ -103,15 +125,16 @@ class Moments(Function):
             if root:
                 result = xp.sqrt(result)
         self.result = result
+        result = _cast_back(result, self.dtype)
         return result if keepdim else result.squeeze(axes)
 
     def backward(self, grad):
-        grad = grad.reshape(self.result.shape)
+        grad = grad.reshape(self.result.shape).astype(self.result.dtype, copy=False)
         with xp.errstate(divide="ignore", invalid="ignore"):
             if self.root:
                 # d std = d var / (2 std); PyTorch makes it 0 where std is 0 (all values equal).
                 grad = xp.where(self.result == 0, 0, grad / (2 * self.result))
-            return (grad * (2 / self.divisor) * self.centered).astype(self.centered.dtype, copy=False)
+            return _cast_back(grad * (2 / self.divisor) * self.centered, self.dtype)
 
 
 class Norm2(Function):

@@ -22,8 +22,16 @@ SortResult = namedtuple("SortResult", ["values", "indices"])
 
 
 def _order(data, axis: int, descending: bool):
-    """Stable argsort along ``axis``; descending keeps equal elements in their original order."""
+    """Stable argsort along ``axis``; descending keeps equal elements in their original order.
+
+    NaN counts as larger than everything, as in PyTorch: last ascending (NumPy's order already),
+    first descending (negating leaves NaN last, so rows with a NaN sort on (not NaN, -value)).
+    """
     if descending:
+        if data.dtype.kind == "f":
+            nan = xp.isnan(data)
+            if nan.any():
+                return xp.lexsort((-data, ~nan), axis=axis)  # the last key is the primary one
         key = -data.astype(xp.int64) if data.dtype.kind == "b" else -data
         return xp.argsort(key, axis=axis, kind="stable")
     return xp.argsort(data, axis=axis, kind="stable")
@@ -91,7 +99,18 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
     size = input.shape[axis]
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size}")
-    indices = xp.take(_order(input._data, axis, False), [k - 1], axis=axis)
+    return _kth(input, k, axis, keepdim, nan_wins=False)
+
+
+def _kth(input: Tensor, k: int, axis: int, keepdim: bool, nan_wins: bool) -> SortResult:
+    """The k-th smallest along ``axis``; ``nan_wins`` (median): a row with a NaN answers its first NaN."""
+    data = input._data
+    indices = xp.take(_order(data, axis, False), [k - 1], axis=axis)
+    if nan_wins and data.dtype.kind == "f":
+        nan = xp.isnan(data)
+        if nan.any():  # PyTorch's median propagates NaN: the first NaN of the row
+            first_nan = xp.expand_dims(xp.argmax(nan, axis=axis), axis)
+            indices = xp.where(xp.take_along_axis(nan, first_nan, axis), first_nan, indices)
     values, indices = _pick(input, indices, axis)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
@@ -108,7 +127,12 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         (tensor(4), tensor([2, 7]))
     """
     if dim is None:
-        flat = input.reshape(-1)
-        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    (axis,) = normalize_dims(dim, input.ndim)
-    return kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim)
+        input, axis, keepdim = input.reshape(-1), 0, False
+    else:
+        (axis,) = normalize_dims(dim, input.ndim)
+    size = input.shape[axis] if input.ndim else 1
+    if size == 0:
+        raise RuntimeError(f"median: the {'input' if dim is None else f'dimension {dim}'} is empty; "
+                           f"expected at least one element")
+    result = _kth(input, (size + 1) // 2, axis, keepdim, nan_wins=True)
+    return result.values if dim is None else result

@@ -177,6 +177,7 @@ NOT_IN_REGISTRY = {
     "remainder": "the % operator",
     "floor_divide": "the // operator",
     "neg": "the unary - operator",
+    "sgn": "sign for real tensors (test_edge_semantics.py; PyTorch's sgn gradient is a ZeroTensor)",
 }
 
 

@@ -26,21 +26,34 @@ from dendrite.tensor import Tensor
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "rms_norm"]
 
 
+def _statistics_input(x):
+    """float16 statistics are computed in float32 (PyTorch's accumulate type): squares of halves above
+    256 overflow, which made the variance inf and the output zeros. Other dtypes pass through."""
+    return x.astype(xp.float32) if x.dtype == xp.float16 else x
+
+
 def _standardize(x, axes, eps, statistics=False):
-    """``(xhat, invstd)`` of ``x`` over ``axes`` (kept as size-1 axes); ``statistics`` adds mean, var."""
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
+    """``(xhat, invstd)`` of ``x`` over ``axes`` (kept as size-1 axes); ``statistics`` adds mean, var.
+
+    Two passes (mean, then the mean of the centered squares): no cancellation at large magnitudes.
+    ``xhat`` has x's dtype; ``invstd`` (and mean, var) the accumulate dtype (float32 for float16).
+    """
+    wide = _statistics_input(x)
+    mean = wide.mean(axis=axes, keepdims=True)
+    centered = wide - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)
     invstd = 1.0 / xp.sqrt(var + eps)
+    xhat = (centered * invstd).astype(x.dtype, copy=False)
     if statistics:
-        return centered * invstd, invstd, mean, var
-    return centered * invstd, invstd
+        return xhat, invstd, mean, var
+    return xhat, invstd
 
 
 def _standardize_backward(grad_xhat, xhat, invstd, axes):
-    mean_grad = grad_xhat.mean(axis=axes, keepdims=True)
-    mean_projection = (grad_xhat * xhat).mean(axis=axes, keepdims=True)
-    return invstd * (grad_xhat - mean_grad - xhat * mean_projection)
+    # dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ, the means in invstd's (accumulate) dtype
+    mean_grad = grad_xhat.mean(axis=axes, keepdims=True, dtype=invstd.dtype)
+    mean_projection = (grad_xhat * xhat).mean(axis=axes, keepdims=True, dtype=invstd.dtype)
+    return (invstd * (grad_xhat - mean_grad - xhat * mean_projection)).astype(grad_xhat.dtype, copy=False)
 
 
 def _affine(xhat, weight, bias, shape):
@@ -86,7 +99,7 @@ class BatchNorm(Function):
             if self.training:
                 grad_x = _standardize_backward(grad_xhat, self.xhat, self.invstd, self.axes)
             else:
-                grad_x = grad_xhat * self.invstd
+                grad_x = (grad_xhat * self.invstd).astype(grad.dtype, copy=False)
         return (grad_x,) + _affine_grads(needs, grad, self.xhat, self.axes, self.param_shape[:1])
 
 
@@ -210,8 +223,9 @@ class RMSNorm(Function):
     def forward(self, x, weight=None, *, normalized, eps):
         self.shape, self.weight, self.normalized = x.shape, weight, normalized
         rows = x.reshape(-1, math.prod(normalized)) if x.size else x.reshape(0, 1)
-        self.inverse_rms = 1.0 / xp.sqrt((rows * rows).mean(axis=1, keepdims=True) + eps)
-        self.xhat_rows = rows * self.inverse_rms
+        wide = _statistics_input(rows)  # float16: mean(x^2) in float32
+        self.inverse_rms = 1.0 / xp.sqrt((wide * wide).mean(axis=1, keepdims=True) + eps)
+        self.xhat_rows = (wide * self.inverse_rms).astype(x.dtype, copy=False)
         self.xhat = self.xhat_rows.reshape(x.shape)
         return self.xhat if weight is None else self.xhat * weight
 
@@ -221,8 +235,10 @@ class RMSNorm(Function):
         grad_x = grad_weight = None
         if needs[0]:
             grad_xhat = (grad if self.weight is None else grad * self.weight).reshape(self.xhat_rows.shape)
-            projection = (grad_xhat * self.xhat_rows).mean(axis=1, keepdims=True)
-            grad_x = (self.inverse_rms * (grad_xhat - self.xhat_rows * projection)).reshape(self.shape)
+            wide = self.inverse_rms.dtype
+            projection = (grad_xhat * self.xhat_rows).mean(axis=1, keepdims=True, dtype=wide)
+            grad_x = self.inverse_rms * (grad_xhat - self.xhat_rows * projection)
+            grad_x = grad_x.astype(grad.dtype, copy=False).reshape(self.shape)
         if len(needs) > 1 and needs[1]:
             leading = tuple(range(len(self.shape) - len(self.normalized)))
             grad_weight = (grad * self.xhat).sum(axis=leading).reshape(self.normalized)

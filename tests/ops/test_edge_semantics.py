@@ -1,0 +1,331 @@
+"""Edge cases where dendrite used to answer silently wrong: each compared with PyTorch (issue 11, item 2)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import dendrite
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(call):
+    """What a call gives: ('ok', value as a NumPy array) or ('raise', the exception's type name)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = call()
+    except Exception as error:  # noqa: BLE001 - the kind of failure is what is compared
+        return "raise", error
+    if isinstance(value, (bool, type(NotImplemented))):
+        return "ok", value
+    return "ok", np.asarray(value.detach().numpy() if isinstance(value, torch.Tensor) else value.array)
+
+
+def _same(dendrite_call, torch_call, equal_nan=True):
+    ours, theirs = _outcome(dendrite_call), _outcome(torch_call)
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "raise":
+        assert isinstance(ours[1], type(theirs[1])), (ours, theirs)
+    elif isinstance(theirs[1], np.ndarray):
+        np.testing.assert_allclose(ours[1].astype(np.float64), theirs[1].astype(np.float64),
+                                   equal_nan=equal_nan)
+    else:
+        assert ours[1] == theirs[1]
+
+
+# ----------------------------------------------------------------------------- comparisons with a list
+COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or", "bitwise_xor",
+               "logical_and", "logical_or", "logical_xor"]
+OPERATORS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+             "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b}
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+@pytest.mark.parametrize("other", [[1, 3], (1, 3), None, "a"])
+def test_comparison_function_and_method_with_a_non_tensor_raise_type_error(name, other):
+    d, t = dendrite.tensor([1, 2]), torch.tensor([1, 2])
+    _same(lambda: getattr(dendrite, name)(d, other), lambda: getattr(torch, name)(t, other))
+    _same(lambda: getattr(d, name)(other), lambda: getattr(t, name)(other))
+    with pytest.raises(TypeError, match=name):
+        getattr(dendrite, name)(d, other)
+
+
+@pytest.mark.parametrize("symbol", OPERATORS)
+@pytest.mark.parametrize("other", [[1, 3], None, 2])
+def test_comparison_operators_with_a_non_tensor_behave_as_pytorch(symbol, other):
+    operator = OPERATORS[symbol]
+    d, t = dendrite.tensor([1, 2]), torch.tensor([1, 2])
+    _same(lambda: operator(d, other), lambda: operator(t, other))
+    _same(lambda: operator(other, d), lambda: operator(other, t))
+
+
+def test_comparison_operators_with_tensors_and_numpy():
+    d, t = dendrite.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    for operator in OPERATORS.values():
+        _same(lambda op=operator: op(d, dendrite.tensor([3, 2, 1])),
+              lambda op=operator: op(t, torch.tensor([3, 2, 1])))
+    assert (d >= np.array([1, 3, 3])).tolist() == [True, False, True]
+
+
+# ------------------------------------------------------------------------ negative / out-of-range indices
+def _index_cases():
+    x = np.arange(6.0).reshape(2, 3)
+    return x, [
+        ("gather", lambda m, x, i: m.gather(x, 1, i([[0, -1]]))),
+        ("gather", lambda m, x, i: m.gather(x, 1, i([[0, 3]]))),
+        ("scatter_add", lambda m, x, i: m.scatter_add(x, 1, i([[0, -1]]), m.ones(1, 2))),
+        ("scatter", lambda m, x, i: m.scatter(x, 1, i([[-1, 0]]), m.ones(1, 2))),
+        ("scatter", lambda m, x, i: x.scatter(1, i([[-1, 0]]), value=1.0) if m is dendrite
+         else x.scatter(1, i([[-1, 0]]), 1.0)),
+        ("index_add", lambda m, x, i: m.index_add(x, 1, i([0, -1]), m.ones(2, 2))),
+        ("index_add", lambda m, x, i: m.index_add(x, 0, i([2]), m.ones(1, 3))),
+        ("index_select", lambda m, x, i: m.index_select(x, 1, i([0, -1]))),
+        ("index_select", lambda m, x, i: m.index_select(x, 0, i([5]))),
+        # these two wrap negative indices in PyTorch too
+        ("take_along_dim", lambda m, x, i: m.take_along_dim(x, i([[0, -1]]), 1)),
+        ("take", lambda m, x, i: m.take(x, i([0, -1]))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_index_cases()[1])))
+def test_index_bounds_match_pytorch(case):
+    x, cases = _index_cases()
+    name, call = cases[case]
+    _same(lambda: call(dendrite, dendrite.tensor(x), dendrite.tensor),
+          lambda: call(torch, torch.tensor(x), torch.tensor))
+
+
+def test_index_bounds_error_names_the_op_index_dimension_and_size():
+    x = dendrite.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"gather: index -1 is out of bounds for dimension 1 with size 3"):
+        x.gather(1, dendrite.tensor([[0, -1]]))
+    with pytest.raises(IndexError, match=r"index_select: index 3 is out of bounds for dimension 1 with size"):
+        x.index_select(1, dendrite.tensor([3]))
+    assert x.gather(1, dendrite.zeros(2, 0, dtype=dendrite.int64)).shape == (2, 0)  # empty index: no check
+
+
+# ----------------------------------------------------------------------------- integer division by zero
+DIVISIONS = {
+    "floor_divide": lambda m, a, b: m.floor_divide(a, b),
+    "//": lambda m, a, b: a // b,
+    "%": lambda m, a, b: a % b,
+    "remainder": lambda m, a, b: m.remainder(a, b),
+    "fmod": lambda m, a, b: m.fmod(a, b),
+    "div floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+    "div trunc": lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+    "div": lambda m, a, b: m.div(a, b),
+}
+
+
+@pytest.mark.parametrize("name", DIVISIONS)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32"])
+@pytest.mark.parametrize("divisor", ["tensor", "number", "ok"])
+def test_division_by_zero_matches_pytorch(name, dtype, divisor):
+    call = DIVISIONS[name]
+    a = np.array([5, 3, 0], dtype=dtype)
+    b = np.array([0, 2, 0], dtype=dtype) if divisor == "tensor" else np.array([1, 2, 3], dtype=dtype)
+
+    def run(m, wrap):
+        other = 0 if divisor == "number" else wrap(b)
+        return call(m, wrap(a), other)
+
+    _same(lambda: run(dendrite, dendrite.tensor), lambda: run(torch, torch.from_numpy))
+
+
+def test_integer_division_by_zero_says_so():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: floor_divide"):
+        dendrite.tensor([1, 2]) // dendrite.tensor([1, 0])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        7 % dendrite.tensor([0])
+
+
+# ----------------------------------------------------------------------------- Python ints beyond int64
+@pytest.mark.parametrize("data, dtype", [
+    (2 ** 63, None), (-2 ** 63 - 1, None), ([1, 2 ** 63], None), (2 ** 64, None),
+    ([[1, 2], [2 ** 70, 3]], None),
+    ([2 ** 63, 1.5], None), (2 ** 63, "float32"), ([2 ** 64, 1], "float64"), (2 ** 63 - 1, None),
+    (-2 ** 63, None), ([1e19], None), ([2 ** 63], "int64"),
+])
+def test_tensor_from_big_python_ints_matches_pytorch(data, dtype):
+    _same(lambda: dendrite.tensor(data, dtype=getattr(dendrite, dtype) if dtype else None),
+          lambda: torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None))
+
+
+def test_tensor_overflow_names_the_value():
+    with pytest.raises(ValueError, match="Overflow when unpacking long: the Python int 9223372036854775808"):
+        dendrite.tensor([0, 2 ** 63])
+
+
+# ----------------------------------------------------------------------------- float16 reductions
+def _half_inputs():
+    rng = np.random.default_rng(0)
+    return {
+        "large": np.full((4000,), 60000.0, np.float16),
+        "spread": np.tile(np.array([1e4, -1e4], np.float16), 100),
+        "many": (rng.standard_normal((3, 5000)) * 300 + 2000).astype(np.float16),
+    }
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("data", ["large", "spread", "many"])
+@pytest.mark.parametrize("dim", [None, -1])
+def test_float16_reductions_accumulate_in_float32_as_pytorch(reduction, data, dim):
+    array = _half_inputs()[data]
+    kwargs = {} if dim is None else {"dim": dim}
+    ours = getattr(dendrite, reduction)(dendrite.tensor(array), **kwargs)
+    theirs = getattr(torch, reduction)(torch.from_numpy(array), **kwargs)
+    if not isinstance(ours, tuple):
+        ours, theirs = (ours,), (theirs,)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == dendrite.float16
+        np.testing.assert_allclose(a.array.astype(np.float64), b.numpy().astype(np.float64), rtol=2e-3)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "var", "std"])
+def test_float16_reduction_gradients_match_pytorch(reduction):
+    """float16 gradients: as close to the float64 truth as PyTorch's own half gradients (or closer)."""
+    array = (np.random.default_rng(1).standard_normal((4, 300)) * 100 + 3000).astype(np.float16)
+    ours = dendrite.tensor(array, requires_grad=True)
+    getattr(ours, reduction)(dim=1).sum().backward()
+    grads = {}
+    for dtype in (torch.float16, torch.float64):
+        theirs = torch.tensor(array, dtype=dtype, requires_grad=True)
+        getattr(theirs, reduction)(dim=1).sum().backward()
+        grads[dtype] = theirs.grad.numpy().astype(np.float64)
+    truth = grads[torch.float64]
+    assert ours.grad.dtype == dendrite.float16
+    torch_error = np.abs(grads[torch.float16] - truth).max()
+    assert np.abs(ours.grad.array.astype(np.float64) - truth).max() <= torch_error * 1.01 + 1e-6
+
+
+# ------------------------------------------------------------------ normalisation at large magnitudes
+NORMS = {
+    "layer_norm": lambda m, z: m.nn.functional.layer_norm(z, (8, 8)),
+    "group_norm": lambda m, z: m.nn.functional.group_norm(z, 2),
+    "batch_norm": lambda m, z: m.nn.functional.batch_norm(z, None, None, training=True),
+    "instance_norm": lambda m, z: m.nn.functional.instance_norm(z),
+    "rms_norm": lambda m, z: m.nn.functional.rms_norm(z, (8,)),
+}
+
+
+def _norm_run(module, name, x, g, dtype=None):
+    options = {} if dtype is None else {"dtype": dtype}
+    z = module.tensor(x, requires_grad=True, **options)
+    out = NORMS[name](module, z)
+    (out * module.tensor(g, **options)).sum().backward()
+    as_numpy = (lambda t: t.detach().numpy()) if module is torch else (lambda t: t.array)
+    return as_numpy(out).astype(np.float64), as_numpy(z.grad).astype(np.float64), out.dtype, z.grad.dtype
+
+
+@pytest.mark.parametrize("name", NORMS)
+@pytest.mark.parametrize("scale, offset", [(1e4, 0.0), (1e8, 0.0), (1.0, 1e4), (1e3, 1e7), (1e-3, 0.0)])
+def test_float32_norms_at_large_magnitudes_are_as_accurate_as_pytorch(name, scale, offset):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 8, 8)) * scale + offset).astype(np.float32)
+    g = rng.standard_normal((4, 8, 8)).astype(np.float32)
+    ours, theirs = _norm_run(dendrite, name, x, g), _norm_run(torch, name, x, g)
+    truth = _norm_run(torch, name, x, g, dtype=torch.float64)
+    for k in (0, 1):  # output, input gradient: never all zeros, within 3x PyTorch's own error
+        assert np.abs(ours[k]).max() > 0.1 * np.abs(truth[k]).max()
+        limit = 3 * np.abs(theirs[k] - truth[k]).max() + 5e-4 * np.abs(truth[k]).max()
+        assert np.abs(ours[k] - truth[k]).max() <= limit
+
+
+@pytest.mark.parametrize("name", NORMS)
+def test_float16_norms_compute_statistics_in_float32_as_pytorch(name):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 8, 8)) * 1000).astype(np.float16)  # squares overflow float16
+    g = rng.standard_normal((4, 8, 8)).astype(np.float16)
+    ours, theirs = _norm_run(dendrite, name, x, g), _norm_run(torch, name, x, g)
+    assert ours[2] == dendrite.float16 and ours[3] == dendrite.float16
+    np.testing.assert_allclose(ours[0], theirs[0], atol=4e-3)
+    np.testing.assert_allclose(ours[1], theirs[1], atol=2e-3 * np.abs(theirs[1]).max())
+
+
+# ----------------------------------------------------------------------------- NaN ordering
+NAN_ROWS = np.array([[3.0, np.nan, 1.0, np.inf, np.nan, -np.inf, 2.0, 1.0],
+                     [1.0, 2.0, 3.0, 0.0, 5.0, 4.0, -1.0, 2.0]], np.float32)
+NAN_CASES = {
+    "sort": lambda m, t: m.sort(t, dim=1), "sort descending": lambda m, t: m.sort(t, dim=1, descending=True),
+    "argsort": lambda m, t: m.argsort(t, dim=1),
+    "argsort descending": lambda m, t: m.argsort(t, dim=1, descending=True),
+    "topk": lambda m, t: m.topk(t, 3, dim=1),
+    "topk smallest": lambda m, t: m.topk(t, 3, dim=1, largest=False),
+    "topk dim 0": lambda m, t: m.topk(t, 1, dim=0),
+    "max": lambda m, t: m.max(t), "min": lambda m, t: m.min(t), "max dim": lambda m, t: m.max(t, 1),
+    "min dim": lambda m, t: m.min(t, 1), "argmax": lambda m, t: m.argmax(t, 1),
+    "amax": lambda m, t: m.amax(t, 1),
+    "median": lambda m, t: m.median(t), "median dim": lambda m, t: m.median(t, 1),
+    "median dim 0": lambda m, t: m.median(t, 0), "kthvalue": lambda m, t: m.kthvalue(t, 2, 1).values,
+    "kthvalue nan": lambda m, t: m.kthvalue(t, 7, 1).values,
+}
+
+
+@pytest.mark.parametrize("name", NAN_CASES)
+def test_nan_is_larger_than_everything_as_in_pytorch(name):
+    ours = NAN_CASES[name](dendrite, dendrite.tensor(NAN_ROWS))
+    theirs = NAN_CASES[name](torch, torch.tensor(NAN_ROWS))
+    if not isinstance(ours, tuple):
+        ours, theirs = (ours,), (theirs,)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.array, b.numpy())
+
+
+def test_sort_descending_with_nan_is_stable_and_differentiable():
+    x = dendrite.tensor([1.0, float("nan"), 1.0, float("nan")], requires_grad=True)
+    values, indices = x.sort(descending=True)
+    assert indices.tolist() == [1, 3, 0, 2]
+    weights = dendrite.tensor([0.0, 0.0, 3.0, 4.0])  # the NaNs sorted first get no weight
+    (values[2:] * weights[2:]).sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 4.0, 0.0]
+
+
+# ----------------------------------------------------------------------------- sign, sgn, atan2 at the edges
+EDGES = np.array([np.nan, 0.0, -0.0, 1.0, -2.0, np.inf, -np.inf], np.float32)
+
+
+@pytest.mark.parametrize("name", ["sign", "sgn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8"])
+def test_sign_and_sgn_match_pytorch_forward_and_backward(name, dtype):
+    data = EDGES.astype(dtype) if dtype.startswith("float") else np.array([0, -3, 2], dtype)
+    ours = getattr(dendrite, name)(dendrite.tensor(data))
+    theirs = getattr(torch, name)(torch.from_numpy(data))
+    assert ours.dtype == getattr(dendrite, dtype)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    if dtype.startswith("float"):
+        x, t = dendrite.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        getattr(x, name)().sum().backward()
+        getattr(t, name)().sum().backward()
+        np.testing.assert_array_equal(x.grad.array, t.grad.numpy(force=True))  # sgn: a ZeroTensor
+
+
+def test_atan2_matches_pytorch_at_the_origin_forward_and_backward():
+    y_values = np.array([0.0, 0.0, 1.0, 0.0, -0.0, 0.0, 2.0], np.float32)
+    x_values = np.array([0.0, -0.0, 0.0, 1.0, -1.0, 5.0, -3.0], np.float32)
+    grads = []
+    for module in (dendrite, torch):
+        y, x = module.tensor(y_values, requires_grad=True), module.tensor(x_values, requires_grad=True)
+        out = module.atan2(y, x)
+        out.sum().backward()
+        as_numpy = (lambda t: t.detach().numpy()) if module is torch else (lambda t: t.array)
+        grads.append([as_numpy(out), as_numpy(y.grad), as_numpy(x.grad)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)  # a last-bit difference in atan2 itself
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))  # -0 where PyTorch has -0
+        assert not np.isnan(ours).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning either
+        y = dendrite.zeros(3, requires_grad=True)
+        dendrite.atan2(y, 0.0).sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["isclose", "allclose", "equal"])
+def test_closeness_with_a_list_raises_type_error_naming_the_op(name):
+    with pytest.raises(TypeError, match=f"{name}: unsupported operand type list"):
+        getattr(dendrite, name)(dendrite.tensor([1.0, 2.0]), [1.0, 2.0])
+    with pytest.raises(TypeError):
+        getattr(torch, name)(torch.tensor([1.0, 2.0]), [1.0, 2.0])
