@@ -59,7 +59,7 @@ def public_functions():
         seen[name] = (getattr(ops, name), getattr(torch, name, None))
     for name in dir(DF):
         value = getattr(DF, name)
-        if name.startswith("_") or not inspect.isfunction(value) or not value.__module__.startswith("dendrite"):
+        if name.startswith("_") or not inspect.isfunction(value):
             continue
         seen.setdefault(name, (value, getattr(TF, name, None)))
     return [(n, d, t) for n, (d, t) in sorted(seen.items()) if t is not None and n not in SKIP]
@@ -131,8 +131,9 @@ def compare(name, d_fn, t_fn, args, kwargs, tag, results):
 
 def base_call(name, d_fn, t_fn, rng):
     """Positional arguments PyTorch accepts: tensors where dendrite's signature says Tensor."""
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     params = [p for p in inspect.signature(d_fn).parameters.values()
-              if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+              if p.default is inspect.Parameter.empty and p.kind in positional]
     shapes = [(2, 3), (3,), (2,), (3, 3)]
     fills = [lambda s: tensor_arg(rng.standard_normal(s)), lambda s: tensor_arg(rng.integers(0, 2, s)),
              lambda s: 1, lambda s: 0]
