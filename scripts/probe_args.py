@@ -69,10 +69,13 @@ def is_tensor_param(param: inspect.Parameter) -> bool:
     return isinstance(param.annotation, str) and param.annotation.split("|")[0].strip() == "Tensor"
 
 
-def leaked(error: BaseException) -> bool:
+def leaked(error: BaseException, name: str) -> bool:
+    """An error from the internals: an internal type, or internal words in a message not naming the op."""
     if isinstance(error, INTERNAL_TYPES):
         return True
     text = str(error)
+    if f"{name}()" in text or "(): argument '" in text:  # names the op (or the op an alias calls)
+        return False
     return any(word in text for word in INTERNAL_WORDS)
 
 
@@ -115,7 +118,7 @@ def same(a, b) -> bool:
 def compare(name, d_fn, t_fn, args, kwargs, tag, results):
     d_ok, d_out = run(d_fn, convert(args, dendrite), kwargs)
     t_ok, t_out = run(t_fn, convert(args, torch), kwargs)
-    if not d_ok and leaked(d_out):
+    if not d_ok and leaked(d_out, name):
         verdict = "leaked"
     elif d_ok != t_ok or (d_ok and not same(d_out, t_out)):
         verdict = "parity"

@@ -32,7 +32,7 @@ def _t(*shape, dtype=None):
             RuntimeError,
             r"matmul: expected both operands to have the same dtype",
         ),
-        (lambda: _t(2) @ 3.0, TypeError, r"matmul: both operands must be tensors"),
+        (lambda: _t(2) @ 3.0, TypeError, r"matmul\(\): argument 'other' must be a Tensor, not float"),
         (lambda: dendrite.bmm(_t(2, 3, 4), _t(3, 4, 5)), RuntimeError, r"bmm: batch sizes differ"),
         (lambda: dendrite.mm(_t(3), _t(3, 2)), RuntimeError, r"mm: expected 2-D tensors, got shapes \(3,\)"),
         (
