@@ -111,7 +111,8 @@ class Moments(Function):
             if self.root:
                 # d std = d var / (2 std); PyTorch makes it 0 where std is 0 (all values equal).
                 grad = xp.where(self.result == 0, 0, grad / (2 * self.result))
-            return (grad * (2 / self.divisor) * self.centered).astype(self.centered.dtype, copy=False)
+            scale = 2 / xp.float64(self.divisor)  # inf (then NaN, as PyTorch) when n - correction <= 0
+            return (grad * scale * self.centered).astype(self.centered.dtype, copy=False)
 
 
 class Norm2(Function):
