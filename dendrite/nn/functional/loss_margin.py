@@ -163,6 +163,11 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         0.0
     """
     reduction = reduction_mode("triplet_margin_loss", reduction, size_average, reduce)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "triplet_margin_loss: anchor, positive and negative must have the same number of dimensions, "
+            f"got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
 
     def distance(a, b):
         return ops.norm(a - b + eps, p, dim=max(a.ndim, b.ndim) - 1)
