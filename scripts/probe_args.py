@@ -109,7 +109,9 @@ def same(a, b) -> bool:
         if isinstance(b, torch.Tensor):
             a_np = a.numpy() if hasattr(a, "numpy") else np.asarray(a)
             b_np = b.detach().numpy()
-            return a_np.shape == b_np.shape and np.allclose(a_np, b_np, equal_nan=True, atol=1e-5)
+            same_kind = a_np.dtype.kind == b_np.dtype.kind  # int stays int, float stays float
+            close = a_np.shape == b_np.shape and np.allclose(a_np, b_np, equal_nan=True, atol=1e-5)
+            return same_kind and close
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -150,35 +152,41 @@ def base_call(name, d_fn, t_fn, rng):
     return params, None
 
 
-def probe(verbose: bool = False):
-    rng = np.random.default_rng(0)
+def probe_function(name, d_fn, t_fn, rng) -> list:
+    """The cases of one function: (verdict, name, case, dendrite's outcome, PyTorch's outcome)."""
     results = []
-    for name, d_fn, t_fn in public_functions():
-        params, args = base_call(name, d_fn, t_fn, rng)
-        if args is None:
+    params, args = base_call(name, d_fn, t_fn, rng)
+    if args is None:
+        return results
+    for i, param in enumerate(params):
+        if not is_tensor_param(param):
             continue
-        for i, param in enumerate(params):
-            if not is_tensor_param(param):
-                continue
-            for tag, make in NON_TENSORS.items():
-                mutated = list(args)
-                mutated[i] = make()
-                compare(name, d_fn, t_fn, mutated, {}, f"{param.name}={tag}", results)
-        signature = inspect.signature(d_fn).parameters
-        if len(params) == 1 and is_tensor_param(params[0]):
-            if "dim" in signature:
-                for dim in (0, -1, 1, -2):
-                    compare(name, d_fn, t_fn, [tensor_arg(np.array(1.5))], {"dim": dim}, f"0-d dim={dim}",
-                            results)
-                compare(name, d_fn, t_fn, [tensor_arg(np.ones((2, 0)))], {"dim": 1}, "empty dim=1", results)
-            elif "dims" in signature:
-                for dim in (0, -1, 1):
-                    compare(name, d_fn, t_fn, [tensor_arg(np.array(1.5))], {"dims": [dim]}, f"0-d dims={dim}",
-                            results)
-            else:
-                compare(name, d_fn, t_fn, [tensor_arg(np.ones((0,)))], {}, "empty", results)
-                compare(name, d_fn, t_fn, [tensor_arg(np.array(1.5))], {}, "0-d", results)
+        for tag, make in NON_TENSORS.items():
+            mutated = list(args)
+            mutated[i] = make()
+            compare(name, d_fn, t_fn, mutated, {}, f"{param.name}={tag}", results)
+    signature = inspect.signature(d_fn).parameters
+    if len(params) == 1 and is_tensor_param(params[0]):
+        scalar = [tensor_arg(np.array(1.5))]
+        if "dim" in signature:
+            for dim in (0, -1, 1, -2):
+                compare(name, d_fn, t_fn, scalar, {"dim": dim}, f"0-d dim={dim}", results)
+            compare(name, d_fn, t_fn, [tensor_arg(np.ones((2, 0)))], {"dim": 1}, "empty dim=1", results)
+        elif "dims" in signature:
+            for dim in (0, -1, 1):
+                compare(name, d_fn, t_fn, scalar, {"dims": [dim]}, f"0-d dims={dim}", results)
+        else:
+            compare(name, d_fn, t_fn, [tensor_arg(np.ones((0,)))], {}, "empty", results)
+            compare(name, d_fn, t_fn, scalar, {}, "0-d", results)
+            for kind, array in (("int64", np.array([1, 2, 0])), ("bool", np.array([True, False]))):
+                compare(name, d_fn, t_fn, [tensor_arg(array)], {}, f"{kind} input", results)
     return results
+
+
+def probe() -> list:
+    """Every case of every public function (fixed seed)."""
+    rng = np.random.default_rng(0)
+    return [case for name, d_fn, t_fn in public_functions() for case in probe_function(name, d_fn, t_fn, rng)]
 
 
 def main(argv=None) -> int:

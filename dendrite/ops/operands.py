@@ -325,6 +325,41 @@ def tensor_arg(value, op: str, name: str, *, optional: bool = False, number: boo
     raise TypeError(f"{op}(): argument '{name}' must be {expected}, not {type(value).__name__}{hint}")
 
 
+_KIND_NAMES = {"b": "bool", "i": "integer", "u": "integer", "f": "floating-point"}
+
+
+def input_kinds(kinds: str):
+    """Mark a public function whose first tensor PyTorch takes only in these dtype kinds.
+
+    ``"f"``: floating point only (``F.elu`` of an integer tensor raises in PyTorch);
+    ``"iuf"``: numbers but not bool (``abs`` of a bool tensor raises). The check runs
+    in :func:`boundary`, with the others, and raises NotImplementedError naming the op.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import boundary, input_kinds
+        >>> @input_kinds("f")
+        ... def halve(input: Tensor):  # (annotations are strings here, as in every dendrite module)
+        ...     return input / 2
+        >>> boundary(halve)(dendrite.tensor([1]))
+        Traceback (most recent call last):
+        NotImplementedError: halve: not implemented for int64 tensors (expected floating-point, as PyTorch)
+    """
+    def mark(function):
+        function.input_kinds = kinds
+        return function
+    return mark
+
+
+def _reject_kind(op: str, x, kinds: str):
+    if x is None or not isinstance(x, TensorBase) or x._data.dtype.kind in kinds:
+        return
+    expected = " or ".join(dict.fromkeys(_KIND_NAMES[kind] for kind in kinds))
+    raise NotImplementedError(
+        f"{op}: not implemented for {x._data.dtype} tensors (expected {expected}, as PyTorch)"
+    )
+
+
 def _tensor_params(function) -> list:
     """(position, name, optional) of each parameter annotated ``Tensor`` or ``Tensor | None``."""
     found = []
@@ -377,7 +412,16 @@ def boundary(function):
             if name in by_name:
                 tensor_arg(value, op, name, optional=by_name[name])
 
-    if len(positional) == 1 and positional[0][0] == 0 and not positional[0][2]:
+    kinds = getattr(function, "input_kinds", None)
+    if kinds is not None:
+        first = params[0][1]
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):  # a dtype rule too: check the first tensor's kind
+            reject(args, kwargs)
+            _reject_kind(op, args[0] if args else kwargs.get(first), kinds)
+            return function(*args, **kwargs)
+    elif len(positional) == 1 and positional[0][0] == 0 and not positional[0][2]:
         @functools.wraps(function)
         def checked(*args, **kwargs):  # the common case: one tensor, first
             if kwargs or not args or not isinstance(args[0], tensor):
