@@ -43,9 +43,9 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         >>> values, indices
         (tensor([3., 2., 1.]), tensor([0, 2, 1]))
     """
+    (axis,) = normalize_dims(dim, input.ndim)  # a 0-d tensor takes dim in [-1, 0]
     if input.ndim == 0:
         return SortResult(input, wrap(xp.zeros((), backend.int64)))
-    (axis,) = normalize_dims(dim, input.ndim)
     return _pick(input, _order(input._data, axis, descending), axis)
 
 
@@ -88,9 +88,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
         SortResult(values=tensor([3, 5]), indices=tensor([2, 2]))
     """
     (axis,) = normalize_dims(dim, input.ndim)
-    size = input.shape[axis]
+    size = input.shape[axis] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size}")
+    if input.ndim == 0:
+        return sort(input)
     indices = xp.take(_order(input._data, axis, False), [k - 1], axis=axis)
     values, indices = _pick(input, indices, axis)
     if not keepdim:
@@ -111,4 +113,4 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
     (axis,) = normalize_dims(dim, input.ndim)
-    return kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim)
+    return kthvalue(input, (input.shape[axis] + 1) // 2 if input.ndim else 1, axis, keepdim)
