@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover
     sys.exit("probe_args needs PyTorch (pip install torch)")
 
 SKIP = {"getitem", "plain_index", "setitem", "printing", "set_printoptions", "cast"}
+RANDOM = {"dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "rrelu"}
 NON_TENSORS = {
     "list": lambda: [1.0, 2.0],
     "tuple": lambda: (1.0, 2.0),
@@ -122,7 +123,7 @@ def compare(name, d_fn, t_fn, args, kwargs, tag, results):
     t_ok, t_out = run(t_fn, convert(args, torch), kwargs)
     if not d_ok and leaked(d_out, name):
         verdict = "leaked"
-    elif d_ok != t_ok or (d_ok and not same(d_out, t_out)):
+    elif d_ok != t_ok or (d_ok and name not in RANDOM and not same(d_out, t_out)):
         verdict = "parity"
     else:
         verdict = "ok"

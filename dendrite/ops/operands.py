@@ -103,6 +103,10 @@ def promote_arrays(a: xp.ndarray, b: xp.ndarray):
     return backend.result_dtype(a.dtype, b.dtype)
 
 
+class OperandTypeError(TypeError):
+    """An operand of the wrong type; :func:`boundary` adds the name of the operation the user called."""
+
+
 def operands(a, b):
     """Make ``a`` and ``b`` ready for a binary op with PyTorch's type promotion.
 
@@ -128,7 +132,7 @@ def operands(a, b):
         return _with_scalar(a, b, tensor_first=True)
     if isinstance(b, TensorBase):
         return _with_scalar(b, a, tensor_first=False)
-    raise TypeError(
+    raise OperandTypeError(
         f"expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}"
     )
 
@@ -149,9 +153,8 @@ def _with_scalar(tensor: Tensor, value, tensor_first: bool):
         if kind != "f":
             tensor = cast(tensor, backend.get_default_dtype())
     else:
-        raise TypeError(
-            f"unsupported operand type {type(value).__name__} for a tensor operation; "
-            "expected a Tensor, a Python number or a NumPy array"
+        raise OperandTypeError(
+            f"an operand must be a Tensor or a number, not {type(value).__name__}"
         )
     return (tensor, value) if tensor_first else (value, tensor)
 
@@ -381,8 +384,9 @@ def boundary(function):
     (or None); anything else raises :func:`tensor_arg`'s TypeError naming the
     operation and the argument, instead of an error from deep inside the engine.
     ``dendrite.ops`` and ``dendrite.nn.functional`` export their functions through
-    it; code inside the engine calls the unwrapped functions. A function without
-    tensor parameters is returned as it is.
+    it; code inside the engine calls the unwrapped functions. Every wrapper also
+    turns an :class:`OperandTypeError` (a list given to ``add``...) into a TypeError
+    naming the operation.
 
     Example:
         >>> import dendrite
@@ -397,9 +401,15 @@ def boundary(function):
     if getattr(function, "__wrapped__", None) is not None:
         return function
     params = _tensor_params(function)
-    if not params:
-        return function
     op = function.__name__
+    if not params:  # tensors or numbers (add, where...): only name the op in an operand's TypeError
+        @functools.wraps(function)
+        def named(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except OperandTypeError as error:
+                raise TypeError(f"{op}(): {error}") from None
+        return named
     positional = tuple(param for param in params if param[0] is not None)
     by_name = {name: optional for _, name, optional in params}
     tensor = TensorBase
@@ -420,13 +430,19 @@ def boundary(function):
         def checked(*args, **kwargs):  # a dtype rule too: check the first tensor's kind
             reject(args, kwargs)
             _reject_kind(op, args[0] if args else kwargs.get(first), kinds)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except OperandTypeError as error:
+                raise TypeError(f"{op}(): {error}") from None
     elif len(positional) == 1 and positional[0][0] == 0 and not positional[0][2]:
         @functools.wraps(function)
         def checked(*args, **kwargs):  # the common case: one tensor, first
             if kwargs or not args or not isinstance(args[0], tensor):
                 reject(args, kwargs)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except OperandTypeError as error:
+                raise TypeError(f"{op}(): {error}") from None
     else:
         @functools.wraps(function)
         def checked(*args, **kwargs):
@@ -437,7 +453,10 @@ def boundary(function):
                         reject(args, kwargs)
             if kwargs:
                 reject(args, kwargs)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except OperandTypeError as error:
+                raise TypeError(f"{op}(): {error}") from None
 
     return checked
 
