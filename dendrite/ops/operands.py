@@ -428,8 +428,11 @@ def boundary(function):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):  # a dtype rule too: check the first tensor's kind
-            reject(args, kwargs)
-            _reject_kind(op, args[0] if args else kwargs.get(first), kinds)
+            if kwargs or len(positional) > 1 or not args or not isinstance(args[0], tensor):
+                reject(args, kwargs)
+            x = args[0] if args else kwargs.get(first)
+            if x is not None and x._data.dtype.kind not in kinds:
+                _reject_kind(op, x, kinds)
             try:
                 return function(*args, **kwargs)
             except OperandTypeError as error:
@@ -437,8 +440,12 @@ def boundary(function):
     elif len(positional) == 1 and positional[0][0] == 0 and not positional[0][2]:
         @functools.wraps(function)
         def checked(*args, **kwargs):  # the common case: one tensor, first
-            if kwargs or not args or not isinstance(args[0], tensor):
-                reject(args, kwargs)
+            if not kwargs and args and isinstance(args[0], tensor):
+                try:
+                    return function(*args)
+                except OperandTypeError as error:
+                    raise TypeError(f"{op}(): {error}") from None
+            reject(args, kwargs)
             try:
                 return function(*args, **kwargs)
             except OperandTypeError as error:
