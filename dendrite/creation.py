@@ -337,6 +337,10 @@ def randperm(n: int, dtype=None, device=None) -> Tensor:
         [0, 1, 2, 3]
     """
     _check_device(device, "randperm")
+    if isinstance(n, bool) or not isinstance(n, (int, xp.integer)):
+        raise TypeError(f"randperm(): argument 'n' must be an int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     array = backend.generator().permutation(n)
     return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 

@@ -228,3 +228,20 @@ def test_triplet_margin_loss_needs_inputs_of_one_rank():
         F.triplet_margin_loss(dendrite.ones(2, 3), dendrite.ones(2, 3), dendrite.ones(3))
     with pytest.raises(RuntimeError):
         TF.triplet_margin_loss(torch.ones(2, 3), torch.ones(2, 3), torch.ones(3))
+
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"])
+@pytest.mark.parametrize("value", [[1.0], None, np.ones(2), 1.5])
+def test_like_creation_refuses_non_tensors_as_pytorch(name, value):
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'input' must be a Tensor"):
+        getattr(dendrite, name)(value)
+    with pytest.raises(TypeError):
+        getattr(torch, name)(value)
+
+
+def test_randperm_checks_n():
+    with pytest.raises(TypeError, match=r"^randperm\(\): argument 'n' must be an int, not float"):
+        dendrite.randperm(2.5)
+    with pytest.raises(RuntimeError, match=r"^randperm: n must be non-negative, got -1"):
+        dendrite.randperm(-1)
+    assert sorted(dendrite.randperm(4).tolist()) == [0, 1, 2, 3]
