@@ -291,6 +291,13 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
                 [0., 1., 0.]])
     """
     _check_device(device, "eye")
+    for name, value in (("n", n), ("m", m)):
+        if value is None and name == "m":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
+            raise TypeError(f"eye(): argument '{name}' must be an int, not {type(value).__name__}")
+        if value < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
     return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -352,6 +359,10 @@ def randperm(n: int, dtype=None, device=None) -> Tensor:
         [0, 1, 2, 3]
     """
     _check_device(device, "randperm")
+    if isinstance(n, bool) or not isinstance(n, (int, xp.integer)):
+        raise TypeError(f"randperm(): argument 'n' must be an int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     array = backend.generator().permutation(n)
     return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 

@@ -237,3 +237,10 @@ __all__ = [
     "matmul", "mm", "mv", "bmm", "dot", "outer", "addmm", "einsum", "tensordot", "tril", "triu", "diag",
     "diagonal", "trace",
 ]
+
+# The op boundary: each exported function checks its tensor arguments before it runs
+# (ops/operands.py: boundary). Code inside the engine imports the family modules and
+# calls the unchecked functions.
+from dendrite.ops.operands import export as _export  # noqa: E402
+
+_export(globals(), __all__)

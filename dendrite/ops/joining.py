@@ -218,7 +218,11 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
         >>> dendrite.tensor([[1, 2], [3, 4]]).unbind(1)
         (tensor([1, 3]), tensor([2, 4]))
     """
+    if input._data.ndim == 0:
+        raise IndexError(f"unbind: dimension specified as {dim} but the tensor has no dimensions")
     (axis,) = normalize_dims(dim, input._data.ndim)
+    if input._data.shape[axis] == 0:
+        return ()  # no slices along an empty dim (PyTorch)
     return tuple(squeeze(piece, axis) for piece in split(input, 1, axis))
 
 

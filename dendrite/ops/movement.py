@@ -401,8 +401,9 @@ def flip(input: Tensor, dims) -> Tensor:
         tensor([[3, 4],
                 [1, 2]])
     """
-    axes = normalize_dims(dims, input._data.ndim)
-    return Flip.apply(input, axes=axes)
+    ndim = input._data.ndim
+    axes = normalize_dims(dims, ndim)  # a 0-d tensor takes dims in [-1, 0] and stays as it is
+    return Flip.apply(input, axes=axes if ndim else ())
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -413,6 +414,8 @@ def fliplr(input: Tensor) -> Tensor:
         >>> dendrite.tensor([[1, 2, 3]]).fliplr()
         tensor([[3, 2, 1]])
     """
+    if input._data.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be at least 2-d, got shape {tuple(input.shape)}")
     return flip(input, 1)
 
 
@@ -424,6 +427,8 @@ def flipud(input: Tensor) -> Tensor:
         >>> dendrite.tensor([1, 2, 3]).flipud()
         tensor([3, 2, 1])
     """
+    if input._data.ndim < 1:
+        raise RuntimeError("flipud: input must be at least 1-d, got a 0-d tensor")
     return flip(input, 0)
 
 

@@ -24,6 +24,7 @@ from dendrite.ops.operands import (
     array_or_value,
     cast,
     check_broadcast,
+    input_kinds,
     operands,
     shape_of,
     to_float,
@@ -190,6 +191,7 @@ class Frac(Function):
         return grad
 
 
+@input_kinds("iuf")
 def abs(input: Tensor) -> Tensor:
     """``|input|`` element-wise; its gradient ``sign(input)`` is 0 at 0.
 
@@ -204,6 +206,7 @@ def abs(input: Tensor) -> Tensor:
     return Abs.apply(input)
 
 
+@input_kinds("iuf")
 def relu(input: Tensor) -> Tensor:
     """``max(input, 0)`` element-wise; its gradient ``[input > 0]`` is 0 at 0.
 
@@ -360,6 +363,7 @@ def _rounding(function, input: Tensor, *args) -> Tensor:
     return function.apply(input, *args)
 
 
+@input_kinds("iuf")
 def floor(input: Tensor) -> Tensor:
     """Largest whole number <= input (zero gradient; integer tensors are returned as a copy).
 
@@ -373,6 +377,7 @@ def floor(input: Tensor) -> Tensor:
     return _rounding(Floor, input)
 
 
+@input_kinds("iuf")
 def ceil(input: Tensor) -> Tensor:
     """Smallest whole number >= input (zero gradient).
 
@@ -386,6 +391,7 @@ def ceil(input: Tensor) -> Tensor:
     return _rounding(Ceil, input)
 
 
+@input_kinds("iuf")
 def trunc(input: Tensor) -> Tensor:
     """Round towards zero (zero gradient).
 
@@ -399,6 +405,7 @@ def trunc(input: Tensor) -> Tensor:
     return _rounding(Trunc, input)
 
 
+@input_kinds("iuf")
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round to ``decimals`` places, halves to even (zero gradient).
 
@@ -442,6 +449,7 @@ def sgn(input: Tensor) -> Tensor:
     return sign(input)
 
 
+@input_kinds("f")
 def frac(input: Tensor) -> Tensor:
     """The fractional part ``input - trunc(input)`` (gradient 1); same shape, float.
 

@@ -134,7 +134,8 @@ class Moments(Function):
             if self.root:
                 # d std = d var / (2 std); PyTorch makes it 0 where std is 0 (all values equal).
                 grad = xp.where(self.result == 0, 0, grad / (2 * self.result))
-            return _cast_back(grad * (2 / self.divisor) * self.centered, self.dtype)
+            scale = 2 / xp.float64(self.divisor)  # inf (then NaN, as PyTorch) when n - correction <= 0
+            return _cast_back(grad * scale * self.centered, self.dtype)
 
 
 class Norm2(Function):

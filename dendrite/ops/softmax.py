@@ -14,15 +14,22 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.operands import float_input, normalize_dims, reduction_dims
+from dendrite.ops.operands import float_input, kept_shape, normalize_dims, reduction_dims
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
 
 
+def _peak(x, axes):
+    """``max(x)`` along ``axes``, kept as size 1; 0 for an empty tensor (nothing to shift, as PyTorch)."""
+    if x.size:
+        return x.max(axis=axes, keepdims=True)
+    return xp.zeros(kept_shape(x.shape, axes if isinstance(axes, tuple) else (axes,)), x.dtype)
+
+
 def _shifted(x, axes):
     """``x - max(x)`` along ``axes`` for logsumexp (an all -inf slice is shifted by 0, not by -inf)."""
-    peak = x.max(axis=axes, keepdims=True)
+    peak = _peak(x, axes)
     peak = xp.where(xp.isfinite(peak), peak, 0)
     return x - peak, peak
 
@@ -48,7 +55,7 @@ class Softmax(Function):
     def forward(self, x, axis):
         self.axis = axis
         # x - max(x): NaN where a slice's max is +-inf, exactly as PyTorch's kernel gives.
-        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
+        exps = xp.exp(x - _peak(x, axis))
         self.result = exps / exps.sum(axis=axis, keepdims=True)
         return self.result
 
@@ -61,7 +68,10 @@ class LogSoftmax(Function):
     """``x - logsumexp(x, axis)``; backward: ``g - softmax(x) * sum(g, axis)``."""
     def forward(self, x, axis):
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
+        if not x.size:  # nothing to normalise: the empty tensor itself, as PyTorch
+            self.result = x.copy()
+            return self.result
+        shifted = x - _peak(x, axis)
         self.result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return self.result
 
@@ -86,9 +96,9 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 def _axis(input: Tensor, dim, name: str) -> int:
     if dim is None:
         raise TypeError(f"{name}() needs an explicit dim, e.g. {name}(x, dim=-1)")
+    (axis,) = normalize_dims(dim, input._data.ndim)  # a 0-d tensor takes dim in [-1, 0]
     if input._data.ndim == 0:
         return ()
-    (axis,) = normalize_dims(dim, input._data.ndim)
     return axis
 
 

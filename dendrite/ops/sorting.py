@@ -51,9 +51,9 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         >>> values, indices
         (tensor([3., 2., 1.]), tensor([0, 2, 1]))
     """
+    (axis,) = normalize_dims(dim, input.ndim)  # a 0-d tensor takes dim in [-1, 0]
     if input.ndim == 0:
         return SortResult(input, wrap(xp.zeros((), backend.int64)))
-    (axis,) = normalize_dims(dim, input.ndim)
     return _pick(input, _order(input._data, axis, descending), axis)
 
 
@@ -96,9 +96,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
         SortResult(values=tensor([3, 5]), indices=tensor([2, 2]))
     """
     (axis,) = normalize_dims(dim, input.ndim)
-    size = input.shape[axis]
+    size = input.shape[axis] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size}")
+    if input.ndim == 0:
+        return sort(input)
     return _kth(input, k, axis, keepdim, nan_wins=False)
 
 
@@ -130,7 +132,9 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         input, axis, keepdim = input.reshape(-1), 0, False
     else:
         (axis,) = normalize_dims(dim, input.ndim)
-    size = input.shape[axis] if input.ndim else 1
+        if input.ndim == 0:
+            return kthvalue(input, 1, dim, keepdim)
+    size = input.shape[axis]
     if size == 0:
         raise RuntimeError(f"median: the {'input' if dim is None else f'dimension {dim}'} is empty; "
                            f"expected at least one element")

@@ -32,7 +32,7 @@ def _t(*shape, dtype=None):
             RuntimeError,
             r"matmul: expected both operands to have the same dtype",
         ),
-        (lambda: _t(2) @ 3.0, TypeError, r"matmul: both operands must be tensors"),
+        (lambda: _t(2) @ 3.0, TypeError, r"matmul\(\): argument 'other' must be a Tensor, not float"),
         (lambda: dendrite.bmm(_t(2, 3, 4), _t(3, 4, 5)), RuntimeError, r"bmm: batch sizes differ"),
         (lambda: dendrite.mm(_t(3), _t(3, 2)), RuntimeError, r"mm: expected 2-D tensors, got shapes \(3,\)"),
         (
@@ -69,7 +69,7 @@ def _t(*shape, dtype=None):
         (lambda: dendrite.tensor([2]) ** -1, RuntimeError, r"integers to negative integer powers"),
         (lambda: dendrite.tensor([1, 2]).mean(), RuntimeError, r"mean\(\): could not infer output dtype"),
         (lambda: dendrite.where(_t(2), _t(2), _t(2)), TypeError, r"where: condition must be a bool tensor"),
-        (lambda: _t(2) + "a", TypeError, r"unsupported operand type str"),
+        (lambda: _t(2) + "a", TypeError, r"^add\(\): an operand must be a Tensor or a number, not str"),
         (lambda: dendrite.tensor([1, 2], requires_grad=True), RuntimeError, r"only floating-point tensors"),
         (lambda: dendrite.clamp(_t(2)), RuntimeError, r"clamp: at least one of 'min' or 'max'"),
         (lambda: dendrite.softmax(_t(2, 3), None), TypeError, r"softmax\(\) needs an explicit dim"),

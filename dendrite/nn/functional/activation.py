@@ -25,7 +25,7 @@ from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
-from dendrite.ops.operands import normalize_dims, to_float
+from dendrite.ops.operands import input_kinds, normalize_dims, to_float
 from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
 from dendrite.tensor import Tensor
 
@@ -199,6 +199,7 @@ def _unary(function, input: Tensor, **options) -> Tensor:
     return function.apply(to_float(input), **options)
 
 
+@input_kinds("iuf")
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``, gradient 0 at 0. Any shape.
 
@@ -211,6 +212,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, ops.relu(input), inplace, "relu")
 
 
+@input_kinds("iuf")
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``. Any shape.
 
@@ -222,6 +224,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, _unary(Hardtanh, input, low=0.0, high=6.0), inplace, "relu6")
 
 
+@input_kinds("iuf")
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``. Any shape.
 
@@ -236,6 +239,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     return finish_inplace(input, _unary(Hardtanh, input, low=min_val, high=max_val), inplace, "hardtanh")
 
 
+@input_kinds("f")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` if ``x > 0`` else ``negative_slope * x``. Any shape.
 
@@ -250,6 +254,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return finish_inplace(input, _unary(LeakyReLU, input, slope=negative_slope), inplace, "leaky_relu")
 
 
+@input_kinds("f")
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` if ``x > 0`` else ``alpha (exp(x) - 1)``. Any shape.
 
@@ -267,6 +272,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@input_kinds("f")
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants. Any shape.
 
@@ -280,6 +286,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, result, inplace, "selu")
 
 
+@input_kinds("f")
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` if ``x > 0`` else ``alpha (exp(x / alpha) - 1)``. Any shape.
 
@@ -295,6 +302,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return finish_inplace(input, result, inplace, "celu")
 
 
+@input_kinds("f")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``. Any shape.
 
@@ -307,6 +315,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return _unary(Softplus, input, beta=beta, threshold=threshold)
 
 
+@input_kinds("f")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (exact, via erf) or its ``approximate='tanh'`` form. Any shape.
 
@@ -323,6 +332,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return _unary(GELU, input, approximate=approximate)
 
 
+@input_kinds("f")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (a.k.a. swish). Any shape.
 
@@ -335,6 +345,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, _unary(SiLU, input), inplace, "silu")
 
 
+@input_kinds("f")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``. Any shape.
 
@@ -347,6 +358,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, _unary(Mish, input), inplace, "mish")
 
 
+@input_kinds("f")
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``. Any shape.
 
@@ -358,6 +370,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, _unary(Hardsigmoid, input), inplace, "hardsigmoid")
 
 
+@input_kinds("f")
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``. Any shape.
 
@@ -369,6 +382,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return finish_inplace(input, _unary(Hardswish, input), inplace, "hardswish")
 
 
+@input_kinds("f")
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow. Any shape.
 

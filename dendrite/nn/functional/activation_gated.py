@@ -24,5 +24,6 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(
             f"glu: halving dimension {dim} must have an even size, got input of shape {tuple(input.shape)}"
         )
-    first, second = ops.chunk(input, 2, dim)
+    half = input.shape[dim] // 2  # narrow, not chunk: an empty dim gives two empty halves
+    first, second = ops.narrow(input, dim, 0, half), ops.narrow(input, dim, half, half)
     return first * ops.sigmoid(second)

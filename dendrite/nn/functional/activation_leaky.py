@@ -9,6 +9,7 @@ from __future__ import annotations
 from dendrite import backend, ops
 from dendrite.backend import xp
 from dendrite.nn.functional.activation import finish_inplace, leaky_relu
+from dendrite.ops.operands import input_kinds
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["prelu", "rrelu"]
@@ -36,6 +37,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return ops.where(input > 0, input, weight * input)
 
 
+@input_kinds("f")
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in ``[lower, upper]`` when training, else their mean.

@@ -8,11 +8,13 @@ sparse codes; ``softsign`` squashes like ``tanh`` but with polynomial tails). Co
 from __future__ import annotations
 
 from dendrite import ops
+from dendrite.ops.operands import input_kinds
 from dendrite.tensor import Tensor
 
 __all__ = ["hardshrink", "softshrink", "softsign", "tanhshrink"]
 
 
+@input_kinds("iuf")
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``. Any shape.
 
@@ -24,6 +26,7 @@ def softsign(input: Tensor) -> Tensor:
     return input / (ops.abs(input) + 1)
 
 
+@input_kinds("iuf")
 def tanhshrink(input: Tensor) -> Tensor:
     """``x - tanh(x)``. Any shape.
 
@@ -35,6 +38,7 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - ops.tanh(input)
 
 
+@input_kinds("f")
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0. Any shape.
 
@@ -47,6 +51,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, zero))
 
 
+@input_kinds("f")
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0. Any shape.
 

@@ -73,9 +73,28 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     if weight is not None and weight.ndim != 1:
         raise ValueError(f"multi_margin_loss: weight must be 1-D, got shape {tuple(weight.shape)}")
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
+        raise RuntimeError(
+            "multi_margin_loss: expected a non-empty vector (C,) or matrix (N, C), "
+            f"got shape {tuple(input.shape)}"
+        )
     rows = input if input.ndim == 2 else input.reshape(1, -1)
-    labels = target.array.reshape(-1, 1).astype(backend.int64)
     classes = rows.shape[1]
+    if target.ndim > 1 or target.numel() != rows.shape[0]:
+        raise RuntimeError(
+            f"multi_margin_loss: target should be 1-D with size equal to the number of input samples, "
+            f"expected size [{rows.shape[0]}] for input {tuple(input.shape)}, "
+            f"got target {tuple(target.shape)}"
+        )
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"multi_margin_loss: target must hold class indices (int64), got {target.dtype}")
+    labels = target.array.reshape(-1, 1).astype(backend.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in [0, {classes})")
+    if weight is not None and weight.shape[0] != classes:
+        raise RuntimeError(
+            f"multi_margin_loss: inconsistent weight size, expected {classes} but got {list(weight.shape)}"
+        )
     z = margin - ops.gather(rows, 1, wrap(labels)) + rows
     z = ops.where(z > 0, z, ops.mul(z, 0.0))  # PyTorch: no gradient where z == 0
     if p == 2:
@@ -100,6 +119,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         0.0
     """
     reduction = reduction_mode("cosine_embedding_loss", reduction, size_average, reduce)
+    _check_cosine_shapes(input1, input2, target)
     dim = input1.ndim - 1
     product = (input1 * input2).sum(dim)
     squares = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
@@ -108,6 +128,25 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     loss = ops.where(target == 1, 1 - cosine, zeros) + ops.where(
         target == -1, ops.clamp(cosine - margin, min=0), zeros)
     return reduce_loss(loss, reduction)
+
+
+def _check_cosine_shapes(input1: Tensor, input2: Tensor, target: Tensor) -> None:
+    """PyTorch's shape rules: a 0-d target goes with (D,) inputs, a (N,) target with (N, D) inputs."""
+    shapes = f"input1 {tuple(input1.shape)}, input2 {tuple(input2.shape)} and target {tuple(target.shape)}"
+    if target.ndim > 1:
+        raise RuntimeError(
+            f"cosine_embedding_loss: 0-d or 1-d target expected (multi-target not supported), got {shapes}"
+        )
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise RuntimeError(
+            f"cosine_embedding_loss: a {target.ndim}-d target expects {target.ndim + 1}-d inputs, "
+            f"got {shapes}"
+        )
+    if input1.shape != input2.shape or (target.ndim == 1 and target.shape[0] != input1.shape[0]):
+        raise RuntimeError(
+            "cosine_embedding_loss: input1 and input2 must have the same shape (N, D) and target (N,), "
+            f"got {shapes}"
+        )
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
@@ -124,6 +163,11 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         0.0
     """
     reduction = reduction_mode("triplet_margin_loss", reduction, size_average, reduce)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "triplet_margin_loss: anchor, positive and negative must have the same number of dimensions, "
+            f"got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
 
     def distance(a, b):
         return ops.norm(a - b + eps, p, dim=max(a.ndim, b.ndim) - 1)
