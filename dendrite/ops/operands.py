@@ -104,7 +104,16 @@ def promote_arrays(a: xp.ndarray, b: xp.ndarray):
 
 
 class OperandTypeError(TypeError):
-    """An operand of the wrong type; :func:`boundary` adds the name of the operation the user called."""
+    """An operand of the wrong type; :func:`boundary` adds the name of the operation the user called.
+
+    Example:
+        >>> import dendrite
+        >>> try:
+        ...     dendrite.tensor([1.0]) + [1.0]
+        ... except TypeError as error:
+        ...     print(error)
+        add(): an operand must be a Tensor or a number, not list
+    """
 
 
 def operands(a, b):
