@@ -65,7 +65,8 @@ def check_resumable(out: Path, config: RunConfig, splits, settings: dict) -> dic
     """The checkpoint's ``extra`` if ``out`` can be resumed with these settings; else ``ValueError``.
 
     Shapes: no arrays; the checkpoint's model, dataset, seed and settings (all but ``epochs``)
-    must equal this run's, and ``settings['epochs']`` must exceed the epochs already trained.
+    must equal this run's, and ``settings['epochs']`` must exceed the epochs already trained — or equal
+    them when the run stopped after its last checkpoint, before writing its results (then it is finished).
 
     Example:
         >>> import tempfile
@@ -96,9 +97,25 @@ def check_resumable(out: Path, config: RunConfig, splits, settings: dict) -> dic
         raise ValueError(f"cannot resume: settings differ from the checkpointed run ({detail}); "
                          "only --epochs may change")
     if settings.get("epochs") is not None and settings["epochs"] <= state.epoch:
+        if settings["epochs"] == state.epoch and not _finished(out, current, state.epoch):
+            return state.extra  # stopped after its last checkpoint, before its results: finish it
         raise ValueError(f"cannot resume: the run in {str(out)!r} has already trained {state.epoch} epochs; "
                          f"pass --epochs N with N > {state.epoch} to train further")
     return state.extra
+
+
+def _finished(out: Path, record: dict, epochs: int) -> bool:
+    """Whether ``out`` holds this run's results: a metrics.json of the same model, data, seed and epochs.
+
+    A run killed after writing its last checkpoint but before its weights and metrics.json
+    (written last) is not finished, and ``--resume`` with the same ``--epochs`` completes it.
+    """
+    try:
+        metrics = json.loads((Path(out) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(metrics, dict) and all(metrics.get(key) == record[key] for key in ("model", "seed")) \
+        and metrics.get("epochs") == epochs
 
 
 def train(spec: ModelSpec, splits, config: RunConfig) -> dict:

@@ -159,3 +159,25 @@ def test_convolutional_models_resume_exactly(model, tmp_path, interrupt_at):
     interrupt_at(-1)  # no more interruptions
     resumed = run("B", resume=True)
     assert_same_run(straight, resumed)
+
+
+def test_a_run_stopped_after_its_last_checkpoint_is_finished_by_resume(tmp_path, capsys):
+    # Killed after the last epoch's checkpoint but before the weights and metrics.json (written
+    # last): --resume with the same --epochs trains nothing more and writes the same results.
+    out = tmp_path / "run"
+    argv = ["train", "mlp", *SPIRAL, "--epochs", "2", "--out", str(out)]
+    assert main(argv) == 0
+    finished = metrics(out)
+    weights = next(out.glob("model.*"))
+    saved = weights.read_bytes()
+    (out / "metrics.json").unlink()
+    weights.unlink()
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0
+    resumed = metrics(out)
+    assert resumed["final"] == finished["final"]
+    assert resumed["history"] == finished["history"] and len(resumed["history"]) == 2
+    assert weights.read_bytes() == saved
+    # Once finished, the same resume is refused with one line.
+    assert main([*argv, "--resume"]) == 2
+    assert "has already trained 2 epochs" in capsys.readouterr().err
