@@ -386,7 +386,13 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
         >>> x.nonzero(as_tuple=True)
         (tensor([0, 1]), tensor([1, 0]))
     """
-    found = xp.nonzero(input._data)
+    data = input._data
+    if data.ndim == 0:  # PyTorch: a 0-d tensor is one element at no coordinates
+        count = int(bool(data))
+        if as_tuple:
+            return (wrap(xp.zeros(count, dtype=xp.int64)),)
+        return wrap(xp.zeros((count, 0), dtype=xp.int64))
+    found = xp.nonzero(data)
     if as_tuple:
         return tuple(wrap(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
     return wrap(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.elementwise import mul
-from dendrite.ops.operands import apply_binary, operands, shape_of, to_float, unbroadcast
+from dendrite.ops.operands import apply_binary, cast, operands, shape_of, to_float, unbroadcast
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
+from dendrite.tensor_base import TensorBase
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
@@ -362,13 +363,15 @@ def reciprocal(input: Tensor) -> Tensor:
 
 
 def square(input: Tensor) -> Tensor:
-    """``input * input`` element-wise (same shape; integers stay integers).
+    """``input * input`` element-wise (same shape; integers stay integers, bool becomes int64 as in PyTorch).
 
     Example:
         >>> import dendrite
         >>> dendrite.square(dendrite.tensor([-2, 3]))
         tensor([4, 9])
     """
+    if isinstance(input, TensorBase) and input._data.dtype.kind == "b":
+        input = cast(input, xp.int64)
     return mul(input, input)
 
 

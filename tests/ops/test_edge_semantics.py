@@ -329,3 +329,24 @@ def test_closeness_with_a_list_raises_type_error_naming_the_op(name):
         getattr(dendrite, name)(dendrite.tensor([1.0, 2.0]), [1.0, 2.0])
     with pytest.raises(TypeError):
         getattr(torch, name)(torch.tensor([1.0, 2.0]), [1.0, 2.0])
+
+
+def test_clipping_activations_keep_integer_dtypes_and_square_of_bool_is_int64():
+    values = [-3, 0, 2, 9]
+    for name, kwargs in (("hardtanh", {}), ("relu6", {}), ("hardtanh", {"min_val": -2.0, "max_val": 5.0})):
+        ours = getattr(dendrite.nn.functional, name)(dendrite.tensor(values), **kwargs)
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(values), **kwargs)
+        assert ours.dtype == dendrite.int64 and ours.tolist() == theirs.tolist()
+    ours, theirs = dendrite.square(dendrite.tensor([True, False])), torch.square(torch.tensor([True, False]))
+    assert ours.dtype == dendrite.int64 and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("value", [3.0, 0.0, -2.0])
+def test_nonzero_and_normalize_of_a_0d_tensor_match_pytorch(value):
+    ours, theirs = dendrite.tensor(value), torch.tensor(value)
+    assert tuple(dendrite.nonzero(ours).shape) == tuple(torch.nonzero(theirs).shape)
+    assert [t.tolist() for t in dendrite.nonzero(ours, as_tuple=True)] == \
+        [t.tolist() for t in torch.nonzero(theirs, as_tuple=True)]
+    for dim in (0, -1):
+        got = dendrite.nn.functional.normalize(ours, dim=dim)
+        assert got.shape == () and got.item() == torch.nn.functional.normalize(theirs, dim=dim).item()

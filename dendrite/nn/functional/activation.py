@@ -147,7 +147,7 @@ class Mish(Function):
 class Hardtanh(Function):
     def forward(self, x, low, high):
         self.inside = (x > low) & (x < high)  # flat (zero gradient) at the bounds themselves
-        return xp.clip(x, low, high)
+        return xp.clip(x, low, high).astype(x.dtype, copy=False)  # integer tensors stay integer
 
     def backward(self, grad):
         # dX = dY inside (low, high), 0 outside and at the bounds
@@ -199,6 +199,12 @@ def _unary(function, input: Tensor, **options) -> Tensor:
     return function.apply(to_float(input), **options)
 
 
+def _clip(input: Tensor, low: float, high: float) -> Tensor:
+    """Hardtanh's clip: integer tensors stay integer, as in PyTorch; bool and others become float."""
+    integer = isinstance(input, Tensor) and input.array.dtype.kind in "iu"
+    return Hardtanh.apply(input if integer else to_float(input), low=low, high=high)
+
+
 @input_kinds("iuf")
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``, gradient 0 at 0. Any shape.
@@ -221,7 +227,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu6(dendrite.tensor([-1.0, 7.0])).tolist()
         [0.0, 6.0]
     """
-    return finish_inplace(input, _unary(Hardtanh, input, low=0.0, high=6.0), inplace, "relu6")
+    return finish_inplace(input, _clip(input, 0.0, 6.0), inplace, "relu6")
 
 
 @input_kinds("iuf")
@@ -236,7 +242,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """
     if max_val < min_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return finish_inplace(input, _unary(Hardtanh, input, low=min_val, high=max_val), inplace, "hardtanh")
+    return finish_inplace(input, _clip(input, min_val, max_val), inplace, "hardtanh")
 
 
 @input_kinds("f")
@@ -527,9 +533,7 @@ class Normalize(Function):
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
-    """Divide by the ``p``-norm along ``dim`` (at least ``eps``). Any shape.
-
-
+    """Divide by the ``p``-norm along ``dim`` (at least ``eps``). Any shape (a 0-d tensor is its own row).
 
     Example:
         >>> import dendrite; import dendrite.nn.functional as F
@@ -537,7 +541,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         [[0.6000000238418579, 0.800000011920929]]
     """
     axes = normalize_dims(dim, input.ndim)  # an int or a tuple of dims, as in PyTorch
-    result = Normalize.apply(to_float(input), p=float(p), axis=axes, eps=eps)
+    if input.ndim == 0:  # x / max(|x|, eps), computed as a row of one
+        result = Normalize.apply(to_float(input).reshape(1), p=float(p), axis=(0,), eps=eps).reshape(())
+    else:
+        result = Normalize.apply(to_float(input), p=float(p), axis=axes, eps=eps)
     if out is not None:
         out.array[...] = result.array
         return out
