@@ -221,7 +221,13 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
-    a, b = operands(input, other)  # bool - bool: NumPy's TypeError says to use logical_xor
+    if any(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch); "
+            "use `~` or logical_not() to invert a mask, logical_xor() for bool differences"
+        )
+    a, b = operands(input, other)
     return apply_binary(Sub, "sub", a, b)
 
 
@@ -352,7 +358,7 @@ def remainder(input, other) -> Tensor:
     return apply_binary(Remainder, "remainder", a, b)
 
 
-def fmod(input, other) -> Tensor:
+def fmod(input: Tensor, other) -> Tensor:
     """Remainder with the sign of ``input`` (C's fmod): ``input - trunc(input / other) * other``.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).

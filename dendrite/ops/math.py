@@ -438,7 +438,7 @@ def atan(input: Tensor) -> Tensor:
     return Atan.apply(to_float(input))
 
 
-def atan2(input, other) -> Tensor:
+def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant.
 
     Shapes: ``input`` (y) and ``other`` (x) broadcast; integers give the default float dtype.
@@ -513,7 +513,7 @@ def lerp(input: Tensor, end, weight) -> Tensor:
     return input + weight * (end - input)
 
 
-def logaddexp(input: Tensor, other) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``.
 
     Shapes: ``input`` and ``other`` broadcast.
@@ -542,7 +542,7 @@ class Hypot(Function):
                 unbroadcast(scale * self.b, shape_of(self.b)) if needs[1] else None)
 
 
-def hypot(input: Tensor, other) -> Tensor:
+def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input² + other²)`` element-wise, without overflow for large values; broadcasts.
 
     Shapes: ``input`` and ``other`` broadcast together, e.g. (N, 1) and (M,) -> (N, M).

@@ -319,7 +319,7 @@ def test_atan2_matches_pytorch_at_the_origin_forward_and_backward():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no divide-by-zero warning either
         y = dendrite.zeros(3, requires_grad=True)
-        dendrite.atan2(y, 0.0).sum().backward()
+        dendrite.atan2(y, dendrite.tensor(0.0)).sum().backward()  # a number is refused, as PyTorch
     assert y.grad.tolist() == [0.0, 0.0, 0.0]
 
 
@@ -329,3 +329,25 @@ def test_closeness_with_a_list_raises_type_error_naming_the_op(name):
         getattr(dendrite, name)(dendrite.tensor([1.0, 2.0]), [1.0, 2.0])
     with pytest.raises(TypeError):
         getattr(torch, name)(torch.tensor([1.0, 2.0]), [1.0, 2.0])
+
+
+# Found by tests/fuzz (differential fuzzing against PyTorch).
+@pytest.mark.parametrize("a, b", [([1.0], [True]), ([True], 1), (1.0, [True]), ([True], [False]),
+                                  ([1.0], False)])
+def test_subtracting_a_bool_tensor_raises_as_pytorch(a, b):
+    for module in (torch, dendrite):
+        args = [module.tensor(v) if isinstance(v, list) else v for v in (a, b)]
+        with pytest.raises(RuntimeError, match="(?i)subtraction, the `-` operator, with (a|two) bool tensor"):
+            args[0] - args[1]
+    with pytest.raises(RuntimeError, match=r"^sub: "):
+        dendrite.sub(*[dendrite.tensor(v) if isinstance(v, list) else v for v in (a, b)])
+
+
+@pytest.mark.parametrize("name, symbol", [("bitwise_and", "&"), ("bitwise_or", "|"), ("bitwise_xor", "^")])
+def test_bitwise_ops_of_floats_raise_not_implemented_naming_the_op(name, symbol):
+    x, n = dendrite.tensor([1.5]), dendrite.tensor([1])
+    for run in (lambda: getattr(dendrite, name)(x, n), lambda: eval(f"x {symbol} x", {"x": x})):  # noqa: S307
+        with pytest.raises(NotImplementedError, match=rf"^{name}: not implemented for "):
+            run()
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(torch.tensor([1.5]), torch.tensor([1]))

@@ -87,6 +87,26 @@ def test_the_boundary_keeps_numbers_where_pytorch_takes_them_and_tensor_methods_
     assert dendrite.Tensor.exp is dendrite.exp
 
 
+# Found by tests/fuzz: these take a number where PyTorch refuses one (input / other / both).
+@pytest.mark.parametrize("name, number_input, number_other", [
+    ("atan2", True, True), ("maximum", True, True), ("minimum", True, True),
+    ("logical_and", True, True), ("logical_or", True, True), ("logical_xor", True, True),
+    ("logaddexp", False, True), ("hypot", False, True), ("fmod", True, False),
+    ("eq", True, False), ("ne", True, False), ("lt", True, False), ("le", True, False),
+    ("gt", True, False), ("ge", True, False),
+])
+def test_binary_functions_refuse_numbers_where_pytorch_does(name, number_input, number_other):
+    x = dendrite.tensor([1.0, -2.0])
+    for refused, args, argument in [(number_input, (1.5, x), "input"), (number_other, (x, 1.5), "other")]:
+        if refused:
+            with pytest.raises(TypeError):
+                getattr(torch, name)(*[torch.tensor(a.tolist()) if isinstance(a, dendrite.Tensor) else a
+                                       for a in args])
+            message = rf"^{name}\(\): argument '{argument}' must be a Tensor, not float"
+            with pytest.raises(TypeError, match=message):
+                getattr(dendrite, name)(*args)
+
+
 def test_dtype_kinds_follow_pytorch():
     with pytest.raises(NotImplementedError, match=r"^elu: not implemented for int64"):
         F.elu(dendrite.tensor([1, 2]))
