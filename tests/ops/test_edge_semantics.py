@@ -351,3 +351,33 @@ def test_bitwise_ops_of_floats_raise_not_implemented_naming_the_op(name, symbol)
             run()
     with pytest.raises(NotImplementedError):
         getattr(torch, name)(torch.tensor([1.5]), torch.tensor([1]))
+
+
+# Found by tests/fuzz: 0-d inputs of the ops that take a dim, and repeat() without repeats, as PyTorch.
+@pytest.mark.parametrize("name, call, error", [
+    ("select", lambda x: x.select(0, 0), IndexError),
+    ("narrow", lambda x: x.narrow(0, 0, 1), RuntimeError),
+    ("split", lambda x: x.split(1, 0), RuntimeError),
+    ("chunk", lambda x: x.chunk(2, 0), RuntimeError),
+    ("roll", lambda x: x.roll(1, 0), IndexError),
+    ("repeat", lambda x: x.repeat(), TypeError),
+])
+def test_dim_ops_of_a_0d_tensor_raise_as_pytorch(name, call, error):
+    with pytest.raises(error):
+        call(torch.tensor(2.0))
+    with pytest.raises(error, match=rf"^{name}"):
+        call(dendrite.tensor(2.0))
+
+
+def test_movedim_of_a_0d_tensor_and_cumsum_dim_check_as_pytorch():
+    assert dendrite.tensor(2.0).movedim(0, -1).tolist() == torch.tensor(2.0).movedim(0, -1).tolist()
+    with pytest.raises(IndexError, match=r"^cumsum\(\): Dimension out of range"):
+        dendrite.tensor(2.0).cumsum(1)
+
+
+def test_outer_chunk_and_repeated_dims_as_pytorch():
+    with pytest.raises(RuntimeError, match=r"^outer: expected a 1-D input"):
+        dendrite.outer(dendrite.tensor(1.0), dendrite.ones(2))
+    assert len(dendrite.empty(0).chunk(3)) == len(torch.empty(0).chunk(3)) == 3
+    with pytest.raises(RuntimeError, match=r"^flip\(\): dim \(0, 0\) appears multiple times"):
+        dendrite.ones(2).flip((0, 0))
