@@ -4,7 +4,6 @@ losses, with random shapes (mismatches included). Settings: tests/fuzz/conftest.
 from __future__ import annotations
 
 import numpy as np
-import torch
 import torch.nn.functional as TF
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,7 +93,7 @@ def test_norm(data, name):
     elif name == "group_norm":
         groups = data.draw(st.sampled_from([1, x.shape[1]]))
         if x.size // (x.shape[0] * groups) < 2:
-            return  # not fixed in this pass: PyTorch refuses one value per group in training, dendrite gives 0
+            return  # not fixed in this pass: PyTorch refuses one value per group in training; dendrite gives 0
         w = data.draw(arrays(dtype, (x.shape[1],), special=False))
         call = lambda m, t, weight: m.group_norm(t, groups, weight)  # noqa: E731
     elif name == "instance_norm":
@@ -138,7 +137,8 @@ def test_classification_loss(name, data, reduction):
     x = data.draw(arrays(dtype, (n, classes, *extra) if data.draw(st.integers(0, 4)) else (classes,)))
     high = classes + (data.draw(st.integers(0, 5)) == 0)  # sometimes a class out of range: both refuse
     target_shape = (n, *extra) if x.ndim > 1 else ()
-    target = np.array(data.draw(st.lists(st.integers(0, high - 1), min_size=int(np.prod(target_shape)),
-                                         max_size=int(np.prod(target_shape)))), np.int64).reshape(target_shape)
+    count = int(np.prod(target_shape))
+    target = np.array(data.draw(st.lists(st.integers(0, high - 1), min_size=count, max_size=count)), np.int64)
+    target = target.reshape(target_shape)
     differential(name, lambda a, b: getattr(F, name)(a, b, reduction=reduction),
                  lambda a, b: getattr(TF, name)(a, b, reduction=reduction), [x, target], scale_atol=True)

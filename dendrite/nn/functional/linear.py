@@ -32,7 +32,8 @@ class Linear(Function):
         if x.ndim == 2:
             out = x.dot(weight.T)
         else:  # one big product over the flattened leading dimensions
-            out = x.reshape(math.prod(x.shape[:-1]), x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): -1 cannot be inferred for an empty x
+            out = x.reshape(rows, x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             self.bias_shape = bias.shape
             out += bias
