@@ -100,7 +100,8 @@ class Div(Function):
         a, b = self.a, self.b
         needs = self.needs_input_grad
         grad_a = unbroadcast(grad / b, shape_of(a)) if needs[0] else None
-        grad_b = unbroadcast(-grad * a / (b * b), shape_of(b)) if needs[1] else None
+        # -g * (a / b) / b, as PyTorch: b * b underflows to 0 for |b| < 1e-154 (0 / 0 = NaN at a = 0)
+        grad_b = unbroadcast(-grad * (a / b) / b, shape_of(b)) if needs[1] else None
         return grad_a, grad_b
 
 
@@ -340,6 +341,9 @@ def pow(input, exponent) -> Tensor:
     if isinstance(base, TensorBase) and base._data.dtype.kind in "iub" and isinstance(exponent, int) \
             and exponent < 0:
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (base, exponent)):
+        raise NotImplementedError("pow: not implemented for bool ** bool (as in PyTorch); convert one to int")
     return apply_binary(Pow, "pow", base, exponent)
 
 

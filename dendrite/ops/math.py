@@ -21,6 +21,7 @@ from dendrite.ops.elementwise import mul
 from dendrite.ops.operands import apply_binary, operands, shape_of, to_float, unbroadcast
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
+from dendrite.tensor_base import TensorBase
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
@@ -524,6 +525,12 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         >>> dendrite.logaddexp(x, x).round(decimals=4)
         tensor([  0.6931, 100.6931])
     """
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind in "biu" for v in (input, other)):
+        raise NotImplementedError(
+            f"logaddexp: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
+            "convert to a floating dtype first, e.g. x.float()"
+        )
+    input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
     return larger(input, other) + log1p(exp(-absolute(input - other)))
 
 
@@ -552,5 +559,10 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
         >>> dendrite.hypot(dendrite.tensor([3.0, 5.0]), dendrite.tensor([4.0, 12.0]))
         tensor([ 5., 13.])
     """
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind in "biu" for v in (input, other)):
+        raise NotImplementedError(
+            f"hypot: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
+            "convert to a floating dtype first, e.g. x.float()"
+        )
     a, b = operands(to_float(input), to_float(other))
     return apply_binary(Hypot, "hypot", a, b)

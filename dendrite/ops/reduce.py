@@ -376,6 +376,9 @@ def _moments(input: Tensor, dim, unbiased, keepdim, correction, root: bool) -> T
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased in (None, True) else 0
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{'std' if root else 'var'}: only floating point dtypes are supported (as in "
+                           f"PyTorch), got {input._data.dtype}; convert first, e.g. x.float()")
     input = float_input(input)
     axes = reduction_dims(dim, input._data.ndim)
     return Moments.apply(input, axes=axes, correction=correction, keepdim=keepdim, root=root)

@@ -375,6 +375,42 @@ def test_movedim_of_a_0d_tensor_and_cumsum_dim_check_as_pytorch():
         dendrite.tensor(2.0).cumsum(1)
 
 
+def test_logaddexp_of_integers_and_bool_powers_raise_as_pytorch():
+    for module in (torch, dendrite):
+        with pytest.raises(NotImplementedError):
+            module.logaddexp(module.tensor([1]), module.tensor([2]))
+        with pytest.raises(NotImplementedError):
+            module.hypot(module.tensor([1]), module.tensor([2]))
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) ** module.tensor([False])
+    assert dendrite.logaddexp(dendrite.tensor([1]), dendrite.tensor([0.0])).dtype == dendrite.float32
+    assert (dendrite.tensor([True]) ** 2).tolist() == (torch.tensor([True]) ** 2).tolist()
+
+
+def test_division_gradient_by_a_tiny_divisor_as_pytorch():
+    grads = []
+    for module in (torch, dendrite):
+        a = module.tensor([0.0, 1e-200], dtype=module.float64, requires_grad=True)
+        b = module.tensor([1e-231, 1e-160], dtype=module.float64, requires_grad=True)
+        (a / b).sum().backward()
+        grads.append(np.array(b.grad.tolist()))
+    np.testing.assert_array_equal(grads[1], grads[0])  # -0 and a finite value, no NaN
+
+
+@pytest.mark.parametrize("name", ["var", "std", "var_mean", "std_mean"])
+def test_var_std_of_integers_raise_as_pytorch(name):
+    for module in (torch, dendrite):
+        with pytest.raises(RuntimeError, match="floating point"):
+            getattr(module, name)(module.tensor([1, 2]))
+
+
+def test_threshold_keeps_nan_as_pytorch():
+    x = [float("nan"), -1.0, 2.0]
+    ours = dendrite.nn.functional.threshold(dendrite.tensor(x), 0.1, -2.0).tolist()
+    theirs = torch.nn.functional.threshold(torch.tensor(x), 0.1, -2.0).tolist()
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_outer_chunk_and_repeated_dims_as_pytorch():
     with pytest.raises(RuntimeError, match=r"^outer: expected a 1-D input"):
         dendrite.outer(dendrite.tensor(1.0), dendrite.ones(2))
