@@ -357,6 +357,9 @@ def remainder(input, other) -> Tensor:
         >>> dendrite.tensor([-3, 3]) % 2
         tensor([1, 1])
     """
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise NotImplementedError("remainder: not implemented for bool % bool (as in PyTorch)")
     a, b = operands(input, other)
     _check_integer_divisor("remainder", a, b)
     return apply_binary(Remainder, "remainder", a, b)
@@ -387,6 +390,9 @@ def floor_divide(input, other) -> Tensor:
         >>> dendrite.tensor([-3, 3]) // 2
         tensor([-2,  1])
     """
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise NotImplementedError("floor_divide: not implemented for bool // bool (as in PyTorch)")
     a, b = operands(input, other)
     _check_integer_divisor("floor_divide", a, b)
     return apply_binary(FloorDivide, "floor_divide", a, b)

@@ -372,6 +372,8 @@ def repeat(input: Tensor, *repeats) -> Tensor:
     if not repeats:
         raise TypeError("repeat: missing the repeats, e.g. x.repeat(2, 1) (one per dimension)")
     repeats = _sizes(repeats)
+    if any(r < 0 for r in repeats):
+        raise RuntimeError(f"repeat: the repeats must be non-negative, got {tuple(repeats)}")
     if len(repeats) < input._data.ndim:
         raise RuntimeError(
             f"repeat: {len(repeats)} repeats given for a {input._data.ndim}-d tensor; "

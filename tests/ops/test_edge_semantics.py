@@ -361,6 +361,7 @@ def test_bitwise_ops_of_floats_raise_not_implemented_naming_the_op(name, symbol)
     ("chunk", lambda x: x.chunk(2, 0), RuntimeError),
     ("roll", lambda x: x.roll(1, 0), IndexError),
     ("repeat", lambda x: x.repeat(), TypeError),
+    ("repeat", lambda x: x.repeat(-1), RuntimeError),
 ])
 def test_dim_ops_of_a_0d_tensor_raise_as_pytorch(name, call, error):
     with pytest.raises(error):
@@ -383,6 +384,10 @@ def test_logaddexp_of_integers_and_bool_powers_raise_as_pytorch():
             module.hypot(module.tensor([1]), module.tensor([2]))
         with pytest.raises(NotImplementedError):
             module.tensor([True]) ** module.tensor([False])
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) // module.tensor([True])
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) % True
     assert dendrite.logaddexp(dendrite.tensor([1]), dendrite.tensor([0.0])).dtype == dendrite.float32
     assert (dendrite.tensor([True]) ** 2).tolist() == (torch.tensor([True]) ** 2).tolist()
 
