@@ -284,9 +284,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> dendrite.zeros(2, 3, 4, 5).flatten(1).shape, dendrite.zeros(2, 3).flatten().shape
         ((2, 60), (6,))
     """
+    (start,) = normalize_dims(start_dim, input._data.ndim)  # a 0-d tensor takes dims in [-1, 0]
+    (end,) = normalize_dims(end_dim, input._data.ndim)
     if input._data.ndim == 0:
         return reshape(input, 1)
-    (start,) = normalize_dims(start_dim, input._data.ndim)
     (end,) = normalize_dims(end_dim, input._data.ndim)
     if start > end:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")

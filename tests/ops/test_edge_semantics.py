@@ -370,6 +370,15 @@ def test_dim_ops_of_a_0d_tensor_raise_as_pytorch(name, call, error):
         call(dendrite.tensor(2.0))
 
 
+def test_flatten_of_a_0d_tensor_checks_its_dims_and_prod_of_empty_backpropagates():
+    with pytest.raises(IndexError, match=r"^flatten\(\): Dimension out of range"):
+        dendrite.tensor(2.0).flatten(0, 1)
+    assert dendrite.tensor(2.0).flatten(0, -1).shape == (1,)
+    x = dendrite.zeros(0, 0, requires_grad=True)
+    x.prod(0).sum().backward()
+    assert x.grad.shape == (0, 0)
+
+
 def test_movedim_of_a_0d_tensor_and_cumsum_dim_check_as_pytorch():
     assert dendrite.tensor(2.0).movedim(0, -1).tolist() == torch.tensor(2.0).movedim(0, -1).tolist()
     with pytest.raises(IndexError, match=r"^cumsum\(\): Dimension out of range"):
