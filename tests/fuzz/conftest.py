@@ -1,12 +1,14 @@
 """Hypothesis settings of the differential fuzzer (tests/fuzz/).
 
-The regular suite loads the profile ``dendrite-fuzz``: derandomized (the same examples on every run),
-no deadline (a slow example is never a failure) and a modest number of examples per family, so the
+Every fuzz test runs under the settings ``FUZZ`` (also registered as the Hypothesis profile
+``dendrite-fuzz``; applied per test, so the other Hypothesis tests keep their own): derandomized (the
+same examples on every run), no deadline (a slow example is never a failure) and a modest number of examples per family, so the
 whole folder runs in about a minute on two cores. For a release check, ask for more examples:
 
     DENDRITE_FUZZ_EXAMPLES=2000 python -m pytest -q -p no:cacheprovider -n 2 tests/fuzz
 
-``DENDRITE_FUZZ_SEED=<n>`` additionally draws a fresh, seeded set of examples instead of the fixed one.
+``DENDRITE_FUZZ_RANDOM=1`` draws fresh random examples instead of the fixed set (a failure prints the
+``@reproduce_failure`` line that replays it). Exclusions live in the strategies, each with its reason.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ import os
 from hypothesis import HealthCheck, settings
 
 EXAMPLES = int(os.environ.get("DENDRITE_FUZZ_EXAMPLES", "30"))
-SEED = os.environ.get("DENDRITE_FUZZ_SEED")
+RANDOM = os.environ.get("DENDRITE_FUZZ_RANDOM", "") not in ("", "0")
 
-settings.register_profile(
-    "dendrite-fuzz",
+FUZZ = settings(
     max_examples=EXAMPLES,
-    derandomize=SEED is None,
+    derandomize=not RANDOM,
     deadline=None,
     database=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
-settings.load_profile("dendrite-fuzz")
+settings.register_profile("dendrite-fuzz", FUZZ)

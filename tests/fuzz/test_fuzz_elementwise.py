@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dendrite
+from tests.fuzz.conftest import FUZZ
 from tests.fuzz.differential import differential
 from tests.fuzz.strategies import SPECIAL, arrays, dtypes, shapes
 
@@ -69,6 +70,7 @@ def _fn(lib, name):
     return getattr(lib, name)
 
 
+@FUZZ
 @given(name=st.sampled_from(UNARY), x=arrays(dtypes(), shapes()))
 def test_unary(name, x):
     if name == "square" and x.dtype == bool:
@@ -76,6 +78,7 @@ def test_unary(name, x):
     differential(name, _fn(dendrite, name), _fn(torch, name), [x])
 
 
+@FUZZ
 @given(name=st.sampled_from(BINARY), operands=binary_operands())
 def test_binary(name, operands):
     if promotion_differs(operands):
@@ -91,6 +94,7 @@ def test_binary(name, operands):
     differential(name, _fn(dendrite, name), _fn(torch, name), list(operands), grad=grad)
 
 
+@FUZZ
 @given(name=st.sampled_from(COMPARISONS), operands=binary_operands())
 def test_comparison(name, operands):
     if promotion_differs(operands):
@@ -99,6 +103,7 @@ def test_comparison(name, operands):
 
 
 # No lists: PyTorch's operators (x * [0]) read some lists as tensors; dendrite's refuse them all
+@FUZZ
 @given(operands=binary_operands(lists=False), op=st.sampled_from(list(OPERATORS)))
 def test_operator(operands, op):
     a, b = operands

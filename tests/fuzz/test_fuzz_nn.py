@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dendrite.nn.functional as F
+from tests.fuzz.conftest import FUZZ
 from tests.fuzz.differential import differential
 from tests.fuzz.strategies import FLOATS, arrays, dtypes, shapes
 
@@ -19,6 +20,7 @@ ACTIVATIONS = [
 ]
 
 
+@FUZZ
 @given(name=st.sampled_from(ACTIVATIONS), x=arrays(dtypes(*FLOATS), shapes()))
 def test_activation(name, x):
     if name == "gelu" and np.isinf(x).any():
@@ -26,6 +28,7 @@ def test_activation(name, x):
     differential(name, getattr(F, name), getattr(TF, name), [x])
 
 
+@FUZZ
 @given(data=st.data())
 def test_linear(data):
     dtype = data.draw(dtypes(*FLOATS))
@@ -39,6 +42,7 @@ def test_linear(data):
     differential("linear", F.linear, TF.linear, args, scale_atol=True)
 
 
+@FUZZ
 @given(data=st.data(), dims=st.sampled_from([1, 2]))
 def test_conv(data, dims):
     dtype = data.draw(dtypes(*FLOATS))
@@ -61,6 +65,7 @@ POOLS = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_p
          "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 
+@FUZZ
 @given(name=st.sampled_from(POOLS), data=st.data())
 def test_pooling(name, data):
     dims = 1 if name.endswith("1d") else 2
@@ -82,6 +87,7 @@ def test_pooling(name, data):
                  lambda t: getattr(TF, name)(t, *args, **kwargs), [x], grad=grad)
 
 
+@FUZZ
 @given(data=st.data(), name=st.sampled_from(["layer_norm", "batch_norm", "group_norm", "instance_norm",
                                              "normalize", "rms_norm"]))
 def test_norm(data, name):
@@ -120,6 +126,7 @@ REGRESSION_LOSSES = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "sof
                      "binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div"]
 
 
+@FUZZ
 @given(name=st.sampled_from(REGRESSION_LOSSES), data=st.data(),
        reduction=st.sampled_from(["mean", "sum", "none"]))
 def test_elementwise_loss(name, data, reduction):
@@ -141,6 +148,7 @@ def test_elementwise_loss(name, data, reduction):
                  scale_atol=True)
 
 
+@FUZZ
 @given(name=st.sampled_from(["cross_entropy", "nll_loss"]), data=st.data(),
        reduction=st.sampled_from(["mean", "sum", "none"]))
 def test_classification_loss(name, data, reduction):

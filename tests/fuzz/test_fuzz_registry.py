@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dendrite
-from tests.fuzz.conftest import EXAMPLES
+from tests.fuzz.conftest import EXAMPLES, FUZZ
 from tests.fuzz.differential import differential
 from tests.fuzz.strategies import SPECIAL
 from tests.ops.registry import REGISTRY  # first: it imports the family modules in their order
@@ -39,7 +39,7 @@ def _cases(ops):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@settings(max_examples=4 * EXAMPLES)  # hundreds of entries per family: more examples than the others
+@settings(FUZZ, max_examples=4 * EXAMPLES)  # hundreds of entries per family: more examples than the others
 @given(data=st.data())
 def test_registry_entries_with_fuzzed_values(family, data):
     op, sample = data.draw(st.sampled_from(_cases(FAMILIES[family])), label="case")

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dendrite
+from tests.fuzz.conftest import FUZZ
 from tests.fuzz.differential import differential
 from tests.fuzz.strategies import FLOATS, arrays, dims, dtypes, shapes
 
@@ -27,11 +28,12 @@ def _distinct(x: np.ndarray) -> bool:
 @st.composite
 def reduction_case(draw, name):
     x = draw(arrays(dtypes(), shapes()))
-    style = draw(st.sampled_from(["none", "int", "tuple"]))
+    # dendrite's prod also takes a tuple of dims (an extension): prod gets none
+    style = draw(st.sampled_from(["none", "int"] + ["tuple"] * (name != "prod")))
     kwargs = {}
     if style == "int":
         kwargs["dim"] = draw(dims(x.ndim))
-    elif style == "tuple" and name != "prod":  # dendrite's prod also takes a tuple of dims (an extension)
+    elif style == "tuple":
         # not fixed in this pass: PyTorch's all/any/count_nonzero with dim=() reduce nothing (dendrite: all)
         least = 1 if name in ("all", "any", "count_nonzero") else 0
         kwargs["dim"] = tuple(draw(st.lists(dims(x.ndim), min_size=least, max_size=3)))
@@ -40,6 +42,7 @@ def reduction_case(draw, name):
     return x, kwargs
 
 
+@FUZZ
 @given(name=st.sampled_from(REDUCTIONS), data=st.data())
 def test_reduction(name, data):
     x, kwargs = data.draw(reduction_case(name))
@@ -50,6 +53,7 @@ def test_reduction(name, data):
                  lambda t: getattr(torch, name)(t, **kwargs), [x], scale_atol=True)
 
 
+@FUZZ
 @given(name=st.sampled_from(WITH_INDICES), x=arrays(dtypes(*FLOATS, "int64"), shapes()), data=st.data())
 def test_reduction_with_indices(name, x, data):
     kwargs = {"dim": data.draw(dims(x.ndim))}
@@ -69,6 +73,7 @@ def test_reduction_with_indices(name, x, data):
 
 # Integer inputs left out: dendrite's softmax promotes them to float (ops/operands.py: float_input), where
 # PyTorch's kernel refuses them (and returns an empty int64 tensor for an empty one): a deliberate leniency.
+@FUZZ
 @given(name=st.sampled_from(SOFTMAX), x=arrays(dtypes(*FLOATS), shapes()), data=st.data())
 def test_softmax_family(name, x, data):
     dim = data.draw(dims(x.ndim))
@@ -102,6 +107,7 @@ MOVEMENT = {
 }
 
 
+@FUZZ
 @given(name=st.sampled_from(sorted(MOVEMENT)), x=arrays(dtypes(), shapes()), data=st.data())
 def test_movement_joining_indexing(name, x, data):
     ndim = x.ndim
@@ -131,6 +137,7 @@ MATMUL = {
 }
 
 
+@FUZZ
 @given(name=st.sampled_from(sorted(MATMUL)), data=st.data())
 def test_matmul_family(name, data):
     fn, (low, high) = MATMUL[name]
