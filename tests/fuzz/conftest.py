@@ -2,8 +2,9 @@
 
 Every fuzz test runs under the settings ``FUZZ`` (also registered as the Hypothesis profile
 ``dendrite-fuzz``; applied per test, so the other Hypothesis tests keep their own): derandomized (the
-same examples on every run), no deadline (a slow example is never a failure) and a modest number of examples per family, so the
-whole folder runs in about a minute on two cores. For a release check, ask for more examples:
+same examples on every run), no deadline (a slow example is never a failure) and a modest number of
+examples per family (30), so the whole folder runs in well under a minute on two cores. For a release
+check, ask for more examples:
 
     DENDRITE_FUZZ_EXAMPLES=2000 python -m pytest -q -p no:cacheprovider -n 2 tests/fuzz
 
