@@ -39,6 +39,11 @@ def _compare(ufunc, name: str, a, b):
     a_data, b_data = _operand_or_raise(name, a), _operand_or_raise(name, b)
     try:
         return wrap(xp.asarray(ufunc(a_data, b_data)))
+    except TypeError:  # NumPy's ufunc message names neither the op nor the dtypes as PyTorch does
+        kinds = [xp.asarray(v).dtype for v in (a_data, b_data)]
+        raise NotImplementedError(
+            f"{name}: not implemented for {kinds[0]} and {kinds[1]} (it takes integer or bool tensors)"
+        ) from None
     except ValueError:
         check_broadcast(name, a_data, b_data)
         raise
@@ -67,7 +72,7 @@ def operator(ufunc, name: str, dunder: str, reflected: bool = False):
     return method
 
 
-def eq(input, other) -> Tensor:
+def eq(input: Tensor, other) -> Tensor:
     """``input == other`` element-wise (bool, outside the graph); ``(x == 0).sum()`` counts zeros.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -81,7 +86,7 @@ def eq(input, other) -> Tensor:
     return _compare(xp.equal, "eq", input, other)
 
 
-def ne(input, other) -> Tensor:
+def ne(input: Tensor, other) -> Tensor:
     """``input != other`` element-wise (bool, outside the graph).
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -94,7 +99,7 @@ def ne(input, other) -> Tensor:
     return _compare(xp.not_equal, "ne", input, other)
 
 
-def lt(input, other) -> Tensor:
+def lt(input: Tensor, other) -> Tensor:
     """``input < other`` element-wise (bool, outside the graph).
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -107,7 +112,7 @@ def lt(input, other) -> Tensor:
     return _compare(xp.less, "lt", input, other)
 
 
-def le(input, other) -> Tensor:
+def le(input: Tensor, other) -> Tensor:
     """``input <= other`` element-wise (bool, outside the graph).
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -120,7 +125,7 @@ def le(input, other) -> Tensor:
     return _compare(xp.less_equal, "le", input, other)
 
 
-def gt(input, other) -> Tensor:
+def gt(input: Tensor, other) -> Tensor:
     """``input > other`` element-wise (bool, outside the graph).
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -133,7 +138,7 @@ def gt(input, other) -> Tensor:
     return _compare(xp.greater, "gt", input, other)
 
 
-def ge(input, other) -> Tensor:
+def ge(input: Tensor, other) -> Tensor:
     """``input >= other`` element-wise (bool, outside the graph).
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -146,7 +151,7 @@ def ge(input, other) -> Tensor:
     return _compare(xp.greater_equal, "ge", input, other)
 
 
-def logical_and(input, other) -> Tensor:
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
     """True where both are non-zero.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -159,7 +164,7 @@ def logical_and(input, other) -> Tensor:
     return _compare(xp.logical_and, "logical_and", input, other)
 
 
-def logical_or(input, other) -> Tensor:
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
     """True where either is non-zero.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.
@@ -172,7 +177,7 @@ def logical_or(input, other) -> Tensor:
     return _compare(xp.logical_or, "logical_or", input, other)
 
 
-def logical_xor(input, other) -> Tensor:
+def logical_xor(input: Tensor, other: Tensor) -> Tensor:
     """True where exactly one is non-zero.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast -> bool, of the broadcast shape.

@@ -59,10 +59,8 @@ def _prepare(input: Tensor, dim: int, dtype):
         input = cast(input, dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != backend.int64:
         input = wrap(input._data.astype(backend.int64))  # PyTorch accumulates integers in int64
-    if input.ndim == 0:
-        return input, None
-    (axis,) = normalize_dims(dim, input.ndim)
-    return input, axis
+    (axis,) = normalize_dims(dim, input.ndim)  # a 0-d tensor takes dim in [-1, 0], as PyTorch
+    return input, None if input.ndim == 0 else axis
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:

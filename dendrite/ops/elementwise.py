@@ -100,7 +100,8 @@ class Div(Function):
         a, b = self.a, self.b
         needs = self.needs_input_grad
         grad_a = unbroadcast(grad / b, shape_of(a)) if needs[0] else None
-        grad_b = unbroadcast(-grad * a / (b * b), shape_of(b)) if needs[1] else None
+        # -g * (a / b) / b, as PyTorch: b * b underflows to 0 for |b| < 1e-154 (0 / 0 = NaN at a = 0)
+        grad_b = unbroadcast(-grad * (a / b) / b, shape_of(b)) if needs[1] else None
         return grad_a, grad_b
 
 
@@ -221,7 +222,13 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
-    a, b = operands(input, other)  # bool - bool: NumPy's TypeError says to use logical_xor
+    if any(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch); "
+            "use `~` or logical_not() to invert a mask, logical_xor() for bool differences"
+        )
+    a, b = operands(input, other)
     return apply_binary(Sub, "sub", a, b)
 
 
@@ -334,6 +341,9 @@ def pow(input, exponent) -> Tensor:
     if isinstance(base, TensorBase) and base._data.dtype.kind in "iub" and isinstance(exponent, int) \
             and exponent < 0:
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (base, exponent)):
+        raise NotImplementedError("pow: not implemented for bool ** bool (as in PyTorch); convert one to int")
     return apply_binary(Pow, "pow", base, exponent)
 
 
@@ -347,12 +357,15 @@ def remainder(input, other) -> Tensor:
         >>> dendrite.tensor([-3, 3]) % 2
         tensor([1, 1])
     """
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise NotImplementedError("remainder: not implemented for bool % bool (as in PyTorch)")
     a, b = operands(input, other)
     _check_integer_divisor("remainder", a, b)
     return apply_binary(Remainder, "remainder", a, b)
 
 
-def fmod(input, other) -> Tensor:
+def fmod(input: Tensor, other) -> Tensor:
     """Remainder with the sign of ``input`` (C's fmod): ``input - trunc(input / other) * other``.
 
     Shapes: ``input`` and ``other`` (tensor or number) broadcast, e.g. (N, C) and (C,) -> (N, C).
@@ -377,6 +390,9 @@ def floor_divide(input, other) -> Tensor:
         >>> dendrite.tensor([-3, 3]) // 2
         tensor([-2,  1])
     """
+    if all(isinstance(v, bool) or isinstance(v, TensorBase) and v._data.dtype == bool
+           for v in (input, other)):
+        raise NotImplementedError("floor_divide: not implemented for bool // bool (as in PyTorch)")
     a, b = operands(input, other)
     _check_integer_divisor("floor_divide", a, b)
     return apply_binary(FloorDivide, "floor_divide", a, b)

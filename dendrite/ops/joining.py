@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.movement import alias, squeeze
-from dendrite.ops.operands import cast, normalize_dims
+from dendrite.ops.movement import alias, narrow, squeeze
+from dendrite.ops.operands import DimensionError, cast, normalize_dims
 from dendrite.tensor_base import TensorBase
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -132,7 +132,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
             )
     ndim = len(reference) + 1
     if not -ndim <= dim < ndim:
-        raise IndexError(
+        raise DimensionError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
         )
     return Stack.apply(*tensors, axis=dim % ndim)
@@ -175,6 +175,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         [(2, 3), (2, 3), (1, 3)]
     """
     (axis,) = normalize_dims(dim, tensor._data.ndim)
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split: expects at least a 1-dimensional tensor")
     length = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
@@ -206,7 +208,11 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
     (axis,) = normalize_dims(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk: expects at least a 1-dimensional tensor")
     length = input._data.shape[axis]
+    if length == 0:  # PyTorch: `chunks` empty pieces
+        return tuple(narrow(input, axis, 0, 0) for _ in range(chunks))
     return split(input, max(1, -(-length // chunks)), dim)
 
 

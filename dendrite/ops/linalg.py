@@ -176,6 +176,9 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
         tensor([[  1,  10, 100],
                 [  2,  20, 200]])
     """
+    for name, vector in (("input", input), ("vec2", vec2)):
+        if vector._data.ndim != 1:
+            raise RuntimeError(f"outer: expected a 1-D {name}, got shape {tuple(vector._data.shape)}")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 

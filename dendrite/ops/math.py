@@ -441,7 +441,7 @@ def atan(input: Tensor) -> Tensor:
     return Atan.apply(to_float(input))
 
 
-def atan2(input, other) -> Tensor:
+def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant.
 
     Shapes: ``input`` (y) and ``other`` (x) broadcast; integers give the default float dtype.
@@ -516,7 +516,7 @@ def lerp(input: Tensor, end, weight) -> Tensor:
     return input + weight * (end - input)
 
 
-def logaddexp(input: Tensor, other) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``.
 
     Shapes: ``input`` and ``other`` broadcast.
@@ -527,6 +527,12 @@ def logaddexp(input: Tensor, other) -> Tensor:
         >>> dendrite.logaddexp(x, x).round(decimals=4)
         tensor([  0.6931, 100.6931])
     """
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind in "biu" for v in (input, other)):
+        raise NotImplementedError(
+            f"logaddexp: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
+            "convert to a floating dtype first, e.g. x.float()"
+        )
+    input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
     return larger(input, other) + log1p(exp(-absolute(input - other)))
 
 
@@ -545,7 +551,7 @@ class Hypot(Function):
                 unbroadcast(scale * self.b, shape_of(self.b)) if needs[1] else None)
 
 
-def hypot(input: Tensor, other) -> Tensor:
+def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input² + other²)`` element-wise, without overflow for large values; broadcasts.
 
     Shapes: ``input`` and ``other`` broadcast together, e.g. (N, 1) and (M,) -> (N, M).
@@ -555,5 +561,10 @@ def hypot(input: Tensor, other) -> Tensor:
         >>> dendrite.hypot(dendrite.tensor([3.0, 5.0]), dendrite.tensor([4.0, 12.0]))
         tensor([ 5., 13.])
     """
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind in "biu" for v in (input, other)):
+        raise NotImplementedError(
+            f"hypot: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
+            "convert to a floating dtype first, e.g. x.float()"
+        )
     a, b = operands(to_float(input), to_float(other))
     return apply_binary(Hypot, "hypot", a, b)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.operands import cast, normalize_dims, unbroadcast
+from dendrite.ops.operands import DimensionError, cast, normalize_dims, unbroadcast
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
@@ -240,7 +240,7 @@ def adjoint(input: Tensor) -> Tensor:
 
 def _new_axis(dim: int, ndim: int) -> int:
     if not -ndim <= dim < ndim:
-        raise IndexError(
+        raise DimensionError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
         )
     return dim % ndim
@@ -284,9 +284,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> dendrite.zeros(2, 3, 4, 5).flatten(1).shape, dendrite.zeros(2, 3).flatten().shape
         ((2, 60), (6,))
     """
+    (start,) = normalize_dims(start_dim, input._data.ndim)  # a 0-d tensor takes dims in [-1, 0]
+    (end,) = normalize_dims(end_dim, input._data.ndim)
     if input._data.ndim == 0:
         return reshape(input, 1)
-    (start,) = normalize_dims(start_dim, input._data.ndim)
     (end,) = normalize_dims(end_dim, input._data.ndim)
     if start > end:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
@@ -369,7 +370,11 @@ def repeat(input: Tensor, *repeats) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
+    if not repeats:
+        raise TypeError("repeat: missing the repeats, e.g. x.repeat(2, 1) (one per dimension)")
     repeats = _sizes(repeats)
+    if any(r < 0 for r in repeats):
+        raise RuntimeError(f"repeat: the repeats must be non-negative, got {tuple(repeats)}")
     if len(repeats) < input._data.ndim:
         raise RuntimeError(
             f"repeat: {len(repeats)} repeats given for a {input._data.ndim}-d tensor; "
@@ -447,6 +452,8 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         return Roll.apply(input, shifts=int(shifts), axes=None)
     shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
     axes = normalize_dims(dims, input._data.ndim)
+    if input._data.ndim == 0:
+        raise IndexError(f"roll: dimension specified as {dims} but the tensor has no dimensions")
     if len(shifts) != len(axes):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     return Roll.apply(input, shifts=tuple(int(s) for s in shifts), axes=axes)
@@ -465,6 +472,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     if len(sources) != len(destinations):
         raise RuntimeError(f"movedim: source {source} and destination {destination} must match in length")
     order = [d for d in range(input._data.ndim) if d not in sources]
+    if input._data.ndim == 0:  # dims 0 and -1 name the only position of a 0-d tensor
+        return permute(input)
     for dst, src in sorted(zip(destinations, sources)):
         order.insert(dst, src)
     return permute(input, *order)
@@ -483,6 +492,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
                 [4, 5]])
     """
     (axis,) = normalize_dims(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow: cannot be applied to a 0-dim tensor")
     size = input._data.shape[axis]
     start = int(start) + size if start < 0 else int(start)
     if not 0 <= start <= size or length < 0 or start + length > size:
@@ -499,6 +510,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         tensor([3, 6])
     """
     (axis,) = normalize_dims(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise IndexError("select: cannot be applied to a 0-dim tensor")
     size = input._data.shape[axis]
     if not -size <= index < size:
         raise IndexError(f"select: index {index} out of range for dimension {dim} of size {size}")

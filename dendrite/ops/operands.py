@@ -116,6 +116,38 @@ class OperandTypeError(TypeError):
     """
 
 
+class DimensionError(IndexError):
+    """A dim out of range; :func:`boundary` adds the name of the operation the user called.
+
+    Example:
+        >>> import dendrite
+        >>> try:
+        ...     dendrite.tensor([1.0]).sum(dim=1)
+        ... except IndexError as error:
+        ...     print(error)
+        sum(): Dimension out of range (expected to be in range of [-1, 0], but got 1)
+    """
+
+
+class RepeatedDimError(RuntimeError):
+    """A dim given twice (``flip(x, (0, 0))``); :func:`boundary` adds the operation's name.
+
+    Example:
+        >>> import dendrite
+        >>> try:
+        ...     dendrite.tensor([1.0]).flip((0, 0))
+        ... except RuntimeError as error:
+        ...     print(error)
+        flip(): dim (0, 0) appears multiple times in the list of dims
+    """
+
+
+def _named(op: str, error: Exception) -> Exception:
+    """The error the user sees: the operation's name in front of an operand or dim error."""
+    kind = next(base for base in (TypeError, IndexError, RuntimeError) if isinstance(error, base))
+    return kind(f"{op}(): {error}")
+
+
 def operands(a, b):
     """Make ``a`` and ``b`` ready for a binary op with PyTorch's type promotion.
 
@@ -258,12 +290,12 @@ def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
         if not isinstance(d, (int, xp.integer)) or isinstance(d, bool):
             raise TypeError(f"{name} must be an int or a sequence of ints, got {dim!r}")
         if not low <= d <= high:
-            raise IndexError(
+            raise DimensionError(
                 f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})"
             )
         result.append(int(d) % span if ndim else 0)
     if len(set(result)) != len(result):
-        raise RuntimeError(f"{name} {dim} appears multiple times in the list of dims")
+        raise RepeatedDimError(f"{name} {dim} appears multiple times in the list of dims")
     return tuple(result)
 
 
@@ -416,8 +448,8 @@ def boundary(function):
         def named(*args, **kwargs):
             try:
                 return function(*args, **kwargs)
-            except OperandTypeError as error:
-                raise TypeError(f"{op}(): {error}") from None
+            except (OperandTypeError, DimensionError, RepeatedDimError) as error:
+                raise _named(op, error) from None
         return named
     positional = tuple(param for param in params if param[0] is not None)
     by_name = {name: optional for _, name, optional in params}
@@ -444,21 +476,21 @@ def boundary(function):
                 _reject_kind(op, x, kinds)
             try:
                 return function(*args, **kwargs)
-            except OperandTypeError as error:
-                raise TypeError(f"{op}(): {error}") from None
+            except (OperandTypeError, DimensionError, RepeatedDimError) as error:
+                raise _named(op, error) from None
     elif len(positional) == 1 and positional[0][0] == 0 and not positional[0][2]:
         @functools.wraps(function)
         def checked(*args, **kwargs):  # the common case: one tensor, first
             if not kwargs and args and isinstance(args[0], tensor):
                 try:
                     return function(*args)
-                except OperandTypeError as error:
-                    raise TypeError(f"{op}(): {error}") from None
+                except (OperandTypeError, DimensionError, RepeatedDimError) as error:
+                    raise _named(op, error) from None
             reject(args, kwargs)
             try:
                 return function(*args, **kwargs)
-            except OperandTypeError as error:
-                raise TypeError(f"{op}(): {error}") from None
+            except (OperandTypeError, DimensionError, RepeatedDimError) as error:
+                raise _named(op, error) from None
     else:
         @functools.wraps(function)
         def checked(*args, **kwargs):
@@ -471,8 +503,8 @@ def boundary(function):
                 reject(args, kwargs)
             try:
                 return function(*args, **kwargs)
-            except OperandTypeError as error:
-                raise TypeError(f"{op}(): {error}") from None
+            except (OperandTypeError, DimensionError, RepeatedDimError) as error:
+                raise _named(op, error) from None
 
     return checked
 

@@ -274,7 +274,7 @@ def clamp_max(input: Tensor, max) -> Tensor:
     return clamp(input, max=max)
 
 
-def maximum(input, other) -> Tensor:
+def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Element-wise maximum; ties share the gradient (half each).
 
     Shapes: ``input`` and ``other`` broadcast.
@@ -289,7 +289,7 @@ def maximum(input, other) -> Tensor:
     return apply_binary(Maximum, "maximum", a, b)
 
 
-def minimum(input, other) -> Tensor:
+def minimum(input: Tensor, other: Tensor) -> Tensor:
     """Element-wise minimum; ties share the gradient (half each).
 
     Shapes: ``input`` and ``other`` broadcast.

@@ -169,7 +169,8 @@ class Prod(Function):
         # Product of all the *other* elements, from prefix and suffix products: exact with zeros.
         ends = tuple(range(-len(axes), 0))
         moved = xp.moveaxis(x, axes, ends)
-        flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
+        kept = moved.shape[: moved.ndim - len(axes)]  # math.prod, not -1: an empty x cannot infer -1
+        flat = moved.reshape(kept + (math.prod(moved.shape[moved.ndim - len(axes):]),))
         ones = xp.ones_like(flat[..., :1])
         left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
         right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1), -1)
@@ -376,6 +377,9 @@ def _moments(input: Tensor, dim, unbiased, keepdim, correction, root: bool) -> T
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased in (None, True) else 0
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{'std' if root else 'var'}: only floating point dtypes are supported (as in "
+                           f"PyTorch), got {input._data.dtype}; convert first, e.g. x.float()")
     input = float_input(input)
     axes = reduction_dims(dim, input._data.ndim)
     return Moments.apply(input, axes=axes, correction=correction, keepdim=keepdim, root=root)

@@ -319,7 +319,7 @@ def test_atan2_matches_pytorch_at_the_origin_forward_and_backward():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no divide-by-zero warning either
         y = dendrite.zeros(3, requires_grad=True)
-        dendrite.atan2(y, 0.0).sum().backward()
+        dendrite.atan2(y, dendrite.tensor(0.0)).sum().backward()  # a number is refused, as PyTorch
     assert y.grad.tolist() == [0.0, 0.0, 0.0]
 
 
@@ -350,3 +350,105 @@ def test_nonzero_and_normalize_of_a_0d_tensor_match_pytorch(value):
     for dim in (0, -1):
         got = dendrite.nn.functional.normalize(ours, dim=dim)
         assert got.shape == () and got.item() == torch.nn.functional.normalize(theirs, dim=dim).item()
+
+
+# Found by tests/fuzz (differential fuzzing against PyTorch).
+@pytest.mark.parametrize("a, b", [([1.0], [True]), ([True], 1), (1.0, [True]), ([True], [False]),
+                                  ([1.0], False)])
+def test_subtracting_a_bool_tensor_raises_as_pytorch(a, b):
+    for module in (torch, dendrite):
+        args = [module.tensor(v) if isinstance(v, list) else v for v in (a, b)]
+        with pytest.raises(RuntimeError, match="(?i)subtraction, the `-` operator, with (a|two) bool tensor"):
+            args[0] - args[1]
+    with pytest.raises(RuntimeError, match=r"^sub: "):
+        dendrite.sub(*[dendrite.tensor(v) if isinstance(v, list) else v for v in (a, b)])
+
+
+@pytest.mark.parametrize("name, symbol", [("bitwise_and", "&"), ("bitwise_or", "|"), ("bitwise_xor", "^")])
+def test_bitwise_ops_of_floats_raise_not_implemented_naming_the_op(name, symbol):
+    x, n = dendrite.tensor([1.5]), dendrite.tensor([1])
+    for run in (lambda: getattr(dendrite, name)(x, n), lambda: eval(f"x {symbol} x", {"x": x})):  # noqa: S307
+        with pytest.raises(NotImplementedError, match=rf"^{name}: not implemented for "):
+            run()
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(torch.tensor([1.5]), torch.tensor([1]))
+
+
+# Found by tests/fuzz: 0-d inputs of the ops that take a dim, and repeat() without repeats, as PyTorch.
+@pytest.mark.parametrize("name, call, error", [
+    ("select", lambda x: x.select(0, 0), IndexError),
+    ("narrow", lambda x: x.narrow(0, 0, 1), RuntimeError),
+    ("split", lambda x: x.split(1, 0), RuntimeError),
+    ("chunk", lambda x: x.chunk(2, 0), RuntimeError),
+    ("roll", lambda x: x.roll(1, 0), IndexError),
+    ("repeat", lambda x: x.repeat(), TypeError),
+    ("repeat", lambda x: x.repeat(-1), RuntimeError),
+])
+def test_dim_ops_of_a_0d_tensor_raise_as_pytorch(name, call, error):
+    with pytest.raises(error):
+        call(torch.tensor(2.0))
+    with pytest.raises(error, match=rf"^{name}"):
+        call(dendrite.tensor(2.0))
+
+
+def test_flatten_of_a_0d_tensor_checks_its_dims_and_prod_of_empty_backpropagates():
+    with pytest.raises(IndexError, match=r"^flatten\(\): Dimension out of range"):
+        dendrite.tensor(2.0).flatten(0, 1)
+    assert dendrite.tensor(2.0).flatten(0, -1).shape == (1,)
+    x = dendrite.zeros(0, 0, requires_grad=True)
+    x.prod(0).sum().backward()
+    assert x.grad.shape == (0, 0)
+
+
+def test_movedim_of_a_0d_tensor_and_cumsum_dim_check_as_pytorch():
+    assert dendrite.tensor(2.0).movedim(0, -1).tolist() == torch.tensor(2.0).movedim(0, -1).tolist()
+    with pytest.raises(IndexError, match=r"^cumsum\(\): Dimension out of range"):
+        dendrite.tensor(2.0).cumsum(1)
+
+
+def test_logaddexp_of_integers_and_bool_powers_raise_as_pytorch():
+    for module in (torch, dendrite):
+        with pytest.raises(NotImplementedError):
+            module.logaddexp(module.tensor([1]), module.tensor([2]))
+        with pytest.raises(NotImplementedError):
+            module.hypot(module.tensor([1]), module.tensor([2]))
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) ** module.tensor([False])
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) // module.tensor([True])
+        with pytest.raises(NotImplementedError):
+            module.tensor([True]) % True
+    assert dendrite.logaddexp(dendrite.tensor([1]), dendrite.tensor([0.0])).dtype == dendrite.float32
+    assert (dendrite.tensor([True]) ** 2).tolist() == (torch.tensor([True]) ** 2).tolist()
+
+
+def test_division_gradient_by_a_tiny_divisor_as_pytorch():
+    grads = []
+    for module in (torch, dendrite):
+        a = module.tensor([0.0, 1e-200], dtype=module.float64, requires_grad=True)
+        b = module.tensor([1e-231, 1e-160], dtype=module.float64, requires_grad=True)
+        (a / b).sum().backward()
+        grads.append(np.array(b.grad.tolist()))
+    np.testing.assert_array_equal(grads[1], grads[0])  # -0 and a finite value, no NaN
+
+
+@pytest.mark.parametrize("name", ["var", "std", "var_mean", "std_mean"])
+def test_var_std_of_integers_raise_as_pytorch(name):
+    for module in (torch, dendrite):
+        with pytest.raises(RuntimeError, match="floating point"):
+            getattr(module, name)(module.tensor([1, 2]))
+
+
+def test_threshold_keeps_nan_as_pytorch():
+    x = [float("nan"), -1.0, 2.0]
+    ours = dendrite.nn.functional.threshold(dendrite.tensor(x), 0.1, -2.0).tolist()
+    theirs = torch.nn.functional.threshold(torch.tensor(x), 0.1, -2.0).tolist()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_outer_chunk_and_repeated_dims_as_pytorch():
+    with pytest.raises(RuntimeError, match=r"^outer: expected a 1-D input"):
+        dendrite.outer(dendrite.tensor(1.0), dendrite.ones(2))
+    assert len(dendrite.empty(0).chunk(3)) == len(torch.empty(0).chunk(3)) == 3
+    with pytest.raises(RuntimeError, match=r"^flip\(\): dim \(0, 0\) appears multiple times"):
+        dendrite.ones(2).flip((0, 0))

@@ -82,6 +82,26 @@ def test_the_boundary_keeps_numbers_where_pytorch_takes_them_and_tensor_methods_
     assert dendrite.Tensor.exp is dendrite.exp
 
 
+# Found by tests/fuzz: these take a number where PyTorch refuses one (input / other / both).
+@pytest.mark.parametrize("name, number_input, number_other", [
+    ("atan2", True, True), ("maximum", True, True), ("minimum", True, True),
+    ("logical_and", True, True), ("logical_or", True, True), ("logical_xor", True, True),
+    ("logaddexp", False, True), ("hypot", False, True), ("fmod", True, False),
+    ("eq", True, False), ("ne", True, False), ("lt", True, False), ("le", True, False),
+    ("gt", True, False), ("ge", True, False),
+])
+def test_binary_functions_refuse_numbers_where_pytorch_does(name, number_input, number_other):
+    x = dendrite.tensor([1.0, -2.0])
+    for refused, args, argument in [(number_input, (1.5, x), "input"), (number_other, (x, 1.5), "other")]:
+        if refused:
+            with pytest.raises(TypeError):
+                getattr(torch, name)(*[torch.tensor(a.tolist()) if isinstance(a, dendrite.Tensor) else a
+                                       for a in args])
+            message = rf"^{name}\(\): argument '{argument}' must be a Tensor, not float"
+            with pytest.raises(TypeError, match=message):
+                getattr(dendrite, name)(*args)
+
+
 def test_dtype_kinds_follow_pytorch():
     with pytest.raises(NotImplementedError, match=r"^elu: not implemented for int64"):
         F.elu(dendrite.tensor([1, 2]))
@@ -91,7 +111,8 @@ def test_dtype_kinds_follow_pytorch():
     assert dendrite.abs(dendrite.tensor([-1])).tolist() == [1]
 
 
-@pytest.mark.parametrize("op", ["sum", "mean", "amax", "std", "var", "prod", "logsumexp", "softmax"])
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "std", "var", "prod", "logsumexp", "softmax", "cumsum",
+                                "cumprod"])
 @pytest.mark.parametrize("dim", [0, -1, 1, -2])
 def test_dims_of_a_0d_tensor_follow_pytorch(op, dim):
     args = {"softmax": (dim,), "logsumexp": (dim,)}.get(op, (dim,))
@@ -99,7 +120,7 @@ def test_dims_of_a_0d_tensor_follow_pytorch(op, dim):
     try:
         expected = getattr(torch, op)(x, *args)
     except IndexError:
-        with pytest.raises(IndexError, match="Dimension out of range"):
+        with pytest.raises(IndexError, match=rf"^{op}\(\): Dimension out of range"):  # the op is named
             getattr(dendrite, op)(dendrite.tensor(1.5, dtype=dendrite.float64), *args)
         return
     with warnings.catch_warnings():

@@ -187,7 +187,7 @@ class LogSigmoid(Function):
 
 class Threshold(Function):
     def forward(self, x, threshold, value):
-        self.above = x > threshold
+        self.above = ~(x <= threshold)  # NaN stays NaN, as PyTorch (x <= threshold ? value : x)
         return xp.where(self.above, x, xp.asarray(value, x.dtype))
 
     def backward(self, grad):

@@ -13,6 +13,8 @@ around the same products.
 
 from __future__ import annotations
 
+import math
+
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.operands import unbroadcast
@@ -30,7 +32,8 @@ class Linear(Function):
         if x.ndim == 2:
             out = x.dot(weight.T)
         else:  # one big product over the flattened leading dimensions
-            out = x.reshape(-1, x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): -1 cannot be inferred for an empty x
+            out = x.reshape(rows, x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             self.bias_shape = bias.shape
             out += bias
@@ -48,11 +51,12 @@ class Linear(Function):
             if needs[1]:
                 grad_weight = grad.T.dot(x)
         else:
-            flat_grad = grad.reshape(-1, weight.shape[0])
+            rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): it cannot infer -1 with 0 out-features
+            flat_grad = grad.reshape(rows, weight.shape[0])
             if needs[0]:
                 grad_x = flat_grad.dot(weight).reshape(x.shape)
             if needs[1]:
-                grad_weight = flat_grad.T.dot(x.reshape(-1, x.shape[-1]))
+                grad_weight = flat_grad.T.dot(x.reshape(rows, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
             if self.bias_shape == weight.shape[:1]:  # the usual (out,) bias: a sum over all rows
                 grad_bias = flat_grad.sum(0)

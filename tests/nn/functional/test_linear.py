@@ -120,3 +120,17 @@ def test_bilinear_matches_torch(leading, with_bias):
 def test_bilinear_shape_mismatch_is_explained():
     with pytest.raises(RuntimeError, match="bilinear"):
         F.bilinear(dendrite.zeros(5, 3), dendrite.zeros(4, 2), dendrite.zeros(4, 3, 2))
+
+
+def test_linear_with_zero_out_features_backpropagates_as_pytorch():
+    # Found by tests/fuzz: reshape(-1, 0) of the empty gradient could not infer the rows.
+    import torch
+
+    for shape in [(1,), (2, 3, 1), (0,)]:
+        x = dendrite.ones(*shape, requires_grad=True)
+        w = dendrite.ones(0, shape[-1], requires_grad=True)
+        dendrite.nn.functional.linear(x, w).sum().backward()
+        tx, tw = torch.ones(*shape, requires_grad=True), torch.ones(0, shape[-1], requires_grad=True)
+        torch.nn.functional.linear(tx, tw).sum().backward()
+        assert x.grad.shape == tuple(tx.grad.shape) and not x.grad.numpy().any()
+        assert w.grad.shape == (0, shape[-1])
