@@ -81,8 +81,6 @@ def test_pooling(name, data):
         kwargs = {"stride": data.draw(st.integers(1, 2)), "padding": data.draw(st.integers(0, kernel // 2))}
     # max pooling's gradient goes to one of several tied maxima (PyTorch's choice): distinct values only
     grad = "max" not in name or np.unique(x).size == x.size
-    if name.startswith("adaptive_avg") and not np.isfinite(x).all():
-        return  # not fixed in this pass: dendrite's adaptive average spreads a NaN/Inf to neighbouring bins
     differential(name, lambda t: getattr(F, name)(t, *args, **kwargs),
                  lambda t: getattr(TF, name)(t, *args, **kwargs), [x], grad=grad)
 

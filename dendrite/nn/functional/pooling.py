@@ -186,18 +186,53 @@ class AdaptiveAvgPool(Function):
     """Adaptive average pooling as a product with an averaging matrix on each spatial axis."""
 
     def forward(self, x, shapes, matrices):
-        x_shape, _, returned = shapes
+        x_shape, out_shape, returned = shapes
         out = x.reshape(x_shape)
-        for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
-            out = xp.moveaxis(xp.tensordot(out, matrix, axes=(axis, 1)), -1, axis)
+        if bool(xp.isfinite(x).all()):
+            for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
+                out = xp.moveaxis(xp.tensordot(out, matrix, axes=(axis, 1)), -1, axis)
+        else:
+            # a NaN/Inf times an averaging matrix's zero is NaN: sum each window alone, as PyTorch
+            for axis, matrix in ((3, matrices[1]), (2, matrices[0])):
+                out = self._window_means(out, axis, matrix)
         self.shapes, self.matrices, self.input_shape = shapes, matrices, x.shape
         return xp.ascontiguousarray(out).reshape(returned)
+
+    @staticmethod
+    def _window_means(a, axis: int, matrix):
+        """Mean of each window (the nonzero run of a row of ``matrix``) of ``a`` along ``axis``."""
+        shape = list(a.shape)
+        shape[axis] = matrix.shape[0]
+        out = xp.empty(shape, dtype=a.dtype)
+        for i in range(matrix.shape[0]):
+            inside = xp.flatnonzero(matrix[i])
+            start, stop = int(inside[0]), int(inside[-1]) + 1
+            window = xp.take(a, xp.arange(start, stop), axis=axis).sum(axis=axis)
+            xp.moveaxis(out, axis, 0)[i] = window / (stop - start)
+        return out
+
+    @staticmethod
+    def _spread(grad, axis: int, matrix, size: int):
+        """Adjoint of ``_window_means``: each output's gradient / window size added back over its window."""
+        shape = list(grad.shape)
+        shape[axis] = size
+        out = xp.zeros(shape, dtype=grad.dtype)
+        target = xp.moveaxis(out, axis, 0)
+        for i in range(matrix.shape[0]):
+            inside = xp.flatnonzero(matrix[i])
+            start, stop = int(inside[0]), int(inside[-1]) + 1
+            target[start:stop] += xp.take(grad, i, axis=axis) / (stop - start)
+        return out
 
     def backward(self, grad):
         # Y = A_h · X · A_wᵀ per plane, so dX = A_hᵀ · dY · A_w  (A: the averaging matrices)
         grad = grad.reshape(self.shapes[1])
-        for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
-            grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+        if bool(xp.isfinite(grad).all()):
+            for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
+                grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+        else:  # a non-finite gradient reaches only its own window's inputs, as PyTorch
+            for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
+                grad = self._spread(grad, axis, matrix, self.shapes[0][axis])
         return owned_array(grad, self.input_shape)
 
 

@@ -1,0 +1,45 @@
+"""A NaN/Inf reaches exactly the outputs (and gradients) whose window holds it, as in PyTorch: the fast
+matrix formulations (an averaging matrix, im2col products) would multiply it by a zero elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import dendrite
+import dendrite.nn.functional as F
+
+
+def _with_specials(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    for value in (np.nan, np.inf, -np.inf)[:1 + seed % 3]:
+        flat[rng.integers(flat.size)] = value
+    return x
+
+
+def _check(fn, torch_fn, arrays, rtol):
+    ours = [dendrite.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = fn(*ours), torch_fn(*theirs)
+    np.testing.assert_array_equal(np.isnan(out.array), np.isnan(expected.detach().numpy()))
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=rtol, atol=rtol)
+    out.sum().backward()
+    expected.sum().backward()
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_array_equal(np.isnan(mine.grad.array), np.isnan(reference.grad.numpy()))
+        np.testing.assert_allclose(mine.grad.array, reference.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-4), (np.float64, 1e-10)])
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("name, shape, size", [("adaptive_avg_pool2d", (2, 3, 7, 5), (3, 2)),
+                                               ("adaptive_avg_pool2d", (3, 6, 6), 4),
+                                               ("adaptive_avg_pool1d", (2, 2, 9), 4)])
+def test_adaptive_avg_pool(name, shape, size, dtype, rtol, seed):
+    _check(lambda t: getattr(F, name)(t, size), lambda t: getattr(TF, name)(t, size),
+           [_with_specials(shape, dtype, seed)], rtol)
