@@ -77,16 +77,37 @@ class NearestResize(Function):
 class LinearResize(Function):
     """Product with one (out, in) interpolation matrix along each trailing axis."""
 
-    def forward(self, x, matrices):
-        self.matrices = matrices
-        for axis, matrix in zip(range(x.ndim - len(matrices), x.ndim), matrices):
-            x = xp.moveaxis(xp.tensordot(x, matrix, axes=(axis, 1)), -1, axis)
+    def forward(self, x, matrices, neighbours):
+        self.matrices, self.neighbours = matrices, neighbours
+        axes = range(x.ndim - len(matrices), x.ndim)
+        if bool(xp.isfinite(x).all()):
+            for axis, matrix in zip(axes, matrices):
+                x = xp.moveaxis(xp.tensordot(x, matrix, axes=(axis, 1)), -1, axis)
+        else:
+            # a NaN/Inf times a matrix's zero is NaN: blend each output's two neighbours alone, as PyTorch
+            # (which reads both, even where one's weight is 0)
+            for axis, (low, high, weight_high) in zip(axes, neighbours):
+                shape = [1] * x.ndim
+                shape[axis] = -1
+                weight_high = weight_high.reshape(shape)
+                x = xp.take(x, low, axis=axis) * (1 - weight_high) + xp.take(x, high, axis=axis) * weight_high
         return xp.ascontiguousarray(x)
 
     def backward(self, grad):
         # Y = M · X along each resized axis:  dX = Mᵀ · dY  (M: the (out, in) interpolation matrix)
-        for axis, matrix in zip(range(grad.ndim - len(self.matrices), grad.ndim), self.matrices):
-            grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+        axes = range(grad.ndim - len(self.matrices), grad.ndim)
+        if bool(xp.isfinite(grad).all()):
+            for axis, matrix in zip(axes, self.matrices):
+                grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+            return xp.ascontiguousarray(grad)
+        # a non-finite gradient reaches only its output's two neighbours
+        for axis, (low, high, weight_high), matrix in zip(axes, self.neighbours, self.matrices):
+            moved = xp.moveaxis(grad, axis, 0)
+            weight_high = weight_high.reshape((-1,) + (1,) * (moved.ndim - 1))
+            out = xp.zeros((matrix.shape[1],) + moved.shape[1:], dtype=grad.dtype)
+            xp.add.at(out, low, moved * (1 - weight_high))
+            xp.add.at(out, high, moved * weight_high)
+            grad = xp.moveaxis(out, 0, axis)
         return xp.ascontiguousarray(grad)
 
 
@@ -113,20 +134,34 @@ def _linear_matrix(size: int, out: int, scale, align_corners: bool, dtype):
     """(out, size) weights of PyTorch's linear interpolation (two neighbours per output)."""
     if out == size:
         return xp.eye(size, dtype=dtype)
-    if align_corners:
-        factor = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
-        source = xp.arange(out, dtype=dtype) * factor
-    else:
-        factor = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
-        source = xp.maximum((xp.arange(out, dtype=dtype) + dtype.type(0.5)) * factor - dtype.type(0.5), 0)
-    low = xp.minimum(xp.floor(source).astype(xp.int64), size - 1)
-    high = low + (low < size - 1)
-    weight_high = xp.clip(source - low, 0, 1)
+    low, high, weight_high = _linear_neighbours(size, out, scale, align_corners, dtype)
     matrix = xp.zeros((out, size), dtype=dtype)
     rows = xp.arange(out)
     xp.add.at(matrix, (rows, low), 1 - weight_high)
     xp.add.at(matrix, (rows, high), weight_high)
     return matrix
+
+
+def _linear_neighbours(size: int, out: int, scale, align_corners: bool, dtype):
+    """Each output's two source positions (low, high) and the weight of ``high``, as PyTorch's kernel."""
+    if out == size:
+        index = xp.arange(size)
+        return index, index, xp.zeros(size, dtype=dtype)
+    if align_corners:
+        factor = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
+        source = xp.arange(out, dtype=dtype) * factor
+    else:
+        factor = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        # PyTorch's float32 kernel fuses (i + 0.5) * factor - 0.5 into one rounding (an FMA), which decides
+        # whether a weight is exactly 0 (and so whether 0 * Inf = NaN reaches an output). A float32
+        # factor times the position is exact in float64, so one rounding to float32 at the end is the FMA.
+        wide = xp.float64 if dtype == xp.float32 else dtype
+        source = (xp.arange(out, dtype=wide) + 0.5) * factor.astype(wide) - 0.5
+        source = xp.maximum(source.astype(dtype), 0)
+    low = xp.minimum(xp.floor(source).astype(xp.int64), size - 1)
+    high = low + (low < size - 1)
+    weight_high = xp.clip(source - low.astype(dtype), 0, 1)
+    return low, high, weight_high
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
@@ -191,7 +226,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             raise RuntimeError(f"interpolate: mode {mode!r} needs a floating-point input, got {input.dtype}")
         matrices = tuple(_linear_matrix(s, o, f, bool(align_corners), input.dtype)
                          for s, o, f in zip(sizes, outs, scales))
-        return LinearResize.apply(input, matrices=matrices)
+        neighbours = tuple(_linear_neighbours(s, o, f, bool(align_corners), input.dtype)
+                           for s, o, f in zip(sizes, outs, scales))
+        return LinearResize.apply(input, matrices=matrices, neighbours=neighbours)
     indices = tuple(_nearest_index(s, o, f, mode == "nearest-exact", input.dtype)
                     for s, o, f in zip(sizes, outs, scales))
     return NearestResize.apply(input, indices=indices)

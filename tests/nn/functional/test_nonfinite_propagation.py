@@ -43,3 +43,26 @@ def _check(fn, torch_fn, arrays, rtol):
 def test_adaptive_avg_pool(name, shape, size, dtype, rtol, seed):
     _check(lambda t: getattr(F, name)(t, size), lambda t: getattr(TF, name)(t, size),
            [_with_specials(shape, dtype, seed)], rtol)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-4), (np.float64, 1e-10)])
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("shape, kwargs", [((2, 2, 5), {"scale_factor": 3.0, "mode": "linear"}),
+                                           ((1, 2, 4), {"size": 7, "mode": "linear", "align_corners": True}),
+                                           ((2, 1, 4, 5), {"scale_factor": 2.0, "mode": "bilinear"}),
+                                           ((1, 2, 3, 4), {"size": (5, 3), "mode": "bilinear"}),
+                                           ((1, 1, 6, 6), {"size": (4, 3), "mode": "area"})])
+def test_interpolate(shape, kwargs, dtype, rtol, seed):
+    _check(lambda t: F.interpolate(t, **kwargs), lambda t: TF.interpolate(t, **kwargs),
+           [_with_specials(shape, dtype, seed)], rtol)
+
+
+def test_interpolate_nonfinite_gradient_reaches_only_its_neighbours():
+    x = dendrite.tensor(np.arange(4.0).reshape(1, 1, 4), requires_grad=True)
+    reference = torch.tensor(np.arange(4.0).reshape(1, 1, 4), requires_grad=True)
+    upstream = np.ones((1, 1, 8))
+    upstream[0, 0, 0] = np.nan
+    F.interpolate(x, scale_factor=2.0, mode="linear").backward(dendrite.tensor(upstream))
+    TF.interpolate(reference, scale_factor=2.0, mode="linear").backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad.array, reference.grad.numpy(), rtol=1e-12)
