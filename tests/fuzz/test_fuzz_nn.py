@@ -55,8 +55,11 @@ def test_conv(data, dims):
     kwargs = {"stride": data.draw(st.integers(1, 2)), "padding": data.draw(st.integers(0, 1)),
               "dilation": data.draw(st.integers(1, 2)), "groups": groups}
     name = f"conv{dims}d"
-    if not (np.isfinite(x).all() and np.isfinite(w).all()):
-        return  # not fixed in this pass: dendrite's convolution spreads a NaN/Inf to more outputs
+    if not np.isfinite(w).all():
+        # left alone: a NaN/Inf weight meets the zero padding; PyTorch's float32 oneDNN kernel skips the
+        # padding for some shapes (no NaN there) where its im2col kernel (float64, 1-D) multiplies it,
+        # as dendrite does
+        return
     differential(name, lambda a, b: getattr(F, name)(a, b, **kwargs),
                  lambda a, b: getattr(TF, name)(a, b, **kwargs), [x, w], scale_atol=True)
 
