@@ -223,7 +223,7 @@ def float_operands(a, b):
         >>> from dendrite.ops.operands import float_operands
         >>> a, b = float_operands(dendrite.tensor([1, 2]), dendrite.tensor(0.5, dtype=dendrite.float64))
         >>> a.dtype, b.dtype
-        (dendrite.float64, dendrite.float64)
+        (dtype('float64'), dtype('float64'))
     """
     a, b = operands(a, b)
     return to_float(a), to_float(b)
