@@ -553,3 +553,13 @@ def test_empty_dim_tuple_as_pytorch(name, keepdim, shape):
     else:
         assert ours[1].dtype == theirs[1].dtype and ours[1].shape == theirs[1].shape, (ours, theirs)
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, equal_nan=True)
+
+
+def test_integer_tensor_compared_with_a_float_in_float32_as_pytorch():
+    # 16777217 is 16777216 in float32: PyTorch compares an integer tensor with a Python float there
+    for op in ("eq", "lt", "ge", "ne"):
+        ours = getattr(dendrite, op)(dendrite.tensor([16777217, 3]), 16777216.0).array
+        theirs = getattr(torch, op)(torch.tensor([16777217, 3]), 16777216.0).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+    ours = (16777216.0 < dendrite.tensor([16777217])).array
+    np.testing.assert_array_equal(ours, (16777216.0 < torch.tensor([16777217])).numpy())
