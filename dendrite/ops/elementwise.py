@@ -20,9 +20,9 @@ from dendrite.ops.operands import (
     apply_binary,
     array_or_value,
     check_broadcast,
+    float_operands,
     operands,
     shape_of,
-    to_float,
     unbroadcast,
 )
 from dendrite.ops.piecewise import trunc
@@ -114,12 +114,25 @@ class Neg(Function):
         return -grad
 
 
+def _power(base, exponent):
+    """``base ** exponent``; integers to negative integer powers give what integer arithmetic gives in
+    PyTorch (1 ** -n = 1, (-1) ** -n = +-1, any other base 0, even 0) where NumPy raises."""
+    if isinstance(exponent, ndarray) and exponent.dtype.kind == "i" \
+            and xp.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
+        negative = exponent < 0
+        result = xp.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
+        odd = (exponent & 1).astype(bool)
+        inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(negative, inverse, result).astype(result.dtype)
+    return xp.power(base, exponent)
+
+
 class Pow(Function):
     """``base ** exponent``; either side may be a plain number."""
 
     def forward(self, base, exponent):
         self.base, self.exponent = base, exponent
-        self.result = xp.power(base, exponent)
+        self.result = _power(base, exponent)
         return self.result
 
     def backward(self, grad):
@@ -296,7 +309,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
         return trunc(div(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    a, b = operands(to_float(input), to_float(other))
+    a, b = float_operands(input, other)
     return apply_binary(Div, "div", a, b)
 
 

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.elementwise import mul
-from dendrite.ops.operands import apply_binary, cast, operands, shape_of, to_float, unbroadcast
+from dendrite.ops.operands import (
+    apply_binary,
+    cast,
+    float_operands,
+    operands,
+    shape_of,
+    to_float,
+    unbroadcast,
+)
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
 from dendrite.tensor_base import TensorBase
@@ -451,7 +459,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
         >>> dendrite.atan2(dendrite.tensor([1.0, 1.0]), dendrite.tensor([1.0, -1.0])).round(decimals=4)
         tensor([0.7854, 2.3562])
     """
-    y, x = operands(to_float(input), to_float(other))
+    y, x = float_operands(input, other)
     return Atan2.apply(y, x)
 
 
@@ -566,5 +574,5 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
             f"hypot: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
             "convert to a floating dtype first, e.g. x.float()"
         )
-    a, b = operands(to_float(input), to_float(other))
+    a, b = float_operands(input, other)
     return apply_binary(Hypot, "hypot", a, b)

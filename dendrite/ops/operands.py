@@ -214,6 +214,21 @@ def to_float(value):
     return value
 
 
+def float_operands(a, b):
+    """:func:`operands`, then integer and bool tensors to the default float dtype (true division,
+    atan2): promoted first, so a 0-d float64 beside an int64 tensor gives float64, as PyTorch.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.operands import float_operands
+        >>> a, b = float_operands(dendrite.tensor([1, 2]), dendrite.tensor(0.5, dtype=dendrite.float64))
+        >>> a.dtype, b.dtype
+        (dtype('float64'), dtype('float64'))
+    """
+    a, b = operands(a, b)
+    return to_float(a), to_float(b)
+
+
 def apply_binary(function, name: str, a, b) -> Tensor:
     """Run a broadcasting binary ``function``; explain NumPy's shape error in PyTorch's terms.
 

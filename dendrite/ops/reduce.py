@@ -143,6 +143,7 @@ class Norm2(Function):
 
     def forward(self, x, axes, keepdim):
         self.x = x
+        # not scaled: PyTorch's CPU 2-norm is sqrt(sum(x²)) too (1e30 in float32 gives inf, 1e-30 gives 0)
         self.result = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         return self.result if keepdim else self.result.squeeze(axes)
 
@@ -436,6 +437,11 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
             mean(input, dim if not isinstance(dim, bool) else None, keepdim))
 
 
+def _no_dims(dim) -> bool:
+    """``dim=()`` or ``[]``: all/any reduce nothing there (sum, var, count_nonzero reduce every dim)."""
+    return dim is not None and not isinstance(dim, (int, xp.integer)) and len(dim) == 0
+
+
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element (over ``dim``) is non-zero (bool).
 
@@ -447,6 +453,9 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         >>> x.all(), x.all(dim=1)
         (tensor(False), tensor([False,  True]))
     """
+    if _no_dims(dim):  # PyTorch reduces nothing over dim=(): each element as a bool
+        data = input._data
+        return wrap((data != 0).astype(data.dtype) if data.dtype == xp.uint8 else data.astype(bool))
     axes = reduction_dims(dim, input._data.ndim)
     return wrap(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
 
@@ -462,6 +471,9 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         >>> x.any(), x.any(dim=1)
         (tensor(True), tensor([False,  True]))
     """
+    if _no_dims(dim):  # PyTorch reduces nothing over dim=(): each element as a bool
+        data = input._data
+        return wrap((data != 0).astype(data.dtype) if data.dtype == xp.uint8 else data.astype(bool))
     axes = reduction_dims(dim, input._data.ndim)
     return wrap(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
 
@@ -490,6 +502,9 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         >>> x.norm(), x.norm(p=1), x.norm(p=float("inf"))
         (tensor(5.), tensor(7.), tensor(4.))
     """
+    if dtype is None and input._data.dtype.kind != "f":
+        raise RuntimeError(f"norm: Expected a floating point or complex tensor as input. Got "
+                           f"{input._data.dtype} (as in PyTorch); convert first, e.g. x.float()")
     input = float_input(input, dtype)
     axes = reduction_dims(dim, input._data.ndim)
     if p in (2, "fro"):

@@ -89,6 +89,12 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
         >>> dendrite.logsumexp(dendrite.tensor([[100.0, 100.0], [0.0, 0.0]]), dim=1).round(decimals=4)
         tensor([100.6931,   0.6931])
     """
+    if not keepdim and input.ndim and input.numel() and dim is not None and not isinstance(dim, int) \
+            and len(dim) == 0:
+        # PyTorch reduces every dim over dim=() but then fails to write the result without keepdim
+        raise RuntimeError("logsumexp: output with shape [] doesn't match the broadcast shape "
+                           f"{list(kept_shape(input.shape, tuple(range(input.ndim))))} (as in PyTorch, "
+                           "dim=() needs keepdim=True)")
     input = float_input(input)
     return LogSumExp.apply(input, axes=reduction_dims(dim, input._data.ndim), keepdim=keepdim)
 

@@ -452,3 +452,114 @@ def test_outer_chunk_and_repeated_dims_as_pytorch():
     assert len(dendrite.empty(0).chunk(3)) == len(torch.empty(0).chunk(3)) == 3
     with pytest.raises(RuntimeError, match=r"^flip\(\): dim \(0, 0\) appears multiple times"):
         dendrite.ones(2).flip((0, 0))
+
+
+# ----------------------------------------------------------------------------- 0-d promotion, integer pow,
+# norm of integers, dim=() (the fuzzer's former "not fixed in this pass" exclusions)
+_ZERO_D_CASES = [
+    ("float32", [1.0, 2.0], "float64", 1e-50),  # float32 wins; the tiny float64 is 0 in float32
+    ("float32", [1.0, 2.0], "float64", 1.0 + 1e-10),  # rounded to 1.0 in float32 first
+    ("int64", [1, 2], "float64", 1.5),  # a higher category: the 0-d tensor's float64
+    ("int32", [1, 2], "int64", 3),  # same category: the dimensioned int32
+    ("bool", [True, False], "int32", 2),  # a higher category: int32
+    ("int64", [1, 2], "float16", 0.5),
+]
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "sub", "div", "atan2", "maximum", "eq", "lt", "ge"])
+@pytest.mark.parametrize("dims_dtype, values, zero_dtype, zero", _ZERO_D_CASES)
+@pytest.mark.parametrize("zero_first", [False, True])
+def test_zero_d_tensor_promotion_as_pytorch(name, dims_dtype, values, zero_dtype, zero, zero_first):
+    def call(module):
+        a = module.tensor(values, dtype=getattr(module, dims_dtype))
+        b = module.tensor(zero, dtype=getattr(module, zero_dtype))
+        return getattr(module, name)(*((b, a) if zero_first else (a, b)))
+
+    ours, theirs = _outcome(lambda: call(dendrite)), _outcome(lambda: call(torch))
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "ok":
+        assert ours[1].dtype == theirs[1].dtype, (ours[1].dtype, theirs[1].dtype)
+        if name == "atan2":  # NumPy's and PyTorch's float32 atan2 may differ in the last bit
+            np.testing.assert_allclose(ours[1], theirs[1], rtol=2e-7)
+        else:
+            np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_zero_d_tensors_alone_promote_normally():
+    for module in (torch, dendrite):
+        a = module.tensor(1.0, dtype=module.float32) + module.tensor(1e-50, dtype=module.float64)
+        assert str(a.dtype).endswith("float64") and a.item() == 1.0
+        b = module.tensor(2, dtype=module.int32) + module.tensor(1, dtype=module.int64)
+        assert str(b.dtype).endswith("int64")
+
+
+def test_zero_d_float64_beside_float32_is_rounded_first():
+    ours = dendrite.ones(2) + dendrite.tensor(1e-50, dtype=dendrite.float64)
+    theirs = torch.ones(2) + torch.tensor(1e-50, dtype=torch.float64)
+    assert ours.dtype == dendrite.float32 and theirs.dtype == torch.float32
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_integer_to_negative_integer_power_as_pytorch():
+    base, exponent = [2, 1, -1, 0, 3, -1, -2], [-1, -1, -1, -2, -2, -2, -3]
+    for dtype in ("int64", "int32", "int8"):
+        theirs = torch.tensor(base, dtype=getattr(torch, dtype)) ** torch.tensor(exponent)
+        ours = dendrite.tensor(base, dtype=getattr(dendrite, dtype)) ** dendrite.tensor(exponent)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+    np.testing.assert_array_equal((2 ** dendrite.tensor([-1, 2, -3])).array,
+                                  (2 ** torch.tensor([-1, 2, -3])).numpy())
+    np.testing.assert_array_equal((dendrite.tensor([-1, 1, 2]) ** dendrite.tensor(-3)).array,
+                                  (torch.tensor([-1, 1, 2]) ** torch.tensor(-3)).numpy())
+    for module in (torch, dendrite):  # a Python int exponent is still refused
+        with pytest.raises(RuntimeError, match="(?i)integers to negative integer powers are not allowed"):
+            module.tensor([2]) ** -1
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_norm_of_integers_raises_as_pytorch(dtype):
+    for module in (torch, dendrite):
+        with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input"):
+            module.norm(module.tensor([1, 0], dtype=getattr(module, dtype)))
+
+
+def test_norm_over_and_underflows_as_pytorch():
+    # PyTorch's CPU 2-norm is sqrt(sum(x²)) unscaled: float32 1e30 gives inf, 1e-30 gives 0
+    for values in ([1e30, 1e30], [1e-30, -1e-30], [3e-40, 4e-40], [1e19, 0.0]):
+        ours = dendrite.tensor(values, requires_grad=True)
+        theirs = torch.tensor(values, requires_grad=True)
+        dendrite.norm(ours).backward()
+        torch.norm(theirs).backward()
+        np.testing.assert_array_equal(dendrite.norm(ours).array, torch.norm(theirs).detach().numpy())
+        np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["all", "any", "count_nonzero", "var", "std", "logsumexp", "sum", "mean"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape", [(2, 3), (), (0, 2)])
+def test_empty_dim_tuple_as_pytorch(name, keepdim, shape):
+    values = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) - 1
+
+    def call(module):
+        x = module.tensor(values)
+        if name == "count_nonzero":
+            return module.count_nonzero(x, dim=())
+        return getattr(module, name)(x, dim=(), keepdim=keepdim)
+
+    ours, theirs = _outcome(lambda: call(dendrite)), _outcome(lambda: call(torch))
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "raise":
+        assert isinstance(ours[1], type(theirs[1])), (ours, theirs)
+    else:
+        assert ours[1].dtype == theirs[1].dtype and ours[1].shape == theirs[1].shape, (ours, theirs)
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, equal_nan=True)
+
+
+def test_integer_tensor_compared_with_a_float_in_float32_as_pytorch():
+    # 16777217 is 16777216 in float32: PyTorch compares an integer tensor with a Python float there
+    for op in ("eq", "lt", "ge", "ne"):
+        ours = getattr(dendrite, op)(dendrite.tensor([16777217, 3]), 16777216.0).array
+        theirs = getattr(torch, op)(torch.tensor([16777217, 3]), 16777216.0).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+    ours = (16777216.0 < dendrite.tensor([16777217])).array
+    np.testing.assert_array_equal(ours, (16777216.0 < torch.tensor([16777217])).numpy())
