@@ -389,6 +389,9 @@ def fmod(input: Tensor, other) -> Tensor:
         tensor([-1,  1])
     """
     a, b = operands(input, other)
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind == "b" for v in (a, b)):
+        raise NotImplementedError("fmod: not implemented for two bool tensors (as in PyTorch); "
+                                  "convert one first, e.g. x.long()")
     _check_integer_divisor("fmod", a, b)
     return apply_binary(Fmod, "fmod", a, b)
 

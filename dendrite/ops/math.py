@@ -29,6 +29,7 @@ from dendrite.ops.operands import (
 )
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
+from dendrite.ops.piecewise import where as choose
 from dendrite.tensor_base import TensorBase
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -541,7 +542,9 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
             "convert to a floating dtype first, e.g. x.float()"
         )
     input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
-    return larger(input, other) + log1p(exp(-absolute(input - other)))
+    # Equal inputs have gap 0: for a = b = ±inf, a - b would be NaN (PyTorch: logaddexp(inf, inf) = inf).
+    gap = choose(input == other, 0.0, input - other)
+    return larger(input, other) + log1p(exp(-absolute(gap)))
 
 
 class Hypot(Function):

@@ -563,3 +563,15 @@ def test_integer_tensor_compared_with_a_float_in_float32_as_pytorch():
         np.testing.assert_array_equal(ours, theirs)
     ours = (16777216.0 < dendrite.tensor([16777217])).array
     np.testing.assert_array_equal(ours, (16777216.0 < torch.tensor([16777217])).numpy())
+
+
+def test_logaddexp_of_equal_infinities_and_fmod_of_bools_as_pytorch():
+    a = [float("inf"), -float("inf"), 1.0, 2.0, -3.0]
+    b = [float("inf"), -float("inf"), float("inf"), 2.0, 5.0]
+    ours = dendrite.logaddexp(dendrite.tensor(a), dendrite.tensor(b)).tolist()
+    theirs = torch.logaddexp(torch.tensor(a), torch.tensor(b)).tolist()
+    assert ours == pytest.approx(theirs)
+    with pytest.raises(NotImplementedError, match="fmod"):
+        dendrite.fmod(dendrite.tensor([True]), dendrite.tensor([True]))
+    with pytest.raises(NotImplementedError):
+        torch.fmod(torch.tensor([True]), torch.tensor([True]))
