@@ -1,0 +1,64 @@
+"""Edge cases of nn functions against PyTorch: one value per channel/group, empty dims, odd loss shapes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import dendrite
+import dendrite.nn.functional as F
+
+
+def _outcome(fn):
+    """``("ok", array)`` or ``("error", exception type)`` of calling ``fn``."""
+    try:
+        out = fn()
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        return "error", type(error)
+    return "ok", np.asarray(out.detach().numpy() if isinstance(out, torch.Tensor) else out.array)
+
+
+def _same(ours, theirs):
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "ok":
+        assert ours[1].shape == theirs[1].shape
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-6, equal_nan=True)
+    else:
+        assert ours[1] is theirs[1], (ours, theirs)
+
+
+# ----------------------------------------------------------------------------- one value per channel
+@pytest.mark.parametrize("shape, groups", [((2, 4, 1), 4), ((2, 4), 4), ((1, 4), 4), ((1, 4), 1),
+                                           ((1, 2, 1), 2), ((1, 2, 1), 1), ((1, 0), 1), ((0, 4), 2),
+                                           ((1, 2, 0), 2)])
+def test_group_norm_one_value_per_group(shape, groups):
+    x = np.random.default_rng(0).standard_normal(shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = _outcome(lambda: F.group_norm(dendrite.tensor(x), groups))
+    _same(ours, _outcome(lambda: TF.group_norm(torch.tensor(x), groups)))
+
+
+def test_group_norm_one_value_message():
+    with pytest.raises(ValueError, match="group_norm: expected more than 1 value per channel when training"):
+        F.group_norm(dendrite.randn(1, 4), 4)
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (1, 4, 1), (1, 2, 1, 1), (2, 4), (0, 4), (3, 0),
+                                   (1, 0, 5), (0, 2, 2)])
+def test_batch_norm_one_value_per_channel_in_training(shape):
+    x = np.random.default_rng(1).standard_normal(shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = _outcome(lambda: F.batch_norm(dendrite.tensor(x), None, None, training=True))
+    _same(ours, _outcome(lambda: TF.batch_norm(torch.tensor(x), None, None, training=True)))
+
+
+def test_layer_norm_constant_float32_row_is_zero():
+    x = np.full((2, 3), 1.0850189, dtype=np.float32)
+    out = F.layer_norm(dendrite.tensor(x), (3,)).array
+    np.testing.assert_array_equal(out, TF.layer_norm(torch.tensor(x), (3,)).numpy())
