@@ -62,3 +62,25 @@ def test_layer_norm_constant_float32_row_is_zero():
     x = np.full((2, 3), 1.0850189, dtype=np.float32)
     out = F.layer_norm(dendrite.tensor(x), (3,)).array
     np.testing.assert_array_equal(out, TF.layer_norm(torch.tensor(x), (3,)).numpy())
+
+
+# ----------------------------------------------------------------------------- empty dims in pooling
+POOL_SHAPES = [(2, 0, 3), (0, 2, 3), (2, 3, 0), (3, 0), (0, 3), (2, 0, 3, 3), (2, 1, 0, 3), (0, 2, 3, 3),
+               (0, 3, 3), (3, 0, 3), (2, 3, 3)]
+
+
+@pytest.mark.parametrize("name", ["max_pool1d", "avg_pool1d", "max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("shape", POOL_SHAPES)
+def test_pooling_empty_dims(name, shape):
+    dims = 1 if name.endswith("1d") else 2
+    if len(shape) not in (dims + 1, dims + 2):
+        return
+    x = np.zeros(shape, dtype=np.float32)
+    _same(_outcome(lambda: getattr(F, name)(dendrite.tensor(x), 1)),
+          _outcome(lambda: getattr(TF, name)(torch.tensor(x), 1)))
+
+
+@pytest.mark.parametrize("name", ["max_pool1d", "avg_pool1d"])
+def test_pooling_empty_channels_message(name):
+    with pytest.raises(RuntimeError, match=f"{name}: .*non-empty C and L"):
+        getattr(F, name)(dendrite.zeros(2, 0, 3), 1)
