@@ -138,8 +138,6 @@ def test_elementwise_loss(name, data, reduction):
         target = data.draw(arrays(dtype, target_shape, special=False)).clip(0, 1)
     else:
         target = data.draw(arrays(dtype, target_shape))
-    if name in ("kl_div", "soft_margin_loss") and (0 in (x.size, target.size) or x.shape != target.shape):
-        return  # not fixed in this pass: empty or mismatched shapes (NumPy's broadcast error, or a result)
     # PyTorch refuses a soft_margin_loss target that requires grad: the target is detached on both sides
     detach = (lambda t: t.detach()) if name == "soft_margin_loss" else (lambda t: t)
     differential(name, lambda a, b: getattr(F, name)(a, detach(b), reduction=reduction),

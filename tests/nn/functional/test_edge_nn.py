@@ -84,3 +84,41 @@ def test_pooling_empty_dims(name, shape):
 def test_pooling_empty_channels_message(name):
     with pytest.raises(RuntimeError, match=f"{name}: .*non-empty C and L"):
         getattr(F, name)(dendrite.zeros(2, 0, 3), 1)
+
+
+# ----------------------------------------------------------------------------- loss shapes
+LOSS_SHAPES = [((0,), (0,)), ((0,), ()), ((), (0,)), ((2,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)),
+               ((0,), (1,)), ((1,), (0,)), ((), (2,)), ((2,), ())]
+
+
+@pytest.mark.parametrize("name", ["kl_div", "soft_margin_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shapes", LOSS_SHAPES)
+def test_loss_empty_or_mismatched_shapes(name, reduction, shapes):
+    x, t = np.full(shapes[0], 0.5), np.full(shapes[1], 0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kl_div's 'mean' warning, on both sides
+        ours = _outcome(lambda: getattr(F, name)(dendrite.tensor(x), dendrite.tensor(t), reduction=reduction))
+        theirs = _outcome(lambda: getattr(TF, name)(torch.tensor(x), torch.tensor(t), reduction=reduction))
+    _same(ours, theirs)
+    if ours[0] == "error":
+        assert ours[1] is RuntimeError
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("value", [0.0, 0.5, float("inf")])
+def test_kl_div_target_gradient_over_empty_broadcast(log_target, value):
+    grads = []
+    for lib, fn in ((dendrite, F.kl_div), (torch, TF.kl_div)):
+        x = lib.zeros(0, dtype=lib.float64, requires_grad=True)
+        t = lib.tensor(value, dtype=lib.float64, requires_grad=True)
+        fn(x, t, reduction="sum", log_target=log_target).backward()
+        grads.append(float(t.grad.item()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_loss_shape_messages():
+    with pytest.raises(RuntimeError, match="kl_div: input of shape"):
+        F.kl_div(dendrite.zeros(2), dendrite.zeros(3), reduction="sum")
+    with pytest.raises(RuntimeError, match="soft_margin_loss: target of shape \\(2, 3\\)"):
+        F.soft_margin_loss(dendrite.zeros(3), dendrite.zeros(2, 3))
