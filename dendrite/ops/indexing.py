@@ -174,13 +174,21 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
         tensor([[0.9000],
                 [0.8000]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "gather")
+    if array.size == 0:  # PyTorch: an empty index gives an empty result of its shape, whatever its rank
+        return input.reshape(-1)[0:0].reshape(array.shape)
+    if input._data.ndim <= 1 and array.ndim <= 1:  # PyTorch reads 0-d input and index as 1-D
+        check_index_bounds("gather", array, input._data.size, 0)
+        return Gather.apply(input.reshape(-1), index=array.reshape(-1), axis=0).reshape(array.shape)
     if array.ndim != input._data.ndim:
         raise RuntimeError(
             f"gather: index {array.shape} must have the same number of dimensions as the input "
             f"{tuple(input.shape)}"
         )
+    if any(i > n for d, (i, n) in enumerate(zip(array.shape, input._data.shape)) if d != axis):
+        raise RuntimeError(f"gather: index {array.shape} must be no larger than the input "
+                           f"{tuple(input.shape)} in every dimension but dim={dim}")
     check_index_bounds("gather", array, input._data.shape[axis], axis)
     return Gather.apply(input, index=array, axis=axis)
 
@@ -338,10 +346,16 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         tensor([[2, 2],
                 [0, 0]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "index_select")
     if array.ndim > 1:
         raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {array.shape}")
+    if input._data.ndim == 0:  # PyTorch: exactly one index, 0-d result
+        if array.size != 1:
+            raise RuntimeError(f"index_select: the index into a 0-d input must have exactly 1 value, "
+                               f"got {array.size}")
+        check_index_bounds("index_select", array, 1, 0)
+        return GetItem.apply(input.reshape(1), index=(array.reshape(-1),), kind="advanced").reshape(())
     check_index_bounds("index_select", array, input._data.shape[axis], axis)
     selector = (slice(None),) * axis + (array.reshape(-1),)
     return GetItem.apply(input, index=selector, kind="advanced")
