@@ -76,3 +76,15 @@ def test_index_select_zero_d_message():
                                   lambda m, x: m.cat([x, m.zeros(2, 3)], 1)])
 def test_empty_roll_and_legacy_cat(call):
     _same(_outcome(lambda: call(dendrite, dendrite.zeros(0))), _outcome(lambda: call(torch, torch.zeros(0))))
+
+
+@pytest.mark.parametrize("name", ["scatter", "scatter_add"])
+@pytest.mark.parametrize("x", INPUTS, ids=lambda a: str(a.shape))
+@pytest.mark.parametrize("dim", [-2, -1, 0, 1])
+@pytest.mark.parametrize("index", GATHER_INDICES, ids=lambda a: str(a.shape))
+def test_scatter_edges(name, x, dim, index):
+    src = np.ones(index.shape)
+    _same(_outcome(lambda: getattr(dendrite, name)(dendrite.tensor(x), dim, dendrite.tensor(index),
+                                                   dendrite.tensor(src))),
+          _outcome(lambda: getattr(torch, name)(torch.tensor(x), dim, torch.tensor(index),
+                                                torch.tensor(src))))
