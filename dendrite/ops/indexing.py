@@ -174,13 +174,21 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
         tensor([[0.9000],
                 [0.8000]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "gather")
+    if array.size == 0:  # PyTorch: an empty index gives an empty result of its shape, whatever its rank
+        return input.reshape(-1)[0:0].reshape(array.shape)
+    if input._data.ndim <= 1 and array.ndim <= 1:  # PyTorch reads 0-d input and index as 1-D
+        check_index_bounds("gather", array, input._data.size, 0)
+        return Gather.apply(input.reshape(-1), index=array.reshape(-1), axis=0).reshape(array.shape)
     if array.ndim != input._data.ndim:
         raise RuntimeError(
             f"gather: index {array.shape} must have the same number of dimensions as the input "
             f"{tuple(input.shape)}"
         )
+    if any(i > n for d, (i, n) in enumerate(zip(array.shape, input._data.shape)) if d != axis):
+        raise RuntimeError(f"gather: index {array.shape} must be no larger than the input "
+                           f"{tuple(input.shape)} in every dimension but dim={dim}")
     check_index_bounds("gather", array, input._data.shape[axis], axis)
     return Gather.apply(input, index=array, axis=axis)
 
@@ -248,6 +256,34 @@ class Scatter(Function):
         return grad_x, grad_src
 
 
+def _scatter_call(op: str, function, input, dim, index, source):
+    """PyTorch's scatter checks: an empty index gives a copy of the input; a 0-d or 1-D input, index
+    and src read as 1-D; otherwise index has input's rank and is no larger than src, nor than input
+    outside ``dim``."""
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
+    array = _index_array(index, op)
+    is_tensor = isinstance(source, TensorBase)
+    if array.size == 0:
+        return input.clone()
+    if input._data.ndim <= 1 and array.ndim <= 1 and (not is_tensor or source._data.ndim <= 1):
+        check_index_bounds(op, array, input._data.size, 0)
+        flat = source.reshape(-1) if is_tensor else source
+        if is_tensor and flat._data.size < array.size:
+            raise RuntimeError(f"{op}: index {array.shape} must be no larger than src {tuple(source.shape)}")
+        out = function.apply(input.reshape(-1), flat, index=array.reshape(-1), axis=0)
+        return out.reshape(tuple(input.shape))
+    if array.ndim != input._data.ndim or (is_tensor and source._data.ndim != array.ndim):
+        raise RuntimeError(f"{op}: index {array.shape} must have the same number of dimensions as the input "
+                           f"{tuple(input.shape)}" + (f" and src {tuple(source.shape)}" if is_tensor else ""))
+    if any(i > n for d, (i, n) in enumerate(zip(array.shape, input._data.shape)) if d != axis) or (
+            is_tensor and any(i > n for i, n in zip(array.shape, source._data.shape))):
+        raise RuntimeError(f"{op}: index {array.shape} must be no larger than src"
+                           + (f" {tuple(source.shape)}" if is_tensor else "")
+                           + f" and than the input {tuple(input.shape)} in every dimension but dim={dim}")
+    check_index_bounds(op, array, input._data.shape[axis], axis)
+    return function.apply(input, source, index=array, axis=axis)
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather).
 
@@ -259,10 +295,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         >>> dendrite.zeros(3).scatter_add(0, dendrite.tensor([0, 0, 2]), dendrite.tensor([1.0, 2.0, 5.0]))
         tensor([3., 0., 5.])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
-    array = _index_array(index, "scatter_add")
-    check_index_bounds("scatter_add", array, input._data.shape[axis], axis)
-    return ScatterAdd.apply(input, src, index=array, axis=axis)
+    return _scatter_call("scatter_add", ScatterAdd, input, dim, index, src)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
@@ -276,13 +309,10 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
         tensor([[0., 0., 1.],
                 [1., 0., 0.]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
     source = value if src is None else src
     if source is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
-    array = _index_array(index, "scatter")
-    check_index_bounds("scatter", array, input._data.shape[axis], axis)
-    return Scatter.apply(input, source, index=array, axis=axis)
+    return _scatter_call("scatter", Scatter, input, dim, index, source)
 
 
 class IndexAdd(Function):
@@ -338,10 +368,16 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         tensor([[2, 2],
                 [0, 0]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "index_select")
     if array.ndim > 1:
         raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {array.shape}")
+    if input._data.ndim == 0:  # PyTorch: exactly one index, 0-d result
+        if array.size != 1:
+            raise RuntimeError(f"index_select: the index into a 0-d input must have exactly 1 value, "
+                               f"got {array.size}")
+        check_index_bounds("index_select", array, 1, 0)
+        return GetItem.apply(input.reshape(1), index=(array.reshape(-1),), kind="advanced").reshape(())
     check_index_bounds("index_select", array, input._data.shape[axis], axis)
     selector = (slice(None),) * axis + (array.reshape(-1),)
     return GetItem.apply(input, index=selector, kind="advanced")

@@ -90,6 +90,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
         (2, 8)
     """
     tensors = _same_dtype(tensors, "cat")
+    # PyTorch's legacy rule: 1-D empty tensors of shape (0,) are skipped (all of them: a (0,) result)
+    if all(item._data.shape == (0,) for item in tensors):
+        return Cat.apply(*tensors, axis=0)
+    tensors = [item for item in tensors if item._data.shape != (0,)]
     reference = tensors[0]._data.shape
     if not reference:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")

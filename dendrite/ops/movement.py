@@ -451,6 +451,8 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
             (shifts,) = shifts
         return Roll.apply(input, shifts=int(shifts), axes=None)
     shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    if input._data.size == 0 and len(shifts) == len((dims,) if isinstance(dims, numbers.Integral) else dims):
+        return Roll.apply(input, shifts=0, axes=None)  # PyTorch returns an empty input unchanged, any dims
     axes = normalize_dims(dims, input._data.ndim)
     if input._data.ndim == 0:
         raise IndexError(f"roll: dimension specified as {dims} but the tensor has no dimensions")

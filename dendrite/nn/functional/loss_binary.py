@@ -177,6 +177,16 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         True
     """
     reduction = reduction_mode("soft_margin_loss", reduction, size_average, reduce)
+    # PyTorch writes the loss into an input-shaped result: the target must broadcast to the input's shape
+    try:
+        fits = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape)) == tuple(input.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"soft_margin_loss: target of shape {tuple(target.shape)} cannot be broadcast to the input's "
+            f"shape {tuple(input.shape)}"
+        )
     return reduce_loss(ops.log1p(ops.exp(-target * input)), reduction)
 
 

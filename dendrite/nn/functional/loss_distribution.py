@@ -41,16 +41,22 @@ class KLDivergence(Function):
             if self.needs_input_grad[0]:
                 grad_x = -grad * self.exp_t
             if self.needs_input_grad[1]:
-                grad_t = grad * self.exp_t * (t - x + 1)
+                # as PyTorch's composition eᵗ · (t - x): eᵗ's factor summed to t's shape first (an
+                # empty broadcast gives 0 · eᵗ, NaN where eᵗ = inf)
+                grad_t = (unbroadcast(grad * (t - x), t.shape) * self.exp_t
+                          + unbroadcast(grad * self.exp_t, t.shape))
         else:
             if self.needs_input_grad[0]:
                 grad_x = -grad * t
             if self.needs_input_grad[1]:
                 # PyTorch differentiates xlogy(t, t) as [t != 0] log t + t / t: NaN where t = 0.
+                # xlogy(t, t) is taken at t's own shape, so its factor multiplies the gradient summed to
+                # t's shape (an empty broadcast gives 0 · NaN = NaN where t = 0, as PyTorch)
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    grad_t = grad * (xp.where(t != 0, xp.log(t), 0) + t / t - x)
+                    dxlogy = xp.where(t != 0, xp.log(t), 0) + t / t
+                    grad_t = unbroadcast(grad, t.shape) * dxlogy - unbroadcast(grad * x, t.shape)
         return (None if grad_x is None else unbroadcast(grad_x, x.shape),
-                None if grad_t is None else unbroadcast(grad_t, t.shape))
+                None if grad_t is None else grad_t.astype(t.dtype, copy=False))
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -79,6 +85,13 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             stacklevel=2,
         )
     input, target = operands(input, target)
+    try:
+        xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"kl_div: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} cannot "
+            f"be broadcast together (sizes must match or be 1, aligned from the right)"
+        ) from None
     loss = KLDivergence.apply(input, target, log_target=log_target)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()

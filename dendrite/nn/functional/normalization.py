@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
@@ -39,9 +40,14 @@ def _standardize(x, axes, eps, statistics=False):
     ``xhat`` has x's dtype; ``invstd`` (and mean, var) the accumulate dtype (float32 for float16).
     """
     wide = _statistics_input(x)
-    mean = wide.mean(axis=axes, keepdims=True)
-    centered = wide - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
+    with warnings.catch_warnings():  # an empty slice (an empty batch) has NaN statistics, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = wide.mean(axis=axes, keepdims=True)
+        # one correction pass (the mean of the residuals): a constant slice gets its value back exactly,
+        # so its centred values are 0 as in PyTorch, not the rounding of the sum times 1/sqrt(eps)
+        mean = mean + (wide - mean).mean(axis=axes, keepdims=True)
+        centered = wide - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
     invstd = 1.0 / xp.sqrt(var + eps)
     xhat = (centered * invstd).astype(x.dtype, copy=False)
     if statistics:
@@ -51,8 +57,10 @@ def _standardize(x, axes, eps, statistics=False):
 
 def _standardize_backward(grad_xhat, xhat, invstd, axes):
     # dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ, the means in invstd's (accumulate) dtype
-    mean_grad = grad_xhat.mean(axis=axes, keepdims=True, dtype=invstd.dtype)
-    mean_projection = (grad_xhat * xhat).mean(axis=axes, keepdims=True, dtype=invstd.dtype)
+    with warnings.catch_warnings():  # an empty slice: NaN means, multiplied into an empty gradient
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_grad = grad_xhat.mean(axis=axes, keepdims=True, dtype=invstd.dtype)
+        mean_projection = (grad_xhat * xhat).mean(axis=axes, keepdims=True, dtype=invstd.dtype)
     return (invstd * (grad_xhat - mean_grad - xhat * mean_projection)).astype(grad_xhat.dtype, copy=False)
 
 
@@ -138,7 +146,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                          ("weight", weight), ("bias", bias)):
         _check_channel_vector("batch_norm", what, tensor, channels, input)
     if training:
-        if input.numel() // max(channels, 1) <= 1:
+        # PyTorch's check: exactly one value per channel (an empty batch passes)
+        if input.shape[0] * math.prod(input.shape[2:]) == 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of shape "
                 f"{tuple(input.shape)}"
@@ -319,6 +328,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                 f"group_norm: expected {what} to be a vector of size {channels} (the channels of an input "
                 f"of shape {tuple(input.shape)}), got shape {tuple(tensor.shape)}"
             )
+    # PyTorch's check (its group_norm reads the input as (1, N*C/G, ...)): refused where
+    # N * C / num_groups * (spatial positions) is exactly 1
+    if input.shape[0] * channels // num_groups * math.prod(input.shape[2:]) == 1:
+        raise ValueError(
+            f"group_norm: expected more than 1 value per channel when training, got input of shape "
+            f"{tuple(input.shape)} and num_groups={num_groups}"
+        )
     return GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
 
 

@@ -61,6 +61,10 @@ def _setup(op: str, dims: int, input, kernel_size, stride, padding, dilation, ce
         stride = check_at_least(as_tuple(stride, dims, "stride", op), 1, "stride", op)
     padding = check_at_least(as_tuple(padding, dims, "padding", op), 0, "padding", op)
     dilation = check_at_least(as_tuple(dilation, dims, "dilation", op), 1, "dilation", op)
+    # PyTorch refuses an empty channel or spatial dim (only a batched input's batch may be 0)
+    if 0 in tuple(input.shape)[input.ndim - dims - 1:]:
+        raise RuntimeError(f"{op}: expected input of shape (N, C, {names}) or unbatched (C, {names}) with "
+                           f"non-empty C and {names} (only N may be 0), got {format_shape(input.shape)}")
     shape = tuple(input.shape) if input.ndim == dims + 2 else (1,) + tuple(input.shape)
     sizes = shape[2:]
     windows, out_sizes = [], []
