@@ -407,7 +407,16 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         >>> dendrite.take(dendrite.tensor([[1, 2], [3, 4]]), dendrite.tensor([[0, 3]]))
         tensor([[1, 4]])
     """
-    return GetItem.apply(input.reshape(-1), index=_index_array(index, "take"), kind="advanced")
+    flat, positions = input.reshape(-1), _index_array(index, "take")
+    size = flat.shape[0]
+    if getattr(positions, "size", 0):  # PyTorch: negative positions count from the end, others must exist
+        if size == 0:
+            raise IndexError("take(): tried to take from an empty tensor")
+        low, high = int(positions.min()), int(positions.max())
+        if low < -size or high >= size:
+            bad = low if low < -size else high
+            raise IndexError(f"take(): index {bad} is out of range for a tensor of {size} elements")
+    return GetItem.apply(flat, index=positions, kind="advanced")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):

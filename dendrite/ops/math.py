@@ -461,7 +461,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
         tensor([0.7854, 2.3562])
     """
     y, x = float_operands(input, other)
-    return Atan2.apply(y, x)
+    return apply_binary(Atan2, "atan2", y, x)
 
 
 def sinh(input: Tensor) -> Tensor:

@@ -505,6 +505,9 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if dtype is None and input._data.dtype.kind != "f":
         raise RuntimeError(f"norm: Expected a floating point or complex tensor as input. Got "
                            f"{input._data.dtype} (as in PyTorch); convert first, e.g. x.float()")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:  # PyTorch: a matrix norm's dims
+        raise RuntimeError(f"norm: p='fro' over dims {tuple(dim)} is a matrix norm and needs exactly 2 dims "
+                           "(as in PyTorch); pass p=2 for the Euclidean norm over more dims")
     input = float_input(input, dtype)
     axes = reduction_dims(dim, input._data.ndim)
     if p in (2, "fro"):

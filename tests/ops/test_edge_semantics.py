@@ -575,3 +575,23 @@ def test_logaddexp_of_equal_infinities_and_fmod_of_bools_as_pytorch():
         dendrite.fmod(dendrite.tensor([True]), dendrite.tensor([True]))
     with pytest.raises(NotImplementedError):
         torch.fmod(torch.tensor([True]), torch.tensor([True]))
+
+
+def test_take_bounds_atan2_shapes_and_fro_norm_dims_as_pytorch():
+    with pytest.raises(IndexError, match="empty tensor"):
+        dendrite.take(dendrite.tensor([], dtype=dendrite.float32), dendrite.tensor([1]))
+    for index in ([3], [-4]):
+        with pytest.raises(IndexError, match=f"index {index[0]} is out of range"):
+            dendrite.take(dendrite.tensor([1.0, 2.0, 3.0]), dendrite.tensor(index))
+        with pytest.raises(IndexError):
+            torch.take(torch.tensor([1.0, 2.0, 3.0]), torch.tensor(index))
+    assert dendrite.take(dendrite.tensor([1.0, 2.0, 3.0]), dendrite.tensor([-1, 0])).tolist() == [3.0, 1.0]
+    with pytest.raises(RuntimeError, match="atan2: shapes"):
+        dendrite.atan2(dendrite.ones(2), dendrite.ones(3))
+    x = dendrite.ones(2, 3, 4)
+    with pytest.raises(RuntimeError, match="needs exactly 2 dims"):
+        dendrite.norm(x, dim=(0, 1, 2))
+    with pytest.raises(RuntimeError):
+        torch.norm(torch.ones(2, 3, 4), dim=(0, 1, 2))
+    assert dendrite.norm(x, p=2, dim=(0, 1, 2)).item() == pytest.approx(torch.norm(torch.ones(2, 3, 4), p=2,
+                                                                                    dim=(0, 1, 2)).item())
