@@ -20,7 +20,9 @@ from dendrite.backend import xp
 from dendrite.ops.elementwise import mul
 from dendrite.ops.operands import (
     apply_binary,
+    array_or_value,
     cast,
+    check_broadcast,
     float_operands,
     operands,
     shape_of,
@@ -542,6 +544,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
             "convert to a floating dtype first, e.g. x.float()"
         )
     input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
+    check_broadcast("logaddexp", array_or_value(input), array_or_value(other))
     # Equal inputs have gap 0: for a = b = ±inf, a - b would be NaN (PyTorch: logaddexp(inf, inf) = inf).
     gap = choose(input == other, 0.0, input - other)
     return larger(input, other) + log1p(exp(-absolute(gap)))

@@ -199,8 +199,9 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
                 [2],
                 [3]])
     """
-    if input._data.ndim == 0:
-        normalize_dims((dim0, dim1) if dim0 != dim1 else dim0, 0)
+    if input._data.ndim == 0:  # each dim in [-1, 0]; they may name the same axis, as in PyTorch
+        normalize_dims(dim0, 0)
+        normalize_dims(dim1, 0)
         return alias(input)
     (first,) = normalize_dims(dim0, input._data.ndim)
     (second,) = normalize_dims(dim1, input._data.ndim)

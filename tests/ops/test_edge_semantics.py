@@ -595,3 +595,9 @@ def test_take_bounds_atan2_shapes_and_fro_norm_dims_as_pytorch():
         torch.norm(torch.ones(2, 3, 4), dim=(0, 1, 2))
     assert dendrite.norm(x, p=2, dim=(0, 1, 2)).item() == pytest.approx(torch.norm(torch.ones(2, 3, 4), p=2,
                                                                                     dim=(0, 1, 2)).item())
+
+
+def test_transpose_of_a_0d_tensor_and_logaddexp_shapes_as_pytorch():
+    assert dendrite.tensor(3.0).transpose(0, -1).item() == torch.tensor(3.0).transpose(0, -1).item()
+    with pytest.raises(RuntimeError, match="logaddexp: shapes"):
+        dendrite.logaddexp(dendrite.ones(2), dendrite.ones(3))
