@@ -61,7 +61,7 @@ from dendrite.interop.freeze import freeze, unfreeze
 from dendrite.interop.serialization import load, save
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
-from dendrite.ops.operands import export as _export
+from dendrite.ops.boundary import export as _export
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
@@ -78,6 +78,6 @@ def __getattr__(name: str):
         return importlib.import_module("dendrite.onnx")
     raise AttributeError(f"module 'dendrite' has no attribute {name!r}")
 
-# The op boundary for the creation functions that read a tensor (ops/operands.py: boundary).
+# The op boundary for the creation functions that read a tensor (ops/boundary.py).
 _export(globals(), ["empty_like", "full_like", "ones_like", "rand_like", "randint_like", "randn_like",
                     "zeros_like"])

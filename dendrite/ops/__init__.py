@@ -239,8 +239,8 @@ __all__ = [
 ]
 
 # The op boundary: each exported function checks its tensor arguments before it runs
-# (ops/operands.py: boundary). Code inside the engine imports the family modules and
+# (ops/boundary.py). Code inside the engine imports the family modules and
 # calls the unchecked functions.
-from dendrite.ops.operands import export as _export  # noqa: E402
+from dendrite.ops.boundary import export as _export  # noqa: E402
 
 _export(globals(), __all__)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
+from dendrite.ops.boundary import input_kinds
 from dendrite.ops.operands import (
     apply_binary,
     array_or_value,
     cast,
     check_broadcast,
-    input_kinds,
     operands,
     shape_of,
     to_float,

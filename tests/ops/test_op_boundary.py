@@ -1,4 +1,4 @@
-"""The op boundary (ops/operands.py: boundary): awkward arguments get PyTorch's answer or a clear error.
+"""The op boundary (ops/boundary.py): awkward arguments get PyTorch's answer or a clear error.
 
 The table is scripts/probe_args.py: every public function of ``dendrite.ops`` and
 ``dendrite.nn.functional`` that PyTorch also has, called with non-tensors in each

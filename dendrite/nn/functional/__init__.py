@@ -24,7 +24,7 @@ from dendrite.nn.functional.sparse import *  # noqa: F403
 from dendrite.nn.functional.upsampling import *  # noqa: F403
 
 # The op boundary: each public function checks its tensor arguments before it runs (ops/operands.py).
-from dendrite.ops.operands import export as _export  # noqa: E402
+from dendrite.ops.boundary import export as _export  # noqa: E402
 
 _export(globals(), [_name for _name, _value in list(globals().items())
                     if not _name.startswith("_") and getattr(_value, "__module__", "").startswith(__name__)])

@@ -25,7 +25,8 @@ from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
-from dendrite.ops.operands import input_kinds, normalize_dims, to_float
+from dendrite.ops.boundary import input_kinds
+from dendrite.ops.operands import normalize_dims, to_float
 from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
 from dendrite.tensor import Tensor
 

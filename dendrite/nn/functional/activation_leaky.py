@@ -9,7 +9,7 @@ from __future__ import annotations
 from dendrite import backend, ops
 from dendrite.backend import xp
 from dendrite.nn.functional.activation import finish_inplace, leaky_relu
-from dendrite.ops.operands import input_kinds
+from dendrite.ops.boundary import input_kinds
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["prelu", "rrelu"]

@@ -8,7 +8,7 @@ sparse codes; ``softsign`` squashes like ``tanh`` but with polynomial tails). Co
 from __future__ import annotations
 
 from dendrite import ops
-from dendrite.ops.operands import input_kinds
+from dendrite.ops.boundary import input_kinds
 from dendrite.tensor import Tensor
 
 __all__ = ["hardshrink", "softshrink", "softsign", "tanhshrink"]
