@@ -30,7 +30,8 @@ from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
-__all__ = ["needs_classification", "build_schedule", "restart_schedule", "predict_logits", "run_classifier"]
+__all__ = ["needs_classification", "build_classifier", "build_schedule", "restart_schedule", "predict_logits",
+           "run_classifier"]
 
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
 
@@ -151,6 +152,28 @@ def _resume(trainer: Trainer, out: Path, settings: dict, quiet: bool):
     return state
 
 
+def build_classifier(spec, splits, settings: dict):
+    """The model, optimizer and loss a classifier run trains with (also what ``dendrite doctor`` examines).
+
+    Shapes: the model maps (N, *splits.input_shape) to logits (N, splits.num_classes); the loss
+    takes those logits and class ids (N,).
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> from dendrite.recipes.catalog import MODELS
+        >>> splits = load_dataset("spiral")
+        >>> settings = MODELS["mlp"].defaults(splits)
+        >>> model, optimizer, loss_fn = build_classifier(MODELS["mlp"], splits, settings)
+        >>> type(optimizer).__name__, type(loss_fn).__name__
+        ('Adam', 'CrossEntropyLoss')
+    """
+    model = spec.build(splits, settings)
+    optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
+                               weight_decay=settings.get("weight_decay", 0.0))
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
+    return model, optimizer, loss_fn
+
+
 def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult:
     """Train a classifier on ``splits`` and write its plots into ``out`` (``config.resume``: continue it).
 
@@ -173,17 +196,10 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         >>> tmp.cleanup()
     """
     clock = Stopwatch()
-    model = spec.build(splits, settings)
-    optimizer = make_optimizer(
-        settings["optimizer"],
-        model.parameters(),
-        settings["lr"],
-        weight_decay=settings.get("weight_decay", 0.0),
-    )
+    model, optimizer, loss_fn = build_classifier(spec, splits, settings)
     scheduler = build_schedule(optimizer, settings)
     train_loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True)
     test_loader = DataLoader(splits.test_dataset(), batch_size=1024)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
     trainer = Trainer(
         model,
         loss_fn,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dendrite import backend, nn
-from dendrite.recipes.base import ModelSpec, RunConfig, make_optimizer
-from dendrite.recipes.classification import run_classifier
+from dendrite.recipes.base import ModelSpec, RunConfig
+from dendrite.recipes.classification import build_classifier, run_classifier
 from dendrite.recipes.sequence import run_sequence_classifier
 
 __all__ = ["DoctorSetup", "doctor_setup", "examine_recipe"]
@@ -79,10 +79,7 @@ def doctor_setup(spec: ModelSpec, splits, config: RunConfig) -> DoctorSetup:
         raise ValueError(f"model {spec.name!r} cannot train on dataset {splits.name!r}: {reason}")
     settings = config.resolved(spec.defaults(splits))
     backend.manual_seed(config.seed)  # the same initial weights as `dendrite train --seed`
-    model = spec.build(splits, settings)
-    optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
-                               weight_decay=settings.get("weight_decay", 0.0))
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
+    model, optimizer, loss_fn = build_classifier(spec, splits, settings)
     return DoctorSetup(model=model, data=(splits.x_train, splits.y_train),
                        val_data=(splits.x_test, splits.y_test), loss_fn=loss_fn, optimizer=optimizer,
                        task="classification", batch_size=int(settings["batch_size"]))
