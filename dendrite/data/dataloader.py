@@ -37,9 +37,10 @@ class DataLoader:
         batch_sampler: yields whole lists of indices (excludes batch_size/shuffle/sampler/drop_last).
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator / seed: the shuffle's randomness: a ``numpy.random.Generator`` or int seed
-            (made once: epochs differ, the run repeats). Without either, each epoch derives a
-            generator from dendrite's global one when iteration starts, so
+        generator / seed: the shuffle's randomness: a ``dendrite.Generator``,
+            ``numpy.random.Generator`` or int seed (made once: epochs differ, the run repeats).
+            Without either, each epoch derives a generator from dendrite's global one when
+            iteration starts, so
             ``dendrite.manual_seed(s)`` before training fixes every epoch's order.
 
     Shapes: for ``TensorDataset(x, y)`` with ``x`` of shape ``(N, ...)``, each batch is a tuple

@@ -13,6 +13,7 @@ import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -41,8 +42,7 @@ def _affine_parameters(module, shape, dtype, affine: bool, bias: bool) -> None:
 
 
 def _check_device(layer: str, device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{layer}: dendrite runs on the CPU; device {device!r} is not available")
+    check_device(device, layer)
 
 
 class _NormBase(Module):
