@@ -472,6 +472,7 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, d
         >>> x.shape, x.dtype
         ((1, 2), dtype('int64'))
     """
+    _check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=_like_dtype(input, dtype),

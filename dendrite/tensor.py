@@ -624,7 +624,10 @@ def read_to_arguments(args: tuple, kwargs: dict) -> tuple:
     flags[:len(rest)] = rest
     devices.check_device(device, "to")
     if dtype is not None:
-        dtype = backend.as_dtype(dtype)
+        try:
+            dtype = backend.as_dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"to(): {error}") from None
     return dtype, bool(flags[1])
 
 
