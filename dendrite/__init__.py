@@ -70,6 +70,7 @@ from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.ops.boundary import export as _export
 from dendrite.random_generator import Generator, default_generator, initial_seed, manual_seed, seed
+from dendrite.random_sampling import bernoulli, multinomial
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
 from dendrite.utils import data as _utils_data  # noqa: F401  (dendrite.utils.data: a lazy path, cheap)

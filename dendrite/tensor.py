@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import weakref
 
-from dendrite import backend, devices, ops
+from dendrite import backend, devices, ops, random_sampling
 from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
 from dendrite.backend import xp
@@ -122,6 +122,8 @@ class Tensor(TensorBase):
             RuntimeError: cuda: CUDA is not available: dendrite's GPU backend is not installed/present ...
         """
         raise RuntimeError(cuda_unavailable_message("cuda"))
+
+    bernoulli, multinomial = random_sampling.bernoulli, random_sampling.multinomial  # draws, no gradient
 
     def float(self) -> Tensor:
         """Cast to float32 (same shape; ``self`` when already float32).

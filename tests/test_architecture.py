@@ -21,7 +21,7 @@ LAYERS = [
     ("foundation", ["dendrite.backend", "dendrite.utils", "dendrite.version", "dendrite.devices",
                     "dendrite.cuda", "dendrite.accelerator", "dendrite.backends"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
-                "dendrite.creation", "dendrite.random_generator"]),
+                "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling"]),
     ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
     ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
@@ -37,7 +37,8 @@ LAYERS = [
 ENGINE_LAYERS = [
     # what a tensor holds; the random streams
     ["dendrite.autograd.grad_mode", "dendrite.tensor_base", "dendrite.random_generator"],
-    ["dendrite.autograd", "dendrite.creation"],  # nodes, the backward walk, gradcheck; making tensors
+    # nodes, the backward walk, gradcheck; making tensors, sampling
+    ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling"],
     ["dendrite.ops"],  # every operation, forward and backward
     ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
 ]
