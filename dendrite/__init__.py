@@ -66,6 +66,17 @@ from dendrite.creation import (
 from dendrite.devices import device
 from dendrite.interop.freeze import freeze, unfreeze
 from dendrite.interop.serialization import load, save
+from dendrite.legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.ops.boundary import export as _export

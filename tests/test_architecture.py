@@ -21,7 +21,8 @@ LAYERS = [
     ("foundation", ["dendrite.backend", "dendrite.utils", "dendrite.version", "dendrite.devices",
                     "dendrite.cuda", "dendrite.accelerator", "dendrite.backends"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
-                "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling"]),
+                "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling",
+                "dendrite.legacy_tensors"]),
     ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
     ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
@@ -38,7 +39,7 @@ ENGINE_LAYERS = [
     # what a tensor holds; the random streams
     ["dendrite.autograd.grad_mode", "dendrite.tensor_base", "dendrite.random_generator"],
     # nodes, the backward walk, gradcheck; making tensors, sampling
-    ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling"],
+    ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling", "dendrite.legacy_tensors"],
     ["dendrite.ops"],  # every operation, forward and backward
     ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
 ]
