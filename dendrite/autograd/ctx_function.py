@@ -119,7 +119,8 @@ def check_contract(cls: type, base: type) -> None:
         "user_backward": None if user_backward is None else staticmethod(user_backward.__func__),
         "__module__": cls.__module__,
     })
-    cls._forward_signature = None if setup is None else inspect.signature(forward_function)
+    cls._forward_signature = inspect.signature(forward_function)
+    cls._uses_setup_context = setup is not None
     cls.apply = classmethod(apply)
     cls.__init__ = _refuse_instance
 
@@ -151,9 +152,12 @@ def _refuse_instance(self, *args, **kwargs) -> None:
 def apply(cls, *args, **kwargs):
     """Run a ctx-contract Function on ``args`` and record it for backward; returns its output(s).
 
-    ``args`` are tensors or other values (only tensors get gradients);
-    ``kwargs`` go to forward and never get gradients. The outputs have the
-    shapes forward gives them.
+    ``args`` are tensors or other values (only tensors get gradients). As in
+    PyTorch, a keyword argument naming a positional parameter of forward is
+    an input like the others (it gets a gradient, and backward returns one
+    for it, in forward's order; skipped parameters before it take their
+    defaults); keyword-only arguments are options without gradients. The
+    outputs have the shapes forward gives them.
 
     Example:
         >>> import dendrite
@@ -169,24 +173,44 @@ def apply(cls, *args, **kwargs):
         >>> y
         tensor([3., 6.], grad_fn=<MulConstantBackward>)
     """
-    name = cls.__name__
-    signature = cls._forward_signature
-    if signature is not None:  # setup_context receives every argument of forward, defaults filled in
+    setup = cls._uses_setup_context
+    if setup:  # setup_context receives every argument of forward, defaults filled in (as PyTorch)
         try:
-            bound = signature.bind(*args, **kwargs)
+            bound = cls._forward_signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise TypeError(f"{name}.apply: {error}") from None
+            raise TypeError(f"{cls.__name__}.apply: {error}") from None
         bound.apply_defaults()
         args, kwargs = bound.args, bound.kwargs
+    elif kwargs:
+        args, kwargs = _keywords_to_positions(cls, args, kwargs)
     needs = tuple(isinstance(item, TensorBase) and item.requires_grad for item in args)
     ctx = FunctionCtx(cls, needs)
     with no_grad():
-        if signature is None:
-            output = cls.forward(ctx, *args, **kwargs)
-        else:
+        if setup:
             output = cls.forward(*args, **kwargs)
             cls.setup_context(ctx, args, output)
+        else:
+            output = cls.forward(ctx, *args, **kwargs)
     return _link_outputs(cls, ctx, args, output, state.grad_enabled and True in needs)
+
+
+def _keywords_to_positions(cls, args: tuple, kwargs: dict) -> tuple:
+    """Move keyword arguments that name positional parameters of ``forward(ctx, ...)`` into ``args``."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in cls._forward_signature.parameters.values() if p.kind in kinds][1:]  # not ctx
+    later = [p.name for p in positional[len(args):]]
+    last = max((later.index(key) for key in kwargs if key in later), default=-1)
+    if last < 0:
+        return args, kwargs
+    kwargs, extra = dict(kwargs), []
+    for parameter in positional[len(args):len(args) + last + 1]:
+        if parameter.name in kwargs:
+            extra.append(kwargs.pop(parameter.name))
+        elif parameter.default is not inspect.Parameter.empty:
+            extra.append(parameter.default)
+        else:
+            raise TypeError(f"{cls.__name__}.apply: missing required argument {parameter.name!r}")
+    return args + tuple(extra), kwargs
 
 
 def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
