@@ -26,10 +26,22 @@ outputs that received no gradient are ``None``.
 Only floating-point outputs join the graph: an integer or boolean result
 (``x.long()``, an index) is a plain leaf that does not require grad, as in
 PyTorch.
+
+This is dendrite's *array contract*, the one every operation uses. The same
+class also takes PyTorch's *ctx contract*, for code ported from PyTorch:
+``@staticmethod forward(ctx, *args)`` on tensors and ``@staticmethod
+backward(ctx, *grad_outputs)``, with ``ctx.save_for_backward`` (or a static
+``forward(*args)`` plus ``setup_context(ctx, inputs, output)``). A static
+``forward`` selects it when the class is defined, and such a class gets its
+own ``apply`` (:mod:`dendrite.autograd.ctx_function`), so the ``apply`` below
+stays the array contract's fast path.
 """
 
 from __future__ import annotations
 
+from dendrite.autograd.ctx_function import check_contract
+from dendrite.autograd.ctx_function import once_differentiable as once_differentiable  # torch's import path
+from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray, xp
 from dendrite.tensor_base import TensorBase, wrap
@@ -65,6 +77,12 @@ class Function:
     # Per-output gradient hooks and retain_grad() requests: {output index: [hook, ...]}.
     output_hooks = None
     retained_outputs = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx
+        # contract and gets ctx_function.apply; the array contract keeps the apply below as it is.
+        super().__init_subclass__(**kwargs)
+        check_contract(cls, Function)
 
     @classmethod
     def apply(cls, *inputs, **options):
