@@ -152,7 +152,8 @@ def check_saved(node) -> None:
         ...     print(str(error).split(": ", 1)[1][:70])
         [float32 tensor of shape (2,)] saved by ExpBackward is at version 1; e
     """
-    stamp = node.stamp
+    # An in-place op's node that keeps the written tensor itself counts from after its own write.
+    stamp = node.__dict__.get("saved_stamp", node.stamp)
     for array in _saved_arrays(node):
         record = _records.get(id(owner_of(array)))
         if record is None or not record.times or record.times[-1] <= stamp:

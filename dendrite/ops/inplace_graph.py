@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
-from dendrite.autograd.versions import bump, rebase
-from dendrite.backend import xp
+from dendrite.autograd.versions import bump, clock, owner_of, rebase
+from dendrite.backend import ndarray, xp
 from dendrite.ops.operands import cast
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -193,6 +193,30 @@ def _refuse(x: Tensor, view, name: str) -> None:
                            f"in-place operation.{fix}")
 
 
+def _keep_saved_result(result: Tensor, x: Tensor) -> None:
+    """Point the node that made ``result`` at x's memory where it kept ``result`` for backward.
+
+    ``y.exp_()`` keeps ``e**y`` for backward, as ``exp`` does; PyTorch keeps it as ``y`` itself,
+    so a later in-place change of ``y`` makes backward refuse. The same here: the node keeps
+    x's array and is checked from the time of this write on (``saved_stamp``). Left alone when
+    the node also kept another array in x's memory (an operand such as ``x.t()``), which this
+    write did overwrite: backward must refuse that one.
+    """
+    node = result._ctx
+    if node is None:
+        return
+    owner, names = owner_of(x._data), []
+    for name, value in node.__dict__.items():
+        if value is result._data:
+            names.append(name)
+        elif type(value) is ndarray and owner_of(value) is owner:
+            return
+    for name in names:
+        setattr(node, name, x._data)
+    if names:
+        node.saved_stamp = clock.now
+
+
 def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same_kind") -> Tensor:
     """Write ``compute(x, *operands)`` into ``x`` with PyTorch's in-place rules (see the module); returns x.
 
@@ -220,6 +244,7 @@ def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same
         old = _stand_in(x)
         result = _fit(compute(old, *operands), x, name, casting)
         _store(x, result._data, name)
+        _keep_saved_result(result, x)
         rebase(x, result._ctx, result._out_index, result.requires_grad)
         return x
     # A view: the op acts on the view's elements of (a stand-in for) the base; the base gets them back.
@@ -229,6 +254,7 @@ def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same
     result = _fit(compute(old, *operands), x, name, casting)
     new_base = CopySlices.apply(old_base, result, positions)
     _store(x, result._data, name)
+    _keep_saved_result(result, x)
     rebase(base, new_base._ctx, 0, new_base.requires_grad)
     again = AsStrided.apply(base, positions)  # made after the rebase: reaches the new base
     rebase(x, again._ctx, 0, again.requires_grad)
