@@ -100,12 +100,13 @@ def test_imatmul_rebinds_as_in_pytorch():
 
 
 # ----------------------------------------------------------------------------- errors where PyTorch raises
+CAST = "can't be cast to the desired output type"
 ERRORS = {
-    "int += float": (lambda lib: lib.tensor([1, 2]).__iadd__(1.5), "can't be cast to the desired output type"),
-    "int /= int": (lambda lib: lib.tensor([1, 2]).__itruediv__(2), "can't be cast to the desired output type"),
-    "int **= float": (lambda lib: lib.tensor([1, 2]).__ipow__(0.5), "can't be cast to the desired output type"),
-    "bool += 1": (lambda lib: lib.tensor([True]).__iadd__(1), "can't be cast to the desired output type"),
-    "int.exp_()": (lambda lib: lib.tensor([1, 2]).exp_(), "can't be cast to the desired output type"),
+    "int += float": (lambda lib: lib.tensor([1, 2]).__iadd__(1.5), CAST),
+    "int /= int": (lambda lib: lib.tensor([1, 2]).__itruediv__(2), CAST),
+    "int **= float": (lambda lib: lib.tensor([1, 2]).__ipow__(0.5), CAST),
+    "bool += 1": (lambda lib: lib.tensor([True]).__iadd__(1), CAST),
+    "int.exp_()": (lambda lib: lib.tensor([1, 2]).exp_(), CAST),
     "broadcast grows": (lambda lib: lib.ones(3).__iadd__(lib.ones(2, 3)),
                         r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"),
     "leaf": (lambda lib: lib.ones(2, requires_grad=True).__iadd__(1),
@@ -181,9 +182,11 @@ METHODS = {
     "sigmoid_": lambda y, b: y.sigmoid_(), "tanh_": lambda y, b: y.tanh_(), "relu_": lambda y, b: y.relu_(),
     "clamp_": lambda y, b: y.clamp_(0.5, 1.0), "clamp_min_": lambda y, b: y.clamp_min_(0.6),
     "clamp_max_": lambda y, b: y.clamp_max_(0.6), "lerp_": lambda y, b: y.lerp_(b, 0.3),
-    "addcmul_": lambda y, b: y.addcmul_(b, b, value=0.5), "addcdiv_": lambda y, b: y.addcdiv_(b, b + 2, value=-2),
+    "addcmul_": lambda y, b: y.addcmul_(b, b, value=0.5),
+    "addcdiv_": lambda y, b: y.addcdiv_(b, b + 2, value=-2),
     "copy_": lambda y, b: y.copy_(b * 3), "fill_": lambda y, b: y.fill_(2.5), "zero_": lambda y, b: y.zero_(),
-    "masked_fill_": lambda y, b: y.masked_fill_(b > 1, 0.5), "floor_divide_": lambda y, b: y.floor_divide_(0.5),
+    "masked_fill_": lambda y, b: y.masked_fill_(b > 1, 0.5),
+    "floor_divide_": lambda y, b: y.floor_divide_(0.5),
     "remainder_": lambda y, b: y.remainder_(0.5),
 }
 
@@ -294,15 +297,17 @@ def test_values_and_gradients_match_pytorch(scenario):
 # ----------------------------------------------------------------------------- saved values
 SAVED = {
     "exp keeps its result": lambda lib: _backward_after(lib, lambda x: x.exp(), lambda y: y.add_(1)),
-    "mul keeps its inputs": lambda lib: _backward_after(lib, lambda x: x * x, None, change_input=True),
+    "mul keeps its inputs": lambda lib: _backward_after(lib, lambda x: x * x, change_input=True),
     "y.mul_(y) keeps y": lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.mul_(y)),
-    "a view of a saved value": lambda lib: _backward_after(lib, lambda x: x.sigmoid(), lambda y: y[0].mul_(2)),
+    "a view of a saved value":
+        lambda lib: _backward_after(lib, lambda x: x.sigmoid(), lambda y: y[0].mul_(2)),
     "exp_ then log_": lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.exp_().log_()),
     "sqrt_ then add_": lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.sqrt_().add_(1)),
 }
 
 
-def _backward_after(lib, forward, change, change_input=False):
+def _backward_after(lib, forward, change=None, change_input=False):
+    """``forward`` on a non-leaf ``h``, then ``change`` of its result (or ``h.add_(1)``), then backward."""
     x = _f64(lib, [1.0, 2.0], requires_grad=True)
     h = x * 1
     y = forward(h)
@@ -323,11 +328,11 @@ def test_backward_refuses_a_saved_value_changed_in_place(name):
 
 
 NOT_SAVED = {
-    "add keeps nothing": lambda lib: _backward_after(lib, lambda x: x + 1, None, change_input=True),
-    "neg keeps nothing": lambda lib: _backward_after(lib, lambda x: x.neg(), None, change_input=True),
-    "exp_ then mul_ by a number": lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.add_(1).mul_(2)),
-    "relu output changed after sum": lambda lib: _backward_after(lib, lambda x: x.sum() + 0, None,
-                                                                 change_input=True),
+    "add keeps nothing": lambda lib: _backward_after(lib, lambda x: x + 1, change_input=True),
+    "neg keeps nothing": lambda lib: _backward_after(lib, lambda x: x.neg(), change_input=True),
+    "add_ then mul_ by a number":
+        lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.add_(1).mul_(2)),
+    "sum keeps nothing": lambda lib: _backward_after(lib, lambda x: x.sum() + 0, change_input=True),
 }
 
 
