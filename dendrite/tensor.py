@@ -19,6 +19,7 @@ import weakref
 from dendrite import backend, devices, ops, random_sampling
 from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
+from dendrite.autograd.versions import version_of
 from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
 from dendrite.devices import cuda_unavailable_message
@@ -532,6 +533,32 @@ class Tensor(TensorBase):
     uniform_ = ops.uniform_
     normal_ = ops.normal_
     __setitem__ = ops.setitem
+    floor_divide_, remainder_, pow_, lerp_ = ops.floor_divide_, ops.remainder_, ops.pow_, ops.lerp_
+    addcmul_, addcdiv_, clamp_min_, clamp_max_ = ops.addcmul_, ops.addcdiv_, ops.clamp_min_, ops.clamp_max_
+    neg_, abs_, exp_, log_, sqrt_ = ops.neg_, ops.abs_, ops.exp_, ops.log_, ops.sqrt_
+    sigmoid_, tanh_, relu_ = ops.sigmoid_, ops.tanh_, ops.relu_
+    bitwise_and_, bitwise_or_, bitwise_xor_ = ops.bitwise_and_, ops.bitwise_or_, ops.bitwise_xor_
+    negative_, absolute_, clip_ = neg_, abs_, clamp_
+    # ``x += y`` writes into x's memory and returns x (without these, Python would rebind x to
+    # x + y and ``w -= lr * w.grad`` would never reach the model). No ``__imatmul__``: PyTorch has
+    # none either, so ``x @= w`` rebinds x to ``x @ w``, whose shape may differ.
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    __ifloordiv__, __imod__, __ipow__ = floor_divide_, remainder_, pow_
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (shared with its views), as PyTorch.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(3); view = x[1:]
+            >>> x += 1; view.mul_(2)
+            tensor([2., 2.])
+            >>> x._version, view._version
+            (2, 2)
+        """
+        return version_of(self._data)
 
     # ------------------------------------------------------------------ operators
     # Bound straight to the functions: no extra Python call per ``x + y``.

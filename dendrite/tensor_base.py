@@ -40,7 +40,10 @@ class TensorBase:
         True
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__",
+                 # Set only when needed (read with getattr): the view this tensor is (``(base, made with
+                 # grad mode on, one of several outputs)``) and its grad_fn history after in-place ops.
+                 "_view", "_history")
     # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
     __array_ufunc__ = None
     __array_priority__ = 1000

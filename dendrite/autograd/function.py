@@ -43,6 +43,7 @@ from dendrite.autograd.ctx_function import check_contract
 from dendrite.autograd.ctx_function import once_differentiable as once_differentiable  # torch's import path
 from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
+from dendrite.autograd.versions import clock, mark_view
 from dendrite.backend import ndarray, xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -77,6 +78,9 @@ class Function:
     # Per-output gradient hooks and retain_grad() requests: {output index: [hook, ...]}.
     output_hooks = None
     retained_outputs = None
+    # ``clock.now`` when ``apply`` recorded the node (autograd/versions.py: in-place writes). A node
+    # made another way is never checked: it counts as made after every write.
+    stamp = float("inf")
 
     def __init_subclass__(cls, **kwargs) -> None:
         # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx
@@ -119,15 +123,23 @@ class Function:
                 result = xp.asarray(result)
             if requires_grad and result.dtype.kind == "f":
                 node.inputs = inputs
-                return wrap(result, node)
-            return wrap(result)
+                node.stamp = clock.now
+                output = wrap(result, node)
+            else:
+                output = wrap(result)
+            if result.base is not None:  # maybe a view of an input: in-place writes need its base
+                mark_view(output, inputs, False)
+            return output
         outputs = [array if type(array) is ndarray else xp.asarray(array) for array in result]
         if requires_grad:
             node.inputs = inputs
+            node.stamp = clock.now
         else:
             node = None
         return tuple([
             wrap(array, node if array.dtype.kind == "f" else None, index)
+            if array.base is None else
+            mark_view(wrap(array, node if array.dtype.kind == "f" else None, index), inputs, True)
             for index, array in enumerate(outputs)
         ])
 

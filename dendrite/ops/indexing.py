@@ -64,7 +64,11 @@ class GetItem(Function):
     """``x[index]``; backward: the gradient written (advanced index: added) into zeros at ``index``."""
     def forward(self, x, index, kind):
         self.shape, self.index, self.kind = x.shape, index, kind
-        return x[index]
+        result = x[index]
+        if type(result) is not ndarray and kind != "advanced":
+            # NumPy answers a number for x[0] of a vector; PyTorch a 0-d view (x[0] += 1 changes x).
+            result = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return result
 
     def backward(self, grad):
         result = xp.zeros(self.shape, grad.dtype)

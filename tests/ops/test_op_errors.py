@@ -115,9 +115,9 @@ def test_backward_without_requires_grad():
 
 def test_in_place_on_a_leaf_that_requires_grad():
     w = dendrite.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"add_: in-place operation on a leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match=r"add_: a leaf Variable that requires grad is being used in an in-place operation"):
         w.add_(1.0)
-    with pytest.raises(RuntimeError, match=r"__setitem__: in-place operation"):
+    with pytest.raises(RuntimeError, match=r"__setitem__: a leaf Variable that requires grad"):
         w[0] = 3.0
     with dendrite.no_grad():
         w.add_(1.0)  # fine outside the graph (an optimizer step)
