@@ -1,0 +1,67 @@
+"""What the ``backward_graph`` formulas share (double backward, ``create_graph=True``).
+
+``backward`` works on arrays; ``backward_graph`` writes the same formula with
+differentiable tensor operations so that the gradient keeps a graph (see
+:mod:`dendrite.autograd.graph_backward`). These helpers are the tensor
+versions of :func:`dendrite.ops.operands.unbroadcast` and friends. They call
+the operations as tensor methods (``grad.sum(...)``), so this module imports
+no operation family and every family can import it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dendrite.backend import xp
+from dendrite.tensor_base import TensorBase, wrap
+
+if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
+    from dendrite.tensor import Tensor
+
+
+def sum_to(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum ``grad`` over the axes broadcasting added or stretched to reach ``shape`` (differentiably).
+
+    Shapes: ``grad`` of the broadcast shape -> ``shape``, e.g. (4, 2, 3) -> (2, 1).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.graph_operands import sum_to
+        >>> sum_to(dendrite.ones(4, 2, 3), (2, 1))
+        tensor([[12.],
+                [12.]])
+    """
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(dim=tuple(range(extra)))
+    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and grad.shape[axis] != 1)
+    if stretched:
+        grad = grad.sum(dim=stretched, keepdim=True)
+    return grad
+
+
+def shape_of(value) -> tuple:
+    """The shape of a tensor input, ``()`` for a plain number.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.graph_operands import shape_of
+        >>> shape_of(dendrite.zeros(2, 3)), shape_of(2.5)
+        ((2, 3), ())
+    """
+    return tuple(value.shape) if isinstance(value, TensorBase) else ()
+
+
+def constant(array, like: Tensor) -> Tensor:
+    """``array`` (a mask, an index result...) as a tensor without a graph, in ``like``'s float dtype.
+
+    Example:
+        >>> import numpy as np, dendrite
+        >>> from dendrite.ops.graph_operands import constant
+        >>> constant(np.array([True, False]), dendrite.zeros(2, dtype=dendrite.float64))
+        tensor([1., 0.], dtype=dendrite.float64)
+    """
+    return wrap(xp.asarray(array, dtype=like.dtype))
