@@ -58,6 +58,10 @@ def _checked(node, input_grads, inputs) -> tuple:
     """``backward_graph``'s answer as one tensor (or None) per input, shapes checked, dtypes matched."""
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
+    if len(input_grads) < len(inputs):  # as backward: trailing inputs (options) may get nothing
+        input_grads = input_grads + (None,) * (len(inputs) - len(input_grads))
+    elif len(input_grads) > len(inputs) and not any(input_grads[len(inputs):]):
+        input_grads = input_grads[:len(inputs)]  # Nones for optional inputs that were not passed
     if len(input_grads) != len(inputs):
         raise RuntimeError(f"internal error in {node.name}.backward_graph: {len(input_grads)} gradients "
                            f"for {len(inputs)} inputs")

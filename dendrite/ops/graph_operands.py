@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -65,3 +66,37 @@ def constant(array, like: Tensor) -> Tensor:
         tensor([1., 0.], dtype=dendrite.float64)
     """
     return wrap(xp.asarray(array, dtype=like.dtype))
+
+
+class LinearMap(Function):
+    """``y = to(x)`` for a linear ``to`` on arrays; backward: its transpose ``back(g)``.
+
+    The gradient of a linear operation (indexing, slicing, a diagonal, a running
+    sum) is the transposed map, which is linear too: its graph-keeping gradient
+    is a ``LinearMap`` with ``to`` and ``back`` swapped, to any order.
+    """
+    def forward(self, x, to, back):
+        self.to, self.back = to, back
+        return to(x)
+
+    def backward(self, grad):
+        return self.back(grad)
+
+    def backward_graph(self, grad):
+        return LinearMap.apply(grad, to=self.back, back=self.to)
+
+
+def linear_map(x: Tensor, to, back) -> Tensor:
+    """Apply the linear array function ``to`` to ``x``, with ``back`` (its transpose) as the gradient.
+
+    Shapes: whatever ``to`` makes of ``x``; ``back`` must map that shape back to ``x``'s.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.graph_operands import linear_map
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = linear_map(x, to=lambda a: a[::-1].copy(), back=lambda g: g[::-1].copy())
+        >>> (y * dendrite.tensor([1.0, 10.0])).sum().backward(); x.grad
+        tensor([10.,  1.])
+    """
+    return LinearMap.apply(x, to=to, back=back)

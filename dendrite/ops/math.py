@@ -341,7 +341,7 @@ class Atan2(Function):
     def backward_graph(self, grad):
         y, x = self.inputs
         zero = constant(self.x * self.x + self.y * self.y == 0, grad) > 0
-        scale = choose(zero, 0.0, grad / choose(zero, 1.0, x * x + y * y))  # 1.0: no 0 * inf from the unused side
+        scale = choose(zero, 0.0, grad / choose(zero, 1.0, x * x + y * y))  # 1.0: no 0 * inf unused
         needs = self.needs_input_grad
         return (sum_to(scale * x, input_shape(y)) if needs[0] else None,
                 sum_to(-scale * y, input_shape(x)) if needs[1] else None)

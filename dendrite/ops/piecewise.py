@@ -196,7 +196,7 @@ class _Rounding(Function):
         return xp.zeros(self.shape, grad.dtype)
 
     def backward_graph(self, grad):
-        return constant(xp.zeros(self.shape), grad)
+        return (constant(xp.zeros(self.shape), grad),) + (None,) * (len(self.inputs) - 1)  # round's decimals
 
 
 class Floor(_Rounding):

@@ -163,8 +163,9 @@ class Moments(Function):
         grad = grad.reshape(self.result.shape)
         if self.root:
             zero = constant(self.result == 0, grad) > 0
-            std = (Sum.apply(centered * centered, axes=self.axes, keepdim=True) / self.divisor).sqrt()
-            grad = where(zero, 0.0, grad / where(zero, 1.0, 2 * std))  # no 0 * inf from the unused branch
+            variance = Sum.apply(centered * centered, axes=self.axes, keepdim=True) / self.divisor
+            # sqrt of 1, not 0, where std is 0: no 0 * inf from the unused branch in the next derivative
+            grad = where(zero, 0.0, grad / (2 * where(zero, 1.0, variance).sqrt()))
         with xp.errstate(divide="ignore"):
             scale = float(2 / xp.float64(self.divisor))
         return grad * scale * centered
@@ -189,8 +190,8 @@ class Norm2(Function):
         # d ||x|| = x g / ||x||, 0 at the zero vector.
         x = self.inputs[0]
         zero = constant(self.result == 0, grad) > 0
-        norm = Sum.apply(x * x, axes=self.axes, keepdim=True).sqrt()
-        return x * where(zero, 0.0, grad.reshape(self.result.shape) / where(zero, 1.0, norm))
+        norm = where(zero, 1.0, Sum.apply(x * x, axes=self.axes, keepdim=True)).sqrt()  # 1: no 0 * inf
+        return x * where(zero, 0.0, grad.reshape(self.result.shape) / norm)
 
 
 class Prod(Function):
