@@ -86,11 +86,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         retain_graph = create_graph  # as PyTorch: a graph of gradients usually goes on to a second backward
     arrays = _output_grads(outputs, grad_outputs, "grad", create_graph)
     walk = run_backward_graph if create_graph else run_backward
-    captured = walk(outputs, arrays, retain_graph=bool(retain_graph), capture=inputs)
+    unique = list({id(tensor): tensor for tensor in inputs}.values())  # a tensor asked for twice gets it twice
+    slot = {id(tensor): position for position, tensor in enumerate(unique)}
+    captured = walk(outputs, arrays, retain_graph=bool(retain_graph), capture=unique)
     result = []
     for position, tensor in enumerate(inputs):
-        if position in captured:
-            found = captured[position]
+        if slot[id(tensor)] in captured:
+            found = captured[slot[id(tensor)]]
             result.append(found if create_graph else wrap(xp.array(found)))
         elif materialize_grads:
             result.append(wrap(xp.zeros_like(tensor._data)))

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
+from dendrite.autograd.functional import grad as autograd_grad
+from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -100,3 +102,30 @@ def linear_map(x: Tensor, to, back) -> Tensor:
         tensor([10.,  1.])
     """
     return LinearMap.apply(x, to=to, back=back)
+
+
+def composed_gradients(node, grad: Tensor, composed) -> tuple:
+    """``backward_graph`` of a fused op from its composed form: differentiate ``composed(*node.inputs)``.
+
+    ``composed`` recomputes the op's output from the node's input tensors with
+    differentiable operations (the form the fused op is tested equal to); its
+    gradient, taken with ``create_graph=True``, keeps a graph to every order.
+    Returns one gradient tensor (or None) per input of the node.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.ops.graph_operands import composed_gradients
+        >>> x, y = dendrite.tensor([1.0, 2.0], requires_grad=True), dendrite.tensor([3.0, 5.0])
+        >>> node = (x * y).grad_fn
+        >>> composed_gradients(node, dendrite.ones(2), lambda a, b: a * b)
+        (tensor([3., 5.]), None)
+    """
+    inputs = node.inputs
+    wanted = [i for i, need in enumerate(node.needs_input_grad) if need]
+    result = [None] * len(inputs)
+    with enable_grad():
+        output = composed(*inputs)
+        found = autograd_grad(output, [inputs[i] for i in wanted], grad, create_graph=True, allow_unused=True)
+    for position, gradient in zip(wanted, found):
+        result[position] = gradient
+    return tuple(result)
