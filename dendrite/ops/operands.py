@@ -248,6 +248,9 @@ class Cast(Function):
     def backward(self, grad):
         return grad.astype(self.input_dtype) if self.input_dtype.kind == "f" else None
 
+    def backward_graph(self, grad):
+        return Cast.apply(grad, dtype=self.input_dtype) if self.input_dtype.kind == "f" else None
+
 
 def cast(x: Tensor, dtype) -> Tensor:
     """``x`` converted to ``dtype`` (same shape; differentiable between float dtypes; ``x`` if unchanged).

@@ -13,6 +13,7 @@ from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_loss, reduction_mode
+from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.operands import operands, unbroadcast
 from dendrite.tensor import Tensor, wrap
 
@@ -57,6 +58,26 @@ class KLDivergence(Function):
                     grad_t = unbroadcast(grad, t.shape) * dxlogy - unbroadcast(grad * x, t.shape)
         return (None if grad_x is None else unbroadcast(grad_x, x.shape),
                 None if grad_t is None else grad_t.astype(t.dtype, copy=False))
+
+    def backward_graph(self, grad):
+        # The same formulas with tensors (xlogy's derivative at t = 0 is NaN, as in backward and PyTorch).
+        x, t = self.inputs
+        grad_x = grad_t = None
+        if self.log_target:
+            exp_t = t.exp()
+            if self.needs_input_grad[0]:
+                grad_x = -grad * exp_t
+            if self.needs_input_grad[1]:
+                grad_t = sum_to(grad * (t - x), self.t.shape) * exp_t + sum_to(grad * exp_t, self.t.shape)
+        else:
+            if self.needs_input_grad[0]:
+                grad_x = -grad * t
+            if self.needs_input_grad[1]:
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    nonzero = constant(self.t != 0, grad)
+                    dxlogy = ops.where(nonzero > 0, t, 1.0).log() + constant(self.t / self.t, grad)
+                grad_t = sum_to(grad, self.t.shape) * dxlogy - sum_to(grad * x, self.t.shape)
+        return (None if grad_x is None else sum_to(grad_x, self.x.shape), grad_t)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -129,6 +150,9 @@ class _ClampedForward(Function):
 
     def backward(self, grad):
         # straight-through: d max(x, low) / dx taken as 1 (PyTorch clamps var without a gradient)
+        return grad
+
+    def backward_graph(self, grad):
         return grad
 
 
