@@ -3,6 +3,7 @@
 from dendrite.nn.modules.activation import *  # noqa: F403
 from dendrite.nn.modules.activation_dim import *  # noqa: F403
 from dendrite.nn.modules.activation_shrink import *  # noqa: F403
+from dendrite.nn.modules.attention import *  # noqa: F403
 from dendrite.nn.modules.container import *  # noqa: F403
 from dendrite.nn.modules.conv import *  # noqa: F403
 from dendrite.nn.modules.dropout import *  # noqa: F403
