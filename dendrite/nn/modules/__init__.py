@@ -17,3 +17,4 @@ from dendrite.nn.modules.rnn import *  # noqa: F403
 from dendrite.nn.modules.rnn_cell import *  # noqa: F403
 from dendrite.nn.modules.shape import *  # noqa: F403
 from dendrite.nn.modules.sparse import *  # noqa: F403
+from dendrite.nn.modules.transformer import *  # noqa: F403
