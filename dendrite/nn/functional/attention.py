@@ -48,15 +48,20 @@ class SafeSoftmax(Function):
         peak = x.max(axis=-1, keepdims=True)
         empty = peak == -xp.inf  # every key masked in this row
         # Shift by the row's maximum (no overflow); an empty row is shifted by 0, so exp gives zeros.
-        exps = xp.exp(x - xp.where(empty, 0, peak))
+        # One (..., L, S) array is allocated and then worked on in place: this runs on every score.
+        exps = x - xp.where(empty, 0, peak)
+        xp.exp(exps, out=exps)
         sums = exps.sum(axis=-1, keepdims=True)
-        self.result = exps / xp.where(empty, 1, sums)
-        return self.result
+        exps /= xp.where(empty, 1, sums)
+        self.result = exps
+        return exps
 
     def backward(self, grad):
         # s = softmax(x):  dX = s ⊙ (dS - Σ_S dS ⊙ s);  a fully masked row has s = 0, so dX = 0 there
         s = self.result
-        return s * (grad - (grad * s).sum(axis=-1, keepdims=True))
+        grad_x = grad - (grad * s).sum(axis=-1, keepdims=True)
+        grad_x *= s
+        return grad_x
 
 
 def _shape(tensor: Tensor) -> tuple:
