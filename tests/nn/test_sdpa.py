@@ -170,6 +170,23 @@ def test_bad_input_gets_a_clear_error_as_torch(case, error, words):
                                         attn_mask=None if mask is None else torch.tensor(mask), **kwargs)
 
 
+def test_mask_dtype_rule_as_torch():
+    q64 = dendrite.randn(2, 4, 8, dtype=dendrite.float64)
+    out = F.scaled_dot_product_attention(q64, q64, q64, attn_mask=dendrite.zeros(4, 4))  # float32 mask
+    assert out.dtype == dendrite.float64
+    q32 = dendrite.randn(2, 4, 8)
+    with pytest.raises(RuntimeError, match="float32 or the query's dtype"):
+        F.scaled_dot_product_attention(q32, q32, q32, attn_mask=dendrite.zeros(4, 4, dtype=dendrite.float64))
+    with pytest.raises(RuntimeError):
+        TF.scaled_dot_product_attention(*[torch.randn(2, 4, 8)] * 3, attn_mask=torch.zeros(4, 4).double())
+
+
+def test_gqa_needs_a_heads_dimension():
+    q = dendrite.randn(2, 4, 8)
+    with pytest.raises(RuntimeError, match="heads dimension"):
+        F.scaled_dot_product_attention(q, q[0], q[0], enable_gqa=True)
+
+
 def test_mixed_dtypes_are_refused():
     with pytest.raises(RuntimeError, match="same floating-point dtype"):
         F.scaled_dot_product_attention(dendrite.randn(2, 4), dendrite.randn(2, 4, dtype=dendrite.float64),

@@ -90,7 +90,12 @@ def _check_operands(query, key, value, attn_mask, dropout_p, is_causal, enable_g
             f"{name}: key {_shape(key)} and value {_shape(value)} must have the same number of positions S "
             f"in dimension -2 (got {key.shape[-2]} and {value.shape[-2]})"
         )
-    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and value.ndim >= 3:
+    if enable_gqa:
+        if min(query.ndim, key.ndim, value.ndim) < 3:
+            raise RuntimeError(
+                f"{name}(enable_gqa=True): expected query, key and value with a heads dimension, "
+                f"(..., heads, L or S, E), got shapes {_shape(query)}, {_shape(key)} and {_shape(value)}"
+            )
         heads = query.shape[-3]
         if heads % key.shape[-3] or heads % value.shape[-3]:
             raise RuntimeError(
@@ -111,10 +116,11 @@ def _check_operands(query, key, value, attn_mask, dropout_p, is_causal, enable_g
                            "pass one or the other")
     if not isinstance(attn_mask, Tensor):
         raise TypeError(f"{name}: attn_mask must be a Tensor or None, got {type(attn_mask).__name__}")
-    if attn_mask.array.dtype.kind not in "bf":
+    mask_dtype = attn_mask.array.dtype
+    if mask_dtype.kind != "b" and mask_dtype != query.array.dtype and mask_dtype != xp.float32:
         raise RuntimeError(
-            f"{name}: expected attn_mask to be bool (True = take part in attention) or floating point "
-            f"(added to the scores), got dtype {attn_mask.dtype}"
+            f"{name}: expected attn_mask to be bool (True = take part in attention), float32 or the query's "
+            f"dtype {query.dtype} (added to the scores), got dtype {attn_mask.dtype}"
         )
 
 
@@ -161,7 +167,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     _check_operands(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     length, source = query.shape[-2], key.shape[-2]
     scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if enable_gqa and query.ndim >= 3:
+    if enable_gqa:
         key = _repeat_heads(key, query.shape[-3])
         value = _repeat_heads(value, query.shape[-3])
     scores = (query @ key.transpose(-2, -1)) * scale_factor
@@ -176,8 +182,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             )
         if attn_mask.array.dtype.kind == "b":
             scores = where(attn_mask, scores, -math.inf)
-        else:
-            scores = scores + attn_mask
+        else:  # a float32 mask on other queries adds in the query's dtype, as PyTorch
+            scores = scores + (attn_mask if attn_mask.dtype == scores.dtype else attn_mask.to(scores.dtype))
     weights = SafeSoftmax.apply(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)

@@ -232,9 +232,6 @@ class MultiheadAttention(Module):
         output = output.transpose(1, 2).reshape(batch, length, embed)  # join the heads
         return self.out_proj(output), weights
 
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
-
 
 def _pad_column(mask: Tensor | None) -> Tensor | None:
     """The mask with one more key position at the end that everyone may attend to (0 added)."""
