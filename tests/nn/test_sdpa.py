@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import dendrite
 from dendrite.nn import functional as F
@@ -151,6 +154,7 @@ def test_float32_stays_float32():
     (dict(q=(8,), k=(8,), v=(8,)), RuntimeError, "at least 2-dimensional"),
     (dict(q=(2, 4, 8), k=(3, 6, 8), v=(3, 6, 8)), RuntimeError, "cannot be broadcast"),
     (dict(mask=(3, 6)), RuntimeError, "does not broadcast"),
+    (dict(q=(1, 4, 8), k=(1, 6, 8), v=(1, 6, 8), mask=(2, 4, 6)), RuntimeError, "does not broadcast"),
     (dict(mask=(4, 6), is_causal=True), RuntimeError, "should not be set when is_causal=True"),
     (dict(mask_dtype=np.int64), RuntimeError, "bool"),
     (dict(dropout_p=1.5), RuntimeError, "between 0 and 1"),
@@ -191,3 +195,24 @@ def test_mixed_dtypes_are_refused():
     with pytest.raises(RuntimeError, match="same floating-point dtype"):
         F.scaled_dot_product_attention(dendrite.randn(2, 4), dendrite.randn(2, 4, dtype=dendrite.float64),
                                        dendrite.randn(2, 4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=3),
+       sizes=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3)),
+       causal=st.booleans(), seed=st.integers(0, 2**16))
+def test_broadcast_batches_and_masks_match_torch(batch, sizes, causal, seed):
+    """Any broadcastable batch dimensions of q, k, v and the mask, causal or masked, L and S unrelated."""
+    length, source, embed, value_embed = sizes
+    q_batch, k_batch, v_batch = batch.input_shapes
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(q_batch + (length, embed)), rng.standard_normal(k_batch + (source, embed)),
+              rng.standard_normal(v_batch + (source, value_embed))]
+    if causal:
+        assert_same(*run_both(arrays, is_causal=True))
+    else:
+        # The mask broadcasts to the scores (..., L, S) without growing them (PyTorch refuses that).
+        scores_batch = np.broadcast_shapes(q_batch, k_batch)
+        mask_batch = tuple(int(d) if rng.random() < 0.5 else 1 for d in scores_batch)
+        mask = rng.random(mask_batch[rng.integers(0, len(mask_batch) + 1):] + (length, source)) > 0.3
+        assert_same(*run_both(arrays, {"attn_mask": mask}))

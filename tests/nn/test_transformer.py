@@ -192,6 +192,19 @@ def test_torch_weights_file_loads_into_the_dendrite_encoder(tmp_path):
     assert difference < 1e-5
 
 
+def test_copy_weights_from_torch_fills_a_whole_transformer():
+    torch.manual_seed(0)
+    reference = torch.nn.Transformer(E, HEADS, 1, 1, FF, batch_first=True).eval()
+    model = dendrite.nn.Transformer(E, HEADS, 1, 1, FF, batch_first=True)
+    dendrite.interop.torch_compat.copy_weights_from_torch(model, reference)
+    src, tgt = rand(N, S, E).astype(np.float32), rand(N, T, E, seed=1).astype(np.float32)
+    mask = dendrite.nn.Transformer.generate_square_subsequent_mask(T)
+    with torch.no_grad():
+        expected = reference(torch.tensor(src), torch.tensor(tgt), tgt_mask=torch.tensor(mask.numpy()))
+    actual = model.eval()(dendrite.tensor(src), dendrite.tensor(tgt), tgt_mask=mask)
+    np.testing.assert_allclose(actual.detach().numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("build, words", [
     (lambda: dendrite.nn.TransformerEncoderLayer(E, HEADS, activation="tanh"), "relu/gelu"),
     (lambda: dendrite.nn.TransformerEncoderLayer(E, 3), "divisible"),

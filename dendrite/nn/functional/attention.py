@@ -175,7 +175,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         allowed = wrap(xp.tril(xp.ones((length, source), dtype=bool)))
         scores = where(allowed, scores, -math.inf)
     elif attn_mask is not None:
-        if not _broadcasts(_shape(attn_mask), _shape(scores)) or attn_mask.ndim > scores.ndim:
+        if not _broadcasts(_shape(attn_mask), _shape(scores)) \
+                or xp.broadcast_shapes(_shape(attn_mask), _shape(scores)) != _shape(scores):
             raise RuntimeError(
                 f"scaled_dot_product_attention: attn_mask of shape {_shape(attn_mask)} does not broadcast "
                 f"to the attention scores of shape {_shape(scores)} (..., L, S)"
