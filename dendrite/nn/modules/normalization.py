@@ -350,6 +350,11 @@ class RMSNorm(Module):
         else:
             self.register_parameter("weight", None)
 
+    def reset_parameters(self) -> None:
+        """Set ``weight`` back to ones (PyTorch's ``RMSNorm.reset_parameters``)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
     def forward(self, input: Tensor) -> Tensor:
         _check_trailing(self, input)
         n = len(self.normalized_shape)
