@@ -72,10 +72,11 @@ float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
 
 def __getattr__(name: str):
     # dendrite.onnx loads on first use: it needs the optional onnx package only inside export().
-    if name == "onnx":
+    # dendrite.models (ready architectures) sits above the facade's layers: loaded on first use too.
+    if name in ("onnx", "models"):
         import importlib
 
-        return importlib.import_module("dendrite.onnx")
+        return importlib.import_module(f"dendrite.{name}")
     raise AttributeError(f"module 'dendrite' has no attribute {name!r}")
 
 # The op boundary for the creation functions that read a tensor (ops/boundary.py).
