@@ -24,8 +24,8 @@ def check_no_download(builder: str, weights, pretrained: bool = False) -> None:
         >>> try:
         ...     check_no_download("resnet18", "IMAGENET1K_V1")
         ... except ValueError as error:
-        ...     print(str(error)[:71])
-        resnet18(weights='IMAGENET1K_V1'): dendrite does not download pretrained
+        ...     print(str(error).split(". ")[0])
+        resnet18(weights='IMAGENET1K_V1'): dendrite does not download pretrained weights
     """
     if weights is None and not pretrained:
         return
