@@ -56,10 +56,12 @@ class VGG(nn.Module):
     zero bias, BatchNorm 1 / 0, linear layers ``N(0, 0.01)`` with zero bias.
     Shapes: ``(N, 3, H, W)`` (H, W at least 32) -> logits ``(N, num_classes)``.
 
-    Example (building one takes seconds: the first linear layer alone is 25088 x 4096):
-        >>> model = VGG(make_layers(CONFIGS["A"]), num_classes=10)     # vgg11(num_classes=10)
-        >>> [name for name, _ in model.named_children()], model.classifier[0].weight.shape
-        (['features', 'avgpool', 'classifier'], (4096, 25088))
+    Building one takes seconds (the first linear layer alone is 25088 x 4096):
+    ``vgg11(num_classes=10)`` is ``VGG(make_layers(CONFIGS["A"]), num_classes=10)``, with the
+    children ``features``, ``avgpool``, ``classifier``. Features that do not end with 512
+    channels are refused before anything is allocated.
+
+    Example:
         >>> VGG(make_layers([8, "M"]))
         Traceback (most recent call last):
         ...
