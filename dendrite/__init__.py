@@ -94,10 +94,11 @@ float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
 
 def __getattr__(name: str):
     # dendrite.onnx loads on first use: it needs the optional onnx package only inside export().
-    if name == "onnx":
+    # dendrite.models (ready architectures) sits above the facade's layers: loaded on first use too.
+    if name in ("onnx", "models"):
         import importlib
 
-        return importlib.import_module("dendrite.onnx")
+        return importlib.import_module(f"dendrite.{name}")
     # The data package (and its PyTorch path dendrite.utils.data) load on first use: a tenth of import time.
     if name == "data":
         import dendrite.data
