@@ -30,3 +30,16 @@ def test_float32_moments_accumulate_in_float64_as_pytorch(name, dim):
     theirs.backward()
     np.testing.assert_allclose(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy(), rtol=1e-5)
 
+
+
+def test_einsum_contracts_left_to_right_as_pytorch():
+    # ((a, b), c) as PyTorch: a @ b is finite, then the -inf of c gives -inf or inf; NumPy's optimized
+    # path contracted (b, c) first, where the -inf meets terms of both signs: NaN
+    a = np.array([0.25648564, -0.09482834, -0.25884807], np.float32)
+    b = np.array([[1.0557429, -2.2508543, -0.13865532, 0.0330001],
+                  [-1.425349, 0.33281362, -0.651281, 0.8624448],
+                  [-0.12559208, 0.6691532, 1.2188436, 0.3829296]], np.float32)
+    c = np.array([-0.87572116, -1.5143186, 1.7533841, -np.inf], np.float32)
+    ours, theirs, _, _ = _both(lambda m, *t: m.einsum("i,ij,j->", *t), a, b, c, grad=False)
+    assert np.isinf(theirs.numpy())
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
