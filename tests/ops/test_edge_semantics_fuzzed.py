@@ -3,11 +3,14 @@ on the exact input that showed it (deterministic; the fuzzer draws new cases, th
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import dendrite
+import dendrite.nn.functional
 
 
 def _both(fn, *arrays, grad=True):
@@ -43,3 +46,30 @@ def test_einsum_contracts_left_to_right_as_pytorch():
     ours, theirs, _, _ = _both(lambda m, *t: m.einsum("i,ij,j->", *t), a, b, c, grad=False)
     assert np.isinf(theirs.numpy())
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("value", [-1.0, 0.0, 0.5, float("inf"), float("nan")])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_kl_div_target_gradient_over_an_empty_broadcast_is_pytorchs_xlogy(value, reduction):
+    # PyTorch differentiates xlogy(t, t) with xlogy(g, t): 0 where the summed gradient g is 0 (an empty
+    # input) even where log t is NaN (t < 0) or inf; NaN at t = 0 (from t / t) and at t = NaN
+    grads = []
+    for lib, fn in ((dendrite, dendrite.nn.functional.kl_div), (torch, torch.nn.functional.kl_div)):
+        x = lib.zeros(0, dtype=lib.float32, requires_grad=True)
+        t = lib.tensor(value, dtype=lib.float32, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kl_div's 'mean' warning
+            fn(x, t, reduction=reduction).backward()
+        grads.append(float(t.grad.item()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name", ["kl_div", "mse_loss", "l1_loss", "huber_loss"])
+def test_loss_broadcast_errors_name_the_input_and_the_target(name):
+    fn = getattr(dendrite.nn.functional, name)
+    message = rf"{name}: input of shape \(2,\) and target of shape \(3,\) cannot be broadcast together"
+    with pytest.raises(RuntimeError, match=message), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the size-mismatch warning PyTorch gives too
+        fn(dendrite.zeros(2), dendrite.zeros(3), reduction="sum")
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn.functional, name)(torch.zeros(2), torch.zeros(3), reduction="sum")
