@@ -381,7 +381,12 @@ class Einsum(Function):
     """``einsum(equation, *arrays)``; backward: each operand swapped with the output gradient."""
     def forward(self, *arrays, terms, output):
         self.arrays, self.terms, self.output = arrays, terms, output
-        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2))
+        # PyTorch (without opt_einsum) contracts left to right, one pair at a time: the same path here,
+        # so that a NaN/Inf meets the same partial sums (another order can turn an inf into NaN)
+        # (NumPy appends each partial result last: after the first pair, the next operand is at 0)
+        path = ["einsum_path", (0, 1)] + [(0, len(arrays) - 1 - step) for step in range(1, len(arrays) - 1)]
+        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays,
+                                    optimize=path if len(arrays) > 2 else False))
 
     def backward(self, grad):
         grads = []

@@ -133,8 +133,10 @@ class Moments(Function):
 
     def forward(self, x, axes, correction, keepdim, root):
         self.axes, self.root, self.dtype = axes, root, x.dtype
-        accumulator = _accumulator(x.dtype)
-        if accumulator is not None:  # float16: the whole computation (sqrt too) in float32, as PyTorch
+        # PyTorch's CPU moments accumulate one precision up (float16 in float32, float32 in float64;
+        # sqrt too) and cast back: a float32 std of 1e30 is 8e29, not inf from squares beyond float32
+        accumulator = _accumulator(x.dtype) or (xp.float64 if x.dtype == xp.float32 else None)
+        if accumulator is not None:
             x = x.astype(accumulator)
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.divisor = builtins.max(_count(x.shape, axes) - correction, 0)

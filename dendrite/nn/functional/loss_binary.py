@@ -14,7 +14,7 @@ from dendrite.backend import xp
 from dendrite.nn.functional.activation import logsigmoid
 from dendrite.nn.functional.loss_reduction import reduce_array, reduce_loss, reduction_mode, scale_gradient
 from dendrite.ops.graph_operands import sum_to
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = [
@@ -212,15 +212,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """
     reduction = reduction_mode("soft_margin_loss", reduction, size_average, reduce)
     # PyTorch writes the loss into an input-shaped result: the target must broadcast to the input's shape
-    try:
-        fits = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape)) == tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise RuntimeError(
-            f"soft_margin_loss: target of shape {tuple(target.shape)} cannot be broadcast to the input's "
-            f"shape {tuple(input.shape)}"
-        )
+    check_broadcast("soft_margin_loss", input, target, names=("input", "target"), onto_first=True)
     return reduce_loss(ops.log1p(ops.exp(-target * input)), reduction)
 
 

@@ -14,7 +14,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_loss, reduction_mode
 from dendrite.ops.graph_operands import constant, sum_to
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]
@@ -53,9 +53,13 @@ class KLDivergence(Function):
                 # PyTorch differentiates xlogy(t, t) as [t != 0] log t + t / t: NaN where t = 0.
                 # xlogy(t, t) is taken at t's own shape, so its factor multiplies the gradient summed to
                 # t's shape (an empty broadcast gives 0 · NaN = NaN where t = 0, as PyTorch)
+                # The first factor is PyTorch's xlogy(g, t): 0 where g = 0 (an empty broadcast) even where
+                # log t is NaN or inf (t < 0, t = inf), unless t is NaN; and 0 where t = 0
+                summed = unbroadcast(grad, t.shape)
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    dxlogy = xp.where(t != 0, xp.log(t), 0) + t / t
-                    grad_t = unbroadcast(grad, t.shape) * dxlogy - unbroadcast(grad * x, t.shape)
+                    first = xp.where((summed == 0) & ~xp.isnan(t), 0, summed * xp.log(t))
+                    first = xp.where(t == 0, 0, first)
+                    grad_t = first + summed * (t / t) - unbroadcast(grad * x, t.shape)
         return (None if grad_x is None else unbroadcast(grad_x, x.shape),
                 None if grad_t is None else grad_t.astype(t.dtype, copy=False))
 
@@ -106,13 +110,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             stacklevel=2,
         )
     input, target = operands(input, target)
-    try:
-        xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-    except ValueError:
-        raise RuntimeError(
-            f"kl_div: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} cannot "
-            f"be broadcast together (sizes must match or be 1, aligned from the right)"
-        ) from None
+    check_broadcast("kl_div", input, target, names=("input", "target"))
     loss = KLDivergence.apply(input, target, log_target=log_target)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()

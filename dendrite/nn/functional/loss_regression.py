@@ -14,7 +14,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_array, reduce_loss, reduction_mode, scale_gradient
 from dendrite.ops.graph_operands import constant, sum_to
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
@@ -76,13 +76,7 @@ def _pointwise(name, input, target, kind, parameter, reduction, weight=None, wei
             "Please ensure they have the same size.",
             stacklevel=3,
         )
-        try:
-            xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-        except ValueError:
-            raise RuntimeError(
-                f"{name}: the input of shape {tuple(input.shape)} and the target of shape "
-                f"{tuple(target.shape)} cannot be broadcast together"
-            ) from None
+        check_broadcast(name, input, target, names=("input", "target"))
     input, target = operands(input, target)
     if weight is None:
         return PointwiseLoss.apply(input, target, kind=kind, parameter=parameter, reduction=reduction)
