@@ -42,6 +42,7 @@ import weakref
 from dendrite.autograd.ctx_node import CtxNode
 from dendrite.autograd.function_ctx import FunctionCtx, SavedOutput
 from dendrite.autograd.grad_mode import no_grad, state
+from dendrite.autograd.versions import clock
 from dendrite.backend import ndarray
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -241,6 +242,7 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
     if record:  # a dirty input's old history is what this node differentiates into
         node.inputs = tuple(_history(item) if id(item) in dirty_ids else item for item in args)
         node.needs_input_grad = ctx.needs_input_grad
+        node.stamp = clock.now  # when it was made: the engine's in-place checks read it (versions.py)
     non_differentiable = {id(item) for item in ctx._non_differentiable}
     results, first_index = [], {}
     for index, item in enumerate(outputs):
