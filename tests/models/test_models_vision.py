@@ -136,6 +136,22 @@ def test_training_step_gradients_match_pytorch():
     np.testing.assert_allclose(running, twin.layer2[1].bn1.running_mean.numpy(), rtol=0, atol=1e-12)
 
 
+def test_mobilenet_exports_to_onnx_and_runs_at_another_batch(tmp_path):
+    """Depthwise convolutions, ReLU6 (Clip) and the residual adds survive ONNX export."""
+    ort = pytest.importorskip("onnxruntime")
+    twin = _twin("mobilenet_v2", width_mult=0.5, num_classes=10)
+    model = _copy_from(dendrite.models.mobilenet_v2(width_mult=0.5, num_classes=10), twin).eval()
+    path = tmp_path / "mobilenet.onnx"
+    proto = dendrite.onnx.export(model, dendrite.tensor(_image(5, (1, 3, 32, 32))), path)
+    assert {"Conv", "Clip", "Add", "GlobalAveragePool", "Gemm"} <= {node.op_type for node in proto.graph.node}
+    image = _image(6, (3, 3, 32, 32))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": image})[0]
+    with torch.no_grad():
+        expected = twin(torch.from_numpy(image)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5 * np.abs(expected).max())
+
+
 # ----------------------------------------------------------------------------- transfer learning
 def test_frozen_backbone_with_a_new_head_trains_only_the_head():
     dendrite.manual_seed(0)
