@@ -204,6 +204,8 @@ def test_bad_batch_axes_and_examples():
         dendrite.onnx.export(layer, (x, ((h,),)), None)
     with pytest.raises(ValueError, match="needs an input with a batch dimension"):
         dendrite.onnx.export(layer, (x, h), None, batch_axes=[None, None])
+    with pytest.raises(ValueError, match="cannot be combined with dynamic_batch=False"):
+        dendrite.onnx.export(layer, (x, h), None, batch_axes=[0, 1], dynamic_batch=False)
 
 
 def test_unbatched_sequences_have_no_batch_axis(tmp_path):
