@@ -22,7 +22,7 @@ import onnx
 from onnx import helper
 
 from dendrite.interop._modes import evaluating
-from dendrite.interop.onnx_export import ops_layers, ops_math, ops_recurrent, ops_shape  # noqa: F401
+from dendrite.interop.onnx_export import ops_attention, ops_layers, ops_math, ops_recurrent, ops_shape  # noqa: F401
 from dendrite.interop.onnx_export.builder import HANDLERS, Builder, OnnxExportError
 from dendrite.interop.onnx_export.inputs import flatten_example, infer_batch_axes, resolve_batch_axes
 from dendrite.interop.onnx_export.trace import run_trace, second_example
