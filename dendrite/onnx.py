@@ -7,6 +7,7 @@ Needs the ``onnx`` package (``pip install "dendrite[onnx]"``); it is imported wh
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 
 __all__ = ["export", "supported_operations"]
 
@@ -22,7 +23,8 @@ def _exporter():
 
 
 def export(model, example_input, path: str | os.PathLike | None, opset: int = 17, input_names=None,
-           output_names=None, dynamic_batch: bool = True, batch_axes=None):
+           output_names=None, dynamic_batch: bool = True,
+           batch_axes: Sequence[int | None] | Mapping[str, int | None] | None = None):
     """Export ``model`` to ONNX by tracing it on ``example_input``; returns the ``onnx.ModelProto``.
 
     The model runs once in eval mode (and again on a slightly different input, to find the

@@ -204,3 +204,18 @@ def test_bad_batch_axes_and_examples():
         dendrite.onnx.export(layer, (x, ((h,),)), None)
     with pytest.raises(ValueError, match="needs an input with a batch dimension"):
         dendrite.onnx.export(layer, (x, h), None, batch_axes=[None, None])
+    with pytest.raises(ValueError, match="cannot be combined with dynamic_batch=False"):
+        dendrite.onnx.export(layer, (x, h), None, batch_axes=[0, 1], dynamic_batch=False)
+
+
+def test_unbatched_sequences_have_no_batch_axis(tmp_path):
+    layer = _layer("LSTM", 1, False, False).eval()
+    x, h, c = (a[:, 0] for a in _arrays(layer, 1, seed=0))  # (T, F) and (1, H): unbatched
+    example = (dendrite.tensor(x), (dendrite.tensor(h), dendrite.tensor(c)))
+    with pytest.raises(ValueError, match="needs an input with a batch dimension.*dynamic_batch=False"):
+        dendrite.onnx.export(layer, example, None)
+    path = tmp_path / "unbatched.onnx"
+    dendrite.onnx.export(layer, example, path, dynamic_batch=False, input_names=["x", "h0", "c0"])
+    with dendrite.no_grad():
+        output, (h_n, c_n) = layer(*example)
+    _check(_run(path, ["x", "h0", "c0"], [x, h, c]), [output.numpy(), h_n.numpy(), c_n.numpy()])

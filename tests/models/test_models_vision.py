@@ -18,6 +18,7 @@ import torch
 import dendrite
 import dendrite.models
 from dendrite import nn
+from dendrite.models.vision import vgg
 from tests.models import torchvision_twins as twins
 
 IMAGE = (1, 3, 64, 64)  # small images keep the big networks quick; the adaptive pools make any size work
@@ -89,7 +90,8 @@ def test_torch_saved_state_dict_loads_and_gives_the_same_logits(tmp_path, name, 
 @pytest.mark.parametrize("name", ["resnet34", "resnet50", "vgg11"])
 def test_bigger_networks_give_the_same_logits(name):
     twin = _twin(name, num_classes=10)
-    # init_weights=False (torchvision's option) skips VGG's re-draw of 120 M weights that are overwritten.
+    # init_weights=False (torchvision's option) skips re-drawing 120 M weights that the twin's overwrite;
+    # VGG's init is checked on a small network in test_initialisation_follows_torchvision.
     options = {"init_weights": False} if name == "vgg11" else {}
     model = getattr(dendrite.models, name)(num_classes=10, **options)
     assert list(model.state_dict()) == list(twin.state_dict())
@@ -134,6 +136,22 @@ def test_training_step_gradients_match_pytorch():
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9 * np.abs(expected).max(), err_msg=key)
     running = dict(model.named_buffers())["layer2.1.bn1.running_mean"].numpy()
     np.testing.assert_allclose(running, twin.layer2[1].bn1.running_mean.numpy(), rtol=0, atol=1e-12)
+
+
+def test_mobilenet_exports_to_onnx_and_runs_at_another_batch(tmp_path):
+    """Depthwise convolutions, ReLU6 (Clip) and the residual adds survive ONNX export."""
+    ort = pytest.importorskip("onnxruntime")
+    twin = _twin("mobilenet_v2", width_mult=0.5, num_classes=10)
+    model = _copy_from(dendrite.models.mobilenet_v2(width_mult=0.5, num_classes=10), twin).eval()
+    path = tmp_path / "mobilenet.onnx"
+    proto = dendrite.onnx.export(model, dendrite.tensor(_image(5, (1, 3, 32, 32))), path)
+    assert {"Conv", "Clip", "Add", "GlobalAveragePool", "Gemm"} <= {node.op_type for node in proto.graph.node}
+    image = _image(6, (3, 3, 32, 32))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": image})[0]
+    with torch.no_grad():
+        expected = twin(torch.from_numpy(image)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5 * np.abs(expected).max())
 
 
 # ----------------------------------------------------------------------------- transfer learning
@@ -186,6 +204,11 @@ def test_initialisation_follows_torchvision():
     # Depthwise: PyTorch's fan_out is out_channels * 3 * 3 = 864, not divided by the groups.
     depthwise = mobile.features[2].conv[1][0].weight.detach().numpy()
     assert depthwise.shape == (96, 1, 3, 3) and abs(depthwise.std() / np.sqrt(2 / 864) - 1) < 0.1
+    small = nn.Sequential(nn.Conv2d(3, 128, 3), nn.BatchNorm2d(128), nn.Linear(1000, 500))
+    vgg._init_weights(small)  # what VGG(init_weights=True) runs on itself
+    assert abs(_values(small[0].weight).std() / np.sqrt(2 / (128 * 9)) - 1) < 0.02
+    assert not _values(small[0].bias).any() and np.all(_values(small[1].weight) == 1)
+    assert abs(_values(small[2].weight).std() / 0.01 - 1) < 0.01 and not _values(small[2].bias).any()
 
 
 def test_torchvision_signatures_and_options():

@@ -188,6 +188,9 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
     if dynamic_batch and not any(array.ndim for array in arrays):
         raise ValueError("onnx.export: dynamic_batch=True needs an input with a batch dimension (axis 0)")
     input_names = _names(input_names, len(arrays), "input", "input_names")
+    if batch_axes is not None and not dynamic_batch:
+        raise ValueError("onnx.export: batch_axes names the batch axes of a dynamic batch; it cannot be "
+                         "combined with dynamic_batch=False")
     batch_axes = resolve_batch_axes(batch_axes, input_names, arrays)
     with evaluating(model):  # dropout off, batch norm on running statistics: what an exported model does
         first, second, batch_axes = _trace_twice(model, arrays, structure, batch_axes, input_names,

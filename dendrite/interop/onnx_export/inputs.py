@@ -90,7 +90,7 @@ def infer_batch_axes(inputs: list, recurrent_calls: list) -> list:
     """Per input tensor: 1 where a recurrent module read it as a state or a time-major sequence, else 0.
 
     ``recurrent_calls`` holds ``(module, args)`` for every ``RNNBase`` call of a trace;
-    inputs without dimensions get ``None``.
+    inputs without dimensions, and an unbatched sequence ``(T, F)`` and its state, get ``None``.
 
     Example:
         >>> import dendrite
@@ -99,19 +99,22 @@ def infer_batch_axes(inputs: list, recurrent_calls: list) -> list:
         >>> infer_batch_axes([x, h, c], [(lstm, (x, (h, c)))])
         [1, 1, 1]
     """
-    axis_one = set()
+    axis_one, unbatched = set(), set()
     for module, args in recurrent_calls:
-        if not isinstance(module, RNNBase) or not args:
+        if not isinstance(module, RNNBase) or not args or not isinstance(args[0], Tensor):
             continue
         sequence = args[0]
-        if isinstance(sequence, Tensor) and sequence.ndim == 3 and not module.batch_first:
-            axis_one.add(id(sequence))
         states = args[1] if len(args) > 1 else None
-        states = states if isinstance(states, (tuple, list)) else (states,)
-        for state in states:
-            if isinstance(state, Tensor) and state.ndim == 3:  # (D*num_layers, N, H); 2-D is unbatched
-                axis_one.add(id(state))
-    return [None if tensor.ndim == 0 else (1 if id(tensor) in axis_one else 0) for tensor in inputs]
+        states = [state for state in (states if isinstance(states, (tuple, list)) else (states,))
+                  if isinstance(state, Tensor)]
+        if sequence.ndim == 2:  # unbatched (T, F), its states (D*num_layers, H): no batch axis at all
+            unbatched.update(id(tensor) for tensor in [sequence, *states])
+            continue
+        if not module.batch_first:
+            axis_one.add(id(sequence))
+        axis_one.update(id(state) for state in states)  # (D*num_layers, N, H)
+    return [None if tensor.ndim == 0 or id(tensor) in unbatched else (1 if id(tensor) in axis_one else 0)
+            for tensor in inputs]
 
 
 def resolve_batch_axes(given, names: list, arrays: list) -> list | None:

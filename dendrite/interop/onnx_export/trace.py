@@ -9,7 +9,8 @@ graph, are recorded too (as ``Comparison`` / ``ArgExtreme`` nodes). The swaps
 are undone when tracing ends, even on error.
 
 The exporter traces twice -- once with the example and once with a second input
-(one more sample when the batch is dynamic, and different values) -- and
+(one more sample along each input's batch axis when the batch is dynamic, and
+different values) -- and
 compares the two runs. Dimensions that change with the batch size become
 symbolic; values that change although they are not computed by a recorded
 operation (a comparison, an ``argmax``, random noise drawn in ``forward``) would

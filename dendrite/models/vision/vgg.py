@@ -49,6 +49,21 @@ def make_layers(config: Sequence, batch_norm: bool = False) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _init_weights(model: nn.Module) -> None:
+    """torchvision's VGG init: conv Kaiming normal (fan_out, ReLU), BatchNorm 1/0, linear N(0, 0.01)."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.constant_(module.bias, 0)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.constant_(module.weight, 1)
+            nn.init.constant_(module.bias, 0)
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, 0, 0.01)
+            nn.init.constant_(module.bias, 0)
+
+
 class VGG(nn.Module):
     """torchvision's ``VGG(features, num_classes=1000, init_weights=True, dropout=0.5)``.
 
@@ -83,17 +98,7 @@ class VGG(nn.Module):
             nn.Linear(4096, num_classes),
         )
         if init_weights:
-            for module in self.modules():
-                if isinstance(module, nn.Conv2d):
-                    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-                    if module.bias is not None:
-                        nn.init.constant_(module.bias, 0)
-                elif isinstance(module, nn.BatchNorm2d):
-                    nn.init.constant_(module.weight, 1)
-                    nn.init.constant_(module.bias, 0)
-                elif isinstance(module, nn.Linear):
-                    nn.init.normal_(module.weight, 0, 0.01)
-                    nn.init.constant_(module.bias, 0)
+            _init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
