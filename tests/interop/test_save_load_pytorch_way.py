@@ -315,3 +315,26 @@ def test_a_flipped_bit_in_a_checkpoint_tensor_fails_the_checksum(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(WeightsFileError, match="fails its SHA-256 checksum"):
         dendrite.load(path)
+
+
+def test_file_objects_get_the_same_checks_as_paths(tmp_path):
+    torch = pytest.importorskip("torch")
+    buffer = io.BytesIO()
+    dendrite.save({"epoch": 1, "w": dendrite.ones(1000)}, buffer)
+    truncated = io.BytesIO(buffer.getvalue()[:2000])
+    with pytest.raises(WeightsFileError, match="'<file object>'.*truncated"):
+        dendrite.load(truncated)
+    buffer.seek(0)
+    with pytest.raises(WeightsFileError, match="tensor 'w' needs 4000 bytes .* over the limit of 1000 bytes"):
+        dendrite.load(buffer, max_bytes=1000)
+
+    class Payload:
+        def __reduce__(self):
+            return exec, (f"open({str(tmp_path / 'ran')!r}, 'w').close()",)
+
+    pickled = io.BytesIO()
+    torch.save({"w": torch.ones(2), "evil": Payload()}, pickled)
+    pickled.seek(0)
+    with pytest.raises(WeightsFileError, match="never unpickles"):
+        dendrite.load(pickled)
+    assert not (tmp_path / "ran").exists()
