@@ -12,8 +12,8 @@ What is written (``save`` goes by the name, ``load`` by the file's first bytes):
 
 * ``.npz`` -- NumPy's zip of ``.npy`` arrays, for a flat ``{name: tensor or array}`` mapping;
 * any other name (``.pth``, ``.pt``, ``.tar``, ``.safetensors``, none) or a binary file object --
-  a safetensors file: the tensors, plus, when the object is more than a flat ``{name: tensor}``
-  mapping, a JSON description of its containers and plain values in the header
+  a safetensors file: the tensors, plus, unless the object is a plain ``dict`` of tensors, a JSON
+  description of its containers and plain values in the header
   (:mod:`dendrite.interop.checkpoint_tree`). It is **not** PyTorch's pickle format, whatever the
   name: ``torch.load`` cannot read a dendrite ``.pth``. The interchangeable name is
   ``.safetensors`` (``safetensors.torch.load_file`` reads a state dict saved under it);
@@ -85,8 +85,12 @@ def _host_array(value, key: str) -> np.ndarray:
 
 
 def _is_state_dict(obj) -> bool:
-    """A flat ``{non-empty str: tensor or array}`` mapping: stored as a plain safetensors state dict."""
-    return (isinstance(obj, dict)
+    """A plain ``dict`` of ``{non-empty str: tensor or array}``: stored as a plain safetensors state dict.
+
+    Anything else -- an ``OrderedDict`` (what ``model.state_dict()`` returns), parameters, nesting,
+    plain values -- also stores its structure, so that it comes back as it was.
+    """
+    return (type(obj) is dict
             and all(isinstance(key, str) and key and key != "__metadata__" for key in obj)
             and all((isinstance(value, Tensor) and not value.requires_grad) or isinstance(value, np.ndarray)
                     for value in obj.values()))

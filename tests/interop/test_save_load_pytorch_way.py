@@ -46,8 +46,7 @@ def assert_same(loaded, saved, where="obj"):
         assert got.dtype == expected.dtype and got.shape == expected.shape, where
         assert got.tobytes() == np.ascontiguousarray(expected).tobytes(), where
         return
-    assert type(loaded) is type(saved) or (isinstance(saved, OrderedDict) and type(loaded) is dict), (
-        f"{where}: {type(loaded).__name__} != {type(saved).__name__}")
+    assert type(loaded) is type(saved), f"{where}: {type(loaded).__name__} != {type(saved).__name__}"
     if isinstance(saved, dict):
         assert list(loaded) == list(saved), where
         assert [type(k) for k in loaded] == [type(k) for k in saved], where
