@@ -614,7 +614,15 @@ def lerp(input: Tensor, end, weight) -> Tensor:
         >>> dendrite.lerp(dendrite.tensor([0.0, 10.0]), dendrite.tensor([1.0, 20.0]), 0.5)
         tensor([ 0.5000, 15.0000])
     """
-    return input + weight * (end - input)
+    # PyTorch's two-sided form: from ``input`` for |weight| < 0.5, from ``end`` otherwise. Both
+    # are exact at their own end (weight 0 gives input, weight 1 gives end, even for huge values),
+    # and with an infinite operand they give PyTorch's NaN/inf pattern, not the one-sided form's.
+    difference = end - input
+    from_input = input + weight * difference
+    from_end = end - difference * (1 - weight)
+    if not isinstance(weight, TensorBase):
+        return from_input if abs(weight) < 0.5 else from_end
+    return choose(absolute(weight) < 0.5, from_input, from_end)
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
