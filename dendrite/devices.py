@@ -181,7 +181,7 @@ def check_device(value, who: str = "") -> device:
         ...
         RuntimeError: zeros: CUDA is not available: dendrite's GPU backend is not installed/present ...
     """
-    if value is CPU or value is None or value == "cpu":  # the common cases, without parsing
+    if value is CPU or value is None or (isinstance(value, str) and value == "cpu"):  # common, no parsing
         return CPU
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         prefix = f"{who}: " if who else ""

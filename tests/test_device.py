@@ -126,6 +126,11 @@ def test_cuda_is_refused_with_a_clear_message(call):
         call(dendrite.zeros(2))
 
 
+def test_a_device_argument_of_the_wrong_type_is_named():
+    with pytest.raises(TypeError, match="zeros: argument 'device' must be a dendrite.device or a string"):
+        dendrite.zeros(2, device=dendrite.zeros(1))
+
+
 @pytest.mark.parametrize("device, pattern", [
     ("mps", "device 'mps' is not available: dendrite runs on the CPU only"),
     (0, "accelerator 0"), ("gpu", "Expected one of cpu, cuda"), (1.5, "must be a dendrite.device"),

@@ -177,3 +177,12 @@ def test_a_shuffled_loader_advances_its_generator_each_epoch():
                         generator=dendrite.Generator().manual_seed(0))
     epochs = [next(iter(loader))[0].tolist() for _ in range(2)]
     assert epochs[0] != epochs[1]
+
+
+def test_the_default_generator_in_a_loader_follows_manual_seed():
+    loader = DataLoader(TensorDataset(dendrite.arange(10)), batch_size=10, shuffle=True,
+                        generator=dendrite.default_generator)
+    dendrite.manual_seed(0)
+    first = next(iter(loader))[0].tolist()
+    dendrite.manual_seed(0)  # reseeding the global stream after the loader was made still counts
+    assert next(iter(loader))[0].tolist() == first

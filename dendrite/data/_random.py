@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from dendrite import backend
-from dendrite.random_generator import Generator, numpy_generator
+from dendrite.random_generator import Generator, default_generator, numpy_generator
 
 
 def make_generator(generator=None, seed=None, who: str = "") -> np.random.Generator | None:
@@ -36,6 +36,8 @@ def make_generator(generator=None, seed=None, who: str = "") -> np.random.Genera
         generator = seed
     if generator is None:
         return None
+    if generator is default_generator:
+        return None  # the global stream, looked up when needed (it is replaced by manual_seed)
     if isinstance(generator, (np.random.Generator, Generator)):
         return numpy_generator(generator, who)
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
