@@ -27,10 +27,11 @@ class definition.
 :class:`~dendrite.autograd.ctx_node.CtxNode` (the graph node, ``grad_fn``) as
 PyTorch does: an input returned unchanged comes back as a new tensor sharing
 its memory, an input marked dirty comes back as itself with this Function as
-its new history, outputs marked non-differentiable (and integer ones) do not
-require grad. Forward must return a tensor or a tuple (other values such as
-numbers pass through untouched, as in PyTorch; a NumPy array or a list is
-refused as a likely mistake).
+its history (only for a tensor that had no grad_fn: see ``_check_marks``),
+outputs marked non-differentiable (and integer ones) do not require grad.
+Forward must return a tensor or a tuple (other values such as numbers pass
+through untouched, as in PyTorch; a NumPy array or a list is refused as a
+likely mistake).
 """
 
 from __future__ import annotations
@@ -292,6 +293,17 @@ def _check_marks(name: str, ctx: FunctionCtx, input_ids: set, output_ids: set, r
         if record and item._ctx is None and item.requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad has been used in an in-place "
                                "operation (mark_dirty); apply it to a copy, e.g. x.clone()")
+        if record and item._ctx is not None:
+            # The engine finds a node's parents through each input's grad_fn when backward runs, so
+            # giving this tensor a new grad_fn would send the gradients of operations that used it
+            # *before* forward to this Function instead of its old history. Refused until
+            # in-place history is tracked (PyTorch keeps each node's edges from its creation).
+            raise RuntimeError(
+                f"{name}: mark_dirty of a tensor that already has a grad_fn ({item._ctx!r}) is not "
+                "supported: operations that used it before this Function would receive the wrong "
+                "gradient. Return an out-of-place result instead, or change a tensor that has no "
+                "history (e.g. a buffer that does not require grad)"
+            )
         dirty_ids.add(id(item))
     for position, item in enumerate(ctx._non_differentiable):
         if id(item) not in output_ids:
@@ -301,10 +313,8 @@ def _check_marks(name: str, ctx: FunctionCtx, input_ids: set, output_ids: set, r
 
 
 def _history(tensor):
-    """A stand-in for ``tensor`` as it was before forward changed it in place: same array, old node."""
-    old = wrap(tensor._data, tensor._ctx, tensor._out_index)
-    old.requires_grad = tensor.requires_grad
-    return old
+    """A stand-in for ``tensor`` as it was before forward changed it in place (no grad_fn, as checked)."""
+    return wrap(tensor._data)
 
 
 class _DelayedError:

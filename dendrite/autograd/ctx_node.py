@@ -75,6 +75,7 @@ class CtxNode:
     created_at = None
     output_hooks = None
     retained_outputs = None
+    stamp = float("inf")  # for in-place version checks: never counted as older than a write
     # Set on the per-class subclass (``MyFunctionBackward``) by ctx_function.check_contract.
     function: type = type(None)
     user_backward = None  # the staticmethod's function (or vjp), None when the class defines neither

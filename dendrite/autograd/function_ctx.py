@@ -151,27 +151,28 @@ class FunctionCtx:
         """Declare that forward changed these inputs in place; forward must return them.
 
         The returned tensor is the input object itself, now produced by this
-        Function (its old history becomes this Function's input). A leaf that
-        requires grad cannot be changed in place.
+        Function. A leaf that requires grad cannot be changed in place, and
+        (unlike PyTorch, for now) neither can a tensor that already has a
+        ``grad_fn``: change a tensor without history, such as a buffer.
 
         Example:
             >>> import dendrite
-            >>> class Double_(dendrite.autograd.Function):
+            >>> class AddInto(dendrite.autograd.Function):
             ...     @staticmethod
-            ...     def forward(ctx, x):
-            ...         x.mul_(2)
-            ...         ctx.mark_dirty(x)
-            ...         return x
+            ...     def forward(ctx, buffer, x):
+            ...         buffer.add_(x)
+            ...         ctx.mark_dirty(buffer)
+            ...         return buffer
             ...     @staticmethod
             ...     def backward(ctx, grad_output):
-            ...         return grad_output * 2
-            >>> a = dendrite.tensor([1.0], requires_grad=True)
-            >>> b = a * 1
-            >>> c = Double_.apply(b)
-            >>> c is b, b.grad_fn
-            (True, <Double_Backward>)
-            >>> b.backward(); a.grad
-            tensor([2.])
+            ...         return None, grad_output
+            >>> buffer = dendrite.zeros(2)
+            >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> out = AddInto.apply(buffer, x)
+            >>> out is buffer, buffer
+            (True, tensor([1., 2.], grad_fn=<AddIntoBackward>))
+            >>> buffer.sum().backward(); x.grad
+            tensor([1., 1.])
         """
         self._check_tensors("mark_dirty", tensors)
         self._dirty = tensors
