@@ -112,6 +112,27 @@ class FunctionCtx:
                 )
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a forward-mode ``jvp`` (accepted so such code runs; dendrite has no forward mode).
+
+        Example:
+            >>> import dendrite
+            >>> class Square(dendrite.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         ctx.save_for_forward(x)   # used by jvp in PyTorch; harmless here
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, grad_output):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * grad_output
+            >>> Square.apply(dendrite.tensor([3.0], requires_grad=True))
+            tensor([9.], grad_fn=<SquareBackward>)
+        """
+        self._check_tensors("save_for_forward", tensors, allow_none=True)
+        self.saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, in the same order (an error once they are freed).
@@ -223,9 +244,9 @@ class FunctionCtx:
         """
         self.materialize_grads = bool(value)
 
-    def _check_tensors(self, method: str, items: tuple) -> None:
+    def _check_tensors(self, method: str, items: tuple, allow_none: bool = False) -> None:
         for position, item in enumerate(items):
-            if not isinstance(item, TensorBase):
+            if not isinstance(item, TensorBase) and not (allow_none and item is None):
                 raise TypeError(
                     f"{self._function.__name__}: {method} takes tensors, but argument {position} is of "
                     f"type {type(item).__name__}"
