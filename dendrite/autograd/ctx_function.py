@@ -239,8 +239,8 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
         from dendrite.autograd.anomaly import check_forward
 
         check_forward(node, tuple(item._data for item in outputs if isinstance(item, TensorBase)), args)
-    if record:  # a dirty input's old history is what this node differentiates into
-        node.inputs = tuple(_history(item) if id(item) in dirty_ids else item for item in args)
+    if record:
+        node.inputs = tuple(_edge(item, id(item) in dirty_ids) for item in args)
         node.needs_input_grad = ctx.needs_input_grad
     non_differentiable = {id(item) for item in ctx._non_differentiable}
     results, first_index = [], {}
@@ -271,6 +271,9 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
             if index is not None and (id(entry) not in input_ids or id(entry) in dirty_ids):
                 # an output: kept as its array, rebuilt linked to the node (no reference cycle)
                 entry = SavedOutput(entry._data, index, results[index]._ctx is node)
+            elif entry is not None and id(entry) in input_ids:
+                # an input: the node's own edge to it, so it keeps the history it had in forward
+                entry = next(edge for item, edge in zip(args, node.inputs) if item is entry)
             saved.append(entry)
         ctx._saved = tuple(saved)
         ctx._node = weakref.ref(node)
@@ -312,9 +315,20 @@ def _check_marks(name: str, ctx: FunctionCtx, input_ids: set, output_ids: set, r
     return dirty_ids
 
 
-def _history(tensor):
-    """A stand-in for ``tensor`` as it was before forward changed it in place (no grad_fn, as checked)."""
-    return wrap(tensor._data)
+def _edge(item, dirty: bool):
+    """What the node holds for input ``item``: its edge into the graph as it is now, as PyTorch keeps.
+
+    A tensor with a grad_fn is held through a stand-in (same array, same
+    grad_fn and output index), so an in-place operation that later gives the
+    tensor a new grad_fn does not redirect this node's gradient. A leaf stays
+    itself (its ``.grad`` is what backward fills); a dirty input had no
+    history (checked), and its stand-in has none either.
+    """
+    if not isinstance(item, TensorBase) or (item._ctx is None and not dirty):
+        return item
+    if dirty:
+        return wrap(item._data)
+    return wrap(item._data, item._ctx, item._out_index)
 
 
 class _DelayedError:

@@ -696,3 +696,28 @@ def test_the_array_contract_is_unchanged_and_uses_the_shared_apply():
 
     assert Exp.apply.__func__ is Function.apply.__func__
     assert legendre_class(dendrite).apply.__func__ is not Function.apply.__func__
+
+
+def test_the_node_keeps_its_inputs_edges_from_forward_like_torch():
+    # detach_() (or an in-place op) gives the input a new grad_fn after the Function used it; the
+    # node still sends the gradient where the input came from when forward ran, as torch does.
+    def run(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, = ctx.saved_tensors
+                return grad_output * 2 + 0 * x
+
+        leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+        inner = leaf * 3
+        y = Double.apply(inner)
+        inner.detach_()
+        y.sum().backward()
+        return leaf.grad.tolist()
+
+    assert run(dendrite) == run(torch) == [6.0, 6.0]
