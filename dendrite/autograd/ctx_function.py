@@ -277,6 +277,9 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
             saved.append(entry)
         ctx._saved = tuple(saved)
         ctx._node = weakref.ref(node)
+        # The arrays behind the saved tensors, on the node itself: where in-place checks look.
+        node.saved_arrays = tuple(entry.array if isinstance(entry, SavedOutput) else entry._data
+                                  for entry in saved if entry is not None)
     else:
         ctx._saved = ctx._to_save
     return tuple(results) if is_tuple else results[0]
