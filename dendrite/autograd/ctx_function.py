@@ -27,10 +27,11 @@ class definition.
 :class:`~dendrite.autograd.ctx_node.CtxNode` (the graph node, ``grad_fn``) as
 PyTorch does: an input returned unchanged comes back as a new tensor sharing
 its memory, an input marked dirty comes back as itself with this Function as
-its new history, outputs marked non-differentiable (and integer ones) do not
-require grad. Forward must return a tensor or a tuple (other values such as
-numbers pass through untouched, as in PyTorch; a NumPy array or a list is
-refused as a likely mistake).
+its history (only for a tensor that had no grad_fn: see ``_check_marks``),
+outputs marked non-differentiable (and integer ones) do not require grad.
+Forward must return a tensor or a tuple (other values such as numbers pass
+through untouched, as in PyTorch; a NumPy array or a list is refused as a
+likely mistake).
 """
 
 from __future__ import annotations
@@ -239,8 +240,8 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
         from dendrite.autograd.anomaly import check_forward
 
         check_forward(node, tuple(item._data for item in outputs if isinstance(item, TensorBase)), args)
-    if record:  # a dirty input's old history is what this node differentiates into
-        node.inputs = tuple(_history(item) if id(item) in dirty_ids else item for item in args)
+    if record:
+        node.inputs = tuple(_edge(item, id(item) in dirty_ids) for item in args)
         node.needs_input_grad = ctx.needs_input_grad
         node.stamp = clock.now  # when it was made: the engine's in-place checks read it (versions.py)
     non_differentiable = {id(item) for item in ctx._non_differentiable}
@@ -272,9 +273,15 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
             if index is not None and (id(entry) not in input_ids or id(entry) in dirty_ids):
                 # an output: kept as its array, rebuilt linked to the node (no reference cycle)
                 entry = SavedOutput(entry._data, index, results[index]._ctx is node)
+            elif entry is not None and id(entry) in input_ids:
+                # an input: the node's own edge to it, so it keeps the history it had in forward
+                entry = next(edge for item, edge in zip(args, node.inputs) if item is entry)
             saved.append(entry)
         ctx._saved = tuple(saved)
         ctx._node = weakref.ref(node)
+        # The arrays behind the saved tensors, on the node itself: where in-place checks look.
+        node.saved_arrays = tuple(entry.array if isinstance(entry, SavedOutput) else entry._data
+                                  for entry in saved if entry is not None)
     else:
         ctx._saved = ctx._to_save
     return tuple(results) if is_tuple else results[0]
@@ -294,6 +301,17 @@ def _check_marks(name: str, ctx: FunctionCtx, input_ids: set, output_ids: set, r
         if record and item._ctx is None and item.requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad has been used in an in-place "
                                "operation (mark_dirty); apply it to a copy, e.g. x.clone()")
+        if record and item._ctx is not None:
+            # The engine finds a node's parents through each input's grad_fn when backward runs, so
+            # giving this tensor a new grad_fn would send the gradients of operations that used it
+            # *before* forward to this Function instead of its old history. Refused until
+            # in-place history is tracked (PyTorch keeps each node's edges from its creation).
+            raise RuntimeError(
+                f"{name}: mark_dirty of a tensor that already has a grad_fn ({item._ctx!r}) is not "
+                "supported: operations that used it before this Function would receive the wrong "
+                "gradient. Return an out-of-place result instead, or change a tensor that has no "
+                "history (e.g. a buffer that does not require grad)"
+            )
         dirty_ids.add(id(item))
     for position, item in enumerate(ctx._non_differentiable):
         if id(item) not in output_ids:
@@ -302,11 +320,20 @@ def _check_marks(name: str, ctx: FunctionCtx, input_ids: set, output_ids: set, r
     return dirty_ids
 
 
-def _history(tensor):
-    """A stand-in for ``tensor`` as it was before forward changed it in place: same array, old node."""
-    old = wrap(tensor._data, tensor._ctx, tensor._out_index)
-    old.requires_grad = tensor.requires_grad
-    return old
+def _edge(item, dirty: bool):
+    """What the node holds for input ``item``: its edge into the graph as it is now, as PyTorch keeps.
+
+    A tensor with a grad_fn is held through a stand-in (same array, same
+    grad_fn and output index), so an in-place operation that later gives the
+    tensor a new grad_fn does not redirect this node's gradient. A leaf stays
+    itself (its ``.grad`` is what backward fills); a dirty input had no
+    history (checked), and its stand-in has none either.
+    """
+    if not isinstance(item, TensorBase) or (item._ctx is None and not dirty):
+        return item
+    if dirty:
+        return wrap(item._data)
+    return wrap(item._data, item._ctx, item._out_index)
 
 
 class _DelayedError:

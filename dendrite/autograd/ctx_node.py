@@ -75,12 +75,14 @@ class CtxNode:
     created_at = None
     output_hooks = None
     retained_outputs = None
+    stamp = float("inf")  # for in-place version checks: never counted as older than a write
     # Set on the per-class subclass (``MyFunctionBackward``) by ctx_function.check_contract.
     function: type = type(None)
     user_backward = None  # the staticmethod's function (or vjp), None when the class defines neither
     # Set per call by ctx_function.apply.
     ctx: FunctionCtx | None = None
     output_meta: tuple = ()  # per output: (shape, dtype) of a tensor output, None for another value
+    saved_arrays: tuple = ()  # the arrays of ctx.saved_tensors (what in-place checks look at)
 
     def __getattr__(self, attribute: str):
         # Only reached for attributes the node lacks: the ctx API and the user's own attributes.
@@ -152,7 +154,7 @@ class CtxNode:
             if array.shape != self.inputs[position]._data.shape:
                 axes = _broadcast_axes(self.inputs[position]._data.shape, array.shape)
                 array = array.sum(axis=axes, keepdims=True).reshape(self.inputs[position]._data.shape)
-            elif id(array) in protected or any(array is entry for entry in self._saved_arrays()):
+            elif id(array) in protected or any(array is entry for entry in self.saved_arrays):
                 # backward returned an input or a saved tensor itself: the engine may store it as a
                 # leaf's .grad and accumulate into it in place, which must not change the tensor
                 array = array.copy()
@@ -212,18 +214,13 @@ class CtxNode:
         """
         if self.ctx is not None:
             self.ctx._release()
-        self.inputs = ()
+        self.inputs = self.saved_arrays = ()
         self.released = True
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
     # ------------------------------------------------------------------ the user's backward
-    def _saved_arrays(self) -> list:
-        saved = self.ctx._saved or ()
-        return [entry._data if isinstance(entry, TensorBase) else entry.array
-                for entry in saved if entry is not None]
-
     def _run_user_backward(self, grad_outputs: tuple):
         if self.user_backward is None:
             raise NotImplementedError(

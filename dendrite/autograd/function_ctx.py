@@ -112,6 +112,27 @@ class FunctionCtx:
                 )
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a forward-mode ``jvp`` (accepted so such code runs; dendrite has no forward mode).
+
+        Example:
+            >>> import dendrite
+            >>> class Square(dendrite.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         ctx.save_for_forward(x)   # used by jvp in PyTorch; harmless here
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, grad_output):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * grad_output
+            >>> Square.apply(dendrite.tensor([3.0], requires_grad=True))
+            tensor([9.], grad_fn=<SquareBackward>)
+        """
+        self._check_tensors("save_for_forward", tensors, allow_none=True)
+        self.saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, in the same order (an error once they are freed).
@@ -151,27 +172,28 @@ class FunctionCtx:
         """Declare that forward changed these inputs in place; forward must return them.
 
         The returned tensor is the input object itself, now produced by this
-        Function (its old history becomes this Function's input). A leaf that
-        requires grad cannot be changed in place.
+        Function. A leaf that requires grad cannot be changed in place, and
+        (unlike PyTorch, for now) neither can a tensor that already has a
+        ``grad_fn``: change a tensor without history, such as a buffer.
 
         Example:
             >>> import dendrite
-            >>> class Double_(dendrite.autograd.Function):
+            >>> class AddInto(dendrite.autograd.Function):
             ...     @staticmethod
-            ...     def forward(ctx, x):
-            ...         x.mul_(2)
-            ...         ctx.mark_dirty(x)
-            ...         return x
+            ...     def forward(ctx, buffer, x):
+            ...         buffer.add_(x)
+            ...         ctx.mark_dirty(buffer)
+            ...         return buffer
             ...     @staticmethod
             ...     def backward(ctx, grad_output):
-            ...         return grad_output * 2
-            >>> a = dendrite.tensor([1.0], requires_grad=True)
-            >>> b = a * 1
-            >>> c = Double_.apply(b)
-            >>> c is b, b.grad_fn
-            (True, <Double_Backward>)
-            >>> b.backward(); a.grad
-            tensor([2.])
+            ...         return None, grad_output
+            >>> buffer = dendrite.zeros(2)
+            >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> out = AddInto.apply(buffer, x)
+            >>> out is buffer, buffer
+            (True, tensor([1., 2.], grad_fn=<AddIntoBackward>))
+            >>> buffer.sum().backward(); x.grad
+            tensor([1., 1.])
         """
         self._check_tensors("mark_dirty", tensors)
         self._dirty = tensors
@@ -222,9 +244,9 @@ class FunctionCtx:
         """
         self.materialize_grads = bool(value)
 
-    def _check_tensors(self, method: str, items: tuple) -> None:
+    def _check_tensors(self, method: str, items: tuple, allow_none: bool = False) -> None:
         for position, item in enumerate(items):
-            if not isinstance(item, TensorBase):
+            if not isinstance(item, TensorBase) and not (allow_none and item is None):
                 raise TypeError(
                     f"{self._function.__name__}: {method} takes tensors, but argument {position} is of "
                     f"type {type(item).__name__}"

@@ -506,29 +506,51 @@ def test_an_input_returned_as_is_comes_back_as_a_new_tensor_sharing_memory():
 
 def test_mark_dirty_returns_the_input_itself_with_a_new_history_like_torch():
     grads = {}
+
     def run(lib):
-        class Double_(lib.autograd.Function):
+        class AddInto(lib.autograd.Function):
             @staticmethod
-            def forward(ctx, x):
-                x.mul_(2)
-                ctx.mark_dirty(x)
-                return x
+            def forward(ctx, buffer, x):
+                buffer.add_(x)
+                ctx.mark_dirty(buffer)
+                return buffer
 
             @staticmethod
             def backward(ctx, grad_output):
-                return grad_output * 2
+                return None, grad_output * 2
 
-        leaf = lib.tensor([1.0, 3.0], dtype=lib.float64, requires_grad=True)
-        inner = leaf * leaf
-        out = Double_.apply(inner)
-        assert out is inner and out.tolist() == [2.0, 18.0]
-        assert type(inner.grad_fn).__name__ == "Double_Backward"
-        out.sum().backward()
-        grads[lib.__name__] = leaf.grad.tolist()
+        buffer = lib.zeros(2, dtype=lib.float64)
+        x = lib.tensor([1.0, 3.0], dtype=lib.float64, requires_grad=True)
+        out = AddInto.apply(buffer, x * x)
+        assert out is buffer and buffer.tolist() == [1.0, 9.0]
+        assert type(buffer.grad_fn).__name__ == "AddIntoBackward" and buffer.requires_grad
+        (buffer * buffer).sum().backward()
+        grads[lib.__name__] = x.grad.tolist()
 
     for lib in (dendrite, torch):
         run(lib)
-    assert grads["dendrite"] == grads["torch"] == [4.0, 12.0]
+    assert grads["dendrite"] == grads["torch"] == [8.0, 216.0]  # 2 * (2 x² * 2) * x
+
+
+def test_mark_dirty_of_a_tensor_with_history_is_refused_rather_than_misrouting_gradients():
+    # PyTorch allows it (each node keeps the edges it had when created); dendrite's nodes find their
+    # parents through the inputs' grad_fn at backward time, so an earlier user of the tensor would
+    # send its gradient to the new history. Refused with an explanation.
+    class Double_(dendrite.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 2
+
+    inner = dendrite.tensor([1.0], requires_grad=True) * 3
+    with pytest.raises(RuntimeError, match=re.escape("Double_: mark_dirty of a tensor that already has a "
+                                                     "grad_fn (<MulBackward>) is not supported")):
+        Double_.apply(inner)
 
 
 # ---------------------------------------------------------------------- the node and the graph
@@ -674,3 +696,28 @@ def test_the_array_contract_is_unchanged_and_uses_the_shared_apply():
 
     assert Exp.apply.__func__ is Function.apply.__func__
     assert legendre_class(dendrite).apply.__func__ is not Function.apply.__func__
+
+
+def test_the_node_keeps_its_inputs_edges_from_forward_like_torch():
+    # detach_() (or an in-place op) gives the input a new grad_fn after the Function used it; the
+    # node still sends the gradient where the input came from when forward ran, as torch does.
+    def run(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, = ctx.saved_tensors
+                return grad_output * 2 + 0 * x
+
+        leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+        inner = leaf * 3
+        y = Double.apply(inner)
+        inner.detach_()
+        y.sum().backward()
+        return leaf.grad.tolist()
+
+    assert run(dendrite) == run(torch) == [6.0, 6.0]
