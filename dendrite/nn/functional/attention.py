@@ -60,8 +60,8 @@ class AttentionSoftmax(Function):
         if bias is not None:
             self.bias_shape = bias.shape
             z += bias
-        if mask is not None:
-            xp.copyto(z, -xp.inf, where=mask if mask_blocks else ~mask)
+        if mask is not None:  # -inf added, not written: a NaN score stays NaN, as PyTorch's float mask
+            xp.add(z, -xp.inf, out=z, where=mask if mask_blocks else ~mask)
         self.scale = scale
         if z.size == 0:  # no keys (S = 0) or no queries: nothing to normalise
             self.result = z
