@@ -246,3 +246,23 @@ def test_transformer_checks_batch_and_feature_sizes():
         model(dendrite.randn(S, 2, E), dendrite.randn(T, 3, E))
     with pytest.raises(RuntimeError, match="d_model"):
         model(dendrite.randn(S, 2, E + 1), dendrite.randn(T, 2, E))
+
+
+def test_padded_positions_are_not_zeroed_in_eval_mode_unlike_torchs_fast_path():
+    """A deliberate difference: PyTorch's inference fast path (nested tensors) returns zeros at padded
+    positions; dendrite returns what PyTorch computes with gradients on, in every mode."""
+    torch.manual_seed(0)
+    reference = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, HEADS, FF, batch_first=True),
+                                            2).double().eval()
+    layer = dendrite.nn.TransformerEncoderLayer(E, HEADS, FF, batch_first=True)
+    module = dendrite.nn.TransformerEncoder(layer, 2).double().eval()
+    module.load_state_dict({k: dendrite.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    x, mask = rand(N, S, E), np.zeros((N, S), dtype=bool)
+    mask[0, 3:] = True  # padding at the end of a sequence: what the fast path takes
+    with torch.no_grad():
+        fast = reference(torch.tensor(x), src_key_padding_mask=torch.tensor(mask)).numpy()
+    slow = reference(torch.tensor(x), src_key_padding_mask=torch.tensor(mask)).detach().numpy()
+    with dendrite.no_grad():
+        ours = module(dendrite.tensor(x), src_key_padding_mask=dendrite.tensor(mask)).numpy()
+    assert np.all(fast[mask] == 0) and not np.all(ours[mask] == 0)
+    np.testing.assert_allclose(ours, slow, **TOL)
