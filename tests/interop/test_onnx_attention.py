@@ -69,18 +69,25 @@ def test_causal_transformer_encoder_sequence_first():
 
 
 class Padded(dendrite.nn.Module):
-    def __init__(self) -> None:
+    """An encoder with a fixed attention mask (float, bool or none) and a padding mask as an input."""
+
+    def __init__(self, kind: str) -> None:
         super().__init__()
         self.encoder = dendrite.nn.TransformerEncoder(
             dendrite.nn.TransformerEncoderLayer(E, HEADS, FF, batch_first=True), 2)
+        rng = np.random.default_rng(5)
+        masks = {"float": dendrite.tensor(rng.standard_normal((LENGTH, LENGTH)).astype(np.float32)),
+                 "bool": dendrite.tensor(np.triu(rng.random((LENGTH, LENGTH)) > 0.5, 1)), "none": None}
+        self.register_buffer("mask", masks[kind], persistent=False)
 
     def forward(self, x, padding):
-        return self.encoder(x, src_key_padding_mask=padding)
+        return self.encoder(x, mask=self.mask, src_key_padding_mask=padding, is_causal=False)
 
 
-def test_key_padding_mask_as_a_graph_input():
+@pytest.mark.parametrize("kind", ["none", "float", "bool"])
+def test_key_padding_mask_as_a_graph_input(kind):
     dendrite.manual_seed(2)
-    model = Padded().eval()
+    model = Padded(kind).eval()
     padding = np.zeros((2, LENGTH), dtype=bool)
     padding[0, 4:] = True
     proto = dendrite.onnx.export(model, (dendrite.randn(2, LENGTH, E), dendrite.tensor(padding)), None,
@@ -141,4 +148,4 @@ def test_attention_dropout_is_refused_with_a_reason():
 
 
 def test_safe_softmax_is_listed():
-    assert "attention.SafeSoftmax" in dendrite.onnx.supported_operations()
+    assert "attention.AttentionSoftmax" in dendrite.onnx.supported_operations()

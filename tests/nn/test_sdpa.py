@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import dendrite
 from dendrite.nn import functional as F
-from dendrite.nn.functional.attention import SafeSoftmax
+from dendrite.nn.functional.attention import AttentionSoftmax, attention_softmax
 
 TF = torch.nn.functional
 TOL = dict(rtol=1e-10, atol=1e-12)
@@ -114,9 +114,47 @@ def test_composed_equals_the_formula_written_out():
     np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v).numpy(), expected.numpy(), **TOL)
 
 
-def test_safe_softmax_backward_matches_finite_differences():
-    x = dendrite.tensor(rand(3, 5), requires_grad=True)
-    assert dendrite.autograd.gradcheck(lambda t: SafeSoftmax.apply(t), (x,))
+def test_attention_softmax_backward_matches_finite_differences():
+    x = dendrite.tensor(rand(2, 3, 5), requires_grad=True)
+    bias = dendrite.tensor(rand(3, 1, seed=1), requires_grad=True)  # broadcast: its gradient is summed
+    blocked = dendrite.tensor(np.random.default_rng(2).random((3, 5)) > 0.6)
+    assert dendrite.autograd.gradcheck(
+        lambda a, b: AttentionSoftmax.apply(a, b, blocked, scale=0.7), (x, bias))
+    assert dendrite.autograd.gradcheck(lambda a: AttentionSoftmax.apply(a, scale=1.3), (x,))
+
+
+def test_attention_softmax_equals_its_composed_form():
+    x, bias = dendrite.tensor(rand(2, 4, 5)), dendrite.tensor(rand(4, 5, seed=1))
+    blocked = np.random.default_rng(3).random((4, 5)) > 0.6
+    blocked[:, 0] = False  # a key left in every row (an empty row is zeros, tested below)
+    composed = dendrite.softmax((x * 0.5 + bias).masked_fill(dendrite.tensor(blocked), -math.inf), dim=-1)
+    for mask, blocks in ((blocked, True), (~blocked, False)):
+        fused = attention_softmax(x, 0.5, bias, dendrite.tensor(mask), mask_blocks=blocks)
+        np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_attention_softmax_empty_rows_zero_or_nan():
+    blocked = dendrite.tensor([[True, True], [False, True]])
+    x = dendrite.tensor(rand(2, 2))
+    np.testing.assert_array_equal(attention_softmax(x, mask=blocked).numpy()[0], [0.0, 0.0])
+    assert np.isnan(attention_softmax(x, mask=blocked, zero_empty=False).numpy()[0]).all()
+    np.testing.assert_array_equal(attention_softmax(x, mask=blocked, zero_empty=False).numpy()[1], [1.0, 0.0])
+
+
+def test_masked_attention_runs_clean_under_detect_anomaly():
+    """Masks never put -inf in an operation's output, so anomaly mode (stop at the first Inf) stays quiet."""
+    q = dendrite.tensor(rand(2, 4, 8), requires_grad=True)
+    allowed = dendrite.tensor(np.tril(np.ones((4, 4), dtype=bool)))
+    causal = dendrite.nn.Transformer.generate_square_subsequent_mask(4, dtype=dendrite.float64)
+    layer = dendrite.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).double()
+    padding = dendrite.tensor([[False, False, True, True], [False, False, False, False]])
+    with dendrite.autograd.detect_anomaly():
+        F.scaled_dot_product_attention(q, q, q, is_causal=True).sum().backward()
+        F.scaled_dot_product_attention(q, q, q, attn_mask=allowed).sum().backward()
+        F.scaled_dot_product_attention(q, q, q, attn_mask=causal).sum().backward()
+        layer(q, src_mask=causal, src_key_padding_mask=padding).sum().backward()
+        layer(q, src_mask=causal, is_causal=True).sum().backward()
+    assert np.isfinite(q.grad.numpy()).all()
 
 
 def test_dropout_is_reproducible_under_manual_seed_and_unbiased():

@@ -105,6 +105,30 @@ def test_encoder_stack_matches_torch(batch_first, norm_first):
             {"mask": causal(S), "src_key_padding_mask": padding(S, 3)})
 
 
+def test_causal_mask_as_bool_float_or_hint_gives_the_same_output_as_torch():
+    torch.manual_seed(0)
+    reference = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, HEADS, FF), 2,
+                                            enable_nested_tensor=False).double().eval()
+    layer = dendrite.nn.TransformerEncoderLayer(E, HEADS, FF)
+    module = dendrite.nn.TransformerEncoder(layer, 2).double().eval()
+    module.load_state_dict({k: dendrite.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    x = rand(S, N, E)
+    expected = reference(torch.tensor(x), mask=torch.tensor(causal(S))).detach().numpy()
+    blocked = np.triu(np.ones((S, S), dtype=bool), 1)
+    for mask, hint in ((causal(S), None), (blocked, None), (causal(S), True), (blocked, False)):
+        output = module(dendrite.tensor(x), mask=dendrite.tensor(mask), is_causal=hint)
+        np.testing.assert_allclose(output.detach().numpy(), expected, **TOL)
+
+
+def test_custom_encoder_and_decoder_are_used():
+    encoder = dendrite.nn.TransformerEncoder(dendrite.nn.TransformerEncoderLayer(E, HEADS, FF), 1)
+    decoder = dendrite.nn.TransformerDecoder(dendrite.nn.TransformerDecoderLayer(E, HEADS, FF), 1)
+    model = dendrite.nn.Transformer(E, HEADS, custom_encoder=encoder, custom_decoder=decoder)
+    assert model.encoder is encoder and model.decoder is decoder
+    assert list(model.state_dict())[0] == "encoder.layers.0.self_attn.in_proj_weight"
+    assert model(dendrite.randn(S, N, E), dendrite.randn(T, N, E)).shape == (T, N, E)
+
+
 def test_encoder_layers_are_independent_copies():
     layer = dendrite.nn.TransformerEncoderLayer(E, HEADS, FF)
     encoder = dendrite.nn.TransformerEncoder(layer, 3)
@@ -222,3 +246,23 @@ def test_transformer_checks_batch_and_feature_sizes():
         model(dendrite.randn(S, 2, E), dendrite.randn(T, 3, E))
     with pytest.raises(RuntimeError, match="d_model"):
         model(dendrite.randn(S, 2, E + 1), dendrite.randn(T, 2, E))
+
+
+def test_padded_positions_are_not_zeroed_in_eval_mode_unlike_torchs_fast_path():
+    """A deliberate difference: PyTorch's inference fast path (nested tensors) returns zeros at padded
+    positions; dendrite returns what PyTorch computes with gradients on, in every mode."""
+    torch.manual_seed(0)
+    reference = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, HEADS, FF, batch_first=True),
+                                            2).double().eval()
+    layer = dendrite.nn.TransformerEncoderLayer(E, HEADS, FF, batch_first=True)
+    module = dendrite.nn.TransformerEncoder(layer, 2).double().eval()
+    module.load_state_dict({k: dendrite.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    x, mask = rand(N, S, E), np.zeros((N, S), dtype=bool)
+    mask[0, 3:] = True  # padding at the end of a sequence: what the fast path takes
+    with torch.no_grad():
+        fast = reference(torch.tensor(x), src_key_padding_mask=torch.tensor(mask)).numpy()
+    slow = reference(torch.tensor(x), src_key_padding_mask=torch.tensor(mask)).detach().numpy()
+    with dendrite.no_grad():
+        ours = module(dendrite.tensor(x), src_key_padding_mask=dendrite.tensor(mask)).numpy()
+    assert np.all(fast[mask] == 0) and not np.all(ours[mask] == 0)
+    np.testing.assert_allclose(ours, slow, **TOL)

@@ -716,3 +716,8 @@ OTHERS = [
 from tests.ops.registry_fused_recurrent import RECURRENT  # noqa: E402
 
 OPS = ACTIVATIONS + LINEAR + CONV + POOLING + NORMS + CLASS_LOSSES + POINTWISE_LOSSES + OTHERS + RECURRENT
+
+# ----------------------------------------------------------------------------- attention
+from tests.ops.registry_fused_attention import ATTENTION  # noqa: E402
+
+OPS = OPS + ATTENTION

@@ -3,26 +3,34 @@
 Each query position takes a weighted average of the values; the weights say how
 well the query matches each key:
 
-    scores  = Q · Kᵀ · scale                 (..., L, S)    scale = 1 / sqrt(E) unless given
-    scores += mask                           -inf where a key may not be attended to
-    weights = softmax(scores, over S)        each row sums to 1
+    scores  = Q · Kᵀ                         (..., L, S)
+    weights = softmax(scores · scale + mask, over S)    each row sums to 1; scale = 1 / sqrt(E)
     output  = dropout(weights) · V           (..., L, Ev)
 
-The backward is the chain rule through those steps, each an operation with its
-own backward beside its forward:
+The mask is a float tensor added to the scores and/or a bool mask of the keys a
+query may not attend to (their weight is exactly 0). The backward is the chain
+rule through those steps, each an operation with its backward beside its forward:
 
     dV = weightsᵀ · dOut                     (MatMul)
-    dW = dOut · Vᵀ;  dScores = W ⊙ (dW - Σ_S dW ⊙ W)   (MatMul, then SafeSoftmax below)
-    dQ = dScores · K · scale;  dK = dScoresᵀ · Q · scale
+    dW = dOut · Vᵀ                           (MatMul)
+    dZ = W ⊙ (dW - Σ_S dW ⊙ W)               (AttentionSoftmax, Z = scores · scale + mask)
+    dScores = dZ · scale;  dMask = dZ summed over the dimensions the mask was broadcast along
+    dQ = dScores · K;  dK = dScoresᵀ · Q      (MatMul)
 
-It is composed from those primitives rather than fused: a fused version would
-save a few temporaries, but the composed one already spends its time in the two
-batched matrix products (BLAS), and every piece of it exports to ONNX as is.
+The matrix products are the library's own; the one operation of this file is
+:class:`AttentionSoftmax`, which scales, masks and normalises the scores in one
+pass over the (..., L, S) array. Keeping the masking inside it means that the
+``-inf`` of a mask never appears in any operation's output, so attention runs
+clean under ``detect_anomaly`` (which stops at the first Inf); it also saves two
+(..., L, S) temporaries, though measured on a 2-core CPU that is within the noise
+of the composed form (``benchmarks/bench_attention.py``). A fully fused attention
+(both products inside one Function) was measured no faster either: the time is in
+the two batched matrix products, which are BLAS calls in every form.
 
-The one new operation is :class:`SafeSoftmax`: a row in which *every* key is
-masked (all scores -inf) has no meaningful average; ``softmax`` would give NaN
-there, and PyTorch's ``scaled_dot_product_attention`` returns zeros instead
-(and a zero gradient). So does this one.
+A row in which *every* key is masked has no meaningful average: PyTorch's
+``scaled_dot_product_attention`` returns zeros there (and a zero gradient), and
+so does ``AttentionSoftmax`` (``zero_empty=True``); ``MultiheadAttention``'s
+weights are NaN there in PyTorch, and ``zero_empty=False`` gives that.
 """
 
 from __future__ import annotations
@@ -32,36 +40,75 @@ import math
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.dropout import dropout
-from dendrite.ops import where
-from dendrite.tensor import Tensor, wrap
+from dendrite.ops.operands import unbroadcast
+from dendrite.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention"]
 
 
-class SafeSoftmax(Function):
-    """Softmax over the last axis; a row whose scores are all ``-inf`` gives zeros, not NaN."""
+class AttentionSoftmax(Function):
+    """``softmax(x * scale + bias)`` over the last axis, masked positions left out (weight 0).
 
-    def forward(self, x):
-        if x.size == 0:  # no keys (S = 0) or no queries: nothing to normalise
-            self.result = x.copy()
-            return self.result
-        peak = x.max(axis=-1, keepdims=True)
+    ``mask`` (bool, broadcast to x): the positions to leave out when ``mask_blocks``, else the
+    positions to keep. A row with nothing left gives zeros (``zero_empty``) or NaN (PyTorch's
+    MultiheadAttention weights).
+    """
+
+    def forward(self, x, bias=None, mask=None, *, scale=1.0, mask_blocks=True, zero_empty=True):
+        # One (..., L, S) array is allocated and then worked on in place: this runs on every score.
+        z = x * scale if scale != 1.0 else x.copy()
+        if bias is not None:
+            self.bias_shape = bias.shape
+            z += bias
+        if mask is not None:  # -inf added, not written: a NaN score stays NaN, as PyTorch's float mask
+            xp.add(z, -xp.inf, out=z, where=mask if mask_blocks else ~mask)
+        self.scale = scale
+        if z.size == 0:  # no keys (S = 0) or no queries: nothing to normalise
+            self.result = z
+            return z
+        peak = z.max(axis=-1, keepdims=True)
         empty = peak == -xp.inf  # every key masked in this row
         # Shift by the row's maximum (no overflow); an empty row is shifted by 0, so exp gives zeros.
-        # One (..., L, S) array is allocated and then worked on in place: this runs on every score.
-        exps = x - xp.where(empty, 0, peak)
-        xp.exp(exps, out=exps)
-        sums = exps.sum(axis=-1, keepdims=True)
-        exps /= xp.where(empty, 1, sums)
-        self.result = exps
-        return exps
+        z -= xp.where(empty, 0, peak)
+        xp.exp(z, out=z)
+        sums = z.sum(axis=-1, keepdims=True)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 = NaN rows when not zero_empty
+            z /= xp.where(empty, 1, sums) if zero_empty else sums
+        self.result = z
+        return z
 
     def backward(self, grad):
-        # s = softmax(x):  dX = s ⊙ (dS - Σ_S dS ⊙ s);  a fully masked row has s = 0, so dX = 0 there
+        # s = softmax(z), z = x·scale + bias:  dZ = s ⊙ (dS - Σ_S dS ⊙ s);  dX = dZ · scale;
+        # dBias = dZ summed over its broadcast dimensions. Masked keys have s = 0, so dZ = 0 there.
         s = self.result
-        grad_x = grad - (grad * s).sum(axis=-1, keepdims=True)
-        grad_x *= s
-        return grad_x
+        grad_z = grad - (grad * s).sum(axis=-1, keepdims=True)
+        grad_z *= s
+        needs = self.needs_input_grad
+        grad_bias = None
+        if len(needs) > 1 and needs[1]:
+            grad_bias = unbroadcast(grad_z, self.bias_shape)
+        grad_x = grad_z * self.scale if self.scale != 1.0 else grad_z
+        return grad_x, grad_bias, None
+
+
+def attention_softmax(scores: Tensor, scale: float = 1.0, bias: Tensor | None = None,
+                      mask: Tensor | None = None, mask_blocks: bool = True,
+                      zero_empty: bool = True) -> Tensor:
+    """``softmax(scores * scale + bias)`` over the last dimension with ``mask``'s positions left out.
+
+    Shapes: scores ``(..., L, S)``; ``bias`` (float) and ``mask`` (bool) broadcast to it. ``mask``
+    marks the keys to leave out (``mask_blocks=True``, MultiheadAttention's convention) or to keep
+    (``False``, scaled_dot_product_attention's). A query with no key left gets zeros, or NaN with
+    ``zero_empty=False``.
+
+    Example:
+        >>> import dendrite
+        >>> blocked = dendrite.tensor([False, True])
+        >>> attention_softmax(dendrite.tensor([[1.0, 5.0]]), mask=blocked)
+        tensor([[1., 0.]])
+    """
+    return AttentionSoftmax.apply(scores, bias, mask, scale=scale, mask_blocks=mask_blocks,
+                                  zero_empty=zero_empty)
 
 
 def _shape(tensor: Tensor) -> tuple:
@@ -170,10 +217,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if enable_gqa:
         key = _repeat_heads(key, query.shape[-3])
         value = _repeat_heads(value, query.shape[-3])
-    scores = (query @ key.transpose(-2, -1)) * scale_factor
+    scores = query @ key.transpose(-2, -1)
+    bias = mask = None
+    mask_blocks = True
     if is_causal:  # query i sees keys 0..i (the top-left triangle when L != S), as PyTorch
-        allowed = wrap(xp.tril(xp.ones((length, source), dtype=bool)))
-        scores = where(allowed, scores, -math.inf)
+        mask = xp.triu(xp.ones((length, source), dtype=bool), 1)
     elif attn_mask is not None:
         if not _broadcasts(_shape(attn_mask), _shape(scores)) \
                 or xp.broadcast_shapes(_shape(attn_mask), _shape(scores)) != _shape(scores):
@@ -182,10 +230,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                 f"to the attention scores of shape {_shape(scores)} (..., L, S)"
             )
         if attn_mask.array.dtype.kind == "b":
-            scores = where(attn_mask, scores, -math.inf)
+            mask, mask_blocks = attn_mask, False  # True = take part
         else:  # a float32 mask on other queries adds in the query's dtype, as PyTorch
-            scores = scores + (attn_mask if attn_mask.dtype == scores.dtype else attn_mask.to(scores.dtype))
-    weights = SafeSoftmax.apply(scores)
+            bias = attn_mask if attn_mask.dtype == scores.dtype else attn_mask.to(scores.dtype)
+    weights = AttentionSoftmax.apply(scores, bias, mask, scale=scale_factor, mask_blocks=mask_blocks)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value

@@ -26,10 +26,11 @@ from dendrite import backend
 from dendrite.backend import xp
 from dendrite.nn import functional as F
 from dendrite.nn import init
+from dendrite.nn.functional.attention import attention_softmax
 from dendrite.nn.modules.linear import Linear
 from dendrite.nn.modules.module import Module
 from dendrite.nn.parameter import Parameter
-from dendrite.ops import cat, softmax, where
+from dendrite.ops import cat, logical_or
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["MultiheadAttention"]
@@ -44,24 +45,25 @@ class NonDynamicallyQuantizableLinear(Linear):
     """
 
 
-def canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
-    """A bool mask (True = masked out) as the float mask PyTorch makes of it: -inf there, else 0.
+def check_mask(mask: Tensor | None, name: str) -> Tensor | None:
+    """``mask`` itself, after checking that it is a bool (True = may not attend) or float tensor.
+
+    PyTorch turns a bool mask into a float one (-inf where True) to add it to the scores; dendrite
+    keeps it bool and leaves those keys out inside the softmax: the same weights, and no -inf
+    in any operation's output (``detect_anomaly`` stops at the first Inf).
 
     Example:
         >>> import dendrite
-        >>> canonical_mask(dendrite.tensor([False, True]), "key_padding_mask", dendrite.float32)
-        tensor([0., -inf])
+        >>> check_mask(dendrite.tensor([False, True]), "key_padding_mask")
+        tensor([False,  True])
     """
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name} must be a Tensor or None, got {type(mask).__name__}")
-    kind = mask.array.dtype.kind
-    if kind == "f":
-        return mask
-    if kind != "b":
+    if mask.array.dtype.kind not in "bf":
         raise TypeError(f"only bool and floating types of {name} are supported, got dtype {mask.dtype}")
-    return where(mask, wrap(xp.asarray(-math.inf, dtype=dtype)), wrap(xp.asarray(0.0, dtype=dtype)))
+    return mask
 
 
 def _empty(shape: tuple, dtype) -> Parameter:
@@ -152,8 +154,8 @@ class MultiheadAttention(Module):
                 need_weights: bool = True, attn_mask: Tensor | None = None,
                 average_attn_weights: bool = True, is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         batched = _check_shapes(self, query, key, value, key_padding_mask, attn_mask)
-        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
-        attn_mask = canonical_mask(attn_mask, "attn_mask", query.dtype)
+        key_padding_mask = check_mask(key_padding_mask, "key_padding_mask")
+        attn_mask = check_mask(attn_mask, "attn_mask")
         if not batched:  # one sequence: a batch of one
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
@@ -190,10 +192,9 @@ class MultiheadAttention(Module):
         if is_causal and attn_mask is None:
             raise RuntimeError("MultiheadAttention: need attn_mask if specifying the is_causal hint; you may "
                                "use nn.Transformer.generate_square_subsequent_mask(L) to create it")
-        if is_causal and key_padding_mask is None and not need_weights:
-            attn_mask = None  # the hint alone: attention builds the causal mask itself
-        else:
-            is_causal = False  # a merged mask is no longer the plain causal one
+        causal_hint = is_causal and key_padding_mask is None and not need_weights
+        if causal_hint:
+            attn_mask = None  # the hint alone: the causal mask is built below, as PyTorch's sdpa does
         q, k, v = self._projections(query, key, value)
         if self.bias_k is not None:
             k = cat([k, self.bias_k.expand(batch, 1, embed)], dim=1)
@@ -208,29 +209,42 @@ class MultiheadAttention(Module):
             k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
             attn_mask = _pad_column(attn_mask)
             key_padding_mask = _pad_column(key_padding_mask)
-        if attn_mask is not None:  # (L, S) or (N * H, L, S) -> broadcastable to (N, H, L, S)
-            attn_mask = attn_mask.reshape(-1, heads, length, attn_mask.shape[-1]) if attn_mask.ndim == 3 \
-                else attn_mask
-        if key_padding_mask is not None:  # (N, S) -> (N, 1, 1, S), added to the attention mask
-            padding = key_padding_mask.reshape(batch, 1, 1, key_padding_mask.shape[-1])
-            attn_mask = padding if attn_mask is None else attn_mask + padding
+        if attn_mask is not None and attn_mask.ndim == 3:  # (N * H, L, S) -> (N, H, L, S)
+            attn_mask = attn_mask.reshape(batch, heads, length, attn_mask.shape[-1])
+        if key_padding_mask is not None:  # (N, S) -> (N, 1, 1, S)
+            key_padding_mask = key_padding_mask.reshape(batch, 1, 1, key_padding_mask.shape[-1])
+        # Float masks are added to the scores, bool ones leave keys out (PyTorch adds both as floats,
+        # -inf for True: the same weights).
+        bias, blocked = _merge(attn_mask, key_padding_mask)
+        if causal_hint:
+            blocked = xp.triu(xp.ones((length, k.shape[2]), dtype=bool), 1)
         dropout_p = self.dropout if self.training else 0.0
-        weights = None
         if need_weights:
-            # PyTorch's explicit path: scores = (q / sqrt(hd)) kᵀ + mask; softmax; dropout; · v
+            # PyTorch's explicit path: scores = (q / sqrt(hd)) kᵀ + mask; softmax (NaN for a query
+            # with no key left); dropout; · v
             scores = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
-            if attn_mask is not None:
-                scores = scores + attn_mask
-            weights = softmax(scores, dim=-1)
-            if dropout_p > 0.0:
-                weights = F.dropout(weights, p=dropout_p)
-            output = weights @ v
-            if average:
-                weights = weights.mean(dim=1)
-        else:
-            output = F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+            weights = attention_softmax(scores, 1.0, bias, blocked, zero_empty=False)
+        else:  # PyTorch's scaled_dot_product_attention path (zeros for a query with no key left)
+            scores = q @ k.transpose(-2, -1)
+            weights = attention_softmax(scores, 1.0 / math.sqrt(head_dim), bias, blocked)
+        if dropout_p > 0.0:
+            weights = F.dropout(weights, p=dropout_p)
+        output = weights @ v
+        if not need_weights:
+            weights = None
+        elif average:
+            weights = weights.mean(dim=1)
         output = output.transpose(1, 2).reshape(batch, length, embed)  # join the heads
         return self.out_proj(output), weights
+
+
+def _merge(attn_mask: Tensor | None, padding: Tensor | None) -> tuple:
+    """(float bias or None, bool mask of the keys to leave out or None) from the two masks."""
+    floats = [m for m in (attn_mask, padding) if m is not None and m.array.dtype.kind == "f"]
+    bools = [m for m in (attn_mask, padding) if m is not None and m.array.dtype.kind == "b"]
+    bias = floats[0] + floats[1] if len(floats) == 2 else (floats[0] if floats else None)
+    blocked = logical_or(bools[0], bools[1]) if len(bools) == 2 else (bools[0] if bools else None)
+    return bias, blocked
 
 
 def _pad_column(mask: Tensor | None) -> Tensor | None:

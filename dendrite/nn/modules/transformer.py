@@ -30,7 +30,7 @@ from dendrite import backend
 from dendrite.backend import xp
 from dendrite.nn import functional as F
 from dendrite.nn import init
-from dendrite.nn.modules.attention import MultiheadAttention, canonical_mask
+from dendrite.nn.modules.attention import MultiheadAttention, check_mask
 from dendrite.nn.modules.container import ModuleList
 from dendrite.nn.modules.dropout import Dropout
 from dendrite.nn.modules.linear import Linear
@@ -69,8 +69,11 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     """PyTorch's rule: an explicit ``is_causal`` wins; None means "is the mask the causal one?"."""
     if is_causal is not None or mask is None:
         return bool(is_causal)
-    causal = _square_subsequent_mask(size, mask.dtype if mask.array.dtype.kind == "f" else None)
-    return tuple(mask.shape) == tuple(causal.shape) and bool(xp.array_equal(mask.array, causal.array))
+    if mask.array.dtype.kind == "b":  # PyTorch compares it after turning True into -inf: the same test
+        causal = xp.triu(xp.ones((size, size), dtype=bool), 1)
+    else:
+        causal = _square_subsequent_mask(size, mask.dtype).array
+    return tuple(mask.shape) == causal.shape and bool(xp.array_equal(mask.array, causal))
 
 
 class _Block(Module):
@@ -124,8 +127,8 @@ class TransformerEncoderLayer(_Block):
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
-        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src.dtype)
-        src_mask = canonical_mask(src_mask, "src_mask", src.dtype)
+        src_key_padding_mask = check_mask(src_key_padding_mask, "src_key_padding_mask")
+        src_mask = check_mask(src_mask, "src_mask")
         x = src
         if self.norm_first:
             normed = self.norm1(x)
@@ -215,8 +218,8 @@ class TransformerEncoder(Module):
 
     def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
-        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src.dtype)
-        mask = canonical_mask(mask, "mask", src.dtype)
+        src_key_padding_mask = check_mask(src_key_padding_mask, "src_key_padding_mask")
+        mask = check_mask(mask, "mask")
         batch_first = bool(self.layers) and getattr(self.layers[0].self_attn, "batch_first", False)
         is_causal = _detect_is_causal_mask(mask, is_causal, _sequence_length(src, batch_first))
         output = src
