@@ -86,7 +86,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         retain_graph = create_graph  # as PyTorch: a graph of gradients usually goes on to a second backward
     arrays = _output_grads(outputs, grad_outputs, "grad", create_graph)
     walk = run_backward_graph if create_graph else run_backward
-    unique = list({id(tensor): tensor for tensor in inputs}.values())  # a tensor asked for twice gets it twice
+    unique = list({id(tensor): tensor for tensor in inputs}.values())  # asked for twice: answered twice
     slot = {id(tensor): position for position, tensor in enumerate(unique)}
     captured = walk(outputs, arrays, retain_graph=bool(retain_graph), capture=unique)
     result = []
