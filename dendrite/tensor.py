@@ -216,6 +216,7 @@ class Tensor(TensorBase):
         ``gradient`` (same shape as ``self``) is required unless ``self`` has
         one element. ``retain_graph=True`` keeps the graph for another
         backward; ``inputs`` limits which tensors' ``.grad`` is filled.
+        ``create_graph=True`` makes each ``.grad`` differentiable (docs/autograd.md).
 
         Example:
             >>> import dendrite

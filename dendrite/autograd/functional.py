@@ -65,6 +65,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     Returns a tuple with one tensor per input, of that input's shape (``None``
     for an unused input when ``allow_unused=True``; zeros with
     ``materialize_grads=True``). ``grad_outputs`` have the outputs' shapes.
+    With ``create_graph=True`` the gradients keep a graph (differentiate them
+    again: Hessian-vector products, gradient penalties; see docs/autograd.md);
+    ``retain_graph`` then defaults to True.
 
     Example:
         >>> import dendrite
@@ -72,6 +75,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         >>> (dx,) = dendrite.autograd.grad((x * x).sum(), x)
         >>> dx
         tensor([6.])
+        >>> (dx,) = dendrite.autograd.grad((x ** 3).sum(), x, create_graph=True); dx
+        tensor([27.], grad_fn=<MulBackward>)
+        >>> dendrite.autograd.grad(dx.sum(), x)  # d²(x³)/dx² = 6x
+        (tensor([18.]),)
     """
     if is_grads_batched:
         raise NotImplementedError("grad(is_grads_batched=True) is not supported")
@@ -86,7 +93,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         retain_graph = create_graph  # as PyTorch: a graph of gradients usually goes on to a second backward
     arrays = _output_grads(outputs, grad_outputs, "grad", create_graph)
     walk = run_backward_graph if create_graph else run_backward
-    unique = list({id(tensor): tensor for tensor in inputs}.values())  # a tensor asked for twice gets it twice
+    unique = list({id(tensor): tensor for tensor in inputs}.values())  # asked for twice: answered twice
     slot = {id(tensor): position for position, tensor in enumerate(unique)}
     captured = walk(outputs, arrays, retain_graph=bool(retain_graph), capture=unique)
     result = []
@@ -112,6 +119,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
     ``grad_tensors`` have the shapes of ``tensors`` (omit them for one-element outputs).
     With ``inputs`` only those tensors' ``.grad`` change (they may be inner tensors).
+    With ``create_graph=True`` each ``.grad`` is a tensor with a graph (docs/autograd.md).
 
     Example:
         >>> import dendrite

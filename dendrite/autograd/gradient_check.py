@@ -161,5 +161,20 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                                   create_graph=True, allow_unused=True)
         return tuple(grad for grad in grads if grad is not None)
 
+    # The gradient with a graph (backward_graph) must equal the plain one (backward): two formulas.
+    with enable_grad():
+        differentiable = [output for output in _outputs(func, inputs) if output.requires_grad]
+        plain = autograd_grad(differentiable, [inputs[i] for i in wanted], grad_outputs=list(grad_outputs),
+                              allow_unused=True)
+    for position, (with_graph, without) in enumerate(zip(first_gradients(*inputs, *grad_outputs),
+                                                         [g for g in plain if g is not None])):
+        a, b = with_graph._data, without._data
+        if not xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
+            message = (f"gradgradcheck failed: gradient {position} (of those that exist) computed with "
+                       f"create_graph=True (backward_graph) differs from backward's by up to "
+                       f"{float(xp.nanmax(xp.abs(a - b))):.3g}")
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
     return gradcheck(first_gradients, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.graph_operands import linear_map
+from dendrite.ops.graph_operands import composed_gradients, linear_map
+from dendrite.ops.joining import Stack
 from dendrite.ops.operands import cast, normalize_dims
 from dendrite.tensor_base import wrap
 
@@ -57,6 +58,17 @@ class CumProd(Function):
             products = xp.cumprod(without_i, -1)
             result[..., i] = (moved_grad[..., i:] * products[..., i:]).sum(-1)
         return xp.moveaxis(result, -1, axis)
+
+    def backward_graph(self, grad):
+        # Recomputed as running products along the axis (exact with zeros, differentiable to any order)
+        axis = self.axis
+
+        def composed(x):
+            running = [x.select(axis, 0)]
+            for i in range(1, x.shape[axis]):
+                running.append(running[-1] * x.select(axis, i))
+            return Stack.apply(*running, axis=axis)
+        return composed_gradients(self, grad, composed)[0]
 
 
 def _prepare(input: Tensor, dim: int, dtype):

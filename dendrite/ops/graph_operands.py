@@ -110,6 +110,8 @@ def composed_gradients(node, grad: Tensor, composed) -> tuple:
     ``composed`` recomputes the op's output from the node's input tensors with
     differentiable operations (the form the fused op is tested equal to); its
     gradient, taken with ``create_graph=True``, keeps a graph to every order.
+    For a node with several outputs ``grad`` is the tuple of their gradients
+    (None for an output that got none) and ``composed`` returns the outputs.
     Returns one gradient tensor (or None) per input of the node.
 
     Example:
@@ -124,8 +126,12 @@ def composed_gradients(node, grad: Tensor, composed) -> tuple:
     wanted = [i for i, need in enumerate(node.needs_input_grad) if need]
     result = [None] * len(inputs)
     with enable_grad():
-        output = composed(*inputs)
-        found = autograd_grad(output, [inputs[i] for i in wanted], grad, create_graph=True, allow_unused=True)
+        outputs = composed(*inputs)
+        if isinstance(grad, tuple):  # several outputs: the ones that received a gradient
+            pairs = [(output, g) for output, g in zip(outputs, grad) if g is not None]
+            outputs, grad = [output for output, _ in pairs], [g for _, g in pairs]
+        found = autograd_grad(outputs, [inputs[i] for i in wanted], grad, create_graph=True,
+                              allow_unused=True)
     for position, gradient in zip(wanted, found):
         result[position] = gradient
     return tuple(result)

@@ -406,6 +406,24 @@ class Einsum(Function):
             grads.append(xp.broadcast_to(partial.reshape(shape), array.shape).astype(grad.dtype))
         return tuple(grads)
 
+    def backward_graph(self, grad):
+        # The same swap with tensors: each operand's gradient is an einsum of dY with the other operands.
+        grads = []
+        for position, (term, tensor) in enumerate(zip(self.terms, self.inputs)):
+            if not self.needs_input_grad[position]:
+                grads.append(None)
+                continue
+            if len(set(term)) != len(term):
+                raise NotImplementedError(f"einsum backward: repeated subscripts in one operand ('{term}')")
+            others = [(t, x) for i, (t, x) in enumerate(zip(self.terms, self.inputs)) if i != position]
+            available = set(self.output).union(*(set(t) for t, _ in others))
+            kept = "".join(c for c in term if c in available)
+            terms = [self.output] + [t for t, _ in others]
+            partial = Einsum.apply(grad, *[x for _, x in others], terms=terms, output=kept)
+            shape = tuple(size if c in kept else 1 for c, size in zip(term, tensor.shape))
+            grads.append(partial.reshape(shape).broadcast_to(tuple(tensor.shape)))
+        return tuple(grads)
+
 
 def einsum(equation: str, *operands_) -> Tensor:
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` is a batched matmul.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.graph_operands import constant
+from dendrite.ops.graph_operands import composed_gradients, constant
 from dendrite.ops.operands import float_input, kept_shape, normalize_dims, reduction_dims
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum, minimum, where
@@ -219,6 +219,20 @@ class Prod(Function):
         right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], -1), -1), -1)
         others = xp.moveaxis((left * right).reshape(moved.shape), ends, axes)
         return grad * others
+
+    def backward_graph(self, grad):
+        # Recomputed as a chain of products (exact with zeros, differentiable to any order)
+        axes, shape = self.axes, tuple(grad.shape)
+
+        def composed(x):
+            ends = tuple(range(-len(axes), 0))
+            moved = x.movedim(axes, ends) if axes else x.unsqueeze(-1)
+            flat = moved.reshape(tuple(moved.shape[:moved.ndim - len(axes or (0,))]) + (-1,))
+            product = flat[..., 0]
+            for i in range(1, flat.shape[-1]):
+                product = product * flat[..., i]
+            return product.reshape(shape)
+        return composed_gradients(self, grad, composed)[0]
 
 
 def _integer_sum_input(x: Tensor, dtype) -> Tensor:

@@ -8,12 +8,14 @@ export. The reason is shown to the user when a model uses one of these.
 
 from __future__ import annotations
 
+from dendrite.nn.functional.conv import ConvWeightGrad
 from dendrite.nn.functional.linear import Bilinear
 from dendrite.nn.functional.loss_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from dendrite.nn.functional.loss_classification import CrossEntropy, NLLLoss
 from dendrite.nn.functional.loss_distribution import KLDivergence
 from dendrite.nn.functional.loss_regression import PointwiseLoss
 from dendrite.ops.cumulative import CumProd
+from dendrite.ops.graph_operands import LinearMap
 from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
 from dendrite.ops.inplace_fill import Fill
 from dendrite.ops.inplace_graph import AsStrided, CopySlices
@@ -23,6 +25,7 @@ from dendrite.ops.math import Atan2
 _LOSS = "a loss is computed in training, not part of the exported model's forward pass"
 _IN_PLACE = "in-place writes (x[i] = v, y.copy_(...)) are not exported; write the model out of place"
 _NO_ONNX_OP = "ONNX has no operator for it; compose it from supported operations to export"
+_GRADIENT = "recorded only by double backward (create_graph=True): part of a gradient, not of a forward pass"
 
 UNSUPPORTED: dict[type, str] = {
     CumProd: _NO_ONNX_OP + " (ONNX has CumSum only)",
@@ -42,4 +45,6 @@ UNSUPPORTED: dict[type, str] = {
     BinaryCrossEntropyWithLogits: _LOSS,
     KLDivergence: _LOSS,
     PointwiseLoss: _LOSS,
+    LinearMap: _GRADIENT,
+    ConvWeightGrad: _GRADIENT,
 }

@@ -26,7 +26,7 @@ from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 from dendrite.ops.boundary import input_kinds
-from dendrite.ops.graph_operands import constant
+from dendrite.ops.graph_operands import composed_gradients, constant
 from dendrite.ops.operands import normalize_dims, to_float
 from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
 from dendrite.tensor import Tensor
@@ -558,7 +558,7 @@ class Normalize(Function):
             norm = (x != 0).sum(axis=axis, keepdims=True).astype(x.dtype)
         else:
             norm = (magnitude ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
-        self.x, self.p, self.axis, self.norm = x, p, axis, norm
+        self.x, self.p, self.axis, self.norm, self.eps = x, p, axis, norm, eps
         self.denominator = xp.maximum(norm, eps)
         self.passes = norm >= eps  # clamp_min passes the gradient where norm >= eps
         return x / self.denominator
@@ -584,6 +584,12 @@ class Normalize(Function):
                 scaled = xp.sign(x) * xp.abs(x) ** (p - 1) / norm ** (p - 1)
                 d_norm = xp.where((norm == 0) | (x == 0), 0, scaled)
         return (result - through_norm * d_norm).astype(x.dtype, copy=False)
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops: x / max(‖x‖_p, eps), then differentiated (create_graph)
+        p, axis, eps = self.p, self.axis, self.eps
+        return composed_gradients(self, grad,
+                                  lambda x: x / ops.norm(x, p, dim=axis, keepdim=True).clamp_min(eps))
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,

@@ -18,6 +18,7 @@ from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import constant
 from dendrite.tensor import Tensor
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
@@ -37,6 +38,9 @@ class MaskedScale(Function):
     def backward(self, grad):
         # Y = X ⊙ mask + shift:  dX = dY ⊙ mask  (mask already holds the 1 / (1 - p) scale)
         return grad * self.mask
+
+    def backward_graph(self, grad):
+        return grad * constant(self.mask, grad), None, None
 
 
 def _check_p(name: str, p: float) -> None:

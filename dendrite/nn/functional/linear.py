@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 
+from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.graph_operands import sum_to
+from dendrite.ops.graph_operands import composed_gradients, sum_to
 from dendrite.ops.operands import unbroadcast
 from dendrite.tensor import Tensor
 
@@ -155,6 +156,13 @@ class Bilinear(Function):
         if len(needs) > 3 and needs[3]:
             grad_bias = grad.reshape(-1, grad.shape[-1]).sum(axis=0)
         return grad_x1, grad_x2, grad_weight, grad_bias
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops (einsum) and differentiated with create_graph.
+        def composed(x1, x2, weight, bias=None):
+            out = ops.einsum("...i,oij,...j->...o", x1, weight, x2)
+            return out if bias is None else out + bias
+        return composed_gradients(self, grad, composed)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -14,9 +14,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.window import format_shape
+from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor
 
 __all__ = ["pad"]
@@ -43,6 +46,16 @@ class ConstantPad(Function):
         grad_x = xp.zeros(self.input_shape, dtype=grad.dtype)
         grad_x[self.source] = grad[self.destination]
         return grad_x
+
+    def backward_graph(self, grad):
+        # Linear (the frame is constant): crop back, and its transpose, place into a zero frame.
+        source, destination = self.source, self.destination
+
+        def place(h):
+            out = xp.zeros(grad.shape, dtype=h.dtype)
+            out[destination] = h[source]
+            return out
+        return linear_map(grad, to=copy.copy(self).backward, back=place), None, None
 
 
 def _index_map(mode: str, size: int, before: int, after: int):
@@ -98,6 +111,11 @@ class IndexPad(Function):
                     xp.add.at(folded, lead + (index[border],), grad[lead + (border,)])
             grad = folded
         return grad
+
+    def backward_graph(self, grad):
+        # Linear: backward folds the borders back, its transpose is the forward gather itself.
+        maps = self.maps
+        return linear_map(grad, to=copy.copy(self).backward, back=lambda h: IndexPad().forward(h, maps)), None
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:

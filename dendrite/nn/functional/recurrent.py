@@ -20,9 +20,11 @@ from __future__ import annotations
 
 # Tensor must be loaded before Function: importing autograd.function first is a circular import.
 import dendrite.tensor  # noqa: F401
+from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.tensor import Tensor
+from dendrite.ops.graph_operands import composed_gradients
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
@@ -67,6 +69,25 @@ def _sum_over_steps(grad):
 
 def _initial_state(buffer, index, state) -> None:
     buffer[index] = 0 if state is None else state
+
+
+def _affine_step(x, weight, bias):
+    """``x Wᵀ + b`` with tensors (the composed forms of double backward)."""
+    out = x @ weight.t()
+    return out if bias is None else out + bias
+
+
+def _unrolled(x, states, hidden: int, reverse: bool, step):
+    """Run ``step(x_t, states) -> states`` over time with tensors; (outputs in time order, last states).
+
+    A ``None`` initial state is zeros. Used by the layers' ``backward_graph`` (their composed form).
+    """
+    states = tuple(wrap(xp.zeros((x.shape[1], hidden), x.dtype)) if s is None else s for s in states)
+    outputs = [None] * x.shape[0]
+    for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
+        states = step(x[t], states)
+        outputs[t] = states[0]
+    return ops.stack(outputs), states
 
 
 class RNNLayer(Function):
@@ -123,6 +144,18 @@ class RNNLayer(Function):
         grad_b = _sum_over_steps(grad_pre) if self.has_bias else None
         return (grad_x, dh if needs[1] else None, grad_w_ih, grad_w_hh, grad_b,
                 None if grad_b is None else grad_b.copy())
+
+    def backward_graph(self, *grads):
+        # Recomputed step by step with differentiable ops and differentiated (create_graph)
+        reverse, relu = self.reverse, self.relu
+
+        def composed(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *_):
+            def step(x_t, state):
+                total = _affine_step(x_t, w_ih, b_ih) + _affine_step(state[0], w_hh, b_hh)
+                return (ops.relu(total) if relu else ops.tanh(total),)
+            outputs, (h,) = _unrolled(x, (h0,), w_hh.shape[1], reverse, step)
+            return outputs, h
+        return composed_gradients(self, grads, composed)
 
 
 class LSTMLayer(Function):
@@ -208,6 +241,19 @@ class LSTMLayer(Function):
         grad_b = _sum_over_steps(grad_gates) if self.has_bias else None
         return (grad_x, dh if needs[1] else None, dc if needs[2] else None, grad_w_ih, grad_w_hh,
                 grad_b, None if grad_b is None else grad_b.copy())
+
+    def backward_graph(self, *grads):
+        # Recomputed step by step with differentiable ops: gates i, f, g, o; c = σ(f) c + σ(i) tanh(g)
+        reverse = self.reverse
+
+        def composed(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *_):
+            def step(x_t, state):
+                i, f, g, o = (_affine_step(x_t, w_ih, b_ih) + _affine_step(state[0], w_hh, b_hh)).chunk(4, 1)
+                c = ops.sigmoid(f) * state[1] + ops.sigmoid(i) * ops.tanh(g)
+                return ops.sigmoid(o) * ops.tanh(c), c
+            outputs, (h, c) = _unrolled(x, (h0, c0), w_hh.shape[1], reverse, step)
+            return outputs, h, c
+        return composed_gradients(self, grads, composed)
 
 
 class GRULayer(Function):
@@ -304,6 +350,21 @@ class GRULayer(Function):
             grad_b_hh = _sum_over_steps(grad_hidden)
             grad_b_ih = xp.concatenate([grad_b_hh[:2 * hidden], _sum_over_steps(grad_input_n)])
         return grad_x, dh if needs[1] else None, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+    def backward_graph(self, *grads):
+        # Recomputed step by step with differentiable ops: r, z = σ(.), n = tanh(n_x + r n_h)
+        reverse = self.reverse
+
+        def composed(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *_):
+            def step(x_t, state):
+                r_x, z_x, n_x = _affine_step(x_t, w_ih, b_ih).chunk(3, 1)
+                r_h, z_h, n_h = _affine_step(state[0], w_hh, b_hh).chunk(3, 1)
+                r, z = ops.sigmoid(r_x + r_h), ops.sigmoid(z_x + z_h)
+                n = ops.tanh(n_x + r * n_h)
+                return ((1 - z) * n + z * state[0],)
+            outputs, (h,) = _unrolled(x, (h0,), w_hh.shape[1], reverse, step)
+            return outputs, h
+        return composed_gradients(self, grads, composed)
 
 
 # ----------------------------------------------------------------------------- checked entry points

@@ -7,9 +7,12 @@ receives both gradients). The ``padding_idx`` row gets no gradient.
 
 from __future__ import annotations
 
+import copy
+
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["embedding", "one_hot"]
@@ -34,6 +37,20 @@ class Embedding(Function):
         result = xp.zeros(self.shape, grad.dtype)
         xp.add.at(result, flat, rows)
         return result
+
+    def backward_graph(self, grad):
+        # Linear in the weight: backward's scatter-add of rows, and its transpose (pick the same rows,
+        # with the same per-row factors: 0 for padding_idx, 1 / count with scale_grad_by_freq).
+        flat, rows_shape = self.indices.reshape(-1), self.indices.shape + (self.shape[1],)
+        factor = xp.ones(flat.size)
+        if self.scale_grad_by_freq:
+            factor = factor / xp.bincount(flat, minlength=self.shape[0])[flat]
+        if self.padding_idx is not None:
+            factor = xp.where(flat == self.padding_idx, 0.0, factor)
+
+        def pick(h):
+            return (h[flat] * factor[:, None].astype(h.dtype)).reshape(rows_shape)
+        return linear_map(grad, to=copy.copy(self).backward, back=pick)
 
 
 def _index_array(name: str, input: Tensor, argument: str = "input"):

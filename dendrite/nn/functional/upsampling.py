@@ -12,12 +12,14 @@ Resizing is separable, one spatial axis at a time:
 
 from __future__ import annotations
 
+import copy
 import math
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from dendrite.nn.functional.window import format_shape, sum_along
+from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
@@ -73,6 +75,12 @@ class NearestResize(Function):
             grad = folded
         return grad
 
+    def backward_graph(self, grad):
+        # Linear: backward sums each source's copies; its transpose is the forward gather itself.
+        indices = self.indices
+        back = lambda h: NearestResize().forward(h, indices)  # noqa: E731
+        return linear_map(grad, to=copy.copy(self).backward, back=back), None
+
 
 class LinearResize(Function):
     """Product with one (out, in) interpolation matrix along each trailing axis."""
@@ -109,6 +117,12 @@ class LinearResize(Function):
             xp.add.at(out, high, moved * weight_high)
             grad = xp.moveaxis(out, 0, axis)
         return xp.ascontiguousarray(grad)
+
+    def backward_graph(self, grad):
+        # Linear: dX = Mᵀ · dY along each axis; its transpose is the forward product with M.
+        matrices, neighbours = self.matrices, self.neighbours
+        back = lambda h: LinearResize().forward(h, matrices, neighbours)  # noqa: E731
+        return linear_map(grad, to=copy.copy(self).backward, back=back), None, None
 
 
 def _nearest_index(size: int, out: int, scale, exact: bool, dtype):
