@@ -41,8 +41,8 @@ class TensorBase:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__",
-                 # Set only when needed (read with getattr): the view this tensor is (``(base, made with
-                 # grad mode on, one of several outputs)``) and its grad_fn history after in-place ops.
+                 # The view this tensor is, or None: ``(base, made with grad mode on, one of several
+                 # outputs)``; and, set only after in-place ops, its grad_fn history (versions.py).
                  "_view", "_history")
     # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
     __array_ufunc__ = None
@@ -55,6 +55,7 @@ class TensorBase:
         self._ctx = None
         self._out_index = 0
         self._hooks = None
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -365,7 +366,7 @@ class TensorBase:
             return memo[id(self)]
         copy = type(self).__new__(type(self))
         copy._data = self._data.copy()
-        copy._ctx, copy._out_index, copy._hooks = None, 0, None
+        copy._ctx, copy._out_index, copy._hooks, copy._view = None, 0, None, None
         copy.requires_grad = self.requires_grad
         copy.grad = None if self.grad is None else wrap(self.grad._data.copy())
         memo[id(self)] = copy
@@ -446,5 +447,6 @@ def wrap(array, node=None, index=0):
     tensor._ctx = node
     tensor._out_index = index
     tensor._hooks = None
+    tensor._view = None  # a view records its base here (Function.apply); reading an unset slot is slow
     tensor.requires_grad = node is not None  # Function.apply links only floating outputs
     return tensor

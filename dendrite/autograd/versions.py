@@ -32,6 +32,7 @@ from collections import deque
 
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray
+from dendrite.tensor_base import TensorBase
 
 __all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view"]
 
@@ -226,14 +227,13 @@ def mark_view(output, inputs, multi: bool):
         >>> x[0]._view[0] is x, x.t()[1]._view[0] is x, (x + 1)._view if hasattr(x + 1, "_view") else None
         (True, True, None)
     """
-    owner = owner_of(output._data)
+    base = output._data.base  # NumPy points a view (of a view...) straight at the owning array
     for item in inputs:
-        data = getattr(item, "_data", None)
-        if data is not None and owner_of(data) is owner:
-            view = getattr(item, "_view", None)
-            if view is None:
-                output._view = (item, state.grad_enabled, multi)
-            else:
-                output._view = (view[0], view[1] and state.grad_enabled, view[2] or multi)
-            break
+        if isinstance(item, TensorBase):
+            data = item._data
+            if data is base or data.base is base:
+                view = getattr(item, "_view", None)
+                output._view = (item, state.grad_enabled, multi) if view is None else \
+                    (view[0], view[1] and state.grad_enabled, view[2] or multi)
+                return output
     return output
