@@ -99,7 +99,7 @@ def test_out_refuses_autograd_as_pytorch_and_writes_under_no_grad(requires_grad)
         x = lib.ones(3, requires_grad=requires_grad != "out")
         out = lib.zeros(3, requires_grad=requires_grad == "out")
 
-        def call():
+        def call(lib=lib, x=x, out=out):
             if requires_grad == "listed input":
                 return lib.cat([x[:1], x[1:]], out=out)
             return lib.add(x, 1, out=out)
