@@ -298,6 +298,7 @@ def test_values_and_gradients_match_pytorch(scenario):
 SAVED = {
     "exp keeps its result": lambda lib: _backward_after(lib, lambda x: x.exp(), lambda y: y.add_(1)),
     "mul keeps its inputs": lambda lib: _backward_after(lib, lambda x: x * x, change_input=True),
+    "mul by a number keeps its input": lambda lib: _backward_after(lib, lambda x: x * 3, change_input=True),
     "y.mul_(y) keeps y": lambda lib: _backward_after(lib, lambda x: x * 1, lambda y: y.mul_(y)),
     "a view of a saved value":
         lambda lib: _backward_after(lib, lambda x: x.sigmoid(), lambda y: y[0].mul_(2)),
