@@ -28,6 +28,7 @@ which ``(grad_fn, output index)`` the tensor had when the node was made.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections import deque
 
 from dendrite.autograd.grad_mode import state
@@ -182,15 +183,15 @@ def rebase(tensor, node, index: int, requires_grad: bool) -> None:
         >>> import dendrite
         >>> x = dendrite.tensor([1.0], requires_grad=True)
         >>> y = x * 2; z = y + 1            # z's node was made while y came from Mul
-        >>> new = (y.detach() * 3).requires_grad_()
         >>> bump(y.array); rebase(y, None, 0, False)
         >>> edge_of(y, z.grad_fn.stamp)[0], y.grad_fn
         (<MulBackward>, None)
     """
     history = getattr(tensor, "_history", None)
     if history is None:
-        history = tensor._history = []
-    history.append((clock.now, tensor._ctx, tensor._out_index))
+        history = tensor._history = ([], [])  # write times (increasing), (grad_fn, index) before each
+    history[0].append(clock.now)
+    history[1].append((tensor._ctx, tensor._out_index))
     clock.rebased = clock.now
     tensor._ctx = node
     tensor._out_index = index
@@ -207,10 +208,12 @@ def edge_of(tensor, stamp):
         (<MulBackward>, 0)
     """
     history = getattr(tensor, "_history", None)
-    if history:
-        for time, node, index in history:
-            if time > stamp:
-                return node, index
+    if history is not None:
+        # The first rebase after the node was made holds the grad_fn the node saw (a bisection:
+        # an accumulator rebased at each of many steps, total += f(w, i), stays cheap).
+        position = bisect_right(history[0], stamp)
+        if position < len(history[0]):
+            return history[1][position]
     return tensor._ctx, tensor._out_index
 
 
