@@ -193,6 +193,14 @@ def rebase(tensor, node, index: int, requires_grad: bool) -> None:
     history[0].append(clock.now)
     history[1].append((tensor._ctx, tensor._out_index))
     clock.rebased = clock.now
+    old = tensor._ctx
+    if old is not None and old.retained_outputs and tensor._out_index in old.retained_outputs:
+        # retain_grad() follows the tensor to its new value, as in PyTorch (hooks stay with the old one).
+        kept = old.retained_outputs.pop(tensor._out_index)
+        if node is not None:
+            if node.retained_outputs is None:
+                node.retained_outputs = {}
+            node.retained_outputs[index] = kept
     tensor._ctx = node
     tensor._out_index = index
     tensor.requires_grad = requires_grad

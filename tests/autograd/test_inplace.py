@@ -283,7 +283,19 @@ def _saved_operand_is_fine(lib):
     return x.grad
 
 
-GRADIENTS = [_rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
+def _retain_grad_and_hook(lib):
+    x = _f64(lib, [1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda grad: seen.append(grad.tolist()))  # fires for the old value, as PyTorch
+    y.mul_(3)
+    retains = y.retains_grad
+    (y * y).sum().backward()
+    return y.grad, x.grad, seen, retains
+
+
+GRADIENTS = [_retain_grad_and_hook, _rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
              _setitem_loop, _view_of_plain_buffer, _copy_and_fill, _zero_and_setitem_graph]
 
 
