@@ -35,7 +35,8 @@ from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray
 from dendrite.tensor_base import TensorBase
 
-__all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view"]
+__all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view",
+           "live_views"]
 
 # How many recent write times each memory owner keeps, to name the version a node expected.
 _RECENT = 64
@@ -244,7 +245,35 @@ def mark_view(output, inputs, multi: bool):
             data = item._data
             if data is base or data.base is base:
                 view = getattr(item, "_view", None)
-                output._view = (item, state.grad_enabled, multi) if view is None else \
-                    (view[0], view[1] and state.grad_enabled, view[2] or multi)
+                root = item if view is None else view[0]
+                grad_mode = state.grad_enabled and (view is None or view[1])
+                output._view = (root, grad_mode, multi or (view is not None and view[2]))
+                # Views the base's in-place changes must regenerate; a leaf that requires grad is
+                # never changed in the graph (refused), so its many views (w.T) are not noted.
+                if grad_mode and not output._view[2] and (root._ctx is not None or not root.requires_grad):
+                    _note_view(root, output)
                 return output
     return output
+
+
+def _note_view(root, view) -> None:
+    views = getattr(root, "_views", None)
+    if views is None:
+        views = root._views = []
+    views.append(weakref.ref(view))
+    if len(views) >= 16 and not len(views) & (len(views) - 1):  # at powers of two: drop the dead
+        views[:] = [reference for reference in views if reference() is not None]
+
+
+def live_views(root) -> list:
+    """The views of ``root`` made in grad mode that are still alive (see :func:`mark_view`).
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.zeros(3)
+        >>> first, last = y[0], y[2]
+        >>> [view is first or view is last for view in live_views(y)]
+        [True, True]
+    """
+    views = getattr(root, "_views", None) or ()
+    return [view for view in (reference() for reference in views) if view is not None]

@@ -295,7 +295,36 @@ def _retain_grad_and_hook(lib):
     return y.grad, x.grad, seen, retains
 
 
-GRADIENTS = [_retain_grad_and_hook, _rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
+def _older_view_of_changed_base(lib):
+    x = _f64(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y[0:2]
+    w = v + 1          # used before the change: the old v
+    y.mul_(2)          # v now shows 2 * x: regenerated, as PyTorch
+    ((v * v).sum() + (w * w).sum()).backward()
+    return x.grad, v, v.requires_grad
+
+
+def _older_view_of_plain_buffer(lib):
+    w = _f64(lib, 2.0, requires_grad=True)
+    out = lib.zeros(3, dtype=lib.float64)
+    first_two = out[:2]
+    out[1] = w * 1     # the buffer joins the graph, and so does its older view
+    (first_two * 3).sum().backward()
+    return w.grad, first_two.requires_grad
+
+
+def _sibling_views(lib):
+    x = _f64(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    tail, head = y[1:], y[:2]
+    head.mul_(10)      # changes tail[0] too
+    ((tail * tail).sum() + (y * y).sum()).backward()
+    return x.grad, y, tail
+
+
+GRADIENTS = [_older_view_of_changed_base, _older_view_of_plain_buffer, _sibling_views,
+             _retain_grad_and_hook, _rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
              _setitem_loop, _view_of_plain_buffer, _copy_and_fill, _zero_and_setitem_graph]
 
 
