@@ -245,32 +245,33 @@ def mark_view(output, inputs, multi: bool):
             data = item._data
             if data is base or data.base is base:
                 view = getattr(item, "_view", None)
-                root = item if view is None else view[0]
-                grad_mode = state.grad_enabled and (view is None or view[1])
-                output._view = (root, grad_mode, multi or (view is not None and view[2]))
-                # Views the base's in-place changes must regenerate; a leaf that requires grad is
-                # never changed in the graph (refused), so its many views (w.T) are not noted.
-                if grad_mode and not output._view[2] and (root._ctx is not None or not root.requires_grad):
-                    _note_view(root, output)
+                if view is None:
+                    root, grad_mode = item, state.grad_enabled
+                    output._view = (item, grad_mode, multi)
+                else:
+                    root, grad_mode, multi = view[0], view[1] and state.grad_enabled, view[2] or multi
+                    output._view = (root, grad_mode, multi)
+                # Note the views that an in-place change of the base in the graph must regenerate.
+                # Only bases in the graph (activations) are noted: a leaf that requires grad never
+                # changes in the graph (refused), and notes on plain tensors would tax every x[i].
+                if grad_mode and not multi and root._ctx is not None:
+                    views = getattr(root, "_views", None)
+                    if views is None:
+                        root._views = [weakref.ref(output)]
+                    else:
+                        views.append(weakref.ref(output))
+                        if not len(views) % 64:  # now and then: drop the dead
+                            views[:] = [reference for reference in views if reference() is not None]
                 return output
     return output
 
 
-def _note_view(root, view) -> None:
-    views = getattr(root, "_views", None)
-    if views is None:
-        views = root._views = []
-    views.append(weakref.ref(view))
-    if len(views) >= 16 and not len(views) & (len(views) - 1):  # at powers of two: drop the dead
-        views[:] = [reference for reference in views if reference() is not None]
-
-
 def live_views(root) -> list:
-    """The views of ``root`` made in grad mode that are still alive (see :func:`mark_view`).
+    """The views of ``root`` (a tensor in the graph) made in grad mode and still alive (:func:`mark_view`).
 
     Example:
         >>> import dendrite
-        >>> y = dendrite.zeros(3)
+        >>> y = dendrite.zeros(3, requires_grad=True) * 1
         >>> first, last = y[0], y[2]
         >>> [view is first or view is last for view in live_views(y)]
         [True, True]

@@ -27,7 +27,8 @@ What happens to the graph, as in PyTorch:
 
 Other live views of the same base made in grad mode (``v = y[0]`` before
 ``y.mul_(2)``) are regenerated as PyTorch regenerates them: from the write on,
-``v`` is ``AsStrided`` of the new base.
+``v`` is ``AsStrided`` of the new base. Not done: views of a base that was not
+in the graph yet (a plain buffer) stay plain; take them after the write.
 """
 
 from __future__ import annotations

@@ -314,6 +314,15 @@ def _older_view_of_plain_buffer(lib):
     return w.grad, first_two.requires_grad
 
 
+def test_older_view_of_a_plain_buffer_is_not_regenerated():
+    # A documented difference: PyTorch regenerates first_two (it joins the graph); dendrite notes
+    # views only of bases already in the graph (cheaper x[i]), so first_two stays a plain tensor.
+    theirs = _run(_older_view_of_plain_buffer, torch)
+    assert theirs == [3.0, True]
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        _older_view_of_plain_buffer(dendrite)
+
+
 def _sibling_views(lib):
     x = _f64(lib, [1.0, 2.0, 3.0], requires_grad=True)
     y = x * 1
@@ -323,7 +332,7 @@ def _sibling_views(lib):
     return x.grad, y, tail
 
 
-GRADIENTS = [_older_view_of_changed_base, _older_view_of_plain_buffer, _sibling_views,
+GRADIENTS = [_older_view_of_changed_base, _sibling_views,
              _retain_grad_and_hook, _rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
              _setitem_loop, _view_of_plain_buffer, _copy_and_fill, _zero_and_setitem_graph]
 
