@@ -41,9 +41,10 @@ class TensorBase:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__",
-                 # Set only when needed (read with getattr): the view this tensor is (``(base, made with
-                 # grad mode on, one of several outputs)``) and its grad_fn history after in-place ops.
-                 "_view", "_history")
+                 # The view this tensor is, or None: ``(base, made with grad mode on, one of several
+                 # outputs)``; weak references to its own views, or None; and, set only after
+                 # in-place ops, its grad_fn history (autograd/versions.py).
+                 "_view", "_views", "_history")
     # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -55,6 +56,7 @@ class TensorBase:
         self._ctx = None
         self._out_index = 0
         self._hooks = None
+        self._view = self._views = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -397,7 +399,7 @@ class TensorBase:
             return memo[id(self)]
         copy = type(self).__new__(type(self))
         copy._data = self._data.copy()
-        copy._ctx, copy._out_index, copy._hooks = None, 0, None
+        copy._ctx, copy._out_index, copy._hooks, copy._view, copy._views = None, 0, None, None, None
         copy.requires_grad = self.requires_grad
         copy.grad = None if self.grad is None else wrap(self.grad._data.copy())
         memo[id(self)] = copy
@@ -478,5 +480,6 @@ def wrap(array, node=None, index=0):
     tensor._ctx = node
     tensor._out_index = index
     tensor._hooks = None
+    tensor._view = tensor._views = None  # views and bases note each other (Function.apply)
     tensor.requires_grad = node is not None  # Function.apply links only floating outputs
     return tensor

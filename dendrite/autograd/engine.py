@@ -232,10 +232,11 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             continue
         if node.released:
             raise _second_backward_error(node)
-        if node.stamp < clock.now:  # something was written in place since this node was made
-            check_saved(node)
         stamp = node.stamp
-        stale = stamp < clock.rebased
+        stale = False
+        if stamp < clock.now:  # something was written in place since this node was made
+            check_saved(node)
+            stale = stamp < clock.rebased  # (a rebase is a write, so only then can it be stale)
         if node.output_hooks or node.retained_outputs:
             _node_hooks(node, grads, handed_out)
         if capture_nodes and node in capture_nodes:

@@ -28,12 +28,15 @@ which ``(grad_fn, output index)`` the tensor had when the node was made.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections import deque
 
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import ndarray
+from dendrite.tensor_base import TensorBase
 
-__all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view"]
+__all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view",
+           "live_views"]
 
 # How many recent write times each memory owner keeps, to name the version a node expected.
 _RECENT = 64
@@ -181,16 +184,24 @@ def rebase(tensor, node, index: int, requires_grad: bool) -> None:
         >>> import dendrite
         >>> x = dendrite.tensor([1.0], requires_grad=True)
         >>> y = x * 2; z = y + 1            # z's node was made while y came from Mul
-        >>> new = (y.detach() * 3).requires_grad_()
         >>> bump(y.array); rebase(y, None, 0, False)
         >>> edge_of(y, z.grad_fn.stamp)[0], y.grad_fn
         (<MulBackward>, None)
     """
     history = getattr(tensor, "_history", None)
     if history is None:
-        history = tensor._history = []
-    history.append((clock.now, tensor._ctx, tensor._out_index))
+        history = tensor._history = ([], [])  # write times (increasing), (grad_fn, index) before each
+    history[0].append(clock.now)
+    history[1].append((tensor._ctx, tensor._out_index))
     clock.rebased = clock.now
+    old = tensor._ctx
+    if old is not None and old.retained_outputs and tensor._out_index in old.retained_outputs:
+        # retain_grad() follows the tensor to its new value, as in PyTorch (hooks stay with the old one).
+        kept = old.retained_outputs.pop(tensor._out_index)
+        if node is not None:
+            if node.retained_outputs is None:
+                node.retained_outputs = {}
+            node.retained_outputs[index] = kept
     tensor._ctx = node
     tensor._out_index = index
     tensor.requires_grad = requires_grad
@@ -206,10 +217,12 @@ def edge_of(tensor, stamp):
         (<MulBackward>, 0)
     """
     history = getattr(tensor, "_history", None)
-    if history:
-        for time, node, index in history:
-            if time > stamp:
-                return node, index
+    if history is not None:
+        # The first rebase after the node was made holds the grad_fn the node saw (a bisection:
+        # an accumulator rebased at each of many steps, total += f(w, i), stays cheap).
+        position = bisect_right(history[0], stamp)
+        if position < len(history[0]):
+            return history[1][position]
     return tensor._ctx, tensor._out_index
 
 
@@ -226,14 +239,42 @@ def mark_view(output, inputs, multi: bool):
         >>> x[0]._view[0] is x, x.t()[1]._view[0] is x, (x + 1)._view if hasattr(x + 1, "_view") else None
         (True, True, None)
     """
-    owner = owner_of(output._data)
+    base = output._data.base  # NumPy points a view (of a view...) straight at the owning array
     for item in inputs:
-        data = getattr(item, "_data", None)
-        if data is not None and owner_of(data) is owner:
-            view = getattr(item, "_view", None)
-            if view is None:
-                output._view = (item, state.grad_enabled, multi)
-            else:
-                output._view = (view[0], view[1] and state.grad_enabled, view[2] or multi)
-            break
+        if isinstance(item, TensorBase):
+            data = item._data
+            if data is base or data.base is base:
+                view = getattr(item, "_view", None)
+                if view is None:
+                    root, grad_mode = item, state.grad_enabled
+                    output._view = (item, grad_mode, multi)
+                else:
+                    root, grad_mode, multi = view[0], view[1] and state.grad_enabled, view[2] or multi
+                    output._view = (root, grad_mode, multi)
+                # Note the views that an in-place change of the base in the graph must regenerate.
+                # Only bases in the graph (activations) are noted: a leaf that requires grad never
+                # changes in the graph (refused), and notes on plain tensors would tax every x[i].
+                if grad_mode and not multi and root._ctx is not None:
+                    views = getattr(root, "_views", None)
+                    if views is None:
+                        root._views = [weakref.ref(output)]
+                    else:
+                        views.append(weakref.ref(output))
+                        if not len(views) % 64:  # now and then: drop the dead
+                            views[:] = [reference for reference in views if reference() is not None]
+                return output
     return output
+
+
+def live_views(root) -> list:
+    """The views of ``root`` (a tensor in the graph) made in grad mode and still alive (:func:`mark_view`).
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.zeros(3, requires_grad=True) * 1
+        >>> first, last = y[0], y[2]
+        >>> [view is first or view is last for view in live_views(y)]
+        [True, True]
+    """
+    views = getattr(root, "_views", None) or ()
+    return [view for view in (reference() for reference in views) if view is not None]

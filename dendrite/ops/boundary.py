@@ -16,6 +16,7 @@ import inspect
 
 from dendrite.backend import ndarray, xp
 from dendrite.ops.operands import DimensionError, OperandTypeError, RepeatedDimError
+from dendrite.ops.out import OUT_OPS, call_with_out
 from dendrite.tensor_base import TensorBase
 
 
@@ -127,9 +128,12 @@ def boundary(function):
         return function
     params = _tensor_params(function)
     op = function.__name__
+    takes_out = op in OUT_OPS
     if not params:  # tensors or numbers (add, where...): only name the op in an operand's TypeError
         @functools.wraps(function)
         def named(*args, **kwargs):
+            if kwargs and takes_out and "out" in kwargs:  # out=: ops/out.py
+                return call_with_out(named, op, args, kwargs)
             try:
                 return function(*args, **kwargs)
             except (OperandTypeError, DimensionError, RepeatedDimError) as error:
@@ -153,6 +157,8 @@ def boundary(function):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):  # a dtype rule too: check the first tensor's kind
+            if kwargs and takes_out and "out" in kwargs:
+                return call_with_out(checked, op, args, kwargs)
             if kwargs or len(positional) > 1 or not args or not isinstance(args[0], tensor):
                 reject(args, kwargs)
             x = args[0] if args else kwargs.get(first)
@@ -170,6 +176,8 @@ def boundary(function):
                     return function(*args)
                 except (OperandTypeError, DimensionError, RepeatedDimError) as error:
                     raise _named(op, error) from None
+            if kwargs and takes_out and "out" in kwargs:
+                return call_with_out(checked, op, args, kwargs)
             reject(args, kwargs)
             try:
                 return function(*args, **kwargs)
@@ -178,6 +186,8 @@ def boundary(function):
     else:
         @functools.wraps(function)
         def checked(*args, **kwargs):
+            if kwargs and takes_out and "out" in kwargs:
+                return call_with_out(checked, op, args, kwargs)
             for position, _, optional in positional:
                 if position < len(args):
                     value = args[position]

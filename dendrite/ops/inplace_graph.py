@@ -25,9 +25,10 @@ What happens to the graph, as in PyTorch:
   PyTorch's CopySlices. Views made under ``no_grad()`` and the outputs of
   ``split``/``chunk``/``unbind`` are refused there, as PyTorch refuses them.
 
-Not done (PyTorch does it): other views of the same base made *before* the
-write keep their old ``grad_fn`` (PyTorch regenerates it), so use a view made
-after an in-place change of its base, or the base itself.
+Other live views of the same base made in grad mode (``v = y[0]`` before
+``y.mul_(2)``) are regenerated as PyTorch regenerates them: from the write on,
+``v`` is ``AsStrided`` of the new base. Not done: views of a base that was not
+in the graph yet (a plain buffer) stay plain; take them after the write.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
-from dendrite.autograd.versions import bump, clock, owner_of, rebase
+from dendrite.autograd.versions import bump, clock, live_views, owner_of, rebase
 from dendrite.backend import ndarray, xp
 from dendrite.ops.operands import cast
 from dendrite.tensor_base import TensorBase, wrap
@@ -217,6 +218,20 @@ def _keep_saved_result(result: Tensor, x: Tensor) -> None:
         node.saved_stamp = clock.now
 
 
+def _regenerate_views(base: Tensor, written: Tensor) -> None:
+    """Give the other live views of ``base`` a grad_fn on its new value (PyTorch regenerates them too).
+
+    ``v = y[0]; y.mul_(2)``: ``v``'s values changed with ``y``'s, so from now on ``v`` is
+    ``AsStrided`` of the new ``y``; nodes made before keep reaching its old grad_fn.
+    """
+    owner = owner_of(base._data)
+    for view in live_views(base):
+        if view is written or owner_of(view._data) is not owner:
+            continue
+        again = AsStrided.apply(base, view_positions(base._data, view._data))
+        rebase(view, again._ctx, 0, again.requires_grad)
+
+
 def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same_kind") -> Tensor:
     """Write ``compute(x, *operands)`` into ``x`` with PyTorch's in-place rules (see the module); returns x.
 
@@ -246,6 +261,7 @@ def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same
         _store(x, result._data, name)
         _keep_saved_result(result, x)
         rebase(x, result._ctx, result._out_index, result.requires_grad)
+        _regenerate_views(x, x)
         return x
     # A view: the op acts on the view's elements of (a stand-in for) the base; the base gets them back.
     positions = view_positions(base._data, x._data)
@@ -258,5 +274,6 @@ def write_inplace(x: Tensor, name: str, compute, *operands, casting: str = "same
     rebase(base, new_base._ctx, 0, new_base.requires_grad)
     again = AsStrided.apply(base, positions)  # made after the rebase: reaches the new base
     rebase(x, again._ctx, 0, again.requires_grad)
+    _regenerate_views(base, x)
     return x
 

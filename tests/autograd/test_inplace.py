@@ -283,7 +283,57 @@ def _saved_operand_is_fine(lib):
     return x.grad
 
 
-GRADIENTS = [_rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
+def _retain_grad_and_hook(lib):
+    x = _f64(lib, [1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda grad: seen.append(grad.tolist()))  # fires for the old value, as PyTorch
+    y.mul_(3)
+    retains = y.retains_grad
+    (y * y).sum().backward()
+    return y.grad, x.grad, seen, retains
+
+
+def _older_view_of_changed_base(lib):
+    x = _f64(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y[0:2]
+    w = v + 1          # used before the change: the old v
+    y.mul_(2)          # v now shows 2 * x: regenerated, as PyTorch
+    ((v * v).sum() + (w * w).sum()).backward()
+    return x.grad, v, v.requires_grad
+
+
+def _older_view_of_plain_buffer(lib):
+    w = _f64(lib, 2.0, requires_grad=True)
+    out = lib.zeros(3, dtype=lib.float64)
+    first_two = out[:2]
+    out[1] = w * 1     # the buffer joins the graph, and so does its older view
+    (first_two * 3).sum().backward()
+    return w.grad, first_two.requires_grad
+
+
+def test_older_view_of_a_plain_buffer_is_not_regenerated():
+    # A documented difference: PyTorch regenerates first_two (it joins the graph); dendrite notes
+    # views only of bases already in the graph (cheaper x[i]), so first_two stays a plain tensor.
+    theirs = _run(_older_view_of_plain_buffer, torch)
+    assert theirs == [3.0, True]
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        _older_view_of_plain_buffer(dendrite)
+
+
+def _sibling_views(lib):
+    x = _f64(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    tail, head = y[1:], y[:2]
+    head.mul_(10)      # changes tail[0] too
+    ((tail * tail).sum() + (y * y).sum()).backward()
+    return x.grad, y, tail
+
+
+GRADIENTS = [_older_view_of_changed_base, _sibling_views,
+             _retain_grad_and_hook, _rebased_mul, _self_add, _operand_requires_grad, _view_of_graph_tensor,
              _setitem_loop, _view_of_plain_buffer, _copy_and_fill, _zero_and_setitem_graph]
 
 
@@ -341,6 +391,14 @@ def test_changing_a_value_no_node_kept_is_fine(name):
     theirs = _run(NOT_SAVED[name], torch)
     assert not isinstance(theirs, Exception), theirs
     _same(_run(NOT_SAVED[name], dendrite), theirs)
+
+
+def test_mul_keeps_both_operands_so_it_refuses_where_pytorch_need_not():
+    # A known difference (docs/autograd_inplace.md): PyTorch's y = h * 3 keeps only the 3.
+    assert not isinstance(_run(lambda lib: _backward_after(lib, lambda h: h * 3, change_input=True), torch),
+                          Exception)
+    with pytest.raises(RuntimeError, match="saved by MulBackward is at version 1; expected version 0"):
+        _backward_after(dendrite, lambda h: h * 3, change_input=True)
 
 
 def test_version_message_names_the_versions():
