@@ -32,7 +32,6 @@ from dendrite.ops.operands import (
     unbroadcast,
 )
 from dendrite.ops.piecewise import abs as absolute
-from dendrite.ops.piecewise import maximum as larger
 from dendrite.ops.piecewise import where as choose
 from dendrite.tensor_base import TensorBase
 
@@ -618,7 +617,7 @@ def lerp(input: Tensor, end, weight) -> Tensor:
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``.
+    """``log(exp(input) + exp(other))`` without overflow: ``hi + log1p(exp(lo - hi))`` (hi: the larger).
 
     Shapes: ``input`` and ``other`` broadcast.
 
@@ -635,9 +634,13 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         )
     input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
     check_broadcast("logaddexp", array_or_value(input), array_or_value(other))
-    # Equal inputs have gap 0: for a = b = ±inf, a - b would be NaN (PyTorch: logaddexp(inf, inf) = inf).
-    gap = choose(input == other, 0.0, input - other)
-    return larger(input, other) + log1p(exp(-absolute(gap)))
+    # hi + log1p(exp(lo - hi)), hi and lo picked by `where` (not max/min, which split the gradient at a
+    # tie): each branch is smooth, so second derivatives are right at a = b too. Equal infinities have
+    # gap 0: inf - inf would be NaN (PyTorch: logaddexp(inf, inf) = inf).
+    first = input >= other
+    high, low = choose(first, input, other), choose(first, other, input)
+    infinite_tie = (input == other) & (absolute(input) == float("inf"))
+    return high + log1p(exp(choose(infinite_tie, 0.0, low - high)))
 
 
 class Hypot(Function):
