@@ -32,6 +32,7 @@ from dendrite.ops.operands import (
     unbroadcast,
 )
 from dendrite.ops.piecewise import abs as absolute
+from dendrite.ops.piecewise import maximum as larger
 from dendrite.ops.piecewise import where as choose
 from dendrite.tensor_base import TensorBase
 
@@ -637,9 +638,11 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     # hi + log1p(exp(lo - hi)), hi and lo picked by `where` (not max/min, which split the gradient at a
     # tie): each branch is smooth, so second derivatives are right at a = b too. Equal infinities have
     # gap 0: inf - inf would be NaN (PyTorch: logaddexp(inf, inf) = inf).
+    # (At equal infinities the max splits the gradient evenly, as before.)
     first = input >= other
-    high, low = choose(first, input, other), choose(first, other, input)
     infinite_tie = (input == other) & (absolute(input) == float("inf"))
+    high = choose(infinite_tie, larger(input, other), choose(first, input, other))
+    low = choose(first, other, input)
     return high + log1p(exp(choose(infinite_tie, 0.0, low - high)))
 
 
