@@ -626,7 +626,7 @@ def lerp(input: Tensor, end, weight) -> Tensor:
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow: ``max + log1p(exp(-|input - other|))``.
+    """``log(exp(input) + exp(other))`` without overflow: ``hi + log1p(exp(lo - hi))`` (hi: the larger).
 
     Shapes: ``input`` and ``other`` broadcast.
 
@@ -643,9 +643,15 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         )
     input, other = operands(input, other)  # promoted first: a bool tensor cannot be subtracted
     check_broadcast("logaddexp", array_or_value(input), array_or_value(other))
-    # Equal inputs have gap 0: for a = b = ±inf, a - b would be NaN (PyTorch: logaddexp(inf, inf) = inf).
-    gap = choose(input == other, 0.0, input - other)
-    return larger(input, other) + log1p(exp(-absolute(gap)))
+    # hi + log1p(exp(lo - hi)), hi and lo picked by `where` (not max/min, which split the gradient at a
+    # tie): each branch is smooth, so second derivatives are right at a = b too. Equal infinities have
+    # gap 0: inf - inf would be NaN (PyTorch: logaddexp(inf, inf) = inf).
+    # (At equal infinities the max splits the gradient evenly, as before.)
+    first = input >= other
+    infinite_tie = (input == other) & (absolute(input) == float("inf"))
+    high = choose(infinite_tie, larger(input, other), choose(first, input, other))
+    low = choose(first, other, input)
+    return high + log1p(exp(choose(infinite_tie, 0.0, low - high)))
 
 
 class Hypot(Function):
