@@ -73,3 +73,22 @@ def test_loss_broadcast_errors_name_the_input_and_the_target(name):
         fn(dendrite.zeros(2), dendrite.zeros(3), reduction="sum")
     with pytest.raises(RuntimeError):
         getattr(torch.nn.functional, name)(torch.zeros(2), torch.zeros(3), reduction="sum")
+
+
+@pytest.mark.parametrize("target", [np.array([1, 0]), np.array([True, False])])
+def test_kl_div_refuses_integral_inputs_as_pytorch(target):
+    x = np.array([-0.5, -1.0], np.float32)
+    with pytest.raises(RuntimeError, match="Integral inputs not supported"):
+        torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(target), reduction="sum")
+    with pytest.raises(RuntimeError, match="kl_div: integral inputs are not supported"):
+        dendrite.nn.functional.kl_div(dendrite.tensor(x), dendrite.tensor(target), reduction="sum")
+    with pytest.raises(RuntimeError, match="kl_div: integral inputs are not supported"):
+        dendrite.nn.functional.kl_div(dendrite.tensor(target), dendrite.tensor(x), reduction="sum")
+
+
+@pytest.mark.parametrize("condition", [[True, False], (True, False), 1])
+def test_where_refuses_a_condition_that_is_not_a_tensor_as_pytorch(condition):
+    with pytest.raises(TypeError):
+        torch.where(condition, torch.zeros(2), torch.ones(2))
+    with pytest.raises(TypeError, match="where: condition must be a bool tensor, got"):
+        dendrite.where(condition, dendrite.zeros(2), dendrite.ones(2))

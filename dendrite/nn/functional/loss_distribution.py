@@ -88,6 +88,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             "'batchmean' divides only by the batch size and matches the KL divergence's definition",
             stacklevel=2,
         )
+    for value in (input, target):  # as PyTorch: log-probabilities and probabilities are floats
+        if isinstance(value, Tensor) and value.dtype.kind != "f":
+            raise RuntimeError(f"kl_div: integral inputs are not supported (as in PyTorch), got "
+                               f"{value.dtype}; convert first, e.g. x.float()")
     input, target = operands(input, target)
     check_broadcast("kl_div", input, target, names=("input", "target"))
     loss = KLDivergence.apply(input, target, log_target=log_target)
