@@ -92,3 +92,19 @@ def test_where_refuses_a_condition_that_is_not_a_tensor_as_pytorch(condition):
         torch.where(condition, torch.zeros(2), torch.ones(2))
     with pytest.raises(TypeError, match="where: condition must be a bool tensor, got"):
         dendrite.where(condition, dendrite.zeros(2), dendrite.ones(2))
+
+
+@pytest.mark.parametrize("name", ["conv1d", "conv_transpose1d"])
+@pytest.mark.parametrize("weight_shape", [(0, 2, 2), (2, 0, 2), (2, 2, 0), (2, 2, 2)])
+def test_conv_refuses_empty_weights_as_pytorch(name, weight_shape):
+    # an empty weight (no output channel, no input channel for a transposed conv, a 0-wide kernel) is
+    # refused by PyTorch; dendrite reshaped it into a NumPy ValueError or returned an empty result
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = getattr(lib.nn.functional, name)(lib.zeros(1, 2, 5), lib.zeros(*weight_shape))
+            outcomes.append(tuple(out.shape))
+        except RuntimeError as error:
+            outcomes.append("refused")
+            assert lib is torch or name in str(error), error
+    assert outcomes[0] == outcomes[1]
