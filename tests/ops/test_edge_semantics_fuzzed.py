@@ -108,3 +108,27 @@ def test_conv_refuses_empty_weights_as_pytorch(name, weight_shape):
             outcomes.append("refused")
             assert lib is torch or name in str(error), error
     assert outcomes[0] == outcomes[1]
+
+
+NORMS = {
+    "layer_norm": lambda m, x, w: m.nn.functional.layer_norm(x, (3,), w),
+    "batch_norm": lambda m, x, w: m.nn.functional.batch_norm(x, None, None, w, training=True),
+    "group_norm": lambda m, x, w: m.nn.functional.group_norm(x, 1, w),
+    "instance_norm": lambda m, x, w: m.nn.functional.instance_norm(x, weight=w),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float32", "float64"), ("float64", "float32"),
+                                              ("int64", "float32"), ("float32", "float32")])
+def test_norms_refuse_integer_inputs_and_mixed_dtypes_as_pytorch(name, x_dtype, w_dtype):
+    # PyTorch refuses them ("mixed dtype (CPU)", "not implemented for 'Long'"); dendrite promoted them
+    x, w = np.ones((2, 3, 3), x_dtype), np.ones(3, w_dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            outcomes.append(str(NORMS[name](lib, lib.tensor(x), lib.tensor(w)).dtype).replace("torch.", ""))
+        except (RuntimeError, NotImplementedError) as error:
+            outcomes.append("refused")
+            assert lib is torch or name in str(error), error
+    assert outcomes[0] == outcomes[1]
