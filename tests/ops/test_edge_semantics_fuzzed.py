@@ -132,3 +132,27 @@ def test_norms_refuse_integer_inputs_and_mixed_dtypes_as_pytorch(name, x_dtype, 
             outcomes.append("refused")
             assert lib is torch or name in str(error), error
     assert outcomes[0] == outcomes[1]
+
+
+POOLS = {
+    "max_pool1d": lambda m, x: m.nn.functional.max_pool1d(x, 2),
+    "max_pool1d_with_indices": lambda m, x: m.nn.functional.max_pool1d(x, 2, return_indices=True)[0],
+    "max_pool2d": lambda m, x: m.nn.functional.max_pool2d(x[None], 2),
+    "adaptive_max_pool1d": lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 2),
+    "adaptive_max_pool2d": lambda m, x: m.nn.functional.adaptive_max_pool2d(x[None], 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float32"])
+def test_max_pooling_dtypes_as_pytorch(name, dtype):
+    # PyTorch's max pooling takes no bool, and its max_pool1d and adaptive max pooling no integers
+    x = np.arange(8).reshape(1, 2, 4).astype(dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            outcomes.append(str(POOLS[name](lib, lib.tensor(x)).dtype).replace("torch.", ""))
+        except NotImplementedError as error:
+            outcomes.append("refused")
+            assert lib is torch or name.replace("_with_indices", "") in str(error), error
+    assert outcomes[0] == outcomes[1]
