@@ -156,3 +156,28 @@ def test_max_pooling_dtypes_as_pytorch(name, dtype):
             outcomes.append("refused")
             assert lib is torch or name.replace("_with_indices", "") in str(error), error
     assert outcomes[0] == outcomes[1]
+
+
+LOSSES = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
+          "huber_loss", "soft_margin_loss", "kl_div"]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("x_dtype, t_dtype", [("int64", "float32"), ("bool", "float32"), ("float32", "int64"),
+                                              ("float32", "bool"), ("float64", "float32"),
+                                              ("float32", "float64")])
+def test_loss_dtype_rules_as_pytorch(name, x_dtype, t_dtype):
+    # which losses refuse integer/bool operands, and the dtype of a mixed float32/float64 loss
+    # (binary_cross_entropy_with_logits: the target's; huber and soft margin: the input's; else promoted)
+    rng = np.random.default_rng(0)
+    x, t = rng.random((2, 3)).astype(x_dtype), rng.random((2, 3)).astype(t_dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loss = getattr(lib.nn.functional, name)(lib.tensor(x), lib.tensor(t))
+            outcomes.append(str(loss.dtype).replace("torch.", ""))
+        except (RuntimeError, NotImplementedError):
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
