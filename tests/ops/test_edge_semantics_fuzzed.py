@@ -181,3 +181,28 @@ def test_loss_dtype_rules_as_pytorch(name, x_dtype, t_dtype):
         except (RuntimeError, NotImplementedError):
             outcomes.append("refused")
     assert outcomes[0] == outcomes[1]
+
+
+LAYERS = {
+    "Linear": lambda m: m.nn.Linear(3, 2), "Conv1d": lambda m: m.nn.Conv1d(2, 3, 2),
+    "LayerNorm": lambda m: m.nn.LayerNorm(3), "BatchNorm1d": lambda m: m.nn.BatchNorm1d(3),
+    "Embedding": lambda m: m.nn.Embedding(3, 2), "MaxPool1d": lambda m: m.nn.MaxPool1d(2),
+    "Flatten": lambda m: m.nn.Flatten(), "MSELoss": lambda m: m.nn.MSELoss(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("value", [[1.0, 2.0, 3.0], None, "abc", 2.0])
+def test_layers_refuse_a_non_tensor_input_naming_the_layer(name, value):
+    # the layers read their input (shape, dtype) before the functional form's boundary: a list gave
+    # "AttributeError: 'list' object has no attribute 'ndim'"; PyTorch refuses with a TypeError
+    args = (value,) if name != "MSELoss" else (value, dendrite.zeros(3))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' must be a Tensor"):
+        LAYERS[name](dendrite)(*args)
+
+
+def test_gaussian_nll_loss_var_may_be_a_number_not_a_list():
+    nll = dendrite.nn.GaussianNLLLoss()
+    assert nll(dendrite.zeros(2), dendrite.zeros(2), 1.0).item() == 0.0
+    with pytest.raises(TypeError, match=r"gaussian_nll_loss\(\): argument 'var' must be a Tensor or"):
+        nll(dendrite.zeros(2), dendrite.zeros(2), [1.0, 2.0])

@@ -149,6 +149,9 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
         var = wrap(xp.full(input.shape, float(var), input.dtype))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): argument 'var' must be a Tensor or a number, not "
+                        f"{type(var).__name__}")
     elif bool((var.array < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
