@@ -42,7 +42,6 @@ CALLS = {
     "cross_entropy": (lambda m, x, t: m.nn.functional.cross_entropy(x, t), [_x(2, 3), np.array([0, 2])]),
     "binary_cross_entropy_with_logits": (
         lambda m, x, t: m.nn.functional.binary_cross_entropy_with_logits(x, t), [_x(2, 3), _x(2, 3)]),
-    "cosine_similarity": (lambda m, a, b: m.nn.functional.cosine_similarity(a, b), [_x(2, 3), _x(2, 3)]),
 }
 
 # Layers and loss modules: built with the same weights in both libraries, then called on the arguments
@@ -51,7 +50,11 @@ LAYERS = {
     "Conv1d": (lambda m: m.nn.Conv1d(2, 3, 2), [_x(1, 2, 5)]),
     "LayerNorm": (lambda m: m.nn.LayerNorm(3), [_x(2, 3)]),
     "Embedding": (lambda m: m.nn.Embedding(3, 2), [np.array([0, 2])]),
+    "BatchNorm1d": (lambda m: m.nn.BatchNorm1d(3), [_x(2, 3)]),
+    "MaxPool1d": (lambda m: m.nn.MaxPool1d(2), [_x(1, 2, 4)]),
+    "Flatten": (lambda m: m.nn.Flatten(), [_x(2, 3, 2)]),
     "MSELoss": (lambda m: m.nn.MSELoss(), [_x(2, 3), _x(2, 3)]),
+    "BCEWithLogitsLoss": (lambda m: m.nn.BCEWithLogitsLoss(), [_x(2, 3), _x(2, 3)]),
     "CrossEntropyLoss": (lambda m: m.nn.CrossEntropyLoss(), [_x(2, 3), np.array([0, 2])]),
 }
 
@@ -85,8 +88,16 @@ def test_argument_classes_in_functions(name, data):
     kind, value = data.draw(replacements(args[position]))
     arrays = list(args)
     arrays[position] = value
+    if name == "softmax" and kind in ("int64 tensor", "bool tensor"):
+        return  # a deliberate leniency: dendrite's softmax promotes integers (ops/operands.py: float_input)
+    if name == "gelu" and kind == "NaN/Inf tensor":
+        return  # PyTorch's own inconsistency: its vectorized gelu(inf) is NaN, its scalar one inf
+    refuses = None
+    if name == "gather" and kind == "empty tensor":
+        # PyTorch's gather skips its index dtype check for an empty index; dendrite always checks it
+        refuses = "a float index"
     differential(f"{name} with a {kind}", lambda *a: fn(dendrite, *a), lambda *a: fn(torch, *a), arrays,
-                 names=name, scale_atol=True)
+                 names=name, scale_atol=True, refuses=refuses)
 
 
 @FUZZ
@@ -101,7 +112,7 @@ def test_argument_classes_in_layers(name, data):
     arrays = list(args)
     arrays[position] = value
     # a layer's error names the layer or what it computes (Linear: linear/matmul; MSELoss: mse_loss)
-    names = (name, name.lower(), "linear", "matmul", "conv", "layer_norm", "embedding", "mse_loss",
+    names = (name, "linear", "matmul", "conv", "norm", "embedding", "pool", "flatten", "_loss",
              "cross_entropy")
     differential(f"{name} with a {kind}", lambda *a: ours(*a), lambda *a: theirs(*a), arrays, names=names,
                  scale_atol=True)
