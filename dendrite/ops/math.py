@@ -524,7 +524,12 @@ def lerp(input: Tensor, end, weight) -> Tensor:
         >>> dendrite.lerp(dendrite.tensor([0.0, 10.0]), dendrite.tensor([1.0, 20.0]), 0.5)
         tensor([ 0.5000, 15.0000])
     """
-    return input + weight * (end - input)
+    # PyTorch's two-sided form: from the nearer end, so lerp(a, b, 1) is exactly b and an inf at one
+    # end does not turn the other end's value into NaN (inf * 0)
+    difference = end - input
+    if not isinstance(weight, TensorBase):
+        return input + weight * difference if abs(weight) < 0.5 else end - difference * (1 - weight)
+    return choose(absolute(weight) < 0.5, input + weight * difference, end - difference * (1 - weight))
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:

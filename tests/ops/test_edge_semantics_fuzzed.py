@@ -206,3 +206,21 @@ def test_gaussian_nll_loss_var_may_be_a_number_not_a_list():
     assert nll(dendrite.zeros(2), dendrite.zeros(2), 1.0).item() == 0.0
     with pytest.raises(TypeError, match=r"gaussian_nll_loss\(\): argument 'var' must be a Tensor or"):
         nll(dendrite.zeros(2), dendrite.zeros(2), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("weight", [0.25, 0.75, 1.0, np.array([0.25, 1.0, 0.75], np.float32)])
+def test_lerp_interpolates_from_the_nearer_end_as_pytorch(weight):
+    # PyTorch: start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w): exact at w = 1,
+    # and an inf at one end leaves the other's value alone (the one-sided form gave NaN: inf * 0)
+    start = np.array([np.inf, 1.0, 2.0], np.float32)
+    end = np.array([3.0, -np.inf, 1e30], np.float32)
+    ours = dendrite.lerp(dendrite.tensor(start), dendrite.tensor(end),
+                         dendrite.tensor(weight) if isinstance(weight, np.ndarray) else weight)
+    theirs = torch.lerp(torch.tensor(start), torch.tensor(end),
+                        torch.tensor(weight) if isinstance(weight, np.ndarray) else weight)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = np.array([0.1, 0.7, 0.3], np.float32)
+    ours, theirs, ours_in, theirs_in = _both(lambda m, a, b: m.lerp(a, b, 0.75), x, x[::-1].copy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy())
