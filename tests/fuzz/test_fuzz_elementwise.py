@@ -109,6 +109,12 @@ def test_operator(operands, op):
         return
     if op == "**" and vanishing_exponent(a, b):
         return
+    if op == "/" and not isinstance(a, np.ndarray) and b.dtype.kind == "f" and \
+            (np.abs(b[b != 0]) < 1 / np.finfo(b.dtype).max).any():
+        # PyTorch's number / tensor is tensor.reciprocal() * number (torch/_tensor.py __rdiv__): the
+        # reciprocal of a subnormal overflows to inf, so 0 / 1e-45 is NaN there (torch.div(0, x) is 0,
+        # as dendrite's quotient): left out
+        return
     run = eval(f"lambda a, b: a {op} b")  # noqa: S307  (a fixed operator from the list above)
     # PyTorch's backward of a ** b with a bool b subtracts bools and raises; with a Python bool it fails an
     # internal assert (False ** x) or gives nan (x ** False): forward only there
