@@ -224,3 +224,14 @@ def test_lerp_interpolates_from_the_nearer_end_as_pytorch(weight):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy())
+
+
+def test_bilinear_contracts_input1_with_the_weight_first_as_pytorch():
+    # x1 · W first (PyTorch's _trilinear): [inf, -inf, inf, inf], then with x2: NaN. W x2 first gave
+    # [3, 5, 5], then inf: the same inputs, another answer
+    x1 = np.array([[np.inf, 1.0, 1.0]], np.float32)
+    x2 = np.array([[2.0, 1.0, 1.0, 1.0]], np.float32)
+    w = np.ones((1, 3, 4), np.float32)  # (out, in1, in2)
+    w[0, 0, 1] = -1.0
+    ours, theirs, _, _ = _both(lambda m, a, b, c: m.nn.functional.bilinear(a, b, c), x1, x2, w, grad=False)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
