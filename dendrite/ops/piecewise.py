@@ -385,6 +385,8 @@ def where(condition, input, other) -> Tensor:
     if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
         input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
     a, b = operands(input, other)
+    if not isinstance(condition, (TensorBase, ndarray)):  # PyTorch reads no list, tuple or number here
+        raise TypeError(f"where: condition must be a bool tensor, got {type(condition).__name__}")
     condition = condition._data if isinstance(condition, TensorBase) else xp.asarray(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")

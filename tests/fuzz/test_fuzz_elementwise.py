@@ -67,6 +67,19 @@ def vanishing_exponent(base, exponent) -> bool:
     return base.dtype.kind == "f" and base.dtype.type(exponent) == 0
 
 
+def underflows_in_float32(operands) -> bool:
+    """A 0-d float64 operand that is 0 or inf once cast to a float32 tensor's dtype (1e-79 -> 0). The
+    result is float32 (a 0-d tensor does not promote); PyTorch's pow backward then tests ``base == 0``
+    on the float64 value but takes ``log(base)`` of the float32 one (-inf where dendrite's 0 ** y
+    convention gives 0): its gradients there are compared no further than the forward."""
+    arrays = [v for v in operands if isinstance(v, np.ndarray)]
+    if not any(a.dtype == np.float32 and a.ndim for a in arrays):
+        return False
+    with np.errstate(over="ignore", under="ignore"):
+        return any(a.ndim == 0 and a.dtype == np.float64 and np.isfinite(a) and a != 0
+                   and (np.float32(a) == 0 or np.isinf(np.float32(a))) for a in arrays)
+
+
 def _fn(lib, name):
     return getattr(lib, name)
 
@@ -91,6 +104,8 @@ def test_binary(name, operands):
         and grad_of_operator("%" if name == "remainder" else "", operands[0])
     if name == "pow" and vanishing_exponent(*operands):
         return
+    if name == "pow" and underflows_in_float32(operands):
+        grad = False
     differential(name, _fn(dendrite, name), _fn(torch, name), list(operands), grad=grad)
 
 
@@ -108,6 +123,12 @@ def test_operator(operands, op):
     if not any(isinstance(v, np.ndarray) for v in operands):
         return
     if op == "**" and vanishing_exponent(a, b):
+        return
+    if op == "/" and not isinstance(a, np.ndarray) and b.dtype.kind == "f" and \
+            (np.abs(b[b != 0]) < 1 / np.finfo(b.dtype).max).any():
+        # PyTorch's number / tensor is tensor.reciprocal() * number (torch/_tensor.py __rdiv__): the
+        # reciprocal of a subnormal overflows to inf, so 0 / 1e-45 is NaN there (torch.div(0, x) is 0,
+        # as dendrite's quotient): left out
         return
     run = eval(f"lambda a, b: a {op} b")  # noqa: S307  (a fixed operator from the list above)
     # PyTorch's backward of a ** b with a bool b subtracts bools and raises; with a Python bool it fails an

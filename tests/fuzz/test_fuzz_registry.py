@@ -22,7 +22,7 @@ FAMILIES = {"ops": REGISTRY, "nn_functional": FUSED}
 # (sort/topk/median/kthvalue/argmax positions, unique orders): special values are not put into them.
 ORDER_DEPENDENT = ("sort", "argsort", "topk", "kthvalue", "median", "argmax", "argmin", "max", "min", "mode",
                    # not fixed in this pass: these spread a NaN/Inf to more outputs than PyTorch does
-                   "conv", "bilinear",
+                   "conv",
                    # recurrences: sums of huge values in another order overflow to inf at other steps
                    "rnn", "gru", "lstm")
 # left alone: dendrite does not check that probabilities lie in [0, 1] (PyTorch raises)

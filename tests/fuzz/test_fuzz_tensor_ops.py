@@ -155,7 +155,7 @@ def test_matmul_family(name, data):
     # PyTorch's bmm (and matmul of 3-d operands) skips its dtype check when an operand is empty and
     # returns the second operand's dtype; dendrite refuses mixed dtypes whatever the sizes
     refuses = None
-    if a.dtype != b.dtype and (a.size == 0 or b.size == 0):
+    if a.dtype != b.dtype and (a.size == 0 or b.size == 0) and name != "outer":  # outer promotes
         refuses = "mixed dtypes; PyTorch's bmm only notices them on non-empty operands"
     differential(name, lambda x, y: fn(dendrite, x, y), lambda x, y: fn(torch, x, y), [a, b], names=names,
                  scale_atol=True, refuses=refuses)

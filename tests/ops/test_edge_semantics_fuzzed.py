@@ -73,3 +73,165 @@ def test_loss_broadcast_errors_name_the_input_and_the_target(name):
         fn(dendrite.zeros(2), dendrite.zeros(3), reduction="sum")
     with pytest.raises(RuntimeError):
         getattr(torch.nn.functional, name)(torch.zeros(2), torch.zeros(3), reduction="sum")
+
+
+@pytest.mark.parametrize("target", [np.array([1, 0]), np.array([True, False])])
+def test_kl_div_refuses_integral_inputs_as_pytorch(target):
+    x = np.array([-0.5, -1.0], np.float32)
+    with pytest.raises(RuntimeError, match="Integral inputs not supported"):
+        torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(target), reduction="sum")
+    with pytest.raises(RuntimeError, match="kl_div: integral inputs are not supported"):
+        dendrite.nn.functional.kl_div(dendrite.tensor(x), dendrite.tensor(target), reduction="sum")
+    with pytest.raises(RuntimeError, match="kl_div: integral inputs are not supported"):
+        dendrite.nn.functional.kl_div(dendrite.tensor(target), dendrite.tensor(x), reduction="sum")
+
+
+@pytest.mark.parametrize("condition", [[True, False], (True, False), 1])
+def test_where_refuses_a_condition_that_is_not_a_tensor_as_pytorch(condition):
+    with pytest.raises(TypeError):
+        torch.where(condition, torch.zeros(2), torch.ones(2))
+    with pytest.raises(TypeError, match="where: condition must be a bool tensor, got"):
+        dendrite.where(condition, dendrite.zeros(2), dendrite.ones(2))
+
+
+@pytest.mark.parametrize("name", ["conv1d", "conv_transpose1d"])
+@pytest.mark.parametrize("weight_shape", [(0, 2, 2), (2, 0, 2), (2, 2, 0), (2, 2, 2)])
+def test_conv_refuses_empty_weights_as_pytorch(name, weight_shape):
+    # an empty weight (no output channel, no input channel for a transposed conv, a 0-wide kernel) is
+    # refused by PyTorch; dendrite reshaped it into a NumPy ValueError or returned an empty result
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = getattr(lib.nn.functional, name)(lib.zeros(1, 2, 5), lib.zeros(*weight_shape))
+            outcomes.append(tuple(out.shape))
+        except RuntimeError as error:
+            outcomes.append("refused")
+            assert lib is torch or name in str(error), error
+    assert outcomes[0] == outcomes[1]
+
+
+NORMS = {
+    "layer_norm": lambda m, x, w: m.nn.functional.layer_norm(x, (3,), w),
+    "batch_norm": lambda m, x, w: m.nn.functional.batch_norm(x, None, None, w, training=True),
+    "group_norm": lambda m, x, w: m.nn.functional.group_norm(x, 1, w),
+    "instance_norm": lambda m, x, w: m.nn.functional.instance_norm(x, weight=w),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float32", "float64"), ("float64", "float32"),
+                                              ("int64", "float32"), ("float32", "float32")])
+def test_norms_refuse_integer_inputs_and_mixed_dtypes_as_pytorch(name, x_dtype, w_dtype):
+    # PyTorch refuses them ("mixed dtype (CPU)", "not implemented for 'Long'"); dendrite promoted them
+    x, w = np.ones((2, 3, 3), x_dtype), np.ones(3, w_dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            outcomes.append(str(NORMS[name](lib, lib.tensor(x), lib.tensor(w)).dtype).replace("torch.", ""))
+        except (RuntimeError, NotImplementedError) as error:
+            outcomes.append("refused")
+            assert lib is torch or name in str(error), error
+    assert outcomes[0] == outcomes[1]
+
+
+POOLS = {
+    "max_pool1d": lambda m, x: m.nn.functional.max_pool1d(x, 2),
+    "max_pool1d_with_indices": lambda m, x: m.nn.functional.max_pool1d(x, 2, return_indices=True)[0],
+    "max_pool2d": lambda m, x: m.nn.functional.max_pool2d(x[None], 2),
+    "adaptive_max_pool1d": lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 2),
+    "adaptive_max_pool2d": lambda m, x: m.nn.functional.adaptive_max_pool2d(x[None], 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float32"])
+def test_max_pooling_dtypes_as_pytorch(name, dtype):
+    # PyTorch's max pooling takes no bool, and its max_pool1d and adaptive max pooling no integers
+    x = np.arange(8).reshape(1, 2, 4).astype(dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            outcomes.append(str(POOLS[name](lib, lib.tensor(x)).dtype).replace("torch.", ""))
+        except NotImplementedError as error:
+            outcomes.append("refused")
+            assert lib is torch or name.replace("_with_indices", "") in str(error), error
+    assert outcomes[0] == outcomes[1]
+
+
+LOSSES = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
+          "huber_loss", "soft_margin_loss", "kl_div"]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("x_dtype, t_dtype", [("int64", "float32"), ("bool", "float32"), ("float32", "int64"),
+                                              ("float32", "bool"), ("float64", "float32"),
+                                              ("float32", "float64")])
+def test_loss_dtype_rules_as_pytorch(name, x_dtype, t_dtype):
+    # which losses refuse integer/bool operands, and the dtype of a mixed float32/float64 loss
+    # (binary_cross_entropy_with_logits: the target's; huber and soft margin: the input's; else promoted)
+    rng = np.random.default_rng(0)
+    x, t = rng.random((2, 3)).astype(x_dtype), rng.random((2, 3)).astype(t_dtype)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loss = getattr(lib.nn.functional, name)(lib.tensor(x), lib.tensor(t))
+            outcomes.append(str(loss.dtype).replace("torch.", ""))
+        except (RuntimeError, NotImplementedError):
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
+
+
+LAYERS = {
+    "Linear": lambda m: m.nn.Linear(3, 2), "Conv1d": lambda m: m.nn.Conv1d(2, 3, 2),
+    "LayerNorm": lambda m: m.nn.LayerNorm(3), "BatchNorm1d": lambda m: m.nn.BatchNorm1d(3),
+    "Embedding": lambda m: m.nn.Embedding(3, 2), "MaxPool1d": lambda m: m.nn.MaxPool1d(2),
+    "Flatten": lambda m: m.nn.Flatten(), "MSELoss": lambda m: m.nn.MSELoss(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("value", [[1.0, 2.0, 3.0], None, "abc", 2.0])
+def test_layers_refuse_a_non_tensor_input_naming_the_layer(name, value):
+    # the layers read their input (shape, dtype) before the functional form's boundary: a list gave
+    # "AttributeError: 'list' object has no attribute 'ndim'"; PyTorch refuses with a TypeError
+    args = (value,) if name != "MSELoss" else (value, dendrite.zeros(3))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' must be a Tensor"):
+        LAYERS[name](dendrite)(*args)
+
+
+def test_gaussian_nll_loss_var_may_be_a_number_not_a_list():
+    nll = dendrite.nn.GaussianNLLLoss()
+    assert nll(dendrite.zeros(2), dendrite.zeros(2), 1.0).item() == 0.0
+    with pytest.raises(TypeError, match=r"gaussian_nll_loss\(\): argument 'var' must be a Tensor or"):
+        nll(dendrite.zeros(2), dendrite.zeros(2), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("weight", [0.25, 0.75, 1.0, np.array([0.25, 1.0, 0.75], np.float32)])
+def test_lerp_interpolates_from_the_nearer_end_as_pytorch(weight):
+    # PyTorch: start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w): exact at w = 1,
+    # and an inf at one end leaves the other's value alone (the one-sided form gave NaN: inf * 0)
+    start = np.array([np.inf, 1.0, 2.0], np.float32)
+    end = np.array([3.0, -np.inf, 1e30], np.float32)
+    ours = dendrite.lerp(dendrite.tensor(start), dendrite.tensor(end),
+                         dendrite.tensor(weight) if isinstance(weight, np.ndarray) else weight)
+    theirs = torch.lerp(torch.tensor(start), torch.tensor(end),
+                        torch.tensor(weight) if isinstance(weight, np.ndarray) else weight)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = np.array([0.1, 0.7, 0.3], np.float32)
+    ours, theirs, ours_in, theirs_in = _both(lambda m, a, b: m.lerp(a, b, 0.75), x, x[::-1].copy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy())
+
+
+def test_bilinear_contracts_input1_with_the_weight_first_as_pytorch():
+    # x1 · W first (PyTorch's _trilinear): [inf, -inf, inf, inf], then with x2: NaN. W x2 first gave
+    # [3, 5, 5], then inf: the same inputs, another answer
+    x1 = np.array([[np.inf, 1.0, 1.0]], np.float32)
+    x2 = np.array([[2.0, 1.0, 1.0, 1.0]], np.float32)
+    w = np.ones((1, 3, 4), np.float32)  # (out, in1, in2)
+    w[0, 0, 1] = -1.0
+    ours, theirs, _, _ = _both(lambda m, a, b, c: m.nn.functional.bilinear(a, b, c), x1, x2, w, grad=False)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -321,8 +321,13 @@ def _check_tensors(op: str, dims: int, input, weight, bias, transposed: bool, gr
             raise RuntimeError(f"{op}: weight {format_shape(weight.shape)} expects C_in={weight.shape[0]} "
                                f"input channels (divisible by groups={groups}), "
                                f"got input {format_shape(input.shape)}")
+        if weight.shape[1] == 0:  # PyTorch refuses an empty weight here
+            raise RuntimeError(f"{op}: expected a non-empty weight, got weight {format_shape(weight.shape)}")
         out_channels = weight.shape[1] * groups
     else:
+        if weight.shape[0] == 0:  # PyTorch's check: no output channel at all
+            raise RuntimeError(f"{op}: expected weight to have at least 1 output channel (dimension 0), got "
+                               f"weight {format_shape(weight.shape)}")
         if weight.shape[0] % groups:
             raise RuntimeError(f"{op}: C_out={weight.shape[0]} (weight {format_shape(weight.shape)}) must be "
                                f"divisible by groups={groups}")
@@ -331,6 +336,9 @@ def _check_tensors(op: str, dims: int, input, weight, bias, transposed: bool, gr
                                f"(weight {format_shape(weight.shape)}, groups={groups}), "
                                f"got input {format_shape(input.shape)}")
         out_channels = weight.shape[0]
+    if 0 in tuple(weight.shape[2:]):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, got weight "
+                           f"{format_shape(weight.shape)}")
     if bias is not None and (not isinstance(bias, Tensor) or tuple(bias.shape) != (out_channels,)):
         got = format_shape(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
         raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got {got}")

@@ -136,7 +136,9 @@ def _broadcasts(shape: tuple, target: tuple) -> bool:
 class Bilinear(Function):
     def forward(self, x1, x2, weight, bias=None):
         self.x1, self.x2, self.weight = x1, x2, weight
-        out = xp.einsum("...i,oij,...j->...o", x1, weight, x2, optimize=True)
+        # PyTorch's order (its _trilinear): x1 with the weight first, then with x2, so that a NaN/Inf
+        # meets the same partial sums (contracting weight with x2 first can turn an inf into NaN)
+        out = xp.einsum("...oj,...j->...o", xp.einsum("...i,oij->...oj", x1, weight), x2)
         if bias is not None:
             out += bias
         return out

@@ -61,6 +61,19 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t, None
 
 
+def _check_floats(name: str, input, target, same_dtype: bool) -> None:
+    """PyTorch's dtype rules of the binary losses: a floating input and target (of one dtype for
+    binary_cross_entropy); integers and bools are refused, not promoted."""
+    for what, value in (("input", input), ("target", target)):
+        if isinstance(value, Tensor) and value.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating point {what}, got {value.dtype}; convert first, "
+                               "e.g. x.float()")
+    tensors = isinstance(input, Tensor) and isinstance(target, Tensor)
+    if same_dtype and tensors and input.dtype != target.dtype:
+        raise RuntimeError(f"{name}: expected input and target of one dtype, got input {input.dtype} and "
+                           f"target {target.dtype}; convert one")
+
+
 def _check_weight(name: str, what: str, weight, input: Tensor):
     if weight is None:
         return None
@@ -92,6 +105,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         0.6931
     """
     reduction = reduction_mode("binary_cross_entropy", reduction, size_average, reduce)
+    _check_floats("binary_cross_entropy", input, target, same_dtype=True)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different to the "
@@ -187,6 +201,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         0.6931
     """
     reduction = reduction_mode("binary_cross_entropy_with_logits", reduction, size_average, reduce)
+    _check_floats("binary_cross_entropy_with_logits", input, target, same_dtype=False)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"binary_cross_entropy_with_logits: target size ({tuple(target.shape)}) must be the same as "
@@ -194,8 +209,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         )
     weight = _check_weight("binary_cross_entropy_with_logits", "weight", weight, input)
     pos_weight = _check_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
+    target_dtype = target.dtype
     input, target = operands(input, target)
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
+    # PyTorch builds the loss in place on (1 - target): it comes out in the target's dtype
+    return loss if loss.dtype == target_dtype else loss.to(target_dtype)
 
 
 # ----------------------------------------------------------------------------- soft margins (composed)
@@ -213,6 +231,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     reduction = reduction_mode("soft_margin_loss", reduction, size_average, reduce)
     # PyTorch writes the loss into an input-shaped result: the target must broadcast to the input's shape
     check_broadcast("soft_margin_loss", input, target, names=("input", "target"), onto_first=True)
+    # ... and of the input's dtype: a floating input; the target is read in that dtype (a bool target too)
+    _check_floats("soft_margin_loss", input, None, same_dtype=False)
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.dtype != input.dtype:
+        target = target.to(input.dtype)
     return reduce_loss(ops.log1p(ops.exp(-target * input)), reduction)
 
 

@@ -109,6 +109,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             "'batchmean' divides only by the batch size and matches the KL divergence's definition",
             stacklevel=2,
         )
+    for value in (input, target):  # as PyTorch: log-probabilities and probabilities are floats
+        if isinstance(value, Tensor) and value.dtype.kind != "f":
+            raise RuntimeError(f"kl_div: integral inputs are not supported (as in PyTorch), got "
+                               f"{value.dtype}; convert first, e.g. x.float()")
     input, target = operands(input, target)
     check_broadcast("kl_div", input, target, names=("input", "target"))
     loss = KLDivergence.apply(input, target, log_target=log_target)
@@ -169,6 +173,9 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
         var = wrap(xp.full(input.shape, float(var), input.dtype))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): argument 'var' must be a Tensor or a number, not "
+                        f"{type(var).__name__}")
     elif bool((var.array < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):

@@ -118,6 +118,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
         1.3333333730697632
     """
     reduction = reduction_mode("l1_loss", reduction, size_average, reduce)
+    if any(isinstance(v, Tensor) and v.dtype == bool for v in (input, target)):  # PyTorch: bool subtraction
+        raise RuntimeError("l1_loss: a bool input or target is not supported (as in PyTorch); convert first, "
+                           "e.g. x.float()")
     return _pointwise("l1_loss", input, target, "absolute", None, reduction, weight)
 
 
@@ -156,4 +159,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = reduction_mode("huber_loss", reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
+    # PyTorch writes huber_loss into a result of the input's dtype: a floating input; the target read in it
+    if isinstance(input, Tensor) and input.dtype.kind != "f":
+        raise RuntimeError(f"huber_loss: expected a floating point input, got {input.dtype}; convert first, "
+                           "e.g. x.float()")
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype != input.dtype:
+        target = target.to(input.dtype)
     return _pointwise("huber_loss", input, target, "huber", float(delta), reduction, weight, "count")

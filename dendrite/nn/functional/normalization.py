@@ -134,6 +134,20 @@ class BatchNorm(Function):
         return composed_gradients(self, grad, composed)
 
 
+def _check_dtypes(name: str, input: Tensor, weight, bias) -> None:
+    """PyTorch's CPU rule: a floating input, and weight and bias of its dtype (a float16/bfloat16 input
+    may also take float32 ones); integers and mixed float32/float64 are refused, not promoted."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}; convert first, "
+                           "e.g. x.float()")
+    for what, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is None or tensor.dtype == input.dtype:
+            continue
+        if not (tensor.dtype == xp.float32 and input.dtype.itemsize == 2):
+            raise RuntimeError(f"{name}: {what} of dtype {tensor.dtype} does not match the input's dtype "
+                               f"{input.dtype} (mixed dtypes are not supported, as in PyTorch); convert one")
+
+
 def _check_channel_vector(name: str, what: str, tensor, channels: int, input: Tensor) -> None:
     if tensor is not None and tensor.numel() != channels:
         raise RuntimeError(
@@ -168,6 +182,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for what, tensor in (("running_mean", running_mean), ("running_var", running_var),
                          ("weight", weight), ("bias", bias)):
         _check_channel_vector("batch_norm", what, tensor, channels, input)
+    _check_dtypes("batch_norm", input, weight, bias)
     if training:
         # PyTorch's check: exactly one value per channel (an empty batch passes)
         if input.shape[0] * math.prod(input.shape[2:]) == 1:
@@ -256,6 +271,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     normalized = _normalized_shape("layer_norm", input, normalized_shape)
     _check_shape("layer_norm", "weight", weight, normalized)
     _check_shape("layer_norm", "bias", bias, normalized)
+    _check_dtypes("layer_norm", input, weight, bias)
     return LayerNorm.apply(input, weight, bias, normalized=normalized, eps=eps)
 
 
@@ -311,6 +327,9 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     """
     normalized = _normalized_shape("rms_norm", input, normalized_shape)
     _check_shape("rms_norm", "weight", weight, normalized)
+    if input.dtype.kind != "f":  # PyTorch's rms_norm takes a weight of any float dtype, not integers
+        raise RuntimeError(f"rms_norm: expected a floating point input, got {input.dtype}; convert first, "
+                           "e.g. x.float()")
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
     return RMSNorm.apply(input, weight, normalized=normalized, eps=eps)
@@ -381,6 +400,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                 f"group_norm: expected {what} to be a vector of size {channels} (the channels of an input "
                 f"of shape {tuple(input.shape)}), got shape {tuple(tensor.shape)}"
             )
+    _check_dtypes("group_norm", input, weight, bias)
     # PyTorch's check (its group_norm reads the input as (1, N*C/G, ...)): refused where
     # N * C / num_groups * (spatial positions) is exactly 1
     if input.shape[0] * channels // num_groups * math.prod(input.shape[2:]) == 1:
@@ -410,6 +430,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     for what, tensor in (("running_mean", running_mean), ("running_var", running_var),
                          ("weight", weight), ("bias", bias)):
         _check_channel_vector("instance_norm", what, tensor, channels, input)
+    _check_dtypes("instance_norm", input, weight, bias)
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     positions = math.prod(input.shape[2:])

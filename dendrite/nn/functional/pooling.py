@@ -361,6 +361,10 @@ def _max_pad_limit(kernel: int, dilation: int) -> int:
 def _max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x4, out4, returned, windows = _setup(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
                                          _max_pad_limit)
+    # PyTorch's kernels: no bool at all; its max_pool1d (without indices) takes floats only
+    if input.dtype.kind == "b" or (op == "max_pool1d" and not return_indices and input.dtype.kind != "f"):
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype} input (as in PyTorch); "
+                                  "convert first, e.g. x.float()")
     return MaxPool.apply(input, shapes=(x4, out4, returned), windows=windows,
                          return_indices=bool(return_indices))
 
@@ -519,6 +523,9 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
 
 def _adaptive_max(op: str, dims: int, input, output_size, return_indices):
     x4, out4, returned, bounds = _adaptive_setup(op, dims, input, output_size)
+    if input.dtype.kind != "f":  # PyTorch's adaptive max pooling takes floats only
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype} input (as in PyTorch); "
+                                  "convert first, e.g. x.float()")
     windows = []
     for starts, ends in bounds:
         longest = int((ends - starts).max())

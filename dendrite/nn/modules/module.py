@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 
+from dendrite.nn.modules.module_boundary import checked_forward
 from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
 from dendrite.nn.modules.module_tree import ModuleTreeMixin
 from dendrite.nn.parameter import Parameter
@@ -74,6 +75,11 @@ class Module(StateDictMixin, ModuleTreeMixin):
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:  # the op boundary for layers (nn/modules/module_boundary.py)
+            cls.forward = checked_forward(cls.__dict__["forward"])
 
     def __init__(self) -> None:
         set_ = object.__setattr__
