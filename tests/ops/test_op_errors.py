@@ -116,7 +116,7 @@ def test_backward_without_requires_grad():
 def test_in_place_on_a_leaf_that_requires_grad():
     w = dendrite.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError,
-                       match=r"add_: a leaf Variable that requires grad is being used in an in-place operation"):
+                       match=r"add_: a leaf Variable that requires grad is being used in an in-place"):
         w.add_(1.0)
     with pytest.raises(RuntimeError, match=r"__setitem__: a leaf Variable that requires grad"):
         w[0] = 3.0
