@@ -22,12 +22,30 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.engine import _topological_order, backward_observers
 from dendrite.autograd.grad_mode import enable_grad, state
-from dendrite.tensor_base import TensorBase
+from dendrite.autograd.versions import check_saved, clock, edge_of
+from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
 
 DOCS = "docs/autograd.md (double backward)"
+
+
+def _as_made(node) -> tuple:
+    """``node.inputs`` as they were when ``node`` was made, for a node older than an in-place rebase.
+
+    An input written in place since then has a new ``grad_fn``; ``backward_graph`` builds its
+    graph from the input tensors, so it is handed a stand-in that shares the memory but carries
+    the ``grad_fn`` the node saw (versions.edge_of), as the everyday walk routes its gradients.
+    """
+    inputs = []
+    for item in node.inputs:
+        if isinstance(item, TensorBase):
+            parent, index = edge_of(item, node.stamp)
+            if parent is not item._ctx or index != item._out_index:
+                item = wrap(item._data, parent, index) if parent is not None else wrap(item._data)
+        inputs.append(item)
+    return tuple(inputs)
 
 
 def unsupported_error(node) -> RuntimeError:
@@ -179,7 +197,19 @@ def _walk(outputs, output_grads, retain_graph, capture):
             if grads[index] is not None:
                 captured[position] = grads[index]
         inputs, needs = node.inputs, node.needs_input_grad
-        input_grads = _checked(node, backward_graph(*grads), inputs)
+        stamp = node.stamp
+        stale = False
+        if stamp < clock.now:  # written in place since this node was made: as the everyday walk
+            check_saved(node)
+            stale = stamp < clock.rebased
+        if stale:
+            node.inputs = _as_made(node)
+            try:
+                input_grads = _checked(node, backward_graph(*grads), inputs)
+            finally:
+                node.inputs = inputs
+        else:
+            input_grads = _checked(node, backward_graph(*grads), inputs)
         if anomaly:
             from dendrite.autograd.anomaly import check_backward
 
@@ -190,7 +220,7 @@ def _walk(outputs, output_grads, retain_graph, capture):
         for item, need, grad in zip(inputs, needs, input_grads):
             if not need or grad is None:
                 continue
-            parent = item._ctx
+            parent, index = edge_of(item, stamp) if stale else (item._ctx, item._out_index)
             if parent is None:
                 entry = leaf_grads.setdefault(id(item), [item, None])
                 entry[1] = _add(entry[1], grad)
@@ -198,7 +228,7 @@ def _walk(outputs, output_grads, retain_graph, capture):
             slot = pending.get(parent)
             if slot is None:
                 slot = pending[parent] = [None] * parent.n_outputs
-            slot[item._out_index] = _add(slot[item._out_index], grad)
+            slot[index] = _add(slot[index], grad)
 
     for leaf, grad in leaf_grads.values():
         if leaf._hooks:

@@ -15,6 +15,7 @@ from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import bump
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import linear_map, sum_to
 from dendrite.ops.indexing import plain_index
 from dendrite.ops.inplace_graph import CopySlices, write_inplace
 from dendrite.ops.operands import shape_of, unbroadcast
@@ -39,6 +40,13 @@ class Fill(Function):
 
     def backward(self, grad):
         return xp.zeros_like(grad), unbroadcast(grad, self.value_shape)
+
+    def backward_graph(self, grad):
+        # The old value is overwritten (a zero map, its own transpose); the value's gradient is the
+        # broadcast undone, summed with graph.
+        zero = linear_map(grad, to=xp.zeros_like, back=xp.zeros_like)
+        value_grad = sum_to(grad, self.value_shape) if self.needs_input_grad[1] else None
+        return zero, value_grad
 
 
 def _value(value):

@@ -39,6 +39,7 @@ from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import bump, clock, live_views, owner_of, rebase
 from dendrite.backend import ndarray, xp
+from dendrite.ops.graph_operands import linear_map
 from dendrite.ops.operands import cast
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -60,6 +61,17 @@ class AsStrided(Function):
         xp.add.at(grad_base.reshape(-1), self.positions, grad)  # positions may repeat (x[[0, 0]] = v)
         return grad_base, None
 
+    def backward_graph(self, grad):
+        # Gathering is linear: its gradient is the scatter-add, whose own gradient is the gather again.
+        positions, base_shape = self.positions, self.base_shape
+
+        def scatter(g):
+            out = xp.zeros(base_shape, g.dtype)
+            xp.add.at(out.reshape(-1), positions, g)
+            return out
+
+        return linear_map(grad, to=scatter, back=lambda g: g.reshape(-1)[positions]), None
+
 
 class CopySlices(Function):
     """``base`` with its elements at flat ``positions`` replaced by ``values`` (of positions' shape).
@@ -76,6 +88,24 @@ class CopySlices(Function):
         grad_base = grad.copy()
         grad_base.reshape(-1)[self.positions] = 0
         return grad_base, grad.reshape(-1)[self.positions], None
+
+    def backward_graph(self, grad):
+        # Both gradients are linear in grad: masking out the written positions (its own transpose)
+        # for base, gathering them for values (transpose: scatter-add into zeros of base's shape).
+        positions, shape = self.positions, tuple(grad.shape)
+
+        def mask_out(g):
+            out = g.copy()
+            out.reshape(-1)[positions] = 0
+            return out
+
+        def scatter(g):
+            out = xp.zeros(shape, g.dtype)
+            xp.add.at(out.reshape(-1), positions, g)
+            return out
+
+        return (linear_map(grad, to=mask_out, back=mask_out),
+                linear_map(grad, to=lambda g: g.reshape(-1)[positions], back=scatter), None)
 
 
 def view_positions(base, view):

@@ -40,6 +40,7 @@ import math
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.dropout import dropout
+from dendrite.ops.graph_operands import sum_to
 from dendrite.ops.operands import unbroadcast
 from dendrite.tensor import Tensor
 
@@ -63,6 +64,7 @@ class AttentionSoftmax(Function):
         if mask is not None:  # -inf added, not written: a NaN score stays NaN, as PyTorch's float mask
             xp.add(z, -xp.inf, out=z, where=mask if mask_blocks else ~mask)
         self.scale = scale
+        self.mask_blocks, self.zero_empty = mask_blocks, zero_empty
         if z.size == 0:  # no keys (S = 0) or no queries: nothing to normalise
             self.result = z
             return z
@@ -87,6 +89,18 @@ class AttentionSoftmax(Function):
         grad_bias = None
         if len(needs) > 1 and needs[1]:
             grad_bias = unbroadcast(grad_z, self.bias_shape)
+        grad_x = grad_z * self.scale if self.scale != 1.0 else grad_z
+        return grad_x, grad_bias, None
+
+    def backward_graph(self, grad):
+        # The same formula on tensors, with s recomputed as a node of x (and bias): the gradient
+        # then has a graph back to x, bias and grad, so it can be differentiated again.
+        x, bias, mask = self.inputs
+        s = AttentionSoftmax.apply(x, bias, mask, scale=self.scale, mask_blocks=self.mask_blocks,
+                                   zero_empty=self.zero_empty)
+        grad_z = (grad - (grad * s).sum(dim=-1, keepdim=True)) * s
+        needs = self.needs_input_grad
+        grad_bias = sum_to(grad_z, tuple(bias.shape)) if bias is not None and needs[1] else None
         grad_x = grad_z * self.scale if self.scale != 1.0 else grad_z
         return grad_x, grad_bias, None
 
