@@ -84,6 +84,16 @@ from dendrite.random_generator import Generator, default_generator, initial_seed
 from dendrite.random_sampling import bernoulli, multinomial
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
+from dendrite.torch_names import (
+    compile,  # noqa: A004  (PyTorch's name: torch.compile)
+    finfo,
+    get_default_device,
+    iinfo,
+    is_floating_point,
+    is_tensor,
+    numel,
+    set_default_device,
+)
 from dendrite.utils import data as _utils_data  # noqa: F401  (dendrite.utils.data: a lazy path, cheap)
 from dendrite.utils.threads import get_num_threads, set_num_threads
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)

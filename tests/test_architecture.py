@@ -22,7 +22,7 @@ LAYERS = [
                     "dendrite.cuda", "dendrite.accelerator", "dendrite.backends"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
                 "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling",
-                "dendrite.legacy_tensors"]),
+                "dendrite.legacy_tensors", "dendrite.torch_names"]),
     ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
     ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
@@ -42,6 +42,7 @@ ENGINE_LAYERS = [
     ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling", "dendrite.legacy_tensors"],
     ["dendrite.ops"],  # every operation, forward and backward
     ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
+    ["dendrite.torch_names"],  # PyTorch's one-line names (is_tensor, finfo, compile...) over Tensor
 ]
 
 
