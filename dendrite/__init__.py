@@ -8,7 +8,7 @@ Example:
     tensor([2., 4.])
 """
 
-from dendrite import autograd, nn, optim
+from dendrite import accelerator, autograd, backends, cuda, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -27,10 +27,16 @@ from dendrite.backend import (
     int16,
     int32,
     int64,
-    manual_seed,
     set_default_dtype,
     set_rng_state,
     uint8,
+)
+from dendrite.backends import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
 )
 from dendrite.creation import (
     arange,
@@ -57,13 +63,29 @@ from dendrite.creation import (
     zeros,
     zeros_like,
 )
+from dendrite.devices import device
 from dendrite.interop.freeze import freeze, unfreeze
 from dendrite.interop.serialization import load, save
+from dendrite.legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.ops.boundary import export as _export
+from dendrite.random_generator import Generator, default_generator, initial_seed, manual_seed, seed
+from dendrite.random_sampling import bernoulli, multinomial
 from dendrite.summary import summary
 from dendrite.tensor import Tensor
+from dendrite.utils import data as _utils_data  # noqa: F401  (dendrite.utils.data: a lazy path, cheap)
+from dendrite.utils.threads import get_num_threads, set_num_threads
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
 
 half, double, long = float16, float64, int64
@@ -72,10 +94,16 @@ float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
 
 def __getattr__(name: str):
     # dendrite.onnx loads on first use: it needs the optional onnx package only inside export().
-    if name == "onnx":
+    # dendrite.models (ready architectures) sits above the facade's layers: loaded on first use too.
+    if name in ("onnx", "models"):
         import importlib
 
-        return importlib.import_module("dendrite.onnx")
+        return importlib.import_module(f"dendrite.{name}")
+    # The data package (and its PyTorch path dendrite.utils.data) load on first use: a tenth of import time.
+    if name == "data":
+        import dendrite.data
+
+        return dendrite.data
     raise AttributeError(f"module 'dendrite' has no attribute {name!r}")
 
 # The op boundary for the creation functions that read a tensor (ops/boundary.py).

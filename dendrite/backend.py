@@ -131,22 +131,70 @@ def result_dtype(first: np.dtype, second: np.dtype) -> np.dtype:
 # ----------------------------------------------------------------------------- randomness
 # Made on first use: importing numpy.random is a tenth of `import dendrite`'s time.
 _generator: np.random.Generator | None = None
+_initial_seed: int | None = None  # the seed _generator started from (drawn from the OS when not given)
+
+
+def seed_value(seed, who: str = "manual_seed") -> int:
+    """``seed`` as PyTorch reads it: an int in [-2**63, 2**64), negatives wrapped to 64 bits.
+
+    Example:
+        >>> from dendrite.backend import seed_value
+        >>> seed_value(7), seed_value(-1) == 2**64 - 1
+        (7, True)
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"{who} expects an int, got {type(seed).__name__}")
+    seed = int(seed)
+    if not -2**63 <= seed < 2**64:
+        raise ValueError(f"{who}: seed {seed} is out of range; expected -2**63 <= seed < 2**64")
+    return seed % 2**64
+
+
+def new_generator(seed: int | None = None) -> tuple:
+    """``(seed, numpy Generator seeded with it)``; a seed drawn from the OS when ``seed`` is None.
+
+    Example:
+        >>> from dendrite.backend import new_generator
+        >>> seed, rng = new_generator(3)
+        >>> seed, int(rng.integers(100)) == int(new_generator(3)[1].integers(100))
+        (3, True)
+    """
+    if seed is None:
+        import os
+
+        seed = int.from_bytes(os.urandom(8), "little")
+    seed = seed_value(seed)
+    return seed, np.random.default_rng(seed)
 
 
 def manual_seed(seed: int) -> None:
     """Seed dendrite's global random generator (parameter init, dropout, shuffling).
 
+    ``dendrite.manual_seed`` (:mod:`dendrite.random_generator`) calls this and
+    returns the default :class:`dendrite.Generator`, as PyTorch does.
+
     Example:
+        >>> from dendrite import backend
         >>> import dendrite
-        >>> dendrite.manual_seed(0); a = dendrite.rand(3)
-        >>> dendrite.manual_seed(0); b = dendrite.rand(3)
+        >>> backend.manual_seed(0); a = dendrite.rand(3)
+        >>> backend.manual_seed(0); b = dendrite.rand(3)
         >>> bool((a == b).all())
         True
     """
-    global _generator
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
-    _generator = np.random.default_rng(int(seed))
+    global _generator, _initial_seed
+    _initial_seed, _generator = new_generator(seed_value(seed))
+
+
+def initial_seed() -> int:
+    """The seed the global generator started from (:func:`manual_seed`'s, or one drawn at first use).
+
+    Example:
+        >>> from dendrite import backend
+        >>> backend.manual_seed(5); backend.initial_seed()
+        5
+    """
+    generator()
+    return _initial_seed
 
 
 def generator() -> np.random.Generator:
@@ -157,9 +205,9 @@ def generator() -> np.random.Generator:
         >>> type(generator()).__name__
         'Generator'
     """
-    global _generator
+    global _generator, _initial_seed
     if _generator is None:
-        _generator = np.random.default_rng()
+        _initial_seed, _generator = new_generator()
     return _generator
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
+from dendrite.random_generator import numpy_generator
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -98,8 +100,7 @@ def _leaf(array, requires_grad: bool) -> Tensor:
 
 
 def _check_device(device, name: str) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{name}: dendrite runs on the CPU; device {str(device)!r} is not available")
+    check_device(device, name)  # the one reader of device arguments (dendrite/devices.py)
 
 
 def _size(size) -> tuple:
@@ -301,8 +302,8 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
     return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform random values in [0, 1) of shape ``size``, from dendrite's generator (see ``manual_seed``).
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random values in [0, 1) of shape ``size``, from ``generator`` or dendrite's global one.
 
     Example:
         >>> import dendrite
@@ -311,11 +312,11 @@ def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         ((2, 3), dtype('float32'), True)
     """
     _check_device(device, "rand")
-    array = backend.generator().random(_size(size)).astype(_float_dtype(dtype))
+    array = numpy_generator(generator, "rand").random(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal random values (mean 0, std 1) of shape ``size``, from dendrite's generator.
 
     Example:
@@ -324,11 +325,11 @@ def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         (2, 3)
     """
     _check_device(device, "randn")
-    array = backend.generator().standard_normal(_size(size)).astype(_float_dtype(dtype))
+    array = numpy_generator(generator, "randn").standard_normal(_size(size)).astype(_float_dtype(dtype))
     return _leaf(array, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None) -> Tensor:
     """Random integers in [low, high) of shape ``size``, int64; ``randint(10, (3,))`` means low=0, high=10.
 
     Example:
@@ -346,11 +347,11 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
         size = (size,)
     if low >= high:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    array = backend.generator().integers(low, high, size=tuple(size))
+    array = numpy_generator(generator, "randint").integers(low, high, size=tuple(size))
     return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
-def randperm(n: int, dtype=None, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``: shape ``(n,)``, int64.
 
     Example:
@@ -363,11 +364,11 @@ def randperm(n: int, dtype=None, device=None) -> Tensor:
         raise TypeError(f"randperm(): argument 'n' must be an int, not {type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    array = backend.generator().permutation(n)
+    array = numpy_generator(generator, "randperm").permutation(n)
     return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
 
 
-def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
+def normal(mean: float, std: float, size, *, generator=None, dtype=None, device=None) -> Tensor:
     """Normal random values with the given ``mean`` and standard deviation ``std``, of shape ``size``.
 
     Example:
@@ -377,7 +378,7 @@ def normal(mean: float, std: float, size, dtype=None, device=None) -> Tensor:
     """
     _check_device(device, "normal")
     size = (size,) if isinstance(size, numbers.Integral) else size
-    array = backend.generator().normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
+    array = numpy_generator(generator, "normal").normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
     return wrap(array)
 
 
@@ -433,7 +434,8 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad:
     return _leaf(xp.full(input.shape, fill_value, _like_dtype(input, dtype)), requires_grad)
 
 
-def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, generator=None, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
     """Uniform random values in [0, 1) with ``input``'s shape and dtype (or ``dtype``).
 
     Example:
@@ -442,11 +444,12 @@ def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fals
         (2, 3)
     """
     _check_device(device, "rand_like")
-    array = backend.generator().random(input.shape).astype(_like_dtype(input, dtype))
+    array = numpy_generator(generator, "rand_like").random(input.shape).astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
 
 
-def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, generator=None, dtype=None, device=None,
+               requires_grad: bool = False) -> Tensor:
     """Standard normal random values with ``input``'s shape and dtype (or ``dtype``).
 
     Example:
@@ -455,11 +458,12 @@ def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
         (2, 3)
     """
     _check_device(device, "randn_like")
-    array = backend.generator().standard_normal(input.shape).astype(_like_dtype(input, dtype))
+    array = numpy_generator(generator, "randn_like").standard_normal(input.shape)
+    array = array.astype(_like_dtype(input, dtype))
     return _leaf(array, requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None) -> Tensor:
     """Random integers in [low, high) with ``input``'s shape (``input``'s dtype unless given).
 
     Example:
@@ -468,6 +472,8 @@ def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tens
         >>> x.shape, x.dtype
         ((1, 2), dtype('int64'))
     """
+    _check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=_like_dtype(input, dtype), device=device)
+    return randint(low, high, input.shape, generator=generator, dtype=_like_dtype(input, dtype),
+                   device=device)

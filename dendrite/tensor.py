@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import weakref
 
-from dendrite import backend, ops
+from dendrite import backend, devices, ops, random_sampling
 from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
+from dendrite.autograd.versions import version_of
 from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
+from dendrite.devices import cuda_unavailable_message
 from dendrite.ops.comparison import operator as _operator
 from dendrite.ops.movement import Permute
 from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
 
-__all__ = ["Tensor", "wrap", "parse_to_arguments"]
+__all__ = ["Tensor", "wrap", "parse_to_arguments", "read_to_arguments"]
 
 
 def _reflected(function):
@@ -91,21 +93,38 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------------ conversions
     def to(self, *args, **kwargs) -> Tensor:
-        """Convert dtype (``x.to(dendrite.float64)``, ``x.to(other)``); devices other than 'cpu' are refused.
+        """Convert dtype and/or device, as PyTorch's ``to``: ``x.to(dendrite.float64)``, ``x.to("cpu")``,
+        ``x.to(device, dtype)``, ``x.to(other)``; ``non_blocking=`` and ``copy=`` are accepted.
 
-        Same shape; ``self`` when nothing changes (a copy with ``copy=True``).
+        Same shape; ``self`` when nothing changes (a copy with ``copy=True``). The only
+        device is the CPU: ``x.to("cuda")`` raises ``RuntimeError`` (see :mod:`dendrite.devices`).
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([1.5, -2.0]).to(dendrite.tensor([1]))
             tensor([ 1, -2])
+            >>> x = dendrite.zeros(2)
+            >>> x.to("cpu") is x, x.to(dendrite.device("cpu"), dendrite.float64).dtype
+            (True, dtype('float64'))
         """
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        dtype = parse_to_arguments(args, kwargs)
+        dtype, copy = read_to_arguments(args, kwargs)
         if dtype is None or backend.as_dtype(dtype) == self._data.dtype:
             return ops.clone(self) if copy else self
         return ops.cast(self, backend.as_dtype(dtype))
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Raise ``RuntimeError``: dendrite has no CUDA device (check ``dendrite.cuda.is_available()``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(2).cuda()
+            Traceback (most recent call last):
+            ...
+            RuntimeError: cuda: CUDA is not available: dendrite's GPU backend is not installed/present ...
+        """
+        raise RuntimeError(cuda_unavailable_message("cuda"))
+
+    bernoulli, multinomial = random_sampling.bernoulli, random_sampling.multinomial  # draws, no gradient
 
     def float(self) -> Tensor:
         """Cast to float32 (same shape; ``self`` when already float32).
@@ -514,6 +533,32 @@ class Tensor(TensorBase):
     uniform_ = ops.uniform_
     normal_ = ops.normal_
     __setitem__ = ops.setitem
+    floor_divide_, remainder_, pow_, lerp_ = ops.floor_divide_, ops.remainder_, ops.pow_, ops.lerp_
+    addcmul_, addcdiv_, clamp_min_, clamp_max_ = ops.addcmul_, ops.addcdiv_, ops.clamp_min_, ops.clamp_max_
+    neg_, abs_, exp_, log_, sqrt_ = ops.neg_, ops.abs_, ops.exp_, ops.log_, ops.sqrt_
+    sigmoid_, tanh_, relu_ = ops.sigmoid_, ops.tanh_, ops.relu_
+    bitwise_and_, bitwise_or_, bitwise_xor_ = ops.bitwise_and_, ops.bitwise_or_, ops.bitwise_xor_
+    negative_, absolute_, clip_ = neg_, abs_, clamp_
+    # ``x += y`` writes into x's memory and returns x (without these, Python would rebind x to
+    # x + y and ``w -= lr * w.grad`` would never reach the model). No ``__imatmul__``: PyTorch has
+    # none either, so ``x @= w`` rebinds x to ``x @ w``, whose shape may differ.
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    __ifloordiv__, __imod__, __ipow__ = floor_divide_, remainder_, pow_
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (shared with its views), as PyTorch.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(3); view = x[1:]
+            >>> x += 1; view.mul_(2)
+            tensor([2., 2.])
+            >>> x._version, view._version
+            (2, 2)
+        """
+        return version_of(self._data)
 
     # ------------------------------------------------------------------ operators
     # Bound straight to the functions: no extra Python call per ``x + y``.
@@ -547,7 +592,8 @@ def parse_to_arguments(args: tuple, kwargs: dict):
     """The dtype asked of ``.to(...)`` (``None`` if none), checking that the device is the CPU.
 
     Accepts PyTorch's forms: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``,
-    ``to(device=..., dtype=...)``. Shared by ``Tensor.to`` and ``Module.to``.
+    ``to(device, dtype)``, ``to(device=..., dtype=...)``, with ``non_blocking``
+    and ``copy`` after them. Shared by ``Tensor.to`` and ``Module.to``.
 
     Example:
         >>> import dendrite
@@ -555,20 +601,63 @@ def parse_to_arguments(args: tuple, kwargs: dict):
         >>> parse_to_arguments(("cpu", dendrite.float64), {}), parse_to_arguments(("cpu",), {})
         (dtype('float64'), None)
     """
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
+    return read_to_arguments(args, kwargs)[0]
+
+
+def _is_device(value) -> bool:
+    if isinstance(value, devices.device) or (isinstance(value, int) and not isinstance(value, bool)):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        backend.as_dtype(value)  # a dtype name ("float64") reads as a dtype, anything else as a device
+    except TypeError:
+        return True
+    return False
+
+
+def read_to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """``(dtype or None, copy)`` for ``.to(*args, **kwargs)``, with PyTorch's three forms.
+
+    ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
+    ``to(dtype, non_blocking=False, copy=False)`` and ``to(tensor, non_blocking=False,
+    copy=False)``; ``memory_format=`` is accepted and means nothing here. The device,
+    when given, must be the CPU (:func:`dendrite.devices.check_device`).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.tensor import read_to_arguments
+        >>> read_to_arguments(("cpu", dendrite.float64, False, True), {})
+        (dtype('float64'), True)
+    """
+    kwargs = dict(kwargs)
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+    kwargs.pop("memory_format", None)
     if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
-            device = arg
-        elif isinstance(arg, TensorBase):
-            dtype = arg.dtype
-        else:
-            dtype = arg
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"dendrite runs on the CPU; device {device!r} is not available")
-    return dtype
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}; expected device, dtype, "
+                        f"non_blocking, copy, memory_format")
+    rest = list(args)
+    if rest and isinstance(rest[0], TensorBase):
+        dtype = rest.pop(0).dtype  # to(other): other's dtype (its device is the CPU, as ours)
+    elif rest and (rest[0] is None or _is_device(rest[0])):
+        device = rest.pop(0)
+        if rest and not isinstance(rest[0], bool):
+            dtype = rest.pop(0)
+    elif rest:
+        dtype = rest.pop(0)
+    if len(rest) > 2 or not all(isinstance(flag, bool) for flag in rest):
+        raise TypeError(f"to() received an invalid combination of arguments {args!r}; expected "
+                        f"to(device, dtype, non_blocking, copy), to(dtype, non_blocking, copy) or "
+                        f"to(tensor, non_blocking, copy)")
+    flags[:len(rest)] = rest
+    devices.check_device(device, "to")
+    if dtype is not None:
+        try:
+            dtype = backend.as_dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"to(): {error}") from None
+    return dtype, bool(flags[1])
 
 
 class _RemovableHandle:

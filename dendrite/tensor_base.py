@@ -21,7 +21,7 @@ extends the C++ ``TensorBase`` that creates it.
 
 from __future__ import annotations
 
-from dendrite import backend
+from dendrite import backend, devices
 from dendrite.backend import xp
 
 __all__ = ["TensorBase", "wrap", "set_tensor_class"]
@@ -40,7 +40,10 @@ class TensorBase:
         True
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__",
+                 # Set only when needed (read with getattr): the view this tensor is (``(base, made with
+                 # grad mode on, one of several outputs)``) and its grad_fn history after in-place ops.
+                 "_view", "_history")
     # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -91,15 +94,47 @@ class TensorBase:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        """Where the values live: always ``"cpu"`` in this version.
+    def device(self) -> devices.device:
+        """Where the values live: always ``device(type='cpu')`` (see :mod:`dendrite.devices`).
 
         Example:
             >>> import dendrite
             >>> dendrite.zeros(1).device
-            'cpu'
+            device(type='cpu')
         """
-        return "cpu"
+        return devices.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: dendrite keeps every tensor on the CPU (PyTorch's ``Tensor.is_cuda``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(1).is_cuda
+            False
+        """
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        """True: every dendrite tensor lives on the CPU (PyTorch's ``Tensor.is_cpu``).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(1).is_cpu
+            True
+        """
+        return True
+
+    def get_device(self) -> int:
+        """``-1``, PyTorch's answer for a CPU tensor (a CUDA tensor would give its GPU's index).
+
+        Example:
+            >>> import dendrite
+            >>> dendrite.zeros(1).get_device()
+            -1
+        """
+        return -1
 
     @property
     def is_leaf(self) -> bool:
@@ -306,8 +341,8 @@ class TensorBase:
         self.requires_grad = False
         return self
 
-    def cpu(self):
-        """``self``: the values already live on the CPU.
+    def cpu(self, memory_format=None):
+        """``self``: the values already live on the CPU (``memory_format`` is accepted and means nothing).
 
         Example:
             >>> import dendrite

@@ -18,11 +18,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dendrite"
 
 # Lowest first. A module may import modules of its own layer (without circles) or below.
 LAYERS = [
-    ("foundation", ["dendrite.backend", "dendrite.utils", "dendrite.version"]),
+    ("foundation", ["dendrite.backend", "dendrite.utils", "dendrite.version", "dendrite.devices",
+                    "dendrite.cuda", "dendrite.accelerator", "dendrite.backends"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
-                "dendrite.creation"]),
+                "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling",
+                "dendrite.legacy_tensors"]),
     ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
-    ("data", ["dendrite.data"]),
+    ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
     ("models", ["dendrite.models"]),
     # The doctor sits below train: the Trainer's Doctor callback uses its watch.
@@ -34,8 +36,10 @@ LAYERS = [
 ]
 # Inside the engine the order is finer (docs/architecture.md, "The engine").
 ENGINE_LAYERS = [
-    ["dendrite.autograd.grad_mode", "dendrite.tensor_base"],  # what a tensor holds
-    ["dendrite.autograd", "dendrite.creation"],  # nodes, the backward walk, gradcheck; making tensors
+    # what a tensor holds; the random streams
+    ["dendrite.autograd.grad_mode", "dendrite.tensor_base", "dendrite.random_generator"],
+    # nodes, the backward walk, gradcheck; making tensors, sampling
+    ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling", "dendrite.legacy_tensors"],
     ["dendrite.ops"],  # every operation, forward and backward
     ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
 ]

@@ -1,6 +1,8 @@
 """Every public name of the engine has a docstring example (pytest's doctest collection runs them).
 
-The engine: tensor_base, tensor, creation, backend, autograd, ops, utils.
+The engine: tensor_base, tensor, creation, backend, autograd, ops, utils; and the device, random
+and legacy-constructor modules beside it (devices, cuda, accelerator, backends, random_generator,
+random_sampling, legacy_tensors).
 Public functions, classes and their public methods need a ``>>>`` example; the
 ``Function`` subclasses of the operations need a docstring with their formula only.
 """
@@ -15,6 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(
     [ROOT / "dendrite" / name for name in ("tensor_base.py", "tensor.py", "creation.py", "backend.py")]
+    + [ROOT / "dendrite" / name for name in ("devices.py", "cuda.py", "accelerator.py", "backends.py",
+                                             "random_generator.py", "random_sampling.py",
+                                             "legacy_tensors.py")]
     + [path for path in (ROOT / "dendrite" / "autograd").glob("*.py") ]
     + list((ROOT / "dendrite" / "ops").glob("*.py"))
     + list((ROOT / "dendrite" / "utils").glob("*.py"))

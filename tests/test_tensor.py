@@ -120,7 +120,7 @@ def test_attributes():
     x = dendrite.zeros(2, 3, 4)
     assert x.shape == (2, 3, 4) and x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4
     assert x.ndim == 3 and x.dim() == 3 and x.numel() == 24 and len(x) == 2
-    assert x.dtype == dendrite.float32 and x.device == "cpu" and x.is_floating_point()
+    assert x.dtype == dendrite.float32 and x.device == dendrite.device("cpu") and x.is_floating_point()
     assert x.stride() == tuple(torch.zeros(2, 3, 4).stride())
     assert x.T.shape == (4, 3, 2) and x.mT.shape == (2, 4, 3)
 

@@ -16,10 +16,11 @@ from dendrite.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from dendrite.autograd.gradient_check import GradcheckError, gradcheck
+from dendrite.autograd.gradient_check import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "GradcheckError", "AnomalyError", "AnomalyOrigin", "backward", "detect_anomaly",
-    "enable_grad", "grad", "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "enable_grad", "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_anomaly_enabled",
+    "is_grad_enabled", "no_grad",
     "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dendrite.autograd.grad_mode import state
+from dendrite.autograd.versions import check_saved, clock, edge_of
 from dendrite.backend import ndarray, xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -81,9 +82,10 @@ def _topological_order(roots):
             continue
         visit(node)
         push((node, True))
+        stale = node.stamp < clock.rebased  # an input got a new grad_fn in place since: use the old one
         for item, need in zip(node.inputs, node.needs_input_grad):
             if need:
-                parent = item._ctx
+                parent = edge_of(item, node.stamp)[0] if stale else item._ctx
                 if parent is not None and parent not in visited:
                     push((parent, False))
     order.reverse()
@@ -230,6 +232,10 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             continue
         if node.released:
             raise _second_backward_error(node)
+        if node.stamp < clock.now:  # something was written in place since this node was made
+            check_saved(node)
+        stamp = node.stamp
+        stale = stamp < clock.rebased
         if node.output_hooks or node.retained_outputs:
             _node_hooks(node, grads, handed_out)
         if capture_nodes and node in capture_nodes:
@@ -257,7 +263,9 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
                 )
             if grad.dtype != data.dtype:
                 grad = grad.astype(data.dtype)
-            parent = item._ctx
+            parent, index = item._ctx, item._out_index
+            if stale:
+                parent, index = edge_of(item, stamp)
             if parent is None:  # a leaf: collect, hooks and .grad come at the end
                 entry = leaf_grads.get(id(item))
                 if entry is None:
@@ -268,7 +276,6 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             slot = pending.get(parent)
             if slot is None:
                 slot = pending[parent] = [None] * parent.n_outputs
-            index = item._out_index
             slot[index] = grad if slot[index] is None else slot[index] + grad
 
     for leaf, grad in leaf_grads.values():

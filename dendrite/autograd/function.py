@@ -26,11 +26,24 @@ outputs that received no gradient are ``None``.
 Only floating-point outputs join the graph: an integer or boolean result
 (``x.long()``, an index) is a plain leaf that does not require grad, as in
 PyTorch.
+
+This is dendrite's *array contract*, the one every operation uses. The same
+class also takes PyTorch's *ctx contract*, for code ported from PyTorch:
+``@staticmethod forward(ctx, *args)`` on tensors and ``@staticmethod
+backward(ctx, *grad_outputs)``, with ``ctx.save_for_backward`` (or a static
+``forward(*args)`` plus ``setup_context(ctx, inputs, output)``). A static
+``forward`` selects it when the class is defined, and such a class gets its
+own ``apply`` (:mod:`dendrite.autograd.ctx_function`), so the ``apply`` below
+stays the array contract's fast path.
 """
 
 from __future__ import annotations
 
+from dendrite.autograd.ctx_function import check_contract
+from dendrite.autograd.ctx_function import once_differentiable as once_differentiable  # torch's import path
+from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
+from dendrite.autograd.versions import clock, mark_view
 from dendrite.backend import ndarray, xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -65,6 +78,15 @@ class Function:
     # Per-output gradient hooks and retain_grad() requests: {output index: [hook, ...]}.
     output_hooks = None
     retained_outputs = None
+    # ``clock.now`` when ``apply`` recorded the node (autograd/versions.py: in-place writes). A node
+    # made another way is never checked: it counts as made after every write.
+    stamp = float("inf")
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx
+        # contract and gets ctx_function.apply; the array contract keeps the apply below as it is.
+        super().__init_subclass__(**kwargs)
+        check_contract(cls, Function)
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -101,15 +123,23 @@ class Function:
                 result = xp.asarray(result)
             if requires_grad and result.dtype.kind == "f":
                 node.inputs = inputs
-                return wrap(result, node)
-            return wrap(result)
+                node.stamp = clock.now
+                output = wrap(result, node)
+            else:
+                output = wrap(result)
+            if result.base is not None:  # maybe a view of an input: in-place writes need its base
+                mark_view(output, inputs, False)
+            return output
         outputs = [array if type(array) is ndarray else xp.asarray(array) for array in result]
         if requires_grad:
             node.inputs = inputs
+            node.stamp = clock.now
         else:
             node = None
         return tuple([
             wrap(array, node if array.dtype.kind == "f" else None, index)
+            if array.base is None else
+            mark_view(wrap(array, node if array.dtype.kind == "f" else None, index), inputs, True)
             for index, array in enumerate(outputs)
         ])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dendrite.autograd.engine import run_backward, store_grad
+from dendrite.autograd.graph_backward import run_backward_graph, store_grad_graph
 from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -11,16 +12,12 @@ def _as_list(items) -> list:
     return [items] if isinstance(items, TensorBase) else list(items)
 
 
-def _no_higher_order(create_graph: bool, name: str) -> None:
-    if create_graph:
-        raise NotImplementedError(
-            f"{name}(create_graph=True): dendrite computes first derivatives only; "
-            "gradients of gradients (double backward) are not supported"
-        )
+def _output_grads(outputs: list, grad_outputs, name: str, create_graph: bool = False) -> list:
+    """The seed gradient of each output as an array of the output's shape and dtype.
 
-
-def _output_grads(outputs: list, grad_outputs, name: str) -> list:
-    """The seed gradient of each output as an array of the output's shape and dtype."""
+    With ``create_graph`` the seeds are tensors instead, and a given seed is
+    kept as it is (it may itself require grad: its graph joins the gradients').
+    """
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:
@@ -42,7 +39,8 @@ def _output_grads(outputs: list, grad_outputs, name: str) -> list:
                     f"{name}: grad can be implicitly created only for scalar outputs; output {position} "
                     f"has shape {output.shape}. Pass its gradient, or reduce it first, e.g. .sum()"
                 )
-            arrays.append(xp.ones_like(output._data))
+            ones = xp.ones_like(output._data)
+            arrays.append(wrap(ones) if create_graph else ones)
         else:
             array = given._data if isinstance(given, TensorBase) else xp.asarray(given)
             if array.shape != output._data.shape:
@@ -50,7 +48,12 @@ def _output_grads(outputs: list, grad_outputs, name: str) -> list:
                     f"{name}: gradient {position} has shape {array.shape} but output {position} has "
                     f"shape {output._data.shape}; they must match"
                 )
-            arrays.append(array.astype(output._data.dtype, copy=True))
+            if not create_graph:
+                arrays.append(array.astype(output._data.dtype, copy=True))
+            elif not isinstance(given, TensorBase):
+                arrays.append(wrap(array.astype(output._data.dtype, copy=True)))
+            else:
+                arrays.append(given if given.dtype == output.dtype else given.to(output.dtype))
     return arrays
 
 
@@ -70,7 +73,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         >>> dx
         tensor([6.])
     """
-    _no_higher_order(create_graph, "grad")
     if is_grads_batched:
         raise NotImplementedError("grad(is_grads_batched=True) is not supported")
     if allow_unused is None:
@@ -80,12 +82,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad (differentiate only "
                                "with respect to tensors created with requires_grad=True)")
-    arrays = _output_grads(outputs, grad_outputs, "grad")
-    captured = run_backward(outputs, arrays, retain_graph=bool(retain_graph), capture=inputs)
+    if retain_graph is None:
+        retain_graph = create_graph  # as PyTorch: a graph of gradients usually goes on to a second backward
+    arrays = _output_grads(outputs, grad_outputs, "grad", create_graph)
+    walk = run_backward_graph if create_graph else run_backward
+    unique = list({id(tensor): tensor for tensor in inputs}.values())  # a tensor asked for twice gets it twice
+    slot = {id(tensor): position for position, tensor in enumerate(unique)}
+    captured = walk(outputs, arrays, retain_graph=bool(retain_graph), capture=unique)
     result = []
     for position, tensor in enumerate(inputs):
-        if position in captured:
-            result.append(wrap(xp.array(captured[position])))
+        if slot[id(tensor)] in captured:
+            found = captured[slot[id(tensor)]]
+            result.append(found if create_graph else wrap(xp.array(found)))
         elif materialize_grads:
             result.append(wrap(xp.zeros_like(tensor._data)))
         elif allow_unused:
@@ -112,11 +120,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         >>> x.grad
         tensor([4., 6.])
     """
-    _no_higher_order(create_graph, "backward")
     if grad_tensors is None:
         grad_tensors = grad_variables
     tensors = _as_list(tensors)
-    arrays = _output_grads(tensors, grad_tensors, "backward")
+    arrays = _output_grads(tensors, grad_tensors, "backward", create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        captured = run_backward_graph(tensors, arrays, retain_graph=bool(retain_graph),
+                                      capture=None if inputs is None else _as_list(inputs))
+        for position, tensor in enumerate([] if inputs is None else _as_list(inputs)):
+            if position in captured:
+                store_grad_graph(tensor, captured[position])
+        return
     if inputs is None:
         run_backward(tensors, arrays, retain_graph=bool(retain_graph))
         return

@@ -1,9 +1,13 @@
-"""``gradcheck``: compare backprop's gradients with central finite differences.
+"""``gradcheck``, ``gradgradcheck``: compare backprop's gradients with central finite differences.
 
 For every input element x_j the numerical derivative of each output is
 ``(f(x + eps e_j) - f(x - eps e_j)) / (2 eps)``; the analytic one comes from
 one backward pass per output element. Run it in float64: in float32 the
 rounding error of the difference quotient swamps real bugs.
+
+``gradgradcheck`` applies the same check to the gradient itself (computed with
+``create_graph=True``), as a function of the inputs and of the output gradients:
+it checks every ``backward_graph`` the double backward runs through.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import warnings
 
 from dendrite.autograd.functional import grad as autograd_grad
-from dendrite.autograd.grad_mode import no_grad
+from dendrite.autograd.grad_mode import enable_grad, no_grad
 from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -112,3 +116,50 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                         raise GradcheckError(message)
                     return False
     return True
+
+
+def _random_like(output, seed: int):
+    generator = xp.random.default_rng(seed)
+    values = generator.standard_normal(output.shape).astype(output.dtype)
+    return wrap(xp.asarray(values)).requires_grad_(True)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True) -> bool:
+    """Check second derivatives of ``func(*inputs)``: ``gradcheck`` of its gradient (PyTorch's signature).
+
+    The gradient ``grad(func(*inputs), inputs, grad_outputs, create_graph=True)``
+    is a function of the inputs and of ``grad_outputs`` (random, seeded, when
+    not given: one tensor per differentiable output, of its shape); its
+    Jacobian (Hessian-vector products) is compared with finite differences.
+    Use float64.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.randn(3, dtype=dendrite.float64, requires_grad=True)
+        >>> dendrite.autograd.gradgradcheck(lambda t: (t.sin() * t).sum(), (x,))
+        True
+    """
+    inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
+    outputs = [output for output in _outputs(func, inputs) if output.requires_grad]
+    if grad_outputs is None:
+        grad_outputs = [_random_like(output, seed) for seed, output in enumerate(outputs)]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, TensorBase) else list(grad_outputs)
+    if gen_non_contig_grad_outputs:  # the same values, laid out transposed (a non-contiguous view)
+        grad_outputs = [wrap(xp.asfortranarray(g._data)).requires_grad_(g.requires_grad)
+                        for g in grad_outputs]
+    count = len(inputs)
+    wanted = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
+
+    def first_gradients(*arguments):
+        with enable_grad():  # gradcheck's finite differences run under no_grad; this needs the graph
+            given = arguments[count:]
+            differentiable = [output for output in _outputs(func, arguments[:count]) if output.requires_grad]
+            grads = autograd_grad(differentiable, [arguments[i] for i in wanted], grad_outputs=list(given),
+                                  create_graph=True, allow_unused=True)
+        return tuple(grad for grad in grads if grad is not None)
+
+    return gradcheck(first_gradients, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

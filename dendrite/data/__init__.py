@@ -19,6 +19,7 @@ from dendrite.data.dataloader import DataLoader
 from dendrite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from dendrite.data.digits import ChecksumError, load_digits
 from dendrite.data.files import CsvData, load_cifar10, load_cifar10_batch, load_csv, load_idx, load_mnist
+from dendrite.data.iterable import ChainDataset, IterableDataset, get_worker_info
 from dendrite.data.registry import (
     DatasetEntry,
     dataset_names,

@@ -3,8 +3,9 @@
 Every random choice in :mod:`dendrite.data` (shuffling, splits, sampling, toy
 data, augmentation) goes through here, so one rule holds everywhere:
 
-* an explicit ``seed`` (int) or ``generator`` (``numpy.random.Generator`` or an
-  int seed) wins;
+* an explicit ``seed`` (int) or ``generator`` (a :class:`dendrite.Generator`, a
+  ``numpy.random.Generator`` or an int seed) wins; a ``dendrite.Generator`` is
+  drawn from directly, so it advances as PyTorch's does;
 * otherwise a fresh generator is *derived* from dendrite's global generator
   with a single draw, at the moment it is needed (iterator creation, the call
   to ``random_split``). ``dendrite.manual_seed(s)`` therefore fixes every order,
@@ -19,6 +20,7 @@ import numbers
 import numpy as np
 
 from dendrite import backend
+from dendrite.random_generator import Generator, default_generator, numpy_generator
 
 
 def make_generator(generator=None, seed=None, who: str = "") -> np.random.Generator | None:
@@ -34,14 +36,17 @@ def make_generator(generator=None, seed=None, who: str = "") -> np.random.Genera
         generator = seed
     if generator is None:
         return None
-    if isinstance(generator, np.random.Generator):
-        return generator
+    if generator is default_generator:
+        return None  # the global stream, looked up when needed (it is replaced by manual_seed)
+    if isinstance(generator, (np.random.Generator, Generator)):
+        return numpy_generator(generator, who)
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         if generator < 0:
             raise ValueError(f"{who}: seed must be a non-negative int, got {generator}")
         return np.random.default_rng(int(generator))
     raise TypeError(
-        f"{who}: generator must be a numpy.random.Generator or an int seed, got {type(generator).__name__}"
+        f"{who}: generator must be a dendrite.Generator, a numpy.random.Generator or an int seed, "
+        f"got {type(generator).__name__}"
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from dendrite.data._random import make_generator
 from dendrite.data.collate import default_collate, default_convert
+from dendrite.data.iterable import IterableDataset
 from dendrite.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
@@ -30,16 +31,18 @@ class DataLoader:
     """Batches of a map-style dataset, optionally shuffled, as dendrite tensors.
 
     Args:
-        dataset: anything with ``__len__`` and ``__getitem__`` (e.g. a ``TensorDataset``).
+        dataset: anything with ``__len__`` and ``__getitem__`` (e.g. a ``TensorDataset``), or an
+            :class:`~dendrite.data.IterableDataset` (batches of consecutive samples; no shuffle).
         batch_size: samples per batch; ``None`` yields single samples (no batch dimension).
         shuffle: a new random order every epoch (a :class:`RandomSampler`).
         sampler: the order of indices (excludes ``shuffle``).
         batch_sampler: yields whole lists of indices (excludes batch_size/shuffle/sampler/drop_last).
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator / seed: the shuffle's randomness: a ``numpy.random.Generator`` or int seed
-            (made once: epochs differ, the run repeats). Without either, each epoch derives a
-            generator from dendrite's global one when iteration starts, so
+        generator / seed: the shuffle's randomness: a ``dendrite.Generator``,
+            ``numpy.random.Generator`` or int seed (made once: epochs differ, the run repeats).
+            Without either, each epoch derives a generator from dendrite's global one when
+            iteration starts, so
             ``dendrite.manual_seed(s)`` before training fixes every epoch's order.
 
     Shapes: for ``TensorDataset(x, y)`` with ``x`` of shape ``(N, ...)``, each batch is a tuple
@@ -82,7 +85,14 @@ class DataLoader:
             raise ValueError(
                 "DataLoader: sampler and shuffle=True are mutually exclusive; the sampler decides the order"
             )
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if isinstance(dataset, IterableDataset):
+            # A stream has no indices: the options that choose indices are refused, as in PyTorch.
+            options = (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler))
+            for option, value in options:
+                if value is not None and value is not False:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {option} "
+                                     f"option, but got {option}={value!r}")
+        elif not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 f"DataLoader: dataset of type {type(dataset).__name__} needs __len__ and __getitem__ "
                 "(a map-style dataset)"
@@ -93,6 +103,10 @@ class DataLoader:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.generator = make_generator(generator, seed, "DataLoader")
+        if isinstance(dataset, IterableDataset):
+            self.sampler = self.batch_sampler = None
+            self.collate_fn = collate_fn
+            return
         if sampler is None:
             if shuffle:
                 sampler = RandomSampler(dataset, generator=self.generator)
@@ -115,6 +129,9 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         dataset = self.dataset
+        if isinstance(dataset, IterableDataset):
+            yield from self._iterate_stream(dataset)
+            return
         if self.batch_sampler is None:  # batch_size=None: one sample at a time
             convert = self.collate_fn or default_convert
             for index in self.sampler:
@@ -128,12 +145,34 @@ class DataLoader:
         for indices in self.batch_sampler:
             yield collate([dataset[index] for index in indices])
 
+    def _iterate_stream(self, dataset: IterableDataset) -> Iterator[Any]:
+        """Consecutive samples of one pass, ``batch_size`` at a time (the last one shorter unless dropped)."""
+        if self.batch_size is None:
+            convert = self.collate_fn or default_convert
+            yield from (convert(sample) for sample in dataset)
+            return
+        collate, batch = self.collate_fn or default_collate, []
+        for sample in dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):  # known only when the stream knows its length
+            length = len(self.dataset)
+            if self.batch_size is None:
+                return length
+            return length // self.batch_size if self.drop_last else -(-length // self.batch_size)
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
 
     def __repr__(self) -> str:
+        if isinstance(self.dataset, IterableDataset):
+            return f"DataLoader({type(self.dataset).__name__} (iterable), batch_size={self.batch_size})"
         return (
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size={self.batch_size}, "
             f"sampler={type(self.sampler).__name__}, drop_last={self.drop_last})"

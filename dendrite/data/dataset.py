@@ -263,8 +263,9 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None, *, seed: i
 
     Args:
         lengths: counts summing to ``len(dataset)`` or fractions summing to 1.
-        generator / seed: a ``numpy.random.Generator`` or int; without either, one is derived
-            from dendrite's global generator (so ``dendrite.manual_seed`` fixes the split).
+        generator / seed: a ``dendrite.Generator``, ``numpy.random.Generator`` or int; without
+            either, one is derived from dendrite's global generator (so ``dendrite.manual_seed``
+            fixes the split).
 
     Example:
         >>> import numpy as np

@@ -82,7 +82,7 @@ class RandomSampler(_RandomSampler):
         replacement: draw ``num_samples`` indices independently (with repeats).
         num_samples: how many indices per epoch (default ``len(data_source)``); without
             replacement and larger than the dataset, whole permutations are chained.
-        generator / seed: a ``numpy.random.Generator`` or int seed.
+        generator / seed: a ``dendrite.Generator``, ``numpy.random.Generator`` or int seed.
 
     Example:
         >>> sorted(RandomSampler(range(5), seed=0))

@@ -367,7 +367,7 @@ def watch(model, optimizer, *, anomaly: bool = False) -> Watch:
     Example:
         >>> import dendrite
         >>> from dendrite import nn
-        >>> dendrite.manual_seed(0)
+        >>> _ = dendrite.manual_seed(0)
         >>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
         >>> optimizer = dendrite.optim.Adam(model.parameters(), lr=1e-2)
         >>> x, y = dendrite.randn(32, 2), dendrite.randn(32, 1)

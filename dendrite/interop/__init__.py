@@ -1,6 +1,7 @@
 """Interoperability: weights on disk, PyTorch weights in, transfer learning, ONNX out.
 
-* :func:`save` / :func:`load` -- ``.safetensors``, ``.npz`` (and PyTorch ``.pt`` files, read only);
+* :func:`save` / :func:`load` -- state dicts and checkpoints, called as ``torch.save``/``torch.load``,
+  stored as safetensors (or ``.npz``), never pickled; PyTorch ``.pt`` files are read, not written;
 * :func:`compare_with_torch`, :func:`copy_weights_from_torch` -- PyTorch parity (torch loads lazily);
 * :func:`freeze` / :func:`unfreeze` -- transfer learning;
 * ONNX export lives in :mod:`dendrite.onnx` (``dendrite.onnx.export``), onnx loads lazily.

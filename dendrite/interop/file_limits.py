@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import zipfile
-from pathlib import Path
+
+from dendrite.interop.file_source import describe, open_binary
 
 __all__ = ["DEFAULT_MAX_BYTES", "WeightsFileError", "SizeBudget", "sniff_format"]
 
@@ -69,40 +70,42 @@ class SizeBudget:
         self.used += size
 
 
-def _zip_kind(path: Path) -> str:
+def _zip_kind(path) -> str:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_binary(path) as handle, zipfile.ZipFile(handle) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):  # damaged: the reader its suffix names reports it
-        return "torch" if path.suffix.lower() in (".pt", ".pth") else "npz"
+        return "torch" if getattr(path, "suffix", "").lower() in (".pt", ".pth") else "npz"
     if any(name.endswith("data.pkl") for name in names):
         return "torch"
     return "npz"
 
 
-def sniff_format(path: Path) -> str:
-    """What ``path`` holds, by its first bytes: ``"npz"``, ``"safetensors"``, ``"torch"``, or an error.
+def sniff_format(path) -> str:
+    """What ``path`` (or an ``io.BytesIO``) holds, by its first bytes: ``"npz"``, ``"safetensors"``,
+    ``"torch"``, or an error.
 
     Example:
         >>> import numpy as np
         >>> np.save("one.npy", np.ones(2))
+        >>> from pathlib import Path
         >>> sniff_format(Path("one.npy"))
         Traceback (most recent call last):
         ...
         dendrite.interop.file_limits.WeightsFileError: load: 'one.npy' is a single .npy array, ...
     """
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         head = handle.read(16)
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _zip_kind(path)
     if head.startswith(b"\x93NUMPY"):
-        raise WeightsFileError(f"load: {str(path)!r} is a single .npy array, not a file of named weights "
+        raise WeightsFileError(f"load: {describe(path)} is a single .npy array, not a file of named weights "
                                "(save it with dendrite.save({'name': array}, 'file.npz'))")
     if len(head) >= 9 and head[8:9] == b"{":
         return "safetensors"  # its reader checks the header length against the file
     if head[:1] == b"\x80":
         return "torch"  # PyTorch's legacy format is a bare pickle; only torch's weights_only reader sees it
     raise WeightsFileError(
-        f"load: {str(path)!r} is not a weights file: it is neither a zip (.npz / PyTorch .pt) nor a "
+        f"load: {describe(path)} is not a weights file: it is neither a zip (.npz / PyTorch .pt) nor a "
         f"safetensors file (it starts with {head[:8]!r})"
     )

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import struct
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from dendrite.interop.file_limits import SizeBudget, WeightsFileError
+from dendrite.interop.file_source import Source, describe, open_binary
 
 __all__ = ["read_npz"]
 
@@ -97,17 +97,18 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: SizeBu
     return key, (np.array(array, order="C") if fortran_order else array)  # never ascontiguousarray: 0-d
 
 
-def read_npz(path: Path, budget: SizeBudget) -> dict[str, np.ndarray]:
+def read_npz(path: Source, budget: SizeBudget) -> dict[str, np.ndarray]:
     """``{name: array}`` from the ``.npz`` at ``path``; :class:`WeightsFileError` when it is not sound.
 
     Example:
         >>> import numpy as np
         >>> np.savez("a.npz", w=np.ones(2))
+        >>> from pathlib import Path
         >>> read_npz(Path("a.npz"), SizeBudget("a.npz"))["w"]
         array([1., 1.])
     """
-    where = repr(str(path))
-    with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+    where = describe(path)
+    with open_binary(path) as handle, zipfile.ZipFile(handle) as archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
         for name in names:

@@ -14,11 +14,11 @@ cost 4 bytes per element against the limit.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
 from dendrite.interop.file_limits import SizeBudget, WeightsFileError
+from dendrite.interop.file_source import Source, describe, open_binary, size_of
 
 __all__ = ["read_safetensors"]
 
@@ -50,18 +50,19 @@ def _entry(name: str, entry, data_size: int, where: str) -> tuple[np.dtype, tupl
     return dtype, tuple(shape), offsets[0], offsets[1]
 
 
-def read_safetensors(path: Path, budget: SizeBudget) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """``({name: array}, metadata)`` from the safetensors file at ``path``.
+def read_safetensors(path: Source, budget: SizeBudget) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``({name: array}, metadata)`` from the safetensors file at ``path`` (or an ``io.BytesIO``).
 
     Example:
         >>> import dendrite
         >>> _ = dendrite.save({"w": dendrite.ones(2)}, "w.safetensors")
+        >>> from pathlib import Path
         >>> read_safetensors(Path("w.safetensors"), SizeBudget("w.safetensors"))[0]["w"]
         array([1., 1.], dtype=float32)
     """
-    where = repr(str(path))
-    file_size = path.stat().st_size
-    with open(path, "rb") as handle:
+    where = describe(path)
+    file_size = size_of(path)
+    with open_binary(path) as handle:
         length = int.from_bytes(handle.read(8), "little")
         if not 2 <= length <= min(_MAX_HEADER, file_size - 8):
             raise WeightsFileError(f"load: {where}: the safetensors header claims {length} bytes of a "
@@ -89,25 +90,26 @@ def read_safetensors(path: Path, budget: SizeBudget) -> tuple[dict[str, np.ndarr
             count = (end - begin) // dtype.itemsize
             budget.take(name, count * (4 if bf16 else dtype.itemsize))
             handle.seek(data_start + begin)
-            arrays[name] = _read_bf16(handle, count, shape) if bf16 else _read_plain(handle, dtype, shape)
+            arrays[name] = (_read_bf16(handle, count, shape, where) if bf16
+                            else _read_plain(handle, dtype, shape, where))
     return arrays, metadata
 
 
-def _read_plain(handle, dtype: np.dtype, shape: tuple) -> np.ndarray:
+def _read_plain(handle, dtype: np.dtype, shape: tuple, where: str) -> np.ndarray:
     array = np.empty(shape, dtype=dtype)
     view = array.reshape(-1).view(np.uint8)
     if handle.readinto(memoryview(view)) != view.size:
-        raise WeightsFileError(f"load: {handle.name!r} ends early (truncated)")
+        raise WeightsFileError(f"load: {where} ends early (truncated)")
     return array if dtype.isnative else array.byteswap(inplace=True).view(dtype.newbyteorder("="))
 
 
-def _read_bf16(handle, count: int, shape: tuple) -> np.ndarray:
+def _read_bf16(handle, count: int, shape: tuple, where: str) -> np.ndarray:
     """bfloat16 is the top half of a float32: shift each 16-bit pattern up, a chunk at a time."""
     result = np.empty(count, dtype=np.float32)
     bits = result.view(np.uint32)
     for start in range(0, count, _CHUNK):
         chunk = np.frombuffer(handle.read(2 * min(_CHUNK, count - start)), dtype="<u2")
         if chunk.size != min(_CHUNK, count - start):
-            raise WeightsFileError(f"load: {handle.name!r} ends early (truncated)")
+            raise WeightsFileError(f"load: {where} ends early (truncated)")
         bits[start: start + chunk.size] = chunk.astype(np.uint32) << 16
     return result.reshape(shape)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import pickletools
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from dendrite.interop.file_limits import SizeBudget, WeightsFileError
+from dendrite.interop.file_source import Source, describe, open_binary
 
 __all__ = ["read_torch"]
 
@@ -186,20 +186,27 @@ def _contiguous(size: tuple) -> tuple:
     return tuple(reversed(strides))
 
 
-def read_torch(path: Path, budget: SizeBudget):
+def read_torch(path: Source, budget: SizeBudget):
     """What ``torch.save`` stored at ``path`` (dicts, lists, NumPy arrays for tensors), never unpickled.
 
     Example:
         >>> import torch
         >>> torch.save({"w": torch.ones(2)}, "w.pt")
+        >>> from pathlib import Path
         >>> read_torch(Path("w.pt"), SizeBudget("w.pt"))
         {'w': array([1., 1.], dtype=float32)}
     """
-    where = repr(str(path))
-    if not zipfile.is_zipfile(path):
+    where = describe(path)
+    with open_binary(path) as handle:
+        return _read_archive(handle, budget, where)
+
+
+def _read_archive(handle, budget: SizeBudget, where: str):
+    if not zipfile.is_zipfile(handle):
         raise WeightsFileError(f"load: {where} is a legacy (pre-1.6) PyTorch pickle; dendrite does not "
                                "unpickle it: re-save it with a current torch.save, or as .safetensors")
-    with zipfile.ZipFile(path) as archive:
+    handle.seek(0)
+    with zipfile.ZipFile(handle) as archive:
         pickles = [name for name in archive.namelist() if name.endswith("data.pkl")]
         if len(pickles) != 1:
             raise WeightsFileError(f"load: {where} is a zip but not a PyTorch file (no single data.pkl)")

@@ -2,7 +2,8 @@
 
 Every function fills a tensor **in place**, outside the autograd graph, and
 returns it. Random draws come from :func:`dendrite.backend.generator`, so
-``dendrite.manual_seed(s)`` makes initialisation repeat exactly.
+``dendrite.manual_seed(s)`` makes initialisation repeat exactly; each random
+init also takes ``generator=`` (a :class:`dendrite.Generator`), as in PyTorch.
 
 Why these scales: a layer ``y = W x`` with ``fan_in`` inputs multiplies the
 variance of its input by ``fan_in * Var(W)``. Keeping that product near 1 (times
@@ -27,8 +28,8 @@ from __future__ import annotations
 import math
 import warnings
 
-from dendrite import backend
 from dendrite.backend import xp
+from dendrite.random_generator import numpy_generator
 from dendrite.tensor import Tensor
 
 __all__ = [
@@ -54,7 +55,8 @@ __all__ = [
 
 
 def _rng(generator):
-    return backend.generator() if generator is None else generator
+    # generator=: a dendrite.Generator (or a numpy.random.Generator); None means the global stream.
+    return numpy_generator(generator, "nn.init")
 
 
 def _fill(tensor: Tensor, values) -> Tensor:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import linear_map
 from dendrite.ops.operands import cast, normalize_dims
 from dendrite.tensor_base import wrap
 
@@ -30,6 +31,10 @@ class CumSum(Function):
 
     def backward(self, grad):
         return _reverse_cumsum(grad, self.axis)
+
+    def backward_graph(self, grad):
+        axis = self.axis
+        return linear_map(grad, to=lambda g: _reverse_cumsum(g, axis), back=lambda h: xp.cumsum(h, axis))
 
 
 class CumProd(Function):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
+from dendrite.ops.graph_operands import constant, sum_to
+from dendrite.ops.graph_operands import shape_of as input_shape
 from dendrite.ops.operands import (
     apply_binary,
     array_or_value,
@@ -25,7 +27,7 @@ from dendrite.ops.operands import (
     shape_of,
     unbroadcast,
 )
-from dendrite.ops.piecewise import trunc
+from dendrite.ops.piecewise import trunc, where
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -37,6 +39,9 @@ class Clone(Function):
         return x.copy()
 
     def backward(self, grad):
+        return grad
+
+    def backward_graph(self, grad):
         return grad
 
 
@@ -64,6 +69,12 @@ class Add(Function):
         return (unbroadcast(grad, self.shapes[0]) if needs[0] else None,
                 unbroadcast(grad, self.shapes[1]) if needs[1] else None)
 
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        needs = self.needs_input_grad
+        return (sum_to(grad, input_shape(a)) if needs[0] else None,
+                sum_to(grad, input_shape(b)) if needs[1] else None)
+
 
 class Sub(Function):
     """``a - b``; backward: ``g`` and ``-g``, summed back to each input's shape."""
@@ -75,6 +86,12 @@ class Sub(Function):
         needs = self.needs_input_grad
         return (unbroadcast(grad, self.shapes[0]) if needs[0] else None,
                 unbroadcast(-grad, self.shapes[1]) if needs[1] else None)
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        needs = self.needs_input_grad
+        return (sum_to(grad, input_shape(a)) if needs[0] else None,
+                sum_to(-grad, input_shape(b)) if needs[1] else None)
 
 
 class Mul(Function):
@@ -88,6 +105,12 @@ class Mul(Function):
         needs = self.needs_input_grad
         return (unbroadcast(grad * b, shape_of(a)) if needs[0] else None,
                 unbroadcast(grad * a, shape_of(b)) if needs[1] else None)
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        needs = self.needs_input_grad
+        return (sum_to(grad * b, input_shape(a)) if needs[0] else None,
+                sum_to(grad * a, input_shape(b)) if needs[1] else None)
 
 
 class Div(Function):
@@ -104,6 +127,12 @@ class Div(Function):
         grad_b = unbroadcast(-grad * (a / b) / b, shape_of(b)) if needs[1] else None
         return grad_a, grad_b
 
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        needs = self.needs_input_grad
+        return (sum_to(grad / b, input_shape(a)) if needs[0] else None,
+                sum_to(-grad * (a / b) / b, input_shape(b)) if needs[1] else None)
+
 
 class Neg(Function):
     """``-x``; backward: ``-g``."""
@@ -111,6 +140,9 @@ class Neg(Function):
         return -x
 
     def backward(self, grad):
+        return -grad
+
+    def backward_graph(self, grad):
         return -grad
 
 
@@ -157,6 +189,25 @@ class Pow(Function):
             grad_exponent = unbroadcast(grad * local, shape_of(exponent))
         return grad_base, grad_exponent
 
+    def backward_graph(self, grad):
+        # The same conventions as backward: d/dx x**0 = 0, and d/dy 0**y = 0 for y >= 0.
+        base, exponent = self.inputs
+        grad_base = grad_exponent = None
+        if self.needs_input_grad[0]:
+            if not isinstance(exponent, TensorBase):
+                local = base * 0 if exponent == 0 else exponent * base ** (exponent - 1)
+            else:
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    local = where(exponent == 0, 0.0, exponent * base ** (exponent - 1))
+            grad_base = sum_to(grad * local, input_shape(base))
+        if self.needs_input_grad[1]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                local = base ** exponent * base.log() if isinstance(base, TensorBase) \
+                    else base ** exponent * float(xp.log(base))
+            zero = (base == 0) & (exponent >= 0)
+            grad_exponent = sum_to(grad * where(zero, 0.0, local), input_shape(exponent))
+        return grad_base, grad_exponent
+
 
 class Remainder(Function):
     """``a % b`` with the sign of ``b`` (Python's and PyTorch's ``remainder``)."""
@@ -171,6 +222,13 @@ class Remainder(Function):
         grad_a = unbroadcast(grad, shape_of(a)) if needs[0] else None
         grad_b = unbroadcast(-grad * xp.floor_divide(a, b), shape_of(b)) if needs[1] else None
         return grad_a, grad_b
+
+    def backward_graph(self, grad):
+        # floor(a / b) is piecewise constant: a constant factor of the gradient.
+        needs = self.needs_input_grad
+        return (sum_to(grad, input_shape(self.inputs[0])) if needs[0] else None,
+                sum_to(-grad * constant(xp.floor_divide(self.a, self.b), grad), input_shape(self.inputs[1]))
+                if needs[1] else None)
 
 
 class Fmod(Function):
@@ -187,6 +245,12 @@ class Fmod(Function):
         grad_b = unbroadcast(-grad * xp.trunc(a / b), shape_of(b)) if needs[1] else None
         return grad_a, grad_b
 
+    def backward_graph(self, grad):
+        needs = self.needs_input_grad
+        return (sum_to(grad, input_shape(self.inputs[0])) if needs[0] else None,
+                sum_to(-grad * constant(xp.trunc(self.a / self.b), grad), input_shape(self.inputs[1]))
+                if needs[1] else None)
+
 
 class FloorDivide(Function):
     """``a // b``: piecewise constant, so its gradient is zero."""
@@ -197,6 +261,9 @@ class FloorDivide(Function):
 
     def backward(self, grad):
         return tuple(xp.zeros(shape, grad.dtype) for shape in self.shapes)
+
+    def backward_graph(self, grad):
+        return tuple(constant(xp.zeros(shape), grad) for shape in self.shapes)
 
 
 def add(input, other, *, alpha=1) -> Tensor:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
+from dendrite.ops.graph_operands import constant, linear_map
 from dendrite.ops.operands import normalize_dims
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -64,7 +65,11 @@ class GetItem(Function):
     """``x[index]``; backward: the gradient written (advanced index: added) into zeros at ``index``."""
     def forward(self, x, index, kind):
         self.shape, self.index, self.kind = x.shape, index, kind
-        return x[index]
+        result = x[index]
+        if type(result) is not ndarray and kind != "advanced":
+            # NumPy answers a number for x[0] of a vector; PyTorch a 0-d view (x[0] += 1 changes x).
+            result = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return result
 
     def backward(self, grad):
         result = xp.zeros(self.shape, grad.dtype)
@@ -73,6 +78,19 @@ class GetItem(Function):
         else:
             result[self.index] = grad
         return result
+
+    def backward_graph(self, grad):
+        # Linear in x: the transpose (write/add into zeros) and its own transpose (index again).
+        shape, index, kind = self.shape, self.index, self.kind
+
+        def put(g):
+            result = xp.zeros(shape, g.dtype)
+            if kind == "advanced":
+                xp.add.at(result, index, g)
+            else:
+                result[index] = g
+            return result
+        return linear_map(grad, to=put, back=lambda h: h[index])
 
 
 def getitem(input: Tensor, index) -> Tensor:
@@ -110,6 +128,16 @@ class Gather(Function):
         result = xp.zeros(self.shape, grad.dtype)
         xp.add.at(result, _scatter_index(self.index, self.axis), grad)
         return result
+
+    def backward_graph(self, grad):
+        shape, index, axis = self.shape, self.index, self.axis
+        window = tuple(slice(None) if d == axis else slice(0, size) for d, size in enumerate(index.shape))
+
+        def put(g):
+            result = xp.zeros(shape, g.dtype)
+            xp.add.at(result, _scatter_index(index, axis), g)
+            return result
+        return linear_map(grad, to=put, back=lambda h: xp.take_along_axis(h[window], index, axis))
 
 
 def _scatter_index(index, axis: int) -> tuple:
@@ -232,6 +260,29 @@ class ScatterAdd(Function):
             grad_src[window] = grad[_scatter_index(self.index, self.axis)]
         return grad, grad_src
 
+    def backward_graph(self, grad):
+        grad_src = None
+        if self.needs_input_grad[1]:
+            grad_src = linear_map(grad, *_window_maps(self.index, self.axis, self.src_shape, grad.shape))
+        return grad, grad_src
+
+
+def _window_maps(index, axis: int, src_shape: tuple, out_shape: tuple):
+    """The linear map g -> src's gradient (g at ``index``, in src's shape) and its transpose (scatter)."""
+    where = _scatter_index(index, axis)
+    window = tuple(slice(0, s) for s in index.shape)
+
+    def take(g):
+        result = xp.zeros(src_shape, g.dtype)
+        result[window] = g[where]
+        return result
+
+    def put(h):
+        result = xp.zeros(out_shape, h.dtype)
+        xp.add.at(result, where, h[window])
+        return result
+    return take, put
+
 
 class Scatter(Function):
     """``out = input`` with ``src`` written at ``index`` (the overwritten inputs get no gradient)."""
@@ -253,6 +304,16 @@ class Scatter(Function):
         if self.needs_input_grad[1] and self.src_is_array:
             grad_src = xp.zeros(self.src_shape, grad.dtype)
             grad_src[tuple(slice(0, s) for s in self.index.shape)] = grad[where]
+        return grad_x, grad_src
+
+    def backward_graph(self, grad):
+        where = _scatter_index(self.index, self.axis)
+        kept = xp.ones(grad.shape, bool)
+        kept[where] = False
+        grad_x = grad * constant(kept, grad)
+        grad_src = None
+        if self.needs_input_grad[1] and self.src_is_array:
+            grad_src = linear_map(grad, *_window_maps(self.index, self.axis, self.src_shape, grad.shape))
         return grad_x, grad_src
 
 
@@ -329,6 +390,14 @@ class IndexAdd(Function):
         grad_source = grad[self.selector] if self.needs_input_grad[1] else None
         if grad_source is not None and self.alpha != 1:
             grad_source = grad_source * self.alpha
+        return grad, grad_source
+
+    def backward_graph(self, grad):
+        grad_source = None
+        if self.needs_input_grad[1]:
+            grad_source = GetItem.apply(grad, index=self.selector, kind="advanced")
+            if self.alpha != 1:
+                grad_source = grad_source * self.alpha
         return grad, grad_source
 
 

@@ -15,7 +15,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.movement import alias, narrow, squeeze
 from dendrite.ops.operands import DimensionError, cast, normalize_dims
-from dendrite.tensor_base import TensorBase
+from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
@@ -31,6 +31,11 @@ class Cat(Function):
     def backward(self, grad):
         return tuple(xp.split(grad, self.boundaries, axis=self.axis))
 
+    def backward_graph(self, grad):
+        starts = [0, *self.boundaries.tolist()]
+        ends = [*self.boundaries.tolist(), grad.shape[self.axis]]
+        return tuple(grad.narrow(self.axis, start, end - start) for start, end in zip(starts, ends))
+
 
 class Stack(Function):
     """``stack(arrays, axis)``; backward: the gradient's slices along ``axis``."""
@@ -40,6 +45,9 @@ class Stack(Function):
 
     def backward(self, grad):
         return tuple(xp.moveaxis(grad, self.axis, 0))
+
+    def backward_graph(self, grad):
+        return tuple(grad.select(self.axis, i) for i in range(grad.shape[self.axis]))
 
 
 class Split(Function):
@@ -55,6 +63,11 @@ class Split(Function):
         dtype = next(g for g in grads if g is not None).dtype
         pieces = xp.split(xp.zeros(self.shape, dtype), self.boundaries, axis=self.axis)
         return xp.concatenate([p if g is None else g for g, p in zip(grads, pieces)], axis=self.axis)
+
+    def backward_graph(self, *grads):
+        like = next(g for g in grads if g is not None)
+        pieces = xp.split(xp.zeros(self.shape, like.dtype), self.boundaries, axis=self.axis)
+        return Cat.apply(*[wrap(p) if g is None else g for g, p in zip(grads, pieces)], axis=self.axis)
 
 
 def _same_dtype(tensors, name: str) -> list:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import linear_map, sum_to
 from dendrite.ops.operands import normalize_dims, unbroadcast
 from dendrite.tensor_base import TensorBase
 
@@ -48,6 +49,25 @@ class MatMul(Function):
             grad_a = unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if needs[1]:
             grad_b = unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+    def backward_graph(self, grad):
+        # The same formula with tensors: dA = dC·Bᵀ, dB = Aᵀ·dC.
+        a, b = self.inputs
+        needs = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if needs[0] else None), (grad * a if needs[1] else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = grad.unsqueeze(-2)
+        if b.ndim == 1:
+            grad = grad.unsqueeze(-1)
+        grad_a = grad_b = None
+        if needs[0]:
+            grad_a = sum_to(MatMul.apply(grad, b2.transpose(-1, -2)), tuple(a2.shape)).reshape(a.shape)
+        if needs[1]:
+            grad_b = sum_to(MatMul.apply(a2.transpose(-1, -2), grad), tuple(b2.shape)).reshape(b.shape)
         return grad_a, grad_b
 
 
@@ -209,6 +229,9 @@ class Triangle(Function):
     def backward(self, grad):
         return xp.triu(grad, self.diagonal) if self.upper else xp.tril(grad, self.diagonal)
 
+    def backward_graph(self, grad):
+        return Triangle.apply(grad, diagonal=self.diagonal, upper=self.upper)
+
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle (on and below ``diagonal``) of the last two dims; the rest is 0. Same shape.
@@ -256,6 +279,16 @@ class Diagonal(Function):
         window[..., rows, rows + self.offset] = grad
         return result
 
+    def backward_graph(self, grad):
+        shape, offset, axes = self.shape, self.offset, self.axes
+
+        def place(g):
+            result = xp.zeros(shape, g.dtype)
+            rows = xp.arange(g.shape[-1]) + max(-offset, 0)
+            xp.moveaxis(result, axes, (-2, -1))[..., rows, rows + offset] = g
+            return result
+        return linear_map(grad, to=place, back=lambda h: xp.diagonal(h, offset, *axes).copy())
+
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as the last dimension of the result.
@@ -280,6 +313,10 @@ class DiagEmbed(Function):
 
     def backward(self, grad):
         return xp.diagonal(grad, self.offset).copy()
+
+    def backward_graph(self, grad):
+        offset = self.offset
+        return linear_map(grad, to=lambda g: xp.diagonal(g, offset).copy(), back=lambda h: xp.diag(h, offset))
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -344,7 +381,12 @@ class Einsum(Function):
     """``einsum(equation, *arrays)``; backward: each operand swapped with the output gradient."""
     def forward(self, *arrays, terms, output):
         self.arrays, self.terms, self.output = arrays, terms, output
-        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2))
+        # PyTorch (without opt_einsum) contracts left to right, one pair at a time: the same path here,
+        # so that a NaN/Inf meets the same partial sums (another order can turn an inf into NaN)
+        # (NumPy appends each partial result last: after the first pair, the next operand is at 0)
+        path = ["einsum_path", (0, 1)] + [(0, len(arrays) - 1 - step) for step in range(1, len(arrays) - 1)]
+        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays,
+                                    optimize=path if len(arrays) > 2 else False))
 
     def backward(self, grad):
         grads = []

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.elementwise import mul
+from dendrite.ops.graph_operands import constant, sum_to
+from dendrite.ops.graph_operands import shape_of as input_shape
 from dendrite.ops.operands import (
     apply_binary,
     array_or_value,
@@ -47,6 +49,10 @@ class Exp(Function):
     def backward(self, grad):
         return grad * self.result
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * x.exp()
+
 
 class Exp2(Function):
     """``2 ** x``; backward: ``g * 2 ** x * ln 2``."""
@@ -56,6 +62,10 @@ class Exp2(Function):
 
     def backward(self, grad):
         return grad * self.result * math.log(2)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * Exp2.apply(x) * math.log(2)
 
 
 class Expm1(Function):
@@ -67,6 +77,10 @@ class Expm1(Function):
     def backward(self, grad):
         return grad * (self.result + 1)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * x.exp()
+
 
 class Log(Function):
     """``ln(x)``; backward: ``g / x``."""
@@ -76,6 +90,10 @@ class Log(Function):
 
     def backward(self, grad):
         return grad / self.x
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / x
 
 
 class Log2(Function):
@@ -87,6 +105,10 @@ class Log2(Function):
     def backward(self, grad):
         return grad / (self.x * math.log(2))
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (x * math.log(2))
+
 
 class Log10(Function):
     """``log10(x)``; backward: ``g / (x ln 10)``."""
@@ -96,6 +118,10 @@ class Log10(Function):
 
     def backward(self, grad):
         return grad / (self.x * math.log(10))
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (x * math.log(10))
 
 
 class Log1p(Function):
@@ -107,6 +133,10 @@ class Log1p(Function):
     def backward(self, grad):
         return grad / (1 + self.x)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (1 + x)
+
 
 class Sqrt(Function):
     """``sqrt(x)``; backward: ``g / (2 sqrt(x))``."""
@@ -116,6 +146,10 @@ class Sqrt(Function):
 
     def backward(self, grad):
         return grad / (2 * self.result)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (2 * x.sqrt())
 
 
 class Rsqrt(Function):
@@ -127,6 +161,10 @@ class Rsqrt(Function):
     def backward(self, grad):
         return grad * -0.5 * self.result * self.result * self.result
 
+    def backward_graph(self, grad):
+        result = self.inputs[0].rsqrt()
+        return grad * -0.5 * result * result * result
+
 
 class Reciprocal(Function):
     """``1 / x``; backward: ``-g / x^2``."""
@@ -136,6 +174,10 @@ class Reciprocal(Function):
 
     def backward(self, grad):
         return -grad * self.result * self.result
+
+    def backward_graph(self, grad):
+        result = self.inputs[0].reciprocal()
+        return -grad * result * result
 
 
 class Sin(Function):
@@ -147,6 +189,10 @@ class Sin(Function):
     def backward(self, grad):
         return grad * xp.cos(self.x)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * x.cos()
+
 
 class Cos(Function):
     """``cos(x)``; backward: ``-g * sin(x)``."""
@@ -156,6 +202,10 @@ class Cos(Function):
 
     def backward(self, grad):
         return -grad * xp.sin(self.x)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return -grad * x.sin()
 
 
 class Tan(Function):
@@ -167,6 +217,10 @@ class Tan(Function):
     def backward(self, grad):
         return grad * (1 + self.result * self.result)
 
+    def backward_graph(self, grad):
+        result = self.inputs[0].tan()
+        return grad * (1 + result * result)
+
 
 class Asin(Function):
     """``asin(x)``; backward: ``g / sqrt(1 - x^2)``."""
@@ -176,6 +230,10 @@ class Asin(Function):
 
     def backward(self, grad):
         return grad / xp.sqrt(1 - self.x * self.x)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (1 - x * x).sqrt()
 
 
 class Acos(Function):
@@ -187,6 +245,10 @@ class Acos(Function):
     def backward(self, grad):
         return -grad / xp.sqrt(1 - self.x * self.x)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return -grad / (1 - x * x).sqrt()
+
 
 class Atan(Function):
     """``atan(x)``; backward: ``g / (1 + x^2)``."""
@@ -196,6 +258,10 @@ class Atan(Function):
 
     def backward(self, grad):
         return grad / (1 + self.x * self.x)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad / (1 + x * x)
 
 
 class Sinh(Function):
@@ -207,6 +273,10 @@ class Sinh(Function):
     def backward(self, grad):
         return grad * xp.cosh(self.x)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * x.cosh()
+
 
 class Cosh(Function):
     """``cosh(x)``; backward: ``g * sinh(x)``."""
@@ -217,6 +287,10 @@ class Cosh(Function):
     def backward(self, grad):
         return grad * xp.sinh(self.x)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * x.sinh()
+
 
 class Tanh(Function):
     """``tanh(x)``; backward: ``g * (1 - tanh(x)^2)``."""
@@ -226,6 +300,10 @@ class Tanh(Function):
 
     def backward(self, grad):
         return grad * (1 - self.result * self.result)
+
+    def backward_graph(self, grad):
+        result = self.inputs[0].tanh()
+        return grad * (1 - result * result)
 
 
 class Sigmoid(Function):
@@ -238,6 +316,10 @@ class Sigmoid(Function):
 
     def backward(self, grad):
         return grad * self.result * (1 - self.result)
+
+    def backward_graph(self, grad):
+        result = self.inputs[0].sigmoid()
+        return grad * result * (1 - result)
 
 
 class Atan2(Function):
@@ -255,6 +337,14 @@ class Atan2(Function):
         needs = self.needs_input_grad
         return (unbroadcast(scale * x, shape_of(y)) if needs[0] else None,
                 unbroadcast(-scale * y, shape_of(x)) if needs[1] else None)
+
+    def backward_graph(self, grad):
+        y, x = self.inputs
+        zero = constant(self.x * self.x + self.y * self.y == 0, grad) > 0
+        scale = choose(zero, 0.0, grad / choose(zero, 1.0, x * x + y * y))  # 1.0: no 0 * inf unused
+        needs = self.needs_input_grad
+        return (sum_to(scale * x, input_shape(y)) if needs[0] else None,
+                sum_to(-scale * y, input_shape(x)) if needs[1] else None)
 
 
 def exp(input: Tensor) -> Tensor:
@@ -524,7 +614,15 @@ def lerp(input: Tensor, end, weight) -> Tensor:
         >>> dendrite.lerp(dendrite.tensor([0.0, 10.0]), dendrite.tensor([1.0, 20.0]), 0.5)
         tensor([ 0.5000, 15.0000])
     """
-    return input + weight * (end - input)
+    # PyTorch's two-sided form: from ``input`` for |weight| < 0.5, from ``end`` otherwise. Both
+    # are exact at their own end (weight 0 gives input, weight 1 gives end, even for huge values),
+    # and with an infinite operand they give PyTorch's NaN/inf pattern, not the one-sided form's.
+    difference = end - input
+    from_input = input + weight * difference
+    from_end = end - difference * (1 - weight)
+    if not isinstance(weight, TensorBase):
+        return from_input if abs(weight) < 0.5 else from_end
+    return choose(absolute(weight) < 0.5, from_input, from_end)
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
@@ -563,6 +661,13 @@ class Hypot(Function):
         needs = self.needs_input_grad
         return (unbroadcast(scale * self.a, shape_of(self.a)) if needs[0] else None,
                 unbroadcast(scale * self.b, shape_of(self.b)) if needs[1] else None)
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        scale = grad / Hypot.apply(a, b)
+        needs = self.needs_input_grad
+        return (sum_to(scale * a, input_shape(a)) if needs[0] else None,
+                sum_to(scale * b, input_shape(b)) if needs[1] else None)
 
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import sum_to
 from dendrite.ops.operands import DimensionError, cast, normalize_dims, unbroadcast
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -36,6 +37,9 @@ class Reshape(Function):
     def backward(self, grad):
         return grad.reshape(self.input_shape)
 
+    def backward_graph(self, grad):
+        return Reshape.apply(grad, shape=self.input_shape)
+
 
 class Permute(Function):
     """``x.transpose(dims)``; backward: the gradient transposed by the inverse permutation."""
@@ -49,6 +53,12 @@ class Permute(Function):
             inverse[dim] = position
         return grad.transpose(inverse)
 
+    def backward_graph(self, grad):
+        inverse = [0] * len(self.dims)
+        for position, dim in enumerate(self.dims):
+            inverse[dim] = position
+        return Permute.apply(grad, dims=tuple(inverse))
+
 
 class Expand(Function):
     """``broadcast_to(x, shape)``; backward: the gradient summed back to x's shape."""
@@ -58,6 +68,9 @@ class Expand(Function):
 
     def backward(self, grad):
         return unbroadcast(grad, self.input_shape)
+
+    def backward_graph(self, grad):
+        return sum_to(grad, self.input_shape)
 
 
 class Repeat(Function):
@@ -76,6 +89,14 @@ class Repeat(Function):
         summed = grad.reshape(pieces).sum(axis=tuple(range(0, len(pieces), 2)))
         return summed.reshape(self.input_shape)
 
+    def backward_graph(self, grad):
+        shape = (1,) * (len(self.repeats) - len(self.input_shape)) + self.input_shape
+        pieces = []
+        for count, size in zip(self.repeats, shape):
+            pieces += [count, size]
+        summed = Reshape.apply(grad, shape=tuple(pieces)).sum(dim=tuple(range(0, len(pieces), 2)))
+        return Reshape.apply(summed, shape=self.input_shape)
+
 
 class Flip(Function):
     """``flip(x, axes)``; backward: the gradient flipped back."""
@@ -85,6 +106,9 @@ class Flip(Function):
 
     def backward(self, grad):
         return xp.flip(grad, self.axes)
+
+    def backward_graph(self, grad):
+        return Flip.apply(grad, axes=self.axes)
 
 
 class Roll(Function):
@@ -97,6 +121,12 @@ class Roll(Function):
         if self.axes is None:
             return xp.roll(grad.reshape(-1), -self.shifts).reshape(self.shape)
         return xp.roll(grad, tuple(-s for s in self.shifts), self.axes)
+
+    def backward_graph(self, grad):
+        if self.axes is None:
+            rolled = Roll.apply(Reshape.apply(grad, shape=(-1,)), shifts=-self.shifts, axes=None)
+            return Reshape.apply(rolled, shape=self.shape)
+        return Roll.apply(grad, shifts=tuple(-s for s in self.shifts), axes=self.axes)
 
 
 def alias(input: Tensor) -> Tensor:

@@ -60,8 +60,12 @@ def shape_of(value) -> tuple:
     return value.shape if isinstance(value, ndarray) else ()
 
 
-def check_broadcast(name: str, a, b) -> None:
-    """Raise PyTorch's RuntimeError when ``a`` and ``b`` (arrays or numbers) cannot broadcast together.
+def check_broadcast(name: str, a, b, *, names: tuple | None = None, onto_first: bool = False) -> None:
+    """Raise PyTorch's RuntimeError when ``a`` and ``b`` (tensors, arrays, numbers) cannot broadcast together.
+
+    ``names``: what the message calls ``a`` and ``b`` (``("input", "target")`` for a loss);
+    ``onto_first``: ``b`` must broadcast to ``a``'s own shape (a loss that PyTorch writes into an
+    input-shaped result).
 
     Example:
         >>> import numpy as np
@@ -71,13 +75,22 @@ def check_broadcast(name: str, a, b) -> None:
         Traceback (most recent call last):
         RuntimeError: add: shapes (2, 3) and (2,) cannot be broadcast together (sizes must match or be 1, ...)
     """
+    shape_a, shape_b = (tuple(v.shape) if isinstance(v, TensorBase) else tuple(shape_of(v)) for v in (a, b))
     try:
-        xp.broadcast_shapes(shape_of(a), shape_of(b))
+        fits = xp.broadcast_shapes(shape_a, shape_b) == shape_a or not onto_first
     except ValueError:
-        raise RuntimeError(
-            f"{name}: shapes {tuple(shape_of(a))} and {tuple(shape_of(b))} cannot be broadcast together "
-            "(sizes must match or be 1, aligned from the right)"
-        ) from None
+        fits = False
+    if fits:
+        return
+    first, second = names or ("first operand", "second operand")
+    if onto_first:
+        raise RuntimeError(f"{name}: {second} of shape {shape_b} cannot be broadcast to the {first}'s "
+                           f"shape {shape_a}")
+    described = f"{first} of shape {shape_a} and {second} of shape {shape_b}" if names \
+        else f"shapes {shape_a} and {shape_b}"
+    raise RuntimeError(
+        f"{name}: {described} cannot be broadcast together (sizes must match or be 1, aligned from the right)"
+    )
 
 
 def promote_arrays(a: xp.ndarray, b: xp.ndarray):
@@ -247,6 +260,9 @@ class Cast(Function):
 
     def backward(self, grad):
         return grad.astype(self.input_dtype) if self.input_dtype.kind == "f" else None
+
+    def backward_graph(self, grad):
+        return Cast.apply(grad, dtype=self.input_dtype) if self.input_dtype.kind == "f" else None
 
 
 def cast(x: Tensor, dtype) -> Tensor:

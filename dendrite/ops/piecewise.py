@@ -20,6 +20,7 @@ from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.boundary import input_kinds
+from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.operands import (
     apply_binary,
     array_or_value,
@@ -45,6 +46,9 @@ class Abs(Function):
     def backward(self, grad):
         return grad * xp.sign(self.x)
 
+    def backward_graph(self, grad):
+        return grad * constant(_sign(self.x), grad)  # sign(x) is constant almost everywhere
+
 
 class ReLU(Function):
     """``max(x, 0)``; backward: ``g * [x > 0]``."""
@@ -54,6 +58,9 @@ class ReLU(Function):
 
     def backward(self, grad):
         return grad * (self.result > 0)  # result > 0 exactly where x > 0 (PyTorch uses the result too)
+
+    def backward_graph(self, grad):
+        return grad * constant(self.result > 0, grad)
 
 
 class Clamp(Function):
@@ -89,6 +96,27 @@ class Clamp(Function):
             grad_high = unbroadcast(xp.where(above, grad, zero), shape_of(high))
         return grad_x, grad_low, grad_high
 
+    def backward_graph(self, grad):
+        # The masks of backward are constant: each input gets the gradient where it decides the output.
+        x, low, high = self.x, self.low, self.high
+        zero = constant(xp.zeros(()), grad)
+        needs = self.needs_input_grad
+        grad_x = grad_low = grad_high = None
+        if needs[0]:
+            keep = xp.ones(x.shape, bool)
+            if low is not None:
+                keep = keep & (x >= low)
+            if high is not None:
+                keep = keep & (x <= high)
+            grad_x = sum_to(Where.apply(keep, grad, zero), x.shape)
+        if needs[1]:
+            below = x < low if high is None else (x < low) & (low < high)
+            grad_low = sum_to(Where.apply(below, grad, zero), shape_of(low))
+        if needs[2]:
+            above = x > high if low is None else (x > high) | (high < low)
+            grad_high = sum_to(Where.apply(above, grad, zero), shape_of(high))
+        return grad_x, grad_low, grad_high
+
 
 class Maximum(Function):
     """``max(a, b)``; backward: the larger input takes ``g``, ties share it."""
@@ -98,6 +126,9 @@ class Maximum(Function):
 
     def backward(self, grad):
         return _select_backward(grad, self.a, self.b, xp.greater, self.needs_input_grad)
+
+    def backward_graph(self, grad):
+        return _select_backward_graph(grad, self, xp.greater)
 
 
 class Minimum(Function):
@@ -109,12 +140,24 @@ class Minimum(Function):
     def backward(self, grad):
         return _select_backward(grad, self.a, self.b, xp.less, self.needs_input_grad)
 
+    def backward_graph(self, grad):
+        return _select_backward_graph(grad, self, xp.less)
+
 
 def _select_backward(grad, a, b, wins, needs):
     """Gradient of max/min of two inputs: the winner takes it, ties share it."""
     a_share = xp.where(wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(grad.dtype, copy=False)
     return (unbroadcast(grad * a_share, shape_of(a)) if needs[0] else None,
             unbroadcast(grad * (1 - a_share), shape_of(b)) if needs[1] else None)
+
+
+def _select_backward_graph(grad, node, wins):
+    """``_select_backward`` with tensors: the winner's share is a constant mask."""
+    a, b = node.a, node.b
+    a_share = constant(xp.where(wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)), grad)
+    needs = node.needs_input_grad
+    return (sum_to(grad * a_share, shape_of(a)) if needs[0] else None,
+            sum_to(grad * (1 - a_share), shape_of(b)) if needs[1] else None)
 
 
 class Where(Function):
@@ -133,6 +176,14 @@ class Where(Function):
             unbroadcast(xp.where(self.condition, zero, grad), self.shapes[1]) if needs[2] else None,
         )
 
+    def backward_graph(self, grad):
+        condition, a, b = self.inputs
+        zero = constant(xp.zeros(()), grad)
+        needs = self.needs_input_grad
+        return (None,
+                sum_to(Where.apply(condition, grad, zero), self.shapes[0]) if needs[1] else None,
+                sum_to(Where.apply(condition, zero, grad), self.shapes[1]) if needs[2] else None)
+
 
 class _Rounding(Function):
     """Piecewise-constant functions: zero gradient (PyTorch still returns one, of zeros)."""
@@ -143,6 +194,9 @@ class _Rounding(Function):
 
     def backward(self, grad):
         return xp.zeros(self.shape, grad.dtype)
+
+    def backward_graph(self, grad):
+        return (constant(xp.zeros(self.shape), grad),) + (None,) * (len(self.inputs) - 1)  # round's decimals
 
 
 class Floor(_Rounding):
@@ -188,6 +242,9 @@ class Frac(Function):
         return x - xp.trunc(x)
 
     def backward(self, grad):
+        return grad
+
+    def backward_graph(self, grad):
         return grad
 
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import constant
 from dendrite.ops.operands import float_input, kept_shape, normalize_dims, reduction_dims
 from dendrite.ops.piecewise import abs as absolute
-from dendrite.ops.piecewise import maximum, minimum
+from dendrite.ops.piecewise import maximum, minimum, where
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -61,6 +62,9 @@ class Sum(Function):
     def backward(self, grad):
         return xp.broadcast_to(grad.reshape(self.kept), self.shape)
 
+    def backward_graph(self, grad):
+        return grad.reshape(self.kept).broadcast_to(self.shape)
+
 
 class Mean(Function):
     """``x.sum(axes) / n``; backward: ``g / n`` broadcast back over the reduced axes."""
@@ -77,6 +81,9 @@ class Mean(Function):
     def backward(self, grad):
         return xp.broadcast_to((grad / self.count).reshape(self.kept), self.shape)
 
+    def backward_graph(self, grad):
+        return (grad / self.count).reshape(self.kept).broadcast_to(self.shape)
+
 
 class Extreme(Function):
     """max()/min()/amax/amin over ``axes``: tied winners share the gradient evenly."""
@@ -91,6 +98,12 @@ class Extreme(Function):
         counts = winners.sum(axis=self.axes, keepdims=True)
         grad = grad.reshape(self.result.shape)
         return xp.where(winners, grad / counts, 0).astype(grad.dtype, copy=False)
+
+    def backward_graph(self, grad):
+        # The winners' mask is constant (piecewise linear): g / count on each winner, 0 elsewhere.
+        winners = self.x == self.result
+        share = constant(winners / winners.sum(axis=self.axes, keepdims=True), grad)
+        return grad.reshape(self.result.shape) * share
 
 
 class ExtremeDim(Function):
@@ -108,14 +121,22 @@ class ExtremeDim(Function):
         xp.put_along_axis(result, self.indices, grad, self.axis)
         return result
 
+    def backward_graph(self, grad):
+        # g broadcast along the axis, times the constant one-hot mask of the chosen elements.
+        chosen = xp.zeros(self.shape)
+        xp.put_along_axis(chosen, self.indices, 1, self.axis)
+        return grad.reshape(self.indices.shape) * constant(chosen, grad)
+
 
 class Moments(Function):
     """Variance (``root=False``) or standard deviation (``root=True``) over ``axes``."""
 
     def forward(self, x, axes, correction, keepdim, root):
         self.axes, self.root, self.dtype = axes, root, x.dtype
-        accumulator = _accumulator(x.dtype)
-        if accumulator is not None:  # float16: the whole computation (sqrt too) in float32, as PyTorch
+        # PyTorch's CPU moments accumulate one precision up (float16 in float32, float32 in float64;
+        # sqrt too) and cast back: a float32 std of 1e30 is 8e29, not inf from squares beyond float32
+        accumulator = _accumulator(x.dtype) or (xp.float64 if x.dtype == xp.float32 else None)
+        if accumulator is not None:
             x = x.astype(accumulator)
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
@@ -137,12 +158,26 @@ class Moments(Function):
             scale = 2 / xp.float64(self.divisor)  # inf (then NaN, as PyTorch) when n - correction <= 0
             return _cast_back(grad * scale * self.centered, self.dtype)
 
+    def backward_graph(self, grad):
+        # d var = 2 (x - mean) g / divisor; d std = d var / (2 std), 0 where std is 0.
+        x = self.inputs[0]
+        centered = x - Mean.apply(x, axes=self.axes, keepdim=True)
+        grad = grad.reshape(self.result.shape)
+        if self.root:
+            zero = constant(self.result == 0, grad) > 0
+            variance = Sum.apply(centered * centered, axes=self.axes, keepdim=True) / self.divisor
+            # sqrt of 1, not 0, where std is 0: no 0 * inf from the unused branch in the next derivative
+            grad = where(zero, 0.0, grad / (2 * where(zero, 1.0, variance).sqrt()))
+        with xp.errstate(divide="ignore"):
+            scale = float(2 / xp.float64(self.divisor))
+        return grad * scale * centered
+
 
 class Norm2(Function):
     """The Euclidean norm over ``axes``; its gradient at the zero vector is 0 (PyTorch)."""
 
     def forward(self, x, axes, keepdim):
-        self.x = x
+        self.x, self.axes = x, axes
         # not scaled: PyTorch's CPU 2-norm is sqrt(sum(x²)) too (1e30 in float32 gives inf, 1e-30 gives 0)
         self.result = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         return self.result if keepdim else self.result.squeeze(axes)
@@ -152,6 +187,13 @@ class Norm2(Function):
         with xp.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(self.result == 0, 0, grad / self.result)
         return (self.x * scale).astype(self.x.dtype, copy=False)
+
+    def backward_graph(self, grad):
+        # d ||x|| = x g / ||x||, 0 at the zero vector.
+        x = self.inputs[0]
+        zero = constant(self.result == 0, grad) > 0
+        norm = where(zero, 1.0, Sum.apply(x * x, axes=self.axes, keepdim=True)).sqrt()  # 1: no 0 * inf
+        return x * where(zero, 0.0, grad.reshape(self.result.shape) / norm)
 
 
 class Prod(Function):

@@ -37,6 +37,7 @@ def _shifted(x, axes):
 class LogSumExp(Function):
     """``log(sum(exp(x), axes))``, shifted by the max; backward: ``g * softmax(x)``."""
     def forward(self, x, axes, keepdim):
+        self.axes = axes
         shifted, peak = _shifted(x, axes)
         exps = xp.exp(shifted)
         sums = exps.sum(axis=axes, keepdims=True)
@@ -48,6 +49,9 @@ class LogSumExp(Function):
 
     def backward(self, grad):
         return grad.reshape(self.kept) * self.softmax
+
+    def backward_graph(self, grad):
+        return grad.reshape(self.kept) * Softmax.apply(self.inputs[0], axis=self.axes)
 
 
 class Softmax(Function):
@@ -63,6 +67,10 @@ class Softmax(Function):
         s = self.result
         return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
 
+    def backward_graph(self, grad):
+        s = Softmax.apply(self.inputs[0], axis=self.axis)  # recomputed: the output would make a cycle
+        return s * (grad - (grad * s).sum(dim=self.axis, keepdim=True))
+
 
 class LogSoftmax(Function):
     """``x - logsumexp(x, axis)``; backward: ``g - softmax(x) * sum(g, axis)``."""
@@ -77,6 +85,9 @@ class LogSoftmax(Function):
 
     def backward(self, grad):
         return grad - xp.exp(self.result) * grad.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, grad):
+        return grad - Softmax.apply(self.inputs[0], axis=self.axis) * grad.sum(dim=self.axis, keepdim=True)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:

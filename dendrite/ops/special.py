@@ -85,6 +85,10 @@ class Erf(Function):
         with xp.errstate(over="ignore"):  # x * x overflows for |x| > 1e154: exp(-inf) = 0, as it should
             return grad * (_TWO_OVER_SQRT_PI * xp.exp(-self.x * self.x))
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * (_TWO_OVER_SQRT_PI * (-x * x).exp())
+
 
 def erf(input: Tensor) -> Tensor:
     """The error function ``2 / sqrt(pi) * integral_0^x exp(-t^2) dt``, in (-1, 1). Any shape.

@@ -16,8 +16,9 @@ from dendrite.optim import lr_scheduler
 from dendrite.optim.adadelta import Adadelta
 from dendrite.optim.adagrad import Adagrad
 from dendrite.optim.adam import Adam, AdamW
+from dendrite.optim.lbfgs import LBFGS
 from dendrite.optim.optimizer import Optimizer
 from dendrite.optim.rmsprop import RMSprop
 from dendrite.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "lr_scheduler"]

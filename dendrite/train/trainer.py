@@ -117,7 +117,7 @@ class Trainer:
         >>> import dendrite, numpy as np
         >>> from dendrite import nn
         >>> from dendrite.data import DataLoader, TensorDataset
-        >>> dendrite.manual_seed(0)
+        >>> _ = dendrite.manual_seed(0)
         >>> X = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
         >>> y = (X[:, 0] > 0).astype("int64")
         >>> loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)

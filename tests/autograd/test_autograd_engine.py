@@ -141,10 +141,14 @@ def test_backward_with_an_explicit_gradient():
     assert x.grad.tolist() == [2.0, 0.0, -6.0]
 
 
-def test_double_backward_is_refused_clearly():
-    x = leaf([1.0])
-    with pytest.raises(NotImplementedError, match="create_graph=True"):
-        (x * x).sum().backward(create_graph=True)
+def test_create_graph_gives_a_gradient_that_is_differentiable_again():
+    x = leaf([1.0, 3.0])
+    (x * x * x).sum().backward(create_graph=True)
+    first = x.grad  # 3 x^2, itself in the graph
+    assert first.tolist() == [3.0, 27.0] and first.grad_fn is not None
+    x.grad = None
+    first.sum().backward()  # d/dx sum(3 x^2) = 6 x
+    assert x.grad.tolist() == [6.0, 18.0]
 
 
 def test_grads_of_leaves_sharing_an_upstream_gradient_are_independent():

@@ -57,6 +57,16 @@ def grad_of_operator(op, left):
     return op != "//" and not (op == "%" and not isinstance(left, np.ndarray))
 
 
+def vanishing_exponent(base, exponent) -> bool:
+    """A Python float exponent that is 0 in the tensor's dtype (1e-50 in float32). PyTorch disagrees with
+    itself there: its vectorized loop casts the exponent (0 ** 0 = 1), its scalar tail for the last
+    elements does not (0 ** 1e-50 = 0), so the answer depends on the tensor's length. dendrite casts
+    (NumPy's rule for a Python number) everywhere: such exponents are left out."""
+    if not isinstance(base, np.ndarray) or not isinstance(exponent, float) or exponent == 0:
+        return False
+    return base.dtype.kind == "f" and base.dtype.type(exponent) == 0
+
+
 def _fn(lib, name):
     return getattr(lib, name)
 
@@ -73,9 +83,14 @@ def test_binary(name, operands):
     # PyTorch refuses floor_divide of inputs that require grad ("derivative not implemented"): forward only
     # PyTorch's atan2, pow and logaddexp backward subtract from or negate a bool operand and raise:
     # forward only there
+    # (a Python bool too, for pow: False ** x fails an internal assert, x ** False gives nan)
     bools = any(isinstance(v, np.ndarray) and v.dtype == bool for v in operands)
+    python_bool = any(isinstance(v, bool) for v in operands)
     grad = name != "floor_divide" and not (name in ("atan2", "pow", "logaddexp") and bools) \
+        and not (name == "pow" and python_bool) \
         and grad_of_operator("%" if name == "remainder" else "", operands[0])
+    if name == "pow" and vanishing_exponent(*operands):
+        return
     differential(name, _fn(dendrite, name), _fn(torch, name), list(operands), grad=grad)
 
 
@@ -91,6 +106,8 @@ def test_comparison(name, operands):
 def test_operator(operands, op):
     a, b = operands
     if not any(isinstance(v, np.ndarray) for v in operands):
+        return
+    if op == "**" and vanishing_exponent(a, b):
         return
     run = eval(f"lambda a, b: a {op} b")  # noqa: S307  (a fixed operator from the list above)
     # PyTorch's backward of a ** b with a bool b subtracts bools and raises; with a Python bool it fails an

@@ -57,6 +57,9 @@ def test_registry_entries_with_fuzzed_values(family, data):
                     flat[position] = data.draw(st.sampled_from(SPECIAL))
                 arg = flat.reshape(arg.shape)
         arrays.append(arg)
+    # PyTorch's var_mean/std_mean compute the mean by Welford's update, which turns an inf into NaN unless
+    # it comes last (torch.mean gives inf): with special values only their var/std is compared
+    compare = [0] if special and op.name in ("var_mean", "std_mean") else None
     differential(op.name, lambda *a: op.fn(dendrite, *a, **sample.kwargs),
                  lambda *a: op.torch_callable()(*a, **sample.kwargs), arrays, names=(),
-                 grad=op.differentiable and sample.smooth and not special, scale_atol=True)
+                 grad=op.differentiable and sample.smooth and not special, scale_atol=True, compare=compare)

@@ -45,8 +45,11 @@ def reduction_case(draw, name):
 @given(name=st.sampled_from(REDUCTIONS), data=st.data())
 def test_reduction(name, data):
     x, kwargs = data.draw(reduction_case(name))
+    # PyTorch's var/std backward over dim=() counts one element per output (a gradient n times too big,
+    # inf with the default correction) where its forward reduces every dim: forward only there
+    grad = not (name in ("var", "std") and kwargs.get("dim") == ())
     differential(name, lambda t: getattr(dendrite, name)(t, **kwargs),
-                 lambda t: getattr(torch, name)(t, **kwargs), [x], scale_atol=True)
+                 lambda t: getattr(torch, name)(t, **kwargs), [x], scale_atol=True, grad=grad)
 
 
 @FUZZ
@@ -116,8 +119,12 @@ def test_movement_joining_indexing(name, x, data):
     args = (first, second, tuple(order), offset, index, gather_index)
     fn = MOVEMENT[name]
     names = ("index", "getitem") if name == "getitem" else name  # x[i] names the indexing, as PyTorch
+    # PyTorch's repeat checks the product of the sizes, not each repeat: an empty tensor repeats -1 times
+    # quietly; dendrite refuses every negative repeat
+    refuses = "a negative repeat" if name == "repeat" and any(r < 0 for r in order) else None
     differential(name, lambda t, i, g: fn(dendrite, t, (*args[:4], i, g)),
-                 lambda t, i, g: fn(torch, t, (*args[:4], i, g)), [x, index, gather_index], names=names)
+                 lambda t, i, g: fn(torch, t, (*args[:4], i, g)), [x, index, gather_index], names=names,
+                 refuses=refuses)
 
 
 MATMUL = {
@@ -145,5 +152,10 @@ def test_matmul_family(name, data):
     b = data.draw(arrays(data.draw(st.sampled_from([dtype, dtype, "float64"])), b_shape))
     # mm, mv, bmm and dot are forms of matmul: their shape and dtype errors come from matmul's checks
     names = (name.replace("operator ", ""), "matmul")
+    # PyTorch's bmm (and matmul of 3-d operands) skips its dtype check when an operand is empty and
+    # returns the second operand's dtype; dendrite refuses mixed dtypes whatever the sizes
+    refuses = None
+    if a.dtype != b.dtype and (a.size == 0 or b.size == 0):
+        refuses = "mixed dtypes; PyTorch's bmm only notices them on non-empty operands"
     differential(name, lambda x, y: fn(dendrite, x, y), lambda x, y: fn(torch, x, y), [a, b], names=names,
-                 scale_atol=True)
+                 scale_atol=True, refuses=refuses)

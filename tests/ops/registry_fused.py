@@ -153,7 +153,28 @@ LINEAR = [
     ),
 ]
 
+def _conv2d_weight_gradient(m, x, w, g, **kwargs):
+    """dW of conv2d(x, w) for the output gradient ``g``, differentiable (create_graph) unless under no_grad.
+
+    It runs the weight-gradient operation that double backward through a convolution records.
+    """
+    record = m.is_grad_enabled()
+    with m.enable_grad():
+        out = m.nn.functional.conv2d(x, w, **kwargs)
+    return m.autograd.grad(out, w, g, create_graph=record)[0]
+
+
 CONV = [
+    OpInfo(
+        "conv2d_weight_gradient",
+        _conv2d_weight_gradient,
+        None,
+        [
+            Sample((randn(2, 2, 5, 5), randn(3, 2, 3, 3), randn(2, 3, 3, 3))),
+            Sample((randn(1, 4, 6, 5), randn(2, 2, 3, 2), randn(1, 2, 3, 6)),
+                   {"stride": (2, 1), "padding": 1, "groups": 2}, name="stride-pad-groups"),
+        ],
+    ),
     OpInfo(
         "conv1d",
         nnf("conv1d"),

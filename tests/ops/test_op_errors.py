@@ -81,8 +81,8 @@ def _t(*shape, dtype=None):
             r"a Tensor with 6 elements cannot be converted to a Python scalar",
         ),
         (lambda: bool(_t(2)), RuntimeError, r"Boolean value of Tensor with 2 elements is ambiguous"),
-        (lambda: _t(2).to("cuda"), RuntimeError, r"device 'cuda' is not available"),
-        (lambda: dendrite.zeros(2, device="cuda:0"), RuntimeError, r"zeros: dendrite runs on the CPU"),
+        (lambda: _t(2).to("cuda"), RuntimeError, r"to: CUDA is not available"),
+        (lambda: dendrite.zeros(2, device="cuda:0"), RuntimeError, r"zeros: CUDA is not available"),
         (lambda: dendrite.tensor([[1.0, 2.0], [3.0]]), ValueError, r"could not make a tensor from this list"),
     ],
 )
@@ -115,9 +115,9 @@ def test_backward_without_requires_grad():
 
 def test_in_place_on_a_leaf_that_requires_grad():
     w = dendrite.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"add_: in-place operation on a leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match=r"add_: a leaf Variable that requires grad is being used in an in-place operation"):
         w.add_(1.0)
-    with pytest.raises(RuntimeError, match=r"__setitem__: in-place operation"):
+    with pytest.raises(RuntimeError, match=r"__setitem__: a leaf Variable that requires grad"):
         w[0] = 3.0
     with dendrite.no_grad():
         w.add_(1.0)  # fine outside the graph (an optimizer step)

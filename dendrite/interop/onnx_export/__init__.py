@@ -22,8 +22,9 @@ import onnx
 from onnx import helper
 
 from dendrite.interop._modes import evaluating
-from dendrite.interop.onnx_export import ops_layers, ops_math, ops_recurrent, ops_shape  # noqa: F401
+from dendrite.interop.onnx_export import ops_attention, ops_layers, ops_math, ops_recurrent, ops_shape  # noqa: F401
 from dendrite.interop.onnx_export.builder import HANDLERS, Builder, OnnxExportError
+from dendrite.interop.onnx_export.inputs import flatten_example, infer_batch_axes, resolve_batch_axes
 from dendrite.interop.onnx_export.trace import run_trace, second_example
 from dendrite.interop.onnx_export.unsupported import UNSUPPORTED
 from dendrite.tensor import Tensor
@@ -43,22 +44,6 @@ def supported_operations() -> list[str]:
         ['conv.Convolution', 'conv.TransposedConvolution']
     """
     return sorted({f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}" for cls in HANDLERS})
-
-
-def _example_arrays(example_input) -> list:
-    items = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
-    if not items:
-        raise ValueError("onnx.export: example_input is empty; give a tensor or a tuple of tensors")
-    arrays = []
-    for position, item in enumerate(items):
-        array = np.array(item.array if isinstance(item, Tensor) else item, copy=True)
-        if array.dtype.kind == "O":
-            raise TypeError(f"onnx.export: example input {position} is a {type(item).__name__}, "
-                            "not a tensor or array")
-        if array.dtype.kind in "iu":
-            array = array.astype(np.int64)  # index inputs (token ids) are int64 in the graph, as in PyTorch
-        arrays.append(array)
-    return arrays
 
 
 def _names(given, count: int, stem: str, what: str) -> list:
@@ -159,11 +144,36 @@ def _check_options(builder, node) -> None:
                          "so it cannot be stored in the graph as traced")
 
 
+def _trace_twice(model, arrays: list, structure: list, batch_axes, input_names: list, dynamic_batch: bool):
+    """The two traces, and the batch axis of each input (given, or inferred from the first trace)."""
+    first = run_trace(model, arrays, structure)
+    if not dynamic_batch:
+        return first, run_trace(model, second_example(arrays, [None] * len(arrays)), structure), None
+    inferred = batch_axes is None
+    if inferred:
+        batch_axes = infer_batch_axes(first.inputs, first.recurrent_calls)
+    if all(axis is None for axis in batch_axes):
+        raise ValueError("onnx.export: dynamic_batch=True needs an input with a batch dimension; "
+                         "give batch_axes, or dynamic_batch=False")
+    try:
+        second = run_trace(model, second_example(arrays, batch_axes), structure)
+    except Exception as error:
+        axes = dict(zip(input_names, batch_axes))
+        how = "inferred" if inferred else "given"
+        raise OnnxExportError(
+            f"onnx.export: the model failed on a second example with one more sample along the batch axes "
+            f"{how} ({axes}; recurrent states and time-major sequences have the batch on axis 1): "
+            f"{type(error).__name__}: {error}. Give the batch axis of each input with batch_axes=..., or "
+            "export a fixed batch with dynamic_batch=False") from error
+    return first, second, batch_axes
+
+
 def export(model, example_input, path: str | os.PathLike | None, opset: int = 17, input_names=None,
-           output_names=None, dynamic_batch: bool = True) -> onnx.ModelProto:
+           output_names=None, dynamic_batch: bool = True, batch_axes=None) -> onnx.ModelProto:
     """Trace ``model`` on ``example_input`` and write it as ONNX (see :func:`dendrite.onnx.export`).
 
-    ``path=None`` only returns the ``onnx.ModelProto``.
+    ``path=None`` only returns the ``onnx.ModelProto``. ``example_input`` may nest one level
+    (``(x, (h0, c0))``); the graph has one input per tensor, in order.
 
     Example:
         >>> import dendrite
@@ -174,19 +184,23 @@ def export(model, example_input, path: str | os.PathLike | None, opset: int = 17
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"onnx.export: opset must be an int from {MIN_OPSET} to "
                          f"{onnx.defs.onnx_opset_version()} (this onnx package's newest), got {opset!r}")
-    arrays = _example_arrays(example_input)
+    arrays, structure = flatten_example(example_input)
     if dynamic_batch and not any(array.ndim for array in arrays):
         raise ValueError("onnx.export: dynamic_batch=True needs an input with a batch dimension (axis 0)")
     input_names = _names(input_names, len(arrays), "input", "input_names")
+    if batch_axes is not None and not dynamic_batch:
+        raise ValueError("onnx.export: batch_axes names the batch axes of a dynamic batch; it cannot be "
+                         "combined with dynamic_batch=False")
+    batch_axes = resolve_batch_axes(batch_axes, input_names, arrays)
     with evaluating(model):  # dropout off, batch norm on running statistics: what an exported model does
-        first = run_trace(model, arrays)
-        second = run_trace(model, second_example(arrays, dynamic_batch))
+        first, second, batch_axes = _trace_twice(model, arrays, structure, batch_axes, input_names,
+                                                 dynamic_batch)
     _check_same_graph(first, second)
     output_names = _names(output_names, len(first.outputs), "output", "output_names")
     if set(output_names) & set(input_names):
         overlap = sorted(set(output_names) & set(input_names))
         raise ValueError(f"onnx.export: input and output names overlap: {overlap}")
-    builder = Builder(first, second, model, opset, dynamic_batch, input_names, output_names)
+    builder = Builder(first, second, model, opset, dynamic_batch, input_names, output_names, batch_axes)
     identities = []
     for position, (tensor, name) in enumerate(zip(first.outputs, output_names)):
         key = ("out", id(tensor._ctx), tensor._out_index)

@@ -54,8 +54,12 @@ def onnx_dtype(dtype) -> int:
 
 class Builder:
     def __init__(self, first, second, model, opset: int, dynamic_batch: bool, input_names: list,
-                 output_names: list) -> None:
+                 output_names: list, batch_axes: list | None = None) -> None:
         self.first, self.second, self.opset, self.dynamic_batch = first, second, opset, dynamic_batch
+        # Per input, the axis holding the batch (1 for recurrent states), or None.
+        if batch_axes is None:
+            batch_axes = [0 if tensor.ndim else None for tensor in first.inputs]
+        self.batch_axes = batch_axes
         self.input_names, self.output_names = input_names, output_names
         self.nodes, self.initializers = [], []
         self.taken = set(input_names) | set(output_names)  # value names
@@ -77,7 +81,7 @@ class Builder:
                 raise ValueError(f"onnx.export: the input/output name {name!r} is also the name of a "
                                  "parameter or buffer; choose another")
             self.taken.add(name)  # reserved, so that no constant takes a parameter's name
-        self.batches = (_batch(first.inputs), _batch(second.inputs))
+        self.batches = (_batch(first.inputs, batch_axes), _batch(second.inputs, batch_axes))
 
     # ------------------------------------------------------------------ names and nodes
     def unique(self, base: str) -> str:
@@ -252,9 +256,10 @@ class Builder:
     def batch_size(self) -> str:
         """A 1-D int64 tensor [N] holding the batch size of the first input."""
         if self._batch_name is None:
-            first = next(name for name, tensor in zip(self.input_names, self.first.inputs) if tensor.ndim)
+            first, axis = next((name, axis) for name, axis in zip(self.input_names, self.batch_axes)
+                               if axis is not None)
             shape = self.add("Shape", [first], [self.unique("batch_shape")])
-            self._batch_name = self.add("Gather", [shape, self.ints([0])], [self.unique("batch_size")],
+            self._batch_name = self.add("Gather", [shape, self.ints([axis])], [self.unique("batch_size")],
                                         axis=0)
         return self._batch_name
 
@@ -318,10 +323,10 @@ def _memory_key(array) -> tuple:
     return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
 
 
-def _batch(inputs) -> int:
-    for tensor in inputs:
-        if tensor.ndim:
-            return int(tensor.shape[0])
+def _batch(inputs, batch_axes: list) -> int:
+    for tensor, axis in zip(inputs, batch_axes):
+        if axis is not None:
+            return int(tensor.shape[axis])
     return 0
 
 

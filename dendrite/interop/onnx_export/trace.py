@@ -9,7 +9,8 @@ graph, are recorded too (as ``Comparison`` / ``ArgExtreme`` nodes). The swaps
 are undone when tracing ends, even on error.
 
 The exporter traces twice -- once with the example and once with a second input
-(one more sample when the batch is dynamic, and different values) -- and
+(one more sample along each input's batch axis when the batch is dynamic, and
+different values) -- and
 compares the two runs. Dimensions that change with the batch size become
 symbolic; values that change although they are not computed by a recorded
 operation (a comparison, an ``argmax``, random noise drawn in ``forward``) would
@@ -26,6 +27,8 @@ import numpy as np
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import ndarray, xp
+from dendrite.interop.onnx_export.inputs import rebuild
+from dendrite.nn.modules.rnn import RNNBase
 from dendrite.tensor import Tensor, wrap
 
 
@@ -38,6 +41,7 @@ class Trace:
     producers: dict = field(default_factory=dict)  # id(array) -> the traced tensor holding it
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
+    recurrent_calls: list = field(default_factory=list)  # (module, args) of each RNN/LSTM/GRU call
     keep: list = field(default_factory=list)  # keeps arrays alive so that ids stay unique
 
     def register(self, tensor: Tensor) -> None:
@@ -113,12 +117,15 @@ def _recording(trace: Trace, scopes: list):
         comparison._compare, reduce._arg = original_compare, original_arg
 
 
-def _scope_hooks(model, scopes: list) -> list:
-    """Forward hooks that keep the dotted name of the module being run on ``scopes``."""
+def _scope_hooks(model, scopes: list, trace: Trace) -> list:
+    """Forward hooks that keep the dotted name of the module being run on ``scopes``
+    (and note the arguments of recurrent modules, to find the batch axis of their states)."""
     handles = []
     for name, module in model.named_modules():
         def enter(module, args, name=name):
             scopes.append(name)
+            if isinstance(module, RNNBase):
+                trace.recurrent_calls.append((module, args))
 
         def leave(module, args, output):
             if scopes:
@@ -142,8 +149,8 @@ def flatten_outputs(output, where: str = "the model") -> list:
                     "(or tuples and lists of them) can be graph outputs")
 
 
-def run_trace(model, arrays: list) -> Trace:
-    """Run ``model`` on fresh tensors holding ``arrays`` and record what it did."""
+def run_trace(model, arrays: list, structure: list | None = None) -> Trace:
+    """Run ``model`` on fresh tensors holding ``arrays`` (nested as ``structure``) and record what it did."""
     trace = Trace()
     scopes: list = []
     for array in arrays:
@@ -153,10 +160,11 @@ def run_trace(model, arrays: list) -> Trace:
         tensor.requires_grad = tensor.array.dtype.kind == "f"
         trace.inputs.append(tensor)
         trace.register(tensor)
-    handles = _scope_hooks(model, scopes)
+    handles = _scope_hooks(model, scopes, trace)
+    arguments = trace.inputs if structure is None else rebuild(trace.inputs, structure)
     try:
         with enable_grad(), _recording(trace, scopes):
-            output = model(*trace.inputs)
+            output = model(*arguments)
     finally:
         for handle in handles:
             handle.remove()
@@ -164,16 +172,18 @@ def run_trace(model, arrays: list) -> Trace:
     return trace
 
 
-def second_example(arrays: list, dynamic_batch: bool) -> list:
-    """An input for the second trace: one more sample if the batch is dynamic, and other values.
+def second_example(arrays: list, batch_axes: list) -> list:
+    """An input for the second trace: one more sample along each batch axis, and other values.
 
-    Integers (token ids, class indices) are rotated, so they stay valid indices; floats are
-    rotated and rescaled.
+    ``batch_axes`` has one entry per input: the axis that holds the batch, or ``None`` (a
+    fixed batch, or an input without one). Integers (token ids, class indices) are rotated,
+    so they stay valid indices; floats are rotated and rescaled.
     """
     result = []
-    for array in arrays:
-        if dynamic_batch and array.ndim >= 1 and array.shape[0] >= 1:
-            array = np.concatenate([array, array[-1:]], axis=0)
+    for array, axis in zip(arrays, batch_axes):
+        if axis is not None and array.shape[axis] >= 1:
+            last = np.take(array, [-1], axis=axis)
+            array = np.concatenate([array, last], axis=axis)
         if array.size > 1:
             array = np.roll(array.reshape(-1), 1).reshape(array.shape)
         if array.dtype.kind == "f":

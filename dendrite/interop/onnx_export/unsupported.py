@@ -15,10 +15,13 @@ from dendrite.nn.functional.loss_distribution import KLDivergence
 from dendrite.nn.functional.loss_regression import PointwiseLoss
 from dendrite.ops.cumulative import CumProd
 from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
+from dendrite.ops.inplace_fill import Fill
+from dendrite.ops.inplace_graph import AsStrided, CopySlices
 from dendrite.ops.linalg import DiagEmbed, Diagonal
 from dendrite.ops.math import Atan2
 
 _LOSS = "a loss is computed in training, not part of the exported model's forward pass"
+_IN_PLACE = "in-place writes (x[i] = v, y.copy_(...)) are not exported; write the model out of place"
 _NO_ONNX_OP = "ONNX has no operator for it; compose it from supported operations to export"
 
 UNSUPPORTED: dict[type, str] = {
@@ -29,6 +32,9 @@ UNSUPPORTED: dict[type, str] = {
     DiagEmbed: _NO_ONNX_OP,
     Diagonal: _NO_ONNX_OP,
     Atan2: _NO_ONNX_OP,
+    Fill: _IN_PLACE,
+    AsStrided: _IN_PLACE,
+    CopySlices: _IN_PLACE,
     Bilinear: _NO_ONNX_OP + " (nn.Bilinear)",
     CrossEntropy: _LOSS,
     NLLLoss: _LOSS,

@@ -7,6 +7,7 @@ from dendrite.nn.functional.activation import *  # noqa: F403
 from dendrite.nn.functional.activation_gated import *  # noqa: F403
 from dendrite.nn.functional.activation_leaky import *  # noqa: F403
 from dendrite.nn.functional.activation_shrink import *  # noqa: F403
+from dendrite.nn.functional.attention import *  # noqa: F403
 from dendrite.nn.functional.conv import *  # noqa: F403
 from dendrite.nn.functional.dropout import *  # noqa: F403
 from dendrite.nn.functional.linear import *  # noqa: F403

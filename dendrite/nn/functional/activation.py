@@ -26,6 +26,7 @@ from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
 from dendrite.ops.boundary import input_kinds
+from dendrite.ops.graph_operands import constant
 from dendrite.ops.operands import normalize_dims, to_float
 from dendrite.ops.special import erf_array as erf  # array-level erf (GELU's exact form)
 from dendrite.tensor import Tensor
@@ -62,6 +63,9 @@ class LeakyReLU(Function):
         # dX = dY where x > 0, else slope · dY
         return xp.where(self.positive, grad, grad * self.slope)
 
+    def backward_graph(self, grad):
+        return grad * constant(xp.where(self.positive, 1.0, self.slope), grad)
+
 
 class ELU(Function):
     """PyTorch's elu family: ``x > 0 ? scale x : alpha scale (exp(input_scale x) - 1)``."""
@@ -79,6 +83,14 @@ class ELU(Function):
             negative = grad * (input_scale * alpha * scale) * xp.exp(self.x * input_scale)
         return xp.where(self.x > 0, grad * scale, negative)
 
+    def backward_graph(self, grad):
+        alpha, scale, input_scale = self.coefficients
+        positive = constant(self.x > 0, grad)
+        # exp of the negative part only (x set to 0 where positive): no inf in the unused branch
+        negative_x = self.inputs[0] * (1 - positive)
+        negative = (input_scale * alpha * scale) * (negative_x * input_scale).exp()
+        return grad * (positive * scale + (1 - positive) * negative)
+
 
 class Softplus(Function):
     def forward(self, x, beta, threshold):
@@ -92,6 +104,11 @@ class Softplus(Function):
         with xp.errstate(over="ignore", invalid="ignore"):
             z = xp.exp(scaled)
             return xp.where(scaled > self.threshold, grad, grad * z / (z + 1))
+
+    def backward_graph(self, grad):
+        linear = constant(self.x * self.beta > self.threshold, grad)
+        sigmoid = (self.inputs[0] * (1 - linear) * self.beta).sigmoid()  # x set to 0 in the linear region
+        return grad * (linear + (1 - linear) * sigmoid)
 
 
 class GELU(Function):
@@ -113,6 +130,16 @@ class GELU(Function):
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * (self.cdf + x * pdf)
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            t = (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh()
+            slope = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope)
+        cdf = 0.5 * (1.0 + ops.erf(x * math.sqrt(0.5)))
+        pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+        return grad * (cdf + x * pdf)
+
 
 def _sigmoid(x):
     e = xp.exp(-xp.abs(x))  # never overflows
@@ -133,6 +160,11 @@ class SiLU(Function):
         s = self.sigmoid
         return grad * s * (1 + self.x * (1 - s))
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        s = x.sigmoid()
+        return grad * s * (1 + x * (1 - s))
+
 
 class Mish(Function):
     def forward(self, x):
@@ -144,6 +176,11 @@ class Mish(Function):
         t = self.tanh_softplus
         return grad * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
+        return grad * (t + x * x.sigmoid() * (1 - t * t))
+
 
 class Hardtanh(Function):
     def forward(self, x, low, high):
@@ -154,6 +191,9 @@ class Hardtanh(Function):
         # dX = dY inside (low, high), 0 outside and at the bounds
         return grad * self.inside
 
+    def backward_graph(self, grad):
+        return (grad * constant(self.inside, grad),) + (None,) * (len(self.inputs) - 1)
+
 
 class Hardsigmoid(Function):
     def forward(self, x):
@@ -163,6 +203,9 @@ class Hardsigmoid(Function):
     def backward(self, grad):
         # dX = dY / 6 inside (-3, 3), else 0
         return grad * self.inside / 6
+
+    def backward_graph(self, grad):
+        return grad * constant(self.inside / 6, grad)
 
 
 class Hardswish(Function):
@@ -175,6 +218,11 @@ class Hardswish(Function):
         x = self.x
         return xp.where(x <= -3, 0.0, xp.where(x < 3, grad * (x / 3 + 0.5), grad))
 
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        inside = constant((self.x > -3) & (self.x < 3), grad)
+        return grad * ((x / 3 + 0.5) * inside + constant(self.x >= 3, grad))
+
 
 class LogSigmoid(Function):
     def forward(self, x):
@@ -185,6 +233,9 @@ class LogSigmoid(Function):
         # Y = log σ(x):  dX = dY σ(-x)
         return grad * _sigmoid(-self.x)
 
+    def backward_graph(self, grad):
+        return grad * (-self.inputs[0]).sigmoid()
+
 
 class Threshold(Function):
     def forward(self, x, threshold, value):
@@ -194,6 +245,9 @@ class Threshold(Function):
     def backward(self, grad):
         # dX = dY where x > threshold, else 0
         return grad * self.above
+
+    def backward_graph(self, grad):
+        return grad * constant(self.above, grad)
 
 
 def _unary(function, input: Tensor, **options) -> Tensor:

@@ -25,9 +25,10 @@ import math
 from dataclasses import dataclass
 
 from dendrite.autograd.function import Function
+from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
 from dendrite.nn.functional.window import as_tuple, check_at_least, format_shape, is_int, owned_array
-from dendrite.tensor import Tensor
+from dendrite.tensor import Tensor, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -162,6 +163,24 @@ class Convolution(Function):
             grad_w = owned_array(grad_w, self.weight_shape)
         return grad_x, grad_w, grad_b
 
+    def backward_graph(self, grad):
+        # With tensors: dX = conv_transpose(dY, W) (the adjoint in x, same geometry);
+        # dW = ConvWeightGrad(X, dY)
+        x, weight = self.inputs[0], self.inputs[1]
+        x_shape, w_shape, out_shape, _ = self.shapes
+        options = {"geometry": self.geometry, "groups": self.groups}
+        needs = self.needs_input_grad
+        grad_x = grad_w = grad_b = None
+        if needs[0]:
+            adjoint = (out_shape, w_shape, x_shape, self.input_shape)
+            grad_x = TransposedConvolution.apply(grad, weight, None, shapes=adjoint, **options)
+        if needs[1]:
+            grad_w = ConvWeightGrad.apply(x, grad, shapes=self.shapes, weight_shape=self.weight_shape,
+                                          **options)
+        if needs[2]:
+            grad_b = grad.reshape(out_shape).sum(dim=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
 
 class TransposedConvolution(Function):
     """out = conv_transpose(x, W) + b, W of shape (C_in, C_out/groups, kh, kw): the adjoint in x of
@@ -216,6 +235,61 @@ class TransposedConvolution(Function):
         if grad_w is not None:
             grad_w = owned_array(grad_w, self.weight_shape)
         return grad_x, grad_w, grad_b
+
+    def backward_graph(self, grad):
+        # The adjoint's adjoint is the convolution: dX = conv(dY, W);  dW = ConvWeightGrad(dY, X)
+        x, weight = self.inputs[0], self.inputs[1]
+        x_shape, w_shape, out_shape, _ = self.shapes
+        options = {"geometry": self.geometry, "groups": self.groups}
+        convolution = (out_shape, w_shape, x_shape, self.input_shape)  # dY -> x-shaped, as a convolution
+        needs = self.needs_input_grad
+        grad_x = grad_w = grad_b = None
+        if needs[0]:
+            grad_x = Convolution.apply(grad, weight, None, shapes=convolution, **options)
+        if needs[1]:
+            grad_w = ConvWeightGrad.apply(grad, x, shapes=convolution, weight_shape=self.weight_shape,
+                                          **options)
+        if needs[2]:
+            grad_b = grad.reshape(out_shape).sum(dim=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+class ConvWeightGrad(Function):
+    """``dW = dY · im2col(X)ᵀ``, a convolution's weight gradient as an operation (for double backward).
+
+    Bilinear in ``X`` and ``dY``: its backward is ``d X = conv_transpose(dY, G)``, ``d dY = conv(X, G)``.
+    """
+
+    def forward(self, x, grad_output, *, geometry, groups, shapes, weight_shape):
+        x_shape, w_shape, out_shape, _ = shapes
+        batch, channels = x_shape[:2]
+        (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
+        self.geometry, self.groups, self.shapes = geometry, groups, shapes
+        padded = _pad_channels_first(x.reshape(x_shape), geometry.pads)
+        grad_t = _to_channels_first(grad_output, out_shape, groups)
+        result = xp.zeros((groups, w_shape[0] // groups, math.prod(w_shape[1:])), dtype=grad_output.dtype)
+        for start, stop in _chunks(batch, channels * kh * kw * ho * wo):
+            columns = _columns(padded[:, start:stop], geometry, groups)
+            result += grad_t[:, :, start * ho * wo:stop * ho * wo] @ columns.transpose(0, 2, 1)
+        return result.reshape(weight_shape)
+
+    def backward(self, grad):
+        with no_grad():  # the same two convolutions as backward_graph, without recording them
+            grads = self.backward_graph(wrap(grad))
+        return tuple(None if g is None else g.array for g in grads)
+
+    def backward_graph(self, grad):
+        x, grad_output = self.inputs
+        x_shape, w_shape, out_shape, _ = self.shapes
+        options = {"geometry": self.geometry, "groups": self.groups}
+        grad_x = grad_grad_output = None
+        if self.needs_input_grad[0]:
+            adjoint = (out_shape, w_shape, x_shape, tuple(x.shape))
+            grad_x = TransposedConvolution.apply(grad_output, grad, None, shapes=adjoint, **options)
+        if self.needs_input_grad[1]:
+            forward = (x_shape, w_shape, out_shape, tuple(grad_output.shape))
+            grad_grad_output = Convolution.apply(x, grad, None, shapes=forward, **options)
+        return grad_x, grad_grad_output
 
 
 # ----------------------------------------------------------------------------- argument checks

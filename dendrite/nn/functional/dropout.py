@@ -90,7 +90,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     Example:
         >>> import dendrite
-        >>> dendrite.manual_seed(0)
+        >>> _ = dendrite.manual_seed(0)
         >>> y = dropout(dendrite.ones(4), p=0.5)   # entries are 0. or 2.
     """
     return _dropout("dropout", input, p, training, inplace)

@@ -17,6 +17,7 @@ import math
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import sum_to
 from dendrite.ops.operands import unbroadcast
 from dendrite.tensor import Tensor
 
@@ -63,6 +64,20 @@ class Linear(Function):
             else:
                 grad_bias = unbroadcast(grad, self.bias_shape)
         return grad_x, grad_weight, grad_bias
+
+    def backward_graph(self, grad):
+        # The same formulas with tensors: dX = dY · W;  dW = dYᵀ · X;  db = Σ_rows dY
+        x, weight = self.inputs[0], self.inputs[1]
+        needs = self.needs_input_grad
+        rows = math.prod(x.shape[:-1])
+        flat_grad = grad.reshape(rows, weight.shape[0])
+        grad_x = (grad @ weight) if needs[0] else None
+        grad_weight = flat_grad.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None
+        grad_bias = None
+        if len(needs) > 2 and needs[2]:
+            usual = self.bias_shape == weight.shape[:1]  # the (out,) bias: a sum over all rows
+            grad_bias = flat_grad.sum(0) if usual else sum_to(grad, self.bias_shape)
+        return (grad_x, grad_weight, grad_bias)[:len(self.inputs)]
 
 
 def _describe(tensor: Tensor) -> str:

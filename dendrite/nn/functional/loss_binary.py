@@ -13,7 +13,8 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.activation import logsigmoid
 from dendrite.nn.functional.loss_reduction import reduce_array, reduce_loss, reduction_mode, scale_gradient
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.graph_operands import sum_to
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = [
@@ -44,6 +45,19 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[1]:
             with xp.errstate(divide="ignore"):
                 grad_t = -scale * xp.log(x / (1 - x))  # -logit(x)
+        return grad_x, grad_t, None
+
+    def backward_graph(self, grad):
+        # The same formulas with tensors: dx = w dL (x - t) / (x (1 - x));  dt = -w dL logit(x)
+        x, t, weight = (tuple(self.inputs) + (None,))[:3]
+        scale = scale_gradient(grad, self.reduction, self.x.size)
+        if weight is not None:
+            scale = scale * weight
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            grad_x = scale * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+        if self.needs_input_grad[1]:
+            grad_t = -scale * (x / (1 - x)).log()
         return grad_x, grad_t, None
 
 
@@ -134,6 +148,26 @@ class BinaryCrossEntropyWithLogits(Function):
         return (unbroadcast(grad_x, x.shape) if grad_x is not None else None,
                 unbroadcast(grad_t, t.shape) if grad_t is not None else None, None, None)
 
+    def backward_graph(self, grad):
+        x, t, weight, pos_weight = (tuple(self.inputs) + (None, None))[:4]
+        scale = scale_gradient(grad, self.reduction, self.x.size)
+        if weight is not None:
+            scale = scale * weight
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            sigmoid = x.sigmoid()
+            if pos_weight is None:
+                grad_x = scale * (sigmoid - t)
+            else:
+                grad_x = scale * ((pos_weight * t + 1 - t) * sigmoid - pos_weight * t)
+        if self.needs_input_grad[1]:
+            if pos_weight is None:
+                grad_t = -scale * x
+            else:
+                grad_t = scale * (logsigmoid(-x) - pos_weight * logsigmoid(x))
+        return (None if grad_x is None else sum_to(grad_x, self.x.shape),
+                None if grad_t is None else sum_to(grad_t, self.t.shape), None, None)
+
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
@@ -178,15 +212,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """
     reduction = reduction_mode("soft_margin_loss", reduction, size_average, reduce)
     # PyTorch writes the loss into an input-shaped result: the target must broadcast to the input's shape
-    try:
-        fits = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape)) == tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise RuntimeError(
-            f"soft_margin_loss: target of shape {tuple(target.shape)} cannot be broadcast to the input's "
-            f"shape {tuple(input.shape)}"
-        )
+    check_broadcast("soft_margin_loss", input, target, names=("input", "target"), onto_first=True)
     return reduce_loss(ops.log1p(ops.exp(-target * input)), reduction)
 
 

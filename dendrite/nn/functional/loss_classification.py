@@ -14,6 +14,7 @@ from dendrite import backend, ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_array, reduction_mode
+from dendrite.ops.graph_operands import constant
 from dendrite.tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -38,6 +39,19 @@ def _unrows(rows, shape):
 def _column(values):
     """Per-row values as a column that broadcasts over the classes (0-d values broadcast anyway)."""
     return values[:, None] if values.ndim else values
+
+
+def _rows_graph(x):
+    """``_rows`` with tensor operations (double backward)."""
+    if x.ndim == 2:
+        return x
+    return x.reshape(1, -1) if x.ndim == 1 else x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _unrows_graph(rows, shape):
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    return rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)).movedim(-1, 1)
 
 
 class _ClassIndexLoss(Function):
@@ -86,6 +100,24 @@ class _ClassIndexLoss(Function):
             return xp.asarray(total / self.total if self.reduction == "mean" else total, dtype)
         return reduce_array(per_row, self.reduction, self.total)
 
+    def _per_row_grad_graph(self, grad, count):
+        """``_per_row_grad`` with tensors: ``(count, 1)`` or 0-d, ready to broadcast over the classes."""
+        if self.reduction == "none":
+            scale = grad.reshape(count)
+        elif self.reduction == "mean":
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                scale = grad / self.total if self.total else grad * float("nan")
+        else:
+            scale = grad
+        if self.valid is not None:
+            scale = ops.where(constant(self.valid, grad) > 0, scale, 0.0)
+        return scale.reshape(-1, 1) if scale.ndim else scale
+
+    def _one_hot(self, like):
+        result = xp.zeros((self.safe.shape[0], self.shape[1] if len(self.shape) > 1 else self.shape[0]))
+        result[self.row_index, self.safe] = 1
+        return constant(result, like)
+
 
 class CrossEntropy(_ClassIndexLoss):
     """log_softmax + nll (+ label smoothing) in one pass. d/dx = p - one_hot, weighted and scaled."""
@@ -131,6 +163,24 @@ class CrossEntropy(_ClassIndexLoss):
             result -= _column(uniform) if self.weight is None else _column(uniform) * self.weight
         return _unrows(result, self.shape)
 
+    def backward_graph(self, grad):
+        # dx = w_t (softmax(x) - one_hot(t)) dL (+ smoothing), the softmax recomputed with tensors
+        count, classes = self.exps.shape
+        a = self._per_row_grad_graph(grad, count)
+        target_weight = None if self.weight is None else constant(self.target_weight.reshape(-1, 1), grad)
+        on_target = a if target_weight is None else a * target_weight
+        on_probability = on_target
+        if self.smoothing:
+            on_target = on_target * (1 - self.smoothing)
+            uniform = a * (self.smoothing / classes)
+            total_weight = classes if self.weight is None else float(self.weight.sum())
+            on_probability = on_target + uniform * total_weight
+        probabilities = ops.softmax(_rows_graph(self.inputs[0]), dim=1)
+        result = probabilities * on_probability - self._one_hot(grad) * on_target
+        if self.smoothing:
+            result = result - (uniform if self.weight is None else uniform * constant(self.weight, grad))
+        return _unrows_graph(result, self.shape)
+
 
 class NLLLoss(_ClassIndexLoss):
     def forward(self, x, *, target, valid, weight, reduction, output_shape):
@@ -147,6 +197,12 @@ class NLLLoss(_ClassIndexLoss):
         result = xp.zeros((count, self.shape[1] if len(self.shape) > 1 else self.shape[0]), grad.dtype)
         result[self.row_index, self.safe] = -(a if self.weight is None else a * self.target_weight)
         return _unrows(result, self.shape)
+
+    def backward_graph(self, grad):
+        a = self._per_row_grad_graph(grad, self.safe.shape[0])
+        if self.weight is not None:
+            a = a * constant(self.target_weight.reshape(-1, 1), grad)
+        return _unrows_graph(-(self._one_hot(grad) * a), self.shape)
 
 
 def _class_targets(name: str, input: Tensor, target: Tensor, weight, ignore_index: int):

@@ -13,7 +13,8 @@ from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_loss, reduction_mode
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.graph_operands import constant, sum_to
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]
@@ -52,11 +53,35 @@ class KLDivergence(Function):
                 # PyTorch differentiates xlogy(t, t) as [t != 0] log t + t / t: NaN where t = 0.
                 # xlogy(t, t) is taken at t's own shape, so its factor multiplies the gradient summed to
                 # t's shape (an empty broadcast gives 0 · NaN = NaN where t = 0, as PyTorch)
+                # The first factor is PyTorch's xlogy(g, t): 0 where g = 0 (an empty broadcast) even where
+                # log t is NaN or inf (t < 0, t = inf), unless t is NaN; and 0 where t = 0
+                summed = unbroadcast(grad, t.shape)
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    dxlogy = xp.where(t != 0, xp.log(t), 0) + t / t
-                    grad_t = unbroadcast(grad, t.shape) * dxlogy - unbroadcast(grad * x, t.shape)
+                    first = xp.where((summed == 0) & ~xp.isnan(t), 0, summed * xp.log(t))
+                    first = xp.where(t == 0, 0, first)
+                    grad_t = first + summed * (t / t) - unbroadcast(grad * x, t.shape)
         return (None if grad_x is None else unbroadcast(grad_x, x.shape),
                 None if grad_t is None else grad_t.astype(t.dtype, copy=False))
+
+    def backward_graph(self, grad):
+        # The same formulas with tensors (xlogy's derivative at t = 0 is NaN, as in backward and PyTorch).
+        x, t = self.inputs
+        grad_x = grad_t = None
+        if self.log_target:
+            exp_t = t.exp()
+            if self.needs_input_grad[0]:
+                grad_x = -grad * exp_t
+            if self.needs_input_grad[1]:
+                grad_t = sum_to(grad * (t - x), self.t.shape) * exp_t + sum_to(grad * exp_t, self.t.shape)
+        else:
+            if self.needs_input_grad[0]:
+                grad_x = -grad * t
+            if self.needs_input_grad[1]:
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    nonzero = constant(self.t != 0, grad)
+                    dxlogy = ops.where(nonzero > 0, t, 1.0).log() + constant(self.t / self.t, grad)
+                grad_t = sum_to(grad, self.t.shape) * dxlogy - sum_to(grad * x, self.t.shape)
+        return (None if grad_x is None else sum_to(grad_x, self.x.shape), grad_t)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -85,13 +110,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             stacklevel=2,
         )
     input, target = operands(input, target)
-    try:
-        xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-    except ValueError:
-        raise RuntimeError(
-            f"kl_div: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} cannot "
-            f"be broadcast together (sizes must match or be 1, aligned from the right)"
-        ) from None
+    check_broadcast("kl_div", input, target, names=("input", "target"))
     loss = KLDivergence.apply(input, target, log_target=log_target)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
@@ -129,6 +148,9 @@ class _ClampedForward(Function):
 
     def backward(self, grad):
         # straight-through: d max(x, low) / dx taken as 1 (PyTorch clamps var without a gradient)
+        return grad
+
+    def backward_graph(self, grad):
         return grad
 
 

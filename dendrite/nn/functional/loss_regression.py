@@ -13,7 +13,8 @@ import warnings
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_array, reduce_loss, reduction_mode, scale_gradient
-from dendrite.ops.operands import operands, unbroadcast
+from dendrite.ops.graph_operands import constant, sum_to
+from dendrite.ops.operands import check_broadcast, operands, unbroadcast
 from dendrite.tensor import Tensor
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
@@ -26,6 +27,7 @@ class PointwiseLoss(Function):
     def forward(self, x, t, *, kind, parameter, reduction):
         d = x - t
         self.shapes, self.reduction, self.count = (x.shape, t.shape), reduction, d.size
+        self.kind, self.parameter = kind, parameter
         if kind == "squared":
             loss, self.slope = d * d, 2 * d
         elif kind == "absolute":
@@ -48,6 +50,23 @@ class PointwiseLoss(Function):
         grad_t = unbroadcast(-local, self.shapes[1]) if self.needs_input_grad[1] else None
         return grad_x, grad_t
 
+    def backward_graph(self, grad):
+        # The same formula with tensors; ℓ' is linear in d (squared) or piecewise: constant masks outside.
+        x, t = self.inputs
+        d = x - t
+        beta, kind = self.parameter, self.kind
+        if kind == "squared":
+            slope = 2 * d
+        elif kind == "absolute":
+            slope = constant(self.slope, grad)
+        else:  # smooth L1 (d / beta inside) or Huber (d inside); ±1 or ±delta outside
+            inside = constant(xp.abs(self.slope) < (1 if kind == "smooth_l1" else beta), grad)
+            outside = constant(self.slope, grad) * (1 - inside)
+            slope = (d / beta if kind == "smooth_l1" else d) * inside + outside
+        local = slope * scale_gradient(grad, self.reduction, self.count)
+        return (sum_to(local, self.shapes[0]) if self.needs_input_grad[0] else None,
+                sum_to(-local, self.shapes[1]) if self.needs_input_grad[1] else None)
+
 
 def _pointwise(name, input, target, kind, parameter, reduction, weight=None, weighted_mean="sum"):
     if tuple(target.shape) != tuple(input.shape):
@@ -57,13 +76,7 @@ def _pointwise(name, input, target, kind, parameter, reduction, weight=None, wei
             "Please ensure they have the same size.",
             stacklevel=3,
         )
-        try:
-            xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-        except ValueError:
-            raise RuntimeError(
-                f"{name}: the input of shape {tuple(input.shape)} and the target of shape "
-                f"{tuple(target.shape)} cannot be broadcast together"
-            ) from None
+        check_broadcast(name, input, target, names=("input", "target"))
     input, target = operands(input, target)
     if weight is None:
         return PointwiseLoss.apply(input, target, kind=kind, parameter=parameter, reduction=reduction)

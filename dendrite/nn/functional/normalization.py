@@ -22,6 +22,7 @@ import warnings
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.graph_operands import composed_gradients, constant
 from dendrite.tensor import Tensor
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "rms_norm"]
@@ -76,6 +77,13 @@ def _affine_grads(needs, grad, xhat, axes, size):
 
 
 # ----------------------------------------------------------------------------- batch norm
+def _affine_graph(xhat, weight, bias, shape):
+    """``_affine`` with tensors: ``x̂ γ + β``, γ and β reshaped to ``shape`` (double backward)."""
+    if weight is not None:
+        xhat = xhat * weight.reshape(shape)
+    return xhat if bias is None else xhat + bias.reshape(shape)
+
+
 class BatchNorm(Function):
     """Normalise over every axis but 1 (the channels) of (N, C, *)."""
 
@@ -83,7 +91,7 @@ class BatchNorm(Function):
         channels = x.shape[1]
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.param_shape = (channels,) + (1,) * (x.ndim - 2)
-        self.weight, self.training = weight, training
+        self.weight, self.training, self.eps = weight, training, eps
         if training:
             self.xhat, self.invstd, mean, var = _standardize(x, self.axes, eps, statistics=True)
             if momentum is not None and running_mean is not None:
@@ -109,6 +117,21 @@ class BatchNorm(Function):
             else:
                 grad_x = (grad_xhat * self.invstd).astype(grad.dtype, copy=False)
         return (grad_x,) + _affine_grads(needs, grad, self.xhat, self.axes, self.param_shape[:1])
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops and differentiated (create_graph): x̂ from the batch
+        # statistics (training) or with the fixed running ones (eval: x̂ = x σ⁻¹ + const), then γ x̂ + β.
+        axes, shape, eps = self.axes, self.param_shape, self.eps
+        invstd, xhat = self.invstd, self.xhat
+
+        def composed(x, weight=None, bias=None):
+            if self.training:
+                centered = x - x.mean(dim=axes, keepdim=True)
+                standard = centered / ((centered * centered).mean(dim=axes, keepdim=True) + eps).sqrt()
+            else:
+                standard = x * constant(invstd, x) + constant(xhat - x.array * invstd, x)
+            return _affine_graph(standard, weight, bias, shape)
+        return composed_gradients(self, grad, composed)
 
 
 def _check_channel_vector(name: str, what: str, tensor, channels: int, input: Tensor) -> None:
@@ -168,7 +191,7 @@ class LayerNorm(Function):
     """Normalise over the trailing ``len(normalized_shape)`` axes."""
 
     def forward(self, x, weight=None, bias=None, *, normalized, eps):
-        self.shape, self.weight, self.normalized = x.shape, weight, normalized
+        self.shape, self.weight, self.normalized, self.eps = x.shape, weight, normalized, eps
         rows = x.reshape(-1, math.prod(normalized)) if x.size else x.reshape(0, 1)
         self.xhat_rows, self.invstd = _standardize(rows, (1,), eps)
         self.xhat = self.xhat_rows.reshape(x.shape)
@@ -185,6 +208,16 @@ class LayerNorm(Function):
             grad_x = _standardize_backward(grad_rows, self.xhat_rows, self.invstd, (1,)).reshape(self.shape)
         leading = tuple(range(len(self.shape) - len(self.normalized)))
         return (grad_x,) + _affine_grads(needs, grad, self.xhat, leading, self.normalized)
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops: x̂ = (x - μ) / √(σ² + ε) over the trailing axes; γ x̂ + β
+        axes, eps, normalized = tuple(range(-len(self.normalized), 0)), self.eps, self.normalized
+
+        def composed(x, weight=None, bias=None):
+            centered = x - x.mean(dim=axes, keepdim=True)
+            standard = centered / ((centered * centered).mean(dim=axes, keepdim=True) + eps).sqrt()
+            return _affine_graph(standard, weight, bias, normalized)
+        return composed_gradients(self, grad, composed)
 
 
 def _normalized_shape(name: str, input: Tensor, normalized_shape) -> tuple:
@@ -230,7 +263,7 @@ class RMSNorm(Function):
     """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing axes."""
 
     def forward(self, x, weight=None, *, normalized, eps):
-        self.shape, self.weight, self.normalized = x.shape, weight, normalized
+        self.shape, self.weight, self.normalized, self.eps = x.shape, weight, normalized, eps
         rows = x.reshape(-1, math.prod(normalized)) if x.size else x.reshape(0, 1)
         wide = _statistics_input(rows)  # float16: mean(x^2) in float32
         self.inverse_rms = 1.0 / xp.sqrt((wide * wide).mean(axis=1, keepdims=True) + eps)
@@ -252,6 +285,15 @@ class RMSNorm(Function):
             leading = tuple(range(len(self.shape) - len(self.normalized)))
             grad_weight = (grad * self.xhat).sum(axis=leading).reshape(self.normalized)
         return grad_x, grad_weight
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops: x / √(mean(x²) + ε) · γ over the trailing axes
+        axes, eps = tuple(range(-len(self.normalized), 0)), self.eps
+
+        def composed(x, weight=None):
+            standard = x / ((x * x).mean(dim=axes, keepdim=True) + eps).sqrt()
+            return standard if weight is None else standard * weight
+        return composed_gradients(self, grad, composed)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -279,7 +321,7 @@ class GroupNorm(Function):
     """Normalise (N, C, *) over each group of ``C // groups`` channels and all positions."""
 
     def forward(self, x, weight=None, bias=None, *, groups, eps):
-        self.shape, self.weight = x.shape, weight
+        self.shape, self.weight, self.eps = x.shape, weight, eps
         self.param_shape = (x.shape[1],) + (1,) * (x.ndim - 2)
         grouped = x.reshape(x.shape[0], groups, -1) if x.size else x.reshape(x.shape[0], groups, 0)
         self.xhat_groups, self.invstd = _standardize(grouped, (2,), eps)
@@ -298,6 +340,17 @@ class GroupNorm(Function):
             grad_x = grad_x.reshape(self.shape)
         axes = (0,) + tuple(range(2, len(self.shape)))
         return (grad_x,) + _affine_grads(needs, grad, self.xhat, axes, self.param_shape[:1])
+
+    def backward_graph(self, grad):
+        # Recomputed with differentiable ops: x̂ per (sample, group), then γ x̂ + β per channel
+        groups, eps, shape, param_shape = self.xhat_groups.shape[1], self.eps, self.shape, self.param_shape
+
+        def composed(x, weight=None, bias=None):
+            grouped = x.reshape(shape[0], groups, -1)
+            centered = grouped - grouped.mean(dim=2, keepdim=True)
+            standard = centered / ((centered * centered).mean(dim=2, keepdim=True) + eps).sqrt()
+            return _affine_graph(standard.reshape(shape), weight, bias, param_shape)
+        return composed_gradients(self, grad, composed)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,

@@ -26,6 +26,7 @@ from dendrite.nn.functional.window import (
     spread_along,
     sum_along,
 )
+from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor
 
 __all__ = [
@@ -109,6 +110,24 @@ def _crop(padded, shape, top: int, left: int):
 
 
 # ----------------------------------------------------------------------------- Functions
+def _winner_maps(winners, x_shape, input_shape, returned):
+    """Max pooling for fixed ``winners`` (flat H*W index per output) as a linear map and its transpose.
+
+    ``spread``: dX[winner] += dY (overlapping windows add up); ``pick``: each output takes its winner.
+    """
+    planes, plane = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
+    offsets = (xp.arange(planes) * plane).reshape(-1, 1)  # plane p's elements start at p * plane
+    flat = (winners.reshape(planes, -1 if planes else 0) + offsets).reshape(-1)
+
+    def spread(g):
+        summed = xp.bincount(flat, weights=g.reshape(-1), minlength=planes * plane)
+        return summed.astype(g.dtype, copy=False).reshape(input_shape)
+
+    def pick(h):
+        return h.reshape(-1)[flat].reshape(returned)
+    return spread, pick
+
+
 class MaxPool(Function):
     """Max pooling of (N, C, H, W) with separable argmax; outputs (values[, flat indices in H*W])."""
 
@@ -148,6 +167,17 @@ class MaxPool(Function):
             padded = padded.copy()
         return owned_array(_crop(padded, x_shape, top, left), self.input_shape)
 
+    def backward_graph(self, *grads):
+        # Linear in the input for fixed winners: dX[winner] += dY, whose transpose picks the winners.
+        if grads[0] is None:
+            return None
+        x_shape, _, returned = self.shapes
+        (_, sh, dh, top, _, ho), (_, sw, dw, left, _, wo) = self.windows
+        row = xp.arange(ho).reshape(-1, 1) * sh + self.row_arg.astype(xp.int64) * dh
+        col = xp.take_along_axis(self.col_arg, row, axis=2).astype(xp.int64) * dw + xp.arange(wo) * sw
+        winners = (row - top) * x_shape[3] + (col - left)
+        return linear_map(grads[0], *_winner_maps(winners, x_shape, self.input_shape, returned))
+
 
 class AvgPool(Function):
     """Average pooling of (N, C, H, W): separable window sums divided by a per-position divisor."""
@@ -169,6 +199,25 @@ class AvgPool(Function):
         share = (grad.reshape(out_shape) / self.divisor).astype(grad.dtype, copy=False)
         padded = spread_along(spread_along(share, None, 2, kh, sh, dh, height), None, 3, kw, sw, dw, width)
         return owned_array(_crop(padded, x_shape, top, left), self.input_shape)
+
+    def backward_graph(self, grad):
+        # Linear: the backward spreads each window's share, its transpose is the forward (window means).
+        # (closures over copies, not over self: a released node forgets its fields)
+        (x_shape, out_shape, returned), windows, divisor = self.shapes, self.windows, self.divisor
+        input_shape, (height, width) = self.input_shape, self.padded_shape[2:]
+        (kh, sh, dh, top, _, ho), (kw, sw, dw, left, _, wo) = windows
+
+        def spread(g):
+            share = (g.reshape(out_shape) / divisor).astype(g.dtype, copy=False)
+            rows = spread_along(share, None, 2, kh, sh, dh, height)
+            return owned_array(_crop(spread_along(rows, None, 3, kw, sw, dw, width), x_shape, top, left),
+                               input_shape)
+
+        def window_means(h):
+            padded = _pad(h.reshape(x_shape), windows, 0)
+            total = sum_along(sum_along(padded, 3, kw, sw, dw, wo), 2, kh, sh, dh, ho)
+            return (total / divisor).astype(h.dtype, copy=False).reshape(returned)
+        return linear_map(grad, to=spread, back=window_means)
 
 
 def _divisor(windows, sizes, count_include_pad: bool, divisor_override, dtype):
@@ -239,6 +288,23 @@ class AdaptiveAvgPool(Function):
                 grad = self._spread(grad, axis, matrix, self.shapes[0][axis])
         return owned_array(grad, self.input_shape)
 
+    def backward_graph(self, grad):
+        # Linear: Y = A_h · X · A_wᵀ per plane; its gradient map and that map's transpose (the forward).
+        (x_shape, out_shape, returned), matrices, input_shape = self.shapes, self.matrices, self.input_shape
+
+        def spread(g):
+            g = g.reshape(out_shape)
+            for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
+                g = xp.moveaxis(xp.tensordot(g, matrix, axes=(axis, 0)), -1, axis)
+            return xp.ascontiguousarray(g).reshape(input_shape)
+
+        def average(h):
+            h = h.reshape(x_shape)
+            for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
+                h = xp.moveaxis(xp.tensordot(h, matrix, axes=(axis, 1)), -1, axis)
+            return xp.ascontiguousarray(h).reshape(returned)
+        return linear_map(grad, to=spread, back=average)
+
 
 class AdaptiveMaxPool(Function):
     """Adaptive max pooling: separable running max over (possibly overlapping) windows of varying size."""
@@ -279,6 +345,12 @@ class AdaptiveMaxPool(Function):
         flat = self.indices.reshape(planes, -1 if planes else 0) + (xp.arange(planes) * plane).reshape(-1, 1)
         grad_x = xp.bincount(flat.reshape(-1), weights=grad.reshape(-1), minlength=planes * plane)
         return owned_array(grad_x.astype(grad.dtype, copy=False), self.input_shape)
+
+    def backward_graph(self, *grads):
+        if grads[0] is None:
+            return None
+        x_shape, _, returned = self.shapes
+        return linear_map(grads[0], *_winner_maps(self.indices, x_shape, self.input_shape, returned))
 
 
 # ----------------------------------------------------------------------------- public API

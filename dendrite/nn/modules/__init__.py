@@ -3,6 +3,7 @@
 from dendrite.nn.modules.activation import *  # noqa: F403
 from dendrite.nn.modules.activation_dim import *  # noqa: F403
 from dendrite.nn.modules.activation_shrink import *  # noqa: F403
+from dendrite.nn.modules.attention import *  # noqa: F403
 from dendrite.nn.modules.container import *  # noqa: F403
 from dendrite.nn.modules.conv import *  # noqa: F403
 from dendrite.nn.modules.dropout import *  # noqa: F403
@@ -16,3 +17,4 @@ from dendrite.nn.modules.rnn import *  # noqa: F403
 from dendrite.nn.modules.rnn_cell import *  # noqa: F403
 from dendrite.nn.modules.shape import *  # noqa: F403
 from dendrite.nn.modules.sparse import *  # noqa: F403
+from dendrite.nn.modules.transformer import *  # noqa: F403

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -40,8 +41,7 @@ class _ConvNd(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         name, n = type(self).__name__, self.dims
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"{name}: dendrite runs on the CPU; device {device!r} is not available")
+        check_device(device, name)
         if groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups != 0:

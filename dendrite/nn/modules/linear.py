@@ -6,6 +6,7 @@ import math
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -21,8 +22,7 @@ def _empty_parameter(shape: tuple, dtype=None) -> Parameter:
 
 
 def _check_device(layer: str, device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{layer}: dendrite runs on the CPU; device {device!r} is not available")
+    check_device(device, layer)
 
 
 class Identity(Module):

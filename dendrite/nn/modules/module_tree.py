@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from dendrite import backend
+from dendrite.devices import cuda_unavailable_message
 from dendrite.tensor import Tensor, parse_to_arguments
 
 if TYPE_CHECKING:
@@ -239,7 +240,8 @@ class ModuleTreeMixin:
     def to(self, *args, **kwargs) -> Module:
         """Cast floating parameters and buffers to a dtype (``model.to(dendrite.float64)``), in place.
 
-        Integer buffers keep their dtype; a device (``"cpu"``) is accepted and changes nothing.
+        Integer buffers keep their dtype; the CPU device (``"cpu"``, ``dendrite.device("cpu")``) is
+        accepted and changes nothing, any other device raises (see :mod:`dendrite.devices`).
 
         Example:
             >>> import dendrite
@@ -308,13 +310,13 @@ class ModuleTreeMixin:
         return self
 
     def cuda(self, device=None) -> Module:
-        """Raise ``RuntimeError``: dendrite has no CUDA devices.
+        """Raise ``RuntimeError``: dendrite has no CUDA device (test ``dendrite.cuda.is_available()``).
 
         Example:
             >>> from dendrite import nn
             >>> nn.Linear(2, 1).cuda()
             Traceback (most recent call last):
             ...
-            RuntimeError: dendrite runs on the CPU; CUDA devices are not available
+            RuntimeError: Module.cuda: CUDA is not available: ...
         """
-        raise RuntimeError("dendrite runs on the CPU; CUDA devices are not available")
+        raise RuntimeError(cuda_unavailable_message("Module.cuda"))

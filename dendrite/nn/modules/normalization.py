@@ -13,6 +13,7 @@ import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -41,8 +42,7 @@ def _affine_parameters(module, shape, dtype, affine: bool, bias: bool) -> None:
 
 
 def _check_device(layer: str, device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{layer}: dendrite runs on the CPU; device {device!r} is not available")
+    check_device(device, layer)
 
 
 class _NormBase(Module):
@@ -349,6 +349,11 @@ class RMSNorm(Module):
             self.weight = Parameter(xp.ones(self.normalized_shape, _dtype(dtype)))
         else:
             self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        """Set ``weight`` back to ones (PyTorch's ``RMSNorm.reset_parameters``)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
 
     def forward(self, input: Tensor) -> Tensor:
         _check_trailing(self, input)

@@ -18,6 +18,7 @@ import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -65,8 +66,7 @@ class RNNBase(Module):
         layer = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode!r}; expected one of {sorted(_GATES)}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"{layer}: dendrite runs on the CPU; device {device!r} is not available")
+        check_device(device, layer)
         if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
                 f"{layer}: dropout should be a number in range [0, 1] representing the probability of an "

@@ -13,6 +13,7 @@ import math
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -39,8 +40,7 @@ class RNNCellBase(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         name = type(self).__name__
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"{name}: dendrite runs on the CPU; device {device!r} is not available")
+        check_device(device, name)
         for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import check_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -33,8 +34,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"Embedding: dendrite runs on the CPU; device {device!r} is not available")
+        check_device(device, "Embedding")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding(num_embeddings={num_embeddings}): padding_idx {padding_idx} "

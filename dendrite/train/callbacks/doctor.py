@@ -41,7 +41,7 @@ class Doctor(Callback):
         >>> from dendrite.train import Trainer
         >>> X = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
         >>> loader = DataLoader(TensorDataset(X, (X[:, 0] > 0).astype("int64")), batch_size=16)
-        >>> dendrite.manual_seed(0)
+        >>> _ = dendrite.manual_seed(0)
         >>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> doctor = Doctor(verbose=0)
         >>> trainer = Trainer(model, nn.CrossEntropyLoss(), dendrite.optim.Adam(model.parameters(), lr=0.01),

@@ -1,0 +1,239 @@
+"""Version counters: what autograd needs to know about in-place writes.
+
+PyTorch gives every tensor a version counter, shared with its views, that each
+in-place write bumps; a node remembers the versions of the tensors it saved
+and ``backward()`` refuses to use a saved value that was overwritten since.
+dendrite does the same with two cheap pieces instead of per-tensor counters:
+
+* one global ``clock``, advanced by every in-place write. ``Function.apply``
+  stamps each recorded node with ``clock.now`` (one attribute store per op);
+* a record per *memory owner* (the NumPy array that owns the bytes, which every
+  view's ``.base`` points to): how many writes it has seen and when. A tensor
+  and all its views share the owner, hence the version (``x._version``).
+
+At backward, a node whose stamp is older than the clock (something was written
+since it was made) looks at the arrays it really kept (its ``__dict__``, not its
+inputs): if one of them lives in memory written after the stamp, the gradient
+would be computed from overwritten values, and :func:`check_saved` raises
+PyTorch's "modified by an inplace operation" error. A node that kept nothing
+(``Add``) never complains, exactly as in PyTorch.
+
+An in-place op recorded on a tensor in the graph *rebases* it: the tensor's
+``grad_fn`` becomes the in-place node. Nodes made earlier still hold the same
+Python object as input but must reach its old ``grad_fn``; :func:`rebase` keeps
+that history on the tensor and :func:`edge_of` answers, for a node's stamp,
+which ``(grad_fn, output index)`` the tensor had when the node was made.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+
+from dendrite.autograd.grad_mode import state
+from dendrite.backend import ndarray
+
+__all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view"]
+
+# How many recent write times each memory owner keeps, to name the version a node expected.
+_RECENT = 64
+
+
+class _Clock:
+    """``now``: the number of in-place writes so far; ``rebased``: ``now`` at the latest rebase."""
+
+    now = 0
+    rebased = 0
+
+
+clock = _Clock()
+
+
+class _Record:
+    """The writes seen by one memory owner: total count and the clock at the recent ones."""
+
+    __slots__ = ("version", "times", "keep")
+
+    def __init__(self, keep) -> None:
+        self.version = 0
+        self.times: deque = deque(maxlen=_RECENT)
+        self.keep = keep  # a weak reference that drops this record with the owner (or the owner itself)
+
+
+_records: dict = {}  # id(owner) -> _Record
+
+
+def owner_of(array):
+    """The object that owns ``array``'s memory (the array itself, or the end of its ``.base`` chain).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.autograd.versions import owner_of
+        >>> a = np.zeros(4)
+        >>> owner_of(a[1:].reshape(3, 1)) is a
+        True
+    """
+    owner = array
+    base = getattr(array, "base", None)
+    while base is not None:
+        owner = base
+        base = getattr(base, "base", None)
+    return owner
+
+
+def _forget(key: int):
+    def drop(_reference) -> None:
+        _records.pop(key, None)
+    return drop
+
+
+def bump(array) -> None:
+    """Count one in-place write into ``array``'s memory: its version (and its views') goes up by one.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.autograd.versions import bump, version_of
+        >>> a = np.zeros(3)
+        >>> bump(a[:1]); version_of(a), version_of(a[2:])
+        (1, 1)
+    """
+    clock.now += 1
+    owner = owner_of(array)
+    record = _records.get(id(owner))
+    if record is None:
+        try:
+            keep = weakref.ref(owner, _forget(id(owner)))
+        except TypeError:  # bytes and other owners without weak references: keep them alive instead
+            keep = owner
+        record = _records[id(owner)] = _Record(keep)
+    record.version += 1
+    record.times.append(clock.now)
+
+
+def version_of(array) -> int:
+    """How many in-place writes ``array``'s memory has seen (PyTorch's ``tensor._version``).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.autograd.versions import version_of
+        >>> version_of(np.zeros(2))
+        0
+    """
+    record = _records.get(id(owner_of(array)))
+    return 0 if record is None else record.version
+
+
+def _saved_arrays(node):
+    """The arrays a node kept for backward: its attributes (one level into tuples/lists), not its inputs."""
+    for name, value in node.__dict__.items():
+        if name == "inputs":
+            continue
+        if type(value) is ndarray:
+            yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if type(item) is ndarray:
+                    yield item
+
+
+def check_saved(node) -> None:
+    """Raise if an array ``node`` saved for backward was written in place after the node was made.
+
+    Called by the engine only for nodes older than the latest write (``node.stamp < clock.now``).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x.exp()       # Exp keeps its result for backward
+        >>> y += 1            # ... which this overwrites
+        >>> try:
+        ...     check_saved(y.grad_fn.inputs[0].grad_fn)
+        ... except RuntimeError as error:
+        ...     print(str(error).split(": ", 1)[1][:70])
+        [float32 tensor of shape (2,)] saved by ExpBackward is at version 1; e
+    """
+    # An in-place op's node that keeps the written tensor itself counts from after its own write.
+    stamp = node.__dict__.get("saved_stamp", node.stamp)
+    for array in _saved_arrays(node):
+        record = _records.get(id(owner_of(array)))
+        if record is None or not record.times or record.times[-1] <= stamp:
+            continue
+        later = sum(1 for time in record.times if time > stamp)
+        expected = record.version - later
+        known = later < len(record.times) or len(record.times) < _RECENT
+        expected_text = f"{expected}" if known else f"at most {expected}"
+        name = f"{node.name}Backward"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [{array.dtype} tensor of shape {tuple(array.shape)}] saved by {name} is at version "
+            f"{record.version}; expected version {expected_text} instead. Hint: the value was changed in "
+            f"place (x += ..., x.add_(...), x[i] = ...) after {name} saved it for backward; change a "
+            ".clone() instead, or use the out-of-place form (x = x + ...)."
+        )
+
+
+def rebase(tensor, node, index: int, requires_grad: bool) -> None:
+    """Make ``node`` (output ``index``) the ``grad_fn`` of ``tensor``, keeping the old one for older nodes.
+
+    Call right after the in-place write (:func:`bump`), so the write's time marks the change.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.tensor([1.0], requires_grad=True)
+        >>> y = x * 2; z = y + 1            # z's node was made while y came from Mul
+        >>> new = (y.detach() * 3).requires_grad_()
+        >>> bump(y.array); rebase(y, None, 0, False)
+        >>> edge_of(y, z.grad_fn.stamp)[0], y.grad_fn
+        (<MulBackward>, None)
+    """
+    history = getattr(tensor, "_history", None)
+    if history is None:
+        history = tensor._history = []
+    history.append((clock.now, tensor._ctx, tensor._out_index))
+    clock.rebased = clock.now
+    tensor._ctx = node
+    tensor._out_index = index
+    tensor.requires_grad = requires_grad
+
+
+def edge_of(tensor, stamp):
+    """``(grad_fn, output index)`` that ``tensor`` had when a node stamped ``stamp`` was made.
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.tensor([1.0], requires_grad=True) * 2
+        >>> edge_of(y, 0)
+        (<MulBackward>, 0)
+    """
+    history = getattr(tensor, "_history", None)
+    if history:
+        for time, node, index in history:
+            if time > stamp:
+                return node, index
+    return tensor._ctx, tensor._out_index
+
+
+def mark_view(output, inputs, multi: bool):
+    """Note on ``output`` which input's memory it shares, if any (called by ``Function.apply``); returns it.
+
+    ``output._view`` becomes ``(base, made with grad mode on, one of several outputs)``, the base
+    being the tensor at the root of a chain of views, as PyTorch's ``._base``. In-place ops on
+    the view use it to update the base's graph (or refuse, where PyTorch refuses).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.zeros(2, 3)
+        >>> x[0]._view[0] is x, x.t()[1]._view[0] is x, (x + 1)._view if hasattr(x + 1, "_view") else None
+        (True, True, None)
+    """
+    owner = owner_of(output._data)
+    for item in inputs:
+        data = getattr(item, "_data", None)
+        if data is not None and owner_of(data) is owner:
+            view = getattr(item, "_view", None)
+            if view is None:
+                output._view = (item, state.grad_enabled, multi)
+            else:
+                output._view = (view[0], view[1] and state.grad_enabled, view[2] or multi)
+            break
+    return output
