@@ -63,6 +63,37 @@ SPECS = {
     "char_rnn_classification.py": {"accuracy": (0, 0.3)},
     "transformer_lm.py": {"first_loss": (0, 0.6), "eval_loss": (0, 0.3), "perplexity": (0, 0.5)},
     "dcgan_mini.py": {"D_first": (0, 0.3), "D_last": (0, 0.6), "G_last": (0, 1.5)},
+    # Fixed starting weights, float32 sums: agree to ~1e-6. grad_fn_names compares exactly (PyTorch's
+    # class names, which the tutorial prints).
+    "blitz_neural_networks.py": {k: (1e-4, 1e-5) for k in ("out", "bias_grad_after_backward_randn",
+                                                              "conv1_bias_grad", "losses")},
+    # Everything here is exact: shapes, dtype names, default_collate's dtypes, samplers (crops use np.random).
+    "data_loading.py": {"landmark_sum": (1e-12, 1e-9)},
+    "forward_hooks.py": {k: (1e-5, 1e-5) for k in ("fc1_act", "conv1_act_sum", "pre_hook_out",
+                                                   "backward_hook_out", "backward_hook_in_sum",
+                                                   "original_grad", "weight_norm_weight")},
+    "lr_schedulers.py": {"test_history": (1e-5, 1e-6),
+                         **{k: (1e-9, 1e-12) for k in ("StepLR", "MultiStepLR", "ExponentialLR",
+                                                       "CosineAnnealingLR", "LambdaLR", "OneCycleLR",
+                                                       "OneCycle_momentum", "ReduceLROnPlateau",
+                                                       "SequentialLR", "CosineWarmRestarts", "get_last_lr",
+                                                       "chained")}},
+    "time_series_lstm.py": {"lbfgs_losses": (1e-6, 1e-12), "test_loss": (1e-6, 1e-12),
+                            "reg_first": (1e-4, 1e-6), "reg_last": (1e-3, 1e-6), "reg_test": (1e-3, 1e-6)},
+    # Fixed weights and data, but 150 critic steps of float32 in a feedback loop drift apart by ~1e-3.
+    "wgan_gp.py": {**{k: (1e-2, 5e-3) for k in ("gp", "d_cost", "wasserstein", "g_cost")},
+                   **{k: (1e-4, 1e-5) for k in ("gp_first", "d_cost_first", "w_first", "toy_penalty",
+                                                "toy_grad")}},
+    # Random initialisation / shuffling / dropout differ: comparable quality, plus a "learned" check below.
+    "transfer_learning.py": {"best_acc": (0, 0.1), "train_losses": (0, 0.06)},
+    "vae.py": {"first_train_loss": (0.05, 0), "last_train_loss": (0.1, 0), "test_loss": (0.15, 0),
+               "bce_sum": (1e-5, 1e-6)},
+    "seq2seq_translation.py": {"first_loss": (0, 0.3), "last_loss": (0, 0.3), "token_accuracy": (0, 0.15),
+                               "sentence_accuracy": (0, 0.3)},
+    "text_classification.py": {"test_accuracy": (0, 0.05)},
+    "word_language_model.py": {**{f"{m}_first_val": (0, 0.05) for m in ("LSTM", "GRU", "RNN_TANH")},
+                               **{f"{m}_val_loss": (0, 0.6) for m in ("LSTM", "GRU", "RNN_TANH")},
+                               **{f"{m}_ppl": (0.8, 0) for m in ("LSTM", "GRU", "RNN_TANH")}},
 }
 
 
@@ -89,3 +120,14 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
         assert ours["eval_loss"] < 0.5 * ours["first_loss"]
     if script == "char_rnn_classification.py":
         assert ours["accuracy"] > 0.5
+    if script == "transfer_learning.py":
+        assert ours["best_acc"] > 0.9 and ours["conv1_unchanged"] and ours["trainable"] == 34
+    if script == "vae.py":
+        assert ours["last_train_loss"] < 0.7 * ours["first_train_loss"]
+    if script == "seq2seq_translation.py":
+        assert ours["token_accuracy"] > 0.6 and ours["last_loss"] < 0.5 * ours["first_loss"]
+    if script == "text_classification.py":
+        assert ours["test_accuracy"] > 0.9
+    if script == "word_language_model.py":
+        for m in ("LSTM", "GRU", "RNN_TANH"):
+            assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
