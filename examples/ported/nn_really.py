@@ -1,4 +1,5 @@
-"""Port of "What is torch.nn really?": logistic regression by hand, then nn.Module, optim, DataLoader and a CNN.
+"""Port of "What is torch.nn really?": logistic regression by hand, then nn.Module, optim, DataLoader and a
+CNN.
 
 A learnable synthetic 28x28 dataset stands in for the MNIST download.
 """

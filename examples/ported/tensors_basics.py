@@ -1,4 +1,6 @@
-"""Port of the "Tensors" tutorial: creation, attributes, indexing, joining, arithmetic with out=, in-place, NumPy bridge."""
+"""Port of the "Tensors" tutorial: creation, attributes, indexing, joining, arithmetic with out=, in-place,
+NumPy bridge.
+"""
 import json
 import os
 

@@ -1,4 +1,5 @@
-"""Port of "Language Modeling with nn.Transformer": PositionalEncoding buffer, TransformerEncoder, causal mask.
+"""Port of "Language Modeling with nn.Transformer": PositionalEncoding buffer, TransformerEncoder, causal
+mask.
 
 A tiny repeating-token corpus replaces WikiText-2; a few dozen steps.
 """
