@@ -25,8 +25,6 @@ if os.environ.get("PORTED_BACKEND") == "torch":
     )
     from torch.utils.data.dataloader import default_collate
 else:
-    from dendrite.utils.data.dataloader import default_collate
-
     import dendrite as torch
     from dendrite.utils.data import (
         BatchSampler,
@@ -37,6 +35,7 @@ else:
         Subset,
         WeightedRandomSampler,
     )
+    from dendrite.utils.data.dataloader import default_collate
 
 rng = np.random.default_rng(0)
 landmarks_frame = [(f"face{i}.jpg", rng.random((4, 2)).astype(np.float64) * 20 + 2) for i in range(12)]

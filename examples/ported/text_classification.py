@@ -15,11 +15,10 @@ if os.environ.get("PORTED_BACKEND") == "torch":
     from torch.utils.data import DataLoader
     from torch.utils.data.dataset import random_split
 else:
-    from dendrite.utils.data.dataset import random_split
-
     import dendrite as torch
     from dendrite import nn
     from dendrite.utils.data import DataLoader
+    from dendrite.utils.data.dataset import random_split
 
 rng = np.random.default_rng(0)
 topic_words = [["game", "team", "score", "win", "coach", "league"],
