@@ -1,4 +1,4 @@
-"""PyTorch's one-line names (is_tensor, numel, finfo, compile, Variable, utils.data submodules) against torch."""
+"""PyTorch's one-line names (is_tensor, numel, finfo, compile, Variable, utils.data paths) vs torch."""
 
 import pytest
 
