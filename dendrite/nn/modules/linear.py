@@ -85,7 +85,10 @@ class Linear(Module):
         # Read from the table: ``self.weight`` reaches it only after a failed normal lookup and
         # Module.__getattr__ (~0.4 us each, a visible share of a tiny network's training step).
         parameters = self._parameters
-        return F.linear(input, parameters["weight"], parameters["bias"])
+        if "weight" in parameters and "bias" in parameters:
+            return F.linear(input, parameters["weight"], parameters["bias"])
+        # A weight computed by nn.utils.parametrize or weight_norm lives outside the table.
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         has_bias = self.bias is not None

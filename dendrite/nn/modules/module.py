@@ -13,29 +13,16 @@ match PyTorch's one for one; traversal (``parameters``, ``modules``...), modes
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 
 from dendrite.nn.modules.module_boundary import checked_forward
+from dendrite.nn.modules.module_hooks import BackwardHooksMixin, RemovableHandle, add_hook, new_hook_tables
 from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
 from dendrite.nn.modules.module_tree import ModuleTreeMixin
 from dendrite.nn.parameter import Parameter
 from dendrite.tensor import Tensor
 
-__all__ = ["Module"]
-
-_hook_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: dict, key: int) -> None:
-        self._hooks, self.id = hooks, key
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
+__all__ = ["Module", "RemovableHandle"]
 
 def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
@@ -51,7 +38,7 @@ def _check_name(owner: Module, kind: str, name) -> None:
         raise KeyError(f'{kind} name can\'t be empty or contain ".", got {name!r}')
 
 
-class Module(StateDictMixin, ModuleTreeMixin):
+class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
     """Base class for all layers and models.
 
     Subclasses call ``super().__init__()`` first, assign their parameters and
@@ -88,26 +75,18 @@ class Module(StateDictMixin, ModuleTreeMixin):
         set_(self, "_buffers", OrderedDict())
         set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", OrderedDict())
-        set_(self, "_forward_hooks", OrderedDict())
-        set_(self, "_forward_pre_hooks", OrderedDict())
+        for name, table in new_hook_tables().items():  # forward and backward hooks (module_hooks.py)
+            set_(self, name, table)
 
     def forward(self, *args, **kwargs):
         name = type(self).__name__
         raise NotImplementedError(f'Module [{name}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)  # the common case, kept cheap for tiny networks
-        for hook in tuple(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        return self._call_with_hooks(args, kwargs)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -302,9 +281,7 @@ class Module(StateDictMixin, ModuleTreeMixin):
             >>> identity(dendrite.ones(2)).tolist()
             [1.0, 1.0]
         """
-        key = next(_hook_ids)
-        self._forward_pre_hooks[key] = hook
-        return RemovableHandle(self._forward_pre_hooks, key)
+        return add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook) -> RemovableHandle:
         """``hook(module, args, output)`` runs after ``forward``; it may return a replacement output.
@@ -319,9 +296,7 @@ class Module(StateDictMixin, ModuleTreeMixin):
             (4, 3)
             >>> handle.remove()
         """
-        key = next(_hook_ids)
-        self._forward_hooks[key] = hook
-        return RemovableHandle(self._forward_hooks, key)
+        return add_hook(self._forward_hooks, hook)
 
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:
