@@ -27,6 +27,7 @@ CASES = {  # name -> (input, offsets, per_sample_weights shape or None, keyword 
     "offsets": (IDS, OFFSETS, None, {}),
     "2d": (IDS.reshape(2, 5), None, None, {}),
     "include-last-offset": (IDS, np.array([0, 2, 2, 5, 10]), None, {"include_last_offset": True}),
+    "include-last-short": (IDS, np.array([0, 2, 5, 8]), IDS.shape, {"include_last_offset": True}),
     "padding": (IDS, OFFSETS, None, {"padding_idx": 2}),
     "negative-padding": (IDS, OFFSETS, None, {"padding_idx": -1}),
     "padding-only-bag": (np.array([2, 2, 1]), np.array([0, 2]), None, {"padding_idx": 2}),
@@ -212,8 +213,6 @@ def test_module_arguments_and_from_pretrained():
 # ----------------------------------------------------------------------------- the tutorial's model
 def tutorial_run(torch, data, steps):
     """PyTorch's text-classification tutorial (model, collate_batch, training step) with ``torch`` given."""
-    from torch import nn  # noqa: F401  (the module passed in, not PyTorch, when it is dendrite)
-
     class TextClassificationModel(torch.nn.Module):
         def __init__(self, vocab_size, embed_dim, num_class):
             super(TextClassificationModel, self).__init__()  # noqa: UP008  (the tutorial's line)

@@ -229,28 +229,25 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
         raise ValueError(f"{name}: input has to be 1-D (with offsets) or 2-D, got shape {indices.shape}")
     if offsets is None:
         raise ValueError(f"{name}: a 1-D input needs offsets (a 1-D tensor of bag starts), got None")
-    starts = _index_array(name, offsets, "offsets").astype(backend.int64)
-    if starts.ndim != 1:
-        raise ValueError(f"{name}: offsets has to be a 1-D tensor, got shape {starts.shape}")
+    given = _index_array(name, offsets, "offsets").astype(backend.int64)
+    if given.ndim != 1:
+        raise ValueError(f"{name}: offsets has to be a 1-D tensor, got shape {given.shape}")
+    if include_last_offset and given.size == 0:
+        raise ValueError(f"{name}: include_last_offset=True needs at least one offset (the end)")
     size = indices.size
-    if include_last_offset:
-        if starts.size == 0:
-            raise ValueError(f"{name}: include_last_offset=True needs at least one offset (the end)")
-        starts, end = starts[:-1], int(starts[-1])
-    else:
-        end = size
-    bounds = xp.concatenate([starts, [end]]) if starts.size else xp.asarray([0])  # no bags, no positions
-    end = int(bounds[-1])
-    if int(bounds[0]) != 0:
+    if given.size and int(given[0]) != 0:
         raise RuntimeError(f"{name}: offsets[0] has to be 0 (the first bag starts at position 0), "
-                           f"got {int(bounds[0])}")
-    if int(bounds.max()) > size:
+                           f"got {int(given[0])}")
+    if given.size and int(given.max()) > size:
         raise RuntimeError(f"{name}: offsets can not be greater than input's length {size}, "
-                           f"got {int(bounds.max())}")
-    lengths = xp.diff(bounds)
-    if lengths.size and lengths.min() < 0:
-        raise RuntimeError(f"{name}: offsets must be non-decreasing, got {starts.tolist()}")
-    bags = xp.repeat(xp.arange(starts.size), lengths)
+                           f"got {int(given.max())}")
+    if given.size > 1 and xp.diff(given).min() < 0:
+        raise RuntimeError(f"{name}: offsets must be non-decreasing, got {given.tolist()}")
+    starts = given[:-1] if include_last_offset else given
+    # As PyTorch, the last bag runs to the end of input (include_last_offset's last entry is only checked).
+    bounds = xp.concatenate([starts, [size]]) if starts.size else xp.asarray([0])  # no bags, no positions
+    end = int(bounds[-1])
+    bags = xp.repeat(xp.arange(starts.size), xp.diff(bounds))
     return indices[:end], bags[:end], starts.size
 
 
@@ -262,7 +259,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 
     Shapes: input (B, L) of int64/int32 (B bags of L ids, ``offsets`` None) or input (N,) with
     ``offsets`` (B,) of bag starts, bag b running up to the next start (the last one up to N); with
-    ``include_last_offset=True`` offsets is (B + 1,) and its last entry ends the last bag.
+    ``include_last_offset=True`` offsets is (B + 1,), its last entry N (CSR style; as in PyTorch,
+    the last bag runs to the end of input whatever that entry says, once checked to be <= N).
     weight (num_embeddings, embedding_dim) -> output (B, embedding_dim).
     An empty bag gives zeros; ``padding_idx`` positions are left out of the bag (and of the mean's
     count). ``per_sample_weights`` (input's shape) scales each row, ``mode='sum'`` only. ``sparse``
