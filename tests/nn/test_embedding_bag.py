@@ -249,7 +249,7 @@ def tutorial_run(torch, data, steps):
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=5)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.1)
-    losses, accuracy = [], 0.0
+    losses = []
     for step in range(steps):
         label, text, offsets = collate_batch(data[(step % 4) * 16:(step % 4 + 1) * 16])
         optimizer.zero_grad()
@@ -259,9 +259,16 @@ def tutorial_run(torch, data, steps):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
         optimizer.step()
         losses.append(loss.item())
-        accuracy = (predicted_label.argmax(1) == label).sum().item() / label.size(0)
     scheduler.step()
-    return losses, accuracy
+    model.eval()  # the tutorial's evaluate()
+    total_acc, total_count = 0, 0
+    with torch.no_grad():
+        for start in range(0, len(data), 16):
+            label, text, offsets = collate_batch(data[start:start + 16])
+            predicted_label = model(text, offsets)
+            total_acc += (predicted_label.argmax(1) == label).sum().item()
+            total_count += label.size(0)
+    return losses, total_acc / total_count
 
 
 def synthetic_texts(count=64):
