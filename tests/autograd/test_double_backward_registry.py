@@ -38,6 +38,7 @@ NO_DOUBLE_BACKWARD: dict = {}
 PYTORCH_RAISES = {
     "hardsigmoid": "derivative for aten::hardsigmoid_backward is not implemented",
     "embedding-empty-0,5x3": "PyTorch's embedding double backward cannot reshape an empty gradient",
+    "embedding_bag": "derivative for aten::_embedding_bag_backward is not implemented",
 }
 
 # Deliberate differences, each asserted as it is (so that a change on either side shows up).

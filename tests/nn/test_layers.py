@@ -200,6 +200,12 @@ CASES = [
         lambda nn, T: nn.Embedding(6, 3, padding_idx=2),
         lambda rng: [np.array([[2, 0, 2], [5, 2, 1]])],
     ),
+    Case("EmbeddingBag", lambda nn, T: nn.EmbeddingBag(10, 4, mode="max"), ints(10, 3, 5)),
+    Case(
+        "EmbeddingBag-offsets",
+        lambda nn, T: nn.EmbeddingBag(6, 3, padding_idx=2),
+        lambda rng: [np.array([2, 0, 2, 5, 2, 1]), np.array([0, 2, 2])],
+    ),
     # -- activations
     *[
         Case(name, build, randn(3, 4, 5))

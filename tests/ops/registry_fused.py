@@ -721,3 +721,8 @@ OPS = ACTIVATIONS + LINEAR + CONV + POOLING + NORMS + CLASS_LOSSES + POINTWISE_L
 from tests.ops.registry_fused_attention import ATTENTION  # noqa: E402
 
 OPS = OPS + ATTENTION
+
+# ----------------------------------------------------------------------------- bags of embeddings
+from tests.ops.registry_fused_bags import BAGS  # noqa: E402
+
+OPS = OPS + BAGS

@@ -14,6 +14,7 @@ from dendrite.nn.functional.loss_binary import BinaryCrossEntropy, BinaryCrossEn
 from dendrite.nn.functional.loss_classification import CrossEntropy, NLLLoss
 from dendrite.nn.functional.loss_distribution import KLDivergence
 from dendrite.nn.functional.loss_regression import PointwiseLoss
+from dendrite.nn.functional.sparse import EmbeddingBag
 from dendrite.ops.cumulative import CumProd
 from dendrite.ops.graph_operands import LinearMap
 from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
@@ -39,6 +40,8 @@ UNSUPPORTED: dict[type, str] = {
     AsStrided: _IN_PLACE,
     CopySlices: _IN_PLACE,
     Bilinear: _NO_ONNX_OP + " (nn.Bilinear)",
+    EmbeddingBag: _NO_ONNX_OP + " (nn.EmbeddingBag: bags of variable length); for bags of equal length, "
+                                "export nn.Embedding followed by a sum, mean or max over the bag axis",
     CrossEntropy: _LOSS,
     NLLLoss: _LOSS,
     BinaryCrossEntropy: _LOSS,
