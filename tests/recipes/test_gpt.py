@@ -1,4 +1,4 @@
-"""The character GPT: shapes, causal masking, scoring by hand, a short run that learns, run folders, the CLI."""
+"""The character GPT: shapes, causal masking, scoring by hand, a short run, run folders, the CLI."""
 
 from __future__ import annotations
 
@@ -187,8 +187,9 @@ def test_dendrite_train_gpt_through_the_cli(capsys, monkeypatch, tmp_path, corpu
 def test_bad_cli_arguments_are_one_line_errors(capsys, monkeypatch, tmp_path, corpus, argv, message):
     import dendrite.data
 
-    monkeypatch.setattr(dendrite.data, "load_dataset",
-                        lambda name, real=dendrite.data.load_dataset: corpus if name == "pytext" else real(name))
+    real = dendrite.data.load_dataset  # the small corpus for pytext, the real loader for the others
+    monkeypatch.setattr(dendrite.data, "load_dataset", lambda name: corpus if name == "pytext" else
+                        real(name))
     status = main([*argv, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert status == 2
