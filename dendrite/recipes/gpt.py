@@ -260,7 +260,7 @@ def gpt_defaults(splits) -> dict:
         >>> gpt_defaults(None)["block_size"]
         32
     """
-    return {"epochs": 1, "batch_size": 64, "block_size": 32, "d_model": 64, "n_layers": 2, "n_heads": 4,
+    return {"epochs": 1, "batch_size": 32, "block_size": 32, "d_model": 64, "n_layers": 2, "n_heads": 4,
             "dropout": 0.0, "lr": 6e-3, "optimizer": "adamw", "weight_decay": 0.1, "warmup": 0.1,
             "clip": 1.0, "train_chars": None}
 
