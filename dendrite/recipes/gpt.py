@@ -40,8 +40,8 @@ from dendrite.recipes.language import (
 )
 from dendrite.train import Callback, Trainer
 
-__all__ = ["RandomWindows", "gpt_bits_per_char", "warmup_cosine", "gpt_defaults", "build_gpt", "run_gpt",
-           "load_gpt", "generate_text", "sample_from_run"]
+__all__ = ["RandomWindows", "gpt_bits_per_char", "warmup_cosine", "decay_groups", "gpt_defaults", "build_gpt",
+           "run_gpt", "load_gpt", "generate_text", "sample_from_run"]
 
 _LN2 = math.log(2.0)
 ARCHITECTURE = ("block_size", "d_model", "n_layers", "n_heads")
@@ -154,6 +154,12 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """AdamW parameter groups: weight decay on the matrices of the Linear layers and attention only.
 
     Decaying biases, LayerNorm gains or embeddings would pull them towards 0 for no benefit.
+    Shapes: parameters with 2+ dimensions (but not embeddings) decay; the rest do not.
+
+    Example:
+        >>> groups = decay_groups(CharGPT(5, block_size=4, d_model=8, n_layers=1, n_heads=2), 0.1)
+        >>> [(len(group["params"]), group["weight_decay"]) for group in groups]
+        [(5, 0.1), (13, 0.0)]
     """
     decay, keep = [], []
     for name, parameter in model.named_parameters():
@@ -261,7 +267,7 @@ def gpt_defaults(splits) -> dict:
         32
     """
     return {"epochs": 1, "batch_size": 32, "block_size": 32, "d_model": 64, "n_layers": 2, "n_heads": 4,
-            "dropout": 0.0, "lr": 6e-3, "optimizer": "adamw", "weight_decay": 0.1, "warmup": 0.1,
+            "dropout": 0.0, "lr": 1e-2, "optimizer": "adamw", "weight_decay": 0.1, "warmup": 0.1,
             "clip": 1.0, "train_chars": None}
 
 
