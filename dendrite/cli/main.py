@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("datasets", help="list the built-in datasets")
     commands.add_parser("models", help="list the models")
 
-    sample = commands.add_parser("sample", help="generate text from a trained charlm run")
+    sample = commands.add_parser("sample", help="generate text from a trained charlm or gpt run")
     sample.add_argument("run_dir", type=Path)
     sample.add_argument("--length", type=_positive_int, default=400)
     sample.add_argument("--temperature", type=_positive_float, default=0.8)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from dendrite.recipes import autoencoding, feedforward, forecasting, gan, language, sequence
+from dendrite.recipes import autoencoding, feedforward, forecasting, gan, gpt, language, sequence
 from dendrite.recipes.base import ModelSpec
 from dendrite.recipes.classification import needs_classification, run_classifier
 
@@ -53,6 +53,10 @@ _ROWS = [
                                      "BPTT); `dendrite sample`",
               accepts=language.needs_text, build=language.build_charlm, defaults=language.charlm_defaults,
               recipe=language.run_charlm, default_dataset="pytext"),
+    ModelSpec("gpt", "transformer", "character-level GPT: causal self-attention blocks over random windows; "
+                                    "`dendrite sample`",
+              accepts=language.needs_text, build=gpt.build_gpt, defaults=gpt.gpt_defaults,
+              recipe=gpt.run_gpt, default_dataset="pytext"),
     ModelSpec("forecaster", "recurrent",
               "one-step-ahead series forecaster: GRU/LSTM encoder + linear head, MSE",
               accepts=forecasting.needs_series, build=forecasting.build_forecaster,

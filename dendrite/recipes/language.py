@@ -34,7 +34,8 @@ from dendrite.utils.atomic import atomic_write_text
 from dendrite.utils.strict_json import dumps
 
 __all__ = ["unigram_bits_per_char", "bits_per_char", "generate", "load_charlm", "sample_from_run",
-           "run_charlm", "charlm_defaults", "needs_text", "build_charlm", "save_run_info"]
+           "run_charlm", "charlm_defaults", "needs_text", "build_charlm", "save_run_info", "read_run_folder",
+           "plot_language_curves"]
 
 RUN_FILE = "charlm.json"
 _LN2 = math.log(2.0)
@@ -215,9 +216,12 @@ def run_charlm(spec, splits, settings: dict, config, out: Path) -> RunResult:
     return RunResult(final=final, history=rows, model=model, extra={"sample": sample})
 
 
-def save_run_info(out: Path, vocab: CharVocab, settings: dict) -> Path:
-    """``out/charlm.json``: the vocabulary and the architecture, for :func:`load_charlm`.
+def save_run_info(out: Path, vocab: CharVocab, settings: dict, model: str = "charlm",
+                  keys: tuple[str, ...] = ("cell", "embedding_dim", "hidden_size", "num_layers")) -> Path:
+    """``out/MODEL.json`` (``charlm.json``): the vocabulary and the architecture, for :func:`load_charlm`.
 
+    ``model`` names the file and its format (``dendrite-MODEL``); ``keys`` are the settings that
+    rebuild the network (the ``gpt`` recipe passes its own).
     Shapes: no arrays; JSON with ``vocab`` and ``model`` (cell, embedding_dim, hidden_size, num_layers).
 
     Example:
@@ -229,11 +233,45 @@ def save_run_info(out: Path, vocab: CharVocab, settings: dict) -> Path:
         'ab'
         >>> tmp.cleanup()
     """
-    info = {"format": "dendrite-charlm", "version": 1, "vocab": vocab.chars,
-            "model": {key: settings[key] for key in ("cell", "embedding_dim", "hidden_size", "num_layers")}}
-    path = Path(out) / RUN_FILE
+    info = {"format": f"dendrite-{model}", "version": 1, "vocab": vocab.chars,
+            "model": {key: settings[key] for key in keys}}
+    path = Path(out) / f"{model}.json"
     atomic_write_text(path, dumps(info, indent=2) + "\n")
     return path
+
+
+def read_run_folder(run_dir, model: str = "charlm") -> tuple[dict, Path]:
+    """The run description (``MODEL.json``) and the weights file of a ``dendrite train MODEL`` folder.
+
+    Raises ``FileNotFoundError`` (naming what is missing) when the folder, its description or
+    its weights are not there, ``ValueError`` when the description is of another kind.
+    Shapes: no arrays; (the JSON as a dict, the path of ``model.safetensors`` or ``model.npz``).
+
+    Example:
+        >>> read_run_folder("no/such/run", "charlm")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no run folder 'no/such/run'; ...
+    """
+    run_dir = Path(run_dir)
+    run_file = f"{model}.json"
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"no run folder {str(run_dir)!r}; train one with "
+                                f"`dendrite train {model} --data pytext --out {run_dir}`")
+    info_path = run_dir / run_file
+    if not info_path.is_file():
+        raise FileNotFoundError(f"{str(run_dir)!r} is not a {model} run folder: it has no {run_file} "
+                                f"(only `dendrite train {model}` runs can be sampled)")
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    if not isinstance(info, dict) or info.get("format") != f"dendrite-{model}":
+        found = info.get("format") if isinstance(info, dict) else None
+        raise ValueError(f"{str(info_path)!r} is not a dendrite {model} description (format {found!r})")
+    candidates = [run_dir / name for name in ("model.safetensors", "model.npz")]
+    weights = next((path for path in candidates if path.is_file()), None)
+    if weights is None:
+        raise FileNotFoundError(f"{str(run_dir)!r} has no model.safetensors or model.npz: "
+                                "did the training run finish?")
+    return info, weights
 
 
 def load_charlm(run_dir) -> tuple[CharLM, CharVocab]:
@@ -251,23 +289,7 @@ def load_charlm(run_dir) -> tuple[CharLM, CharVocab]:
     """
     import dendrite
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"no run folder {str(run_dir)!r}; train one with "
-                                f"`dendrite train charlm --data pytext --out {run_dir}`")
-    info_path = run_dir / RUN_FILE
-    if not info_path.is_file():
-        raise FileNotFoundError(f"{str(run_dir)!r} is not a charlm run folder: it has no {RUN_FILE} "
-                                "(only `dendrite train charlm` runs can be sampled)")
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    if info.get("format") != "dendrite-charlm":
-        raise ValueError(f"{str(info_path)!r} is not a dendrite charlm description (format "
-                         f"{info.get('format')!r})")
-    candidates = [run_dir / name for name in ("model.safetensors", "model.npz")]
-    weights = next((path for path in candidates if path.is_file()), None)
-    if weights is None:
-        raise FileNotFoundError(f"{str(run_dir)!r} has no model.safetensors or model.npz: "
-                                "did the training run finish?")
+    info, weights = read_run_folder(run_dir, "charlm")
     vocab = CharVocab(info["vocab"])
     settings = info["model"]
     model = CharLM(len(vocab), embedding_dim=int(settings["embedding_dim"]),
