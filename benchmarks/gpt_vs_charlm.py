@@ -78,8 +78,9 @@ def endless(make):
         yield from make()
 
 
-def charlm_contestant(splits, budget: float, seed: int) -> Contestant:
+def charlm_contestant(splits, budget: float, seed: int, cell: str) -> Contestant:
     settings = language.charlm_defaults(splits)
+    settings["cell"] = cell
     settings["lr"] = language.CELL_LR[settings["cell"]]
     dendrite.manual_seed(seed)
     model = language.build_charlm(splits, settings)
@@ -98,7 +99,7 @@ def charlm_contestant(splits, budget: float, seed: int) -> Contestant:
     def cosine(fraction):  # run_charlm's CosineAnnealingLR to 5%
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fraction))
 
-    return Contestant("charlm (GRU)", model, optimizer, endless(rows), step, cosine, budget)
+    return Contestant(f"charlm ({cell.upper()})", model, optimizer, endless(rows), step, cosine, budget)
 
 
 def gpt_contestant(splits, budget: float, seed: int) -> Contestant:
@@ -124,16 +125,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=90.0, help="training seconds per model (default 90)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cell", choices=sorted(language.CELL_LR), default="gru",
+                        help="the recurrent cell of the charlm contestant (default gru, charlm's default; "
+                             "lstm is the char-LSTM of the issue)")
     args = parser.parse_args(argv)
 
     splits = load_dataset("pytext")
     baseline = language.unigram_bits_per_char(splits.x_train, splits.x_test, splits.num_classes)
     with blas_threads(1):
-        contestants = [charlm_contestant(splits, args.seconds, args.seed),
+        contestants = [charlm_contestant(splits, args.seconds, args.seed, args.cell),
                        gpt_contestant(splits, args.seconds, args.seed)]
         while not all(c.done() for c in contestants):
             min((c for c in contestants if not c.done()), key=lambda c: c.seconds).train_one_step()
-        scores = {"charlm (GRU)": language.bits_per_char(contestants[0].model, splits.x_test),
+        scores = {contestants[0].name: language.bits_per_char(contestants[0].model, splits.x_test),
                   "gpt": gpt.gpt_bits_per_char(contestants[1].model, splits.x_test)}
 
     print(f"pytext: {len(splits.x_train):,} training characters, held-out tail {len(splits.x_test):,}; "
