@@ -344,8 +344,14 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
                 [0., 0.],
                 [1., 1.]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "index_add").reshape(-1)
+    if input._data.ndim == 0:  # PyTorch: one index (0 or [0]) and a 0-d source
+        if array.shape[0] != 1 or source.ndim != 0:
+            raise RuntimeError(f"index_add: a 0-d input takes one index and a 0-d source, got an index of "
+                               f"{array.shape[0]} values and a source of shape {tuple(source.shape)}")
+        check_index_bounds("index_add", array, 1, 0)
+        return index_add(input.reshape(1), 0, index.reshape(1), source.reshape(1), alpha=alpha).reshape(())
     expected = input.shape[:axis] + (array.shape[0],) + input.shape[axis + 1:]
     if tuple(source.shape) != expected:
         raise RuntimeError(

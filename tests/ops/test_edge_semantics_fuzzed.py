@@ -235,3 +235,16 @@ def test_bilinear_contracts_input1_with_the_weight_first_as_pytorch():
     w[0, 0, 1] = -1.0
     ours, theirs, _, _ = _both(lambda m, a, b, c: m.nn.functional.bilinear(a, b, c), x1, x2, w, grad=False)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("index, source", [([0], 2.0), (0, 2.0), ([0, 0], 2.0), ([0], [2.0]), ([1], 2.0)])
+def test_index_add_into_a_zero_d_input_as_pytorch(index, source):
+    # PyTorch reads a 0-d input as one element: one index (0 or [0]) and a 0-d source; others refused
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = lib.tensor(1.0).index_add(0, lib.tensor(index), lib.tensor(source), alpha=2)
+            outcomes.append((tuple(out.shape), out.item()))
+        except (RuntimeError, IndexError):
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
