@@ -248,3 +248,27 @@ def test_index_add_into_a_zero_d_input_as_pytorch(index, source):
         except (RuntimeError, IndexError):
             outcomes.append("refused")
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("shape, index, dim", [((), [1], 0), ((), 0, 0), ((2,), [[0]], 0), ((2,), [], 0),
+                                               ((2,), [-1], 0), ((1, 2), [[0], [1]], -1),
+                                               ((2, 3), [[0, 1]], 0), ((2, 3), [[0, 1]], -1)])
+def test_take_along_dim_edges_as_pytorch(shape, index, dim):
+    # ranks must match, a 0-d input has no dim, -1 is the last, shapes broadcast outside dim
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = lib.take_along_dim(lib.tensor(x), lib.tensor(np.array(index, np.int64)), dim)
+            outcomes.append((tuple(out.shape), out.tolist()))
+        except (RuntimeError, IndexError) as error:
+            outcomes.append("refused")
+            assert lib is torch or "take_along_dim" in str(error), error
+    assert outcomes[0] == outcomes[1]
+
+
+def test_take_along_dim_refuses_what_pytorch_wraps_modulo():
+    # PyTorch answers index 2 of a size-2 dim with element 0 (modulo); dendrite refuses it
+    assert torch.take_along_dim(torch.tensor([5.0, 6.0]), torch.tensor([2]), 0).tolist() == [5.0]
+    with pytest.raises(IndexError, match="take_along_dim: index out of range"):
+        dendrite.take_along_dim(dendrite.tensor([5.0, 6.0]), dendrite.tensor([2]), 0)
