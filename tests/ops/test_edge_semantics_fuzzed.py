@@ -272,3 +272,13 @@ def test_take_along_dim_refuses_what_pytorch_wraps_modulo():
     assert torch.take_along_dim(torch.tensor([5.0, 6.0]), torch.tensor([2]), 0).tolist() == [5.0]
     with pytest.raises(IndexError, match="take_along_dim: index out of range"):
         dendrite.take_along_dim(dendrite.tensor([5.0, 6.0]), dendrite.tensor([2]), 0)
+
+
+def test_cumprod_gradient_over_one_factor_is_the_gradient_as_pytorch():
+    # g * x / x lost g where g * x underflows (x = 1e-45 in float32): PyTorch returns g itself
+    x = np.array([[1e-45, 2.0]], np.float32)
+    ours, theirs, ours_in, theirs_in = _both(lambda m, t: m.cumprod(t, 0), x)
+    weights = np.array([[0.3, 0.5]], np.float32)
+    ours.backward(dendrite.tensor(weights))
+    theirs.backward(torch.tensor(weights))
+    np.testing.assert_array_equal(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy())
