@@ -47,6 +47,8 @@ class CumProd(Function):
 
     def backward(self, grad):
         x, axis = self.x, self.axis
+        if axis is None or x.shape[axis] == 1:  # one factor: the gradient itself (as PyTorch), not
+            return grad  # g * x / x, which is 0 where g * x underflows (x = 1e-45)
         if xp.all(x != 0):
             return _reverse_cumsum(grad * self.result, axis) / x
         # With zeros the division above is undefined: build each position's sum directly.

@@ -233,10 +233,26 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
         tensor([[30],
                 [60]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
     array = _index_array(indices, "take_along_dim")
-    shape = list(xp.broadcast_shapes(input._data.shape[:axis] + (1,) + input._data.shape[axis + 1:],
-                                     array.shape[:axis] + (1,) + array.shape[axis + 1:]))
+    if array.ndim != input._data.ndim:
+        raise RuntimeError(f"take_along_dim: input and indices should have the same number of dimensions, "
+                           f"got input {tuple(input.shape)} and indices {tuple(array.shape)}")
+    if input._data.ndim == 0:
+        raise RuntimeError(f"take_along_dim: dim {dim} specified but the input is 0-d (no dimensions)")
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    size = input._data.shape[axis]
+    # PyTorch wraps a negative index once (-1 is the last); past that it wraps silently modulo the size
+    # (and divides by zero over an empty dim): dendrite refuses those instead
+    if array.size and ((array >= size) | (array < -size)).any():
+        raise IndexError(f"take_along_dim: index out of range for dim {dim} of size {size} (expected "
+                         f"{-size} <= index < {size}), got indices between {array.min()} and {array.max()}")
+    array = xp.where(array < 0, array + size, array)
+    outside = [shape[:axis] + (1,) + shape[axis + 1:] for shape in (input._data.shape, array.shape)]
+    try:
+        shape = list(xp.broadcast_shapes(*outside))
+    except ValueError:
+        raise RuntimeError(f"take_along_dim: input {tuple(input.shape)} and indices {tuple(array.shape)} "
+                           f"cannot be broadcast together outside dim {dim}") from None
     shape[axis] = array.shape[axis]
     source = input.expand(*shape[:axis], input._data.shape[axis], *shape[axis + 1:])
     return Gather.apply(source, index=xp.broadcast_to(array, shape), axis=axis)
@@ -413,8 +429,14 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
                 [0., 0.],
                 [1., 1.]])
     """
-    (axis,) = normalize_dims(dim, input._data.ndim)
+    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
     array = _index_array(index, "index_add").reshape(-1)
+    if input._data.ndim == 0:  # PyTorch: one index (0 or [0]) and a 0-d source
+        if array.shape[0] != 1 or source.ndim != 0:
+            raise RuntimeError(f"index_add: a 0-d input takes one index and a 0-d source, got an index of "
+                               f"{array.shape[0]} values and a source of shape {tuple(source.shape)}")
+        check_index_bounds("index_add", array, 1, 0)
+        return index_add(input.reshape(1), 0, index.reshape(1), source.reshape(1), alpha=alpha).reshape(())
     expected = input.shape[:axis] + (array.shape[0],) + input.shape[axis + 1:]
     if tuple(source.shape) != expected:
         raise RuntimeError(

@@ -65,9 +65,16 @@ def test_reduction_with_indices(name, x, data):
     elif name in ("argmax", "argmin", "argsort") and not distinct:
         return  # the position of a tie (or of one of several NaN) is unspecified in PyTorch
     # ties share max/min/median's gradient differently (PyTorch picks one): gradients only when distinct
+    grad = distinct or name not in ("max", "min", "median", "sort")
+    if name == "cumprod" and x.dtype.kind == "f" and x.ndim and -x.ndim <= kwargs["dim"] < x.ndim:
+        # PyTorch's cumprod backward divides the overflowed products (inf / x = inf) where the true
+        # gradient, dendrite's, is finite: compared only while the products stay in range
+        with np.errstate(over="ignore", invalid="ignore"):
+            products = np.cumprod(np.abs(x.astype(np.float64)), axis=kwargs["dim"])
+        grad = grad and not (products > np.finfo(x.dtype).max).any()
     differential(name, lambda t: getattr(dendrite, name)(t, **kwargs),
-                 lambda t: getattr(torch, name)(t, **kwargs), [x], compare=compare,
-                 grad=distinct or name not in ("max", "min", "median", "sort"), scale_atol=True)
+                 lambda t: getattr(torch, name)(t, **kwargs), [x], compare=compare, grad=grad,
+                 scale_atol=True)
 
 
 # Integer inputs left out: dendrite's softmax promotes them to float (ops/operands.py: float_input), where
@@ -102,6 +109,10 @@ MOVEMENT = {
     "index_select": lambda m, x, d: m.index_select(x, d[0], d[4]),
     "gather": lambda m, x, d: m.gather(x, d[0], d[5]),
     "take": lambda m, x, d: m.take(x, d[4]),
+    # 0-d inputs and empty or 0-d indices included (the index and gather_index draws)
+    "take_along_dim": lambda m, x, d: m.take_along_dim(x, d[5], d[0]),
+    "index_add": lambda m, x, d: x.index_add(d[0], d[4], x.index_select(d[0], d[4]) if x.ndim else x),
+    "scatter_add": lambda m, x, d: m.scatter_add(x, d[0], d[5], x),
     "getitem": lambda m, x, d: x[d[3]],
 }
 
@@ -119,12 +130,20 @@ def test_movement_joining_indexing(name, x, data):
     args = (first, second, tuple(order), offset, index, gather_index)
     fn = MOVEMENT[name]
     names = ("index", "getitem") if name == "getitem" else name  # x[i] names the indexing, as PyTorch
+    names = ("index_add", "index_select") if name == "index_add" else names  # (its source is a selection)
     # PyTorch's repeat checks the product of the sizes, not each repeat: an empty tensor repeats -1 times
     # quietly; dendrite refuses every negative repeat
     refuses = "a negative repeat" if name == "repeat" and any(r < 0 for r in order) else None
+    if name == "take_along_dim" and gather_index.size and -ndim <= first < ndim:
+        size = x.shape[first]
+        if ((gather_index >= size) | (gather_index < -size)).any():
+            refuses = "an index out of range (PyTorch wraps it modulo the size, or divides by zero)"
+    # PyTorch's own scatter_add backward fails on an empty index (an invalid gradient of shape [0]):
+    # forward only there
+    grad = not (name == "scatter_add" and gather_index.size == 0)
     differential(name, lambda t, i, g: fn(dendrite, t, (*args[:4], i, g)),
                  lambda t, i, g: fn(torch, t, (*args[:4], i, g)), [x, index, gather_index], names=names,
-                 refuses=refuses)
+                 refuses=refuses, grad=grad)
 
 
 MATMUL = {

@@ -235,3 +235,50 @@ def test_bilinear_contracts_input1_with_the_weight_first_as_pytorch():
     w[0, 0, 1] = -1.0
     ours, theirs, _, _ = _both(lambda m, a, b, c: m.nn.functional.bilinear(a, b, c), x1, x2, w, grad=False)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("index, source", [([0], 2.0), (0, 2.0), ([0, 0], 2.0), ([0], [2.0]), ([1], 2.0)])
+def test_index_add_into_a_zero_d_input_as_pytorch(index, source):
+    # PyTorch reads a 0-d input as one element: one index (0 or [0]) and a 0-d source; others refused
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = lib.tensor(1.0).index_add(0, lib.tensor(index), lib.tensor(source), alpha=2)
+            outcomes.append((tuple(out.shape), out.item()))
+        except (RuntimeError, IndexError):
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("shape, index, dim", [((), [1], 0), ((), 0, 0), ((2,), [[0]], 0), ((2,), [], 0),
+                                               ((2,), [-1], 0), ((1, 2), [[0], [1]], -1),
+                                               ((2, 3), [[0, 1]], 0), ((2, 3), [[0, 1]], -1)])
+def test_take_along_dim_edges_as_pytorch(shape, index, dim):
+    # ranks must match, a 0-d input has no dim, -1 is the last, shapes broadcast outside dim
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    outcomes = []
+    for lib in (dendrite, torch):
+        try:
+            out = lib.take_along_dim(lib.tensor(x), lib.tensor(np.array(index, np.int64)), dim)
+            outcomes.append((tuple(out.shape), out.tolist()))
+        except (RuntimeError, IndexError) as error:
+            outcomes.append("refused")
+            assert lib is torch or "take_along_dim" in str(error), error
+    assert outcomes[0] == outcomes[1]
+
+
+def test_take_along_dim_refuses_what_pytorch_wraps_modulo():
+    # PyTorch answers index 2 of a size-2 dim with element 0 (modulo); dendrite refuses it
+    assert torch.take_along_dim(torch.tensor([5.0, 6.0]), torch.tensor([2]), 0).tolist() == [5.0]
+    with pytest.raises(IndexError, match="take_along_dim: index out of range"):
+        dendrite.take_along_dim(dendrite.tensor([5.0, 6.0]), dendrite.tensor([2]), 0)
+
+
+def test_cumprod_gradient_over_one_factor_is_the_gradient_as_pytorch():
+    # g * x / x lost g where g * x underflows (x = 1e-45 in float32): PyTorch returns g itself
+    x = np.array([[1e-45, 2.0]], np.float32)
+    ours, theirs, ours_in, theirs_in = _both(lambda m, t: m.cumprod(t, 0), x)
+    weights = np.array([[0.3, 0.5]], np.float32)
+    ours.backward(dendrite.tensor(weights))
+    theirs.backward(torch.tensor(weights))
+    np.testing.assert_array_equal(ours_in[0].grad.numpy(), theirs_in[0].grad.numpy())
