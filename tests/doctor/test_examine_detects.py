@@ -7,11 +7,15 @@ import pytest
 from dendrite.doctor import examine
 from tests.doctor.setups import BUGGY
 
+# These tests check what the probes find, not how long they take: a budget no machine reaches
+# (a 30 s budget skipped a probe once on a loaded 2-core machine). test_tiny_budget_* checks the budget.
+UNHURRIED = 3600
+
 
 @pytest.mark.parametrize("code", sorted(BUGGY))
 def test_each_mistake_is_the_top_finding(code):
     setup = BUGGY[code](0)
-    report = examine(**setup, budget_s=30, seed=0)
+    report = examine(**setup, budget_s=UNHURRIED, seed=0)
     assert code in report.codes(), str(report)
     assert report.findings[0].code == code, str(report)
     finding = next(f for f in report.findings if f.code == code)
@@ -23,19 +27,19 @@ def test_each_mistake_is_the_top_finding(code):
                                   "no-gradient", "train-val-overlap"])
 def test_detection_holds_across_seeds(code):
     for seed in (1, 2):
-        report = examine(**BUGGY[code](seed), budget_s=30, seed=seed)
+        report = examine(**BUGGY[code](seed), budget_s=UNHURRIED, seed=seed)
         assert code in report.codes(), f"seed {seed}: {report}"
 
 
 def test_lr_findings_name_the_suggested_rate():
-    report = examine(**BUGGY["lr-too-low"](0), budget_s=30)
+    report = examine(**BUGGY["lr-too-low"](0), budget_s=UNHURRIED)
     finding = next(f for f in report.findings if f.code == "lr-too-low")
     assert finding.evidence["suggested_lr"] > 1e-4
     assert "lr=" in finding.fix
 
 
 def test_nan_loss_names_the_step():
-    report = examine(**BUGGY["nan-loss"](0), budget_s=30)
+    report = examine(**BUGGY["nan-loss"](0), budget_s=UNHURRIED)
     finding = next(f for f in report.findings if f.code == "nan-loss")
     assert finding.evidence["step"] == 0
 
@@ -45,6 +49,6 @@ def test_frozen_whole_layer_is_information_not_an_error():
     from tests.doctor.setups import mlp
     model = mlp(64, 10, (32,))
     model[1].requires_grad_(False)  # a frozen first layer: fine-tuning the head
-    report = examine(model, setup["data"], budget_s=30)
+    report = examine(model, setup["data"], budget_s=UNHURRIED)
     assert "frozen-parameters" in report.codes()
     assert report.ok, str(report)
