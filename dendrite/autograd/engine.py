@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dendrite.autograd.grad_mode import state
-from dendrite.autograd.versions import check_saved, clock, edge_of
+from dendrite.autograd.versions import clock, edge_of, stale_after_writes
 from dendrite.backend import ndarray, xp
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -233,10 +233,8 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
         if node.released:
             raise _second_backward_error(node)
         stamp = node.stamp
-        stale = False
-        if stamp < clock.now:  # something was written in place since this node was made
-            check_saved(node)
-            stale = stamp < clock.rebased  # (a rebase is a write, so only then can it be stale)
+        # something written in place since this node was made: check its saved values (versions.py)
+        stale = stamp < clock.now and stale_after_writes(node)
         if node.output_hooks or node.retained_outputs:
             _node_hooks(node, grads, handed_out)
         if capture_nodes and node in capture_nodes:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.engine import _topological_order, backward_observers
 from dendrite.autograd.grad_mode import enable_grad, state
-from dendrite.autograd.versions import check_saved, clock, edge_of
+from dendrite.autograd.versions import clock, edge_of, stale_after_writes
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -198,10 +198,7 @@ def _walk(outputs, output_grads, retain_graph, capture):
                 captured[position] = grads[index]
         inputs, needs = node.inputs, node.needs_input_grad
         stamp = node.stamp
-        stale = False
-        if stamp < clock.now:  # written in place since this node was made: as the everyday walk
-            check_saved(node)
-            stale = stamp < clock.rebased
+        stale = stamp < clock.now and stale_after_writes(node)  # as the everyday walk
         if stale:
             node.inputs = _as_made(node)
             try:

@@ -139,6 +139,29 @@ def _saved_arrays(node):
                     yield item
 
 
+def stale_after_writes(node) -> bool:
+    """For a node older than the latest in-place write: check its saved values, and tell if it is stale.
+
+    Both backward walks call it only when ``node.stamp < clock.now`` (one comparison per node on
+    the common path). It raises as :func:`check_saved` does; it returns whether an input got a
+    new ``grad_fn`` in place since the node was made (then :func:`edge_of` gives the old one).
+
+    Example:
+        >>> import dendrite
+        >>> y = dendrite.tensor([1.0], requires_grad=True) * 2
+        >>> z = y * 1        # Mul keeps y ...
+        >>> y.add_(1)        # ... rebased and overwritten here
+        tensor([3.], grad_fn=<AddBackward>)
+        >>> try:
+        ...     stale_after_writes(z.grad_fn)
+        ... except RuntimeError as error:
+        ...     print("modified by an inplace operation" in str(error))
+        True
+    """
+    check_saved(node)
+    return node.stamp < clock.rebased  # a rebase is a write, so only after one can it be stale
+
+
 def check_saved(node) -> None:
     """Raise if an array ``node`` saved for backward was written in place after the node was made.
 
