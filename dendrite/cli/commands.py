@@ -7,6 +7,7 @@ import shlex
 import sys
 import tempfile
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 from dendrite.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError
@@ -108,10 +109,13 @@ def remove_if_empty(created: list[Path]) -> None:
 def _resume_command(args, spec, config) -> str:
     """The ``dendrite train ... --resume`` line that continues the run ``args`` started."""
     words = ["dendrite", "train", spec.name, "--data", config.dataset]
-    for option in ("epochs", "batch_size", "lr", "optimizer", "schedule", "cell", "seed"):
+    for option in ("target", "val", "test", "epochs", "batch_size", "lr", "optimizer", "schedule", "cell",
+                   "seed"):
         value = getattr(args, option, None)
         if value is not None and not (option == "seed" and value == 0):
             words += [f"--{option.replace('_', '-')}", str(value)]
+    for column in getattr(args, "categorical", None) or ():
+        words += ["--categorical", column]
     if getattr(args, "quiet", False):
         words.append("--quiet")
     return shlex.join([*words, "--out", str(config.out), "--resume"])
@@ -137,16 +141,42 @@ def _diverged_phrase(where: dict) -> str:
     return f"{subject} became {where.get('loss', 'non-finite')} at {place}"
 
 
-def _run_setup(args):
-    """The catalog row, the data and the :class:`RunConfig` that ``args`` ask for (train and doctor).
+def _default_out(spec, args) -> Path:
+    """``--out`` or ``runs/MODEL-DATA`` (DATA: the dataset's name, or the file or folder's name)."""
+    from dendrite.cli.file_commands import is_file_data
 
-    Unknown names and a model that cannot take the data raise :class:`UsageError`.
+    if getattr(args, "out", None):
+        return Path(args.out)
+    data = args.data or spec.default_dataset
+    if is_file_data(data):
+        path = Path(data).expanduser()
+        data = path.stem if path.suffix else path.name
+    return Path("runs") / f"{spec.name}-{data}"
+
+
+def _run_setup(args, cache_dir: Path | None = None):
+    """The catalog row, the data, the :class:`RunConfig` and (``--data PATH``) the data spec ``args`` ask for.
+
+    Used by train and doctor. ``--data`` names a built-in dataset or a file or folder of the
+    user's (read by :mod:`dendrite.cli.file_commands`; a large CSV's rows are memory-mapped in
+    ``cache_dir``). Unknown names, bad files and a model that cannot take the data raise
+    :class:`UsageError`.
     """
+    from dendrite.cli.file_commands import is_file_data, load_file_data
     from dendrite.recipes.base import RunConfig
 
     spec = _spec(args.model)
     dataset = args.data or spec.default_dataset
-    splits = _load_splits(dataset)
+    data_spec = None
+    if is_file_data(dataset):
+        user_data = load_file_data(args, cache_dir)
+        splits, data_spec = user_data.splits, user_data.spec
+    else:
+        for option in ("target", "val", "test", "categorical"):
+            if getattr(args, option, None):
+                raise UsageError(f"--{option} is for data read from your files (--data PATH); {dataset!r} "
+                                 "is a built-in dataset")
+        splits = _load_splits(dataset)
     reason = spec.accepts(splits)
     if reason:
         raise UsageError(f"model {spec.name!r} cannot train on dataset {dataset!r}: {reason}")
@@ -170,14 +200,14 @@ def _run_setup(args):
             lr=args.lr,
             optimizer=args.optimizer,
             seed=args.seed,
-            out=getattr(args, "out", None) or Path("runs") / f"{spec.name}-{dataset}",
+            out=_default_out(spec, args),
             quiet=getattr(args, "quiet", True),
             resume=getattr(args, "resume", False),
             options=options,
         )
     except ValueError as error:  # RunConfig refuses nonsense numbers
         raise UsageError(str(error)) from None
-    return spec, splits, config
+    return spec, splits, config, data_spec
 
 
 def _examine(spec, splits, config, budget_s: float):
@@ -211,26 +241,31 @@ def run_train(args) -> int:
         ...
         dendrite.cli.errors.UsageError: unknown model 'no-such-model'; choose one of: mlp, cnn, ...
     """
+    from dendrite.cli.file_commands import cache_folder, is_file_data, write_data_json
     from dendrite.recipes.runner import train
 
-    spec, splits, config = _run_setup(args)
-    dataset = config.dataset
-    created = prepare_out(config.out)  # before the doctor and the training: a bad --out costs nothing
+    out = _default_out(_spec(args.model), args)
+    spec = config = None  # known once the data is read
+    created = prepare_out(out)  # before the data, the doctor and the training: a bad --out costs nothing
     try:
-        if getattr(args, "doctor", False):
-            report = _examine(spec, splits, config, budget_s=args.budget)
-            print(report, end="\n\n", flush=True)
-        with warnings.catch_warnings():
-            # NumPy's overflow warnings (and the checkpoints' "not saving") are noise once a run
-            # diverges: the divergence itself is reported below, as one line.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            metrics = train(spec, splits, config)
+        with cache_folder(out) if is_file_data(args.data) else nullcontext() as cache:
+            spec, splits, config, data_spec = _run_setup(args, cache)
+            if getattr(args, "doctor", False):
+                report = _examine(spec, splits, config, budget_s=args.budget)
+                print(report, end="\n\n", flush=True)
+            with warnings.catch_warnings():
+                # NumPy's overflow warnings (and the checkpoints' "not saving") are noise once a run
+                # diverges: the divergence itself is reported below, as one line.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                metrics = train(spec, splits, config)
+            if data_spec is not None and not metrics.get("diverged"):
+                write_data_json(out, spec.name, config.resolved(spec.defaults(splits)), data_spec)
     except ValueError as error:  # bad hyper-parameters, e.g. an unknown optimizer name
         remove_if_empty(created)
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         remove_if_empty(created)
-        print(_interrupted(args, spec, config), file=sys.stderr)
+        print(_interrupted(args, spec, config) if config else "dendrite: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BaseException:
         remove_if_empty(created)  # a run that failed before writing anything leaves no empty folder
@@ -241,7 +276,7 @@ def run_train(args) -> int:
               file=sys.stderr)
         return EXIT_DIVERGED
     final = ", ".join(f"{key} {value:.4g}" for key, value in metrics["final"].items() if value is not None)
-    print(f"{spec.name} on {dataset}: {final}  ({metrics['seconds']:.1f} s) -> {config.out}")
+    print(f"{spec.name} on {config.dataset}: {final}  ({metrics['seconds']:.1f} s) -> {config.out}")
     return 0
 
 
@@ -272,8 +307,12 @@ def run_doctor(args) -> int:
     if not args.model:
         raise UsageError("doctor: name a model to examine (see `dendrite models`), e.g. "
                          "`dendrite doctor mlp --lr 5`, or pass --gallery")
-    spec, splits, config = _run_setup(args)
-    report = _examine(spec, splits, config, budget_s=args.budget)
+    from dendrite.cli.file_commands import is_file_data
+
+    scratch = tempfile.TemporaryDirectory(prefix="dendrite-doctor-") if is_file_data(args.data) else None
+    with scratch or nullcontext() as cache:
+        spec, splits, config, _ = _run_setup(args, Path(cache) if cache else None)
+        report = _examine(spec, splits, config, budget_s=args.budget)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
 

@@ -1,8 +1,11 @@
 """``dendrite`` — train and inspect networks from the command line.
 
-    dendrite train MODEL --data DATASET [--epochs N] [--batch-size B] [--lr LR]
+    dendrite train MODEL --data DATASET|PATH [--target COLUMN] [--categorical COLUMN ...]
+                   [--val PATH] [--test PATH] [--epochs N] [--batch-size B] [--lr LR]
                    [--optimizer NAME] [--schedule NAME] [--seed S] [--out DIR] [--quiet] [--resume]
                    [--doctor [--budget S]]
+    dendrite predict RUN_DIR INPUT [--out FILE]
+    dendrite evaluate RUN_DIR --data PATH [--out DIR]
     dendrite doctor MODEL [--data DATASET] [--lr LR] [--optimizer NAME] [--batch-size B] [--json]
     dendrite doctor --gallery
     dendrite tour [--out DIR] [--quiet]
@@ -10,9 +13,14 @@
     dendrite models
     dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
 
+``--data PATH`` trains on the user's own files: a CSV/TSV table (``--target`` names the
+column to predict), a ``.npz`` with ``x``/``y``, MNIST's IDX files, a CIFAR-10 folder or
+an image folder ``root/<class>/<images>`` (see :mod:`dendrite.cli.file_commands`).
+
 Bad arguments (an unknown model or dataset, a model that cannot take the data, a
-number that is not finite or out of range: ``--lr inf``, ``--epochs 0``) print one line
-that says what was wrong and exit with status 2. A training run whose loss becomes NaN
+number that is not finite or out of range: ``--lr inf``, ``--epochs 0``) and bad data
+files (a wrong column, a NaN, an image of another size: named with the file and line)
+print one line that says what was wrong and exit with status 2. A training run whose loss becomes NaN
 or infinite stops, prints one line saying where, and exits with status 3.
 
 Exit codes: 0 success, 1 some tour runs failed or the doctor found an error, 2 usage error,
@@ -76,6 +84,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _file_options(command: argparse.ArgumentParser) -> None:
+    """``--target`` and ``--categorical``: how to read a CSV given as ``--data PATH``."""
+    command.add_argument("--target", default=None,
+                         help="the CSV column to predict (default: the last column)")
+    command.add_argument("--categorical", action="append", default=None, metavar="COLUMN",
+                         help="read this CSV column as categories even if it holds numbers (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``dendrite`` argument parser, one sub-command per ``run_*`` function of ``commands``."""
     parser = _Parser(prog="dendrite", description="Deep learning from scratch on NumPy.",
@@ -89,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
                                        "became NaN or infinite; metrics.json says where)")
     train.add_argument("model", help="model name (see `dendrite models`)")
     train.add_argument("--data", "--dataset", dest="data", default=None,
-                       help="dataset name (see `dendrite datasets`)")
+                       help="a built-in dataset (see `dendrite datasets`) or a path: a .csv/.tsv table, a "
+                            ".npz (x, y), MNIST IDX files, a CIFAR-10 folder, or folders root/CLASS/IMAGE")
+    _file_options(train)
+    train.add_argument("--val", default=None, help="validation data (same format as --data) for the curves")
+    train.add_argument("--test", default=None,
+                       help="test data (same format as --data); default: the data's own test part or a "
+                            "seeded stratified 20%% of --data")
     train.add_argument("--epochs", type=_positive_int, default=None)
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--lr", type=_positive_float, default=None)
@@ -113,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(or a gallery row did not match), 2 usage error")
     doctor.add_argument("model", nargs="?", default=None, help="model name (see `dendrite models`)")
     doctor.add_argument("--data", "--dataset", dest="data", default=None,
-                        help="dataset name (see `dendrite datasets`)")
+                        help="a built-in dataset (see `dendrite datasets`) or a path to your data (as for "
+                             "train)")
+    _file_options(doctor)
     doctor.add_argument("--batch-size", type=_positive_int, default=None)
     doctor.add_argument("--lr", type=_positive_float, default=None)
     doctor.add_argument("--optimizer", default=None, help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
@@ -127,6 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--out", type=Path, default=Path("tour"))
     tour.add_argument("--quiet", action="store_true")
     tour.add_argument("--only", nargs="*", default=None, help="run only these tour entries")
+
+    predict = commands.add_parser("predict", help="predict new data with a run trained on your files",
+                                  epilog="exit codes: 0 written, 2 usage error or bad input file")
+    predict.add_argument("run_dir", type=Path, help="the --out folder of `dendrite train MODEL --data PATH`")
+    predict.add_argument("input", help="new data: CSV rows, a .npz (x), IDX images, an image file or folder")
+    predict.add_argument("--out", type=Path, default=None,
+                         help="the predictions CSV (default RUN_DIR/predictions-NAME.csv)")
+    predict.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    evaluate = commands.add_parser("evaluate", help="metrics and confusion matrix of a run on labelled data",
+                                   epilog="exit codes: 0 evaluated, 2 usage error or bad data file")
+    evaluate.add_argument("run_dir", type=Path, help="the --out folder of `dendrite train MODEL --data PATH`")
+    evaluate.add_argument("--data", required=True, help="labelled data in the training data's format")
+    evaluate.add_argument("--out", type=Path, default=None,
+                          help="folder for metrics.json and confusion.csv/.png (default "
+                               "RUN_DIR/evaluation-NAME)")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
 
     commands.add_parser("datasets", help="list the built-in datasets")
     commands.add_parser("models", help="list the models")
@@ -143,9 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``doctor``, ``tour``, ``datasets``,
-    ``models``, ``sample`` (see the module docstring). A :class:`UsageError` becomes one line on
-    stderr and status 2; Ctrl-C status 130.
+    Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``predict``, ``evaluate``, ``doctor``,
+    ``tour``, ``datasets``, ``models``, ``sample`` (see the module docstring). A :class:`UsageError`
+    becomes one line on stderr and status 2; Ctrl-C status 130.
 
     Example:
         >>> main(["models"])
@@ -161,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     from dendrite.cli import commands
 
     try:
+        if args.command in ("predict", "evaluate"):
+            from dendrite.cli import file_commands
+
+            return getattr(file_commands, f"run_{args.command}")(args)
         return getattr(commands, f"run_{args.command}")(args)
     except UsageError as error:
         print(f"dendrite: error: {error}", file=sys.stderr)

@@ -34,6 +34,8 @@ class DataSplits:
         input_shape: shape of one input, e.g. ``(8, 8)`` or ``(2,)``.
         num_classes: number of classes (vocabulary size for text), ``None`` for regression.
         info: extra facts: description, source and licence, normalisation statistics, ...
+        x_val, y_val: a validation part (shapes as the test part) when the data has one, else
+            ``None``; training curves use it, and fall back on the test part without it.
 
     Example:
         >>> import numpy as np
@@ -54,12 +56,15 @@ class DataSplits:
     input_shape: tuple
     num_classes: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"DataSplits({self.name!r}): task {self.task!r} is not one of {TASKS}")
-        for part, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
-            if y is not None and len(x) != len(y):
+        for part, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test),
+                           ("val", self.x_val, self.y_val)):
+            if x is not None and y is not None and len(x) != len(y):
                 raise ValueError(
                     f"DataSplits({self.name!r}): x_{part} has {len(x)} rows but y_{part} has {len(y)}; "
                     "expected one target per input"
@@ -82,12 +87,33 @@ class DataSplits:
         """``TensorDataset(x_test, y_test)`` (shares memory with the arrays)."""
         return self._dataset(self.x_test, self.y_test, None, "test")
 
+    def val_dataset(self):
+        """The validation part as a dataset: ``x_val``/``y_val`` when the data has them, else the test part.
+
+        Without a validation part, curves labelled "val" show the held-out test data
+        (nothing is tuned on it); ``has_validation`` tells which.
+        """
+        if self.x_val is None:
+            return self.test_dataset()
+        return self._dataset(self.x_val, self.y_val, None, "val")
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the data has its own validation part (else :meth:`val_dataset` is the test part)."""
+        return self.x_val is not None
+
     def _dataset(self, x, y, transform, part: str) -> TensorDataset:
         if y is None:
             raise TypeError(
                 f"{self.name}: a {self.task} dataset has no targets to pair; use x_{part} directly "
                 "(e.g. dendrite.data.bptt_batches for text)"
             )
+        if not isinstance(x, np.ndarray) and hasattr(x, "shape"):  # a lazy array: images decoded per batch
+            from dendrite.data.lazy_rows import LazyRowsDataset
+
+            if transform is not None:
+                raise ValueError(f"{self.name}: transforms on lazily read data are not supported")
+            return LazyRowsDataset(x, y)
         return TensorDataset(x, y, transform=transform)
 
     def summary(self) -> dict[str, Any]:

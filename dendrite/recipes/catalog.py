@@ -22,7 +22,7 @@ from functools import partial
 
 from dendrite.recipes import autoencoding, feedforward, forecasting, gan, gpt, language, sequence
 from dendrite.recipes.base import ModelSpec
-from dendrite.recipes.classification import needs_classification, run_classifier
+from dendrite.recipes.classification import needs_supervised, run_classifier
 
 __all__ = ["MODELS"]
 
@@ -36,8 +36,8 @@ def _recurrent_classifier(cell: str, description: str) -> ModelSpec:
 
 _ROWS = [
     # name, family, description, accepts, build, defaults, recipe, default data set
-    ModelSpec("mlp", "feedforward", "multilayer perceptron (Linear + ReLU layers)",
-              accepts=needs_classification, build=feedforward.build_mlp, defaults=feedforward.mlp_defaults,
+    ModelSpec("mlp", "feedforward", "multilayer perceptron (Linear + ReLU layers); classes or numbers",
+              accepts=needs_supervised, build=feedforward.build_mlp, defaults=feedforward.mlp_defaults,
               recipe=run_classifier, default_dataset="digits"),
     ModelSpec("cnn", "convolutional", "LeNet-style CNN: conv-ReLU-pool stages, MLP head",
               accepts=feedforward.needs_images, build=feedforward.build_cnn,

@@ -1,9 +1,15 @@
 """The classification recipe: cross-entropy, a Trainer, and the pictures that explain the result.
 
 Writes ``curves.png`` (loss and accuracy per epoch), ``confusion.png`` and, for
-2-D inputs, ``decision_boundary.png``. The held-out test split is passed to
-the trainer as its validation data so the curves show generalisation as it
-happens; nothing is tuned on it.
+2-D inputs, ``decision_boundary.png``. The validation part (``--val``) is passed
+to the trainer as its validation data; data without one passes its held-out test
+split instead, so the curves show generalisation as it happens (nothing is tuned
+on it).
+
+The same recipe trains a regression model (``splits.task == 'regression'``, e.g. a
+CSV with a numeric target, or the ``plane`` dataset): mean squared error instead of
+cross-entropy, and test RMSE, MAE and R² (in the target's units when the data was
+standardised, ``splits.info['target_mean'/'target_std']``) instead of accuracy.
 
 Every epoch also saves the whole training state to ``checkpoint.npz``, so
 ``dendrite train ... --resume`` continues the run exactly: a run interrupted
@@ -21,6 +27,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from dendrite import nn, no_grad, tensor
 from dendrite.backend import get_default_dtype, xp
 from dendrite.data import DataLoader
@@ -30,10 +38,23 @@ from dendrite.recipes.runner import run_record
 from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
-__all__ = ["needs_classification", "build_classifier", "build_schedule", "restart_schedule", "predict_logits",
-           "run_classifier"]
+__all__ = ["needs_supervised", "needs_classification", "build_classifier", "build_schedule",
+           "restart_schedule", "predict_logits", "run_classifier"]
 
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
+
+
+def needs_supervised(splits) -> str | None:
+    """``None`` for a classification or regression dataset (inputs with targets), else why not.
+
+    Example:
+        >>> from dendrite.data import load_dataset
+        >>> needs_supervised(load_dataset("plane")) is None, needs_supervised(load_dataset("ring8"))
+        (True, "it learns classes or numbers from inputs, and 'ring8' is a generative dataset")
+    """
+    if splits.task not in ("classification", "regression"):
+        return f"it learns classes or numbers from inputs, and {splits.name!r} is a {splits.task} dataset"
+    return None
 
 
 def needs_classification(splits) -> str | None:
@@ -170,6 +191,8 @@ def build_classifier(spec, splits, settings: dict):
     model = spec.build(splits, settings)
     optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
                                weight_decay=settings.get("weight_decay", 0.0))
+    if splits.task == "regression":
+        return model, optimizer, nn.MSELoss()
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.get("label_smoothing", 0.0))
     return model, optimizer, loss_fn
 
@@ -199,13 +222,13 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     model, optimizer, loss_fn = build_classifier(spec, splits, settings)
     scheduler = build_schedule(optimizer, settings)
     train_loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True)
-    test_loader = DataLoader(splits.test_dataset(), batch_size=1024)
+    val_loader = DataLoader(splits.val_dataset(), batch_size=1024)  # the test part when there is no val
     trainer = Trainer(
         model,
         loss_fn,
         optimizer,
         scheduler=scheduler,
-        metrics=["accuracy"],
+        metrics=["accuracy"] if splits.task == "classification" else ["mae"],
         progress=False if config.quiet else None,
         seed=config.seed,
     )
@@ -223,11 +246,21 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     trainer.fit(
         train_loader,
         epochs=settings["epochs"],
-        val_loader=test_loader,
+        val_loader=val_loader,
         initial_epoch=state.epoch if state else 0,
     )
     history = checkpoint.history  # every epoch, including those before a resume
 
+    if splits.task == "regression":
+        final = _regression_results(model, splits, history, spec, out)
+    else:
+        final = _classification_results(model, splits, history, spec, out)
+    extra = {"resumed_from_epoch": state.epoch} if state else {}
+    return RunResult(final=final, history=history_rows(history), model=model, extra=extra)
+
+
+def _classification_results(model, splits, history, spec, out: Path) -> dict:
+    """Test accuracy, loss and macro F1; curves, confusion matrix and (2-D inputs) the decision boundary."""
     logits = predict_logits(model, splits.x_test)
     predicted = logits.argmax(axis=1)
     final = {
@@ -240,6 +273,7 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     plots.plot_confusion_matrix(
         metrics.confusion_matrix(splits.y_test, predicted, splits.num_classes),
         out / "confusion.png",
+        class_names=splits.info.get("classes"),
         title=f"{spec.name} on {splits.name}: test confusion",
     )
     if tuple(splits.input_shape) == (2,):
@@ -250,8 +284,22 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
             out / "decision_boundary.png",
             title=f"{spec.name} on {splits.name}",
         )
-    extra = {"resumed_from_epoch": state.epoch} if state else {}
-    return RunResult(final=final, history=history_rows(history), model=model, extra=extra)
+    return final
+
+
+def _regression_results(model, splits, history, spec, out: Path) -> dict:
+    """Test RMSE, MAE and R² in the target's units; the curves."""
+    scale = np.asarray(splits.info.get("target_std", 1.0), np.float64)
+    shift = np.asarray(splits.info.get("target_mean", 0.0), np.float64)
+    predicted = np.asarray(predict_logits(model, splits.x_test), np.float64) * scale + shift
+    truth = np.asarray(splits.y_test, np.float64).reshape(predicted.shape) * scale + shift
+    plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name}")
+    return {
+        "test_rmse": float(np.sqrt(metrics.mse(truth, predicted))),
+        "test_mae": metrics.mae(truth, predicted),
+        "test_r2": metrics.r2_score(truth, predicted),
+        "train_mse": float(history["loss"][-1]),
+    }
 
 
 run_classifier.supports_resume = True  # dendrite.recipes.runner: this recipe writes checkpoint.npz

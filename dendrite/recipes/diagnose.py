@@ -82,7 +82,7 @@ def doctor_setup(spec: ModelSpec, splits, config: RunConfig) -> DoctorSetup:
     model, optimizer, loss_fn = build_classifier(spec, splits, settings)
     return DoctorSetup(model=model, data=(splits.x_train, splits.y_train),
                        val_data=(splits.x_test, splits.y_test), loss_fn=loss_fn, optimizer=optimizer,
-                       task="classification", batch_size=int(settings["batch_size"]))
+                       task=splits.task, batch_size=int(settings["batch_size"]))
 
 
 def examine_recipe(spec: ModelSpec, splits, config: RunConfig, *, budget_s: float = 60.0):

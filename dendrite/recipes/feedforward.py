@@ -6,6 +6,8 @@ Their defaults reach a real result on the built-in data within a minute or two o
 
 from __future__ import annotations
 
+import numpy as np
+
 from dendrite.models.feedforward import MLP, LeNet, ResNet
 from dendrite.recipes.classification import needs_classification
 
@@ -39,7 +41,7 @@ def _is_toy(splits) -> bool:
 
 
 def mlp_defaults(splits) -> dict:
-    """A deep narrow net for 2-D toy points; a wider, regularised one for images.
+    """A deep narrow net for 2-D toy points; a small one for tables; a wider, regularised one for images.
 
     Shapes: splits in (only ``input_shape`` is read), a settings dict out.
 
@@ -48,6 +50,19 @@ def mlp_defaults(splits) -> dict:
         >>> mlp_defaults(load_dataset("spiral"))["hidden"], mlp_defaults(load_dataset("digits"))["hidden"]
         ((64, 64, 64), (256, 256))
     """
+    if len(splits.input_shape) == 1 and not _is_toy(splits):  # a table: rows of features (a CSV)
+        return {
+            "epochs": 30,
+            "batch_size": 64,
+            "lr": 1e-3,
+            "optimizer": "adam",
+            "hidden": (128, 64),
+            "activation": "relu",
+            "dropout": 0.1,
+            "weight_decay": 1e-4,
+            "schedule": "exponential",
+            "lr_decay": 0.95,
+        }
     if _is_toy(splits):
         return {
             "epochs": 200,
@@ -117,7 +132,8 @@ def resnet_defaults(splits) -> dict:
 def build_mlp(splits, settings: dict) -> MLP:
     """An :class:`~dendrite.models.MLP` for ``splits`` with the hidden sizes in ``settings``.
 
-    Shapes: the model maps (N, *splits.input_shape) to logits (N, splits.num_classes).
+    Shapes: the model maps (N, *splits.input_shape) to logits (N, splits.num_classes), or for
+    regression data to predictions (N, k) shaped like one target ``(k,)``.
 
     Example:
         >>> import dendrite
@@ -127,9 +143,11 @@ def build_mlp(splits, settings: dict) -> MLP:
         >>> model(dendrite.zeros(4, 2)).shape  # 2-D points, 2 classes
         (4, 2)
     """
+    regression = splits.task == "regression"
+    outputs = int(np.prod(splits.target_shape or (1,))) if regression else splits.num_classes
     return MLP(
         splits.input_shape,
-        splits.num_classes,
+        outputs,
         hidden=tuple(settings["hidden"]),
         activation=settings["activation"],
         dropout=settings.get("dropout", 0.0),
