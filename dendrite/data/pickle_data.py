@@ -272,7 +272,10 @@ class _Reader:
                             f"array or dtype being rebuilt; {_PLAIN_ONLY}")
         where = f"the NumPy {pending.kind} at byte {pos}"
         if pending.kind == "dtype":
-            # (version, byte order, subarray, names, fields, elsize, alignment, flags[, metadata])
+            # (version, byte order, subarray, names, fields, elsize, alignment, flags[, metadata]);
+            # Python 2 wrote the byte order as a str, which is bytes here.
+            if isinstance(state, tuple) and len(state) > 1 and isinstance(state[1], bytes):
+                state = state[:1] + (state[1].decode("latin-1"),) + state[2:]
             if not (isinstance(state, tuple) and len(state) in (8, 9) and isinstance(state[1], str)
                     and state[1] in ("<", ">", "|", "=") and all(part is None for part in state[2:5])):
                 raise self.fail(f"gives {where} the state {state!r:.80}; expected a plain dtype's "
