@@ -19,7 +19,7 @@ import numpy as np
 
 from dendrite.data.file_errors import DataFileError
 from dendrite.data.files import CIFAR10_CLASSES
-from dendrite.data.pickle_data import read_pickle_data
+from dendrite.data.pickle_data import brief_repr, read_pickle_data
 from dendrite.data.splits import DataSplits
 
 __all__ = ["load_cifar10_python", "read_cifar10_python_batch", "read_cifar10_python_meta"]
@@ -30,14 +30,15 @@ _PIXELS = 3 * 32 * 32
 def _entry(path: Path, table: object, key: str, what: str) -> object:
     """``table[b'key']`` or ``table['key']`` (Python 2 wrote bytes keys; a Python 3 copy has str)."""
     if not isinstance(table, dict):
-        raise DataFileError(path, f"holds a {type(table).__name__}; expected a dict ({what})")
+        raise DataFileError(path, f"holds {brief_repr(table)}; expected a dict ({what})")
     for candidate in (key.encode(), key):
         if candidate in table:
             return table[candidate]
-    keys = sorted(k.decode("latin-1") if isinstance(k, bytes) else str(k) for k in table)
+    keys = sorted(brief_repr(k.decode("latin-1") if isinstance(k, bytes) else k, 30) for k in table)
+    keys = ", ".join(keys[:12]) + (f", ... ({len(keys)} keys)" if len(keys) > 12 else "")
     hint = " (a CIFAR-100 batch has 'fine_labels'; this reader is for CIFAR-10)" \
         if key == "labels" and "fine_labels" in keys else ""
-    raise DataFileError(path, f"has no {key!r} entry (keys: {keys}); expected {what}{hint}")
+    raise DataFileError(path, f"has no {key!r} entry (keys: [{keys}]); expected {what}{hint}")
 
 
 def read_cifar10_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -62,9 +63,7 @@ def read_cifar10_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]
     labels = _entry(path, batch, "labels", expected)
     if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
             and data.shape[1] == _PIXELS):
-        found = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) \
-            else f"a {type(data).__name__}"
-        raise DataFileError(path, f"holds 'data' as {found}; expected a uint8 array of shape "
+        raise DataFileError(path, f"holds 'data' as {brief_repr(data)}; expected a uint8 array of shape "
                                   f"(N, {_PIXELS}) (3 x 32 x 32 pixels per row)")
     if isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu":
         labels = labels.tolist()
@@ -76,7 +75,7 @@ def read_cifar10_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]
                                   "label per row of 'data'")
     for record, label in enumerate(labels):
         if not isinstance(label, (int, np.integer)) or isinstance(label, bool) or not 0 <= label <= 9:
-            raise DataFileError(path, f"has label {label!r:.40}; expected an int 0..9 (CIFAR-10)",
+            raise DataFileError(path, f"has label {brief_repr(label)}; expected an int 0..9 (CIFAR-10)",
                                 record=record)
     images = np.ascontiguousarray(data).reshape(len(data), 3, 32, 32)
     return images, np.asarray(labels, dtype=np.int64).reshape(len(labels))
@@ -95,7 +94,7 @@ def read_cifar10_python_meta(path: str | Path) -> list[str]:
     path = Path(path)
     names = _entry(path, read_pickle_data(path), "label_names", "a CIFAR-10 batches.meta with 'label_names'")
     if not isinstance(names, list) or not all(isinstance(n, (bytes, str)) for n in names):
-        raise DataFileError(path, f"holds 'label_names' as {str(names):.60}; expected a list of names")
+        raise DataFileError(path, f"holds 'label_names' as {brief_repr(names)}; expected a list of names")
     try:
         return [n.decode("utf-8") if isinstance(n, bytes) else n for n in names]
     except UnicodeDecodeError:

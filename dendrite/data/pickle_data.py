@@ -35,7 +35,7 @@ import numpy as np
 
 from dendrite.data.file_errors import DataFileError
 
-__all__ = ["read_pickle_data"]
+__all__ = ["brief_repr", "read_pickle_data"]
 
 _PLAIN_ONLY = ("dendrite reads pickles only as plain data (lists, dicts, numbers, strings, NumPy "
                "arrays) and never runs code from a file")
@@ -117,6 +117,11 @@ class _Reader:
         except IndexError:
             raise self.fail(f"has {name} at byte {pos} with too few values on the stack; "
                             "the pickle is damaged") from None
+        except TypeError:
+            raise self.fail(f"has {name} at byte {pos} on values of the wrong kind; the pickle is "
+                            "damaged") from None
+        except RecursionError:  # hashing a key nested thousands of tuples deep
+            raise self.fail(f"nests values too deeply at byte {pos}; expected plain data") from None
         except ValueError as error:  # pickletools: truncated, unknown opcode, bad text
             raise self.fail(f"is not a readable pickle after byte {pos} ({error}); expected a "
                             "complete pickle ending in STOP") from None
@@ -201,7 +206,8 @@ class _Reader:
                                     "is damaged")
             full = f"{module}.{attribute}"
             if full not in _ALLOWED:
-                raise self.fail(f"holds a reference to {full} at byte {pos}; {_PLAIN_ONLY}")
+                raise self.fail(f"holds a reference to {brief_repr(full, 100)[1:-1]} at byte {pos}; "
+                                f"{_PLAIN_ONLY}")
             stack.append(_Global(full, _ALLOWED[full]))
         elif name == "REDUCE":
             args = stack.pop()
@@ -245,7 +251,7 @@ class _Reader:
             descr = args[0].decode("latin-1") if args and isinstance(args[0], bytes) else \
                 args[0] if args else None
             if not isinstance(descr, str) or not _NUMERIC_DESCR.fullmatch(descr):
-                raise self.fail(f"holds a NumPy dtype {descr!r} at {where}; expected a dtype of "
+                raise self.fail(f"holds a NumPy dtype {brief_repr(descr)} at {where}; expected a dtype of "
                                 "numbers (bool, int, uint, float, complex), not Python objects or "
                                 f"records; {_PLAIN_ONLY}")
             return _Pending("dtype", descr)
@@ -278,16 +284,20 @@ class _Reader:
                 state = state[:1] + (state[1].decode("latin-1"),) + state[2:]
             if not (isinstance(state, tuple) and len(state) in (8, 9) and isinstance(state[1], str)
                     and state[1] in ("<", ">", "|", "=") and all(part is None for part in state[2:5])):
-                raise self.fail(f"gives {where} the state {state!r:.80}; expected a plain dtype's "
+                raise self.fail(f"gives {where} the state {brief_repr(state)}; expected a plain dtype's "
                                 "(version, byte order, None, None, None, ...)")
-            pending.result = np.dtype(pending.descr.lstrip("<>|=")).newbyteorder(state[1])
+            try:
+                pending.result = np.dtype(pending.descr.lstrip("<>|=")).newbyteorder(state[1])
+            except TypeError:  # a kind and size NumPy lacks, e.g. 'f3'
+                raise self.fail(f"holds a NumPy dtype {pending.descr!r} at byte {pos}, which NumPy does "
+                                "not know; expected a dtype of numbers such as 'u1' or '<f4'") from None
         else:
             # (version, shape, dtype, is_fortran, raw bytes); NumPy before 1.0 left out the version
             state = state[1:] if isinstance(state, tuple) and len(state) == 5 else state
             if not (isinstance(state, tuple) and len(state) == 4 and isinstance(state[1], np.dtype)
                     and type(state[2]) in (bool, int) and state[2] in (0, 1)
                     and isinstance(state[3], (bytes, bytearray))):
-                raise self.fail(f"gives {where} the state {str(state):.80}; expected (version, shape, "
+                raise self.fail(f"gives {where} the state {brief_repr(state)}; expected (version, shape, "
                                 "dtype of numbers, is_fortran, raw bytes)")
             array = self.array(bytes(state[3]), state[1], state[0], "F" if state[2] else "C", None, where)
             # As NumPy's own __setstate__ does: data of the other byte order is swapped to native.
@@ -300,12 +310,13 @@ class _Reader:
         if not (isinstance(raw, bytes) and isinstance(dtype, np.dtype) and dtype.kind in "biufc"
                 and isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)
                 and isinstance(order, str) and order in ("C", "F", "K")):
-            raise self.fail(f"holds {where} with an unreadable layout (dtype {dtype!r:.40}, shape "
-                            f"{shape!r:.60}, order {order!r:.10}); expected raw bytes, a dtype of "
+            raise self.fail(f"holds {where} with an unreadable layout (data {brief_repr(raw)}, dtype "
+                            f"{brief_repr(dtype)}, shape {brief_repr(shape)}, order {brief_repr(order)}); "
+                            "expected raw bytes, a dtype of "
                             "numbers, a shape of sizes and order 'C' or 'F'")
         expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
         if len(raw) != expected:
-            raise self.fail(f"holds {where} with {len(raw)} bytes of data; its shape {shape} of "
+            raise self.fail(f"holds {where} with {len(raw)} bytes of data; its shape {brief_repr(shape)} of "
                             f"{dtype} needs {expected} bytes (the pickle is damaged)")
         try:
             flat = np.frombuffer(raw, dtype=dtype)
@@ -314,8 +325,38 @@ class _Reader:
             else:
                 array = flat.reshape(shape, order="F" if order == "F" else "C")
         except (ValueError, TypeError) as error:
-            raise self.fail(f"holds {where} that NumPy cannot shape as {shape}: {error}") from None
+            raise self.fail(f"holds {where} that NumPy cannot shape as {brief_repr(shape)}: {error}") \
+                from None
         return array.copy(order="K")  # writable, owning its memory, in the file's layout
+
+
+def brief_repr(value: object, limit: int = 60) -> str:
+    """A short description of a value read from a file, for an error message.
+
+    Numbers and short strings appear as ``repr``; long strings are cut at ``limit`` characters,
+    arrays give their dtype and shape, and containers their size (a short tuple of plain items
+    is shown), so a huge or deeply nested value never makes a huge message.
+
+    Example:
+        >>> brief_repr((3, b"|", None)), brief_repr("x" * 100, 5), brief_repr([[1]] * 9)
+        ("(3, b'|', None)", "'xxxxx'... (100 characters)", 'a list of 9 items')
+    """
+    if isinstance(value, (str, bytes, bytearray)):
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return repr(value[:limit]) + (f"... ({len(value)} {unit})" if len(value) > limit else "")
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    if value is None or isinstance(value, (bool, int, float, complex, np.generic, np.dtype)):
+        return repr(value)[:limit]
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    if isinstance(value, tuple) and len(value) <= 9 and not any(
+            isinstance(item, (list, tuple, dict, np.ndarray)) for item in value):
+        items = [brief_repr(item, 20) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
 
 
 def _check_finished(result: object, fail) -> None:
