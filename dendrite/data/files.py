@@ -169,7 +169,9 @@ def load_cifar10(directory: str | Path, scale: bool = True) -> DataSplits:
     """CIFAR-10 from ``data_batch_1.bin`` .. ``data_batch_5.bin`` and ``test_batch.bin`` in ``directory``.
 
     Training batches that are missing are skipped (at least one is needed); ``test_batch.bin`` is
-    required. Shapes: ``x (N, 3, 32, 32)`` float32 in [0, 1] (``scale=False``: uint8), ``y (N,)`` int64.
+    required. A folder of the "python version" instead (``data_batch_1`` .., ``test_batch``, no
+    suffix) goes to ``cifar_python.load_cifar10_python``, which parses those pickles as data.
+    Shapes: ``x (N, 3, 32, 32)`` float32 in [0, 1] (``scale=False``: uint8), ``y (N,)`` int64.
 
     Example (one training batch and the test batch, two records each):
         >>> import os
@@ -183,6 +185,12 @@ def load_cifar10(directory: str | Path, scale: bool = True) -> DataSplits:
     directory = Path(directory).expanduser()
     train_paths = [directory / f"data_batch_{i}.bin" for i in range(1, 6)]
     train_paths = [p for p in train_paths if p.is_file()]
+    python_names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    if not train_paths and not (directory / "test_batch.bin").is_file() and \
+            any((directory / name).is_file() for name in python_names):
+        from dendrite.data.cifar_python import load_cifar10_python  # it imports this module
+
+        return load_cifar10_python(directory, scale)
     if not train_paths:
         raise FileNotFoundError(f"load_cifar10: no data_batch_1.bin .. data_batch_5.bin in {directory}")
     test_path = directory / "test_batch.bin"
