@@ -158,7 +158,7 @@ def test_modes_scale_to_unit_range(tmp_path, Image):
     np.testing.assert_array_equal(read_image(tmp_path / "bits.png", (1, 3)), [[1.0, 0.0, 1.0]])
     deep = np.array([[0, 65535, 1000]], np.uint16)
     Image.fromarray(deep).save(tmp_path / "deep.png")
-    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    assert image_decode.read_header(tmp_path / "deep.png") == (3, 1, "I;16")
     np.testing.assert_array_equal(read_image(tmp_path / "deep.png", (1, 3)),
                                   deep.astype(np.float32) / 65535.0)
     rgba = np.array([[[10, 20, 30, 0], [250, 0, 5, 255]]], np.uint8)
