@@ -33,6 +33,7 @@ NEEDS_EXTRAS = {
     "dendrite/interop/torch_compat.py": ("torch",),
     "dendrite/train/plots.py": ("matplotlib",),
     "dendrite/data/image_folder.py": ("PIL",),
+    "dendrite/data/image_decode.py": ("PIL",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

@@ -27,8 +27,7 @@ import numpy as np
 
 from dendrite.cli.errors import UsageError
 
-__all__ = ["is_file_data", "load_file_data", "write_data_json", "run_predict", "run_evaluate", "load_run",
-           "file_errors"]
+__all__ = ["is_file_data", "run_predict", "run_evaluate"]  # the rest: train's and the commands' machinery
 
 DATA_JSON = "data.json"
 
@@ -250,7 +249,7 @@ def run_evaluate(args) -> int:
         ...
         dendrite.cli.errors.UsageError: no run folder 'no/such/run'; ...
     """
-    from dendrite.cli.commands import prepare_out, remove_if_empty
+    from dendrite.cli.out_folder import prepare_out, remove_if_empty
     from dendrite.data.user_data import read_inputs
     from dendrite.train import plots
     from dendrite.utils.atomic import atomic_write_text

@@ -23,8 +23,8 @@ import numpy as np
 
 from dendrite.data.file_errors import DataFileError
 
-__all__ = ["ArrayParts", "read_npz", "read_idx_pair", "find_idx_folder", "find_cifar_folder", "read_cifar10",
-           "idx_partner"]
+# ArrayParts, find_idx_folder, find_cifar_folder, read_cifar10: user_data's machinery
+__all__ = ["read_npz", "read_idx_pair", "idx_partner"]
 
 
 @dataclass

@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from dendrite.data.file_errors import DataFileError
-from dendrite.data.files import CIFAR10_CLASSES
 from dendrite.data.pickle_data import brief_repr, read_pickle_data
 from dendrite.data.splits import DataSplits
 
-__all__ = ["load_cifar10_python", "read_cifar10_python_batch", "read_cifar10_python_meta"]
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+__all__ = ["CIFAR10_CLASSES", "load_cifar10_python", "read_cifar10_python_batch", "read_cifar10_python_meta"]
 
 _PIXELS = 3 * 32 * 32
 

@@ -16,7 +16,7 @@ import numpy as np
 from dendrite.data.file_errors import DataFileError
 from dendrite.data.table_encoding import MISSING_HINT, CellError, ColumnEncoding, TableEncoding, class_order
 
-__all__ = ["MAX_GUESSED_CLASSES", "PooledStats", "TableScanner", "check_header"]
+__all__ = ["MAX_GUESSED_CLASSES", "PooledStats"]  # TableScanner, check_header: csv_table's machinery
 
 MAX_GUESSED_CLASSES = 50
 """A numeric target of whole numbers with at most this many distinct values is guessed to be classes."""

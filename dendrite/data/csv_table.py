@@ -49,6 +49,16 @@ class CsvScan:
         rows: the number of data rows (blank lines are skipped).
         labels: ``(rows,)`` int32 class id of every row (classification), else ``None``.
         header: the column names in file order.
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "pets.csv")
+        >>> _ = open(path, "w").write("weight,pet\\n4.0,cat\\n30.0,dog\\n5.0,cat\\n")
+        >>> _, scan = scan_csv(path)
+        >>> scan.rows, scan.header, scan.labels.tolist()
+        (3, ['weight', 'pet'], [0, 1, 0])
+        >>> folder.cleanup()
     """
 
     path: Path

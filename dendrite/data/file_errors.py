@@ -23,6 +23,10 @@ __all__ = ["DataFileError"]
 class DataFileError(ValueError):
     """A user's data file that cannot be read as what it claims to be.
 
+    Example:
+        >>> str(DataFileError("test_batch", "has label 11; expected 0..9", record=3))
+        'test_batch record 3: has label 11; expected 0..9'
+
     Args:
         path: the file (or folder) at fault.
         problem: what was found and what was expected, e.g. ``"holds 'x'; expected a number"``.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dendrite.data.cifar_python import CIFAR10_CLASSES, load_cifar10_python
 from dendrite.data.splits import DataSplits, train_test_split
 
 # IDX type byte -> big-endian dtype.
@@ -135,7 +136,6 @@ def load_mnist(directory: str | Path, name: str = "mnist", scale: bool = True) -
     )
 
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _CIFAR_RECORD = 1 + 3 * 32 * 32
 
 
@@ -188,8 +188,6 @@ def load_cifar10(directory: str | Path, scale: bool = True) -> DataSplits:
     python_names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     if not train_paths and not (directory / "test_batch.bin").is_file() and \
             any((directory / name).is_file() for name in python_names):
-        from dendrite.data.cifar_python import load_cifar10_python  # it imports this module
-
         return load_cifar10_python(directory, scale)
     if not train_paths:
         raise FileNotFoundError(f"load_cifar10: no data_batch_1.bin .. data_batch_5.bin in {directory}")

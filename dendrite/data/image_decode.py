@@ -34,7 +34,7 @@ import numpy as np
 
 from dendrite.data.file_errors import DataFileError
 
-__all__ = ["GRAY_MODES", "ImageArray", "is_colour", "read_header", "read_image"]
+__all__ = ["GRAY_MODES", "ImageArray", "read_header", "read_image"]  # is_colour: image_folder's
 
 #: Pillow modes read as one grayscale channel; every other mode is read as RGB.
 GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})

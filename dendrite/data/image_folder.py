@@ -54,6 +54,13 @@ class ImageFolder:
         labels: int64 array of shape ``(N,)``: the index into ``classes`` of each image's class.
         classes: the class names (for a folder indexed with ``classes=``, the training classes).
         input_shape: the shape of one decoded image: ``(H, W)`` grayscale or ``(3, H, W)`` colour.
+
+    Example:
+        >>> import numpy as np
+        >>> paths = [Path("shapes/round/a.png")]
+        >>> folder = ImageFolder(Path("shapes"), paths, np.array([0]), ["round"], (8, 8))
+        >>> len(folder), folder.images.shape
+        (1, (1, 8, 8))
     """
 
     root: Path

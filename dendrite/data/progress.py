@@ -41,6 +41,12 @@ def indexing_bar(total: int | None, description: str, enabled: bool = True, unit
         description: the bar's label, e.g. ``"indexing data.csv"``.
         enabled: ``False`` shows nothing (the count is still kept).
         unit: the bar's unit (``"B"`` counts bytes and scales them to kB/MB).
+
+    Example:
+        >>> with indexing_bar(total=None, description="reading", enabled=False) as bar:
+        ...     bar.update(5)
+        >>> bar.count
+        5
     """
     bar = None
     if enabled:

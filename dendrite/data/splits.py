@@ -92,6 +92,16 @@ class DataSplits:
 
         Without a validation part, curves labelled "val" show the held-out test data
         (nothing is tuned on it); ``has_validation`` tells which.
+
+        Example:
+            >>> import numpy as np
+            >>> x, y = np.zeros((4, 2), np.float32), np.arange(4)
+            >>> splits = DataSplits("demo", "classification", x, y, x[:2], y[:2], (2,), 4)
+            >>> len(splits.val_dataset()), splits.has_validation  # the test part stands in
+            (2, False)
+            >>> splits.x_val, splits.y_val = x[:1], y[:1]
+            >>> len(splits.val_dataset()), splits.has_validation
+            (1, True)
         """
         if self.x_val is None:
             return self.test_dataset()

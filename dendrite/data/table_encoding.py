@@ -21,7 +21,7 @@ from itertools import repeat
 
 import numpy as np
 
-__all__ = ["CellError", "ColumnEncoding", "TableEncoding", "parse_numbers", "class_order"]
+__all__ = ["ColumnEncoding", "TableEncoding", "parse_numbers", "class_order"]  # CellError: csv_table's
 
 FORMAT = "dendrite.table_encoding"
 VERSION = 1
@@ -101,7 +101,12 @@ def class_order(names: Sequence[str]) -> tuple[list[str], list[int]]:
 
 @dataclass
 class ColumnEncoding:
-    """One feature column: ``"numeric"`` (``mean``, ``std``) or ``"categorical"`` (``categories``)."""
+    """One feature column: ``"numeric"`` (``mean``, ``std``) or ``"categorical"`` (``categories``).
+
+    Example:
+        >>> ColumnEncoding("colour", "categorical", categories=["blue", "red"]).width
+        2
+    """
 
     name: str
     kind: str
@@ -168,7 +173,15 @@ class TableEncoding:
         return sum(column.width for column in self.columns)
 
     def offsets(self) -> list[int]:
-        """Each column's first feature index in ``x``."""
+        """Each column's first feature index in ``x``.
+
+        Example:
+            >>> table = TableEncoding([ColumnEncoding("size", "numeric", 1.0, 2.0),
+            ...                        ColumnEncoding("colour", "categorical", categories=["blue", "red"]),
+            ...                        ColumnEncoding("age", "numeric", 3.0, 1.0)], target="pet")
+            >>> table.offsets(), table.feature_names
+            ([0, 1, 3], ['size', 'colour=blue', 'colour=red', 'age'])
+        """
         starts, total = [], 0
         for column in self.columns:
             starts.append(total)

@@ -136,7 +136,13 @@ class DataSpec:
         return None if self.classes is None else len(self.classes)
 
     def decode(self, outputs: np.ndarray) -> np.ndarray:
-        """Regression outputs ``(N, k)`` in the file's units (undoing the target standardisation)."""
+        """Regression outputs ``(N, k)`` in the file's units (undoing the target standardisation).
+
+        Example:
+            >>> spec = DataSpec("csv", "regression", (3,), target_mean=[100.0], target_std=[20.0])
+            >>> spec.decode(np.array([[0.0], [1.5]])).tolist()
+            [[100.0], [130.0]]
+        """
         if self.target_mean is None:
             return outputs
         return outputs * np.asarray(self.target_std) + np.asarray(self.target_mean)
@@ -144,7 +150,19 @@ class DataSpec:
 
 @dataclass
 class UserData:
-    """What :func:`load_user_data` returns: the splits to train on and the spec to save with the run."""
+    """What :func:`load_user_data` returns: the splits to train on and the spec to save with the run.
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "pets.csv")
+        >>> _ = open(path, "w").write("weight,pet\\n" + "".join(f"{w},{'dog' if w > 9 else 'cat'}\\n"
+        ...                                                     for w in range(1, 21)))
+        >>> data = load_user_data(path, target="pet")
+        >>> data.splits.x_train.shape, data.splits.x_test.shape, data.spec.classes
+        ((16, 1), (4, 1), ['cat', 'dog'])
+        >>> folder.cleanup()
+    """
 
     splits: DataSplits
     spec: DataSpec
@@ -252,10 +270,10 @@ def _split_layout(root: Path) -> tuple | None:
     return None
 
 
-def _image_folder(root: Path, classes: list | None, progress: bool):
+def _image_folder(root: Path, classes: list | None, progress: bool, input_shape: tuple | None = None):
     from dendrite.data.image_folder import index_image_folder
 
-    return index_image_folder(root, classes=classes, progress=progress)
+    return index_image_folder(root, classes=classes, progress=progress, input_shape=input_shape)
 
 
 def _check_shape(path: Path, shape: tuple, spec: DataSpec) -> None:
@@ -326,7 +344,7 @@ def _read_images(spec: DataSpec, path: Path, require_target: bool, progress: boo
     if path.is_dir() and (require_target or any(p.is_dir() for p in path.iterdir())):
         if spec.task != "classification":
             raise DataFileError(path, "is a folder of class folders; the model is a regression model")
-        folder = _image_folder(path, spec.classes, progress)
+        folder = _image_folder(path, spec.classes, progress, tuple(spec.input_shape))
         _check_shape(path, folder.input_shape, spec)
         return folder.images, folder.labels, np.asarray([str(p) for p in folder.paths])
     if require_target:
@@ -423,6 +441,8 @@ def _load_csv(path, name, target, categorical, val, test, test_fraction, seed, m
 
 
 def _load_images(path, name, val, test, test_fraction, seed, progress):
+    from dendrite.data.image_folder import ImageArray
+
     layout = _split_layout(path)
     root, val_root, test_root = layout if layout else (path, None, None)
     val_root = Path(val) if val is not None else val_root
@@ -435,7 +455,8 @@ def _load_images(path, name, val, test, test_fraction, seed, progress):
         index = np.arange(len(labels))
         train_index, _, test_index, _ = train_test_split(index, labels, test_fraction, seed=seed,
                                                          stratify=True)
-        images, x_test = images.subset(train_index), images.subset(test_index)
+        paths = np.asarray([str(p) for p in folder.paths])
+        images, x_test = (ImageArray(paths[part], folder.input_shape) for part in (train_index, test_index))
         labels, y_test = labels[train_index], labels[test_index]
     else:
         x_test, y_test, _ = _read_images(spec, test_root, True, progress)

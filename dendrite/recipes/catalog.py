@@ -36,7 +36,7 @@ def _recurrent_classifier(cell: str, description: str) -> ModelSpec:
 
 _ROWS = [
     # name, family, description, accepts, build, defaults, recipe, default data set
-    ModelSpec("mlp", "feedforward", "multilayer perceptron (Linear + ReLU layers); classes or numbers",
+    ModelSpec("mlp", "feedforward", "multilayer perceptron (Linear + ReLU): classes or numbers",
               accepts=needs_supervised, build=feedforward.build_mlp, defaults=feedforward.mlp_defaults,
               recipe=run_classifier, default_dataset="digits"),
     ModelSpec("cnn", "convolutional", "LeNet-style CNN: conv-ReLU-pool stages, MLP head",
