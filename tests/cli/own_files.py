@@ -73,7 +73,8 @@ def cifar_python_folder(root: Path, n_train: int = 200, n_test: int = 60) -> Pat
         batch = {b"batch_label": b"testing", b"labels": labels.tolist(), b"data": images.reshape(n, -1),
                  b"filenames": [f"{i}.png".encode() for i in range(n)]}
         (root / name).write_bytes(pickle.dumps(batch, protocol=2))
-    names = [b"airplane", b"automobile", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
+    names = [name.encode() for name in ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                                        "horse", "ship", "truck")]
     (root / "batches.meta").write_bytes(pickle.dumps({b"label_names": names}, protocol=2))
     return root
 

@@ -63,7 +63,8 @@ def test_csv_with_categorical_columns_round_trips_through_evaluate_and_predict(t
 
     # New rows without the target, columns in another order: the same encoding by column name.
     unlabelled = make.write_table(tmp_path / "new.csv", [row[:4] for row in test_rows],
-                                  header=("x1", "colour", "x2", "size"), columns=["size", "x2", "colour", "x1"])
+                                  header=("x1", "colour", "x2", "size"), columns=["size", "x2",
+                                          "colour", "x1"])
     code, stdout, _ = run(["predict", run_dir, unlabelled, "--out", tmp_path / "predictions.csv"], capsys)
     assert code == 0 and "150 predictions" in stdout
     predictions = read_predictions(tmp_path / "predictions.csv")
@@ -86,7 +87,8 @@ def test_csv_regression_predicts_in_the_targets_units(tmp_path, capsys):
     assert metrics["final"]["test_r2"] > 0.95
     assert metrics["final"]["test_rmse"] < 60.0  # dollars, not standard deviations (std 270)
     make.write_table(tmp_path / "new.csv", [row[:3] for row in rows[:20]], header=("a", "b", "c"))
-    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.csv", "--out", tmp_path / "p.csv"], capsys)
+    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.csv", "--out",
+                           tmp_path / "p.csv"], capsys)
     assert code == 0, stderr
     predicted = np.array([float(p["prediction"]) for p in read_predictions(tmp_path / "p.csv")])
     assert np.sqrt(np.mean((predicted - price[:20]) ** 2)) < 80.0
@@ -123,7 +125,8 @@ def test_npz_trains_and_predicts(tmp_path, capsys):
     assert metrics["final"]["test_accuracy"] > 0.9
     new_images, new_labels = make.band_images(30, 3, size=8, seed=5)
     np.savez(tmp_path / "new.npz", x=new_images)
-    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.npz", "--out", tmp_path / "p.csv"], capsys)
+    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.npz", "--out",
+                           tmp_path / "p.csv"], capsys)
     assert code == 0, stderr
     predicted = [int(p["prediction"]) for p in read_predictions(tmp_path / "p.csv")]
     assert np.mean(np.array(predicted) == new_labels + 1) > 0.9
@@ -197,7 +200,8 @@ BAD_TRAINING_DATA = {
 @pytest.mark.parametrize("case", sorted(BAD_TRAINING_DATA))
 def test_a_bad_csv_is_one_line_naming_the_file_and_the_place(tmp_path, capsys, case):
     path, options, place = BAD_TRAINING_DATA[case](tmp_path)
-    code, stdout, stderr = run(["train", "mlp", "--data", path, "--quiet", "--out", tmp_path / "run", *options],
+    code, stdout, stderr = run(["train", "mlp", "--data", path, "--quiet", "--out",
+                                tmp_path / "run", *options],
                                capsys)
     assert code == 2
     assert stderr.count("\n") == 1 and path.name in stderr and place in stderr
@@ -218,7 +222,8 @@ def test_test_labels_unseen_in_training_are_refused(tmp_path, capsys):
     rows = make.table_rows(20, seed=1)
     rows[5][4] = "fish"
     test_csv = make.write_table(tmp_path / "test.csv", rows)
-    code, _, stderr = run(["train", "mlp", "--data", train_csv, "--test", test_csv, "--out", tmp_path / "run"],
+    code, _, stderr = run(["train", "mlp", "--data", train_csv, "--test", test_csv, "--out",
+                           tmp_path / "run"],
                           capsys)
     assert code == 2 and stderr.count("\n") == 1
     assert "test.csv line 7" in stderr and "fish" in stderr
@@ -246,7 +251,8 @@ def test_image_folders_with_a_stray_size_or_an_empty_class_are_refused(tmp_path,
     assert code == 2 and stderr.count("\n") == 1 and "sideways" in stderr
     train_root = make.image_tree(tmp_path / "train", n=30)
     test_root = make.image_tree(tmp_path / "test", n=30, classes=("down", "middle", "up", "left"))
-    code, _, stderr = run(["train", "mlp", "--data", train_root, "--test", test_root, "--out", tmp_path / "run"],
+    code, _, stderr = run(["train", "mlp", "--data", train_root, "--test", test_root, "--out",
+                           tmp_path / "run"],
                           capsys)
     assert code == 2 and stderr.count("\n") == 1 and "left" in stderr
     assert not (tmp_path / "run").exists()
@@ -259,7 +265,8 @@ def test_damaged_array_files_are_refused(tmp_path, capsys):
     code, _, stderr = run(["train", "mlp", "--data", folder, "--out", tmp_path / "run"], capsys)
     assert code == 2 and stderr.count("\n") == 1 and "train-images-idx3-ubyte" in stderr
     np.savez(tmp_path / "no-y.npz", x=np.zeros((10, 4)))
-    code, _, stderr = run(["train", "mlp", "--data", tmp_path / "no-y.npz", "--out", tmp_path / "run"], capsys)
+    code, _, stderr = run(["train", "mlp", "--data", tmp_path / "no-y.npz", "--out",
+                           tmp_path / "run"], capsys)
     assert code == 2 and "no-y.npz" in stderr and "y" in stderr
     assert not (tmp_path / "run").exists()
 
@@ -270,7 +277,8 @@ def test_predict_refuses_inputs_that_do_not_fit_the_model(tmp_path, capsys):
     rows = [row[:4] for row in make.table_rows(10, seed=2)]
     rows[3][1] = "purple"
     make.write_table(tmp_path / "new.csv", rows, header=("x1", "colour", "x2", "size"))
-    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.csv", "--out", tmp_path / "p.csv"], capsys)
+    code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "new.csv", "--out",
+                           tmp_path / "p.csv"], capsys)
     assert code == 2 and stderr.count("\n") == 1 and "new.csv line 5" in stderr and "purple" in stderr
     make.write_table(tmp_path / "short.csv", [row[:2] for row in rows], header=("x1", "colour"))
     code, _, stderr = run(["predict", tmp_path / "run", tmp_path / "short.csv"], capsys)
