@@ -22,8 +22,9 @@ def _load_splits(name: str):
     if rows[name].get("needs_files"):
         built_in = ", ".join(key for key, row in rows.items() if not row.get("needs_files"))
         raise UsageError(
-            f"dataset {name!r} is read from your own files (see dendrite.data), not built in; "
-            f"built-in datasets: {built_in}"
+            f"dataset {name!r} is read from your own files: pass their path, e.g. --data "
+            f"{'my-table.csv --target COLUMN' if name == 'csv' else '~/data/' + name} (see "
+            f"docs/your_own_data.md); built-in datasets: {built_in}"
         )
     return load_dataset(name)
 
@@ -297,7 +298,7 @@ def run_datasets(args) -> int:
         train, test = (str(row[key]) if row.get(key) is not None else "-" for key in ("train", "test"))
         description = row.get("description", "")
         if row.get("needs_files"):
-            description += " (loads your files: dendrite.data)"
+            description += " (your files: --data PATH)"
         print(
             f"{row['name']:<14}{row['task']:<16}{train:>7}{test:>7}  {shape:<14}{classes:>8}  {description}"
         )

@@ -14,12 +14,17 @@ Example:
 """
 
 from dendrite.data import transforms
+from dendrite.data.cifar_python import load_cifar10_python
 from dendrite.data.collate import default_collate, default_convert
+from dendrite.data.csv_table import csv_splits, encode_csv, scan_csv
 from dendrite.data.dataloader import DataLoader
 from dendrite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from dendrite.data.digits import ChecksumError, load_digits
+from dendrite.data.file_errors import DataFileError
 from dendrite.data.files import CsvData, load_cifar10, load_cifar10_batch, load_csv, load_idx, load_mnist
+from dendrite.data.image_folder import ImageArray, index_image_folder
 from dendrite.data.iterable import ChainDataset, IterableDataset, get_worker_info
+from dendrite.data.lazy_rows import LazyRowsDataset
 from dendrite.data.registry import (
     DatasetEntry,
     dataset_names,
@@ -47,6 +52,7 @@ from dendrite.data.series import (
     window_splits,
 )
 from dendrite.data.splits import DataSplits, train_test_split
+from dendrite.data.table_encoding import TableEncoding
 from dendrite.data.text import BPTTBatches, CharVocab, bptt_batches, load_pytext, python_corpus
 from dendrite.data.toy2d import (
     RING8_CENTRES,
@@ -56,3 +62,4 @@ from dendrite.data.toy2d import (
     make_ring8,
     ring8_centres,
 )
+from dendrite.data.user_data import DataSpec, load_user_data

@@ -219,7 +219,7 @@ def _register_builtins() -> None:
     register_dataset("fashion-mnist", functools.partial(files.load_mnist, name="fashion-mnist"),
                      "classification", "Fashion-MNIST from your IDX files (directory=...)", needs_files=True)
     register_dataset("cifar10", files.load_cifar10, "classification",
-                     "CIFAR-10 from your binary batches (directory=...)", needs_files=True)
+                     "CIFAR-10 from your binary or Python batches (directory=...)", needs_files=True)
     register_dataset("csv", load_csv_splits, "classification",
                      "a CSV file of yours: load_dataset('csv', path=..., label_column=...)", needs_files=True)
 

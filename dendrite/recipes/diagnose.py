@@ -98,11 +98,11 @@ def examine_recipe(spec: ModelSpec, splits, config: RunConfig, *, budget_s: floa
         >>> report.ok
         True
     """
-    from dendrite.data import DataLoader, TensorDataset
+    from dendrite.data import DataLoader
     from dendrite.doctor import examine
 
     setup = doctor_setup(spec, splits, config)
-    inputs, targets = setup.data
-    loader = DataLoader(TensorDataset(inputs, targets), batch_size=setup.batch_size, shuffle=True)
+    # splits.train_dataset(): arrays, memory-mapped tables and lazily decoded image folders alike
+    loader = DataLoader(splits.train_dataset(), batch_size=setup.batch_size, shuffle=True)
     return examine(setup.model, loader, setup.loss_fn, setup.optimizer, val_data=setup.val_data,
                    task=setup.task, budget_s=budget_s, seed=config.seed)

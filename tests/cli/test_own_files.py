@@ -289,3 +289,11 @@ def test_predict_refuses_inputs_that_do_not_fit_the_model(tmp_path, capsys):
     assert not (tmp_path / "p.csv").exists()
     code, _, stderr = run(["predict", tmp_path / "nowhere", tmp_path / "new.csv"], capsys)
     assert code == 2 and "no run folder" in stderr
+
+
+def test_the_doctor_examines_a_run_on_your_files(tmp_path, capsys):
+    data = make.write_table(tmp_path / "animals.csv", make.table_rows(200))
+    code, stdout, stderr = run(["doctor", "mlp", "--data", data, "--target", "animal", "--budget", 3600],
+                               capsys)
+    assert code == 0, stdout + stderr
+    assert "no problems found" in stdout
