@@ -139,10 +139,17 @@ def load_run(run_dir: str | Path):
     return model, spec, info
 
 
-def _outputs(model, x) -> np.ndarray:
+def _run_on(run_dir, source: Path, require_target: bool, quiet: bool) -> tuple:
+    """``(data spec, data.json, outputs (N, K) float64, targets or None, ids)`` of a run on ``source``."""
+    from dendrite.data.user_data import read_inputs
     from dendrite.recipes.classification import predict_logits
 
-    return np.asarray(predict_logits(model, x, batch_size=256), dtype=np.float64)
+    model, spec, info = load_run(run_dir)
+    with tempfile.TemporaryDirectory(prefix="dendrite-inputs-") as cache, file_errors():
+        x, y, ids = read_inputs(spec, source, require_target=require_target, progress=not quiet,
+                                memmap_dir=Path(cache))
+        outputs = np.asarray(predict_logits(model, x, batch_size=256), dtype=np.float64)
+    return spec, info, outputs, y, ids
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -170,16 +177,11 @@ def run_predict(args) -> int:
         ...
         dendrite.cli.errors.UsageError: no run folder 'no/such/run'; ...
     """
-    from dendrite.data.user_data import read_inputs
     from dendrite.utils.atomic import atomic_write_text
 
-    model, spec, info = load_run(args.run_dir)
     source = Path(args.input).expanduser()
+    spec, info, outputs, _, ids = _run_on(args.run_dir, source, require_target=False, quiet=args.quiet)
     out = Path(args.out) if args.out else _default_out(Path(args.run_dir), source, "predictions", ".csv")
-    with tempfile.TemporaryDirectory(prefix="dendrite-predict-") as cache, file_errors():
-        x, _, ids = read_inputs(spec, source, require_target=False, progress=not args.quiet,
-                                memmap_dir=Path(cache))
-        outputs = _outputs(model, x)
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     if spec.task == "classification":
@@ -250,17 +252,12 @@ def run_evaluate(args) -> int:
         dendrite.cli.errors.UsageError: no run folder 'no/such/run'; ...
     """
     from dendrite.cli.out_folder import prepare_out, remove_if_empty
-    from dendrite.data.user_data import read_inputs
     from dendrite.train import plots
     from dendrite.utils.atomic import atomic_write_text
     from dendrite.utils.strict_json import dumps
 
-    model, spec, info = load_run(args.run_dir)
     source = Path(args.data).expanduser()
-    with tempfile.TemporaryDirectory(prefix="dendrite-evaluate-") as cache, file_errors():
-        x, y, _ = read_inputs(spec, source, require_target=True, progress=not args.quiet,
-                              memmap_dir=Path(cache))
-        outputs = _outputs(model, x)
+    spec, info, outputs, y, _ = _run_on(args.run_dir, source, require_target=True, quiet=args.quiet)
     found, matrix = evaluation_metrics(spec, outputs, np.asarray(y))
     out = Path(args.out) if args.out else _default_out(Path(args.run_dir), source, "evaluation")
     created = prepare_out(out)

@@ -23,7 +23,8 @@ from dendrite.data.splits import DataSplits
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-__all__ = ["CIFAR10_CLASSES", "load_cifar10_python", "read_cifar10_python_batch", "read_cifar10_python_meta"]
+__all__ = ["CIFAR10_CLASSES", "cifar10_splits", "load_cifar10_python", "read_cifar10_python_batch",
+           "read_cifar10_python_meta"]
 
 _PIXELS = 3 * 32 * 32
 
@@ -137,15 +138,29 @@ def load_cifar10_python(directory: str | Path, scale: bool = True) -> DataSplits
             raise DataFileError(meta_path, f"lists {len(names)} label names; expected the 10 of CIFAR-10")
         classes = tuple(names)
     batches = [read_cifar10_python_batch(p) for p in train_paths]
+    files = [p.name for p in train_paths] + [test_path.name] + [meta_path.name] * meta_path.is_file()
+    return cifar10_splits(batches, read_cifar10_python_batch(test_path), scale, classes,
+                          f"CIFAR-10 (python batches) from {directory}", files)
+
+
+def cifar10_splits(batches: list, test: tuple, scale: bool, classes: tuple, description: str,
+                   files: list) -> DataSplits:
+    """The training ``batches`` (``(images, labels)`` pairs) and the ``test`` batch as CIFAR-10 splits.
+
+    Shapes: images ``(N, 3, 32, 32)`` uint8 in, float32 in [0, 1] out when ``scale``; labels ``(N,)``.
+
+    Example:
+        >>> batch = (np.zeros((2, 3, 32, 32), np.uint8), np.array([3, 5]))
+        >>> splits = cifar10_splits([batch, batch], batch, True, CIFAR10_CLASSES, "two batches", [])
+        >>> splits.x_train.shape, splits.x_test.dtype, splits.y_train.tolist()
+        ((4, 3, 32, 32), dtype('float32'), [3, 5, 3, 5])
+    """
     x_train = np.concatenate([images for images, _ in batches])
     y_train = np.concatenate([labels for _, labels in batches])
-    x_test, y_test = read_cifar10_python_batch(test_path)
+    x_test, y_test = test
     if scale:
         x_train, x_test = x_train.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
-    files = [p.name for p in train_paths] + [test_path.name] + [meta_path.name] * meta_path.is_file()
     return DataSplits(
         "cifar10", "classification", x_train, y_train, x_test, y_test, input_shape=(3, 32, 32),
-        num_classes=10,
-        info={"description": f"CIFAR-10 (python batches) from {directory}", "classes": classes,
-              "files": files},
+        num_classes=10, info={"description": description, "classes": classes, "files": files},
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dendrite.data.cifar_python import CIFAR10_CLASSES, load_cifar10_python
+from dendrite.data.cifar_python import CIFAR10_CLASSES, cifar10_splits, load_cifar10_python
 from dendrite.data.splits import DataSplits, train_test_split
 
 # IDX type byte -> big-endian dtype.
@@ -195,17 +195,8 @@ def load_cifar10(directory: str | Path, scale: bool = True) -> DataSplits:
     if not test_path.is_file():
         raise FileNotFoundError(f"load_cifar10: no test_batch.bin in {directory}")
     batches = [load_cifar10_batch(p) for p in train_paths]
-    x_train = np.concatenate([images for images, _ in batches])
-    y_train = np.concatenate([labels for _, labels in batches])
-    x_test, y_test = load_cifar10_batch(test_path)
-    if scale:
-        x_train, x_test = x_train.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
-    return DataSplits(
-        "cifar10", "classification", x_train, y_train, x_test, y_test, input_shape=(3, 32, 32),
-        num_classes=10,
-        info={"description": f"CIFAR-10 from {directory}", "classes": CIFAR10_CLASSES,
-              "files": [p.name for p in train_paths] + [test_path.name]},
-    )
+    return cifar10_splits(batches, load_cifar10_batch(test_path), scale, CIFAR10_CLASSES,
+                          f"CIFAR-10 from {directory}", [p.name for p in train_paths] + [test_path.name])
 
 
 @dataclass
