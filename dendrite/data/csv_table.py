@@ -222,7 +222,8 @@ def encode_csv(path: str | Path, encoding: TableEncoding, require_target: bool =
 
     Args:
         encoding: from :func:`scan_csv` / :func:`csv_splits` or ``TableEncoding.from_json``.
-        require_target: ``False`` lets the file lack the target column (``y`` is then ``None``).
+        require_target: ``False`` reads features only (a file to predict): the target column may
+            be absent, and is not read when present (``y`` is ``None``).
         memmap_dir: where ``x`` goes as ``<file stem>_x.npy`` when it exceeds
             :data:`IN_MEMORY_BYTES` (returned opened read-only, memory-mapped).
         delimiter: default: tab for ``.tsv``, else comma.
@@ -244,7 +245,7 @@ def encode_csv(path: str | Path, encoding: TableEncoding, require_target: bool =
         if missing:
             raise DataFileError(path, f"has no column {', '.join(map(repr, missing))}; the model was trained "
                                 f"on columns {[c.name for c in encoding.columns]}", line=rows.header_line)
-        has_target = encoding.target is not None and encoding.target in index
+        has_target = require_target and encoding.target is not None and encoding.target in index
         if require_target and not has_target:
             raise DataFileError(path, f"has no target column {encoding.target!r}; columns: {rows.header}",
                                 line=rows.header_line)

@@ -192,8 +192,9 @@ def label_ids(y: np.ndarray, values: list, path: Path) -> np.ndarray:
     if unseen.any():
         record = int(np.flatnonzero(unseen)[0])
         shown = ", ".join(str(v) for v in values[:12]) + (", ..." if len(values) > 12 else "")
-        raise DataFileError(path, f"has label {y[record]!r}, which was not seen in training; expected one of "
-                                  f"the training labels ({shown})", record=record)
+        label = np.asarray(y)[record].item()
+        raise DataFileError(path, f"has label {label!r}, which was not seen in training; expected one of the "
+                                  f"training labels ({shown})", record=record)
     return ids.astype(np.int64)
 
 
@@ -204,7 +205,7 @@ def _pixels(x: np.ndarray) -> np.ndarray:
 
 def _encode_targets(spec: DataSpec, y: np.ndarray, path: Path) -> np.ndarray:
     if spec.task == "classification":
-        return label_ids(np.asarray(y).astype(np.asarray(spec.label_values).dtype), spec.label_values, path)
+        return label_ids(np.asarray(y), spec.label_values, path)  # 2.5 is no label 2: compared, not cast
     y = np.asarray(y, np.float32).reshape(len(y), -1)
     return ((y - np.asarray(spec.target_mean, np.float32)) / np.asarray(spec.target_std, np.float32)).astype(
         np.float32)
@@ -303,7 +304,7 @@ def read_inputs(spec: DataSpec, path: str | Path, require_target: bool, progress
     own_test = parts.x_test is not None and (kind == "cifar10" or path.is_dir())
     x, y = (parts.x_test, parts.y_test) if own_test else (parts.x, parts.y)
     _check_shape(path, x.shape[1:], spec)
-    if y is None:
+    if y is None or not require_target:  # a file to predict: its targets, if any, are not read
         if require_target:
             raise DataFileError(path, "holds no targets; expected labels to evaluate against")
         return encode_inputs(spec, x), None, np.arange(len(x))
@@ -341,7 +342,7 @@ def _read_images(spec: DataSpec, path: Path, require_target: bool, progress: boo
     if len(spec.input_shape) not in (2, 3):
         raise DataFileError(path, f"holds images; the model was trained on samples of shape "
                                   f"{tuple(spec.input_shape)} ({spec.source})")
-    if path.is_dir() and (require_target or any(p.is_dir() for p in path.iterdir())):
+    if path.is_dir() and require_target:  # labels from the class folders' names
         if spec.task != "classification":
             raise DataFileError(path, "is a folder of class folders; the model is a regression model")
         folder = _image_folder(path, spec.classes, progress, tuple(spec.input_shape))
@@ -396,15 +397,16 @@ def load_user_data(path: str | Path, target: str | None = None, categorical: tup
     if fmt == "images":
         return _load_images(path, name, val, test, test_fraction, seed, progress)
     parts = _read_arrays(fmt, path)
-    spec = _array_spec(fmt, parts.x, parts.y, path, parts.class_names)
-    x, y = encode_inputs(spec, parts.x), _encode_targets(spec, parts.y, path)
+    x, y, x_test, y_test = parts.x, parts.y, parts.x_test, parts.y_test
+    if test is None and x_test is None:  # hold out a part before fitting anything on the training rows
+        x, y, x_test, y_test = train_test_split(x, y, test_fraction, seed=seed,
+                                                stratify=_is_classification(y))
+    spec = _array_spec(fmt, x, y, path, parts.class_names)
+    x, y = encode_inputs(spec, x), _encode_targets(spec, y, path)
     if test is not None:
         x_test, y_test, _ = read_inputs(spec, test, require_target=True)
-    elif parts.x_test is not None:
-        x_test, y_test = encode_inputs(spec, parts.x_test), _encode_targets(spec, parts.y_test, path)
     else:
-        x, y, x_test, y_test = train_test_split(x, y, test_fraction, seed=seed,
-                                                stratify=spec.task == "classification")
+        x_test, y_test = encode_inputs(spec, x_test), _encode_targets(spec, y_test, path)
     validation = read_inputs(spec, val, require_target=True)[:2] if val is not None else (None, None)
     return UserData(_splits(name, spec, x, y, x_test, y_test, validation), spec)
 

@@ -177,6 +177,11 @@ def test_image_folder_trains_evaluates_and_predicts_images(tmp_path, capsys):
     assert code == 0, stderr
     (row,) = read_predictions(tmp_path / "one.csv")
     assert row["id"].endswith(one.name) and row["prediction"] == "up"
+    (test_root / "sideways").mkdir()  # a class training never saw: predicting does not read labels
+    make.image_tree(test_root / "sideways", n=6, seed=4)
+    code, _, stderr = run(["predict", tmp_path / "run", test_root, "--out", tmp_path / "all.csv"], capsys)
+    assert code == 0, stderr
+    assert len(read_predictions(tmp_path / "all.csv")) == 66
 
 
 # -- bad files: one line, exit 2, nothing written -----------------------------------------------------
