@@ -18,12 +18,11 @@ if os.environ.get("PORTED_BACKEND") == "torch":
     import torch.nn.utils.parametrize as parametrize
     from torch.nn.utils.parametrizations import weight_norm
 else:
-    import dendrite.nn.utils.parametrize as parametrize
-    from dendrite.nn.utils.parametrizations import weight_norm
-
     import dendrite as torch
     import dendrite.nn as nn
     import dendrite.nn.functional as F
+    import dendrite.nn.utils.parametrize as parametrize
+    from dendrite.nn.utils.parametrizations import weight_norm
 
 
 class Net(nn.Module):

@@ -130,6 +130,11 @@ def test_npz_trains_and_predicts(tmp_path, capsys):
     assert code == 0, stderr
     predicted = [int(p["prediction"]) for p in read_predictions(tmp_path / "p.csv")]
     assert np.mean(np.array(predicted) == new_labels + 1) > 0.9
+    np.savez(tmp_path / "labelled.npz", x=new_images, y=new_labels + 1)
+    code, _, stderr = run(["evaluate", tmp_path / "run", "--data", tmp_path / "labelled.npz"], capsys)
+    assert code == 0, stderr
+    evaluation = json.loads((tmp_path / "run" / "evaluation-labelled" / "metrics.json").read_text())
+    assert evaluation["accuracy"] == pytest.approx(np.mean(np.array(predicted) == new_labels + 1), abs=1e-12)
 
 
 @pytest.mark.parametrize("layout", ["folder", "file pair"])
@@ -144,6 +149,12 @@ def test_idx_files_train_on_their_own_test_part(tmp_path, capsys, layout):
     assert code == 0, stderr
     evaluation = json.loads((tmp_path / "run" / "evaluation-mnist" / "metrics.json").read_text())
     assert evaluation["accuracy"] == metrics["final"]["test_accuracy"]
+    code, _, stderr = run(["predict", tmp_path / "run", folder / "t10k-images-idx3-ubyte", "--out",
+                           tmp_path / "p.csv"], capsys)
+    assert code == 0, stderr
+    predicted = np.array([int(p["prediction"]) for p in read_predictions(tmp_path / "p.csv")])
+    _, labels = make.band_images(80, 4, size=12, seed=1)  # the t10k part's labels
+    assert np.mean(predicted == labels) == pytest.approx(evaluation["accuracy"], abs=1e-12)
 
 
 @pytest.mark.parametrize("form", ["binary", "python"])
@@ -156,6 +167,15 @@ def test_cifar10_folders_train_in_either_form(tmp_path, capsys, form):
     described = json.loads((tmp_path / "run" / "data.json").read_text())
     assert described["data"]["classes"] == ["airplane", "automobile", "bird", "cat"]
     assert described["data"]["input_shape"] == [3, 32, 32]
+    code, _, stderr = run(["evaluate", tmp_path / "run", "--data", folder, "--out", tmp_path / "eval"],
+                          capsys)
+    assert code == 0, stderr
+    evaluation = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert evaluation["n"] == 60 and evaluation["accuracy"] == metrics["final"]["test_accuracy"]
+    code, _, stderr = run(["predict", tmp_path / "run", folder, "--out", tmp_path / "p.csv"], capsys)
+    assert code == 0, stderr
+    predicted = {p["prediction"] for p in read_predictions(tmp_path / "p.csv")}
+    assert predicted <= set(described["data"]["classes"])
 
 
 # -- image folders ----------------------------------------------------------------------------------
