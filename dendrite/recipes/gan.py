@@ -220,9 +220,10 @@ def run_gan(spec, splits, settings: dict, config, out: Path) -> RunResult:
 
 # ---------------------------------------------------------------------------- data checks, defaults, builders
 def needs_samples(splits) -> str | None:
-    """``None`` for points or images to imitate (a generative or classification dataset), else why not.
+    """``None`` for 2-D points or images to imitate (a generative or classification dataset), else why not.
 
-    Shapes: any ``splits.input_shape``; only ``splits.task`` is checked.
+    Shapes: ``splits.input_shape`` (2,) for points, (H, W) or (C, H, W) for images: what the
+    recipe can draw and judge.
 
     Example:
         >>> from dendrite.data import load_dataset
@@ -231,6 +232,10 @@ def needs_samples(splits) -> str | None:
     """
     if splits.task not in ("generative", "classification"):
         return f"a GAN imitates points or images, and {splits.name!r} is a {splits.task} dataset"
+    shape = tuple(splits.input_shape)
+    if shape != (2,) and len(shape) not in (2, 3):
+        return (f"this GAN imitates 2-D points (2,) or images (H, W) or (C, H, W); {splits.name!r} has "
+                f"samples of shape {shape}")
     return None
 
 

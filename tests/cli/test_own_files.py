@@ -322,3 +322,13 @@ def test_the_doctor_examines_a_run_on_your_files(tmp_path, capsys):
                                capsys)
     assert code == 0, stdout + stderr
     assert "no problems found" in stdout
+
+
+@pytest.mark.parametrize("model, reason", [("cnn", "needs images"), ("gan", "samples of shape (6,)"),
+                                           ("charlm", "not text"), ("vae", "reconstructs images")])
+def test_a_model_that_does_not_fit_the_datas_shape_says_so(tmp_path, capsys, model, reason):
+    data = make.write_table(tmp_path / "animals.csv", make.table_rows(60))
+    code, _, stderr = run(["train", model, "--data", data, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and stderr.count("\n") == 1
+    assert f"model {model!r} cannot train on dataset" in stderr and reason in stderr
+    assert not (tmp_path / "run").exists()
