@@ -104,6 +104,7 @@ def load_run(run_dir: str | Path):
     import dendrite
     from dendrite.data.splits import DataSplits
     from dendrite.data.user_data import DataSpec
+    from dendrite.recipes.base import saved_weights
     from dendrite.recipes.catalog import MODELS
 
     run_dir = Path(run_dir)
@@ -124,8 +125,7 @@ def load_run(run_dir: str | Path):
     if info.get("model") not in MODELS:
         raise UsageError(f"{str(info_path)!r} names model {info.get('model')!r}, which this dendrite does "
                          "not have")
-    candidates = [run_dir / name for name in ("model.safetensors", "model.npz")]
-    weights = next((path for path in candidates if path.is_file()), None)
+    weights = saved_weights(run_dir)
     if weights is None:
         raise UsageError(f"{str(run_dir)!r} has no model.safetensors or model.npz: did the training run "
                          "finish (a diverged run keeps no weights)?")
@@ -212,19 +212,13 @@ def evaluation_metrics(spec, outputs: np.ndarray, y: np.ndarray) -> tuple[dict, 
     Classification: ``accuracy``, ``macro_f1``, ``loss`` (mean cross-entropy, nats); regression:
     ``rmse``, ``mae`` (the target's units) and ``r2``. Shapes: outputs (N, K), y (N,) or (N, k).
     """
-    from dendrite.train import metrics
+    from dendrite.recipes.classification import classification_scores, regression_scores
 
     if spec.task == "classification":
-        predicted = outputs.argmax(axis=1)
-        shifted = outputs - outputs.max(axis=1, keepdims=True)
-        log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        found = {"n": int(len(y)), "accuracy": metrics.accuracy(y, predicted),
-                 "macro_f1": metrics.f1_score(y, predicted, num_classes=spec.num_classes),
-                 "loss": float(-log_probabilities[np.arange(len(y)), y].mean())}
-        return found, metrics.confusion_matrix(y, predicted, spec.num_classes)
+        scores, matrix = classification_scores(outputs, y, spec.num_classes)
+        return {"n": int(len(y)), **scores}, matrix
     truth, predicted = spec.decode(y.astype(np.float64)), spec.decode(outputs)
-    return {"n": int(len(y)), "rmse": float(np.sqrt(metrics.mse(truth, predicted))),
-            "mae": metrics.mae(truth, predicted), "r2": metrics.r2_score(truth, predicted)}, None
+    return {"n": int(len(y)), **regression_scores(truth, predicted)}, None
 
 
 def _confusion_csv(matrix: np.ndarray, classes: list) -> str:

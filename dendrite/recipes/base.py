@@ -34,6 +34,7 @@ __all__ = [
     "write_metrics",
     "Stopwatch",
     "save_weights",
+    "saved_weights",
 ]
 
 
@@ -245,6 +246,24 @@ def save_weights(model: nn.Module, out: Path) -> Path:
     check_finite_state(state, repr(str(path)))
     dendrite.save(state, path)
     return path
+
+
+def saved_weights(out: Path) -> Path | None:
+    """The weights file :func:`save_weights` wrote in ``out`` (``model.safetensors`` or ``.npz``), else None.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> saved_weights(Path(tmp.name)) is None
+        True
+        >>> written = save_weights(nn.Linear(2, 1), Path(tmp.name))
+        >>> saved_weights(Path(tmp.name)) == written
+        True
+        >>> tmp.cleanup()
+    """
+    candidates = [Path(out) / name for name in ("model.safetensors", "model.npz")]
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def history_rows(history) -> list[dict]:

@@ -39,7 +39,8 @@ from dendrite.train import Trainer, metrics, plots
 from dendrite.train.checkpoint_state import TrainingCheckpoint, load_training_state, read_training_state
 
 __all__ = ["needs_supervised", "needs_classification", "build_classifier", "build_schedule",
-           "restart_schedule", "predict_logits", "run_classifier"]
+           "restart_schedule", "predict_logits", "classification_scores", "regression_scores",
+           "run_classifier"]
 
 PLANNED_SCHEDULES = ("cosine", "step")  # schedules whose rates depend on the total number of epochs
 
@@ -259,19 +260,53 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     return RunResult(final=final, history=history_rows(history), model=model, extra=extra)
 
 
+def classification_scores(logits, labels, num_classes: int) -> tuple[dict, object]:
+    """``({"accuracy", "loss", "macro_f1"}, confusion matrix)`` of logits against class ids.
+
+    What a classifier run reports for its test part and ``dendrite evaluate`` for any labelled
+    file: one definition, so the two agree. ``loss`` is the mean cross-entropy in nats.
+    Shapes: logits (N, K), labels (N,) -> the matrix (K, K), rows true classes.
+
+    Example:
+        >>> import numpy as np
+        >>> scores, matrix = classification_scores(np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]]),
+        ...                                        np.array([0, 1, 1]), num_classes=2)
+        >>> round(scores["accuracy"], 4), round(scores["macro_f1"], 4), matrix.tolist()
+        (0.6667, 0.6667, [[1, 0], [1, 1]])
+    """
+    matrix = metrics.confusion_matrix(labels, np.asarray(logits).argmax(axis=1), num_classes)
+    scores = {
+        "accuracy": float(np.trace(matrix) / matrix.sum()),
+        "loss": float(nn.functional.cross_entropy(tensor(logits), tensor(labels)).item()),
+        "macro_f1": metrics.scores_from_confusion(matrix, "f1", "macro"),
+    }
+    return scores, matrix
+
+
+def regression_scores(truth, predicted) -> dict:
+    """``{"rmse", "mae", "r2"}`` of predictions against targets, both in the target's units.
+
+    Shapes: truth and predicted (N, k).
+
+    Example:
+        >>> import numpy as np
+        >>> scores = regression_scores(np.array([[1.0], [3.0]]), np.array([[2.0], [3.0]]))
+        >>> round(scores["rmse"], 4), scores["mae"], scores["r2"]
+        (0.7071, 0.5, 0.5)
+    """
+    return {"rmse": float(np.sqrt(metrics.mse(truth, predicted))), "mae": metrics.mae(truth, predicted),
+            "r2": metrics.r2_score(truth, predicted)}
+
+
 def _classification_results(model, splits, history, spec, out: Path) -> dict:
     """Test accuracy, loss and macro F1; curves, confusion matrix and (2-D inputs) the decision boundary."""
-    logits = predict_logits(model, splits.x_test)
-    predicted = logits.argmax(axis=1)
-    final = {
-        "test_accuracy": metrics.accuracy(splits.y_test, predicted),
-        "test_loss": float(nn.functional.cross_entropy(tensor(logits), tensor(splits.y_test)).item()),
-        "test_macro_f1": metrics.f1_score(splits.y_test, predicted, num_classes=splits.num_classes),
-        "train_accuracy": float(history["accuracy"][-1]),
-    }
+    scores, matrix = classification_scores(predict_logits(model, splits.x_test), splits.y_test,
+                                           splits.num_classes)
+    final = {f"test_{key}": value for key, value in scores.items()}
+    final["train_accuracy"] = float(history["accuracy"][-1])
     plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name}")
     plots.plot_confusion_matrix(
-        metrics.confusion_matrix(splits.y_test, predicted, splits.num_classes),
+        matrix,
         out / "confusion.png",
         class_names=splits.info.get("classes"),
         title=f"{spec.name} on {splits.name}: test confusion",
@@ -294,12 +329,8 @@ def _regression_results(model, splits, history, spec, out: Path) -> dict:
     predicted = np.asarray(predict_logits(model, splits.x_test), np.float64) * scale + shift
     truth = np.asarray(splits.y_test, np.float64).reshape(predicted.shape) * scale + shift
     plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name}")
-    return {
-        "test_rmse": float(np.sqrt(metrics.mse(truth, predicted))),
-        "test_mae": metrics.mae(truth, predicted),
-        "test_r2": metrics.r2_score(truth, predicted),
-        "train_mse": float(history["loss"][-1]),
-    }
+    final = {f"test_{key}": value for key, value in regression_scores(truth, predicted).items()}
+    return {**final, "train_mse": float(history["loss"][-1])}
 
 
 run_classifier.supports_resume = True  # dendrite.recipes.runner: this recipe writes checkpoint.npz

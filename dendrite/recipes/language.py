@@ -28,7 +28,7 @@ import numpy as np
 from dendrite import nn, no_grad, tensor
 from dendrite.data import CharVocab, bptt_batches
 from dendrite.models.recurrent import CharLM, detach_state
-from dendrite.recipes.base import RunResult, history_rows, make_optimizer
+from dendrite.recipes.base import RunResult, history_rows, make_optimizer, saved_weights
 from dendrite.train import Callback, Trainer, plots
 from dendrite.utils.atomic import atomic_write_text
 from dendrite.utils.strict_json import dumps
@@ -266,8 +266,7 @@ def read_run_folder(run_dir, model: str = "charlm") -> tuple[dict, Path]:
     if not isinstance(info, dict) or info.get("format") != f"dendrite-{model}":
         found = info.get("format") if isinstance(info, dict) else None
         raise ValueError(f"{str(info_path)!r} is not a dendrite {model} description (format {found!r})")
-    candidates = [run_dir / name for name in ("model.safetensors", "model.npz")]
-    weights = next((path for path in candidates if path.is_file()), None)
+    weights = saved_weights(run_dir)
     if weights is None:
         raise FileNotFoundError(f"{str(run_dir)!r} has no model.safetensors or model.npz: "
                                 "did the training run finish?")
