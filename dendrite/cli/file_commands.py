@@ -39,9 +39,8 @@ def file_errors():
 
     try:
         yield
-    except (DataFileError, FileNotFoundError, NotADirectoryError) as error:
-        raise UsageError(str(error)) from None
-    except ImportError as error:  # an optional reader (Pillow for images) that is not installed
+    # ImportError: an optional reader (Pillow for images) that is not installed
+    except (DataFileError, FileNotFoundError, NotADirectoryError, ImportError) as error:
         raise UsageError(str(error)) from None
 
 

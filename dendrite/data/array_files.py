@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dendrite.data.file_errors import DataFileError
+from dendrite.data.files import idx_file, load_cifar10, load_idx
 
 # ArrayParts, find_idx_folder, find_cifar_folder, read_cifar10: user_data's machinery
 __all__ = ["read_npz", "read_idx_pair", "idx_partner"]
@@ -128,8 +129,6 @@ def idx_partner(images: Path) -> Path | None:
 
 
 def _idx(path: Path) -> np.ndarray:
-    from dendrite.data.files import load_idx
-
     try:
         return load_idx(path)
     except ValueError as error:  # load_idx's messages name the file already
@@ -171,12 +170,8 @@ def read_idx_pair(images: str | Path, labels: str | Path | None = None,
 
 def find_idx_folder(folder: Path) -> tuple | None:
     """``((train images, labels), (test images, labels) or None)`` of an MNIST-style folder, else None."""
-    def first(*names):
-        return next((folder / n for n in names if (folder / n).is_file()), None)
-
     def pair(prefix):
-        images = first(f"{prefix}-images-idx3-ubyte", f"{prefix}-images-idx3-ubyte.gz",
-                       f"{prefix}-images.idx3-ubyte", f"{prefix}-images.idx3-ubyte.gz")
+        images = idx_file(folder, f"{prefix}-images-idx3-ubyte")
         return None if images is None else (images, idx_partner(images))
 
     train = pair("train")
@@ -194,8 +189,6 @@ def find_cifar_folder(folder: Path) -> Path | None:
 
 def read_cifar10(folder: Path) -> ArrayParts:
     """Images ``(N, 3, 32, 32)`` uint8 and labels of a CIFAR-10 folder (binary or Python batches)."""
-    from dendrite.data.files import load_cifar10
-
     splits = load_cifar10(folder, scale=False)
     return ArrayParts(splits.x_train, splits.y_train, splits.x_test, splits.y_test,
                       list(splits.info.get("classes") or ()) or None)

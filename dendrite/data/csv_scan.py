@@ -61,14 +61,7 @@ class PooledStats:
 def check_header(path: Path, row: list[str], line: int) -> list[str]:
     """The column names of a header row; error when it names nothing, repeats a name or holds numbers."""
     names = [cell.strip() for cell in row]
-    numbers = 0
-    for name in names:
-        try:
-            float(name)
-            numbers += 1
-        except ValueError:
-            pass
-    if numbers == len(names):
+    if all(_is_number(name) for name in names):
         raise DataFileError(path, f"the first row holds numbers ({', '.join(row[:4])}); dendrite needs a "
                             "header row naming the columns: add one, e.g. 'x1,x2,label'", line=line)
     for i, name in enumerate(names):

@@ -76,11 +76,23 @@ def load_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
+def idx_file(directory: Path, stem: str) -> Path | None:
+    """The IDX file ``stem`` in ``directory``, named as MNIST's are: raw or ``.gz``, ``-idx`` or ``.idx``.
+
+    Example:
+        >>> idx_file(Path("."), "train-images-idx3-ubyte") is None
+        True
+    """
+    dotted = stem.replace("-idx", ".idx")
+    return next((directory / name for name in (stem, stem + ".gz", dotted, dotted + ".gz")
+                 if (directory / name).is_file()), None)
+
+
 def _find(directory: Path, stem: str, who: str) -> Path:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
-        if (directory / name).is_file():
-            return directory / name
-    raise FileNotFoundError(f"{who}: no {stem}[.gz] in {directory}")
+    path = idx_file(directory, stem)
+    if path is None:
+        raise FileNotFoundError(f"{who}: no {stem}[.gz] in {directory}")
+    return path
 
 
 def load_mnist(directory: str | Path, name: str = "mnist", scale: bool = True) -> DataSplits:

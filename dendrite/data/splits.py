@@ -121,9 +121,7 @@ class DataSplits:
         if not isinstance(x, np.ndarray) and hasattr(x, "shape"):  # a lazy array: images decoded per batch
             from dendrite.data.lazy_rows import LazyRowsDataset
 
-            if transform is not None:
-                raise ValueError(f"{self.name}: transforms on lazily read data are not supported")
-            return LazyRowsDataset(x, y)
+            return LazyRowsDataset(x, y, transform=transform)
         return TensorDataset(x, y, transform=transform)
 
     def summary(self) -> dict[str, Any]:

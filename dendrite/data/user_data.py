@@ -21,7 +21,6 @@ What a model sees:
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +92,7 @@ class DataSpec:
 
     Example:
         >>> spec = DataSpec("npz", "classification", (2,), classes=["0", "1"], label_values=[0, 1])
+        >>> import json
         >>> DataSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
         True
     """
@@ -304,11 +304,10 @@ def read_inputs(spec: DataSpec, path: str | Path, require_target: bool, progress
     own_test = parts.x_test is not None and (kind == "cifar10" or path.is_dir())
     x, y = (parts.x_test, parts.y_test) if own_test else (parts.x, parts.y)
     _check_shape(path, x.shape[1:], spec)
-    if y is None or not require_target:  # a file to predict: its targets, if any, are not read
-        if require_target:
-            raise DataFileError(path, "holds no targets; expected labels to evaluate against")
-        return encode_inputs(spec, x), None, np.arange(len(x))
-    return encode_inputs(spec, x), _encode_targets(spec, y, path), np.arange(len(x))
+    if y is None and require_target:
+        raise DataFileError(path, "holds no targets; expected labels to evaluate against")
+    targets = _encode_targets(spec, y, path) if require_target else None  # a file to predict: not read
+    return encode_inputs(spec, x), targets, np.arange(len(x))
 
 
 def _input_kind(path: Path) -> str:
@@ -464,8 +463,3 @@ def _load_images(path, name, val, test, test_fraction, seed, progress):
         x_test, y_test, _ = _read_images(spec, test_root, True, progress)
     validation = _read_images(spec, val_root, True, progress)[:2] if val_root is not None else (None, None)
     return UserData(_splits(name, spec, images, labels, x_test, y_test, validation), spec)
-
-
-def spec_json(spec: DataSpec, extra: dict) -> str:
-    """The run's ``data.json`` text: the spec plus ``extra`` (the model name and its settings)."""
-    return json.dumps({**extra, "data": spec.to_json()}, indent=2) + "\n"
