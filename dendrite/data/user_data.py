@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from dendrite.data.csv_scan import MAX_GUESSED_CLASSES
 from dendrite.data.file_errors import DataFileError
 from dendrite.data.splits import DataSplits, train_test_split
 
-__all__ = ["DataSpec", "UserData", "detect_format", "load_user_data", "FORMATS", "MAX_CLASSES"]
+__all__ = ["DataSpec", "UserData", "detect_format", "load_user_data", "FORMATS"]
 
 FORMATS = ("csv", "npz", "idx", "cifar10", "images")
-MAX_CLASSES = 50  # whole-number targets with more distinct values than this are a regression target
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
@@ -177,7 +177,7 @@ def _is_classification(y: np.ndarray) -> bool:
     if y.dtype.kind in "iub":
         return True
     whole = bool(np.all(y == np.round(y)))
-    return whole and len(np.unique(y)) <= MAX_CLASSES
+    return whole and len(np.unique(y)) <= MAX_GUESSED_CLASSES  # the rule a CSV's target follows too
 
 
 def label_ids(y: np.ndarray, values: list, path: Path) -> np.ndarray:
