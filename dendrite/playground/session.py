@@ -17,6 +17,8 @@ import numpy as np
 import dendrite
 from dendrite.playground.config import LIVE_KEYS, MAX_CUSTOM_POINTS, validate_config
 from dendrite.playground.datasets import DataError, builtin_points, check_point, parse_csv, split_points
+from dendrite.playground.diagnose import diagnose_run
+from dendrite.playground.export import script_source, weights_bytes
 from dendrite.playground.network import advance, apply_change, evaluate, lr_factor, new_run
 from dendrite.playground.snapshot import (
     ENCODING,
@@ -129,6 +131,7 @@ class PlaygroundSession:
 
     def _restart(self) -> None:
         self._change_log = []
+        self._start_config = copy.deepcopy(self._config)  # what the exported script starts from
         self._run = new_run(self._config, self._xy, self._labels, [])
 
     # -- changing the setup ------------------------------------------------------------------------
@@ -291,6 +294,44 @@ class PlaygroundSession:
             if include_points:
                 snap["points"] = self._points_json()
             return snap
+
+    def export_script(self) -> str:
+        """A runnable Python script that retrains this network to this epoch, live changes included.
+
+        Its ``main(epochs)`` prints and returns the same per-epoch losses as :attr:`history`.
+
+        Example:
+            >>> s = PlaygroundSession(); s.step_epoch()
+            >>> "EPOCHS = 1" in s.export_script()
+            True
+        """
+        with self._engine():
+            custom = self._custom if self._config["dataset"] == "custom" else None
+            return script_source(self._start_config, self._change_log, self._run["epoch"], custom)
+
+    def export_weights(self) -> bytes:
+        """The model's ``state_dict()`` as safetensors bytes.
+
+        Example:
+            >>> len(PlaygroundSession().export_weights()) > 100
+            True
+        """
+        with self._engine():
+            return weights_bytes(self._run["model"])
+
+    def diagnose(self, budget_s: float = 6.0) -> dict:
+        """The doctor on the current setup (a copy; nothing here changes): findings, passed, status.
+
+        Example:
+            >>> report = PlaygroundSession({"points": 100}).diagnose(budget_s=1.0)
+            >>> report["status"], isinstance(report["findings"], list)
+            ('ok', True)
+        """
+        with self._engine():
+            result = diagnose_run(self._run, budget_s=max(0.5, min(float(budget_s), 30.0)),
+                                  seed=self._config["seed"])
+            result["status"] = _status(self._run["history"], self._config["problem"])
+            return result
 
     def _points_json(self) -> dict:
         c = self._config
