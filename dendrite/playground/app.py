@@ -168,10 +168,9 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     sessions held at once (more answers 503); ``static_dir``: the page's files (default: the package's).
 
     Example:
-        >>> from starlette.testclient import TestClient
-        >>> with TestClient(create_app()) as client:
-        ...     client.get("/api/health").json(), client.get("/api/sessions/nope").status_code
-        ({'ok': True}, 404)
+        >>> app = create_app(max_sessions=4)
+        >>> app.state.store.max_sessions, [route.path for route in app.routes][:3]
+        (4, ['/', '/api/health', '/api/sessions'])
     """
     from dendrite.playground.config import MAX_UPLOAD_BYTES
 
