@@ -84,7 +84,8 @@ class PlaygroundSession:
     @property
     def config(self) -> dict:
         """A copy of the normalised config."""
-        return copy.deepcopy(self._config)
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._config)
 
     @property
     def epoch(self) -> int:
@@ -99,12 +100,14 @@ class PlaygroundSession:
     @property
     def change_log(self) -> list:
         """Live changes since the last reset: ``{"step", "kind": "config"|"weight", ...}``, in order."""
-        return copy.deepcopy(self._change_log)
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._change_log)
 
     @property
     def history(self) -> dict:
         """The full per-epoch history (epoch 0 = before training), not thinned."""
-        return copy.deepcopy(self._run["history"])
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._run["history"])
 
     @property
     def custom_points(self) -> tuple | None:
@@ -127,8 +130,11 @@ class PlaygroundSession:
             if n_train < 2:
                 raise DataError("batch norm needs at least 2 training points; add points or raise "
                                 "train_ratio")
-        self._xy, self._labels = xy, labels
-        self.data_version += 1
+        shown = (c["train_ratio"], c["data_seed"], c["problem"])
+        if getattr(self, "_shown", None) != shown or not (np.array_equal(self._xy, xy) and
+                                                          np.array_equal(self._labels, labels)):
+            self.data_version += 1  # the page asks for the points again
+        self._xy, self._labels, self._shown = xy, labels, shown
 
     def _restart(self) -> None:
         self._change_log = []
@@ -327,7 +333,9 @@ class PlaygroundSession:
     def export_script(self) -> str:
         """A runnable Python script that retrains this network to this epoch, live changes included.
 
-        Its ``main(epochs)`` prints and returns the same per-epoch losses as :attr:`history`.
+        Its ``main(epochs)`` prints and returns the same per-epoch losses as :attr:`history`; run
+        as it is, it trains on to this session's optimizer step (mid-epoch too), so the weights it
+        saves equal :meth:`export_weights`.
 
         Example:
             >>> s = PlaygroundSession(); s.step_epoch()
@@ -336,7 +344,8 @@ class PlaygroundSession:
         """
         with self._engine():
             custom = self._custom if self._config["dataset"] == "custom" else None
-            return script_source(self._start_config, self._change_log, self._run["epoch"], custom)
+            return script_source(self._start_config, self._change_log, self._run["epoch"], custom,
+                                 steps=self._run["steps"])
 
     def export_weights(self) -> bytes:
         """The model's ``state_dict()`` as safetensors bytes.
