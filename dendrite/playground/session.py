@@ -29,6 +29,7 @@ from dendrite.playground.snapshot import (
     histograms,
     network_json,
     thin_history,
+    training_status,
 )
 
 __all__ = ["PlaygroundSession", "ENGINE_LOCK"]
@@ -276,7 +277,9 @@ class PlaygroundSession:
             1
         """
         with self._engine():
-            deadline = time.perf_counter() + max(float(seconds), 0.0)
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 3600:
+                raise ValueError(f"train_for: seconds must be a number in [0, 3600), got {seconds!r}")
+            deadline = time.perf_counter() + seconds
 
             def stop() -> bool:
                 return time.perf_counter() >= deadline
@@ -298,7 +301,7 @@ class PlaygroundSession:
             'ok'
         """
         with self._engine():
-            return _status(self._run["history"], self._config["problem"])
+            return training_status(self._run["history"], self._config["problem"])
 
     # -- reading -----------------------------------------------------------------------------------
     def snapshot(self, include_points: bool = False) -> dict:
@@ -311,7 +314,7 @@ class PlaygroundSession:
             lr = config["learning_rate"] * lr_factor(config["schedule"], run["epoch"])
             snap = {
                 "epoch": run["epoch"], "steps": run["steps"],
-                "status": _status(run["history"], config["problem"]),
+                "status": training_status(run["history"], config["problem"]),
                 "problem": config["problem"],
                 "classes": config["classes"] if config["problem"] == "classification" else 1,
                 "config": copy.deepcopy(config),
@@ -368,7 +371,7 @@ class PlaygroundSession:
         with self._engine():
             result = diagnose_run(self._run, budget_s=max(0.5, min(float(budget_s), 30.0)),
                                   seed=self._config["seed"])
-            result["status"] = _status(self._run["history"], self._config["problem"])
+            result["status"] = training_status(self._run["history"], self._config["problem"])
             return result
 
     def _points_json(self) -> dict:
@@ -389,19 +392,3 @@ def _convert_labels(labels: np.ndarray, problem: str) -> np.ndarray:
         return np.where(labels > 0, 1.0, -1.0).astype(np.float32)
     return (labels > 0).astype(np.int64)
 
-
-def _status(history: dict, problem: str) -> str:
-    epochs = len(history["epoch"]) - 1
-    if epochs >= 1:
-        for key in ("train_loss", "test_loss"):
-            latest = history[key][-1]
-            if not np.isfinite(latest) or latest > 10 * max(history[key][0], 1e-3):
-                return "diverged"
-    if epochs >= 100:
-        train = history["train_loss"]
-        before, recent = min(train[:-100]), min(train[-100:])
-        if recent > before * 0.99:
-            if problem == "classification" and history["train_accuracy"][-1] < 0.95 or \
-                    problem == "regression" and train[-1] > 0.01:
-                return "stalled"
-    return "ok"

@@ -200,3 +200,7 @@ def test_diagnose_reports_findings_as_json():
     assert {"code", "title", "severity", "explanation", "fix"} <= set(finding) and finding["fix"]
     healthy = PlaygroundSession({"dataset": "plane"}).diagnose(3)
     assert healthy["findings"] == [] and healthy["passed"]
+    # All-zero init: constant logits of 0 are no sigmoid output, whatever the probe guesses.
+    zeros = PlaygroundSession({"init": "zeros", "layers": [{"neurons": 4, "activation": "relu"}]}).diagnose(3)
+    codes = {finding["code"] for finding in zeros["findings"]}
+    assert "softmax-before-loss" not in codes and "dead-relu" in codes
