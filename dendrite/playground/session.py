@@ -118,8 +118,9 @@ class PlaygroundSession:
     def _load_data(self) -> None:
         c = self._config
         if c["dataset"] == "custom":
-            if self._custom is None:
-                raise DataError("the custom dataset has no points yet; add points or upload a CSV")
+            if self._custom is None:  # e.g. a shared link to a custom set: start from circle (or plane)
+                start = "circle" if c["problem"] == "classification" else "plane"
+                self._custom = builtin_points(start, c["problem"], 2, c["points"], c["noise"], c["data_seed"])
             xy, labels = self._custom
             if c["problem"] == "classification":
                 c["classes"] = max(2, int(labels.max()) + 1)
