@@ -110,6 +110,22 @@ if __name__ == "__main__":
 '''
 
 
+def _without_examples(source: str) -> str:
+    """A function's source without the docstring's ``Example:`` block (it names playground modules)."""
+    kept, skipping = [], False
+    for line in source.splitlines():
+        if line.strip() == "Example:":
+            skipping = True
+            while kept and not kept[-1].strip():
+                kept.pop()
+            continue
+        if skipping and line.strip() != '"""':
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 def _literal(value) -> str:
     return pprint.pformat(value, width=100, sort_dicts=False)
 
@@ -137,7 +153,7 @@ def script_source(config: dict, changes: list, epoch: int, custom: tuple | None 
         label_type = "int64" if np.issubdtype(labels.dtype, np.integer) else "float32"
         parts.append(_CUSTOM.format(points=_literal(rows), label_type=label_type))
     for function in (builtin_points, split_points, feature_matrix, loss_targets, *SCRIPT_FUNCTIONS):
-        parts.append("\n\n" + inspect.getsource(function))
+        parts.append("\n\n" + _without_examples(inspect.getsource(function)))
     parts.append(_MAIN)
     return "".join(parts)
 
