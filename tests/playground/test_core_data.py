@@ -174,3 +174,10 @@ def test_add_point_regression_and_problem_switch():
     s.configure({"problem": "classification"})
     labels = s.custom_points[1]
     assert labels.dtype == np.int64 and set(labels.tolist()) == {0, 1}
+
+
+def test_custom_without_points_starts_from_the_default_set():
+    s = PlaygroundSession({"dataset": "custom", "problem": "regression", "points": 100})
+    xy, values = s.custom_points
+    np.testing.assert_array_equal(xy, builtin_points("plane", "regression", 2, 100, 0, 0)[0])
+    assert s.snapshot()["problem"] == "regression" and values.dtype == np.float32

@@ -92,7 +92,7 @@ def test_script_imports_only_numpy_and_public_dendrite():
     modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert modules == {"__future__", "math", "sys", "pathlib", "numpy", "dendrite", "dendrite.data",
                        "dendrite.nn"}
-    assert "def main(epochs=EPOCHS):" in text and "playground_model.safetensors" in text
+    assert "def main(epochs=EPOCHS, steps=STEPS):" in text and "playground_model.safetensors" in text
 
 
 def test_custom_multiclass_and_regression_exports(tmp_path):
@@ -111,6 +111,17 @@ def test_custom_multiclass_and_regression_exports(tmp_path):
     r.step_epoch()
     (tmp_path / "b").mkdir()
     _assert_same(r, *_run_script(r, tmp_path / "b"))
+
+
+def test_script_stops_where_the_page_stopped_mid_epoch(tmp_path):
+    s = PlaygroundSession({"layers": [{"neurons": 4, "dropout": 0.5}], "points": 200})
+    s.step_epoch()
+    s.train_for(0.0)
+    s.set_weight(0, 0, 0, 0.25)
+    s.train_for(0.0)
+    s.configure({"learning_rate": 0.5})
+    assert (s.epoch, s.steps) == (1, 12)
+    _assert_same(s, *_run_script(s, tmp_path))
 
 
 def test_script_for_more_epochs_keeps_going(tmp_path):
@@ -189,3 +200,7 @@ def test_diagnose_reports_findings_as_json():
     assert {"code", "title", "severity", "explanation", "fix"} <= set(finding) and finding["fix"]
     healthy = PlaygroundSession({"dataset": "plane"}).diagnose(3)
     assert healthy["findings"] == [] and healthy["passed"]
+    # All-zero init: constant logits of 0 are no sigmoid output, whatever the probe guesses.
+    zeros = PlaygroundSession({"init": "zeros", "layers": [{"neurons": 4, "activation": "relu"}]}).diagnose(3)
+    codes = {finding["code"] for finding in zeros["findings"]}
+    assert "softmax-before-loss" not in codes and "dead-relu" in codes

@@ -171,3 +171,9 @@ def test_set_weight_errors(args, message):
     with pytest.raises(ValueError, match=message):
         s.set_weight(*args)
     assert s.change_log == []
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), -1, "0.1", 1e9])
+def test_train_for_refuses_bad_durations(seconds):
+    with pytest.raises(ValueError, match="train_for: seconds"):
+        PlaygroundSession().train_for(seconds)
