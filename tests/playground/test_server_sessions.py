@@ -107,7 +107,7 @@ def test_a_listener_that_never_reads_does_not_hold_training_back():
         client.post(f"/api/sessions/{sid}/play")
         reached = wait_until(client, sid, lambda snapshot: snapshot["epoch"] >= 5)
         newest = client.portal.call(lambda: queue.get_nowait())  # one snapshot waits: the newest
-        assert newest["playing"] is True and newest["epoch"] >= 1
+        assert newest["playing"] is True and newest["session"] == sid
         assert client.portal.call(queue.qsize) == 0
         client.post(f"/api/sessions/{sid}/pause")
         assert client.portal.call(lambda: queue.get_nowait())["epoch"] >= reached["epoch"]
