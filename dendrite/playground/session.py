@@ -60,6 +60,7 @@ class PlaygroundSession:
     def __init__(self, config: dict | None = None) -> None:
         self._config = validate_config(config)
         self._custom: tuple | None = None
+        self._xy = self._labels = self._shown = None  # the points now (all of them) and how they are split
         self.data_version = 0
         self._rng_state = None
         self._change_log: list[dict] = []
@@ -133,8 +134,8 @@ class PlaygroundSession:
                 raise DataError("batch norm needs at least 2 training points; add points or raise "
                                 "train_ratio")
         shown = (c["train_ratio"], c["data_seed"], c["problem"])
-        if getattr(self, "_shown", None) != shown or not (np.array_equal(self._xy, xy) and
-                                                          np.array_equal(self._labels, labels)):
+        same = np.array_equal(self._xy, xy) and np.array_equal(self._labels, labels)
+        if self._shown != shown or not same:
             self.data_version += 1  # the page asks for the points again
         self._xy, self._labels, self._shown = xy, labels, shown
 

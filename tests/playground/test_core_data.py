@@ -181,3 +181,15 @@ def test_custom_without_points_starts_from_the_default_set():
     xy, values = s.custom_points
     np.testing.assert_array_equal(xy, builtin_points("plane", "regression", 2, 100, 0, 0)[0])
     assert s.snapshot()["problem"] == "regression" and values.dtype == np.float32
+
+
+def test_data_version_bumps_only_when_the_points_change():
+    s = PlaygroundSession({"points": 100})
+    version = s.data_version
+    s.configure({"layers": [], "learning_rate": 0.1})
+    s.reset()
+    assert s.data_version == version
+    s.configure({"noise": 10})
+    assert s.data_version == version + 1
+    s.configure({"train_ratio": 70})
+    assert s.data_version == version + 2

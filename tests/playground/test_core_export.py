@@ -93,6 +93,7 @@ def test_script_imports_only_numpy_and_public_dendrite():
     assert modules == {"__future__", "math", "sys", "pathlib", "numpy", "dendrite", "dendrite.data",
                        "dendrite.nn"}
     assert "def main(epochs=EPOCHS, steps=STEPS):" in text and "playground_model.safetensors" in text
+    assert "dendrite.playground" not in text
 
 
 def test_custom_multiclass_and_regression_exports(tmp_path):
