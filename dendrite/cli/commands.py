@@ -352,3 +352,36 @@ def run_sample(args) -> int:
         raise UsageError(str(error)) from None
     sys.stdout.write(text + "\n")
     return 0
+
+
+def run_playground(args) -> int:
+    """Serve the playground (:mod:`dendrite.playground`) until Ctrl-C and open it in the browser.
+
+    Usage: ``dendrite playground [--port N] [--host H] [--no-browser] [--session-ttl S]``. Returns 0
+    when stopped; a port that is taken or a missing ``dendrite[playground]`` raises :class:`UsageError`.
+
+    Example:
+        >>> import argparse, socket
+        >>> taken = socket.socket(); taken.bind(("127.0.0.1", 0)); taken.listen()
+        >>> port = taken.getsockname()[1]
+        >>> args = argparse.Namespace(port=port, host="127.0.0.1", no_browser=True, session_ttl=900.0)
+        >>> run_playground(args)
+        Traceback (most recent call last):
+        ...
+        dendrite.cli.errors.UsageError: cannot listen on 127.0.0.1:...; try another --port (0 picks a free one)
+        >>> taken.close()
+    """
+    import importlib.util
+
+    missing = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the playground needs {' and '.join(missing)}: install dendrite[playground] "
+                         f"(pip install 'dendrite[playground]')")
+    from dendrite.playground.serve import serve
+
+    try:
+        serve(host=args.host, port=args.port, open_browser=not args.no_browser, session_ttl=args.session_ttl)
+    except OSError as error:  # the port is taken, or the host is not an address of this machine
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({error.strerror or error}); try another "
+                         f"--port (0 picks a free one)") from None
+    return 0

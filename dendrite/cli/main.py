@@ -12,6 +12,7 @@
     dendrite datasets
     dendrite models
     dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
+    dendrite playground [--port N] [--host H] [--no-browser] [--session-ttl S]
 
 ``--data PATH`` trains on the user's own files: a CSV/TSV table (``--target`` names the
 column to predict), a ``.npz`` with ``x``/``y``, MNIST's IDX files, a CIFAR-10 folder or
@@ -68,6 +69,14 @@ def _positive_float(text: str) -> float:
 
 
 _positive_int, _natural_int = _whole_number(1), _whole_number(0)
+
+
+def _port(text: str) -> int:
+    """An argparse ``type``: a TCP port, 0..65535 (0 lets the system pick a free one)."""
+    value = _natural_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in 0..65535, got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -178,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--temperature", type=_positive_float, default=0.8)
     sample.add_argument("--prime", default="")
     sample.add_argument("--seed", type=_natural_int, default=0)
+
+    playground = commands.add_parser("playground", help="the neural-network playground in your browser",
+                                     epilog="exit codes: 0 stopped with Ctrl-C, 2 usage error (port taken, "
+                                            "dendrite[playground] not installed)")
+    playground.add_argument("--port", type=_port, default=8000, help="port to listen on (0: a free one; "
+                                                                     "default 8000)")
+    playground.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (default 127.0.0.1: this machine only)")
+    playground.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    playground.add_argument("--session-ttl", type=_positive_float, default=900.0,
+                            help="seconds an idle browser tab keeps its session (default 900)")
     return parser
 
 
@@ -185,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``predict``, ``evaluate``, ``doctor``,
-    ``tour``, ``datasets``, ``models``, ``sample`` (see the module docstring). A :class:`UsageError`
+    ``tour``, ``datasets``, ``models``, ``sample``, ``playground`` (see the module docstring). A :class:`UsageError`
     becomes one line on stderr and status 2; Ctrl-C status 130.
 
     Example:

@@ -62,4 +62,5 @@ from dendrite.data.toy2d import (
     make_ring8,
     ring8_centres,
 )
+from dendrite.data.toy2d_multiclass import make_blob_ring, make_playground_multiclass, make_spiral_arms
 from dendrite.data.user_data import DataSpec, load_user_data

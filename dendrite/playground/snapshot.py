@@ -1,0 +1,197 @@
+"""What the page draws, from a run: heatmaps, the network's weights, histograms, the thinned history.
+
+Cost matters (the page redraws ten or more times a second while training), so every neuron's
+heatmap comes from ONE no-grad forward pass over the 40x40 output grid and the 16x16 neuron grid
+stacked together, and the histograms from one forward and backward over at most 256 training
+points. Heatmap values in [-1, 1] travel as base64 uint8: ``round((v + 1) * 127.5)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+import dendrite
+from dendrite import nn
+from dendrite.playground.config import EXTENT
+from dendrite.playground.datasets import feature_matrix
+from dendrite.playground.network import hidden_spans, penalty, task_loss
+
+__all__ = ["encode_map", "decode_map", "grid_points", "thin_history", "heatmaps", "histograms", "network_json",
+           "finite_or_none"]
+
+GRID_SIZE = 40
+NEURON_SIZE = 16
+HISTOGRAM_BINS = 20
+HISTOGRAM_POINTS = 256
+MAX_HISTORY = 400
+ENCODING = "value v in [-1, 1] (clamped) -> uint8 round((v + 1) * 127.5)"
+
+
+def encode_map(values: np.ndarray) -> str:
+    """Values (any shape, row-major) clamped to [-1, 1] -> base64 of uint8 ``round((v + 1) * 127.5)``.
+
+    NaN and infinities (a diverged model) become 0 and the clamp's ends.
+
+    Example:
+        >>> encode_map(np.array([-1.0, 0.0, 1.0, 7.0]))
+        'AID//w=='
+    """
+    clean = np.clip(np.nan_to_num(np.asarray(values, np.float64), nan=0.0), -1.0, 1.0)
+    return base64.b64encode(np.round((clean.ravel() + 1) * 127.5).astype(np.uint8).tobytes()).decode("ascii")
+
+
+def decode_map(text: str, size: int) -> np.ndarray:
+    """The inverse of :func:`encode_map` up to rounding: a ``(size, size)`` float array in [-1, 1].
+
+    Example:
+        >>> decode_map(encode_map(np.zeros((2, 2))), 2).round(2).tolist()
+        [[0.0, 0.0], [0.0, 0.0]]
+    """
+    raw = np.frombuffer(base64.b64decode(text), np.uint8)
+    return raw.reshape(size, size).astype(np.float64) / 127.5 - 1
+
+
+def grid_points(size: int) -> np.ndarray:
+    """Cell centres of a ``size x size`` grid over [-6, 6]^2, ``(size*size, 2)``: row 0 is y = +6 (top).
+
+    Example:
+        >>> grid_points(2).tolist()
+        [[-3.0, 3.0], [3.0, 3.0], [-3.0, -3.0], [3.0, -3.0]]
+    """
+    centres = -EXTENT + (np.arange(size) + 0.5) * (2 * EXTENT / size)
+    xs, ys = np.meshgrid(centres, centres[::-1])
+    return np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
+
+
+def finite_or_none(value):
+    """A float for JSON, or None when it is NaN or infinite (JSON has no NaN).
+
+    Example:
+        >>> finite_or_none(float("nan")), finite_or_none(0.5)
+        (None, 0.5)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def thin_history(history: dict) -> dict:
+    """At most 400 evenly spread entries of each list, always the first and the last; NaN -> None.
+
+    Example:
+        >>> h = thin_history({"epoch": list(range(1000)), "train_loss": [1.0] * 1000})
+        >>> len(h["epoch"]), h["epoch"][0], h["epoch"][-1]
+        (400, 0, 999)
+    """
+    n = len(history["epoch"])
+    keep = np.unique(np.round(np.linspace(0, n - 1, MAX_HISTORY)).astype(int)) if n > MAX_HISTORY else range(n)
+    out = {}
+    for key, values in history.items():
+        out[key] = [values[i] if key == "epoch" else finite_or_none(values[i]) for i in keep]
+    return out
+
+
+def _feature_maps(features: list, xy: np.ndarray) -> list:
+    columns = feature_matrix(xy, features)
+    scale = {"x1": 1 / EXTENT, "x2": 1 / EXTENT, "x1x2": 1 / EXTENT**2, "sinx1": 1.0, "sinx2": 1.0}
+    maps = []
+    for i, name in enumerate(features):
+        if name in ("x1sq", "x2sq"):
+            maps.append(columns[:, i] / EXTENT**2 * 2 - 1)
+        else:
+            maps.append(columns[:, i] * scale[name])
+    return maps
+
+
+def _output_values(scores: np.ndarray, config: dict) -> tuple:
+    """Heatmap values of the output in [-1, 1] and, for 3+ classes, the winning class per cell."""
+    if config["problem"] == "regression":
+        return scores[:, 0], None
+    if config["classes"] > 2:
+        shifted = scores - scores.max(1, keepdims=True)
+        p = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+        k = config["classes"]
+        return (p.max(1) - 1 / k) / (1 - 1 / k) * 2 - 1, p.argmax(1)
+    return 2 / (1 + np.exp(-scores[:, 0].astype(np.float64))) - 1, None
+
+
+def heatmaps(model: nn.Sequential, config: dict) -> dict:
+    """The output heatmap (40x40) and every neuron's (16x16), from one no-grad forward pass."""
+    big, small = grid_points(GRID_SIZE), grid_points(NEURON_SIZE)
+    xy = np.concatenate([big, small])
+    spans = set(hidden_spans(config))
+    hidden = []
+    model.eval()
+    with dendrite.no_grad():
+        h = dendrite.tensor(feature_matrix(xy, config["features"]))
+        for index, module in enumerate(model):
+            h = module(h)
+            if index in spans:
+                hidden.append(h.numpy()[len(big):])
+        scores = h.numpy().astype(np.float64)
+    output, classes = _output_values(scores, config)
+    neurons = [[encode_map(m) for m in _feature_maps(config["features"], small)]]
+    for values in hidden:
+        neurons.append([encode_map(values[:, j]) for j in range(values.shape[1])])
+    neurons.append([encode_map(output[len(big):])])
+    maps = {"output": encode_map(output[:len(big)]), "neurons": neurons}
+    if classes is not None:
+        maps["output_class"] = base64.b64encode(classes[:len(big)].astype(np.uint8).tobytes()).decode("ascii")
+    return maps
+
+
+def _histogram(values: np.ndarray) -> dict:
+    values = values[np.isfinite(values)].astype(np.float64)
+    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray) -> list:
+    """Per hidden layer: activations over at most 256 training points and the training loss's gradient
+    with respect to that layer's Linear weight (one forward + backward, eval mode, no ``.grad`` touched)."""
+    spans = hidden_spans(config)
+    if not spans:
+        return []
+    x, y = x[:HISTOGRAM_POINTS], y[:HISTOGRAM_POINTS]
+    linears = [module for module in model if isinstance(module, nn.Linear)][:len(spans)]
+    model.eval()
+    activations = []
+    with dendrite.enable_grad():
+        h = dendrite.tensor(x)
+        for index, module in enumerate(model):
+            h = module(h)
+            if index in spans:
+                activations.append(h.detach().numpy())
+        loss = task_loss(h, dendrite.tensor(y), config)
+        extra = penalty(model, config["regularization"], config["regularization_rate"])
+        if extra is not None:
+            loss = loss + extra
+        grads = dendrite.autograd.grad(loss, [linear.weight for linear in linears])
+    return [{"layer": i + 1, "activations": _histogram(a.ravel()), "gradients": _histogram(g.numpy().ravel())}
+            for i, (a, g) in enumerate(zip(activations, grads))]
+
+
+def network_json(model: nn.Sequential, config: dict) -> dict:
+    """Inputs, layers (hidden then output) and every Linear's weights ``(out, in)`` and biases; NaN -> None."""
+    linears = [module for module in model if isinstance(module, nn.Linear)]
+    outputs = linears[-1].out_features
+    head = "linear" if config["problem"] == "regression" else "sigmoid" if outputs == 1 else "softmax"
+    layers = [{"neurons": layer["neurons"], "activation": layer["activation"]} for layer in config["layers"]]
+    layers.append({"neurons": outputs, "activation": head})
+
+    def listed(array: np.ndarray):
+        return _nan_to_none(array.astype(np.float64).tolist())
+
+    return {"inputs": list(config["features"]), "layers": layers,
+            "weights": [listed(linear.weight.detach().numpy()) for linear in linears],
+            "biases": [listed(linear.bias.detach().numpy()) for linear in linears]}
+
+
+def _nan_to_none(values):
+    if isinstance(values, list):
+        return [_nan_to_none(v) for v in values]
+    return finite_or_none(values)
