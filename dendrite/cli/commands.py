@@ -368,7 +368,7 @@ def run_playground(args) -> int:
         >>> run_playground(args)
         Traceback (most recent call last):
         ...
-        dendrite.cli.errors.UsageError: cannot listen on 127.0.0.1:...; try another --port (0 picks a free one)
+        dendrite.cli.errors.UsageError: cannot listen on 127.0.0.1:...; try another --port (0 picks ...)
         >>> taken.close()
     """
     import importlib.util

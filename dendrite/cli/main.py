@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``predict``, ``evaluate``, ``doctor``,
-    ``tour``, ``datasets``, ``models``, ``sample``, ``playground`` (see the module docstring). A :class:`UsageError`
-    becomes one line on stderr and status 2; Ctrl-C status 130.
+    ``tour``, ``datasets``, ``models``, ``sample``, ``playground`` (see the module docstring). A
+    :class:`UsageError` becomes one line on stderr and status 2; Ctrl-C status 130.
 
     Example:
         >>> main(["models"])

@@ -139,7 +139,8 @@ async def _json_body(request: Request, limit: int, allowed: tuple[str, ...]) -> 
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         expected = ", ".join(allowed) if allowed else "no keys"
-        raise ApiError(400, f"unknown key(s) {', '.join(map(repr, unknown))} in the body; expected {expected}")
+        names = ", ".join(map(repr, unknown))
+        raise ApiError(400, f"unknown key(s) {names} in the body; expected {expected}")
     return body
 
 
@@ -243,7 +244,8 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
             finally:
                 store.unlisten(slot, queue)
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"X-Accel-Buffering": "no"})  # nginx: pass events on at once
 
     async def configure(request: Request) -> Response:
         body = await _json_body(request, MAX_UPLOAD_BYTES, ("config",))
@@ -291,8 +293,8 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ApiError(400, "the upload is not UTF-8 text; expected a CSV file with columns x, y, label") \
-                from None
+            raise ApiError(400, "the upload is not UTF-8 text; expected a CSV file with columns x, y, "
+                                "label") from None
         await store.run(slot, slot.session.load_csv, text)
         return _json(await store.changed(slot, include_points=True))
 
@@ -321,8 +323,9 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     async def export_weights(request: Request) -> Response:
         slot = slot_of(request)
         weights = await store.run(slot, slot.session.export_weights)
+        disposition = 'attachment; filename="playground_model.safetensors"'
         return Response(weights, media_type="application/octet-stream",
-                        headers={"Content-Disposition": 'attachment; filename="playground_model.safetensors"'})
+                        headers={"Content-Disposition": disposition})
 
     session = "/api/sessions/{session_id}"
     routes = [

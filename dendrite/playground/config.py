@@ -90,7 +90,8 @@ def _float(key: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"config {key!r}: expected a number in [{low:g}, {high:g}], got {value!r}")
     if not math.isfinite(value) or not low <= value <= high:
-        raise ConfigError(f"config {key!r}: {value!r} is out of range; expected a number in [{low:g}, {high:g}]")
+        raise ConfigError(f"config {key!r}: {value!r} is out of range; "
+                          f"expected a number in [{low:g}, {high:g}]")
     return float(value)
 
 
@@ -102,7 +103,8 @@ def _choice(key: str, value: Any, allowed: tuple) -> str:
 
 def _features(value: Any) -> list[str]:
     if not isinstance(value, (list, tuple)) or not value:
-        raise ConfigError(f"config 'features': expected a non-empty list of {', '.join(FEATURES)}, got {value!r}")
+        raise ConfigError(f"config 'features': expected a non-empty list of {', '.join(FEATURES)}, "
+                          f"got {value!r}")
     for name in value:
         _choice("features", name, FEATURES)
     if len(set(value)) != len(value):
@@ -181,7 +183,8 @@ def validate_config(raw: dict | None = None, base: dict | None = None) -> dict:
     out["seed"] = _int("seed", merged["seed"], 0, MAX_SEED)
     out["features"] = _features(merged["features"])
     out["layers"] = _layers(merged["layers"])
-    out["learning_rate"] = _float("learning_rate", merged["learning_rate"], MIN_LEARNING_RATE, MAX_LEARNING_RATE)
+    out["learning_rate"] = _float("learning_rate", merged["learning_rate"], MIN_LEARNING_RATE,
+                                  MAX_LEARNING_RATE)
     out["optimizer"] = _choice("optimizer", merged["optimizer"], OPTIMIZERS)
     out["init"] = _choice("init", merged["init"], INITS)
     out["regularization"] = _choice("regularization", merged["regularization"], REGULARIZATIONS)
@@ -189,6 +192,6 @@ def validate_config(raw: dict | None = None, base: dict | None = None) -> dict:
                                         MAX_REGULARIZATION_RATE)
     out["schedule"] = _choice("schedule", merged["schedule"], SCHEDULES)
     if out["batch_size"] < 2 and any(layer["batchnorm"] for layer in out["layers"]):
-        raise ConfigError("config 'batch_size': 1 does not work with batch norm (it cannot normalise a single "
-                          "point); use batch_size >= 2 or turn batchnorm off")
+        raise ConfigError("config 'batch_size': 1 does not work with batch norm (it cannot normalise "
+                          "a single point); use batch_size >= 2 or turn batchnorm off")
     return out

@@ -13,7 +13,13 @@ import math
 import numpy as np
 
 from dendrite.data import make_playground, make_playground_multiclass
-from dendrite.playground.config import EXTENT, MAX_CLASSES, MAX_CUSTOM_POINTS, MAX_UPLOAD_BYTES, MIN_CUSTOM_POINTS
+from dendrite.playground.config import (
+    EXTENT,
+    MAX_CLASSES,
+    MAX_CUSTOM_POINTS,
+    MAX_UPLOAD_BYTES,
+    MIN_CUSTOM_POINTS,
+)
 
 __all__ = ["DataError", "builtin_points", "split_points", "feature_matrix", "loss_targets", "parse_csv",
            "check_point"]
@@ -82,7 +88,8 @@ def feature_matrix(xy: np.ndarray, features: list) -> np.ndarray:
 
 
 def loss_targets(labels: np.ndarray, problem: str, classes: int) -> np.ndarray:
-    """Targets shaped for the loss: binary ``(n, 1)`` float32 0/1; 3+ classes ``(n,)`` int64; regression ``(n, 1)``.
+    """Targets shaped for the loss: binary ``(n, 1)`` float32 0/1, 3+ classes ``(n,)`` int64,
+    regression ``(n, 1)`` float32.
 
     Example:
         >>> loss_targets(np.array([0, 1]), "classification", 2).tolist()
@@ -113,7 +120,8 @@ def check_point(x: float, y: float, label, problem: str, where: str = "point") -
                         f"[-{EXTENT:g}, {EXTENT:g}]")
     if problem == "classification":
         if float(label) != int(label) or not 0 <= label < MAX_CLASSES:
-            raise DataError(f"{where}: a class label must be a whole number 0..{MAX_CLASSES - 1}, got {label!r}")
+            raise DataError(f"{where}: a class label must be a whole number 0..{MAX_CLASSES - 1}, "
+                            f"got {label!r}")
         return float(x), float(y), int(label)
     if not -1.0 <= label <= 1.0:
         raise DataError(f"{where}: a regression target must be in [-1, 1], got {label!r}")

@@ -113,7 +113,16 @@ def task_loss(output, target, config: dict):
 
 
 def evaluate(model: nn.Sequential, x: np.ndarray, y: np.ndarray, config: dict) -> tuple:
-    """``(loss, accuracy)`` of the model in eval mode over all of ``x``; accuracy None for regression."""
+    """``(loss, accuracy)`` of the model in eval mode over all of ``x``; accuracy None for regression.
+
+    Example:
+        >>> config = {"problem": "classification", "classes": 2}
+        >>> model = nn.Sequential(nn.Linear(1, 1))
+        >>> _ = nn.init.ones_(model[0].weight), nn.init.zeros_(model[0].bias)
+        >>> x, y = np.array([[2.0], [-2.0]], np.float32), np.array([[1.0], [0.0]], np.float32)
+        >>> loss, accuracy = evaluate(model, x, y, config); round(loss, 4), accuracy
+        (0.1269, 1.0)
+    """
     model.eval()
     with dendrite.no_grad():
         output = model(dendrite.tensor(x))
@@ -138,7 +147,15 @@ def record_epoch(run: dict) -> None:
 
 
 def new_run(config: dict, xy: np.ndarray, labels: np.ndarray, replay: list) -> dict:
-    """Split, featurise, seed, build, initialise; record epoch 0. ``replay``: changes to apply by step."""
+    """Split, featurise, seed, build, initialise; record epoch 0. ``replay``: changes to apply by step.
+
+    Example:
+        >>> from dendrite.playground.config import validate_config
+        >>> from dendrite.playground.datasets import builtin_points
+        >>> run = new_run(validate_config(), *builtin_points("circle", "classification", 2, 100, 0, 0), [])
+        >>> run["x_train"].shape, run["y_train"].shape, run["history"]["epoch"]
+        ((50, 2), (50, 1), [0])
+    """
     x_train, y_train, x_test, y_test = split_points(xy, labels, config["train_ratio"], config["data_seed"])
     classes = config["classes"] if config["problem"] == "classification" else 1
     outputs = classes if classes > 2 else 1
@@ -153,7 +170,8 @@ def new_run(config: dict, xy: np.ndarray, labels: np.ndarray, replay: list) -> d
         "y_test": loss_targets(y_test, config["problem"], config["classes"]),
         "rng": np.random.default_rng(config["seed"]), "order": None, "position": 0,
         "epoch": 0, "steps": 0, "replay": list(replay), "replayed": 0,
-        "history": {"epoch": [], "train_loss": [], "test_loss": [], "train_accuracy": [], "test_accuracy": []},
+        "history": {key: [] for key in ("epoch", "train_loss", "test_loss", "train_accuracy",
+                                        "test_accuracy")},
     }
     record_epoch(run)
     return run
@@ -167,7 +185,16 @@ def edit_weight(model: nn.Sequential, layer: int, source: int, target: int, valu
 
 
 def apply_change(run: dict, change: dict) -> None:
-    """Apply one change-log entry: ``{"kind": "config", "values": {...}}`` or ``{"kind": "weight", ...}``."""
+    """Apply one change-log entry: ``{"kind": "config", "values": {...}}`` or ``{"kind": "weight", ...}``.
+
+    Example:
+        >>> run = {"config": {"learning_rate": 0.03}, "model": nn.Sequential(nn.Linear(2, 1))}
+        >>> apply_change(run, {"step": 0, "kind": "config", "values": {"learning_rate": 0.1}})
+        >>> apply_change(run, {"step": 0, "kind": "weight", "layer": 0, "source": 1, "target": 0,
+        ...                    "value": 2.0})
+        >>> run["config"]["learning_rate"], run["model"][0].weight[0, 1].item()
+        (0.1, 2.0)
+    """
     if change["kind"] == "config":
         run["config"].update(change["values"])
     else:
@@ -202,6 +229,15 @@ def advance(run: dict, stop) -> bool:
 
     ``stop`` is asked after each batch, so at least one batch runs. A final batch of one point joins
     the one before when a layer has batch norm (it cannot normalise a single point).
+
+    Example:
+        >>> from dendrite.playground.config import validate_config
+        >>> from dendrite.playground.datasets import builtin_points
+        >>> run = new_run(validate_config(), *builtin_points("circle", "classification", 2, 100, 0, 0), [])
+        >>> advance(run, lambda: False), run["epoch"], run["steps"]
+        (True, 1, 5)
+        >>> advance(run, lambda: True), run["epoch"], run["steps"]
+        (False, 1, 6)
     """
     batchnorm = any(layer["batchnorm"] for layer in run["config"]["layers"])
     while True:

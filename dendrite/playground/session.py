@@ -125,7 +125,8 @@ class PlaygroundSession:
         if any(layer["batchnorm"] for layer in c["layers"]):
             n_train = len(split_points(xy, labels, c["train_ratio"], c["data_seed"])[0])
             if n_train < 2:
-                raise DataError("batch norm needs at least 2 training points; add points or raise train_ratio")
+                raise DataError("batch norm needs at least 2 training points; add points or raise "
+                                "train_ratio")
         self._xy, self._labels = xy, labels
         self.data_version += 1
 
@@ -173,12 +174,22 @@ class PlaygroundSession:
             return True
 
     def reset(self) -> None:
-        """Re-initialise the network from the seed; epoch 0, empty change log, same data."""
+        """Re-initialise the network from the seed; epoch 0, empty change log, same data.
+
+        Example:
+            >>> s = PlaygroundSession(); s.step_epoch(); s.reset(); s.epoch, s.steps
+            (0, 0)
+        """
         with self._engine():
             self._restart()
 
     def regenerate(self) -> None:
-        """New points (``data_seed + 1``; for custom data a new split), then reset."""
+        """New points (``data_seed + 1``; for custom data a new split), then reset.
+
+        Example:
+            >>> s = PlaygroundSession(); s.regenerate(); s.config["data_seed"], s.data_version
+            (1, 2)
+        """
         with self._engine():
             self._config["data_seed"] = (self._config["data_seed"] + 1) % (2**31)
             self._load_data()
@@ -202,7 +213,14 @@ class PlaygroundSession:
                              np.concatenate([labels, np.array([label], labels.dtype)]))
 
     def load_csv(self, text: str) -> None:
-        """Replace the points by an uploaded CSV (``x,y,label``, header optional); DataError on bad input."""
+        """Replace the points by an uploaded CSV (``x,y,label``, header optional); DataError on bad input.
+
+        Example:
+            >>> s = PlaygroundSession()
+            >>> s.load_csv("x,y,label\\n1,1,0\\n-1,-1,1\\n2,2,0\\n-2,-2,1\\n")
+            >>> s.config["dataset"], len(s.custom_points[0])
+            ('custom', 4)
+        """
         with self._engine():
             self._set_custom(*parse_csv(text, self._config["problem"]))
 
@@ -228,8 +246,7 @@ class PlaygroundSession:
         with self._engine():
             sizes = [len(self._config["features"])] + [layer_["neurons"] for layer_ in self._config["layers"]]
             sizes.append(self._run["model"][-1].out_features)
-            for name, number, high in (("layer", layer, len(sizes) - 2), ("source", source, None),
-                                       ("target", target, None)):
+            for name, number in (("layer", layer), ("source", source), ("target", target)):
                 if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
                     raise ValueError(f"set_weight: {name} must be an integer, got {number!r}")
             if not 0 <= layer < len(sizes) - 1:
@@ -239,14 +256,19 @@ class PlaygroundSession:
                                  f"targets 0..{sizes[layer + 1] - 1}, got source {source}, target {target}")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
                 raise ValueError(f"set_weight: value must be a finite number, got {value!r}")
-            change = {"step": self._run["steps"], "kind": "weight", "layer": int(layer), "source": int(source),
-                      "target": int(target), "value": float(value)}
+            change = {"step": self._run["steps"], "kind": "weight", "layer": int(layer),
+                      "source": int(source), "target": int(target), "value": float(value)}
             apply_change(self._run, change)
             self._change_log.append(change)
 
     # -- training ----------------------------------------------------------------------------------
     def train_for(self, seconds: float) -> None:
-        """Train batch after batch for about ``seconds`` (at least one batch; may stop mid-epoch)."""
+        """Train batch after batch for about ``seconds`` (at least one batch; may stop mid-epoch).
+
+        Example:
+            >>> s = PlaygroundSession(); s.train_for(0.0); s.steps
+            1
+        """
         with self._engine():
             deadline = time.perf_counter() + max(float(seconds), 0.0)
 
@@ -262,7 +284,13 @@ class PlaygroundSession:
             advance(self._run, lambda: False)
 
     def status(self) -> str:
-        """``"diverged"``, ``"stalled"`` or ``"ok"`` from the history (see the contract's rule)."""
+        """``"diverged"`` (a loss NaN/Inf or 10x its start), ``"stalled"`` (no 1% gain in 100 epochs
+        short of the goal) or ``"ok"``.
+
+        Example:
+            >>> PlaygroundSession().status()
+            'ok'
+        """
         with self._engine():
             return _status(self._run["history"], self._config["problem"])
 
@@ -276,7 +304,8 @@ class PlaygroundSession:
             test_loss, test_accuracy = evaluate(model, run["x_test"], run["y_test"], config)
             lr = config["learning_rate"] * lr_factor(config["schedule"], run["epoch"])
             snap = {
-                "epoch": run["epoch"], "steps": run["steps"], "status": _status(run["history"], config["problem"]),
+                "epoch": run["epoch"], "steps": run["steps"],
+                "status": _status(run["history"], config["problem"]),
                 "problem": config["problem"],
                 "classes": config["classes"] if config["problem"] == "classification" else 1,
                 "config": copy.deepcopy(config),
@@ -335,7 +364,8 @@ class PlaygroundSession:
 
     def _points_json(self) -> dict:
         c = self._config
-        x_train, y_train, x_test, y_test = split_points(self._xy, self._labels, c["train_ratio"], c["data_seed"])
+        x_train, y_train, x_test, y_test = split_points(self._xy, self._labels, c["train_ratio"],
+                                                        c["data_seed"])
 
         def rows(xy, labels):
             kind = int if c["problem"] == "classification" else float
@@ -352,18 +382,17 @@ def _convert_labels(labels: np.ndarray, problem: str) -> np.ndarray:
 
 
 def _status(history: dict, problem: str) -> str:
-    losses = history["train_loss"] + history["test_loss"]
     epochs = len(history["epoch"]) - 1
     if epochs >= 1:
-        first = max(history["train_loss"][0], history["test_loss"][0], 1e-3)
-        latest = (history["train_loss"][-1], history["test_loss"][-1])
-        if not all(np.isfinite(losses)) or max(latest) > 10 * first:
-            return "diverged"
+        for key in ("train_loss", "test_loss"):
+            latest = history[key][-1]
+            if not np.isfinite(latest) or latest > 10 * max(history[key][0], 1e-3):
+                return "diverged"
     if epochs >= 100:
         train = history["train_loss"]
         before, recent = min(train[:-100]), min(train[-100:])
         if recent > before * 0.99:
-            stuck = (history["train_accuracy"][-1] < 0.95 if problem == "classification" else train[-1] > 0.01)
-            if stuck:
+            if problem == "classification" and history["train_accuracy"][-1] < 0.95 or \
+                    problem == "regression" and train[-1] > 0.01:
                 return "stalled"
     return "ok"

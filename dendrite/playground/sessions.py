@@ -270,7 +270,8 @@ class SessionStore:
             if slot.listeners:
                 with contextlib.suppress(Exception):
                     snapshot = await self.run(slot, slot.session.snapshot, False)
-                    snapshot.update(session=slot.id, playing=False, error="training failed; see the server log")
+                    snapshot.update(session=slot.id, playing=False,
+                                    error="training failed; see the server log")
                     slot.publish(snapshot)
 
     async def _play(self, slot: Slot) -> None:

@@ -19,8 +19,8 @@ from dendrite.playground.config import EXTENT
 from dendrite.playground.datasets import feature_matrix
 from dendrite.playground.network import hidden_spans, penalty, task_loss
 
-__all__ = ["encode_map", "decode_map", "grid_points", "thin_history", "heatmaps", "histograms", "network_json",
-           "finite_or_none"]
+__all__ = ["encode_map", "decode_map", "grid_points", "thin_history", "heatmaps", "histograms",
+           "network_json", "finite_or_none"]
 
 GRID_SIZE = 40
 NEURON_SIZE = 16
@@ -88,7 +88,9 @@ def thin_history(history: dict) -> dict:
         (400, 0, 999)
     """
     n = len(history["epoch"])
-    keep = np.unique(np.round(np.linspace(0, n - 1, MAX_HISTORY)).astype(int)) if n > MAX_HISTORY else range(n)
+    keep = range(n)
+    if n > MAX_HISTORY:
+        keep = np.unique(np.round(np.linspace(0, n - 1, MAX_HISTORY)).astype(int))
     out = {}
     for key, values in history.items():
         out[key] = [values[i] if key == "epoch" else finite_or_none(values[i]) for i in keep]
@@ -120,7 +122,15 @@ def _output_values(scores: np.ndarray, config: dict) -> tuple:
 
 
 def heatmaps(model: nn.Sequential, config: dict) -> dict:
-    """The output heatmap (40x40) and every neuron's (16x16), from one no-grad forward pass."""
+    """The output heatmap (40x40) and every neuron's (16x16), from one no-grad forward pass.
+
+    Example:
+        >>> config = {"features": ["x1", "x2"], "problem": "classification", "classes": 2,
+        ...           "layers": [{"neurons": 3, "activation": "tanh", "dropout": 0, "batchnorm": False}]}
+        >>> maps = heatmaps(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)), config)
+        >>> [len(layer) for layer in maps["neurons"]], decode_map(maps["output"], 40).shape
+        ([2, 3, 1], (40, 40))
+    """
     big, small = grid_points(GRID_SIZE), grid_points(NEURON_SIZE)
     xy = np.concatenate([big, small])
     spans = set(hidden_spans(config))
@@ -152,7 +162,17 @@ def _histogram(values: np.ndarray) -> dict:
 
 def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray) -> list:
     """Per hidden layer: activations over at most 256 training points and the training loss's gradient
-    with respect to that layer's Linear weight (one forward + backward, eval mode, no ``.grad`` touched)."""
+    with respect to that layer's Linear weight (one forward + backward, eval mode, no ``.grad`` touched).
+
+    Example:
+        >>> config = {"problem": "regression", "classes": 2, "regularization": "none",
+        ...           "regularization_rate": 0,
+        ...           "layers": [{"neurons": 3, "activation": "relu", "dropout": 0, "batchnorm": False}]}
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+        >>> x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
+        >>> h = histograms(model, config, x, y); h[0]["layer"], sum(h[0]["activations"]["counts"])
+        (1, 24)
+    """
     spans = hidden_spans(config)
     if not spans:
         return []
@@ -176,7 +196,14 @@ def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray)
 
 
 def network_json(model: nn.Sequential, config: dict) -> dict:
-    """Inputs, layers (hidden then output) and every Linear's weights ``(out, in)`` and biases; NaN -> None."""
+    """Inputs, layers (hidden then output), every Linear's weights ``(out, in)`` and biases; NaN -> None.
+
+    Example:
+        >>> config = {"features": ["x1"], "problem": "regression", "layers": []}
+        >>> net = network_json(nn.Sequential(nn.Linear(1, 1)), config)
+        >>> net["layers"], len(net["weights"][0][0])
+        ([{'neurons': 1, 'activation': 'linear'}], 1)
+    """
     linears = [module for module in model if isinstance(module, nn.Linear)]
     outputs = linears[-1].out_features
     head = "linear" if config["problem"] == "regression" else "sigmoid" if outputs == 1 else "softmax"
