@@ -162,7 +162,9 @@ export class Controls {
   /** Buttons choosing the label of a point added by clicking the output. */
   renderPointPicker(snapshot) {
     const regression = snapshot.problem === 'regression';
-    const labels = regression ? REGRESSION_LABELS : Array.from({ length: snapshot.classes }, (_, k) => k);
+    // Custom points may start a new class (up to 6); built-in sets have their classes.
+    const count = snapshot.config.dataset === 'custom' ? Math.min(6, snapshot.classes + 1) : snapshot.classes;
+    const labels = regression ? REGRESSION_LABELS : Array.from({ length: count }, (_, k) => k);
     const key = `${snapshot.problem}:${labels.length}`;
     const box = document.querySelector('.point-class');
     if (key !== this.pointKey) {
@@ -175,7 +177,7 @@ export class Controls {
         button.dataset.testid = `point-class-${label}`;
         button.setAttribute('role', 'radio');
         button.textContent = regression ? String(label) : `class ${label}`;
-        const rgb = regression ? valueColor(label) : (snapshot.classes > 2 ? CLASS_COLORS[label]
+        const rgb = regression ? valueColor(label) : (count > 2 ? CLASS_COLORS[label]
           : valueColor(label === 1 ? 1 : -1));
         button.style.borderColor = cssColor(rgb);
         button.style.setProperty('--swatch', cssColor(rgb));

@@ -53,6 +53,7 @@ const quietly = (promise) => promise.catch(() => {});
 
 function accept(snapshot) {
   if (!snapshot || typeof snapshot !== 'object' || !snapshot.config) return;
+  if (typeof snapshot.error === 'string') banner.show(snapshot.error);  // the play loop failed
   if (snapshot.points) {
     state.points = snapshot.points;
     state.pointsVersion = snapshot.data_version;

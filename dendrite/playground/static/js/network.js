@@ -39,6 +39,17 @@ function select(testid, options, value, label) {
   return node;
 }
 
+/** weights[layer] is (out, in) like PyTorch's Linear.weight; null (NaN/Inf on the server) -> NaN. */
+function weightOf(weights, link) {
+  const row = weights[link.layer] && weights[link.layer][link.target];
+  const w = row ? row[link.source] : null;
+  return typeof w === 'number' ? w : Number.NaN;
+}
+
+function formatWeight(w) {
+  return Number.isFinite(w) ? w.toFixed(3) : 'not a number';
+}
+
 export class NetworkView {
   /**
    * root: the .network element; handlers: toggleFeature(name), setLayers(layers),
@@ -87,12 +98,12 @@ export class NetworkView {
   }
 
   openEditor(link) {
-    const weight = this.snapshot.network.weights[link.layer][link.target][link.source];
+    const weight = weightOf(this.snapshot.network.weights, link);
     this.editing = { layer: link.layer, source: link.source, target: link.target };
     this.editor.querySelector('.weight-title').textContent =
-      `Weight ${link.from} → ${link.to} (layer ${link.layer})`;
+      `Weight from ${link.from} to ${link.to}`;
     const input = this.editor.querySelector('[data-testid="weight-value"]');
-    input.value = weight.toFixed(4);
+    input.value = Number.isFinite(weight) ? weight.toFixed(4) : '0';
     this.editor.style.left = `${Math.max(0, link.mid[0] - 90)}px`;
     this.editor.style.top = `${link.mid[1] + 8}px`;
     this.editor.hidden = false;
@@ -235,7 +246,7 @@ export class NetworkView {
     this.svg.replaceChildren();
     this.links = [];
     const columns = [config.features.map((name) => [this.featureCanvases[name], name]),
-      ...this.neuronCanvases.map((row, i) => row.map((node, j) => [node, `L${i}#${j}`])),
+      ...this.neuronCanvases.map((row, i) => row.map((node, j) => [node, `neuron ${j} of layer ${i}`])),
       this.outputNodes.map((node, k) => [node, this.outputNodes.length > 1 ? `class ${k}` : 'output'])];
     for (let layer = 0; layer + 1 < columns.length; layer += 1) {
       columns[layer].forEach(([from, fromName], source) => {
@@ -273,13 +284,20 @@ export class NetworkView {
   update(snapshot) {
     const weights = snapshot.network.weights;
     for (const link of this.links) {
-      const w = weights[link.layer] && weights[link.layer][link.target] ? weights[link.layer][link.target][link.source] : 0;
+      const w = weightOf(weights, link);
       const magnitude = Math.abs(w);
-      link.path.setAttribute('stroke', cssColor(w < 0 ? NEGATIVE : POSITIVE));
-      link.path.setAttribute('stroke-width', String(Math.min(10, Math.max(0.4, magnitude * 4)).toFixed(2)));
-      link.path.setAttribute('stroke-opacity', String(Math.min(1, 0.35 + magnitude).toFixed(2)));
+      if (Number.isFinite(w)) {
+        link.path.setAttribute('stroke', cssColor(w < 0 ? NEGATIVE : POSITIVE));
+        link.path.setAttribute('stroke-width', Math.min(10, Math.max(0.4, magnitude * 4)).toFixed(2));
+        link.path.setAttribute('stroke-opacity', Math.min(1, 0.35 + magnitude).toFixed(2));
+        link.path.removeAttribute('stroke-dasharray');
+      } else {  // a weight that overflowed (the server sends NaN/Inf as null)
+        link.path.setAttribute('stroke', '#999');
+        link.path.setAttribute('stroke-width', '1');
+        link.path.setAttribute('stroke-dasharray', '3 3');
+      }
       link.path.dataset.weight = String(w);
-      link.title.textContent = `weight ${link.from} → ${link.to}: ${w.toFixed(3)} (click to edit)`;
+      link.title.textContent = `weight ${link.from} → ${link.to}: ${formatWeight(w)} (click to edit)`;
     }
     const neurons = snapshot.heatmaps.neurons;
     const size = snapshot.grid.neuron_size || 16;
