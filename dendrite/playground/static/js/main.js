@@ -81,7 +81,7 @@ function renderFrame() {
   drawOutput(snapshot);
   drawLossChart(chartCanvas, snapshot.history || {}, state.ui.log_scale);
   histograms.render(snapshot.histograms);
-  status.render(snapshot);
+  status.render(snapshot, state.pointsVersion === snapshot.data_version ? state.points : null);
   diagnosis.observe(snapshot);
   writeHash();
 }

@@ -32,11 +32,13 @@ export class StatusLine {
     this.connection = state;
   }
 
-  render(snapshot) {
+  /** points: {train, test} of the snapshot's data version, or null while they load. */
+  render(snapshot, points) {
     const parts = [`session ${String(snapshot.session || '').slice(0, 8)}`,
       snapshot.playing ? 'training' : 'paused',
       `epoch ${snapshot.epoch} (${snapshot.steps} steps)`,
       `status ${snapshot.status}`];
+    if (points) parts.push(`${points.train.length} training + ${points.test.length} test points`);
     if (snapshot.metrics && Number.isFinite(snapshot.metrics.learning_rate)) {
       parts.push(`learning rate now ${Number(snapshot.metrics.learning_rate.toPrecision(3))}`);
     }
