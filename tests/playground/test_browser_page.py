@@ -10,16 +10,34 @@ import re
 
 import pytest
 
-from tests.playground.browser import screenshot
+from tests.playground.browser import VIEWPORT, screenshot
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def wait_for(page, testid: str, condition: str, arg=None) -> None:
+    """Wait until the JS ``condition`` holds, on ``el`` (the element with ``testid``) and ``arg``."""
+    page.wait_for_function(
+        "([id, arg]) => { const el = document.querySelector(`[data-testid=${id}]`); "
+        f"return {condition}; }}",
+        arg=[testid, arg])
 
 
 def open_playground(page, hash_part: str = ""):
     """Open the page (optionally at ``#...``) and wait until its first snapshot is drawn."""
     page.goto("/" + hash_part)
-    page.wait_for_function("() => document.querySelector('[data-testid=status]').textContent.startsWith('session')")
+    wait_for(page, "status", "el.textContent.startsWith('session')")
     return page
+
+
+def new_tab(page):
+    """A page in a second browser context (another tab with its own session) on the same server."""
+    context = page.context.browser.new_context(base_url=page.server.url, viewport=VIEWPORT)
+    return context, context.new_page()
+
+
+def wait_epoch(page, value: int) -> None:
+    wait_for(page, "epoch", "el.textContent === String(arg)", value)
 
 
 def epoch(page) -> int:
@@ -58,22 +76,21 @@ def test_page_loads_trains_spiral_and_pauses(browser_page):
         feature = page.get_by_test_id(f"feature-{name}")
         assert feature.get_attribute("aria-pressed") == "false"
         feature.click()
-        page.wait_for_function("n => document.querySelector(`[data-testid=feature-${n}]`)"
-                               ".getAttribute('aria-pressed') === 'true'", arg=name)
+        wait_for(page, f"feature-{name}", "el.getAttribute('aria-pressed') === 'true'")
     wait_hash(page, "features=x1,x2,x1sq,x2sq,sinx1,sinx2")
     page.get_by_test_id("learning-rate").select_option("0.1")
     wait_hash(page, "learning_rate=0.1&")
     start_loss = metric(page, "train-loss")
 
     page.get_by_test_id("play").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Pause'")
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Pause'")
     page.wait_for_function(
         "l => Number(document.querySelector('[data-testid=epoch]').textContent) >= 30"
         " && Number(document.querySelector('[data-testid=train-loss]').textContent) < l * 0.8",
         arg=start_loss, timeout=30_000)
     screenshot(page, "training-spiral")
     page.get_by_test_id("play").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'")
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Play'")
     paused_at = epoch(page)
     page.wait_for_timeout(300)
     assert epoch(page) == paused_at  # paused: no more epochs
@@ -90,21 +107,21 @@ def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
     wait_hash(page, "dataset=gaussian")
     before = metric(page, "train-loss")
     page.get_by_test_id("step").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent === '1'")
+    wait_epoch(page, 1)
     page.wait_for_timeout(200)
     assert epoch(page) == 1
     assert metric(page, "train-loss") < before
     page.get_by_test_id("step").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent === '2'")
+    wait_epoch(page, 2)
     page.get_by_test_id("reset").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent === '0'")
+    wait_epoch(page, 0)
     assert metric(page, "train-loss") == pytest.approx(before, abs=1e-3)
     assert page.console_errors == []
 
 
-CONTROLS = ["learning-rate", "activation", "regularization", "regularization-rate", "problem-type", "optimizer",
-            "init", "schedule", "batch-size", "noise", "train-ratio", "classes", "layer-activation-0",
-            "layer-activation-1", "dropout-0", "dropout-1"]
+CONTROLS = ["learning-rate", "activation", "regularization", "regularization-rate", "problem-type",
+            "optimizer", "init", "schedule", "batch-size", "noise", "train-ratio", "classes",
+            "layer-activation-0", "layer-activation-1", "dropout-0", "dropout-1"]
 CHECKS = ["show-test", "discretize", "batchnorm-0", "batchnorm-1"]
 
 
@@ -130,11 +147,13 @@ def test_url_hash_round_trips(browser_page):
     wait_hash(page, "noise=15")
     set_slider(page, "batch-size", 7)
     wait_hash(page, "batch_size=7")
-    for testid, value, fragment in [("learning-rate", "0.1", "learning_rate=0.1&"), ("optimizer", "adam", "optimizer=adam"),
+    for testid, value, fragment in [("learning-rate", "0.1", "learning_rate=0.1&"),
+                                    ("optimizer", "adam", "optimizer=adam"),
                                     ("init", "kaiming_normal", "init=kaiming_normal"),
                                     ("regularization", "l2", "regularization=l2"),
                                     ("regularization-rate", "0.001", "regularization_rate=0.001"),
-                                    ("schedule", "cosine", "schedule=cosine"), ("activation", "relu", "activation=relu")]:
+                                    ("schedule", "cosine", "schedule=cosine"),
+                                    ("activation", "relu", "activation=relu")]:
         page.get_by_test_id(testid).select_option(value)
         wait_hash(page, fragment)
     page.get_by_test_id("add-neuron-1").click()
@@ -156,16 +175,16 @@ def test_url_hash_round_trips(browser_page):
     assert re.search(r"dataset=gaussian&problem=classification&classes=3&noise=15", address)
     first = control_values(page)
 
-    other = page.context.browser.new_context(base_url=page.server.url, viewport={"width": 1280, "height": 900})
+    other, tab = new_tab(page)
     try:
-        second_page = open_playground(other.new_page(), address)
+        second_page = open_playground(tab, address)
         assert second_page.evaluate("location.hash") == address
         assert control_values(second_page) == first
     finally:
         other.close()
     # the hash is read again when it changes: back to the defaults' learning rate
     page.evaluate("h => { location.hash = h }", address.replace("learning_rate=0.1&", "learning_rate=0.03&"))
-    page.wait_for_function("() => document.querySelector('[data-testid=learning-rate]').value === '0.03'")
+    wait_for(page, "learning-rate", "el.value === '0.03'")
     assert page.console_errors == []
 
 
@@ -178,7 +197,7 @@ def test_multiclass_spiral_renders_classes(browser_page):
     assert page.get_by_test_id("neuron-out-2").is_visible()  # one output unit per class
     assert page.get_by_test_id("point-class-2").is_visible()
     page.get_by_test_id("step").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent === '1'")
+    wait_epoch(page, 1)
     # the output heatmap is painted in at least three distinct hues (one per class)
     hues = page.get_by_test_id("output-heatmap").evaluate("""canvas => {
         const ctx = canvas.getContext('2d');

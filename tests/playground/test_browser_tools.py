@@ -15,19 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.playground.browser import screenshot
+from tests.playground.test_browser_page import (
+    new_tab,
+    open_playground,
+    set_slider,
+    wait_epoch,
+    wait_for,
+    wait_hash,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def open_playground(page, hash_part: str = ""):
-    """Open the page (optionally at ``#...``) and wait until its first snapshot is drawn."""
-    page.goto("/" + hash_part)
-    page.wait_for_function("() => document.querySelector('[data-testid=status]').textContent.startsWith('session')")
-    return page
-
-
-def wait_epoch(page, value: int) -> None:
-    page.wait_for_function("e => document.querySelector('[data-testid=epoch]').textContent === String(e)", arg=value)
 
 
 def epoch(page) -> int:
@@ -41,13 +38,13 @@ def canvas_pixels(page, testid: str) -> str:
 def test_exported_script_reproduces_the_page(browser_page, tmp_path):
     page = open_playground(browser_page)
     page.get_by_test_id("learning-rate").select_option("0.1")
-    page.wait_for_function("() => location.hash.includes('learning_rate=0.1&')")
+    wait_hash(page, "learning_rate=0.1&")
     for n in (1, 2, 3):
         page.get_by_test_id("step").click()
         wait_epoch(page, n)
     # a live change after some training: the script must replay it at the same step
-    page.get_by_test_id("batch-size").evaluate("node => { node.value = '25'; node.dispatchEvent(new Event('change')); }")
-    page.wait_for_function("() => location.hash.includes('batch_size=25')")
+    set_slider(page, "batch-size", 25)
+    wait_hash(page, "batch_size=25")
     page.get_by_test_id("step").click()
     wait_epoch(page, 4)
     page_test_loss = page.get_by_test_id("test-loss").text_content()
@@ -64,8 +61,8 @@ def test_exported_script_reproduces_the_page(browser_page, tmp_path):
     assert weights_info.value.suggested_filename == "playground_model.safetensors"
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert len(lines) == 5  # epochs 0..4
@@ -82,7 +79,7 @@ def test_bad_csv_upload_shows_the_error(browser_page):
     page.get_by_test_id("upload").set_input_files(
         files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x,y,label\n1,2\n3,4,1\n"}])
     error = page.get_by_test_id("upload-error")
-    page.wait_for_function("() => document.querySelector('[data-testid=upload-error]').textContent !== ''")
+    wait_for(page, "upload-error", "el.textContent !== ''")
     assert "line 2" in error.text_content() and "3 columns" in error.text_content()
     assert "3 columns" in page.get_by_test_id("error").text_content()  # and the global banner
     assert page.get_by_test_id("error").is_visible()
@@ -91,27 +88,26 @@ def test_bad_csv_upload_shows_the_error(browser_page):
     rows = "\n".join(f"{x},{y},{int(x > 0)}" for x in (-4, -2, 2, 4) for y in (-3, 0, 3))
     page.get_by_test_id("upload").set_input_files(
         files=[{"name": "good.csv", "mimeType": "text/csv", "buffer": f"x,y,label\n{rows}\n".encode()}])
-    page.wait_for_function("() => location.hash.includes('dataset=custom')")
+    wait_hash(page, "dataset=custom")
     assert error.text_content() == ""
     assert page.get_by_test_id("dataset-custom").get_attribute("aria-pressed") == "true"
     # clicking the output adds a point of the chosen class
     page.get_by_test_id("point-class-0").click()
     assert "6 training + 6 test points" in page.get_by_test_id("status").text_content()
     page.get_by_test_id("output-heatmap").click(position={"x": 40, "y": 40})
-    page.wait_for_function("() => /\\b(7 training \\+ 6|6 training \\+ 7) test points/"
-                           ".test(document.querySelector('[data-testid=status]').textContent)")
+    wait_for(page, "status", "/\\b(7 training \\+ 6|6 training \\+ 7) test points/.test(el.textContent)")
     # 400/413 style errors are console "Failed to load resource" lines: those are expected here
     assert [e for e in page.console_errors if "400" not in e] == []
 
 
 def test_two_tabs_train_independently(browser_page):
     first = open_playground(browser_page)
-    other = first.context.browser.new_context(base_url=first.server.url, viewport={"width": 1280, "height": 900})
+    other, tab = new_tab(first)
     try:
-        second = open_playground(other.new_page())
+        second = open_playground(tab)
         assert first.get_by_test_id("status").text_content() != second.get_by_test_id("status").text_content()
         second.get_by_test_id("play").click()
-        second.wait_for_function("() => Number(document.querySelector('[data-testid=epoch]').textContent) >= 20")
+        wait_for(second, "epoch", "Number(el.textContent) >= 20")
         assert epoch(first) == 0
         first.get_by_test_id("step").click()
         wait_epoch(first, 1)
@@ -134,7 +130,7 @@ def test_weight_editor_changes_the_output(browser_page):
     page.get_by_test_id("weight-value").fill("4")
     screenshot(page, "weight-editor")
     page.get_by_test_id("weight-apply").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=link-0-0-0]').dataset.weight === '4'")
+    wait_for(page, "link-0-0-0", "el.dataset.weight === '4'")
     assert not editor.is_visible()
     assert float(link.get_attribute("stroke-width")) == pytest.approx(10)  # capped width for |w| = 4
     page.wait_for_timeout(100)
@@ -143,7 +139,7 @@ def test_weight_editor_changes_the_output(browser_page):
     page.get_by_test_id("link-1-0-0").dispatch_event("click")
     page.get_by_test_id("weight-value").fill("-0.5")
     page.get_by_test_id("weight-value").press("Enter")
-    page.wait_for_function("() => document.querySelector('[data-testid=link-1-0-0]').dataset.weight === '-0.5'")
+    wait_for(page, "link-1-0-0", "el.dataset.weight === '-0.5'")
     assert page.get_by_test_id("link-1-0-0").get_attribute("stroke") == "rgb(245,147,34)"
     assert page.console_errors == []
 
@@ -151,11 +147,11 @@ def test_weight_editor_changes_the_output(browser_page):
 def test_diagnosis_appears_when_training_diverges(browser_page):
     page = open_playground(browser_page)
     page.get_by_test_id("problem-type").select_option("regression")
-    page.wait_for_function("() => location.hash.includes('dataset=plane')")
+    wait_hash(page, "dataset=plane")
     page.get_by_test_id("learning-rate").select_option("10")
     page.get_by_test_id("init").select_option("large_normal")
-    page.wait_for_function("() => location.hash.includes('init=large_normal')")
-    page.wait_for_function("() => location.hash.includes('learning_rate=10&')")
+    wait_hash(page, "init=large_normal")
+    wait_hash(page, "learning_rate=10&")
     page.get_by_test_id("step").click()
     diagnosis = page.get_by_test_id("diagnosis")
     page.wait_for_function("() => document.querySelector('[data-testid=diagnosis] .finding') !== null",
