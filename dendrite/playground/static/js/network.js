@@ -288,7 +288,7 @@ export class NetworkView {
       const magnitude = Math.abs(w);
       if (Number.isFinite(w)) {
         link.path.setAttribute('stroke', cssColor(w < 0 ? NEGATIVE : POSITIVE));
-        link.path.setAttribute('stroke-width', Math.min(10, Math.max(0.4, magnitude * 4)).toFixed(2));
+        link.path.setAttribute('stroke-width', Math.min(6, Math.max(0.4, magnitude * 3)).toFixed(2));
         link.path.setAttribute('stroke-opacity', Math.min(1, 0.35 + magnitude).toFixed(2));
         link.path.removeAttribute('stroke-dasharray');
       } else {  // a weight that overflowed (the server sends NaN/Inf as null)
