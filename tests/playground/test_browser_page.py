@@ -182,9 +182,18 @@ def test_url_hash_round_trips(browser_page):
         assert control_values(second_page) == first
     finally:
         other.close()
-    # the hash is read again when it changes: back to the defaults' learning rate
+    # a new address (typed or pasted) is followed: a fresh session built from it, as on a load
+    session_before = page.get_by_test_id("status").text_content().split(" · ")[0]
     page.evaluate("h => { location.hash = h }", address.replace("learning_rate=0.1&", "learning_rate=0.03&"))
     wait_for(page, "learning-rate", "el.value === '0.03'")
+    wait_for(page, "status", "!el.textContent.startsWith(arg)", session_before)
+    assert page.get_by_test_id("optimizer").input_value() == "adam"
+    # UI options alone only redraw
+    session_now = page.get_by_test_id("status").text_content().split(" · ")[0]
+    plain = page.evaluate("location.hash").replace("discretize=1", "discretize=0")
+    page.evaluate("h => { location.hash = h }", plain)
+    wait_for(page, "discretize", "!el.checked")
+    assert page.get_by_test_id("status").text_content().startswith(session_now)
     assert page.console_errors == []
 
 

@@ -58,7 +58,8 @@ export class Controls {
     byTestId('activation').addEventListener('change', (event) => handlers.setActivation(event.target.value));
     byTestId('problem-type').addEventListener('change', (event) => {
       const problem = event.target.value;
-      handlers.configure({ problem, dataset: problem === 'regression' ? 'plane' : 'circle' });
+      // each problem starts from its first built-in set; circle has two classes
+      handlers.configure({ problem, dataset: problem === 'regression' ? 'plane' : 'circle', classes: 2 });
     });
     for (const name of ['play', 'step', 'reset', 'regenerate']) {
       byTestId(name).addEventListener('click', () => handlers.action(name));

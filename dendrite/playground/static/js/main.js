@@ -227,12 +227,48 @@ async function recreate() {
   }
 }
 
-/** Apply an address: UI options here, the config to the server (which resets only when it must). */
+/** Apply an address: UI options here; the config (only what it names) is returned for the server. */
 function applyHash(hash) {
   const decoded = decodeHash(hash);
   Object.assign(state.ui, decoded.ui);
-  if (decoded.problems.length) banner.show(`In the address: ${decoded.problems.join('; ')}.`);
+  const problems = [...decoded.problems];
+  if (decoded.config.dataset === 'custom') {
+    // The points themselves are not in the address; start from the problem's first built-in set.
+    decoded.config.dataset = decoded.config.problem === 'regression' ? 'plane' : 'circle';
+    problems.push(`your own points are not kept in the address, so the ${decoded.config.dataset} set is shown`);
+  }
+  if (problems.length) banner.show(`In the address: ${problems.join('; ')}.`);
   return decoded.config;
+}
+
+function deepEqual(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => deepEqual(a[key], b[key]));
+}
+
+/**
+ * A new address (typed, pasted, back/forward): UI options only -> redraw; any setting that differs
+ * -> a fresh session built exactly as on a page load from that address.
+ */
+async function followHash() {
+  if (!state.session || !state.snapshot) return;
+  if (`#${encodeHash(state.snapshot.config, state.ui)}` === window.location.hash) return;  // our own write
+  const config = applyHash(window.location.hash);
+  const current = state.snapshot.config;
+  if (Object.entries(config).every(([key, value]) => deepEqual(value, current[key]))) {
+    redraw();
+    return;
+  }
+  const old = state.session;
+  try {
+    const [session, snapshot] = await Session.create(config);
+    old.release();
+    connect(session, snapshot);
+  } catch (err) {
+    banner.show(`The settings in the address were refused: ${err.message}`);
+  }
 }
 
 async function start() {
@@ -251,12 +287,7 @@ async function start() {
     created = await Session.create({});
   }
   connect(...created);
-  window.addEventListener('hashchange', () => {
-    if (!state.session) return;
-    const next = applyHash(window.location.hash);
-    if (Object.keys(next).length) configure(next);
-    else redraw();
-  });
+  window.addEventListener('hashchange', () => { followHash(); });
   window.addEventListener('resize', () => redraw());
   window.addEventListener('pagehide', () => {
     if (state.session) state.session.release();
