@@ -34,6 +34,9 @@ NEEDS_EXTRAS = {
     "dendrite/train/plots.py": ("matplotlib",),
     "dendrite/data/image_folder.py": ("PIL",),
     "dendrite/data/image_decode.py": ("PIL",),
+    # the playground's web server (the extra dendrite[playground])
+    "dendrite/playground/app.py": ("starlette",),
+    "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

@@ -61,11 +61,18 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
-class _SecurityHeaders:
-    """ASGI middleware: the security headers on every HTTP response (pages, files, API, errors)."""
+class _Guard:
+    """ASGI middleware: security headers on every response; refuses foreign hosts and cross-site writes.
 
-    def __init__(self, app):
+    ``allowed_hosts``: the Host headers accepted (None: any). A server on 127.0.0.1 accepts only its
+    own names, so a web page cannot reach it through a DNS name that it re-points at 127.0.0.1.
+    A request that changes something (not GET/HEAD) and carries an ``Origin`` other than the server's
+    own is refused: another site open in the same browser cannot drive the playground.
+    """
+
+    def __init__(self, app, allowed_hosts=None):
         self.app = app
+        self.allowed_hosts = None if allowed_hosts is None else {host.lower() for host in allowed_hosts}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -78,7 +85,26 @@ class _SecurityHeaders:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+                   for name, value in scope["headers"]}
+        host, origin = headers.get("host", ""), headers.get("origin")
+        refusal = None
+        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            refusal = _error(400, f"unexpected Host header {host!r}")
+        elif (scope["method"] not in ("GET", "HEAD") and origin is not None
+              and origin.split("://", 1)[-1].lower() != host.lower()):
+            refusal = _error(403, f"cross-site request from {origin} refused")
+        if refusal is not None:
+            return await refusal(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
+
+
+def _host_name(host: str) -> str:
+    """A Host header without its port: ``127.0.0.1:8000`` -> ``127.0.0.1``, ``[::1]:80`` -> ``[::1]``."""
+    host = host.lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _finite(value):
@@ -161,17 +187,20 @@ def _number(body: dict, key: str, *, whole: bool = False) -> float | int:
     return value
 
 
-def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=None) -> Starlette:
+def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=None,
+               allowed_hosts=None) -> Starlette:
     """The playground's Starlette app; its :class:`SessionStore` is ``app.state.store``.
 
     ``session_ttl``: seconds an unused session without an open event stream lives; ``max_sessions``:
-    sessions held at once (more answers 503); ``static_dir``: the page's files (default: the package's).
+    sessions held at once (more answers 503); ``static_dir``: the page's files (default: the package's);
+    ``allowed_hosts``: the host names the Host header may carry (default: any; :func:`serve` on a
+    loopback address allows only this machine's names).
 
     Example:
-        >>> from starlette.testclient import TestClient
-        >>> with TestClient(create_app()) as client:
-        ...     client.get("/api/health").json(), client.get("/api/sessions/nope").status_code
-        ({'ok': True}, 404)
+        >>> app = create_app(max_sessions=4)
+        >>> paths = [route.path for route in app.routes]
+        >>> app.state.store.max_sessions, "/api/sessions/{session_id}/events" in paths
+        (4, True)
     """
     from dendrite.playground.config import MAX_UPLOAD_BYTES
 
@@ -206,6 +235,10 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
         if not page.is_file():
             raise ApiError(404, f"the page is missing: {page} not found")
         return FileResponse(page, media_type="text/html")
+
+    async def favicon(request: Request) -> Response:
+        icon = static / "favicon.ico"  # browsers ask for it: without one, "no content", not a console 404
+        return FileResponse(icon) if icon.is_file() else Response(status_code=204)
 
     async def health(request: Request) -> Response:
         return _json({"ok": True})
@@ -330,6 +363,7 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     session = "/api/sessions/{session_id}"
     routes = [
         Route("/", api(index), methods=["GET"]),
+        Route("/favicon.ico", api(favicon), methods=["GET"]),
         Route("/api/health", api(health), methods=["GET"]),
         Route("/api/sessions", api(create_session), methods=["POST"]),
         Route(session, api(get_session), methods=["GET"]),
@@ -374,7 +408,8 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
 
     from starlette.middleware import Middleware
 
-    app = Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)], lifespan=lifespan,
+    app = Starlette(routes=routes, middleware=[Middleware(_Guard, allowed_hosts=allowed_hosts)],
+                    lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.store = store
     return app

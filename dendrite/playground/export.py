@@ -50,6 +50,7 @@ CONFIG = {config}
 CHANGES = {changes}
 
 EPOCHS = {epoch}
+STEPS = {steps}  # the page's optimizer steps: it may have stopped mid-epoch
 '''
 
 _BUILTIN = '''
@@ -83,14 +84,18 @@ def report(run):
     print(line)
 
 
-def main(epochs=EPOCHS):
-    """Train for ``epochs`` epochs from scratch; save the weights; return the history."""
+def main(epochs=EPOCHS, steps=STEPS):
+    """Train ``epochs`` epochs from scratch, then on to optimizer step ``steps`` if that is further;
+    save the weights; return the history (one entry per completed epoch, epoch 0 first)."""
     xy, labels = load_points()
     run = new_run(CONFIG, xy, labels, CHANGES)
     report(run)
     while run["epoch"] < epochs:
         advance(run, lambda: False)
         report(run)
+    while run["steps"] < steps:
+        if advance(run, lambda: run["steps"] >= steps):
+            report(run)
     replay_due(run, run["steps"])  # changes made after the last step (e.g. an edited weight)
     here = Path(globals().get("__file__", "playground_model.py")).resolve().parent
     dendrite.save(run["model"].state_dict(), here / "playground_model.safetensors")
@@ -98,26 +103,48 @@ def main(epochs=EPOCHS):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else EPOCHS)
+    if len(sys.argv) > 1:
+        main(int(sys.argv[1]), steps=0)  # whole epochs only
+    else:
+        main()
 '''
+
+
+def _without_examples(source: str) -> str:
+    """A function's source without the docstring's ``Example:`` block (it names playground modules)."""
+    kept, skipping = [], False
+    for line in source.splitlines():
+        if line.strip() == "Example:":
+            skipping = True
+            while kept and not kept[-1].strip():
+                kept.pop()
+            continue
+        if skipping and line.strip() != '"""':
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def _literal(value) -> str:
     return pprint.pformat(value, width=100, sort_dicts=False)
 
 
-def script_source(config: dict, changes: list, epoch: int, custom: tuple | None = None) -> str:
+def script_source(config: dict, changes: list, epoch: int, custom: tuple | None = None,
+                  steps: int = 0) -> str:
     """A runnable script: ``config`` as at the reset, ``changes`` (the change log), ``epoch`` epochs.
 
-    ``custom`` is ``(points (n, 2), labels (n,))`` for the custom dataset, embedded in the script.
+    ``custom`` is ``(points (n, 2), labels (n,))`` for the custom dataset, embedded in the script;
+    ``steps`` the optimizer steps to train to when that is beyond ``epoch`` whole epochs.
 
     Example:
         >>> from dendrite.playground.config import validate_config
         >>> text = script_source(validate_config(), [], 3)
-        >>> "def main(epochs=EPOCHS):" in text, "EPOCHS = 3" in text
+        >>> "def main(epochs=EPOCHS, steps=STEPS):" in text, "EPOCHS = 3" in text
         (True, True)
     """
-    parts = [_HEADER.format(epoch=int(epoch), config=_literal(config), changes=_literal(changes))]
+    parts = [_HEADER.format(epoch=int(epoch), steps=int(steps), config=_literal(config),
+                            changes=_literal(changes))]
     if custom is None:
         parts.append(_BUILTIN)
     else:
@@ -126,7 +153,7 @@ def script_source(config: dict, changes: list, epoch: int, custom: tuple | None 
         label_type = "int64" if np.issubdtype(labels.dtype, np.integer) else "float32"
         parts.append(_CUSTOM.format(points=_literal(rows), label_type=label_type))
     for function in (builtin_points, split_points, feature_matrix, loss_targets, *SCRIPT_FUNCTIONS):
-        parts.append("\n\n" + inspect.getsource(function))
+        parts.append("\n\n" + _without_examples(inspect.getsource(function)))
     parts.append(_MAIN)
     return "".join(parts)
 

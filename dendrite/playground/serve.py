@@ -17,6 +17,7 @@ from collections.abc import Callable
 __all__ = ["serve", "LiveServer", "is_loopback"]
 
 STOP_GRACE_S = 1  # seconds open event streams get to end when the server stops
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def is_loopback(host: str) -> bool:
@@ -105,6 +106,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, 
         if open_browser:  # in a thread: starting a browser may take a moment
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
+    if is_loopback(host):  # only this machine's names: no DNS rebinding onto the playground
+        app_options.setdefault("allowed_hosts", [*LOOPBACK_NAMES, host if ":" not in host else f"[{host}]"])
     server = _server(create_app(**app_options), sock, started)
     try:
         server.run(sockets=[sock])  # uvicorn turns the first Ctrl-C into a clean shutdown ...

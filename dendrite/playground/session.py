@@ -29,6 +29,7 @@ from dendrite.playground.snapshot import (
     histograms,
     network_json,
     thin_history,
+    training_status,
 )
 
 __all__ = ["PlaygroundSession", "ENGINE_LOCK"]
@@ -59,6 +60,7 @@ class PlaygroundSession:
     def __init__(self, config: dict | None = None) -> None:
         self._config = validate_config(config)
         self._custom: tuple | None = None
+        self._xy = self._labels = self._shown = None  # the points now (all of them) and how they are split
         self.data_version = 0
         self._rng_state = None
         self._change_log: list[dict] = []
@@ -84,7 +86,8 @@ class PlaygroundSession:
     @property
     def config(self) -> dict:
         """A copy of the normalised config."""
-        return copy.deepcopy(self._config)
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._config)
 
     @property
     def epoch(self) -> int:
@@ -99,12 +102,14 @@ class PlaygroundSession:
     @property
     def change_log(self) -> list:
         """Live changes since the last reset: ``{"step", "kind": "config"|"weight", ...}``, in order."""
-        return copy.deepcopy(self._change_log)
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._change_log)
 
     @property
     def history(self) -> dict:
         """The full per-epoch history (epoch 0 = before training), not thinned."""
-        return copy.deepcopy(self._run["history"])
+        with ENGINE_LOCK:
+            return copy.deepcopy(self._run["history"])
 
     @property
     def custom_points(self) -> tuple | None:
@@ -114,8 +119,9 @@ class PlaygroundSession:
     def _load_data(self) -> None:
         c = self._config
         if c["dataset"] == "custom":
-            if self._custom is None:
-                raise DataError("the custom dataset has no points yet; add points or upload a CSV")
+            if self._custom is None:  # e.g. a shared link to a custom set: start from circle (or plane)
+                start = "circle" if c["problem"] == "classification" else "plane"
+                self._custom = builtin_points(start, c["problem"], 2, c["points"], c["noise"], c["data_seed"])
             xy, labels = self._custom
             if c["problem"] == "classification":
                 c["classes"] = max(2, int(labels.max()) + 1)
@@ -127,8 +133,11 @@ class PlaygroundSession:
             if n_train < 2:
                 raise DataError("batch norm needs at least 2 training points; add points or raise "
                                 "train_ratio")
-        self._xy, self._labels = xy, labels
-        self.data_version += 1
+        shown = (c["train_ratio"], c["data_seed"], c["problem"])
+        same = np.array_equal(self._xy, xy) and np.array_equal(self._labels, labels)
+        if self._shown != shown or not same:
+            self.data_version += 1  # the page asks for the points again
+        self._xy, self._labels, self._shown = xy, labels, shown
 
     def _restart(self) -> None:
         self._change_log = []
@@ -270,7 +279,9 @@ class PlaygroundSession:
             1
         """
         with self._engine():
-            deadline = time.perf_counter() + max(float(seconds), 0.0)
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 3600:
+                raise ValueError(f"train_for: seconds must be a number in [0, 3600), got {seconds!r}")
+            deadline = time.perf_counter() + seconds
 
             def stop() -> bool:
                 return time.perf_counter() >= deadline
@@ -292,7 +303,7 @@ class PlaygroundSession:
             'ok'
         """
         with self._engine():
-            return _status(self._run["history"], self._config["problem"])
+            return training_status(self._run["history"], self._config["problem"])
 
     # -- reading -----------------------------------------------------------------------------------
     def snapshot(self, include_points: bool = False) -> dict:
@@ -305,7 +316,7 @@ class PlaygroundSession:
             lr = config["learning_rate"] * lr_factor(config["schedule"], run["epoch"])
             snap = {
                 "epoch": run["epoch"], "steps": run["steps"],
-                "status": _status(run["history"], config["problem"]),
+                "status": training_status(run["history"], config["problem"]),
                 "problem": config["problem"],
                 "classes": config["classes"] if config["problem"] == "classification" else 1,
                 "config": copy.deepcopy(config),
@@ -327,7 +338,9 @@ class PlaygroundSession:
     def export_script(self) -> str:
         """A runnable Python script that retrains this network to this epoch, live changes included.
 
-        Its ``main(epochs)`` prints and returns the same per-epoch losses as :attr:`history`.
+        Its ``main(epochs)`` prints and returns the same per-epoch losses as :attr:`history`; run
+        as it is, it trains on to this session's optimizer step (mid-epoch too), so the weights it
+        saves equal :meth:`export_weights`.
 
         Example:
             >>> s = PlaygroundSession(); s.step_epoch()
@@ -336,7 +349,8 @@ class PlaygroundSession:
         """
         with self._engine():
             custom = self._custom if self._config["dataset"] == "custom" else None
-            return script_source(self._start_config, self._change_log, self._run["epoch"], custom)
+            return script_source(self._start_config, self._change_log, self._run["epoch"], custom,
+                                 steps=self._run["steps"])
 
     def export_weights(self) -> bytes:
         """The model's ``state_dict()`` as safetensors bytes.
@@ -359,7 +373,7 @@ class PlaygroundSession:
         with self._engine():
             result = diagnose_run(self._run, budget_s=max(0.5, min(float(budget_s), 30.0)),
                                   seed=self._config["seed"])
-            result["status"] = _status(self._run["history"], self._config["problem"])
+            result["status"] = training_status(self._run["history"], self._config["problem"])
             return result
 
     def _points_json(self) -> dict:
@@ -380,19 +394,3 @@ def _convert_labels(labels: np.ndarray, problem: str) -> np.ndarray:
         return np.where(labels > 0, 1.0, -1.0).astype(np.float32)
     return (labels > 0).astype(np.int64)
 
-
-def _status(history: dict, problem: str) -> str:
-    epochs = len(history["epoch"]) - 1
-    if epochs >= 1:
-        for key in ("train_loss", "test_loss"):
-            latest = history[key][-1]
-            if not np.isfinite(latest) or latest > 10 * max(history[key][0], 1e-3):
-                return "diverged"
-    if epochs >= 100:
-        train = history["train_loss"]
-        before, recent = min(train[:-100]), min(train[-100:])
-        if recent > before * 0.99:
-            if problem == "classification" and history["train_accuracy"][-1] < 0.95 or \
-                    problem == "regression" and train[-1] > 0.01:
-                return "stalled"
-    return "ok"

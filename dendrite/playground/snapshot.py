@@ -20,7 +20,7 @@ from dendrite.playground.datasets import feature_matrix
 from dendrite.playground.network import hidden_spans, penalty, task_loss
 
 __all__ = ["encode_map", "decode_map", "grid_points", "thin_history", "heatmaps", "histograms",
-           "network_json", "finite_or_none"]
+           "network_json", "finite_or_none", "training_status"]
 
 GRID_SIZE = 40
 NEURON_SIZE = 16
@@ -222,3 +222,29 @@ def _nan_to_none(values):
     if isinstance(values, list):
         return [_nan_to_none(v) for v in values]
     return finite_or_none(values)
+
+
+def training_status(history: dict, problem: str) -> str:
+    """``"diverged"``: a loss NaN/Inf or above 10x max(its epoch-0 value, 1e-3) after epoch 1;
+    ``"stalled"``: from epoch 100, the best train loss of the last 100 epochs beat the best before
+    them by under 1% while train accuracy < 0.95 (regression: train loss > 0.01); else ``"ok"``.
+
+    Example:
+        >>> training_status({"epoch": [0, 1], "train_loss": [0.7, 9.0], "test_loss": [0.7, 0.6]},
+        ...                 "classification")
+        'diverged'
+    """
+    epochs = len(history["epoch"]) - 1
+    if epochs >= 1:
+        for key in ("train_loss", "test_loss"):
+            latest = history[key][-1]
+            if not np.isfinite(latest) or latest > 10 * max(history[key][0], 1e-3):
+                return "diverged"
+    if epochs >= 100:
+        train = history["train_loss"]
+        before, recent = min(train[:-100]), min(train[-100:])
+        if recent > before * 0.99:
+            if problem == "classification" and history["train_accuracy"][-1] < 0.95 or \
+                    problem == "regression" and train[-1] > 0.01:
+                return "stalled"
+    return "ok"

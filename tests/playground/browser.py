@@ -51,9 +51,13 @@ def live_server():
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playground_browser():
-    """One headless Chromium for the whole test session (per xdist worker)."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API runs an event loop in the main thread while it is open,
+    and ``asyncio.run`` in a later test or docstring example would find that loop running.
+    """
     reason = browser_unavailable()
     if reason:
         _skip_or_fail(reason)

@@ -174,3 +174,22 @@ def test_add_point_regression_and_problem_switch():
     s.configure({"problem": "classification"})
     labels = s.custom_points[1]
     assert labels.dtype == np.int64 and set(labels.tolist()) == {0, 1}
+
+
+def test_custom_without_points_starts_from_the_default_set():
+    s = PlaygroundSession({"dataset": "custom", "problem": "regression", "points": 100})
+    xy, values = s.custom_points
+    np.testing.assert_array_equal(xy, builtin_points("plane", "regression", 2, 100, 0, 0)[0])
+    assert s.snapshot()["problem"] == "regression" and values.dtype == np.float32
+
+
+def test_data_version_bumps_only_when_the_points_change():
+    s = PlaygroundSession({"points": 100})
+    version = s.data_version
+    s.configure({"layers": [], "learning_rate": 0.1})
+    s.reset()
+    assert s.data_version == version
+    s.configure({"noise": 10})
+    assert s.data_version == version + 1
+    s.configure({"train_ratio": 70})
+    assert s.data_version == version + 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dendrite.playground.config import DEFAULT_CONFIG, MAX_UPLOAD_BYTES
@@ -48,6 +49,13 @@ def test_page_static_files_and_security_headers(client):
         assert answer.headers["x-content-type-options"] == "nosniff"
 
 
+def test_favicon_is_no_content_when_the_page_has_none(client, tmp_path):
+    assert client.get("/favicon.ico").status_code == 204
+    (tmp_path / "static" / "favicon.ico").write_bytes(b"\x00\x00\x01\x00")
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.content == b"\x00\x00\x01\x00"
+
+
 def test_static_files_refuse_directory_traversal(client):
     for path in ("/static/..%2fconftest.py", "/static/%2e%2e/%2e%2e/app.py", "/static/../index.html"):
         assert client.get(path).status_code == 404
@@ -56,6 +64,21 @@ def test_static_files_refuse_directory_traversal(client):
 def test_missing_page_is_a_404_with_a_message(tmp_path):
     with client_of(static_dir=tmp_path / "empty") as client:
         assert "index.html not found" in _error(client.get("/"), 404)
+
+
+def test_foreign_hosts_and_cross_site_writes_are_refused(tmp_path):
+    with client_of(static_dir=tmp_path, allowed_hosts=["127.0.0.1", "localhost"]) as client:
+        assert "unexpected Host header 'testserver'" in _error(client.get("/api/health"), 400)
+        assert client.get("/api/health", headers={"host": "127.0.0.1:8000"}).status_code == 200
+        assert client.get("/api/health", headers={"host": "localhost"}).status_code == 200
+    with client_of(static_dir=tmp_path) as client:
+        evil = client.post("/api/sessions", json={}, headers={"origin": "http://evil.example"})
+        assert "cross-site request from http://evil.example refused" in _error(evil, 403)
+        assert _error(client.post("/api/sessions", json={}, headers={"origin": "null"}), 403)
+        same_site = client.post("/api/sessions", json={}, headers={"origin": "http://testserver"})
+        assert same_site.status_code == 201
+        assert client.get("/api/health", headers={"origin": "http://evil.example"}).status_code == 200
+        assert len(store_of(client)) == 1
 
 
 def test_health(client):
@@ -265,7 +288,8 @@ def test_export_weights_are_the_model_in_safetensors(client, session):
     tensors = load(answer.content)
     weights = [tensors[name] for name in sorted(tensors) if name.endswith("weight")]
     assert [w.shape for w in weights] == [(4, 2), (2, 4), (1, 2)]
-    assert weights[0].tolist() == pytest.approx(snapshot["network"]["weights"][0], abs=1e-6)
+    for exported, shown in zip(weights, snapshot["network"]["weights"]):
+        assert np.allclose(exported, np.array(shown), atol=1e-6)
 
 
 # ---- failures that are not the user's ---------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shlex
 import signal
@@ -11,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -66,21 +66,34 @@ def test_loopback_addresses():
     assert not any(map(is_loopback, ("0.0.0.0", "::", "192.168.1.2", "example.org")))
 
 
-def test_a_real_run_prints_the_url_opens_the_browser_and_stops_cleanly_on_ctrl_c(tmp_path):
+def _health(url: str, host: str | None = None) -> int:
+    request = urllib.request.Request(url + "api/health", headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_real_run_prints_the_url_opens_the_browser_and_stops_cleanly_on_ctrl_c(tmp_path, host):
     opened = tmp_path / "opened.txt"
     record = f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])"
     browser = f"{shlex.quote(sys.executable)} -c {shlex.quote(record)} %s"  # webbrowser runs $BROWSER
     env = {**os.environ, "BROWSER": browser, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, "-m", "dendrite.cli.main", "playground", "--port", "0",
-                                "--host", "0.0.0.0"], cwd=tmp_path, env=env, text=True,
+                                "--host", host], cwd=tmp_path, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        warning, ready = process.stdout.readline(), process.stdout.readline()
-        assert warning.startswith("warning: the playground listens on 0.0.0.0"), warning
+        if host == "0.0.0.0":
+            warning = process.stdout.readline()
+            assert warning.startswith("warning: the playground listens on 0.0.0.0"), warning
+        ready = process.stdout.readline()
         assert ready.startswith("dendrite playground: http://127.0.0.1:"), ready
         url = ready.split()[2]
-        with urllib.request.urlopen(url + "api/health", timeout=30) as answer:
-            assert json.loads(answer.read()) == {"ok": True}
+        assert _health(url) == 200
+        # on a loopback address only this machine's names are served (no DNS rebinding)
+        assert _health(url, host="attacker.example") == (400 if host == "127.0.0.1" else 200)
         deadline = time.monotonic() + 30
         while not opened.exists() or not opened.read_text():
             assert time.monotonic() < deadline, "the browser was never opened"

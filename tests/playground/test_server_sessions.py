@@ -99,6 +99,20 @@ def test_changes_while_playing_are_safe():
         client.post(f"/api/sessions/{sid}/pause")
 
 
+def test_a_listener_that_never_reads_does_not_hold_training_back():
+    with client_of() as client:
+        store, sid = store_of(client), new_session(client)["session"]
+        slot = store.get(sid)
+        queue = client.portal.call(lambda: store.listen(slot))
+        client.post(f"/api/sessions/{sid}/play")
+        reached = wait_until(client, sid, lambda snapshot: snapshot["epoch"] >= 5)
+        newest = client.portal.call(lambda: queue.get_nowait())  # one snapshot waits: the newest
+        assert newest["playing"] is True and newest["session"] == sid
+        assert client.portal.call(queue.qsize) == 0
+        client.post(f"/api/sessions/{sid}/pause")
+        assert client.portal.call(lambda: queue.get_nowait())["epoch"] >= reached["epoch"]
+
+
 def _events(client: httpx.Client, session_id: str, count: int) -> list[dict]:
     """The first ``count`` snapshots of the session's event stream."""
     snapshots = []
