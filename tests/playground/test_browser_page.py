@@ -222,3 +222,37 @@ def test_multiclass_spiral_renders_classes(browser_page):
     assert 0 <= metric(page, "train-accuracy") <= 1
     screenshot(page, "multiclass")
     assert page.console_errors == []
+
+
+def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
+    page = open_playground(browser_page)
+    result = page.evaluate("""async () => {
+        const { encodeHash, decodeHash } = await import('/static/js/hash.js');
+        const config = { dataset: 'spiral', problem: 'classification', classes: 4, noise: 5, train_ratio: 70,
+          points: 800, batch_size: 3, data_seed: 2, seed: 9, features: ['x1', 'sinx2'],
+          layers: [{ neurons: 3, activation: 'relu', dropout: 0, batchnorm: false },
+                   { neurons: 8, activation: 'sigmoid', dropout: 0.5, batchnorm: true },
+                   { neurons: 1, activation: 'relu', dropout: 0.1, batchnorm: false }],
+          learning_rate: 0.003, optimizer: 'rmsprop', init: 'orthogonal', regularization: 'l1',
+          regularization_rate: 0.3, schedule: 'step' };
+        const ui = { show_test: true, discretize: false, log_scale: true, activation: 'tanh' };
+        const text = encodeHash(config, ui);
+        const back = decodeHash('#' + text);
+        const bad = decodeHash('#layers=4:swish,x&noise=lots&colour=red');
+        return { text, back, bad };
+    }""")
+    # mixed activations: the global one (the select's) stays, each layer names its own
+    assert "layers=3:relu,8:sigmoid:d0.5:bn,1:relu:d0.1&activation=tanh&" in result["text"]
+    back = result["back"]
+    assert back["problems"] == []
+    assert back["ui"] == {"show_test": True, "discretize": False, "log_scale": True, "activation": "tanh"}
+    assert back["config"]["layers"] == [
+        {"neurons": 3, "activation": "relu", "dropout": 0, "batchnorm": False},
+        {"neurons": 8, "activation": "sigmoid", "dropout": 0.5, "batchnorm": True},
+        {"neurons": 1, "activation": "relu", "dropout": 0.1, "batchnorm": False}]
+    assert back["config"]["features"] == ["x1", "sinx2"]
+    assert back["config"]["learning_rate"] == 0.003 and back["config"]["classes"] == 4
+    problems = " | ".join(result["bad"]["problems"])
+    assert 'unknown part "swish"' in problems
+    assert "noise=lots is not a whole number" in problems
+    assert 'unknown key "colour"' in problems
