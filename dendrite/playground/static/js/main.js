@@ -138,8 +138,18 @@ function writeHash() {
   if (hash !== window.location.hash) history.replaceState(null, '', hash);
 }
 
-function configure(partial) {
-  return quietly(call(() => state.session.configure(partial)));
+// Config changes go one at a time, and a change given as a function is computed from the config
+// of the answer to the previous one, so quick clicks (+, +) build on each other instead of racing.
+let configQueue = Promise.resolve();
+
+function configure(change) {
+  configQueue = configQueue.then(() => {
+    const latest = (state.pending || state.snapshot || {}).config;
+    const partial = typeof change === 'function' ? change(latest) : change;
+    if (!partial) return undefined;
+    return quietly(call(() => state.session.configure(partial)));
+  });
+  return configQueue;
 }
 
 function setUi(name, value) {
@@ -151,9 +161,8 @@ const controls = new Controls({
   configure,
   setActivation(activation) {
     state.ui.activation = activation;
-    const layers = state.snapshot ? state.snapshot.config.layers : [];
-    if (layers.length) configure({ layers: layers.map((layer) => ({ ...layer, activation })) });
-    else redraw();
+    if (!state.snapshot || state.snapshot.config.layers.length === 0) redraw();
+    else configure((config) => ({ layers: config.layers.map((layer) => ({ ...layer, activation })) }));
   },
   action(name) {
     if (!state.session) return;
@@ -165,16 +174,22 @@ const controls = new Controls({
 
 const network = new NetworkView(document.querySelector('.network'), {
   toggleFeature(name) {
-    const features = state.snapshot.config.features;
-    const next = features.includes(name) ? features.filter((f) => f !== name) : [...features, name];
-    if (next.length === 0) {
-      banner.show('At least one feature must stay on: the network needs an input.');
-      return;
-    }
-    configure({ features: next });
+    configure((config) => {
+      const features = config.features;
+      const next = features.includes(name) ? features.filter((f) => f !== name) : [...features, name];
+      if (next.length === 0) {
+        banner.show('At least one feature must stay on: the network needs an input.');
+        return null;
+      }
+      return { features: next };
+    });
   },
-  setLayers(layers) {
-    configure({ layers });
+  changeLayers(mutate) {
+    configure((config) => {
+      const layers = config.layers.map((layer) => ({ ...layer }));
+      mutate(layers);
+      return { layers };
+    });
   },
   setWeight(layer, source, target, value) {
     quietly(call(() => state.session.setWeight(layer, source, target, value)));

@@ -52,7 +52,7 @@ function formatWeight(w) {
 
 export class NetworkView {
   /**
-   * root: the .network element; handlers: toggleFeature(name), setLayers(layers),
+   * root: the .network element; handlers: toggleFeature(name), changeLayers(mutate the layer list),
    * setWeight(layer, source, target, value), hover(target or null).
    */
   constructor(root, handlers) {
@@ -167,14 +167,11 @@ export class NetworkView {
       node.addEventListener('click', onClick);
       return node;
     };
-    const change = (mutate) => {
-      const copy = this.snapshot.config.layers.map((layer) => ({ ...layer }));
-      mutate(copy);
-      this.handlers.setLayers(copy);
-    };
+    const change = (mutate) => this.handlers.changeLayers(mutate);
     const head = element('div', { className: 'hidden-head' }, [
-      button('add-layer', '+', 'add a hidden layer', layers.length >= MAX_LAYERS, () => change((copy) => copy.push(
-        { neurons: 2, activation: this.activation, dropout: 0, batchnorm: false }))),
+      button('add-layer', '+', 'add a hidden layer', layers.length >= MAX_LAYERS, () => change((copy) => {
+        if (copy.length < MAX_LAYERS) copy.push({ neurons: 2, activation: this.activation, dropout: 0, batchnorm: false });
+      })),
       button('remove-layer', '−', 'remove the last hidden layer', layers.length === 0, () => change((copy) => copy.pop())),
       element('span', { className: 'layer-count', testid: 'layer-count', text: String(layers.length) }),
       element('span', { className: 'layer-count-label', text: layers.length === 1 ? 'HIDDEN LAYER' : 'HIDDEN LAYERS' }),
@@ -184,9 +181,9 @@ export class NetworkView {
       const controls = element('div', { className: 'col-head layer-head' }, [
         element('div', { className: 'neuron-buttons' }, [
           button(`add-neuron-${i}`, '+', `add a neuron to layer ${i}`, layer.neurons >= MAX_NEURONS,
-            () => change((copy) => { copy[i].neurons += 1; })),
+            () => change((copy) => { if (copy[i] && copy[i].neurons < MAX_NEURONS) copy[i].neurons += 1; })),
           button(`remove-neuron-${i}`, '−', `remove a neuron from layer ${i}`, layer.neurons <= 1,
-            () => change((copy) => { copy[i].neurons -= 1; }))]),
+            () => change((copy) => { if (copy[i] && copy[i].neurons > 1) copy[i].neurons -= 1; }))]),
         element('div', { className: 'neuron-count', text: `${layer.neurons} neuron${layer.neurons === 1 ? '' : 's'}` }),
         this.layerControls(layer, i, change)]);
       const nodes = element('div', { className: 'nodes' });
@@ -207,14 +204,14 @@ export class NetworkView {
   layerControls(layer, i, change) {
     const activation = select(`layer-activation-${i}`, ACTIVATIONS.map((a) => [a, a]), layer.activation,
       `activation of layer ${i}`);
-    activation.addEventListener('change', () => change((copy) => { copy[i].activation = activation.value; }));
+    activation.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].activation = activation.value; }));
     const dropouts = DROPOUTS.includes(layer.dropout) ? DROPOUTS : [...DROPOUTS, layer.dropout].sort();
     const dropout = select(`dropout-${i}`, dropouts.map((p) => [String(p), p ? `drop ${p}` : 'no dropout']),
       layer.dropout, `dropout of layer ${i}`);
-    dropout.addEventListener('change', () => change((copy) => { copy[i].dropout = Number(dropout.value); }));
+    dropout.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].dropout = Number(dropout.value); }));
     const batchnorm = element('input', { type: 'checkbox', testid: `batchnorm-${i}`, 'aria-label': `batch norm in layer ${i}` });
     batchnorm.checked = layer.batchnorm;
-    batchnorm.addEventListener('change', () => change((copy) => { copy[i].batchnorm = batchnorm.checked; }));
+    batchnorm.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].batchnorm = batchnorm.checked; }));
     return element('div', { className: 'layer-controls' }, [activation, dropout,
       element('label', { className: 'bn' }, [batchnorm, document.createTextNode(' BN')])]);
   }
