@@ -35,8 +35,8 @@ async function request(method, path, body, contentType) {
     data = null;
   }
   if (!response.ok) {
-    const message = data && typeof data.error === 'string' ? data.error : `${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, message);
+    const fallback = `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, data && typeof data.error === 'string' ? data.error : fallback);
   }
   return data;
 }

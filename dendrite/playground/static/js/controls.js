@@ -65,7 +65,8 @@ export class Controls {
       byTestId(name).addEventListener('click', () => handlers.action(name));
     }
     for (const name of ['show-test', 'discretize', 'log-scale']) {
-      byTestId(name).addEventListener('change', (event) => handlers.ui(name.replace('-', '_'), event.target.checked));
+      const key = name.replace('-', '_');
+      byTestId(name).addEventListener('change', (event) => handlers.ui(key, event.target.checked));
     }
     this.buildDatasets();
   }
@@ -102,7 +103,8 @@ export class Controls {
     const change = { dataset: name };
     if (name === 'custom') change.problem = this.config ? this.config.problem : 'classification';
     else change.problem = problem;
-    if (name !== 'custom' && !MULTICLASS_DATASETS.includes(name) && this.config && this.config.classes !== 2) {
+    const twoClassesOnly = name !== 'custom' && !MULTICLASS_DATASETS.includes(name);
+    if (twoClassesOnly && this.config && this.config.classes !== 2) {
       change.classes = 2;
     }
     this.handlers.configure(change);
@@ -126,7 +128,8 @@ export class Controls {
         this.showSlider(testid, config[key]);
       }
     }
-    byTestId('classes').disabled = !MULTICLASS_DATASETS.includes(config.dataset) || config.problem !== 'classification';
+    byTestId('classes').disabled =
+      !MULTICLASS_DATASETS.includes(config.dataset) || config.problem !== 'classification';
     byTestId('problem-type').value = config.problem;
     byTestId('activation').value = ui.activation;
     byTestId('show-test').checked = Boolean(ui.show_test);

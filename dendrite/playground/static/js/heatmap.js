@@ -43,7 +43,8 @@ const scratch = document.createElement('canvas');
 
 /**
  * Paint a size x size grid into `canvas`, scaled up with smoothing.
- * options.discretize: sign only; options.classes (Uint8Array) + options.k: colour by class, alpha = confidence.
+ * options.discretize: sign only; options.classes (Uint8Array of class indices): colour by class,
+ * with the cell's value (the confidence) as the strength of the colour.
  */
 export function drawGrid(canvas, bytes, size, options = {}) {
   scratch.width = size;

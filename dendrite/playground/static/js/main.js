@@ -127,7 +127,9 @@ function drawOutput(snapshot) {
   }
   if (state.points && state.pointsVersion === snapshot.data_version) {
     drawPoints(outputCanvas, state.points.train, '#fff', snapshot.problem, snapshot.classes);
-    if (state.ui.show_test) drawPoints(outputCanvas, state.points.test, '#000', snapshot.problem, snapshot.classes);
+    if (state.ui.show_test) {
+      drawPoints(outputCanvas, state.points.test, '#000', snapshot.problem, snapshot.classes);
+    }
   }
   drawTicks(outputCanvas);
 }
@@ -250,7 +252,8 @@ function applyHash(hash) {
   if (decoded.config.dataset === 'custom') {
     // The points themselves are not in the address; start from the problem's first built-in set.
     decoded.config.dataset = decoded.config.problem === 'regression' ? 'plane' : 'circle';
-    problems.push(`your own points are not kept in the address, so the ${decoded.config.dataset} set is shown`);
+    const shown = decoded.config.dataset;
+    problems.push(`your own points are not kept in the address, so the ${shown} set is shown`);
   }
   if (problems.length) banner.show(`In the address: ${problems.join('; ')}.`);
   return decoded.config;

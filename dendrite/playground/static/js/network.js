@@ -115,7 +115,8 @@ export class NetworkView {
   render(snapshot) {
     this.snapshot = snapshot;
     const config = snapshot.config;
-    const key = JSON.stringify([config.features, config.layers, snapshot.network.layers.map((l) => l.neurons)]);
+    const outputs = snapshot.network.layers.map((layer) => layer.neurons);
+    const key = JSON.stringify([config.features, config.layers, outputs]);
     if (key !== this.structure) {
       this.structure = key;
       this.closeEditor();
@@ -127,7 +128,8 @@ export class NetworkView {
 
   build(snapshot) {
     const config = snapshot.config;
-    this.columns.replaceChildren(this.featureColumn(config), this.hiddenColumns(config), this.outputColumn(snapshot));
+    this.columns.replaceChildren(this.featureColumn(config), this.hiddenColumns(config),
+      this.outputColumn(snapshot));
   }
 
   featureColumn(config) {
@@ -135,7 +137,8 @@ export class NetworkView {
     this.featureCanvases = {};
     for (const name of FEATURES) {
       const on = config.features.includes(name);
-      const node = canvas(`feature-${name}`, 16, `${FEATURE_LABELS[name]}: click to ${on ? 'remove' : 'add'}`);
+      const title = `${FEATURE_LABELS[name]}: click to ${on ? 'remove' : 'add'}`;
+      const node = canvas(`feature-${name}`, 16, title);
       node.setAttribute('role', 'button');
       node.setAttribute('tabindex', '0');
       node.setAttribute('aria-pressed', String(on));
@@ -162,7 +165,8 @@ export class NetworkView {
   hiddenColumns(config) {
     const layers = config.layers;
     const button = (testid, text, label, disabled, onClick) => {
-      const node = element('button', { type: 'button', testid, className: 'plus-minus', 'aria-label': label, text });
+      const node = element('button',
+        { type: 'button', testid, className: 'plus-minus', 'aria-label': label, text });
       node.disabled = disabled;
       node.addEventListener('click', onClick);
       return node;
@@ -170,11 +174,14 @@ export class NetworkView {
     const change = (mutate) => this.handlers.changeLayers(mutate);
     const head = element('div', { className: 'hidden-head' }, [
       button('add-layer', '+', 'add a hidden layer', layers.length >= MAX_LAYERS, () => change((copy) => {
-        if (copy.length < MAX_LAYERS) copy.push({ neurons: 2, activation: this.activation, dropout: 0, batchnorm: false });
+        const layer = { neurons: 2, activation: this.activation, dropout: 0, batchnorm: false };
+        if (copy.length < MAX_LAYERS) copy.push(layer);
       })),
-      button('remove-layer', '−', 'remove the last hidden layer', layers.length === 0, () => change((copy) => copy.pop())),
+      button('remove-layer', '−', 'remove the last hidden layer', layers.length === 0,
+        () => change((copy) => copy.pop())),
       element('span', { className: 'layer-count', testid: 'layer-count', text: String(layers.length) }),
-      element('span', { className: 'layer-count-label', text: layers.length === 1 ? 'HIDDEN LAYER' : 'HIDDEN LAYERS' }),
+      element('span',
+        { className: 'layer-count-label', text: layers.length === 1 ? 'HIDDEN LAYER' : 'HIDDEN LAYERS' }),
     ]);
     this.neuronCanvases = [];
     const columns = layers.map((layer, i) => {
@@ -184,7 +191,8 @@ export class NetworkView {
             () => change((copy) => { if (copy[i] && copy[i].neurons < MAX_NEURONS) copy[i].neurons += 1; })),
           button(`remove-neuron-${i}`, '−', `remove a neuron from layer ${i}`, layer.neurons <= 1,
             () => change((copy) => { if (copy[i] && copy[i].neurons > 1) copy[i].neurons -= 1; }))]),
-        element('div', { className: 'neuron-count', text: `${layer.neurons} neuron${layer.neurons === 1 ? '' : 's'}` }),
+        element('div',
+          { className: 'neuron-count', text: `${layer.neurons} neuron${layer.neurons === 1 ? '' : 's'}` }),
         this.layerControls(layer, i, change)]);
       const nodes = element('div', { className: 'nodes' });
       const row = [];
@@ -198,20 +206,23 @@ export class NetworkView {
       this.neuronCanvases.push(row);
       return element('div', { className: 'col layer-col' }, [controls, nodes]);
     });
-    return element('div', { className: 'hidden-wrap' }, [head, element('div', { className: 'hidden-cols' }, columns)]);
+    const body = element('div', { className: 'hidden-cols' }, columns);
+    return element('div', { className: 'hidden-wrap' }, [head, body]);
   }
 
   layerControls(layer, i, change) {
     const activation = select(`layer-activation-${i}`, ACTIVATIONS.map((a) => [a, a]), layer.activation,
       `activation of layer ${i}`);
-    activation.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].activation = activation.value; }));
+    const edit = (apply) => change((copy) => { if (copy[i]) apply(copy[i]); });
+    activation.addEventListener('change', () => edit((target) => { target.activation = activation.value; }));
     const dropouts = DROPOUTS.includes(layer.dropout) ? DROPOUTS : [...DROPOUTS, layer.dropout].sort();
     const dropout = select(`dropout-${i}`, dropouts.map((p) => [String(p), p ? `drop ${p}` : 'no dropout']),
       layer.dropout, `dropout of layer ${i}`);
-    dropout.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].dropout = Number(dropout.value); }));
-    const batchnorm = element('input', { type: 'checkbox', testid: `batchnorm-${i}`, 'aria-label': `batch norm in layer ${i}` });
+    dropout.addEventListener('change', () => edit((target) => { target.dropout = Number(dropout.value); }));
+    const batchnorm = element('input',
+      { type: 'checkbox', testid: `batchnorm-${i}`, 'aria-label': `batch norm in layer ${i}` });
     batchnorm.checked = layer.batchnorm;
-    batchnorm.addEventListener('change', () => change((copy) => { if (copy[i]) copy[i].batchnorm = batchnorm.checked; }));
+    batchnorm.addEventListener('change', () => edit((target) => { target.batchnorm = batchnorm.checked; }));
     return element('div', { className: 'layer-controls' }, [activation, dropout,
       element('label', { className: 'bn' }, [batchnorm, document.createTextNode(' BN')])]);
   }

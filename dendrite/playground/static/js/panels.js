@@ -131,7 +131,8 @@ export class DiagnosisPanel {
     if (passed.length) {
       const ok = document.createElement('p');
       ok.className = 'hint';
-      ok.textContent = `Passed: ${passed.map((p) => (typeof p === 'string' ? p : p.title || p.code)).join(', ')}`;
+      const names = passed.map((p) => (typeof p === 'string' ? p : p.title || p.code));
+      ok.textContent = `Passed: ${names.join(', ')}`;
       nodes.push(ok);
     }
     this.body.replaceChildren(...nodes);
