@@ -120,6 +120,12 @@ def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
     page.get_by_test_id("add-neuron-1").evaluate("el => { for (let i = 0; i < 6; i += 1) el.click(); }")
     wait_hash(page, "layers=4,8&")
     assert page.locator("[data-testid^=neuron-1-]").count() == 8
+    # Regenerate draws new points (data_seed + 1) and refetches them
+    before_points = page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()")
+    page.get_by_test_id("regenerate").click()
+    wait_hash(page, "data_seed=1&")
+    page.wait_for_timeout(200)
+    assert page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()") != before_points
     assert page.console_errors == []
 
 
