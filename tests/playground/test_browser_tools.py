@@ -164,3 +164,19 @@ def test_diagnosis_appears_when_training_diverges(browser_page):
     assert page.get_by_test_id("train-loss").text_content() == "–"  # NaN loss shown as a dash
     screenshot(page, "diagnosis")
     assert page.console_errors == []
+
+
+def test_a_lost_session_is_replaced_with_the_same_settings(browser_page):
+    page = open_playground(browser_page)
+    page.get_by_test_id("dataset-xor").click()
+    wait_hash(page, "dataset=xor")
+    old = page.get_by_test_id("status").text_content().split(" · ")[0].removeprefix("session ")
+    # the server forgets the session (expiry, restart): the stream ends and the page starts a new one
+    assert page.evaluate("id => fetch(`/api/sessions/${id}`, { method: 'DELETE' }).then((r) => r.status)",
+                         page.get_by_test_id("export-script").get_attribute("href").split("/")[3]) == 204
+    wait_for(page, "status", "!el.textContent.startsWith('session ' + arg)", old)
+    assert "no such session" in page.get_by_test_id("error").text_content()
+    assert page.get_by_test_id("dataset-xor").get_attribute("aria-pressed") == "true"
+    page.get_by_test_id("step").click()
+    wait_epoch(page, 1)
+    assert [e for e in page.console_errors if "404" not in e] == []

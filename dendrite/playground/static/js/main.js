@@ -222,7 +222,10 @@ function connect(session, snapshot) {
     // A closed stream (not a retrying one) means the session is gone: start a new one.
     if (connection === 'error' && session.source && session.source.readyState === EventSource.CLOSED) {
       quietly(session.get().catch(async (err) => {
-        if (err instanceof ApiError && err.status === 404) await recreate();
+        if (err instanceof ApiError && err.status === 404) {
+          banner.show(`${err.message} A new session was started with the same settings.`);
+          await recreate();
+        }
       }));
     }
   });
@@ -233,7 +236,9 @@ async function recreate() {
   if (state.recovering) return;
   state.recovering = true;
   try {
-    const config = state.snapshot ? state.snapshot.config : {};
+    const config = state.snapshot ? { ...state.snapshot.config } : {};
+    // the server kept the custom points; without them the problem's first built-in set stands in
+    if (config.dataset === 'custom') config.dataset = config.problem === 'regression' ? 'plane' : 'circle';
     if (state.session) state.session.close();
     const [session, snapshot] = await Session.create(config);
     connect(session, snapshot);
