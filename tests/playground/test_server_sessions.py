@@ -106,9 +106,9 @@ def test_a_listener_that_never_reads_does_not_hold_training_back():
         queue = client.portal.call(lambda: store.listen(slot))
         client.post(f"/api/sessions/{sid}/play")
         reached = wait_until(client, sid, lambda snapshot: snapshot["epoch"] >= 5)
-        newest = client.portal.call(lambda: queue.get_nowait())  # one snapshot waits: the newest
-        assert newest["playing"] is True and newest["session"] == sid
-        assert client.portal.call(queue.qsize) == 0
+        # one snapshot waits, the newest (read with the loop's size in one step: no publish between)
+        newest, left = client.portal.call(lambda: (queue.get_nowait(), queue.qsize()))
+        assert newest["playing"] is True and newest["session"] == sid and left == 0
         client.post(f"/api/sessions/{sid}/pause")
         assert client.portal.call(lambda: queue.get_nowait())["epoch"] >= reached["epoch"]
 
