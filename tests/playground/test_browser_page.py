@@ -230,6 +230,8 @@ def test_multiclass_spiral_renders_classes(browser_page):
     }""")
     assert len(hues) >= 3, hues
     assert 0 <= metric(page, "train-accuracy") <= 1
+    assert page.locator(".class-legend").is_visible() and not page.locator(".legend-bar").is_visible()
+    assert page.locator(".class-legend i").count() == 3
     screenshot(page, "multiclass")
     assert page.console_errors == []
 

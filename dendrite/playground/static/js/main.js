@@ -4,7 +4,9 @@ import { ApiError, Session } from './api.js';
 import { drawLossChart } from './chart.js';
 import { Controls } from './controls.js';
 import { commonActivation, decodeHash, encodeHash } from './hash.js';
-import { decodeBase64, drawGrid, drawPaletteBar, drawPoints, drawTicks, fromClick } from './heatmap.js';
+import {
+  CLASS_COLORS, cssColor, decodeBase64, drawGrid, drawPaletteBar, drawPoints, drawTicks, fromClick,
+} from './heatmap.js';
 import { HistogramsView } from './histograms.js';
 import { NetworkView } from './network.js';
 import { Banner, DiagnosisPanel, ExportPanel, StatusLine, Upload } from './panels.js';
@@ -132,6 +134,26 @@ function drawOutput(snapshot) {
     }
   }
   drawTicks(outputCanvas);
+  drawLegend(snapshot);
+}
+
+/** Under the output: the palette for two classes or regression, class swatches for 3+ classes. */
+function drawLegend(snapshot) {
+  const multiclass = Boolean(snapshot.heatmaps.output_class);
+  document.querySelector('.legend-bar').hidden = multiclass;
+  const box = document.querySelector('.class-legend');
+  box.hidden = !multiclass;
+  if (!multiclass || box.childElementCount === snapshot.classes + 1) return;
+  const items = Array.from({ length: snapshot.classes }, (_, k) => {
+    const item = document.createElement('span');
+    const swatch = document.createElement('i');
+    swatch.style.background = cssColor(CLASS_COLORS[k % CLASS_COLORS.length]);
+    item.append(swatch, `class ${k}`);
+    return item;
+  });
+  const note = document.createElement('span');
+  note.textContent = '(paler = less sure)';
+  box.replaceChildren(...items, note);
 }
 
 function writeHash() {
