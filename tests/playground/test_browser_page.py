@@ -1,0 +1,270 @@
+"""The playground page in Chromium against a live server: load, train, step, the URL hash, multiclass.
+
+The fixtures (``live_server``, ``browser_page``) come from tests/playground/browser.py; the screenshots
+land in test-artifacts/playground/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.playground.browser import VIEWPORT, screenshot
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def wait_for(page, testid: str, condition: str, arg=None) -> None:
+    """Wait until the JS ``condition`` holds, on ``el`` (the element with ``testid``) and ``arg``."""
+    page.wait_for_function(
+        "([id, arg]) => { const el = document.querySelector(`[data-testid=${id}]`); "
+        f"return {condition}; }}",
+        arg=[testid, arg])
+
+
+def open_playground(page, hash_part: str = ""):
+    """Open the page (optionally at ``#...``) and wait until its first snapshot is drawn."""
+    page.goto("/" + hash_part)
+    wait_for(page, "status", "el.textContent.startsWith('session')")
+    return page
+
+
+def new_tab(page):
+    """A page in a second browser context (another tab with its own session) on the same server."""
+    context = page.context.browser.new_context(base_url=page.server.url, viewport=VIEWPORT)
+    return context, context.new_page()
+
+
+def wait_epoch(page, value: int) -> None:
+    wait_for(page, "epoch", "el.textContent === String(arg)", value)
+
+
+def epoch(page) -> int:
+    return int(page.get_by_test_id("epoch").text_content())
+
+
+def metric(page, testid: str) -> float:
+    return float(page.get_by_test_id(testid).text_content())
+
+
+def wait_hash(page, fragment: str) -> None:
+    """Wait until the address holds ``fragment`` (the page writes it after each snapshot)."""
+    page.wait_for_function("f => location.hash.includes(f)", arg=fragment)
+
+
+def set_slider(page, testid: str, value: int) -> None:
+    page.get_by_test_id(testid).evaluate(
+        "(node, v) => { node.value = String(v); node.dispatchEvent(new Event('change')); }", value)
+
+
+def test_page_loads_trains_spiral_and_pauses(browser_page):
+    page = open_playground(browser_page)
+    assert epoch(page) == 0
+    assert page.get_by_test_id("play").get_attribute("aria-label") == "Play"
+    screenshot(page, "initial")
+
+    page.get_by_test_id("dataset-spiral").click()
+    wait_hash(page, "dataset=spiral")
+    page.get_by_test_id("add-layer").click()
+    wait_hash(page, "layers=4,2,2")
+    assert page.get_by_test_id("layer-count").text_content() == "3"
+    assert page.get_by_test_id("neuron-2-1").is_visible()
+    page.get_by_test_id("add-neuron-0").click()
+    wait_hash(page, "layers=5,2,2")
+    for name in ("x1sq", "x2sq", "sinx1", "sinx2"):
+        feature = page.get_by_test_id(f"feature-{name}")
+        assert feature.get_attribute("aria-pressed") == "false"
+        feature.click()
+        wait_for(page, f"feature-{name}", "el.getAttribute('aria-pressed') === 'true'")
+    wait_hash(page, "features=x1,x2,x1sq,x2sq,sinx1,sinx2")
+    page.get_by_test_id("learning-rate").select_option("0.1")
+    wait_hash(page, "learning_rate=0.1&")
+    start_loss = metric(page, "train-loss")
+
+    page.get_by_test_id("play").click()
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Pause'")
+    page.wait_for_function(
+        "l => Number(document.querySelector('[data-testid=epoch]').textContent) >= 30"
+        " && Number(document.querySelector('[data-testid=train-loss]').textContent) < l * 0.8",
+        arg=start_loss, timeout=30_000)
+    screenshot(page, "training-spiral")
+    page.get_by_test_id("play").click()
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Play'")
+    paused_at = epoch(page)
+    page.wait_for_timeout(300)
+    assert epoch(page) == paused_at  # paused: no more epochs
+    assert metric(page, "train-loss") < start_loss * 0.8
+    # the neuron heatmaps and the links were drawn from the snapshot
+    assert page.locator("[data-testid^=link-0-]").count() == 6 * 5
+    assert page.get_by_test_id("histograms").locator("canvas").count() == 2 * 3
+    assert page.console_errors == []
+
+
+def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
+    page = open_playground(browser_page)
+    page.get_by_test_id("dataset-gaussian").click()
+    wait_hash(page, "dataset=gaussian")
+    before = metric(page, "train-loss")
+    page.get_by_test_id("step").click()
+    wait_epoch(page, 1)
+    page.wait_for_timeout(200)
+    assert epoch(page) == 1
+    assert metric(page, "train-loss") < before
+    page.get_by_test_id("step").click()
+    wait_epoch(page, 2)
+    page.get_by_test_id("reset").click()
+    wait_epoch(page, 0)
+    assert metric(page, "train-loss") == pytest.approx(before, abs=1e-3)  # the same start again
+    # quick clicks build on each other (a change is computed from the previous answer) and stop at 8
+    page.get_by_test_id("add-neuron-1").evaluate("el => { for (let i = 0; i < 6; i += 1) el.click(); }")
+    wait_hash(page, "layers=4,8&")
+    assert page.locator("[data-testid^=neuron-1-]").count() == 8
+    # Regenerate draws new points (data_seed + 1) and refetches them
+    before_points = page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()")
+    page.get_by_test_id("regenerate").click()
+    wait_hash(page, "data_seed=1&")
+    page.wait_for_timeout(200)
+    assert page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()") != before_points
+    assert page.console_errors == []
+
+
+CONTROLS = ["learning-rate", "activation", "regularization", "regularization-rate", "problem-type",
+            "optimizer", "init", "schedule", "batch-size", "noise", "train-ratio", "classes",
+            "layer-activation-0", "layer-activation-1", "dropout-0", "dropout-1"]
+CHECKS = ["show-test", "discretize", "batchnorm-0", "batchnorm-1"]
+
+
+def control_values(page) -> dict:
+    values = {name: page.get_by_test_id(name).input_value() for name in CONTROLS}
+    values.update({name: page.get_by_test_id(name).is_checked() for name in CHECKS})
+    values["features"] = [node.get_attribute("data-testid") for node in
+                          page.locator("[data-testid^=feature-][aria-pressed=true]").all()]
+    values["layer-count"] = page.get_by_test_id("layer-count").text_content()
+    values["neurons"] = page.locator("[data-testid^=neuron-]").count()
+    values["dataset"] = page.locator("button.dataset[aria-pressed=true]").get_attribute("data-testid")
+    values["test-loss"] = page.get_by_test_id("test-loss").text_content()
+    return values
+
+
+def test_url_hash_round_trips(browser_page):
+    page = open_playground(browser_page)
+    page.get_by_test_id("dataset-gaussian").click()
+    wait_hash(page, "dataset=gaussian")
+    set_slider(page, "classes", 3)
+    wait_hash(page, "classes=3")
+    set_slider(page, "noise", 15)
+    wait_hash(page, "noise=15")
+    set_slider(page, "batch-size", 7)
+    wait_hash(page, "batch_size=7")
+    for testid, value, fragment in [("learning-rate", "0.1", "learning_rate=0.1&"),
+                                    ("optimizer", "adam", "optimizer=adam"),
+                                    ("init", "kaiming_normal", "init=kaiming_normal"),
+                                    ("regularization", "l2", "regularization=l2"),
+                                    ("regularization-rate", "0.001", "regularization_rate=0.001"),
+                                    ("schedule", "cosine", "schedule=cosine"),
+                                    ("activation", "relu", "activation=relu")]:
+        page.get_by_test_id(testid).select_option(value)
+        wait_hash(page, fragment)
+    page.get_by_test_id("add-neuron-1").click()
+    wait_hash(page, "layers=4,3")
+    page.get_by_test_id("layer-activation-1").select_option("sigmoid")
+    wait_hash(page, "layers=4,3:sigmoid")
+    page.get_by_test_id("dropout-0").select_option("0.2")
+    wait_hash(page, "layers=4:d0.2,3:sigmoid")
+    page.get_by_test_id("batchnorm-1").check()
+    wait_hash(page, "layers=4:d0.2,3:sigmoid:bn")
+    page.get_by_test_id("feature-x1x2").click()
+    wait_hash(page, "features=x1,x2,x1x2")
+    page.get_by_test_id("show-test").check()
+    wait_hash(page, "show_test=1")
+    page.get_by_test_id("discretize").check()
+    wait_hash(page, "discretize=1")
+    page.wait_for_timeout(200)
+    address = page.evaluate("location.hash")
+    assert re.search(r"dataset=gaussian&problem=classification&classes=3&noise=15", address)
+    first = control_values(page)
+
+    other, tab = new_tab(page)
+    try:
+        second_page = open_playground(tab, address)
+        assert second_page.evaluate("location.hash") == address
+        assert control_values(second_page) == first
+    finally:
+        other.close()
+    # a new address (typed or pasted) is followed: a fresh session built from it, as on a load
+    session_before = page.get_by_test_id("status").text_content().split(" · ")[0]
+    page.evaluate("h => { location.hash = h }", address.replace("learning_rate=0.1&", "learning_rate=0.03&"))
+    wait_for(page, "learning-rate", "el.value === '0.03'")
+    wait_for(page, "status", "!el.textContent.startsWith(arg)", session_before)
+    assert page.get_by_test_id("optimizer").input_value() == "adam"
+    # UI options alone only redraw
+    session_now = page.get_by_test_id("status").text_content().split(" · ")[0]
+    plain = page.evaluate("location.hash").replace("discretize=1", "discretize=0")
+    page.evaluate("h => { location.hash = h }", plain)
+    wait_for(page, "discretize", "!el.checked")
+    assert page.get_by_test_id("status").text_content().startswith(session_now)
+    assert page.console_errors == []
+
+
+def test_multiclass_spiral_renders_classes(browser_page):
+    page = open_playground(browser_page)
+    page.get_by_test_id("dataset-spiral").click()
+    wait_hash(page, "dataset=spiral")
+    set_slider(page, "classes", 3)
+    wait_hash(page, "classes=3")
+    assert page.get_by_test_id("neuron-out-2").is_visible()  # one output unit per class
+    assert page.get_by_test_id("point-class-2").is_visible()
+    page.get_by_test_id("step").click()
+    wait_epoch(page, 1)
+    # the output heatmap is painted in at least three distinct hues (one per class)
+    hues = page.get_by_test_id("output-heatmap").evaluate("""canvas => {
+        const ctx = canvas.getContext('2d');
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        const seen = new Set();
+        for (let i = 0; i < data.length; i += 4 * 97) {
+          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) seen.add(r > b && r > g ? 'r' : g > b ? 'g' : 'b');
+        }
+        return [...seen].sort();
+    }""")
+    assert len(hues) >= 3, hues
+    assert 0 <= metric(page, "train-accuracy") <= 1
+    assert page.locator(".class-legend").is_visible() and not page.locator(".legend-bar").is_visible()
+    assert page.locator(".class-legend i").count() == 3
+    screenshot(page, "multiclass")
+    assert page.console_errors == []
+
+
+def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
+    page = open_playground(browser_page)
+    result = page.evaluate("""async () => {
+        const { encodeHash, decodeHash } = await import('/static/js/hash.js');
+        const config = { dataset: 'spiral', problem: 'classification', classes: 4, noise: 5, train_ratio: 70,
+          points: 800, batch_size: 3, data_seed: 2, seed: 9, features: ['x1', 'sinx2'],
+          layers: [{ neurons: 3, activation: 'relu', dropout: 0, batchnorm: false },
+                   { neurons: 8, activation: 'sigmoid', dropout: 0.5, batchnorm: true },
+                   { neurons: 1, activation: 'relu', dropout: 0.1, batchnorm: false }],
+          learning_rate: 0.003, optimizer: 'rmsprop', init: 'orthogonal', regularization: 'l1',
+          regularization_rate: 0.3, schedule: 'step' };
+        const ui = { show_test: true, discretize: false, log_scale: true, activation: 'tanh' };
+        const text = encodeHash(config, ui);
+        const back = decodeHash('#' + text);
+        const bad = decodeHash('#layers=4:swish,x&noise=lots&colour=red');
+        return { text, back, bad };
+    }""")
+    # mixed activations: the global one (the select's) stays, each layer names its own
+    assert "layers=3:relu,8:sigmoid:d0.5:bn,1:relu:d0.1&activation=tanh&" in result["text"]
+    back = result["back"]
+    assert back["problems"] == []
+    assert back["ui"] == {"show_test": True, "discretize": False, "log_scale": True, "activation": "tanh"}
+    assert back["config"]["layers"] == [
+        {"neurons": 3, "activation": "relu", "dropout": 0, "batchnorm": False},
+        {"neurons": 8, "activation": "sigmoid", "dropout": 0.5, "batchnorm": True},
+        {"neurons": 1, "activation": "relu", "dropout": 0.1, "batchnorm": False}]
+    assert back["config"]["features"] == ["x1", "sinx2"]
+    assert back["config"]["learning_rate"] == 0.003 and back["config"]["classes"] == 4
+    problems = " | ".join(result["bad"]["problems"])
+    assert 'unknown part "swish"' in problems
+    assert "noise=lots is not a whole number" in problems
+    assert 'unknown key "colour"' in problems
