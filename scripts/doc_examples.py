@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AREAS = ("nn", "optim", "data", "interop", "models", "recipes", "train", "cli", "utils",
+AREAS = ("nn", "optim", "data", "interop", "models", "recipes", "train", "cli", "utils", "doctor", "playground",
          "summary.py", "onnx.py")
 INTERNAL_MODULES = (
     # the exporter's machinery; its public surface is export, supported_operations, OnnxExportError
