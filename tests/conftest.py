@@ -1,8 +1,8 @@
 """Setup for the tests under tests/ (the repository's conftest.py holds what the doctests share too).
 
 The playground's browser tests drive Debian's Chromium at /usr/bin/chromium. When a run that
-collects tests/playground finds none, and this is a root shell on a system with apt-get (a CI
-container), the controller process installs it once before the tests start (about 25 s); elsewhere
+collects tests/playground finds none, on a system with apt-get as root or with a password-less sudo
+(a CI container), the controller process installs it once before the tests start (about 25 s); elsewhere
 the browser tests skip with the reason (and fail with it when the environment variable CI is "true").
 """
 
@@ -33,13 +33,18 @@ def pytest_configure(config):
     """Install Chromium for the browser tests when missing and allowed (root, apt-get, controller only)."""
     if hasattr(config, "workerinput") or os.path.exists(CHROMIUM):  # xdist workers: the controller did it
         return
-    if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if shutil.which("apt-get") is None or not hasattr(os, "geteuid"):
+        return
+    # root installs directly; another user only through a password-less sudo (sudo -n never prompts)
+    sudo = "" if os.geteuid() == 0 else "sudo -n "
+    if sudo and shutil.which("sudo") is None:
         return
     if not _collects_playground(config):
         return
     print("conftest: installing chromium with apt-get for the playground's browser tests ...",
           file=sys.stderr, flush=True)
-    command = "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium"
+    command = (f"{sudo}apt-get update -q && "
+               f"{sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium")
     try:
         done = subprocess.run(["sh", "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, timeout=900)
