@@ -27,11 +27,6 @@ __all__ = ["diagnose_run"]
 EXAMINED_CURRENT = "the current weights"
 EXAMINED_FRESH = "a fresh start of the same setup (the current weights are not finite)"
 
-# The playground's head is always a bare Linear (logits): a "probabilities into a logits loss" finding
-# can only be the probe mistaking a constant output (e.g. all-zero init gives logits of 0) for a sigmoid.
-IMPOSSIBLE = frozenset({"softmax-before-loss"})
-
-
 def _explanation(evidence: dict) -> str:
     shown = []
     for name, value in evidence.items():
@@ -93,8 +88,6 @@ def diagnose_run(run: dict, budget_s: float = 6.0, seed: int = 0) -> dict:
                      val_data=(run["x_test"], run["y_test"]), task=task, budget_s=budget_s, seed=seed)
     findings = []
     for finding in report.findings:
-        if finding.code in IMPOSSIBLE:
-            continue
         data = finding.to_dict()
         findings.append({"code": data["code"], "title": data["title"], "severity": data["severity"],
                          "explanation": _explanation(finding.evidence), "fix": data["fix"],
