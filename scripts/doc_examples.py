@@ -32,13 +32,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AREAS = ("nn", "optim", "data", "interop", "models", "recipes", "train", "cli", "utils", "doctor", "playground",
-         "summary.py", "onnx.py")
+AREAS = ("nn", "optim", "data", "interop", "models", "recipes", "train", "cli", "utils", "doctor",
+         "playground", "summary.py", "onnx.py")
 INTERNAL_MODULES = (
     # the exporter's machinery; its public surface is export, supported_operations, OnnxExportError
     "interop/onnx_export/builder.py", "interop/onnx_export/trace.py", "interop/onnx_export/ops_",
     "interop/onnx_export/unsupported.py",
     # helpers shared by the functional files, not re-exported by dendrite.nn.functional
+    # the doctor's machinery (probes, their context, the watch's checks, input reading); its public
+    # surface is what dendrite.doctor exports: examine, watch, Report, Finding, trace_nan, gallery...
+    "doctor/context.py", "doctor/probes_", "doctor/watch_checks.py", "doctor/inputs.py",
     "nn/functional/window.py", "nn/functional/loss_reduction.py",
 )
 HOOKS = frozenset({

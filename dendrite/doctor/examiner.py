@@ -34,7 +34,16 @@ TASKS = ("classification", "regression")
 
 @dataclass(frozen=True)
 class Probe:
-    """One experiment: its name, what it runs, an estimate of its cost, whether it needs a working model."""
+    """One experiment: its name, what it runs, an estimate of its cost, whether it needs a working model.
+
+    ``run(ctx)`` returns the probe's findings; ``cost(ctx)`` estimates its seconds (from the context's
+    measured forward/step times) so :func:`examine` can skip what the budget cannot afford.
+
+    Example:
+        >>> probe = next(p for p in PROBES if p.name == "labels")
+        >>> probe.needs_model, probe.run.__name__
+        (False, 'labels')
+    """
 
     name: str
     run: Callable[[Context], list[Finding]]

@@ -29,7 +29,13 @@ SYMPTOM_STEPS = 25
 
 @dataclass(frozen=True)
 class GalleryRow:
-    """One mistake: what was done, what training showed, what the doctor said first, whether it matched."""
+    """One mistake: what was done, what training showed, what the doctor said first, whether it matched.
+
+    Example:
+        >>> row = GalleryRow("SGD lr=30", "lr-too-high", "loss nan at step 3", "lr-too-high", True, 0.4)
+        >>> row.matched, row.top_finding
+        (True, 'lr-too-high')
+    """
 
     mistake: str
     expected: str

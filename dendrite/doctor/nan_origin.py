@@ -147,7 +147,22 @@ class StepSnapshot:
 
     def origin_after(self, optimizer_name: str = "optimizer", names: dict | None = None,
                      where: str = "<unknown>") -> AnomalyOrigin | None:
-        """The origin when a parameter that was finite before the step is not finite now, else ``None``."""
+        """The origin when a parameter that was finite before the step is not finite now, else ``None``.
+
+        Example:
+            >>> import dendrite
+            >>> w = dendrite.nn.Parameter(dendrite.tensor([1e10, 1.0]))
+            >>> (w * w).sum().backward()
+            >>> optimizer = dendrite.optim.SGD([w], lr=1e30)
+            >>> before = StepSnapshot.take(optimizer)
+            >>> before.origin_after() is None  # nothing stepped yet
+            True
+            >>> with np.errstate(over="ignore"):  # the step overflows: that is the point
+            ...     optimizer.step()
+            >>> origin = before.origin_after("SGD", {id(w): "w"})
+            >>> origin.kind, origin.op
+            ('optimizer-step', 'SGD.step')
+        """
         for index, param in enumerate(self.params):
             if not self.finite[index]:
                 continue

@@ -25,6 +25,7 @@ EXCESS_NATS = 1.0  # classification: loss at init more than 1 nat above ln C (lo
 REGRESSION_RATIO = (4.0, 25.0)  # regression: loss at init / loss of predicting the mean (warning, error)
 HUGE_RELATIVE = 10.0  # |grad| / |weight| of a layer; healthy nets at init measure about 1e-3 to 1e-1
 ORDERS = 3.0  # vanishing / exploding: early vs late relative gradients 3 orders of magnitude apart
+CONSTANT_SPREAD = 1e-6  # no output moves more than this across the examples: the output ignores its input
 
 
 def loss_wiring(ctx: Context) -> list[Finding]:
@@ -44,6 +45,10 @@ def loss_wiring(ctx: Context) -> list[Finding]:
             "output (`model(x).squeeze(1)`).", "loss"))
     if out.ndim < 2 or out.size < 8 or not np.isfinite(out).all():
         return findings
+    # An output that is the same for every example (all-zero weights give logits of exactly 0) says nothing
+    # about what produced it: 0 lies in [0, 1] and a one-hot constant row sums to 1, yet no softmax or
+    # sigmoid is in sight. A real softmax/sigmoid output follows its input, so only varying outputs count.
+    varies = float(np.ptp(out.reshape(out.shape[0], -1), axis=0).max()) > CONSTANT_SPREAD
     if ctx.kind in ("cross_entropy", "nll"):
         rows = np.moveaxis(out, 1, -1).reshape(-1, out.shape[1])
         if rows.shape[1] < 2:
@@ -51,7 +56,7 @@ def loss_wiring(ctx: Context) -> list[Finding]:
         sums = rows.sum(axis=1)
         top = rows.max(axis=1, keepdims=True)
         logsumexp = (top[:, 0] + np.log(np.exp(rows - top).sum(axis=1)))
-        probabilities = bool((rows >= 0).all() and np.abs(sums - 1).max() < 1e-3)
+        probabilities = varies and bool((rows >= 0).all() and np.abs(sums - 1).max() < 1e-3)
         log_probabilities = bool(np.abs(logsumexp).max() < 1e-3)
         evidence = {"min_output": float(rows.min()), "max_abs_row_sum_minus_1": float(np.abs(sums - 1).max()),
                     "max_abs_logsumexp": float(np.abs(logsumexp).max()), "rows": int(len(rows))}
@@ -81,7 +86,7 @@ def loss_wiring(ctx: Context) -> list[Finding]:
                 "nll_loss gets raw scores: it expects log-probabilities (rows whose logsumexp is 0)",
                 evidence, "Use `F.cross_entropy` on the raw logits, or end the model with "
                 "`nn.LogSoftmax(dim=1)`.", "loss"))
-    elif ctx.kind == "bce_logits" and out.min() >= 0 and out.max() <= 1:
+    elif ctx.kind == "bce_logits" and varies and out.min() >= 0 and out.max() <= 1:
         findings.append(Finding(
             "softmax-before-loss", "error",
             "The model outputs values in [0, 1] (a sigmoid) but binary_cross_entropy_with_logits applies its "

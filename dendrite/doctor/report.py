@@ -113,7 +113,13 @@ class Finding:
             raise ValueError(f"Finding: code must be a non-empty string, got {self.code!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding as plain JSON-safe data (non-finite numbers spelled ``"nan"``/``"inf"``)."""
+        """The finding as plain JSON-safe data (non-finite numbers spelled ``"nan"``/``"inf"``).
+
+        Example:
+            >>> data = Finding("nan-loss", "error", "The loss is nan", {"loss": float("nan")}).to_dict()
+            >>> data["code"], data["evidence"]
+            ('nan-loss', {'loss': 'nan'})
+        """
         return {"code": self.code, "severity": self.severity, "title": self.title,
                 "evidence": _json_safe(dict(self.evidence)), "fix": self.fix, "probe": self.probe}
 
@@ -166,18 +172,38 @@ class Report:
         return not any(f.severity == "error" for f in self.findings)
 
     def by_severity(self, severity: str) -> list[Finding]:
-        """The findings of one severity, in report order."""
+        """The findings of one severity, in report order.
+
+        Example:
+            >>> r = Report([Finding("dead-relu", "error", "60% of ReLUs never fire"),
+            ...             Finding("class-imbalance", "warning", "92% of labels are class 0")])
+            >>> [f.code for f in r.by_severity("warning")], r.by_severity("info")
+            (['class-imbalance'], [])
+        """
         if severity not in SEVERITIES:
             raise ValueError(f"Report.by_severity: severity must be one of {SEVERITIES}, got {severity!r}")
         return [f for f in self.findings if f.severity == severity]
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-safe data: ``{"ok", "findings", "passed", "skipped", "elapsed_s"}``."""
+        """The report as JSON-safe data: ``{"ok", "findings", "passed", "skipped", "elapsed_s"}``.
+
+        Example:
+            >>> report = Report([Finding("dead-relu", "error", "60% of ReLUs never fire")], passed=["labels"])
+            >>> data = report.to_dict()
+            >>> data["ok"], [f["code"] for f in data["findings"]], data["passed"]
+            (False, ['dead-relu'], ['labels'])
+        """
         return {"ok": self.ok, "findings": [f.to_dict() for f in self.findings], "passed": list(self.passed),
                 "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed_s, 3)}
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The report as a JSON string (strict JSON: no ``NaN``/``Infinity`` literals)."""
+        """The report as a JSON string (strict JSON: no ``NaN``/``Infinity`` literals).
+
+        Example:
+            >>> report = Report([Finding("nan-loss", "error", "The loss is inf", {"loss": float("inf")})])
+            >>> report.to_json(None)[:60]
+            '{"ok": false, "findings": [{"code": "nan-loss", "severity": '
+        """
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def __str__(self) -> str:
@@ -204,7 +230,17 @@ class Report:
         return f"Report(ok={self.ok}, codes={sorted(self.codes())})"
 
     def merge(self, other: Report) -> Report:
-        """A new report with both reports' findings (duplicates of one code kept once, first wins)."""
+        """A new report with both reports' findings (duplicates of one code kept once, first wins).
+
+        Example:
+            >>> first = Report([Finding("lr-too-high", "error", "loss rises")], passed=["labels"])
+            >>> second = Report([Finding("lr-too-high", "warning", "loss wobbles"),
+            ...                  Finding("class-imbalance", "warning", "92% class 0")],
+            ...                 passed=["nan-in-data"])
+            >>> merged = first.merge(second)
+            >>> [(f.code, f.severity) for f in merged.findings], merged.passed
+            ([('lr-too-high', 'error'), ('class-imbalance', 'warning')], ['labels', 'nan-in-data'])
+        """
         seen: set[str] = set()
         merged = []
         for finding in sorted(self.findings + other.findings, key=_rank):

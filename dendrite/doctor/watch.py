@@ -116,7 +116,20 @@ class Watch:
         return self._active
 
     def start(self) -> None:
-        """Install the wrappers and hooks (``with`` does this)."""
+        """Install the wrappers and hooks (``with`` does this).
+
+        Example:
+            >>> import dendrite
+            >>> from dendrite import nn
+            >>> model = nn.Linear(2, 1)
+            >>> optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+            >>> w = Watch(model, optimizer)  # what `with watch(model, optimizer) as w:` starts
+            >>> w.active
+            False
+            >>> w.start(); w.active
+            True
+            >>> w.stop()
+        """
         if self._active:
             raise RuntimeError("watch: this watch is already running; use one `with watch(...)` per loop")
         self._active, self._started = True, time.perf_counter()
@@ -140,7 +153,20 @@ class Watch:
             raise
 
     def stop(self) -> None:
-        """Remove everything :meth:`start` installed, restoring your objects exactly."""
+        """Remove everything :meth:`start` installed, restoring your objects exactly.
+
+        Example:
+            >>> import dendrite
+            >>> from dendrite import nn
+            >>> model = nn.Linear(2, 1)
+            >>> optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+            >>> step = optimizer.step
+            >>> w = Watch(model, optimizer); w.start()
+            >>> optimizer.step == step  # wrapped while watching
+            False
+            >>> w.stop(); optimizer.step == step
+            True
+        """
         if not self._active:
             return
         self._active = False

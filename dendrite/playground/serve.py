@@ -158,7 +158,20 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Shut the server down (open event streams get ``STOP_GRACE_S``) and wait for its thread."""
+        """Shut the server down (open event streams get ``STOP_GRACE_S``) and wait for its thread.
+
+        Example:
+            >>> import urllib.error, urllib.request
+            >>> server = LiveServer().__enter__()
+            >>> urllib.request.urlopen(server.url + "api/health").status
+            200
+            >>> server.stop()
+            >>> try:
+            ...     urllib.request.urlopen(server.url + "api/health", timeout=5)
+            ... except urllib.error.URLError:
+            ...     print("stopped")
+            stopped
+        """
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

@@ -152,7 +152,20 @@ class SessionStore:
         return slot
 
     def get(self, slot_id: str) -> Slot:
-        """The session ``slot_id``, marked as used now; :class:`UnknownSession` when there is none."""
+        """The session ``slot_id``, marked as used now; :class:`UnknownSession` when there is none.
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore()
+            ...     slot = await store.create({"layers": []})
+            ...     try:
+            ...         store.get("no-such-id")
+            ...     except UnknownSession as error:
+            ...         return store.get(slot.id) is slot, type(error).__name__
+            >>> asyncio.run(demo())
+            (True, 'UnknownSession')
+        """
         slot = self._slots.get(slot_id)
         if slot is None:
             raise UnknownSession(slot_id)
@@ -178,7 +191,21 @@ class SessionStore:
         return expired
 
     def start(self) -> None:
-        """Run :meth:`reap` periodically on the running event loop (the app's startup calls this)."""
+        """Run :meth:`reap` periodically on the running event loop (the app's startup calls this).
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore(ttl=0.2)
+            ...     store.start()
+            ...     slot = await store.create({"layers": []})
+            ...     while slot.id in store:  # left idle beyond ttl: the reaper drops it
+            ...         await asyncio.sleep(0.01)
+            ...     await store.shutdown()
+            ...     return len(store)
+            >>> asyncio.run(demo())
+            0
+        """
         if self._reaper is None:
             self._reaper = asyncio.create_task(self._reap_forever())
 
@@ -189,7 +216,19 @@ class SessionStore:
             await self.reap()
 
     def end_streams(self) -> None:
-        """End every open event stream (the server is stopping: it waits for open responses to end)."""
+        """End every open event stream (the server is stopping: it waits for open responses to end).
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore()
+            ...     slot = await store.create({"layers": []})
+            ...     queue = store.listen(slot)
+            ...     store.end_streams()
+            ...     return queue.get_nowait(), slot.id in store  # None ends a stream; the session stays
+            >>> asyncio.run(demo())
+            (None, True)
+        """
         for slot in self._slots.values():
             slot.publish(None)
 
@@ -230,20 +269,62 @@ class SessionStore:
         return snapshot
 
     def listen(self, slot: Slot) -> asyncio.Queue:
-        """A queue that receives the session's snapshots (newest only; ``None`` when the session ends)."""
+        """A queue that receives the session's snapshots (newest only; ``None`` when the session ends).
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore()
+            ...     slot = await store.create({"layers": []})
+            ...     queue = store.listen(slot)
+            ...     await store.changed(slot)  # a change reaches every listener
+            ...     snapshot = queue.get_nowait()
+            ...     await store.delete(slot.id)  # and so does the session's end, as None
+            ...     return snapshot["epoch"], queue.get_nowait()
+            >>> asyncio.run(demo())
+            (0, None)
+        """
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
         slot.listeners.add(queue)
         return queue
 
     def unlisten(self, slot: Slot, queue: asyncio.Queue) -> None:
-        """Stop sending to ``queue`` (its event stream closed); the session counts as used now."""
+        """Stop sending to ``queue`` (its event stream closed); the session counts as used now.
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore()
+            ...     slot = await store.create({"layers": []})
+            ...     queue = store.listen(slot)
+            ...     store.unlisten(slot, queue)
+            ...     await store.changed(slot)
+            ...     return queue.empty(), len(slot.listeners)
+            >>> asyncio.run(demo())
+            (True, 0)
+        """
         slot.listeners.discard(queue)
         slot.last_used = self.clock()
 
     # ---- playing --------------------------------------------------------------------------------
 
     def play(self, slot: Slot) -> None:
-        """Start the session's play loop (nothing when it plays already)."""
+        """Start the session's play loop (nothing when it plays already).
+
+        Example:
+            >>> import asyncio
+            >>> async def demo():
+            ...     store = SessionStore()
+            ...     slot = await store.create({"layers": [], "points": 100})
+            ...     queue = store.listen(slot)
+            ...     store.play(slot)
+            ...     snapshot = await queue.get()  # published after a chunk of training
+            ...     await store.pause(slot)
+            ...     await store.shutdown()
+            ...     return snapshot["playing"], snapshot["steps"] > 0, slot.playing
+            >>> asyncio.run(demo())
+            (True, True, False)
+        """
         slot.playing = True
         if slot.play_task is None or slot.play_task.done():
             slot.play_task = asyncio.create_task(self._play_loop(slot), name=f"play {slot.id}")

@@ -20,7 +20,7 @@ from dendrite.playground.datasets import feature_matrix
 from dendrite.playground.network import hidden_spans, penalty, task_loss
 
 __all__ = ["encode_map", "decode_map", "grid_points", "thin_history", "heatmaps", "histograms",
-           "network_json", "finite_or_none", "training_status"]
+           "network_json", "finite_or_none", "training_status", "robust_range"]
 
 GRID_SIZE = 40
 NEURON_SIZE = 16
@@ -154,15 +154,62 @@ def heatmaps(model: nn.Sequential, config: dict) -> dict:
     return maps
 
 
-def _histogram(values: np.ndarray) -> dict:
+def robust_range(values: np.ndarray, kind: str) -> tuple:
+    """The ``(low, high)`` a histogram of ``values`` spans, so a few outliers do not squeeze the rest
+    into one or two of its 20 bins.
+
+    ``kind``: ``"gradient"`` -> symmetric, ±the 99th percentile of |v|; ``"tanh"`` -> (-1, 1);
+    ``"sigmoid"`` -> (0, 1); ``"relu"`` -> (0, 99th percentile); anything else (``"linear"``, batch norm
+    output) -> (1st, 99th percentile). Percentiles take the value at or below the rank, so one outlier
+    among up to 100 values never sets the range. A range that comes out empty (all values equal, a dead
+    layer) widens to the values' extent, then to ±0.5 around them as NumPy does.
+
+    Example:
+        >>> robust_range(np.array([-1.0, 0.5, 2.0, 1000.0]), "gradient")
+        (-2.0, 2.0)
+        >>> robust_range(np.array([0.2, 0.3]), "tanh"), robust_range(np.zeros(4), "relu")
+        ((-1.0, 1.0), (-0.5, 0.5))
+    """
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    if kind == "tanh":
+        return -1.0, 1.0
+    if kind == "sigmoid":
+        return 0.0, 1.0
+    if values.size == 0:
+        return -0.5, 0.5
+    if kind == "gradient":
+        bound = float(np.percentile(np.abs(values), 99, method="lower")) or float(np.abs(values).max())
+        low, high = -bound, bound
+    elif kind == "relu":
+        low, high = 0.0, float(np.percentile(values, 99, method="lower")) or float(values.max())
+    else:
+        low = float(np.percentile(values, 1, method="higher"))
+        high = float(np.percentile(values, 99, method="lower"))
+        if high <= low:
+            low, high = float(values.min()), float(values.max())
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    return low, high
+
+
+def _histogram(values: np.ndarray, kind: str) -> dict:
+    """20 bins over :func:`robust_range`; values beyond it count in the edge bins (``clipped`` of them)."""
     values = values[np.isfinite(values)].astype(np.float64)
-    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+    low, high = robust_range(values, kind)
+    clipped = int(((values < low) | (values > high)).sum())
+    counts, edges = np.histogram(np.clip(values, low, high), bins=HISTOGRAM_BINS, range=(low, high))
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
+            "range": [low, high], "clipped": clipped}
 
 
 def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray) -> list:
     """Per hidden layer: activations over at most 256 training points and the training loss's gradient
     with respect to that layer's Linear weight (one forward + backward, eval mode, no ``.grad`` touched).
+
+    Each histogram is ``{"edges": 21 floats, "counts": 20 ints, "range": [low, high], "clipped": n}``
+    over :func:`robust_range` (the activation function's range, or percentiles), the ``n`` values
+    beyond it counted in the edge bins.
 
     Example:
         >>> config = {"problem": "regression", "classes": 2, "regularization": "none",
@@ -172,6 +219,8 @@ def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray)
         >>> x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
         >>> h = histograms(model, config, x, y); h[0]["layer"], sum(h[0]["activations"]["counts"])
         (1, 24)
+        >>> h[0]["gradients"]["range"][0] == -h[0]["gradients"]["range"][1], h[0]["gradients"]["clipped"]
+        (True, 0)
     """
     spans = hidden_spans(config)
     if not spans:
@@ -191,7 +240,8 @@ def histograms(model: nn.Sequential, config: dict, x: np.ndarray, y: np.ndarray)
         if extra is not None:
             loss = loss + extra
         grads = dendrite.autograd.grad(loss, [linear.weight for linear in linears])
-    return [{"layer": i + 1, "activations": _histogram(a.ravel()), "gradients": _histogram(g.numpy().ravel())}
+    return [{"layer": i + 1, "activations": _histogram(a.ravel(), config["layers"][i]["activation"]),
+             "gradients": _histogram(g.numpy().ravel(), "gradient")}
             for i, (a, g) in enumerate(zip(activations, grads))]
 
 

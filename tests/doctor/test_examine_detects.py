@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from dendrite import nn
 from dendrite.doctor import examine
-from tests.doctor.setups import BUGGY
+from dendrite.nn import functional as F
+from tests.doctor.setups import BUGGY, data
 
 # These tests check what the probes find, not how long they take: a budget no machine reaches
 # (a 30 s budget skipped a probe once on a loaded 2-core machine). test_tiny_budget_* checks the budget.
@@ -52,3 +55,32 @@ def test_frozen_whole_layer_is_information_not_an_error():
     report = examine(model, setup["data"], budget_s=UNHURRIED)
     assert "frozen-parameters" in report.codes()
     assert report.ok, str(report)
+
+
+def _xor():
+    splits = data("xor")
+    return splits.x_train, splits.y_train.astype(np.float32)[:, None], splits.y_train
+
+
+@pytest.mark.parametrize("loss", ["bce_logits", "cross_entropy"])
+def test_constant_output_of_zero_weights_is_no_softmax(loss):
+    # All-zero weights give logits of exactly 0 (or a constant one-hot row with a bias) for every example:
+    # in [0, 1], and a row summing to 1, yet no sigmoid/softmax is there to remove.
+    x, y_binary, y_class = _xor()
+    model = nn.Linear(2, 1 if loss == "bce_logits" else 3)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    if loss == "cross_entropy":
+        model.bias.data = model.bias.array + np.array([1.0, 0.0, 0.0], np.float32)
+    setup = ((x, y_binary), F.binary_cross_entropy_with_logits) if loss == "bce_logits" else \
+        ((x, y_class), F.cross_entropy)
+    report = examine(model, setup[0], setup[1], budget_s=UNHURRIED)
+    assert "softmax-before-loss" not in report.codes(), str(report)
+
+
+def test_sigmoid_into_bce_with_logits_is_found():
+    # The same Linear with varying outputs squashed by a sigmoid: the probe still sees it.
+    x, y_binary, _ = _xor()
+    report = examine(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()), (x, y_binary),
+                     F.binary_cross_entropy_with_logits, budget_s=UNHURRIED)
+    assert "softmax-before-loss" in report.codes(), str(report)

@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from dendrite import nn
 from dendrite.playground import PlaygroundSession
+from dendrite.playground import snapshot as snapshots
 from dendrite.playground.snapshot import decode_map, encode_map, grid_points, thin_history
 
 STEP = 1 / 127.5  # one uint8 level
@@ -102,7 +104,39 @@ def test_histograms_count_what_they_should():
         assert sum(h["activations"]["counts"]) == 256 * neurons  # at most 256 training points
         assert sum(h["gradients"]["counts"]) == weights
         assert h["activations"]["edges"][0] >= -1 and h["activations"]["edges"][-1] <= 1  # tanh
+        assert h["activations"]["range"] == [-1.0, 1.0] and h["activations"]["clipped"] == 0
+        low, high = h["gradients"]["range"]
+        assert low == -high and h["gradients"]["edges"][0] == low and h["gradients"]["edges"][-1] == high
     assert PlaygroundSession({"layers": []}).snapshot()["histograms"] == []
+
+
+def test_one_huge_outlier_does_not_squeeze_the_rest():
+    values = np.concatenate([np.random.default_rng(0).normal(0, 1, 63), [1e6]])
+    assert (np.histogram(values, bins=20)[0] > 0).sum() == 2  # the plain range: two bars, 18 empty bins
+    h = snapshots._histogram(values, "gradient")
+    assert len(h["edges"]) == 21 and len(h["counts"]) == 20 and sum(h["counts"]) == 64
+    assert h["clipped"] == 1 and h["counts"][-1] >= 1  # the outlier sits in the last bin
+    assert (np.array(h["counts"]) > 0).sum() >= 12
+    low, high = h["range"]
+    assert low == -high and 1.5 < high < 4  # the largest of the normal values, not 1e6
+    relu = snapshots._histogram(np.abs(values), "relu")
+    assert relu["range"][0] == 0 and relu["clipped"] == 1 and (np.array(relu["counts"]) > 0).sum() >= 10
+    linear = snapshots._histogram(np.concatenate([values, [-1e6]]), "linear")
+    assert linear["clipped"] == 2 and linear["counts"][0] >= 1 and linear["counts"][-1] >= 1
+    assert (np.array(linear["counts"]) > 0).sum() >= 12
+
+
+def test_histogram_ranges_follow_the_activation():
+    assert snapshots.robust_range(np.array([5.0]), "sigmoid") == (0.0, 1.0)
+    # no gradient at all: NumPy's unit range
+    assert snapshots.robust_range(np.zeros(10), "gradient") == (-0.5, 0.5)
+    assert snapshots.robust_range(np.array([0.0, 0.0, 3.0]), "relu") == (0.0, 3.0)
+    config = {"problem": "regression", "classes": 2, "regularization": "none", "regularization_rate": 0,
+              "layers": [{"neurons": 3, "activation": "relu", "dropout": 0, "batchnorm": False}]}
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    x = np.random.default_rng(1).normal(0, 1, (64, 2)).astype(np.float32)
+    (h,) = snapshots.histograms(model, config, x, np.zeros((64, 1), np.float32))
+    assert h["activations"]["range"][0] == 0.0 and sum(h["activations"]["counts"]) == 64 * 3
 
 
 def test_snapshots_do_not_disturb_training():
