@@ -6,8 +6,10 @@ land in test-artifacts/playground/.
 
 from __future__ import annotations
 
+import base64
 import re
 
+import numpy as np
 import pytest
 
 from tests.playground.browser import VIEWPORT, screenshot
@@ -207,31 +209,83 @@ def test_url_hash_round_trips(browser_page):
     assert page.console_errors == []
 
 
-def test_multiclass_spiral_renders_classes(browser_page):
+CLASS_COLORS = [(245, 147, 34), (8, 119, 189), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
+MIDDLE = (232, 234, 235)
+
+
+def session_snapshot(page) -> dict:
+    """The server's snapshot (with points) of the page's session, fetched by the page itself."""
+    session = page.get_by_test_id("export-script").get_attribute("href").split("/")[3]
+    return page.evaluate("id => fetch(`/api/sessions/${id}`).then((r) => r.json())", session)
+
+
+def nearest_class(rgb, classes: int) -> int:
+    """The class whose colour the pixel leans to, away from the palette's pale middle (cosine)."""
+    tint = [c - m for c, m in zip(rgb, MIDDLE)]
+    def score(k):
+        ref = [c - m for c, m in zip(CLASS_COLORS[k], MIDDLE)]
+        return sum(a * b for a, b in zip(tint, ref)) / (sum(b * b for b in ref) ** 0.5)
+    return max(range(classes), key=score)
+
+
+def test_multiclass_heatmap_paints_each_class_where_it_wins(browser_page):
     page = open_playground(browser_page)
-    page.get_by_test_id("dataset-spiral").click()
-    wait_hash(page, "dataset=spiral")
+    page.get_by_test_id("dataset-gaussian").click()
+    wait_hash(page, "dataset=gaussian")
     set_slider(page, "classes", 3)
     wait_hash(page, "classes=3")
+    page.get_by_test_id("learning-rate").select_option("0.1")
+    wait_hash(page, "learning_rate=0.1&")
+    assert not page.get_by_test_id("show-test").is_checked()
     assert page.get_by_test_id("neuron-out-2").is_visible()  # one output unit per class
     assert page.get_by_test_id("point-class-2").is_visible()
-    page.get_by_test_id("step").click()
-    wait_epoch(page, 1)
-    # the output heatmap is painted in at least three distinct hues (one per class)
-    hues = page.get_by_test_id("output-heatmap").evaluate("""canvas => {
-        const ctx = canvas.getContext('2d');
-        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-        const seen = new Set();
-        for (let i = 0; i < data.length; i += 4 * 97) {
-          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) seen.add(r > b && r > g ? 'r' : g > b ? 'g' : 'b');
-        }
-        return [...seen].sort();
-    }""")
-    assert len(hues) >= 3, hues
-    assert 0 <= metric(page, "train-accuracy") <= 1
+    for n in (1, 2, 3, 4):
+        page.get_by_test_id("step").click()
+        wait_epoch(page, n)
+    page.wait_for_timeout(100)
+    snapshot = session_snapshot(page)
+    assert snapshot["epoch"] == 4 and snapshot["classes"] == 3
+    size = snapshot["grid"]["size"]
+    winner, sure = (np.frombuffer(base64.b64decode(snapshot["heatmaps"][key]), np.uint8).reshape(size, size)
+                    for key in ("output_class", "output"))
+    points = np.array([p[:2] for p in snapshot["points"]["train"] + snapshot["points"]["test"]])
+    centres = -6 + (np.arange(size) + 0.5) * 12 / size
+    # cells far from every drawn point, whose class is confident and the same in the 8 neighbours
+    # (so the smoothing between cells cannot blend in another class)
+    cells = []
+    for row in range(1, size - 1):
+        for col in range(1, size - 1):
+            x, y = centres[col], centres[::-1][row]
+            far = np.min(np.hypot(points[:, 0] - x, points[:, 1] - y)) > 0.6
+            block = winner[row - 1:row + 2, col - 1:col + 2]
+            if far and sure[row, col] >= 100 and (block == winner[row, col]).all():
+                cells.append((row, col))
+    pixels = page.get_by_test_id("output-heatmap").evaluate("""(canvas, [cells, size]) => {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        return cells.map(([row, col]) => {
+          const px = Math.floor((col + 0.5) / size * canvas.width);
+          const py = Math.floor((row + 0.5) / size * canvas.height);
+          const i = 4 * (py * canvas.width + px);
+          return [data[i], data[i + 1], data[i + 2]];
+        });
+    }""", [cells, size])
+    shown = [nearest_class(rgb, 3) for rgb in pixels]
+    expected = [int(winner[row, col]) for row, col in cells]
+    per_class = {k: sum(1 for s, e in zip(shown, expected) if s == e == k) for k in range(3)}
+    assert all(count >= 5 for count in per_class.values()), per_class  # every class painted, away from points
+    agree = sum(s == e for s, e in zip(shown, expected)) / len(cells)
+    assert agree >= 0.97, (agree, len(cells))
+    # the legend: one swatch per class, in the class colours the heatmap and the output units use
     assert page.locator(".class-legend").is_visible() and not page.locator(".legend-bar").is_visible()
-    assert page.locator(".class-legend i").count() == 3
+    swatches = page.locator(".class-legend i")
+    assert swatches.count() == 3
+    for k in range(3):
+        colour = "rgb({}, {}, {})".format(*CLASS_COLORS[k])
+        assert swatches.nth(k).evaluate("el => getComputedStyle(el).backgroundColor") == colour
+        assert page.locator(".class-legend span").nth(k).text_content() == f"class {k}"
+        assert page.get_by_test_id(f"neuron-out-{k}").evaluate(
+            "el => getComputedStyle(el).backgroundColor") == colour
+    assert 0 <= metric(page, "train-accuracy") <= 1
     screenshot(page, "multiclass")
     assert page.console_errors == []
 
