@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -25,8 +26,43 @@ def wait_for(page, testid: str, condition: str, arg=None) -> None:
         arg=[testid, arg])
 
 
+def watch_console(page) -> None:
+    """Keep each console error with the URL it names in ``page.console_log`` (text, url); a page not
+    made by the ``browser_page`` fixture (a second tab) also gets its ``console_errors``."""
+    if not hasattr(page, "console_errors"):
+        page.console_errors = []
+        page.on("console",
+                lambda message: message.type == "error" and page.console_errors.append(message.text))
+        page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
+    if not hasattr(page, "console_log"):
+        page.console_log = []
+        page.on("console", lambda message: message.type == "error" and page.console_log.append(
+            (message.text, message.location.get("url", ""))))
+
+
+def assert_console_clean(page, *provoked: tuple[int, str]) -> None:
+    """No console errors and no uncaught ones, except "Failed to load resource" for the
+    ``(status, path)`` requests the test provoked on purpose (the path must be the one it hit)."""
+    def expected(text: str, url: str) -> bool:
+        failed = "Failed to load resource: the server responded with a status of"
+        return any(text.startswith(f"{failed} {status} ") and urlsplit(url).path == path
+                   for status, path in provoked)
+
+    uncaught = [error for error in page.console_errors if error.startswith("uncaught: ")]
+    # every error the fixture saw was also seen here with its URL
+    assert len(page.console_log) == len(page.console_errors) - len(uncaught), page.console_errors
+    unexpected = [f"{text} [{url}]" for text, url in page.console_log if not expected(text, url)]
+    assert unexpected + uncaught == []
+
+
+def session_id(page) -> str:
+    """The id of the page's server session (from its export link)."""
+    return page.get_by_test_id("export-script").get_attribute("href").split("/")[3]
+
+
 def open_playground(page, hash_part: str = ""):
     """Open the page (optionally at ``#...``) and wait until its first snapshot is drawn."""
+    watch_console(page)
     page.goto("/" + hash_part)
     wait_for(page, "status", "el.textContent.startsWith('session')")
     return page
@@ -100,7 +136,8 @@ def test_page_loads_trains_spiral_and_pauses(browser_page):
     # the neuron heatmaps and the links were drawn from the snapshot
     assert page.locator("[data-testid^=link-0-]").count() == 6 * 5
     assert page.get_by_test_id("histograms").locator("canvas").count() == 2 * 3
-    assert page.console_errors == []
+    screenshot(page, "training-spiral-paused")
+    assert_console_clean(page)
 
 
 def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
@@ -128,7 +165,8 @@ def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
     wait_hash(page, "data_seed=1&")
     page.wait_for_timeout(200)
     assert page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()") != before_points
-    assert page.console_errors == []
+    screenshot(page, "step-reset-regenerate")
+    assert_console_clean(page)
 
 
 CONTROLS = ["learning-rate", "activation", "regularization", "regularization-rate", "problem-type",
@@ -192,6 +230,7 @@ def test_url_hash_round_trips(browser_page):
         second_page = open_playground(tab, address)
         assert second_page.evaluate("location.hash") == address
         assert control_values(second_page) == first
+        assert_console_clean(second_page)
     finally:
         other.close()
     # a new address (typed or pasted) is followed: a fresh session built from it, as on a load
@@ -206,7 +245,8 @@ def test_url_hash_round_trips(browser_page):
     page.evaluate("h => { location.hash = h }", plain)
     wait_for(page, "discretize", "!el.checked")
     assert page.get_by_test_id("status").text_content().startswith(session_now)
-    assert page.console_errors == []
+    screenshot(page, "url-hash")
+    assert_console_clean(page)
 
 
 CLASS_COLORS = [(245, 147, 34), (8, 119, 189), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
@@ -215,8 +255,7 @@ MIDDLE = (232, 234, 235)
 
 def session_snapshot(page) -> dict:
     """The server's snapshot (with points) of the page's session, fetched by the page itself."""
-    session = page.get_by_test_id("export-script").get_attribute("href").split("/")[3]
-    return page.evaluate("id => fetch(`/api/sessions/${id}`).then((r) => r.json())", session)
+    return page.evaluate("id => fetch(`/api/sessions/${id}`).then((r) => r.json())", session_id(page))
 
 
 def nearest_class(rgb, classes: int) -> int:
@@ -287,7 +326,7 @@ def test_multiclass_heatmap_paints_each_class_where_it_wins(browser_page):
             "el => getComputedStyle(el).backgroundColor") == colour
     assert 0 <= metric(page, "train-accuracy") <= 1
     screenshot(page, "multiclass")
-    assert page.console_errors == []
+    assert_console_clean(page)
 
 
 def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
@@ -322,3 +361,5 @@ def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
     assert 'unknown part "swish"' in problems
     assert "noise=lots is not a whole number" in problems
     assert 'unknown key "colour"' in problems
+    screenshot(page, "hash-codec")
+    assert_console_clean(page)
