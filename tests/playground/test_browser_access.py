@@ -115,3 +115,32 @@ def test_every_control_has_an_accessible_name(browser_page):
     assert unnamed == []
     screenshot(page, "accessible-names")
     assert_console_clean(page)
+
+
+def test_keyboard_shortcuts_play_step_and_reset_but_not_inside_controls(browser_page):
+    page = open_playground(browser_page)
+    play = page.get_by_test_id("play")
+    assert play.get_attribute("aria-keyshortcuts") == "Space"
+    page.keyboard.press("n")
+    wait_epoch(page, 1)
+    page.keyboard.press("ArrowRight")
+    wait_epoch(page, 2)
+    page.keyboard.press("r")
+    wait_epoch(page, 0)
+    page.keyboard.press(" ")
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Pause'")
+    wait_for(page, "epoch", "Number(el.textContent) >= 3")
+    page.keyboard.press(" ")
+    wait_for(page, "play", "el.getAttribute('aria-label') === 'Play'")
+    paused_at = int(page.get_by_test_id("epoch").text_content())
+    # inside a control the keys are the control's: the weight box gets the "n", no step happens
+    page.get_by_test_id("link-0-0-0").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("n")
+    assert page.get_by_test_id("weight-editor").is_visible()
+    page.get_by_test_id("learning-rate").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    assert int(page.get_by_test_id("epoch").text_content()) == paused_at
+    screenshot(page, "keyboard-shortcuts")
+    assert_console_clean(page)
