@@ -6,8 +6,11 @@ land in test-artifacts/playground/.
 
 from __future__ import annotations
 
+import base64
 import re
+from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
 from tests.playground.browser import VIEWPORT, screenshot
@@ -23,8 +26,43 @@ def wait_for(page, testid: str, condition: str, arg=None) -> None:
         arg=[testid, arg])
 
 
+def watch_console(page) -> None:
+    """Keep each console error with the URL it names in ``page.console_log`` (text, url); a page not
+    made by the ``browser_page`` fixture (a second tab) also gets its ``console_errors``."""
+    if not hasattr(page, "console_errors"):
+        page.console_errors = []
+        page.on("console",
+                lambda message: message.type == "error" and page.console_errors.append(message.text))
+        page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
+    if not hasattr(page, "console_log"):
+        page.console_log = []
+        page.on("console", lambda message: message.type == "error" and page.console_log.append(
+            (message.text, message.location.get("url", ""))))
+
+
+def assert_console_clean(page, *provoked: tuple[int, str]) -> None:
+    """No console errors and no uncaught ones, except "Failed to load resource" for the
+    ``(status, path)`` requests the test provoked on purpose (the path must be the one it hit)."""
+    def expected(text: str, url: str) -> bool:
+        failed = "Failed to load resource: the server responded with a status of"
+        return any(text.startswith(f"{failed} {status} ") and urlsplit(url).path == path
+                   for status, path in provoked)
+
+    uncaught = [error for error in page.console_errors if error.startswith("uncaught: ")]
+    # every error the fixture saw was also seen here with its URL
+    assert len(page.console_log) == len(page.console_errors) - len(uncaught), page.console_errors
+    unexpected = [f"{text} [{url}]" for text, url in page.console_log if not expected(text, url)]
+    assert unexpected + uncaught == []
+
+
+def session_id(page) -> str:
+    """The id of the page's server session (from its export link)."""
+    return page.get_by_test_id("export-script").get_attribute("href").split("/")[3]
+
+
 def open_playground(page, hash_part: str = ""):
     """Open the page (optionally at ``#...``) and wait until its first snapshot is drawn."""
+    watch_console(page)
     page.goto("/" + hash_part)
     wait_for(page, "status", "el.textContent.startsWith('session')")
     return page
@@ -98,7 +136,8 @@ def test_page_loads_trains_spiral_and_pauses(browser_page):
     # the neuron heatmaps and the links were drawn from the snapshot
     assert page.locator("[data-testid^=link-0-]").count() == 6 * 5
     assert page.get_by_test_id("histograms").locator("canvas").count() == 2 * 3
-    assert page.console_errors == []
+    screenshot(page, "training-spiral-paused")
+    assert_console_clean(page)
 
 
 def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
@@ -126,7 +165,8 @@ def test_step_advances_one_epoch_and_lowers_the_loss(browser_page):
     wait_hash(page, "data_seed=1&")
     page.wait_for_timeout(200)
     assert page.get_by_test_id("output-heatmap").evaluate("canvas => canvas.toDataURL()") != before_points
-    assert page.console_errors == []
+    screenshot(page, "step-reset-regenerate")
+    assert_console_clean(page)
 
 
 CONTROLS = ["learning-rate", "activation", "regularization", "regularization-rate", "problem-type",
@@ -190,6 +230,7 @@ def test_url_hash_round_trips(browser_page):
         second_page = open_playground(tab, address)
         assert second_page.evaluate("location.hash") == address
         assert control_values(second_page) == first
+        assert_console_clean(second_page)
     finally:
         other.close()
     # a new address (typed or pasted) is followed: a fresh session built from it, as on a load
@@ -204,36 +245,88 @@ def test_url_hash_round_trips(browser_page):
     page.evaluate("h => { location.hash = h }", plain)
     wait_for(page, "discretize", "!el.checked")
     assert page.get_by_test_id("status").text_content().startswith(session_now)
-    assert page.console_errors == []
+    screenshot(page, "url-hash")
+    assert_console_clean(page)
 
 
-def test_multiclass_spiral_renders_classes(browser_page):
+CLASS_COLORS = [(245, 147, 34), (8, 119, 189), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
+MIDDLE = (232, 234, 235)
+
+
+def session_snapshot(page) -> dict:
+    """The server's snapshot (with points) of the page's session, fetched by the page itself."""
+    return page.evaluate("id => fetch(`/api/sessions/${id}`).then((r) => r.json())", session_id(page))
+
+
+def nearest_class(rgb, classes: int) -> int:
+    """The class whose colour the pixel leans to, away from the palette's pale middle (cosine)."""
+    tint = [c - m for c, m in zip(rgb, MIDDLE)]
+    def score(k):
+        ref = [c - m for c, m in zip(CLASS_COLORS[k], MIDDLE)]
+        return sum(a * b for a, b in zip(tint, ref)) / (sum(b * b for b in ref) ** 0.5)
+    return max(range(classes), key=score)
+
+
+def test_multiclass_heatmap_paints_each_class_where_it_wins(browser_page):
     page = open_playground(browser_page)
-    page.get_by_test_id("dataset-spiral").click()
-    wait_hash(page, "dataset=spiral")
+    page.get_by_test_id("dataset-gaussian").click()
+    wait_hash(page, "dataset=gaussian")
     set_slider(page, "classes", 3)
     wait_hash(page, "classes=3")
+    page.get_by_test_id("learning-rate").select_option("0.1")
+    wait_hash(page, "learning_rate=0.1&")
+    assert not page.get_by_test_id("show-test").is_checked()
     assert page.get_by_test_id("neuron-out-2").is_visible()  # one output unit per class
     assert page.get_by_test_id("point-class-2").is_visible()
-    page.get_by_test_id("step").click()
-    wait_epoch(page, 1)
-    # the output heatmap is painted in at least three distinct hues (one per class)
-    hues = page.get_by_test_id("output-heatmap").evaluate("""canvas => {
-        const ctx = canvas.getContext('2d');
-        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-        const seen = new Set();
-        for (let i = 0; i < data.length; i += 4 * 97) {
-          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) seen.add(r > b && r > g ? 'r' : g > b ? 'g' : 'b');
-        }
-        return [...seen].sort();
-    }""")
-    assert len(hues) >= 3, hues
-    assert 0 <= metric(page, "train-accuracy") <= 1
+    for n in (1, 2, 3, 4):
+        page.get_by_test_id("step").click()
+        wait_epoch(page, n)
+    page.wait_for_timeout(100)
+    snapshot = session_snapshot(page)
+    assert snapshot["epoch"] == 4 and snapshot["classes"] == 3
+    size = snapshot["grid"]["size"]
+    winner, sure = (np.frombuffer(base64.b64decode(snapshot["heatmaps"][key]), np.uint8).reshape(size, size)
+                    for key in ("output_class", "output"))
+    points = np.array([p[:2] for p in snapshot["points"]["train"] + snapshot["points"]["test"]])
+    centres = -6 + (np.arange(size) + 0.5) * 12 / size
+    # cells far from every drawn point, whose class is confident and the same in the 8 neighbours
+    # (so the smoothing between cells cannot blend in another class)
+    cells = []
+    for row in range(1, size - 1):
+        for col in range(1, size - 1):
+            x, y = centres[col], centres[::-1][row]
+            far = np.min(np.hypot(points[:, 0] - x, points[:, 1] - y)) > 0.6
+            block = winner[row - 1:row + 2, col - 1:col + 2]
+            if far and sure[row, col] >= 100 and (block == winner[row, col]).all():
+                cells.append((row, col))
+    pixels = page.get_by_test_id("output-heatmap").evaluate("""(canvas, [cells, size]) => {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        return cells.map(([row, col]) => {
+          const px = Math.floor((col + 0.5) / size * canvas.width);
+          const py = Math.floor((row + 0.5) / size * canvas.height);
+          const i = 4 * (py * canvas.width + px);
+          return [data[i], data[i + 1], data[i + 2]];
+        });
+    }""", [cells, size])
+    shown = [nearest_class(rgb, 3) for rgb in pixels]
+    expected = [int(winner[row, col]) for row, col in cells]
+    per_class = {k: sum(1 for s, e in zip(shown, expected) if s == e == k) for k in range(3)}
+    assert all(count >= 5 for count in per_class.values()), per_class  # every class painted, away from points
+    agree = sum(s == e for s, e in zip(shown, expected)) / len(cells)
+    assert agree >= 0.97, (agree, len(cells))
+    # the legend: one swatch per class, in the class colours the heatmap and the output units use
     assert page.locator(".class-legend").is_visible() and not page.locator(".legend-bar").is_visible()
-    assert page.locator(".class-legend i").count() == 3
+    swatches = page.locator(".class-legend i")
+    assert swatches.count() == 3
+    for k in range(3):
+        colour = "rgb({}, {}, {})".format(*CLASS_COLORS[k])
+        assert swatches.nth(k).evaluate("el => getComputedStyle(el).backgroundColor") == colour
+        assert page.locator(".class-legend span").nth(k).text_content() == f"class {k}"
+        assert page.get_by_test_id(f"neuron-out-{k}").evaluate(
+            "el => getComputedStyle(el).backgroundColor") == colour
+    assert 0 <= metric(page, "train-accuracy") <= 1
     screenshot(page, "multiclass")
-    assert page.console_errors == []
+    assert_console_clean(page)
 
 
 def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
@@ -268,3 +361,5 @@ def test_hash_codec_round_trips_layers_and_reports_bad_parts(browser_page):
     assert 'unknown part "swish"' in problems
     assert "noise=lots is not a whole number" in problems
     assert 'unknown key "colour"' in problems
+    screenshot(page, "hash-codec")
+    assert_console_clean(page)

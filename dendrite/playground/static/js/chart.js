@@ -7,7 +7,10 @@ function finite(values) {
   return values.filter((v) => v !== null && Number.isFinite(v));
 }
 
-/** Draw history {epoch: [...], train_loss: [...], test_loss: [...]} into a canvas. */
+/**
+ * Draw history {epoch: [...], train_loss: [...], test_loss: [...]} into a canvas; the axes drawn,
+ * {low, high, first, last} (losses and epochs), for the labels beside it, or null when empty.
+ */
 export function drawLossChart(canvas, history, logScale) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || canvas.width;
@@ -18,11 +21,11 @@ export function drawLossChart(canvas, history, logScale) {
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
   const epochs = history.epoch || [];
-  if (epochs.length === 0) return;
+  if (epochs.length === 0) return null;
   const series = [[history.train_loss || [], TRAIN_COLOR], [history.test_loss || [], TEST_COLOR]];
   let values = finite([...series[0][0], ...series[1][0]]);
   if (logScale) values = values.filter((v) => v > 0);
-  if (values.length === 0) return;
+  if (values.length === 0) return null;
   const transform = logScale ? (v) => Math.log10(v) : (v) => v;
   let low = logScale ? Math.min(...values.map(transform)) : 0;
   let high = Math.max(...values.map(transform));
@@ -53,4 +56,13 @@ export function drawLossChart(canvas, history, logScale) {
     });
     ctx.stroke();
   }
+  const value = logScale ? (t) => 10 ** t : (t) => t;
+  return { low: value(low), high: value(high), first, last: epochs[epochs.length - 1] };
+}
+
+/** A loss for an axis label: 2 significant digits, exponent form below 0.01. */
+export function formatAxis(v) {
+  if (v === 0) return '0';
+  if (Math.abs(v) >= 1000 || Math.abs(v) < 0.01) return v.toExponential(1);
+  return String(Number(v.toPrecision(2)));
 }

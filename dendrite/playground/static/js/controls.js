@@ -64,11 +64,27 @@ export class Controls {
     for (const name of ['play', 'step', 'reset', 'regenerate']) {
       byTestId(name).addEventListener('click', () => handlers.action(name));
     }
+    document.addEventListener('keydown', (event) => this.shortcut(event));
     for (const name of ['show-test', 'discretize', 'log-scale']) {
       const key = name.replace('-', '_');
       byTestId(name).addEventListener('change', (event) => handlers.ui(key, event.target.checked));
     }
     this.buildDatasets();
+  }
+
+  /**
+   * Space: play/pause, N or →: step, R: reset (the keys listed in each button's aria-keyshortcuts).
+   * Only when no control has the focus, so typing, selecting and pressing a focused button are left alone.
+   */
+  shortcut(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+    const target = event.target;
+    if (target !== document.body && target !== document.documentElement
+        && target.closest('input, select, textarea, button, a, [tabindex], [contenteditable]')) return;
+    const name = { ' ': 'play', n: 'step', N: 'step', ArrowRight: 'step', r: 'reset', R: 'reset' }[event.key];
+    if (!name) return;
+    event.preventDefault();
+    this.handlers.action(name);
   }
 
   buildDatasets() {

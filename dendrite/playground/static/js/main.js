@@ -1,7 +1,7 @@
 // The page: one server session per tab, set up from the URL hash; snapshots arrive from POST
 // answers and the event stream, and only the newest one is drawn, once per animation frame.
 import { ApiError, Session } from './api.js';
-import { drawLossChart } from './chart.js';
+import { drawLossChart, formatAxis } from './chart.js';
 import { Controls } from './controls.js';
 import { commonActivation, decodeHash, encodeHash } from './hash.js';
 import {
@@ -81,7 +81,7 @@ function renderFrame() {
   controls.render(snapshot, state.ui);
   network.render(snapshot);
   drawOutput(snapshot);
-  drawLossChart(chartCanvas, snapshot.history || {}, state.ui.log_scale);
+  drawChart(snapshot);
   histograms.render(snapshot.histograms);
   status.render(snapshot, state.pointsVersion === snapshot.data_version ? state.points : null);
   diagnosis.observe(snapshot);
@@ -135,6 +135,14 @@ function drawOutput(snapshot) {
   }
   drawTicks(outputCanvas);
   drawLegend(snapshot);
+}
+
+function drawChart(snapshot) {
+  const axes = drawLossChart(chartCanvas, snapshot.history || {}, state.ui.log_scale);
+  byTestId('loss-axis-max').textContent = axes ? formatAxis(axes.high) : '–';
+  byTestId('loss-axis-min').textContent = axes ? formatAxis(axes.low) : '–';
+  byTestId('epoch-axis-first').textContent = axes ? String(axes.first) : '0';
+  byTestId('epoch-axis-last').textContent = axes ? String(axes.last) : '0';
 }
 
 /** Under the output: the palette for two classes or regression, class swatches for 3+ classes. */

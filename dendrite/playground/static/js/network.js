@@ -1,9 +1,11 @@
-// The network drawing: FEATURES column, HIDDEN LAYERS (with their controls), the output unit(s),
-// and SVG links whose width follows |weight| and whose colour follows its sign. Clicking a link
-// opens the weight editor. The DOM is rebuilt only when the structure changes; otherwise each
+// The network drawing: FEATURES column, HIDDEN LAYERS (with their controls), the output unit(s)
+// with a small bias square at each neuron's left, and SVG links whose width follows |weight| and
+// whose colour follows its sign. Hovering or focusing a link or a bias shows its value; clicking a
+// link (or Enter on a focused one) opens the weight editor. The DOM is rebuilt only when the structure changes; otherwise each
 // snapshot only repaints canvases and restyles links.
 import { ACTIVATIONS, FEATURES } from './hash.js';
-import { CLASS_COLORS, cssColor, decodeBase64, drawGrid, featureGrid } from './heatmap.js';
+import { CLASS_COLORS, cssColor, decodeBase64, drawGrid, featureGrid, valueColor } from './heatmap.js';
+import { Tooltip } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_LAYERS = 6;
@@ -46,8 +48,19 @@ function weightOf(weights, link) {
   return typeof w === 'number' ? w : Number.NaN;
 }
 
-function formatWeight(w) {
+/** biases[layer][unit]; null (NaN/Inf on the server) -> NaN. */
+function biasOf(biases, layer, unit) {
+  const b = biases && biases[layer] ? biases[layer][unit] : null;
+  return typeof b === 'number' ? b : Number.NaN;
+}
+
+function formatValue(w) {
   return Number.isFinite(w) ? w.toFixed(3) : 'not a number';
+}
+
+/** The small square at a neuron's left: its colour is the bias on the heatmap palette. */
+function biasSquare(testid) {
+  return element('span', { testid, className: 'bias', role: 'img', tabindex: '0' });
 }
 
 export class NetworkView {
@@ -66,6 +79,8 @@ export class NetworkView {
     this.snapshot = null;
     this.links = [];
     this.editing = null;
+    this.biases = []; // [{node, layer, unit}]
+    this.tooltip = new Tooltip(root);
     this.wireEditor();
     window.addEventListener('resize', () => this.layoutLinks());
   }
@@ -93,13 +108,18 @@ export class NetworkView {
   }
 
   closeEditor() {
+    const link = this.editing && this.editing.link;
     this.editing = null;
+    const wasOpen = !this.editor.hidden;
     this.editor.hidden = true;
+    // back to the link that opened it (keyboard users continue from there)
+    if (wasOpen && link && link.path.isConnected) link.path.focus();
   }
 
   openEditor(link) {
     const weight = weightOf(this.snapshot.network.weights, link);
-    this.editing = { layer: link.layer, source: link.source, target: link.target };
+    this.editing = { layer: link.layer, source: link.source, target: link.target, link };
+    this.tooltip.hide();
     this.editor.querySelector('.weight-title').textContent =
       `Weight from ${link.from} to ${link.to}`;
     const input = this.editor.querySelector('[data-testid="weight-value"]');
@@ -128,6 +148,8 @@ export class NetworkView {
 
   build(snapshot) {
     const config = snapshot.config;
+    this.tooltip.hide();
+    this.biases = [];
     this.columns.replaceChildren(this.featureColumn(config), this.hiddenColumns(config),
       this.outputColumn(snapshot));
   }
@@ -201,7 +223,8 @@ export class NetworkView {
         node.addEventListener('mouseenter', () => this.handlers.hover({ layer: i + 1, index: j }));
         node.addEventListener('mouseleave', () => this.handlers.hover(null));
         row.push(node);
-        nodes.append(element('div', { className: 'node-row' }, [node]));
+        const bias = this.addBias(`bias-${i}-${j}`, i, j);
+        nodes.append(element('div', { className: 'node-row' }, [bias, node]));
       }
       this.neuronCanvases.push(row);
       return element('div', { className: 'col layer-col' }, [controls, nodes]);
@@ -238,10 +261,20 @@ export class NetworkView {
         node.style.background = cssColor(CLASS_COLORS[k % CLASS_COLORS.length]);
       }
       this.outputNodes.push(node);
-      nodes.append(element('div', { className: 'node-row' }, [node]));
+      const layer = snapshot.network.layers.length - 1;
+      const bias = this.addBias(`bias-out-${k}`, layer, k);
+      nodes.append(element('div', { className: 'node-row' }, [bias, node]));
     }
     const head = element('div', { className: 'col-head out-head' }, [element('h3', { text: 'Out' })]);
     return element('div', { className: 'col out-col' }, [head, nodes]);
+  }
+
+  addBias(testid, layer, unit) {
+    const node = biasSquare(testid);
+    const value = () => biasOf(this.snapshot.network.biases, layer, unit);
+    this.tooltip.attach(node, () => `Bias is ${formatValue(value())}`);
+    this.biases.push({ node, layer, unit });
+    return node;
   }
 
   /** Link endpoints follow the laid-out canvases, so links are re-made after a rebuild or a resize. */
@@ -270,17 +303,26 @@ export class NetworkView {
           const path = document.createElementNS(SVG, 'path');
           path.setAttribute('d', d);
           path.setAttribute('class', 'link');
+          path.setAttribute('tabindex', '0');
+          path.setAttribute('role', 'button');
           path.dataset.testid = `link-${layer}-${source}-${target}`;
           const hit = document.createElementNS(SVG, 'path');
           hit.setAttribute('d', d);
           hit.setAttribute('class', 'link-hit');
+          hit.setAttribute('aria-hidden', 'true'); // the wider pointer target of the link above
           const link = { path, layer, source, target, from: fromName, to: toName, mid: [mx, (sy + ty) / 2] };
           const open = () => this.openEditor(link);
           path.addEventListener('click', open);
           hit.addEventListener('click', open);
-          const title = document.createElementNS(SVG, 'title');
-          hit.append(title);
-          link.title = title;
+          path.addEventListener('keydown', (event) => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              open();
+            }
+          });
+          const text = () => `Weight is ${formatValue(weightOf(this.snapshot.network.weights, link))}`;
+          this.tooltip.attach(path, text);
+          this.tooltip.attach(hit, text, { focus: false });
           this.svg.append(path, hit);
           this.links.push(link);
         });
@@ -305,8 +347,17 @@ export class NetworkView {
         link.path.setAttribute('stroke-dasharray', '3 3');
       }
       link.path.dataset.weight = String(w);
-      link.title.textContent = `weight ${link.from} → ${link.to}: ${formatWeight(w)} (click to edit)`;
+      link.path.setAttribute('aria-label',
+        `Weight from ${link.from} to ${link.to} is ${formatValue(w)}; Enter to edit`);
     }
+    for (const { node, layer, unit } of this.biases) {
+      const b = biasOf(snapshot.network.biases, layer, unit);
+      node.style.background = Number.isFinite(b) ? cssColor(valueColor(b)) : '#999';
+      node.dataset.bias = String(b);
+      const owner = layer === this.neuronCanvases.length ? 'output' : `layer ${layer}`;
+      node.setAttribute('aria-label', `Bias of ${owner} unit ${unit} is ${formatValue(b)}`);
+    }
+    this.tooltip.refresh();
     const neurons = snapshot.heatmaps.neurons;
     const size = snapshot.grid.neuron_size || 16;
     this.neuronCanvases.forEach((row, i) => {
