@@ -180,7 +180,7 @@ export class NetworkView {
     }
     const head = element('div', { className: 'col-head features-head' }, [
       element('h3', { text: 'Features' }),
-      element('p', { className: 'hint', text: 'Which properties do you want to feed in?' })]);
+      element('p', { className: 'hint', text: 'Click an input to feed it in or leave it out.' })]);
     return element('div', { className: 'col features-col' }, [head, nodes]);
   }
 

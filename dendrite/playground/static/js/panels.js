@@ -77,18 +77,18 @@ export class DiagnosisPanel {
     this.node.dataset.status = snapshot.status;
     if ((snapshot.status === 'diverged' || snapshot.status === 'stalled') && !this.askedThisRun) {
       this.askedThisRun = true;
-      this.run(snapshot.status);
+      this.run(snapshot.status, snapshot.epoch);
     }
   }
 
-  async run(reason) {
+  async run(reason, epoch) {
     if (this.busy) return;
     this.busy = true;
     this.button.disabled = true;
     this.body.classList.remove('hint');
     this.body.textContent = reason === 'asked' ? 'Diagnosing…' : `Training ${reason}; diagnosing…`;
     try {
-      this.show(await this.diagnose(), reason);
+      this.show(await this.diagnose(), reason, epoch);
     } catch (err) {
       this.body.textContent = `Diagnosis failed: ${err.message}`;
     } finally {
@@ -97,14 +97,16 @@ export class DiagnosisPanel {
     }
   }
 
-  show(result, reason) {
+  show(result, reason, epoch) {
     const findings = [...(result.findings || [])].sort(
       (a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
     const nodes = [];
     const lead = document.createElement('p');
     lead.className = 'diagnosis-lead';
-    lead.textContent = reason === 'asked' ? `Status: ${result.status || 'unknown'}.`
-      : `Training ${reason} (status ${result.status || reason}).`;
+    // The doctor examines the setup (a fresh start of it when the weights are no longer finite).
+    const examined = result.examined ? ` The doctor examined ${result.examined}.` : '';
+    lead.textContent = (reason === 'asked' ? `Asked at status ${result.status || 'unknown'}.`
+      : `Training ${reason} at epoch ${epoch}.`) + examined;
     nodes.push(lead);
     if (findings.length === 0) {
       const none = document.createElement('p');
