@@ -37,6 +37,7 @@ NEEDS_EXTRAS = {
     # the playground's web server (the extra dendrite[playground])
     "dendrite/playground/app.py": ("starlette",),
     "dendrite/playground/http.py": ("starlette",),
+    "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (

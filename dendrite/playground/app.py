@@ -30,6 +30,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from dendrite.playground.explorers import mount_explorers
 from dendrite.playground.http import (
     ApiError,
     Guard,
@@ -229,6 +230,9 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
         Route(f"{session}/export/weights", api(export_weights), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=static, check_dir=False), name="static"),
     ]
+    explorers = mount_explorers(static)
+    routes[-1:-1] = [route for explorer in explorers for route in explorer.routes]
+    stores = [store] + [explorer.store for explorer in explorers if explorer.store is not None]
 
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 404:
@@ -246,11 +250,13 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        store.start()
+        for each in stores:
+            each.start()
         try:
             yield
         finally:
-            await store.shutdown()
+            for each in stores:
+                await each.shutdown()
 
     from starlette.middleware import Middleware
 
@@ -258,4 +264,5 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
                     lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.store = store
+    app.state.explorers = {explorer.name: explorer for explorer in explorers}
     return app

@@ -1,23 +1,21 @@
 """``PlaygroundSession``: one page's data, network and training, with a change log the export replays.
 
-Every public method runs under the module-level :data:`ENGINE_LOCK` and swaps the session's own
+Every public method runs under :data:`~dendrite.playground.engine.ENGINE_LOCK` and swaps the session's own
 global-RNG state in and out, so sessions in several threads never disturb each other's random
 streams (dropout, initialisation) and each one's history equals what it gives when run alone.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import threading
 import time
 
 import numpy as np
 
-import dendrite
 from dendrite.playground.config import LIVE_KEYS, MAX_CUSTOM_POINTS, validate_config
 from dendrite.playground.datasets import DataError, builtin_points, check_point, parse_csv, split_points
 from dendrite.playground.diagnose import diagnose_run
+from dendrite.playground.engine import ENGINE_LOCK, RandomStream
 from dendrite.playground.export import script_source, weights_bytes
 from dendrite.playground.network import advance, apply_change, evaluate, lr_factor, new_run
 from dendrite.playground.snapshot import (
@@ -32,10 +30,7 @@ from dendrite.playground.snapshot import (
     training_status,
 )
 
-__all__ = ["PlaygroundSession", "ENGINE_LOCK"]
-
-ENGINE_LOCK = threading.RLock()
-"""Held by every public session method: the engine's RNG and grad mode are process-wide."""
+__all__ = ["PlaygroundSession"]
 
 _DATA_KEYS = ("dataset", "problem", "classes", "noise", "points", "data_seed", "train_ratio")
 
@@ -62,25 +57,15 @@ class PlaygroundSession:
         self._custom: tuple | None = None
         self._xy = self._labels = self._shown = None  # the points now (all of them) and how they are split
         self.data_version = 0
-        self._rng_state = None
+        self._random = RandomStream()
         self._change_log: list[dict] = []
         with self._engine(fresh=True):
             self._load_data()
             self._restart()
 
-    @contextlib.contextmanager
     def _engine(self, fresh: bool = False):
         """Hold the engine lock with this session's RNG state in the global generator."""
-        with ENGINE_LOCK:
-            outer = dendrite.get_rng_state()
-            if not fresh and self._rng_state is not None:
-                dendrite.set_rng_state(self._rng_state)
-            try:
-                with dendrite.enable_grad():
-                    yield
-            finally:
-                self._rng_state = dendrite.get_rng_state()
-                dendrite.set_rng_state(outer)
+        return self._random.turn(fresh)
 
     # -- state -------------------------------------------------------------------------------------
     @property

@@ -33,7 +33,7 @@ def _diverged(setup: dict) -> PlaygroundSession:
                          ids=["plane-regression", "circle-classification"])
 def test_diverged_run_is_diagnosed_from_a_fresh_start(setup):
     session = _diverged(setup)
-    rng_before = pickle.dumps(session._rng_state)
+    rng_before = pickle.dumps(session._random.state)
     history_before = session.history
     dendrite.manual_seed(7)
     expected = dendrite.rand(3).tolist()
@@ -48,7 +48,7 @@ def test_diverged_run_is_diagnosed_from_a_fresh_start(setup):
     assert "lr-too-high" in codes
     assert not any("at initialisation (step 0)" in finding["title"] for finding in report["findings"])
     # Nothing of the session moved: its generator, its (diverged) weights, its history; nor the caller's RNG.
-    assert pickle.dumps(session._rng_state) == rng_before
+    assert pickle.dumps(session._random.state) == rng_before
     assert session.history == history_before and session.epoch == 1
     assert not all(np.isfinite(p.detach().numpy()).all() for p in session._run["model"].parameters())
     assert dendrite.rand(3).tolist() == expected
