@@ -39,6 +39,9 @@ NEEDS_EXTRAS = {
     "dendrite/playground/http.py": ("starlette",),
     "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
+    "dendrite/playground/routes_init.py": ("starlette",),
+    # the initialisation explorer's figures (their examples draw them)
+    **{f"dendrite/explore/{name}.py": ("matplotlib",) for name in ("init", "init_figures", "init_training")},
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",
