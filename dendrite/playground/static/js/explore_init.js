@@ -112,8 +112,9 @@ function drawHistograms(data) {
   });
   const note = document.createElement('p');
   note.className = 'hint';
-  note.textContent = `Range ${low} to ${high}; ${data.distinct_neurons[data.depth - 1]} distinct neurons of `
-    + `${data.width} in the last layer.`;
+  note.textContent = `Range ${low} to ${high} (bar heights: square root of the counts); `
+    + `${data.distinct_neurons[data.depth - 1]} distinct neurons of ${data.width} in the last layer `
+    + '(ReLU units that are 0 for every input count as one).';
   box.append(note);
 }
 
@@ -136,7 +137,7 @@ function drawTraining(data) {
   lossCanvas.dataset.values = JSON.stringify(data.loss);
   const reference = data.loss.map(() => LN2);
   drawLines(lossCanvas, [{ values: reference, color: '#bbb', dashed: true },
-    { values: data.loss, color: BLUE }], { log: false, xLabel: 'epoch 0 →', floor: 0 });
+    { values: data.loss, color: BLUE }], { log: false, xLabel: 'epoch', xStart: 0, floor: 0 });
   const boundary = $('init-boundary');
   drawGrid(boundary, decodeBase64(data.boundary_map), BOUNDARY_SIZE);
   drawPoints(boundary, data.points, 'white', 'classification', 2);
@@ -160,10 +161,17 @@ async function busy(button, status, work) {
   }
 }
 
+let latest = 0; // only the newest run is drawn: an older answer arriving late is dropped
+
 function runSignal() {
+  const id = ++latest;
   return busy($('init-run'), 'running…', async () => {
-    drawSignals(await post('/api/explore/init/signals', settings()));
-    $('init-run').dataset.done = String(Number($('init-run').dataset.done || 0) + 1);
+    const body = settings();
+    const data = await post('/api/explore/init/signals', body);
+    if (id !== latest) return;
+    drawSignals(data);
+    // what the charts show now, for readers (and tests): "scheme activation depth width"
+    $('init-run').dataset.shown = `${body.scheme} ${body.activation} ${body.depth} ${body.width}`;
   });
 }
 

@@ -24,7 +24,7 @@ function label(v, log) {
  * Lines over x = 1..n: series [{values, color, dashed}] on a log10 (log) or linear y axis.
  * Returns the y range drawn, or null when nothing can be drawn.
  */
-export function drawLines(canvas, series, { log = true, xLabel = 'layer', floor = null } = {}) {
+export function drawLines(canvas, series, { log = true, xLabel = 'layer', xStart = 1, floor = null } = {}) {
   const ctx = frame(canvas);
   const t = log ? (v) => Math.log10(v) : (v) => v;
   const all = series.flatMap((s) => s.values.filter((v) => usable(v, log)).map(t));
@@ -61,8 +61,8 @@ export function drawLines(canvas, series, { log = true, xLabel = 'layer', floor 
     ctx.lineTo(PAD.left, y);
     ctx.stroke();
   }
-  ctx.fillText(`${xLabel} 1`, PAD.left, canvas.height - 6);
-  ctx.fillText(`${n}`, PAD.left + w - 12, canvas.height - 6);
+  ctx.fillText(`${xLabel} ${xStart}`, PAD.left, canvas.height - 6);
+  ctx.fillText(`${xStart + n - 1}`, PAD.left + w - 12, canvas.height - 6);
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
@@ -94,14 +94,17 @@ export function drawLines(canvas, series, { log = true, xLabel = 'layer', floor 
   return { low, high };
 }
 
-/** One layer's histogram (counts over equal bins) as bars scaled to the tallest one. */
+/**
+ * One layer's histogram (counts over equal bins), bar heights on a square-root scale so a spike
+ * (ReLU's zeros) does not flatten the rest.
+ */
 export function drawHistogram(canvas, counts, color) {
   const ctx = frame(canvas);
-  const top = Math.max(...counts, 1);
+  const top = Math.sqrt(Math.max(...counts, 1));
   const bar = canvas.width / counts.length;
   ctx.fillStyle = color;
   counts.forEach((c, i) => {
-    const height = (c / top) * (canvas.height - 2);
+    const height = (Math.sqrt(c) / top) * (canvas.height - 2);
     ctx.fillRect(i * bar, canvas.height - height, Math.max(1, bar - 0.5), height);
   });
   ctx.strokeStyle = '#ccc';
