@@ -33,6 +33,10 @@ def _positive(values) -> list[float]:
 
 def _std_axes(ax, data: dict) -> None:
     layers = np.arange(1, data["depth"] + 1)
+    if not any(v is not None and v > 0 for v in data["act_std"] + data["grad_std"]):
+        ax.text(0.5, 0.5, "every std is 0:\nnothing to draw on a log axis", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+        ax.set_xlim(0.5, data["depth"] + 0.5)
     ax.semilogy(layers, _positive(data["act_std"]), "o-", color=BLUE, label="activations (measured)")
     ax.semilogy(layers, _positive(data["theory_std"]), "--", color="#555", label="theory")
     ax.semilogy(layers, _positive(data["grad_std"]), "s-", color=ORANGE, label="gradients dL/dz")
@@ -81,9 +85,12 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _boundary_axes(ax, data: dict) -> None:
+    from matplotlib.colors import LinearSegmentedColormap
+
     extent = 6.0
-    ax.imshow(np.asarray(data["boundary"]), extent=(-extent, extent, -extent, extent), cmap="RdBu", vmin=0,
-              vmax=1, alpha=0.6)
+    palette = LinearSegmentedColormap.from_list("playground", [ORANGE, "#e8eaeb", BLUE])  # the page's colours
+    ax.imshow(np.asarray(data["boundary"]), extent=(-extent, extent, -extent, extent), cmap=palette, vmin=0,
+              vmax=1, alpha=0.7)
     points = np.asarray(data["points"])
     colours = np.where(points[:, 2] > 0.5, BLUE, ORANGE)
     ax.scatter(points[:, 0], points[:, 1], c=colours, s=6, edgecolors="white", linewidths=0.3)

@@ -8,17 +8,13 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
-
-from dendrite.playground.app import create_app  # noqa: E402
 from dendrite.playground.snapshot import decode_map  # noqa: E402
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+from tests.playground.server_helpers import client_of  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app()) as test_client:
+    with client_of() as test_client:
         yield test_client
 
 
