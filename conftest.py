@@ -39,6 +39,8 @@ NEEDS_EXTRAS = {
     "dendrite/playground/http.py": ("starlette",),
     "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
+    "dendrite/playground/routes_optim.py": ("starlette",),
+    "dendrite/explore/optim.py": ("matplotlib",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",
