@@ -41,6 +41,8 @@ NEEDS_EXTRAS = {
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     "dendrite/playground/routes_optim.py": ("starlette",),
     "dendrite/explore/optim.py": ("matplotlib",),
+    "dendrite/explore/optim_landscape.py": ("matplotlib",),
+    "dendrite/explore/optim_optimizers.py": ("matplotlib",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

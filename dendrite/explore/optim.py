@@ -16,63 +16,12 @@ from pathlib import Path
 import numpy as np
 
 import dendrite
+from dendrite.explore.optim_landscape import landscape, lr_batch_effects
+from dendrite.explore.optim_optimizers import COLORS, OPTIMIZERS, make_optimizer, require_matplotlib
 from dendrite.explore.optim_surfaces import SURFACES, Surface, get_surface
 
 __all__ = ["OPTIMIZERS", "Trajectory", "Contour", "make_optimizer", "trajectory", "trajectories", "contour",
-           "write_pictures", "require_matplotlib"]
-
-OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
-"""The optimisers compared: names of :func:`make_optimizer`."""
-
-COLORS = {"sgd": "#444444", "momentum": "#1f77b4", "nesterov": "#17becf", "rmsprop": "#2ca02c",
-          "adagrad": "#bcbd22", "adam": "#d62728", "adamw": "#9467bd"}
-
-
-def require_matplotlib():
-    """``matplotlib.pyplot`` with the Agg backend, or an ImportError saying how to install it.
-
-    Example:
-        >>> require_matplotlib().__name__
-        'matplotlib.pyplot'
-    """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError("the explorers' figures need matplotlib: pip install 'dendrite[train]'") from error
-    return plt
-
-
-def make_optimizer(name: str, params, lr: float, momentum: float = 0.9,
-                   betas: tuple[float, float] = (0.9, 0.999), weight_decay: float = 0.0):
-    """The real dendrite optimiser called ``name`` (see :data:`OPTIMIZERS`) over ``params``.
-
-    ``momentum`` is used by ``momentum`` and ``nesterov`` (SGD with ``nesterov=True``) and, as
-    RMSprop's own momentum, not at all (RMSprop runs with its default ``momentum=0``); ``betas`` by
-    ``adam`` and ``adamw``; ``weight_decay`` by every one (AdamW decouples it).
-
-    Example:
-        >>> point = dendrite.nn.Parameter(dendrite.zeros(2))
-        >>> type(make_optimizer("nesterov", [point], lr=0.1)).__name__
-        'SGD'
-    """
-    optim = dendrite.optim
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "nesterov":
-        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        return optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+           "trajectories_figure", "write_pictures"]
 
 
 @dataclass
@@ -108,7 +57,13 @@ class Trajectory:
         return float(self.losses[-1])
 
     def to_json(self) -> dict:
-        """The walk as a JSON-ready dict (non-finite numbers as None)."""
+        """The walk as a JSON-ready dict (non-finite numbers as None).
+
+        Example:
+            >>> data = trajectory("bowl", "sgd", lr=0.5, steps=50).to_json()
+            >>> data["diverged"], data["diverged_step"], len(data["points"])
+            (True, 3, 4)
+        """
         def clean(values):
             return [[_finite(v) for v in row] if isinstance(row, (list, tuple)) else _finite(row)
                     for row in values]
@@ -117,7 +72,13 @@ class Trajectory:
                 "diverged": self.diverged, "diverged_step": self.diverged_step, "settings": self.settings}
 
     def figure(self):
-        """A matplotlib figure: the walk over the surface's contour."""
+        """A matplotlib figure: the walk over the surface's contour.
+
+        Example:
+            >>> fig = trajectory("wells", "momentum", steps=20).figure()
+            >>> fig.axes[0].get_title()
+            'Gaussian wells (local minima)'
+        """
         plt = require_matplotlib()
         fig, ax = plt.subplots(figsize=(5, 4.2))
         _draw_surface(ax, get_surface(self.surface), [self])
@@ -213,13 +174,24 @@ class Contour:
         return np.log10(self.values - np.nanmin(self.values) + 1e-3)
 
     def to_json(self) -> dict:
-        """The grid as a JSON-ready dict: ``xs``, ``ys``, ``values`` and ``log_values`` (rows are y)."""
+        """The grid as a JSON-ready dict: ``xs``, ``ys``, ``values`` and ``log_values`` (rows are y).
+
+        Example:
+            >>> data = contour("saddle", size=3).to_json()
+            >>> data["xs"], data["values"][1]
+            ([-2.0, 0.0, 2.0], [4.0, 0.0, 4.0])
+        """
         return {"surface": self.surface, "xs": self.xs.tolist(), "ys": self.ys.tolist(),
                 "values": np.round(self.values, 6).tolist(),
                 "log_values": np.round(self.log_values, 4).tolist()}
 
     def figure(self):
-        """A matplotlib figure of the contour alone."""
+        """A matplotlib figure of the contour alone.
+
+        Example:
+            >>> [float(v) for v in contour("beale", size=31).figure().axes[0].get_xlim()]
+            [-4.5, 4.5]
+        """
         plt = require_matplotlib()
         fig, ax = plt.subplots(figsize=(5, 4.2))
         _draw_surface(ax, get_surface(self.surface), [], grid=self)
@@ -285,8 +257,6 @@ def write_pictures(out: Path, *, seed: int = 0, quick: bool = False) -> list[Pat
         >>> [path.name for path in paths]
         ['optim_trajectories.png', 'optim_landscape.png', 'optim_effects.png']
     """
-    from dendrite.explore.optim_landscape import landscape, lr_batch_effects
-
     plt = require_matplotlib()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

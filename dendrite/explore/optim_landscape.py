@@ -22,7 +22,7 @@ import numpy as np
 import dendrite
 from dendrite import nn
 from dendrite.data import make_playground
-from dendrite.explore.optim import COLORS, OPTIMIZERS, make_optimizer, require_matplotlib
+from dendrite.explore.optim_optimizers import COLORS, OPTIMIZERS, make_optimizer, require_matplotlib
 
 __all__ = ["DATASETS", "LANDSCAPE_LR", "Landscape", "Effects", "landscape", "lr_batch_effects",
            "filter_normalized_direction"]
@@ -131,7 +131,13 @@ class Landscape:
     vectors: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     def to_json(self) -> dict:
-        """Grid, log-scaled grid, projected paths and losses as a JSON-ready dict."""
+        """Grid, log-scaled grid, projected paths and losses as a JSON-ready dict.
+
+        Example:
+            >>> data = landscape(optimizers=("sgd",), epochs=1, grid=3).to_json()
+            >>> data["coords"], data["paths"]["sgd"][-1]
+            ([-1.0, 0.0, 1.0], [0.0, 0.0])
+        """
         return {"dataset": self.dataset, "reference": self.reference, "coords": self.coords.tolist(),
                 "values": np.round(self.values, 6).tolist(),
                 "log_values": np.round(np.log10(self.values + 1e-6), 4).tolist(),
@@ -140,7 +146,12 @@ class Landscape:
                 "final_losses": {name: float(loss[-1]) for name, loss in self.losses.items()}}
 
     def figure(self):
-        """A matplotlib figure: the slice's contour with the paths, and the loss curves."""
+        """A matplotlib figure: the slice's contour with the paths, and the loss curves.
+
+        Example:
+            >>> len(landscape(optimizers=("adam",), epochs=1, grid=3).figure().axes)
+            2
+        """
         plt = require_matplotlib()
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
         left.contourf(self.coords, self.coords, np.log10(self.values + 1e-6), levels=30, cmap="viridis")
@@ -218,13 +229,24 @@ class Effects:
     curves: list[dict]
 
     def to_json(self) -> dict:
-        """The curves as a JSON-ready dict."""
+        """The curves as a JSON-ready dict.
+
+        Example:
+            >>> data = lr_batch_effects(epochs=1, batch_sizes=(200,), lrs=()).to_json()
+            >>> data["curves"][0]["kind"], len(data["curves"][0]["losses"])
+            ('batch', 2)
+        """
         return {"dataset": self.dataset,
                 "curves": [{**curve, "losses": np.round(curve["losses"], 6).tolist()}
                            for curve in self.curves]}
 
     def figure(self):
-        """A matplotlib figure: loss per epoch for each batch size (left) and learning rate (right)."""
+        """A matplotlib figure: loss per epoch for each batch size (left) and learning rate (right).
+
+        Example:
+            >>> len(lr_batch_effects(epochs=1, batch_sizes=(200,), lrs=(0.1,)).figure().axes)
+            2
+        """
         plt = require_matplotlib()
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for ax, kind in zip(axes, ("batch", "lr")):

@@ -63,7 +63,12 @@ class Surface:
         return float(gx), float(gy)
 
     def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        """``f`` on the grid ``xs × ys``: shape ``(len(ys), len(xs))`` (rows are y)."""
+        """``f`` on the grid ``xs × ys``: shape ``(len(ys), len(xs))`` (rows are y).
+
+        Example:
+            >>> get_surface("saddle").grid(np.array([0.0, 1.0]), np.array([0.0, 2.0])).tolist()
+            [[0.0, 1.0], [-4.0, -3.0]]
+        """
         gx, gy = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
         with dendrite.no_grad():
             values = self.function(dendrite.tensor(gx, dtype=dendrite.float64),
@@ -71,7 +76,13 @@ class Surface:
         return np.asarray(values.numpy(), dtype=np.float64)
 
     def to_json(self) -> dict:
-        """The surface's description, box, start, learning rate and minimum as a JSON-ready dict."""
+        """The surface's description, box, start, learning rate and minimum as a JSON-ready dict.
+
+        Example:
+            >>> data = get_surface("wells").to_json()
+            >>> data["box"], data["minimum"], data["lr"]
+            ([-4.0, 4.0, -4.0, 4.0], [0.0, 0.0], 0.1)
+        """
         return {"name": self.name, "title": self.title, "box": list(self.box), "start": list(self.start),
                 "lr": self.lr, "minimum": None if self.minimum is None else list(self.minimum),
                 "stationary": list(self.stationary), "description": self.description}

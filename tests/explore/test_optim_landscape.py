@@ -94,3 +94,14 @@ def test_bad_input():
     with pytest.raises(ValueError, match="optimizers must be"):
         landscape(optimizers=("lbfgs",))
     dendrite.manual_seed(0)
+
+
+def test_write_pictures_writes_three_pngs(tmp_path):
+    pytest.importorskip("matplotlib")
+    from dendrite.explore.optim import write_pictures
+
+    paths = write_pictures(tmp_path / "out", seed=0, quick=True)
+    names = ["optim_trajectories.png", "optim_landscape.png", "optim_effects.png"]
+    assert [path.name for path in paths] == names
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
