@@ -40,6 +40,10 @@ NEEDS_EXTRAS = {
     "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     "dendrite/playground/routes_init.py": ("starlette",),
+    "dendrite/playground/routes_optim.py": ("starlette",),
+    "dendrite/explore/optim.py": ("matplotlib",),
+    "dendrite/explore/optim_landscape.py": ("matplotlib",),
+    "dendrite/explore/optim_optimizers.py": ("matplotlib",),
     # the initialisation explorer's figures (their examples draw them)
     **{f"dendrite/explore/{name}.py": ("matplotlib",) for name in ("init", "init_figures", "init_training")},
     # the recipes that train save their plots

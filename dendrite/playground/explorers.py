@@ -18,7 +18,7 @@ from dendrite.playground.sessions import SessionStore
 
 __all__ = ["Explorer", "EXPLORER_MODULES", "mount_explorers"]
 
-EXPLORER_MODULES: tuple[str, ...] = ("dendrite.playground.routes_init",)
+EXPLORER_MODULES: tuple[str, ...] = ("dendrite.playground.routes_init", "dendrite.playground.routes_optim")
 
 
 @dataclass
