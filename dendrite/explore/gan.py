@@ -223,7 +223,8 @@ class GanLab:
         modes = None if centres is None else mode_coverage(fake_all, centres)
         last = (lambda key: self.history[key][-1] if self.history[key] else None)
         return GanSnapshot(
-            step=self.steps, distribution=c.distribution, loss=c.loss, real=self.fixed_real.astype(np.float64),
+            step=self.steps, distribution=c.distribution, loss=c.loss,
+            real=self.fixed_real.astype(np.float64),
             fake=fake, arrows=self.generator_arrows(fake), heatmap=heat, heat_kind=kind,
             d_loss=last("d_loss"), g_loss=last("g_loss"),
             history={key: list(values) for key, values in self.history.items()}, modes=modes,
