@@ -39,6 +39,7 @@ NEEDS_EXTRAS = {
     "dendrite/playground/http.py": ("starlette",),
     "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
+    "dendrite/playground/routes_gan.py": ("starlette",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

@@ -18,7 +18,7 @@ from dendrite.playground.sessions import SessionStore
 
 __all__ = ["Explorer", "EXPLORER_MODULES", "mount_explorers"]
 
-EXPLORER_MODULES: tuple[str, ...] = ()
+EXPLORER_MODULES: tuple[str, ...] = ("dendrite.playground.routes_gan",)
 
 
 @dataclass
