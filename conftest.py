@@ -40,6 +40,9 @@ NEEDS_EXTRAS = {
     "dendrite/playground/explorers.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     "dendrite/playground/routes_gan.py": ("starlette",),
+    "dendrite/explore/gan.py": ("matplotlib",),  # the examples draw figures
+    "dendrite/explore/gan_demo.py": ("matplotlib",),
+    "dendrite/explore/gan_figures.py": ("matplotlib",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

@@ -57,6 +57,11 @@ class GanSnapshot:
     y = -3) and columns along x, values in [0, 1]: D's probability "real", or for the Wasserstein
     games the critic's value rescaled to [0, 1] (``heat_kind`` says which). ``modes``: the judge of
     :func:`~dendrite.explore.gan_data.mode_coverage` on 1200 fakes, or ``None`` for moons and drawn.
+
+    Example:
+        >>> snap = GanLab({"batch": 48, "hidden": 16}).snapshot()
+        >>> snap.heat_kind, snap.arrows.shape, type(snap.figure()).__name__
+        ('probability', (240, 2), 'Figure')
     """
 
     step: int
@@ -107,6 +112,15 @@ class GanLab:
 
     ``config``: a :class:`GanConfig` or a dict for :meth:`GanConfig.from_dict`. Seeds dendrite's global
     generator with ``config.seed`` when built (the server swaps a session's stream in around it).
+
+    Example:
+        >>> lab = GanLab({"loss": "wgan_gp", "packing": 2, "batch": 48, "hidden": 16})
+        >>> lab.step(2); lab.steps, len(lab.history["g_loss"])
+        (2, 2)
+        >>> lab.generator_arrows(lab.fake_points(4)).shape, lab.heatmap(grid=5)[0].shape
+        ((4, 2), (5, 5))
+        >>> lab.snapshot().modes["modes"]
+        8
     """
 
     def __init__(self, config: GanConfig | dict | None = None) -> None:

@@ -25,7 +25,13 @@ DEMO_STEPS = 800
 
 @dataclass
 class CollapseDemo:
-    """The collapsed and the cured run's final snapshots (``.modes["modes_covered"]`` of each)."""
+    """The collapsed and the cured run's final snapshots (``.modes["modes_covered"]`` of each).
+
+    Example:
+        >>> demo = mode_collapse_demo(steps=1)
+        >>> type(demo.figure()).__name__, demo.cured.modes["modes"]
+        ('Figure', 8)
+    """
 
     collapsed: GanSnapshot
     cured: GanSnapshot
@@ -72,7 +78,13 @@ def mode_collapse_demo(seed: int = 0, quick: bool = False, steps: int | None = N
 def write_pictures(out: Path, *, seed: int = 0, quick: bool = False) -> list[Path]:
     """Write ``gan_lab.png`` (a lab snapshot on ring8) and ``gan_mode_collapse.png`` into ``out``.
 
-    ``quick``: fewer steps for the lab picture and lower resolution (tests, CI).
+    ``quick``: lower resolution (tests, CI); the runs are the demo's 800 steps either way.
+
+    Example:
+        >>> import tempfile  # the two 800-step runs take about 10 s: not run as a doctest
+        >>> with tempfile.TemporaryDirectory() as out:  # doctest: +SKIP
+        ...     [path.name for path in write_pictures(Path(out), quick=True)]
+        ['gan_lab.png', 'gan_mode_collapse.png']
     """
     import matplotlib
 

@@ -24,7 +24,14 @@ def _pyplot():
 
 
 def draw_plane(ax, snap, title: str | None = None) -> None:
-    """Draw D's heatmap, the real (green) and fake (purple) points and G's arrows of ``snap`` on ``ax``."""
+    """Draw D's heatmap, the real (green) and fake (purple) points and G's arrows of ``snap`` on ``ax``.
+
+    Example:
+        >>> from dendrite.explore.gan import GanLab
+        >>> plt = _pyplot(); figure, ax = plt.subplots()
+        >>> draw_plane(ax, GanLab({"batch": 48, "hidden": 16}).snapshot()); ax.get_title()
+        'step 0, modes 0 / 8'
+    """
     view = 3.0
     ax.imshow(snap.heatmap, origin="lower", extent=(-view, view, -view, view), cmap="RdBu", vmin=0, vmax=1,
               alpha=0.55)
@@ -45,7 +52,13 @@ def draw_plane(ax, snap, title: str | None = None) -> None:
 
 
 def snapshot_figure(snap, title: str | None = None):
-    """A Figure: the plane of ``snap`` and the history of both losses."""
+    """A Figure: the plane of ``snap`` and the history of both losses.
+
+    Example:
+        >>> from dendrite.explore.gan import GanLab
+        >>> len(snapshot_figure(GanLab({"batch": 48, "hidden": 16}).snapshot()).axes)
+        2
+    """
     plt = _pyplot()
     figure, (plane, losses) = plt.subplots(1, 2, figsize=(10, 4.5))
     draw_plane(plane, snap, title)
@@ -60,7 +73,13 @@ def snapshot_figure(snap, title: str | None = None):
 
 
 def demo_figure(demo):
-    """A Figure: the collapsed run's plane beside the cured run's."""
+    """A Figure: the collapsed run's plane beside the cured run's.
+
+    Example:
+        >>> from dendrite.explore.gan_demo import mode_collapse_demo
+        >>> len(demo_figure(mode_collapse_demo(steps=1)).axes)
+        2
+    """
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 5))
     draw_plane(axes[0], demo.collapsed, "mode collapse: lr_g 1e-2 >> lr_d 1e-3")

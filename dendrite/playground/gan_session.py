@@ -40,7 +40,13 @@ class GanLabSession:
         return self._config
 
     def configure(self, raw: dict) -> bool:
-        """Change settings (``raw``: some fields of :class:`GanConfig`); the lab restarts. Returns True."""
+        """Change settings (``raw``: some fields of :class:`GanConfig`); the lab restarts. Returns True.
+
+        Example:
+            >>> s = GanLabSession({"batch": 48, "hidden": 16}); s.step(1)
+            >>> s.configure({"loss": "wgan_gp"}), s.config.loss, s.snapshot()["step"]
+            (True, 'wgan_gp', 0)
+        """
         config = self._config.updated(raw)
         with self._random.turn():
             self._config, self._lab = config, GanLab(config)
@@ -57,7 +63,12 @@ class GanLabSession:
         self.configure({"distribution": "drawn", "points": points})
 
     def reset(self) -> None:
-        """Start again from fresh networks with the same settings."""
+        """Start again from fresh networks with the same settings.
+
+        Example:
+            >>> s = GanLabSession({"batch": 48, "hidden": 16}); s.step(2); s.reset(); s.snapshot()["step"]
+            0
+        """
         with self._random.turn():
             self._lab = GanLab(self._config)
 
