@@ -181,8 +181,13 @@ async function applyConfig() {
   try { await start(config); } catch (error) { showError(error); }
 }
 
-async function post(path, body) {
-  try { render(await call("POST", `${BASE}/${state.id}/${path}`, body)); } catch (error) { showError(error); }
+// One request at a time, in click order: a quick second click must not render an older answer last.
+let queue = Promise.resolve();
+function post(path, body) {
+  queue = queue.then(async () => {
+    try { render(await call("POST", `${BASE}/${state.id}/${path}`, body)); } catch (error) { showError(error); }
+  });
+  return queue;
 }
 
 function addDrawnPoint(event) {
