@@ -16,7 +16,7 @@ import numpy as np
 from dendrite.data import ring8_centres
 
 __all__ = ["DISTRIBUTIONS", "MODE_STD", "MAX_DRAWN_POINTS", "VIEW", "mode_centres", "validate_points",
-           "sample_distribution", "mode_coverage"]
+           "sample_distribution", "near_mode_counts", "mode_coverage"]
 
 DISTRIBUTIONS = ("ring8", "grid", "moons", "drawn")
 MODE_STD = 0.1  # the std of every Gaussian mode (ring8 and grid) and the jitter of drawn points
@@ -102,6 +102,25 @@ def sample_distribution(name: str, n: int, rng: np.random.Generator, drawn: np.n
     return points.astype(np.float32)
 
 
+def near_mode_counts(samples, centres, std: float = MODE_STD) -> tuple[np.ndarray, float]:
+    """Per centre, the samples within ``3 * std`` of it and nearest to it; and the share of such samples.
+
+    Shapes: samples (N, D), centres (K, D) -> counts (K,) int, a float in [0, 1]. The GAN recipe's
+    judge (:func:`dendrite.recipes.judges.ring_metrics`) counts with it too.
+
+    Example:
+        >>> counts, share = near_mode_counts([[2.0, 0.1], [0.0, 0.0]], [[2.0, 0.0], [-2.0, 0.0]])
+        >>> counts.tolist(), share
+        ([1, 0], 0.5)
+    """
+    points = np.asarray(samples, dtype=np.float64)
+    points = points.reshape(len(points), -1)
+    centres = np.asarray(centres, dtype=np.float64)
+    distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
+    near = distances.min(axis=1) < 3 * std
+    return np.bincount(distances.argmin(axis=1)[near], minlength=len(centres)), float(near.mean())
+
+
 def mode_coverage(samples, centres, std: float = MODE_STD, min_share: float = 0.02) -> dict:
     """How many of ``centres`` (K, 2) the ``samples`` (N, 2) cover, and the share of high-quality samples.
 
@@ -112,10 +131,6 @@ def mode_coverage(samples, centres, std: float = MODE_STD, min_share: float = 0.
         >>> mode_coverage(np.repeat(centres[:1], 100, 0), centres)["modes_covered"]
         1
     """
-    points = np.asarray(samples, dtype=np.float64).reshape(-1, 2)
-    centres = np.asarray(centres, dtype=np.float64)
-    distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
-    near = distances.min(axis=1) < 3 * std
-    counts = np.bincount(distances.argmin(axis=1)[near], minlength=len(centres))
-    return {"modes_covered": int((counts >= min_share * len(points)).sum()), "modes": len(centres),
-            "mode_counts": counts.tolist(), "high_quality_share": float(near.mean())}
+    counts, share = near_mode_counts(samples, centres, std)
+    return {"modes_covered": int((counts >= min_share * len(samples)).sum()), "modes": len(counts),
+            "mode_counts": counts.tolist(), "high_quality_share": share}
