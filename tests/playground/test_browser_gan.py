@@ -47,10 +47,13 @@ def test_play_then_pause_advances_steps_and_modes(browser_page):
     expect(page.get_by_test_id("gan-play")).to_have_text("Pause")
     # the session trains on: wait for a few hundred steps, when the fakes reach some modes
     expect(page.get_by_test_id("gan-step-count")).to_have_text(re.compile(r"^[1-9]\d{2,}$"), timeout=30000)
+    before = page.get_by_test_id("gan-modes").inner_text()
+    # the modes text follows the training: the fakes reach at least one mode of the ring
+    expect(page.get_by_test_id("gan-modes")).to_have_text(re.compile(r"^[1-8] / 8$"), timeout=30000)
     page.get_by_test_id("gan-play").click()
     expect(page.get_by_test_id("gan-play")).to_have_text("Play")
     steps = int(page.get_by_test_id("gan-step-count").inner_text())
-    assert steps >= 100
+    assert steps >= 100 and before != "–"
     expect(page.get_by_test_id("gan-d-loss")).to_have_text(re.compile(r"^-?\d+\.\d{3}$"))
     screenshot(page, "gan-trained")
     assert_console_clean(page)

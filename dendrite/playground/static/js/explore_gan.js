@@ -56,7 +56,10 @@ function drawHeatmap(ctx, canvas, heat) {
     for (let j = 0; j < n; j += 1) {
       const v = heat[i][j] === null ? 0.5 : heat[i][j];
       ctx.fillStyle = cssColor(valueColor(2 * v - 1), 0.55);
-      ctx.fillRect(j * cw, canvas.height - (i + 1) * ch, cw + 1, ch + 1);
+      // whole-pixel cells that neither overlap nor leave gaps: translucent overlaps would show as lines
+      const x0 = Math.round(j * cw), x1 = Math.round((j + 1) * cw);
+      const y0 = Math.round(canvas.height - (i + 1) * ch), y1 = Math.round(canvas.height - i * ch);
+      ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
     }
   }
 }
