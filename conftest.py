@@ -46,6 +46,10 @@ NEEDS_EXTRAS = {
     "dendrite/explore/optim_optimizers.py": ("matplotlib",),
     # the initialisation explorer's figures (their examples draw them)
     **{f"dendrite/explore/{name}.py": ("matplotlib",) for name in ("init", "init_figures", "init_training")},
+    "dendrite/playground/routes_gan.py": ("starlette",),
+    "dendrite/explore/gan.py": ("matplotlib",),  # the examples draw figures
+    "dendrite/explore/gan_demo.py": ("matplotlib",),
+    "dendrite/explore/gan_figures.py": ("matplotlib",),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

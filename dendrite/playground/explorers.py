@@ -18,7 +18,8 @@ from dendrite.playground.sessions import SessionStore
 
 __all__ = ["Explorer", "EXPLORER_MODULES", "mount_explorers"]
 
-EXPLORER_MODULES: tuple[str, ...] = ("dendrite.playground.routes_init", "dendrite.playground.routes_optim")
+EXPLORER_MODULES: tuple[str, ...] = ("dendrite.playground.routes_init", "dendrite.playground.routes_optim",
+                                     "dendrite.playground.routes_gan")
 
 
 @dataclass

@@ -18,6 +18,7 @@ import numpy as np
 
 import dendrite
 from dendrite import nn
+from dendrite.explore.gan_data import near_mode_counts
 
 __all__ = ["ring_metrics", "frechet_distance", "DigitJudge"]
 
@@ -34,13 +35,9 @@ def ring_metrics(samples, centres, std: float = 0.02, min_count: int = 20, per: 
         >>> ring_metrics(np.repeat(centres[:1], 100, 0), centres)["modes_covered"]
         1
     """
-    points = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
-    centres = np.asarray(centres, dtype=np.float64)
-    distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
-    near = distances.min(axis=1) < 3 * std
-    counts = np.bincount(distances.argmin(axis=1)[near], minlength=len(centres))
-    return {"modes_covered": int((counts >= min_count * len(points) / per).sum()),
-            "high_quality_fraction": float(near.mean()), "mode_counts": counts.tolist()}
+    counts, share = near_mode_counts(samples, centres, std)  # shared with the GAN lab's judge
+    return {"modes_covered": int((counts >= min_count * len(samples) / per).sum()),
+            "high_quality_fraction": share, "mode_counts": counts.tolist()}
 
 
 def frechet_distance(features_a, features_b) -> float:
