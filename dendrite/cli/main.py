@@ -13,6 +13,7 @@
     dendrite models
     dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
     dendrite playground [--port N] [--host H] [--no-browser] [--session-ttl S]
+    dendrite explore init|optim|gan [--out DIR] [--seed N] [--quick]
 
 ``--data PATH`` trains on the user's own files: a CSV/TSV table (``--target`` names the
 column to predict), a ``.npz`` with ``x``/``y``, MNIST's IDX files, a CIFAR-10 folder or
@@ -198,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     playground.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
     playground.add_argument("--session-ttl", type=_positive_float, default=900.0,
                             help="seconds an idle browser tab keeps its session (default 900)")
+
+    from dendrite.cli.explore_command import EXPLORERS
+
+    explore = commands.add_parser("explore", help="the explorers' pictures (initialisation, optimisers, "
+                                                  "GAN lab) without a browser")
+    explore.add_argument("explorer", choices=list(EXPLORERS),
+                         help="; ".join(f"{name}: {what}" for name, what in EXPLORERS.items()))
+    explore.add_argument("--out", type=Path, default=None, help="folder for the PNG files "
+                                                               "(default explore/EXPLORER)")
+    explore.add_argument("--seed", type=_natural_int, default=0)
+    explore.add_argument("--quick", action="store_true", help="small sizes (seconds, as in the tests)")
     return parser
 
 
@@ -205,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``predict``, ``evaluate``, ``doctor``,
-    ``tour``, ``datasets``, ``models``, ``sample``, ``playground`` (see the module docstring). A
+    ``tour``, ``datasets``, ``models``, ``sample``, ``playground``, ``explore`` (see the module docstring). A
     :class:`UsageError` becomes one line on stderr and status 2; Ctrl-C status 130.
 
     Example:
@@ -226,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             from dendrite.cli import file_commands
 
             return getattr(file_commands, f"run_{args.command}")(args)
+        if args.command == "explore":
+            from dendrite.cli.explore_command import run_explore
+
+            return run_explore(args)
         return getattr(commands, f"run_{args.command}")(args)
     except UsageError as error:
         print(f"dendrite: error: {error}", file=sys.stderr)
