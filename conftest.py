@@ -38,6 +38,7 @@ NEEDS_EXTRAS = {
     "dendrite/playground/app.py": ("starlette",),
     "dendrite/playground/http.py": ("starlette",),
     "dendrite/playground/explorers.py": ("starlette",),
+    "dendrite/playground/session_routes.py": ("starlette",),
     "dendrite/playground/serve.py": ("starlette", "uvicorn"),
     "dendrite/playground/routes_init.py": ("starlette",),
     "dendrite/playground/routes_optim.py": ("starlette",),

@@ -17,16 +17,14 @@ server itself only (no inline script or style), ``X-Content-Type-Options: nosnif
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -34,7 +32,6 @@ from dendrite.playground.explorers import mount_explorers
 from dendrite.playground.http import (
     ApiError,
     Guard,
-    dumps,
     error_response,
     guarded,
     json_body,
@@ -42,6 +39,7 @@ from dendrite.playground.http import (
     number,
     read_body,
 )
+from dendrite.playground.session_routes import config_of, page_route, session_routes
 from dendrite.playground.sessions import SessionStore
 
 __all__ = ["create_app"]
@@ -49,7 +47,6 @@ __all__ = ["create_app"]
 log = logging.getLogger("dendrite.playground")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-PING_S = 10.0  # an event stream sends a comment this often: proxies keep it open, a gone client is noticed
 MAX_DIAGNOSE_BUDGET_S = 60.0
 
 
@@ -77,12 +74,6 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     def slot_of(request: Request):
         return store.get(request.path_params["session_id"])
 
-    async def index(request: Request) -> Response:
-        page = static / "index.html"
-        if not page.is_file():
-            raise ApiError(404, f"the page is missing: {page} not found")
-        return FileResponse(page, media_type="text/html")
-
     async def favicon(request: Request) -> Response:
         icon = static / "favicon.ico"  # browsers ask for it: without one, "no content", not a console 404
         return FileResponse(icon) if icon.is_file() else Response(status_code=204)
@@ -90,63 +81,11 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     async def health(request: Request) -> Response:
         return json_response({"ok": True})
 
-    async def create_session(request: Request) -> Response:
-        body = await json_body(request, MAX_UPLOAD_BYTES, ("config",))
-        config = body.get("config", {})
-        if not isinstance(config, dict):
-            raise ApiError(400, f"'config' must be a JSON object, got {json.dumps(config)}")
-        slot = await store.create(config)
-        return json_response(await store.snapshot(slot, include_points=True), status=201)
-
-    async def get_session(request: Request) -> Response:
-        return json_response(await store.snapshot(slot_of(request), include_points=True))
-
-    async def delete_session(request: Request) -> Response:
-        await store.delete(request.path_params["session_id"])
-        return Response(status_code=204)
-
-    async def events(request: Request) -> Response:
-        slot = slot_of(request)
-
-        async def stream():
-            queue = store.listen(slot)
-            try:
-                yield f"data: {dumps(await store.snapshot(slot))}\n\n"
-                while True:
-                    try:
-                        snapshot = await asyncio.wait_for(queue.get(), PING_S)
-                    except asyncio.TimeoutError:
-                        yield ": ping\n\n"
-                        continue
-                    if snapshot is None:  # the session was deleted or the server stops
-                        return
-                    yield f"data: {dumps(snapshot)}\n\n"
-            finally:
-                store.unlisten(slot, queue)
-
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"X-Accel-Buffering": "no"})  # nginx: pass events on at once
-
     async def configure(request: Request) -> Response:
-        body = await json_body(request, MAX_UPLOAD_BYTES, ("config",))
-        config = body.get("config")
-        if not isinstance(config, dict):
-            raise ApiError(400, f"'config' must be a JSON object, got {json.dumps(config)}")
+        config = config_of(await json_body(request, MAX_UPLOAD_BYTES, ("config",)), required=True)
         slot = slot_of(request)
         did_reset = await store.run(slot, slot.session.configure, config)
         return json_response(await store.changed(slot, include_points=did_reset))
-
-    async def play(request: Request) -> Response:
-        await json_body(request, 1024, ())
-        slot = slot_of(request)
-        store.play(slot)
-        return json_response(await store.changed(slot))
-
-    async def pause(request: Request) -> Response:
-        await json_body(request, 1024, ())
-        slot = slot_of(request)
-        await store.pause(slot)
-        return json_response(await store.changed(slot))
 
     def session_call(name: str, with_points: bool, stop_playing: bool = False):
         async def call(request: Request) -> Response:
@@ -209,16 +148,11 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
 
     session = "/api/sessions/{session_id}"
     routes = [
-        Route("/", api(index), methods=["GET"]),
+        page_route("/", static / "index.html"),
         Route("/favicon.ico", api(favicon), methods=["GET"]),
         Route("/api/health", api(health), methods=["GET"]),
-        Route("/api/sessions", api(create_session), methods=["POST"]),
-        Route(session, api(get_session), methods=["GET"]),
-        Route(session, api(delete_session), methods=["DELETE"]),
-        Route(f"{session}/events", api(events), methods=["GET"]),
+        *session_routes(store, "/api/sessions", max_body=MAX_UPLOAD_BYTES),
         Route(f"{session}/config", api(configure), methods=["POST"]),
-        Route(f"{session}/play", api(play), methods=["POST"]),
-        Route(f"{session}/pause", api(pause), methods=["POST"]),
         Route(f"{session}/step", api(session_call("step_epoch", False, stop_playing=True)), methods=["POST"]),
         Route(f"{session}/reset", api(session_call("reset", False)), methods=["POST"]),
         Route(f"{session}/regenerate", api(session_call("regenerate", True)), methods=["POST"]),

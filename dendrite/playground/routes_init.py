@@ -25,6 +25,7 @@ from dendrite.explore.init_training import DATASETS, MAX_EPOCHS
 from dendrite.playground.engine import run_engine
 from dendrite.playground.explorers import Explorer
 from dendrite.playground.http import ApiError, guarded, json_body, json_response, number
+from dendrite.playground.session_routes import page_route
 from dendrite.playground.snapshot import encode_map
 
 __all__ = ["mount", "PAGE_MAX_DEPTH", "PAGE_MAX_WIDTH", "TRAIN_MAX_WIDTH"]
@@ -101,7 +102,7 @@ def mount(static: Path) -> Explorer:
         return json_response(await run_engine(_train, arguments))
 
     return Explorer("init", [
-        Route("/init", guarded(page), methods=["GET"]),
+        page_route("/init", static / "init.html"),
         Route("/api/explore/init/signals", guarded(signals), methods=["POST"]),
         Route("/api/explore/init/train", guarded(train), methods=["POST"]),
     ])

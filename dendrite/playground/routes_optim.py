@@ -30,6 +30,7 @@ from dendrite.explore.optim_surfaces import SURFACES, get_surface
 from dendrite.playground.engine import run_engine
 from dendrite.playground.explorers import Explorer
 from dendrite.playground.http import ApiError, guarded, json_body, json_response, number
+from dendrite.playground.session_routes import page_route
 
 __all__ = ["mount", "MAX_STEPS", "MAX_GRID", "MAX_EPOCHS"]
 
@@ -185,7 +186,7 @@ def mount(static: Path) -> Explorer:
 
     base = "/api/explore/optim"
     return Explorer("optim", [
-        Route("/optim", guarded(page), methods=["GET"]),
+        page_route("/optim", static / "optim.html"),
         Route(f"{base}/surfaces", guarded(surfaces), methods=["GET"]),
         Route(f"{base}/trajectories", guarded(trajectories), methods=["POST"]),
         Route(f"{base}/landscape", guarded(landscape_route), methods=["POST"]),
