@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from dendrite.explore import init as explorer
@@ -77,12 +77,6 @@ def mount(static: Path) -> Explorer:
         ['/init', '/api/explore/init/signals', '/api/explore/init/train']
     """
     static = Path(static)
-
-    async def page(request: Request) -> Response:
-        path = static / "init.html"
-        if not path.is_file():
-            raise ApiError(404, f"the page is missing: {path} not found")
-        return FileResponse(path, media_type="text/html")
 
     async def signals(request: Request) -> Response:
         body = await json_body(request, BODY_LIMIT, SIGNAL_KEYS)

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from dendrite.explore.optim import OPTIMIZERS, contour, trajectory
@@ -144,12 +144,6 @@ def mount(static: Path) -> Explorer:
         ['/api/explore/optim/effects', '/api/explore/optim/landscape']
     """
     static = Path(static)
-
-    async def page(request: Request) -> Response:
-        path = static / "optim.html"
-        if not path.is_file():
-            raise ApiError(404, f"the page is missing: {path} not found")
-        return FileResponse(path, media_type="text/html")
 
     async def surfaces(request: Request) -> Response:
         return json_response({"surfaces": [surface.to_json() for surface in SURFACES.values()],
