@@ -156,7 +156,8 @@ def run_forecaster(spec, splits, settings: dict, config, out: Path) -> RunResult
         "test_mse_standardised": float(np.mean((splits.y_test - prediction) ** 2)),
         "train_loss": float(history["loss"][-1]),
     }
-    plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name} (MSE, standardised)")
+    plots.plot_history(history, out / "curves.png", title=f"{spec.name} on {splits.name} (MSE, standardised)",
+                       labels={"loss": "train", "val_loss": "test"})  # the held-out line is the test part
     plots.plot_series(truth_units, prediction_units, out / "prediction.png",
                       title=f"{splits.name} test part, one step ahead: NRMSE {final['test_nrmse']:.4f} "
                             f"(repeat-last {final['repeat_last_nrmse']:.3f})")

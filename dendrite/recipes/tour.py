@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dendrite.recipes.base import RunConfig
+from dendrite.recipes.tour_text import caption, explain
 from dendrite.utils.atomic import atomic_write_text
 from dendrite.utils.strict_json import dumps
 
@@ -113,7 +114,9 @@ def run_tour(out: Path = Path("tour"), quiet: bool = False, only=None) -> dict:
                     quiet=quiet,
                     options={**settings, **entry.options},
                 )
-                metrics = train(MODELS[entry.model], load_dataset(entry.dataset), config)
+                splits = load_dataset(entry.dataset)
+                row["num_classes"] = getattr(splits, "num_classes", None)  # for the chance baseline
+                metrics = train(MODELS[entry.model], splits, config)
                 row.update(
                     ok=not metrics.get("diverged"),
                     seconds=metrics["seconds"],
@@ -179,10 +182,14 @@ def render_html(summary: dict) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>dendrite tour</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
-        "img{max-width:48%;margin:4px;border:1px solid #eee}pre{background:#f6f6f6;padding:8px;"
+        "figure{margin:1.2em 0}figure img{width:100%;height:auto;border:1px solid #eee}"
+        "figcaption{color:#444;font-size:.95em;margin-top:.3em}dl.explain dt{font-weight:600;margin-top:.4em}"
+        "dl.explain dd{margin-left:1.2em}pre{background:#f6f6f6;padding:8px;"
         "white-space:pre-wrap}.bad{color:#b00}</style></head><body>",
         "<h1>dendrite tour</h1>",
-        f"<p>One model per network family, trained on built-in data in {summary['seconds']:.0f} s.</p>",
+        f"<p>One model per network family, trained on built-in data in {summary['seconds']:.0f} s. "
+        "Each section below says what was trained, what its metric means and what it is compared to; "
+        "click a picture to open it at full size.</p>",
         "<table><tr><th>run</th><th>model</th><th>dataset</th><th>metric</th><th>value</th><th>seconds</th></tr>",
     ]
     for row in summary["runs"]:
@@ -207,12 +214,20 @@ def render_html(summary: dict) -> str:
         parts.append(
             f"<h2 id='{label}'>{label}: {html.escape(row['model'])} on {html.escape(row['dataset'])}</h2>"
         )
+        words = {key: html.escape(text) for key, text in explain(row).items()}
+        parts.append(
+            f"<dl class='explain'><dt>What it is</dt><dd>{words['about']}</dd>"
+            f"<dt>The metric: {html.escape(row['headline'])}</dt><dd>{words['meaning']} {words['good']}</dd>"
+            f"<dt>Compared to</dt><dd>{words['baseline']}</dd></dl>"
+        )
         metrics = ", ".join(f"{html.escape(k)} = {v:.4g}" for k, v in row["final"].items() if v is not None)
-        parts.append(f"<p>{metrics}</p>")
+        parts.append(f"<p>All numbers of this run: {metrics}</p>")
         sample = row.get("extra", {}).get("sample")
         if sample:
             parts.append(f"<p>Generated text:</p><pre>{html.escape(sample)}</pre>")
         for picture in row.get("pictures", []):
-            parts.append(f"<img src='{label}/{html.escape(picture)}' alt='{html.escape(picture)}'>")
+            link, text = f"{label}/{html.escape(picture)}", html.escape(caption(row["label"], picture))
+            parts.append(f"<figure><a href='{link}'><img src='{link}' alt='{text}'></a>"
+                         f"<figcaption><b>{html.escape(picture)}</b>: {text}</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts)

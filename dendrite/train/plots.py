@@ -133,11 +133,13 @@ def _history_dict(history) -> dict:
 
 @_optional
 def plot_history(history, path: str | os.PathLike, keys: Sequence[str] | None = None,
-                 title: str | None = None, dpi: int = 100) -> Path:
+                 title: str | None = None, dpi: int = 100, labels: dict | None = None) -> Path:
     """Curves per epoch: one panel per quantity (loss, accuracy, ...), train and validation together.
 
     ``keys`` picks the quantities (default: all, with ``val_`` ones drawn on
     their training counterpart's panel). A logged ``'lr'`` gets a log-scale panel.
+    ``labels`` names a line in the legend by its history key (e.g. ``{"val_loss": "test: cross-entropy"}``);
+    unnamed lines are "train" and "validation".
 
     Example:
         >>> import pathlib
@@ -161,6 +163,7 @@ def plot_history(history, path: str | os.PathLike, keys: Sequence[str] | None = 
     for axis, name in zip(axes, names):
         drawn = False
         for key, label, style in ((name, "train", "-"), ("val_" + name, "validation", "--")):
+            label = (labels or {}).get(key, label)
             series = values.get(key)
             if series is None or len(series) == 0:
                 continue
