@@ -182,7 +182,8 @@ def render_html(summary: dict) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>dendrite tour</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
-        "figure{margin:1.2em 0}figure img{width:100%;height:auto;border:1px solid #eee}"
+        "figure{margin:1.2em 0}figure img{width:100%;height:auto;max-height:85vh;object-fit:contain;"
+        "object-position:left;border:1px solid #eee}"
         "figcaption{color:#444;font-size:.95em;margin-top:.3em}dl.explain dt{font-weight:600;margin-top:.4em}"
         "dl.explain dd{margin-left:1.2em}pre{background:#f6f6f6;padding:8px;"
         "white-space:pre-wrap}.bad{color:#b00}</style></head><body>",

@@ -18,20 +18,17 @@ ENTRY_TEXT: dict[str, str] = {
     "mlp-spiral": "A multilayer perceptron (three hidden layers of 64) learns to tell apart two interleaved "
                   "spiral arms of 2-D points (800 training points, 200 test points).",
     "mlp-digits": f"A multilayer perceptron (two hidden layers of 256, dropout) reads the 64 pixels of "
-                  f"{_DIGITS} "
-                  "as one flat vector and names the digit.",
+                  f"{_DIGITS} as one flat vector and names the digit.",
     "cnn-digits": f"A small convolutional network (LeNet: convolutions, pooling, then dense layers) names "
-                  f"{_DIGITS}. "
-                  "Its filters see neighbouring pixels together, which a flat MLP has to learn.",
+                  f"{_DIGITS}. Its filters see neighbouring pixels together, which a flat MLP has to learn.",
     "lstm-digits": f"An LSTM reads {_DIGITS} one row of 8 pixels at a time, as a sequence of 8 steps, and "
                    "names the digit from its last state.",
     "charlm-pytext": "A recurrent character language model reads Python standard-library source code and "
-                     "learns "
-                     "to predict the next character; the last 10% of the text is held out to score it. "
-                     "Below the numbers is text it generated.",
+                     "learns to predict the next character; the last 10% of the text is held out to score "
+                     "it. Below the numbers is text it generated.",
     "forecast-mackey-glass": "A GRU reads a window of 20 values of the chaotic Mackey-Glass series and "
-                             "predicts "
-                             "the next value (one step ahead). The test part is the end of the series.",
+                             "predicts the next value (one step ahead). The test part is the end of the "
+                             "series.",
     "gan-ring8": "A generative adversarial network: a generator turns random noise into 2-D points and a "
                  "discriminator learns to tell them from real ones. The real data are 8 small blobs on a "
                  "circle (the 8 modes).",
@@ -61,8 +58,7 @@ METRIC_TEXT: dict[str, dict[str, str]] = {
     },
     "test_nrmse": {
         "meaning": "test_nrmse is the root-mean-square error on the test part divided by the spread "
-                   "(standard "
-                   "deviation) of the test targets, so it does not depend on units.",
+                   "(standard deviation) of the test targets, so it does not depend on units.",
         "good": "Lower is better: 0 is perfect, 1 is no better than always predicting the mean.",
         "baseline": "The baseline repeats the last value seen (tomorrow equals today): repeat_last_nrmse "
                     "{repeat_last}. A forecaster has to beat it to have learnt the dynamics.",
@@ -72,17 +68,14 @@ METRIC_TEXT: dict[str, dict[str, str]] = {
                    "when at least 20 of 2,500 generated points fall within 3 standard deviations of its "
                    "centre.",
         "good": "Higher is better; 8 out of 8 is full coverage. A GAN that draws only some blobs has "
-                "suffered "
-                "mode collapse.",
+                "suffered mode collapse.",
         "baseline": "The real data cover 8 of 8; a collapsed generator covers 1. high_quality_fraction is "
-                    "the "
-                    "share of generated points that lie near any centre (1.0 is best).",
+                    "the share of generated points that lie near any centre (1.0 is best).",
     },
     "frechet_distance": {
         "meaning": "frechet_distance is an FID-like score: a small digit classifier turns images into "
-                   "features, "
-                   "and the distance compares the mean and spread of the generated images' features with "
-                   "those of real test images.",
+                   "features, and the distance compares the mean and spread of the generated images' "
+                   "features with those of real test images.",
         "good": "Lower is better: 0 would mean the generated images are statistically indistinguishable from "
                 "real ones (in the classifier's eyes).",
         "baseline": "Real training images score frechet_distance_real {real}, the floor a perfect generator "
@@ -132,9 +125,8 @@ PICTURE_TEXT: dict[str, str] = {
 ENTRY_PICTURE_TEXT: dict[tuple[str, str], str] = {
     ("mlp-spiral", "curves.png"): (
         "Training curves per epoch. Left, the loss: the solid line is the training split, the dashed line "
-        "the "
-        "test split (there is no validation part); both are plain cross-entropy, and the last test point is "
-        "the printed test_loss. Middle, accuracy on both splits; right, the learning rate."),
+        "the test split (there is no validation part); both are plain cross-entropy, and the last test "
+        "point is the printed test_loss. Middle, accuracy on both splits; right, the learning rate."),
     ("mlp-digits", "curves.png"): _CLASSIFIER_CURVES,
     ("cnn-digits", "curves.png"): _CLASSIFIER_CURVES,
     ("lstm-digits", "curves.png"): _CLASSIFIER_CURVES,
@@ -148,8 +140,7 @@ ENTRY_PICTURE_TEXT: dict[tuple[str, str], str] = {
     ("gan-digits", "samples.png"): "100 digits drawn by the trained generator from random noise.",
     ("vae-digits", "samples.png"): "Digits decoded from random latent points z drawn from a standard normal.",
     ("vae-digits", "curves.png"): "Per epoch on the training split: the loss (negative ELBO) and its two "
-                                  "parts, "
-                                  "reconstruction error and KL term.",
+                                  "parts, reconstruction error and KL term.",
 }
 
 
