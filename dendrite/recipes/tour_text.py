@@ -104,9 +104,9 @@ PICTURE_TEXT: dict[str, str] = {
                      "A perfect classifier has numbers only on the diagonal.",
     "decision_boundary.png": "The decision regions the model learnt over the plane (colours), with the "
                              "test points on top, coloured by their true class.",
-    "gradient_flow.png": "How large the gradient is at each of the 8 time steps (rows of the digit), at "
-                         "initialisation and after training: a curve falling towards early steps shows "
-                         "vanishing gradients.",
+    "gradient_flow.png": "How much the input at each of the 8 time steps (the rows of the digit) still moves "
+                         "the loss, |dL/dx_t|, at initialisation and after training: a curve falling "
+                         "towards the early steps shows vanishing gradients.",
     "prediction.png": "The test part of the series (truth) and the model's one-step-ahead predictions, in "
                       "the series' own units.",
     "samples.png": "Samples drawn by the trained generator.",
