@@ -19,7 +19,7 @@ import numpy as np
 import dendrite
 from dendrite.doctor import examine
 from dendrite.nn import functional as F
-from dendrite.playground.network import build_model, init_model, make_optimizer
+from dendrite.playground.network import seeded_model
 from dendrite.playground.snapshot import finite_or_none
 
 __all__ = ["diagnose_run"]
@@ -44,16 +44,11 @@ def _all_finite(model) -> bool:
 
 def _fresh_start(run: dict) -> tuple:
     """``(model, optimizer)`` as a reset would build them from ``run["config"]``; the global RNG is kept."""
-    config = run["config"]
-    classes = config["classes"] if config["problem"] == "classification" else 1
     outer = dendrite.get_rng_state()
     try:
-        dendrite.manual_seed(config["seed"])
-        model = build_model(config, run["x_train"].shape[1], classes if classes > 2 else 1)
-        init_model(model, config["init"])
+        return seeded_model(run["config"])
     finally:
         dendrite.set_rng_state(outer)  # the session's generator goes on as if nothing had happened
-    return model, make_optimizer(model, config)
 
 
 def diagnose_run(run: dict, budget_s: float = 6.0, seed: int = 0) -> dict:

@@ -146,6 +146,23 @@ def record_epoch(run: dict) -> None:
         run["history"][key].append(value)
 
 
+def seeded_model(config: dict) -> tuple:
+    """``(model, optimizer)`` from ``config``: the global RNG seeded with ``config["seed"]``, then built
+    and initialised. Outputs: 1 logit for two classes, one per class for 3+, 1 value for regression.
+
+    Example:
+        >>> from dendrite.playground.config import validate_config
+        >>> model, optimizer = seeded_model(validate_config({"classes": 2}))
+        >>> model[-1].out_features, type(optimizer).__name__
+        (1, 'SGD')
+    """
+    classes = config["classes"] if config["problem"] == "classification" else 1
+    dendrite.manual_seed(config["seed"])
+    model = build_model(config, len(config["features"]), classes if classes > 2 else 1)
+    init_model(model, config["init"])
+    return model, make_optimizer(model, config)
+
+
 def new_run(config: dict, xy: np.ndarray, labels: np.ndarray, replay: list) -> dict:
     """Split, featurise, seed, build, initialise; record epoch 0. ``replay``: changes to apply by step.
 
@@ -157,13 +174,9 @@ def new_run(config: dict, xy: np.ndarray, labels: np.ndarray, replay: list) -> d
         ((50, 2), (50, 1), [0])
     """
     x_train, y_train, x_test, y_test = split_points(xy, labels, config["train_ratio"], config["data_seed"])
-    classes = config["classes"] if config["problem"] == "classification" else 1
-    outputs = classes if classes > 2 else 1
-    dendrite.manual_seed(config["seed"])
-    model = build_model(config, len(config["features"]), outputs)
-    init_model(model, config["init"])
+    model, optimizer = seeded_model(config)
     run = {
-        "config": dict(config), "model": model, "optimizer": make_optimizer(model, config),
+        "config": dict(config), "model": model, "optimizer": optimizer,
         "x_train": feature_matrix(x_train, config["features"]),
         "y_train": loss_targets(y_train, config["problem"], config["classes"]),
         "x_test": feature_matrix(x_test, config["features"]),
@@ -278,5 +291,6 @@ def hidden_spans(config: dict) -> list:
 
 
 SCRIPT_FUNCTIONS = (build_model, init_model, make_optimizer, lr_factor, penalty, task_loss, evaluate,
-                    record_epoch, new_run, edit_weight, apply_change, replay_due, train_step, advance)
+                    record_epoch, seeded_model, new_run, edit_weight, apply_change, replay_due, train_step,
+                    advance)
 """The functions the exported script carries, in an order that reads top-down."""
