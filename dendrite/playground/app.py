@@ -70,7 +70,6 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     store = SessionStore(ttl=session_ttl, max_sessions=max_sessions)
     static = Path(static_dir) if static_dir is not None else STATIC_DIR
 
-    api = guarded
     def slot_of(request: Request):
         return store.get(request.path_params["session_id"])
 
@@ -149,19 +148,20 @@ def create_app(*, session_ttl: float = 900, max_sessions: int = 32, static_dir=N
     session = "/api/sessions/{session_id}"
     routes = [
         page_route("/", static / "index.html"),
-        Route("/favicon.ico", api(favicon), methods=["GET"]),
-        Route("/api/health", api(health), methods=["GET"]),
+        Route("/favicon.ico", guarded(favicon), methods=["GET"]),
+        Route("/api/health", guarded(health), methods=["GET"]),
         *session_routes(store, "/api/sessions", max_body=MAX_UPLOAD_BYTES),
-        Route(f"{session}/config", api(configure), methods=["POST"]),
-        Route(f"{session}/step", api(session_call("step_epoch", False, stop_playing=True)), methods=["POST"]),
-        Route(f"{session}/reset", api(session_call("reset", False)), methods=["POST"]),
-        Route(f"{session}/regenerate", api(session_call("regenerate", True)), methods=["POST"]),
-        Route(f"{session}/points", api(add_point), methods=["POST"]),
-        Route(f"{session}/upload", api(upload), methods=["POST"]),
-        Route(f"{session}/weight", api(set_weight), methods=["POST"]),
-        Route(f"{session}/diagnose", api(diagnose), methods=["POST"]),
-        Route(f"{session}/export/script", api(export_script), methods=["GET"]),
-        Route(f"{session}/export/weights", api(export_weights), methods=["GET"]),
+        Route(f"{session}/config", guarded(configure), methods=["POST"]),
+        Route(f"{session}/step", guarded(session_call("step_epoch", False, stop_playing=True)),
+              methods=["POST"]),
+        Route(f"{session}/reset", guarded(session_call("reset", False)), methods=["POST"]),
+        Route(f"{session}/regenerate", guarded(session_call("regenerate", True)), methods=["POST"]),
+        Route(f"{session}/points", guarded(add_point), methods=["POST"]),
+        Route(f"{session}/upload", guarded(upload), methods=["POST"]),
+        Route(f"{session}/weight", guarded(set_weight), methods=["POST"]),
+        Route(f"{session}/diagnose", guarded(diagnose), methods=["POST"]),
+        Route(f"{session}/export/script", guarded(export_script), methods=["GET"]),
+        Route(f"{session}/export/weights", guarded(export_weights), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=static, check_dir=False), name="static"),
     ]
     explorers = mount_explorers(static)
