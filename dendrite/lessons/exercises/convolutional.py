@@ -1,8 +1,8 @@
 """Checkers for lesson 4, convolutional networks.
 
-1. :func:`conv_output_size`: the output length of a convolution from input size, kernel, stride, padding.
-2. :func:`vertical_edge_filter`: a small filter that responds to vertical edges and not to horizontal
+1. :func:`vertical_edge_filter`: a small filter that responds to vertical edges and not to horizontal
    ones or to flat regions (tried on test images with dendrite's ``conv2d``).
+2. :func:`conv_output_size`: the output length of a convolution from input size, kernel, stride, padding.
 3. :func:`conv2d_parameters`: the number of weights and biases of a ``Conv2d`` layer, compared with the
    count of the real layer.
 
@@ -51,7 +51,7 @@ _SIZE_HINTS = {
 }
 
 
-@exercise("Lesson 4, exercise 1: the output size of a convolution")
+@exercise("Lesson 4, exercise 2: the output size of a convolution")
 def conv_output_size(answer: Callable[[int, int, int, int], Any]) -> Verdict:
     """Check ``out_size(size, kernel, stride, padding) -> int`` (one spatial axis, no dilation).
 
@@ -103,7 +103,7 @@ def _response(image: np.ndarray, kernel: np.ndarray) -> float:
     return float(np.abs(F.conv2d(x, w).numpy()).max())
 
 
-@exercise("Lesson 4, exercise 2: a filter that finds vertical edges")
+@exercise("Lesson 4, exercise 1: a filter that finds vertical edges")
 def vertical_edge_filter(answer: Any) -> Verdict:
     """Check a small square 2-D filter (2×2 to 5×5) that detects vertical edges.
 
