@@ -93,7 +93,8 @@ def test_power_placeholder_is_unanswered():
     (_power_class(lambda v, n, out: n * v.data ** n * out.grad), "lowers the exponent"),
     (_power_class(lambda v, n, out: v.data ** (n - 1) * out.grad), "multiplies by n"),
     (_power_class(lambda v, n, out: n * v.data ** (n - 1)), "out.grad"),
-    (_power_class(lambda v, n, out: 0.0), "expected"),
+    (_power_class(lambda v, n, out: 0.0), "stayed 0"),
+    (_power_class(lambda v, n, out: n * v.data ** (n - 1) * out.grad + 0.1), "expected"),
 ])
 def test_power_slips_are_named(answer, says):
     verdict = check.value_power(answer)
@@ -123,6 +124,21 @@ def test_power_with_a_wrong_forward_is_wrong():
 
     verdict = check.value_power(Doubles)
     assert verdict.status == "wrong" and "forward" in verdict.message
+
+
+def test_power_without_a_link_to_its_input_is_wrong():
+    class Orphan(_ReferenceValue):
+        def __pow__(self, n):
+            out = type(self)(self.data ** n)  # no children: backward never reaches self
+
+            def backward():
+                self.grad += n * self.data ** (n - 1) * out.grad
+
+            out._backward = backward
+            return out
+
+    verdict = check.value_power(Orphan)
+    assert verdict.status == "wrong" and "children" in verdict.message
 
 
 def test_power_not_a_class_or_raising_is_wrong():

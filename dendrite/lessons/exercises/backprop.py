@@ -151,6 +151,14 @@ def value_power(answer: type) -> Verdict:
                 return wrong(f"in {text} at a={x}, b={y}: b.grad is {got_b:.6g}, expected {want_b:.6g} "
                              "(check the gradient your ** sends back when it is not the last operation)")
             continue
+        if got_a == 0:
+            return wrong(f"in {text} at a={x}: a.grad stayed 0, so no gradient reached a: does your output "
+                         "Value list self among its children, and does it get a _backward that adds to "
+                         "self.grad?")
+        if text == "(a * b) ** 2 + a" and math.isclose(got_a, 1.0, rel_tol=1e-9):
+            return wrong(f"in {text} at a={x}, b={y}: a.grad is 1, only the direct path through + a: the "
+                         "product a * b never passed its gradient on, because backward() did not visit it; "
+                         "list self among the children of the Value your ** returns")
         if text == "a ** 2" and math.isclose(got_a, 2 * x ** 2, rel_tol=1e-6):
             return wrong(f"in {text} at a={x}: a.grad is {got_a:.6g}; the power rule lowers the exponent "
                          "by one: d(a**n)/da uses a**(n-1)")
