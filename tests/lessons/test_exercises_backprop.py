@@ -144,6 +144,13 @@ def test_power_without_a_link_to_its_input_is_wrong():
 def test_power_not_a_class_or_raising_is_wrong():
     assert "class" in check.value_power(3).message
 
+    class Bare:
+        def __init__(self, data):
+            self.data, self.grad = data, 0.0
+
+    verdict = check.value_power(Bare)
+    assert verdict.status == "wrong" and "no backward, tanh" in verdict.message
+
     class Raises(_ReferenceValue):
         def __pow__(self, n):
             raise RuntimeError("not written")

@@ -129,9 +129,11 @@ def value_power(answer: type) -> Verdict:
         return wrong(f"pass the class itself (e.g. check.value_power(Value)); got {type(answer).__name__}")
     for text, build, plain, (x, y) in _power_cases():
         a, b = answer(x), answer(y)
-        if not (hasattr(a, "data") and hasattr(a, "grad") and hasattr(a, "backward")):
-            return wrong(f"{answer.__name__}({x}) has no .data, .grad or .backward(): pass the lesson's "
-                         "Value class, extended with __pow__")
+        missing = [name for name in ("data", "grad", "backward", "tanh", "__add__", "__mul__")
+                   if not hasattr(a, name)]
+        if missing:
+            return wrong(f"{answer.__name__}({x}) has no {', '.join(missing)}: pass the lesson's Value class, "
+                         "extended with __pow__")
         out = build(a, b)
         if out is None or out is Ellipsis:
             return unanswered("your __pow__ still returns nothing: build the output Value and its "
