@@ -132,8 +132,8 @@ def value_power(answer: type) -> Verdict:
         missing = [name for name in ("data", "grad", "backward", "tanh", "__add__", "__mul__")
                    if not hasattr(a, name)]
         if missing:
-            return wrong(f"{answer.__name__}({x}) has no {', '.join(missing)}: pass the lesson's Value class, "
-                         "extended with __pow__")
+            return wrong(f"{answer.__name__}({x}) has no {', '.join(missing)}: pass the lesson's Value "
+                         "class, extended with __pow__")
         out = build(a, b)
         if out is None or out is Ellipsis:
             return unanswered("your __pow__ still returns nothing: build the output Value and its "
