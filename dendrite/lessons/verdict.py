@@ -133,7 +133,7 @@ def _learner_frame(error: BaseException, checker: Callable) -> traceback.FrameSu
     while tb is not None:
         code = tb.tb_frame.f_code
         filename = code.co_filename
-        python_internal = filename.startswith("<") and not filename.startswith("<doctest")
+        python_internal = filename.startswith("<frozen")  # <string>, <doctest ...>: code someone wrote
         if not (code is checker.__code__ or python_internal
                 or str(Path(filename).resolve()).startswith(_LIBRARY_FOLDERS)):
             found = traceback.FrameSummary(filename, tb.tb_lineno, code.co_name)

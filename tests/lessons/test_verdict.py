@@ -91,3 +91,11 @@ def test_display_and_record():
     assert RECORD[-1] is verdict and summary()["correct"] == before["correct"] + 1
     with pytest.raises(ValueError, match="expected one of correct, wrong, unanswered"):
         Verdict("maybe", "")
+
+
+def test_code_compiled_from_a_string_is_the_learners_too():
+    namespace = {}
+    exec(compile("def f(a):\n    return 1 / 0\n", "<string>", "exec"), namespace)
+    verdict = exercise("Ex: f")(lambda f: correct("ok") if f(1) == 2 else wrong("no"))(namespace["f"])
+    assert verdict.status == "wrong"
+    assert "ZeroDivisionError" in verdict.message and "in f, line 2" in verdict.message
