@@ -23,11 +23,11 @@ from dendrite.data import load_dataset
 from dendrite.doctor import ROOT_CAUSE_ORDER, Finding, examine
 from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
 
-__all__ = ["name_the_bug", "doctor_clean", "first_nan_op", "MYSTERY_BUG", "ACCURACY_TO_PASS"]
+__all__ = ["name_the_bug", "doctor_clean", "first_nan_op", "ACCURACY_TO_PASS"]
 
 # The bug planted in the lesson's mystery script (exercise 1): the optimizer holds the weights of a model
 # that is thrown away, so the model that is trained never changes.
-MYSTERY_BUG = "params-not-in-optimizer"
+_MYSTERY_BUG = "params-not-in-optimizer"
 # A fixed mystery script trains the lesson's MLP to about 0.93 test accuracy in 80 full-batch steps; a
 # still-broken one stays near chance (0.1).
 ACCURACY_TO_PASS = 0.85
@@ -70,18 +70,22 @@ def name_the_bug(answer: Any) -> Verdict:
     """Check the bug named in the mystery script: a doctor finding code, or a fixed script that trains.
 
     ``answer`` is either a string, the doctor's finding code for the bug (as in
-    ``dendrite.doctor.ROOT_CAUSE_ORDER``), or a function with no arguments that runs the fixed script and
-    returns the trained model; that model must then reach ``ACCURACY_TO_PASS`` on the digits test split.
+    ``dendrite.doctor.ROOT_CAUSE_ORDER``), or that :class:`~dendrite.doctor.Finding` itself, or a
+    function with no arguments that runs the fixed script and returns the trained model; that model must
+    then reach ``ACCURACY_TO_PASS`` on the digits test split.
 
     Example:
-        >>> name_the_bug("params-not-in-optimizer").status
-        'correct'
-        >>> name_the_bug("lr-too-low").status
-        'wrong'
+        >>> verdict = name_the_bug("lr-too-low")  # the symptom's usual suspect, not this script's bug
+        >>> verdict.status, "not what keeps this loss flat" in verdict.message
+        ('wrong', True)
+        >>> name_the_bug(...).status
+        'unanswered'
     """
+    if isinstance(answer, Finding):
+        answer = answer.code  # the doctor's finding itself: judge its code
     if isinstance(answer, str):
         code = _normalise_code(answer)
-        if code == MYSTERY_BUG:
+        if code == _MYSTERY_BUG:
             return correct("right: the optimizer was built from a model that the script then replaced, so "
                            "optimizer.step() updates weights nobody uses. Build the optimizer after the "
                            "model it trains, from model.parameters().")
@@ -108,7 +112,7 @@ def name_the_bug(answer: Any) -> Verdict:
                      f"script reaches over {ACCURACY_TO_PASS:.0%}. The bug is still there: compare which "
                      "model is trained with which model the optimizer updates")
     return correct(f"your fixed script trains: {accuracy:.0%} on the test digits. The doctor's code for "
-                   f"this bug is '{MYSTERY_BUG}'.")
+                   f"this bug is '{_MYSTERY_BUG}'.")
 
 
 def _examine_digits(model: nn.Module):
@@ -125,12 +129,9 @@ def doctor_clean(answer: Callable[[], nn.Module]) -> Verdict:
 
     Example:
         >>> from dendrite import nn
-        >>> doctor_clean(lambda: nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(),
-        ...                                    nn.Linear(64, 10))).status
-        'correct'
-        >>> doctor_clean(lambda: nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(),
-        ...                                    nn.Linear(64, 10), nn.Softmax(dim=1))).status
-        'wrong'
+        >>> verdict = doctor_clean(lambda: nn.Sequential(nn.Flatten(), nn.Linear(64, 10)))
+        >>> verdict.status, "keep a hidden layer" in verdict.message
+        ('wrong', True)
     """
     if not callable(answer):
         return wrong(f"expected a function that builds the model, got {type(answer).__name__}")
@@ -190,10 +191,11 @@ def first_nan_op(answer: Any) -> Verdict:
     ``"Exp"``), or the :class:`~dendrite.doctor.Finding` that ``trace_nan`` returned.
 
     Example:
-        >>> first_nan_op("Div").status
-        'correct'
-        >>> first_nan_op("Std").status
-        'wrong'
+        >>> verdict = first_nan_op("Std")  # it made a 0, which is finite
+        >>> verdict.status, "finite" in verdict.message
+        ('wrong', True)
+        >>> first_nan_op(...).status
+        'unanswered'
     """
     if isinstance(answer, Finding):
         op = answer.evidence.get("op")
