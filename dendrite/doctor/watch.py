@@ -371,14 +371,15 @@ class Watch:
     def report(self) -> Report:
         """The findings so far (callable during or after the loop), most likely root cause first."""
         findings, passed = [], []
+        skipped = skipped_checks(self.record)
         for name, check in CHECKS.items():
             finding = check(self.record)
-            if finding is None:
-                passed.append(name)
-            else:
+            if finding is not None:
                 findings.append(finding)
+            elif name not in skipped:  # a check that could not judge did not pass either
+                passed.append(name)
         elapsed = self._elapsed + (time.perf_counter() - self._started if self._active else 0.0)
-        return Report(findings, passed=passed, skipped=skipped_checks(self.record), elapsed_s=elapsed)
+        return Report(findings, passed=passed, skipped=skipped, elapsed_s=elapsed)
 
 
 def watch(model, optimizer, *, anomaly: bool = False) -> Watch:

@@ -284,6 +284,20 @@ def test_report_says_what_it_could_not_judge():
     assert set(w.report().skipped) == {"loss checks", "step checks"}
 
 
+def test_a_check_too_short_to_judge_is_skipped_not_passed():
+    model = mlp()
+    optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+    x, y = dendrite.randn(32, 4), dendrite.tensor(np.arange(32) % 2)
+    with watch(model, optimizer) as w:
+        for _ in range(10):  # fewer losses than the plateau check needs
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    report = w.report()
+    assert "loss-plateau" in report.skipped and "loss-plateau" not in report.passed
+    assert "missing-zero-grad" in report.passed
+
+
 def test_an_extra_backward_cleared_before_the_next_step_is_not_missing_zero_grad():
     model = mlp()  # GAN-style: a second loss reaches these weights after their step, then zero_grad
     optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
