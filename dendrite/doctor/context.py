@@ -104,6 +104,10 @@ class OptimizerRecipe:
             group["params"] = [params[i] for i in where]
             if group["params"]:
                 groups.append(group)
+        if not groups:  # the user's optimizer was built for another model's parameters
+            raise ValueError("the optimizer holds none of this model's parameters (see the "
+                             "params-not-in-optimizer finding); the probes that train need one built from "
+                             "model.parameters()")
         try:
             return self.cls(groups)
         except TypeError:  # a constructor with required arguments: copy the user's and rebind

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import dendrite
 from dendrite import nn
 from dendrite.doctor import examine
 from dendrite.nn import functional as F
-from tests.doctor.setups import BUGGY, data
+from tests.doctor.setups import BUGGY, data, digits
 
 # These tests check what the probes find, not how long they take: a budget no machine reaches
 # (a 30 s budget skipped a probe once on a loaded 2-core machine). test_tiny_budget_* checks the budget.
@@ -84,3 +85,14 @@ def test_sigmoid_into_bce_with_logits_is_found():
     report = examine(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()), (x, y_binary),
                      F.binary_cross_entropy_with_logits, budget_s=UNHURRIED)
     assert "softmax-before-loss" in report.codes(), str(report)
+
+
+def test_an_optimizer_of_another_model_is_named_and_its_skips_say_why():
+    x, y = digits(300)
+    model, other = (nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+                    for _ in range(2))
+    report = examine(model, (x, y), optimizer=dendrite.optim.Adam(other.parameters(), lr=1e-3),
+                     budget_s=UNHURRIED)
+    assert report.findings[0].code == "params-not-in-optimizer"
+    assert report.skipped, "the probes that train cannot run"
+    assert all("holds none of this model's parameters" in why for why in report.skipped.values())
