@@ -96,6 +96,12 @@ def test_reparameterize_wrong_answers_say_what_is_wrong(sample, says):
     assert says in verdict.message
 
 
+def test_reparameterize_with_numpy_functions_is_wrong_not_a_crash():
+    # np.exp on a dendrite tensor raises inside the learner's code
+    verdict = check.reparameterize(lambda mu, logvar, eps: mu + np.exp(0.5 * logvar) * eps)
+    assert verdict.status == "wrong" and "TypeError" in verdict.message
+
+
 def test_reparameterize_code_that_raises_is_wrong():
     verdict = check.reparameterize(lambda mu, logvar, eps: mu + logvar.sqrt_of_variance() * eps)
     assert verdict.status == "wrong" and "AttributeError" in verdict.message
@@ -134,6 +140,7 @@ def test_kl_placeholders_are_unanswered():
     (lambda mu, lv: _kl(mu, lv).sum(), "one number for the whole batch"),
     (lambda mu, lv: _kl(mu, lv).mean(), "one number for the whole batch"),
     (lambda mu, lv: 0.5 * (mu**2 + np.exp(lv) - 1 - lv), "one value per latent dimension"),
+    (lambda mu, lv: 0.5 * np.sum(mu**2 + np.exp(lv) - 1 - lv, axis=1, keepdims=True), "keepdims"),
     (lambda mu, lv: 0.5 * np.sum(mu**2 + np.exp(lv) - lv, axis=1), "mu = 0, logvar = 0"),
     (lambda mu, lv: 0.5 * np.sum(np.exp(lv) - 1 - lv, axis=1), "at mu = 1.5"),
 ])
@@ -147,3 +154,9 @@ def test_kl_wrong_answers_say_what_is_wrong(kl, says):
 def test_kl_code_that_raises_is_wrong():
     verdict = check.kl_divergence(lambda mu, logvar: (mu + logvar).exp_all())
     assert verdict.status == "wrong" and "AttributeError" in verdict.message
+
+
+def test_checkers_leave_the_learners_random_state_alone():
+    state = dendrite.get_rng_state()
+    check.reparameterize(lambda mu, logvar, eps: mu + (0.5 * logvar).exp() * dendrite.randn(*mu.shape))
+    assert dendrite.get_rng_state() == state

@@ -48,6 +48,8 @@ def test_rnn_step_placeholders_are_unanswered():
     (lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + h @ W_hh.T), "bias is missing"),
     (lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + b_ih + h @ W_hh + b_hh), "untransposed"),
     (lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)[0], "shape (4,)"),
+    (lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(W_ih @ x.T + W_hh @ h.T + (b_ih + b_hh)[:, None]),
+     "one column per example"),
     (lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + 2 * b_ih + h @ W_hh.T + b_hh), "not yet"),
 ])
 def test_rnn_step_wrong_answers_say_what_is_wrong(step, says):
@@ -170,3 +172,10 @@ def test_forget_gate_bias_code_that_raises_is_wrong():
         return lstm
     verdict = check.forget_gate_bias(outside_no_grad)
     assert verdict.status == "wrong" and "RuntimeError" in verdict.message and "no_grad" in verdict.message
+
+
+def test_checkers_leave_the_learners_random_state_alone():
+    state = dendrite.get_rng_state()
+    check.weight_shapes(_shapes)
+    check.forget_gate_bias(_setter(5.0))
+    assert dendrite.get_rng_state() == state

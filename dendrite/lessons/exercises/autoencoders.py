@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -69,6 +70,17 @@ def compression_ratio(answer: Callable) -> Verdict:
                    "common — what is left out shows as blur")
 
 
+@contextmanager
+def _own_randomness(seed: int = 0) -> Iterator[None]:
+    """Seed dendrite's generator for the check, then put the learner's random state back."""
+    saved = dendrite.get_rng_state()
+    dendrite.manual_seed(seed)
+    try:
+        yield
+    finally:
+        dendrite.set_rng_state(saved)
+
+
 def _vae_inputs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     mu = rng.normal(size=(4, 3)).astype(np.float32)
@@ -100,7 +112,8 @@ def reparameterize(answer: Callable) -> Verdict:
         mu_np, logvar_np, eps_np = _vae_inputs(seed)
         mu = dendrite.tensor(mu_np, requires_grad=True)
         logvar = dendrite.tensor(logvar_np, requires_grad=True)
-        got = answer(mu, logvar, dendrite.tensor(eps_np))
+        with _own_randomness():  # an answer that draws its own noise must not move the learner's seed
+            got = answer(mu, logvar, dendrite.tensor(eps_np))
         z = _as_array(got)
         if z.shape != mu_np.shape:
             return wrong(f"your z has shape {z.shape}; expected {mu_np.shape}, one sample per row of mu")
@@ -176,6 +189,9 @@ def kl_divergence(answer: Callable) -> Verdict:
             if got.shape in ((), (1,)):
                 return wrong(f"you returned one number for the whole batch; expected shape {want.shape}, "
                              "one divergence per example (the VAE's loss averages them later)")
+            if got.size == want.size:
+                return wrong(f"your KL has shape {got.shape}; the values are per example, but the shape "
+                             f"should be {want.shape} (a sum with keepdims=True keeps an extra axis)")
             if got.shape == mu.shape:
                 return wrong(f"you returned shape {got.shape}, one value per latent dimension; add them "
                              f"up per example, to shape {want.shape}")

@@ -13,7 +13,8 @@ Every check builds its own inputs from fixed seeds, so verdicts never depend on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,6 +29,17 @@ MEMORY_STEPS = 60
 _SATURATED_BIAS = 10.0
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 _LSTM_GATE_NAMES = ("i (input gate)", "f (forget gate)", "g (cell candidate)", "o (output gate)")
+
+
+@contextmanager
+def _own_randomness(seed: int = 0) -> Iterator[None]:
+    """Seed dendrite's generator for the check, then put the learner's random state back."""
+    saved = dendrite.get_rng_state()
+    dendrite.manual_seed(seed)
+    try:
+        yield
+    finally:
+        dendrite.set_rng_state(saved)
 
 
 def _step_inputs(seed: int) -> dict[str, np.ndarray]:
@@ -61,6 +73,9 @@ def rnn_step(answer: Callable) -> Verdict:
         a = _step_inputs(seed)
         got = np.asarray(answer(a["x"].copy(), a["h"].copy(), a["W_ih"].copy(), a["W_hh"].copy(),
                                 a["b_ih"].copy(), a["b_hh"].copy()), dtype=float)
+        if got.shape == (4, 2):
+            return wrong("your step returned shape (4, 2), one column per example; nn.RNN's states are rows, "
+                         "(N, hidden) = (2, 4): multiply the row vectors x and h by the transposed weights")
         if got.shape != (2, 4):
             return wrong(f"your step returned shape {got.shape}; expected (2, 4): one hidden vector of "
                          "size 4 per example (x was (2, 3), h was (2, 4), W_ih was (4, 3))")
@@ -111,7 +126,8 @@ def weight_shapes(answer: Callable) -> Verdict:
         except (TypeError, ValueError):
             return wrong(f"for {cell!r} you returned {got!r}; expected two shapes, "
                          "like ((rows, columns), (rows, columns))")
-        layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](input_size, hidden_size)
+        with _own_randomness():
+            layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](input_size, hidden_size)
         want_ih, want_hh = tuple(layer.weight_ih_l0.shape), tuple(layer.weight_hh_l0.shape)
         if (ih, hh) == (want_ih, want_hh):
             continue
@@ -164,9 +180,9 @@ def forget_gate_bias(answer: Callable) -> Verdict:
         >>> forget_gate_bias(lambda lstm: lstm).status
         'wrong'
     """
-    dendrite.manual_seed(0)
     hidden = 8
-    lstm = nn.LSTM(3, hidden, num_layers=2, batch_first=True)
+    with _own_randomness():
+        lstm = nn.LSTM(3, hidden, num_layers=2, batch_first=True)
     before = {name: p.detach().numpy().copy() for name, p in lstm.named_parameters()}
     returned = answer(lstm)
     if returned is not lstm:
