@@ -79,8 +79,8 @@ _HINTS = {
                     "after 20 layers the signal is about 1e-19 of what it was (the falling line)",
     "large normal": "N(0, 1) multiplies the std by about sqrt(256 / 2) = 11 at every layer: after 20 layers "
                     "the activations are around 1e20 and the loss overflows",
-    "xavier": "Glorot's Var[W] = 2 / (fan_in + fan_out) = 1 / 256 here keeps the signal of a linear or tanh "
-              "layer, but ReLU throws away half of the second moment: the std shrinks by 1/sqrt(2) per "
+    "xavier": "Glorot's Var[W] = 2 / (fan_in + fan_out) = 1 / 256 here keeps the signal of a linear layer, "
+              "but ReLU throws away half of the second moment: the std shrinks by 1/sqrt(2) per "
               "layer, 1/1000 after 20 layers",
 }
 
