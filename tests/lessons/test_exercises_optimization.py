@@ -99,6 +99,11 @@ def test_adam_step_mistakes(options, words):
     assert verdict.status == "wrong" and words in verdict.message, verdict.message
 
 
+def test_a_template_still_returning_ellipsis_is_unanswered():
+    assert check.adam_step(lambda p, g, m, v, *rest: (..., m, v)).status == "unanswered"
+    assert check.momentum_step(lambda p, g, b, lr, mu: (..., ...)).status == "unanswered"
+
+
 def test_adam_step_shape_mistakes():
     verdict = check.adam_step(lambda p, g, m, v, t, lr, b1, b2, eps: adam(p, g, m, v, t, lr, b1, b2, eps)[0])
     assert verdict.status == "wrong" and "tuple of 3" in verdict.message

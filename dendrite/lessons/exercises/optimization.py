@@ -1,9 +1,9 @@
 """Checkers for lesson 9, optimization.
 
-1. :func:`momentum_step`: one step of SGD with momentum written as PyTorch (and ``dendrite.optim.SGD``)
-   does it: ``buf = momentum * buf + grad``, ``param = param - lr * buf``.
-2. :func:`largest_stable_lr`: the largest learning rate for which gradient descent converges on a
+1. :func:`largest_stable_lr`: the largest learning rate for which gradient descent converges on a
    quadratic whose curvatures (Hessian eigenvalues) are given: ``2 / max(curvatures)``.
+2. :func:`momentum_step`: one step of SGD with momentum written as PyTorch (and ``dendrite.optim.SGD``)
+   does it: ``buf = momentum * buf + grad``, ``param = param - lr * buf``.
 3. :func:`adam_step`: one Adam step with its bias correction, compared with ``dendrite.optim.Adam``.
 
 The reference answers are the real optimisers: each checker steps ``dendrite.optim`` on the same numbers.
@@ -17,9 +17,9 @@ from collections.abc import Callable
 import numpy as np
 
 import dendrite
-from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
+from dendrite.lessons.verdict import Verdict, correct, exercise, unanswered, wrong
 
-__all__ = ["momentum_step", "largest_stable_lr", "adam_step"]
+__all__ = ["largest_stable_lr", "momentum_step", "adam_step"]
 
 _GRADS = np.array([[0.5, -2.0, 1.0], [0.3, -1.0, -2.0], [-0.4, 1.5, 0.25], [1.0, 0.0, -0.5]])
 
@@ -44,6 +44,10 @@ def _pair(result, count: int, shape: tuple[int, ...]) -> list[np.ndarray] | str:
     return arrays
 
 
+def _has_placeholder(result) -> bool:
+    return isinstance(result, (tuple, list)) and any(item is Ellipsis for item in result)
+
+
 def _sgd_reference(lr: float, momentum: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """(param, buffer) after each step of dendrite.optim.SGD on the fixed gradients."""
     param = dendrite.nn.Parameter(dendrite.tensor([1.0, 2.0, -1.0], dtype=dendrite.float64))
@@ -57,7 +61,7 @@ def _sgd_reference(lr: float, momentum: float) -> list[tuple[np.ndarray, np.ndar
     return states
 
 
-@exercise("Lesson 9, exercise 1: one step of SGD with momentum")
+@exercise("Lesson 9, exercise 2: one step of SGD with momentum")
 def momentum_step(answer: Callable) -> Verdict:
     """Check ``answer(param, grad, buf, lr, momentum) -> (new_param, new_buf)`` against ``optim.SGD``.
 
@@ -77,7 +81,11 @@ def momentum_step(answer: Callable) -> Verdict:
     param, buf = np.array([1.0, 2.0, -1.0]), np.zeros(3)
     for step, (grad, (want_param, want_buf)) in enumerate(zip(_GRADS, reference), start=1):
         old_param, old_buf = param, buf
-        result = _pair(answer(param.copy(), grad.copy(), buf.copy(), lr, momentum), 2, (3,))
+        raw = answer(param.copy(), grad.copy(), buf.copy(), lr, momentum)
+        if _has_placeholder(raw):
+            return unanswered("your function still returns ... in its result: write the new values, "
+                              "then run the cell again")
+        result = _pair(raw, 2, (3,))
         if isinstance(result, str):
             return wrong(result + ": (new_param, new_buf)")
         param, buf = result
@@ -113,7 +121,7 @@ def momentum_step(answer: Callable) -> Verdict:
 _CURVATURES = ((1.0, 25.0), (4.0,), (0.5, 2.0, 10.0), (3.0, 3.0), (100.0, 0.01))
 
 
-@exercise("Lesson 9, exercise 2: the largest stable learning rate")
+@exercise("Lesson 9, exercise 1: the largest stable learning rate")
 def largest_stable_lr(answer: Callable) -> Verdict:
     """Check ``answer(curvatures)``: the learning rate at which gradient descent stops converging on
     ``f(x) = 0.5 * sum(c_i * x_i^2)`` (``curvatures`` a tuple of the ``c_i > 0``).
@@ -217,6 +225,9 @@ def adam_step(answer: Callable) -> Verdict:
     for t, (grad, want) in enumerate(zip(_GRADS, reference), start=1):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             raw = answer(param.copy(), grad.copy(), m.copy(), v.copy(), t, lr, betas[0], betas[1], eps)
+        if _has_placeholder(raw):
+            return unanswered("your function still returns ... for the new parameter: write the bias "
+                              "correction and the update, then run the cell again")
         result = _pair(raw, 3, (3,))
         if isinstance(result, str):
             return wrong(result + ": (new_param, new_m, new_v)")
