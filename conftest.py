@@ -51,6 +51,8 @@ NEEDS_EXTRAS = {
     "dendrite/explore/gan.py": ("matplotlib",),  # the examples draw figures
     "dendrite/explore/gan_demo.py": ("matplotlib",),
     "dendrite/explore/gan_figures.py": ("matplotlib",),
+    # running a lesson starts a Jupyter kernel (the extra dendrite[lessons])
+    "dendrite/lessons/execute.py": ("nbclient", "nbformat", "ipykernel"),
     # the recipes that train save their plots
     **{f"dendrite/recipes/{name}.py": ("matplotlib",) for name in (
         "autoencoding", "classification", "forecasting", "gan", "language", "pictures", "runner",

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS = ("nn", "optim", "data", "interop", "models", "recipes", "train", "cli", "utils", "doctor",
-         "playground", "explore", "summary.py", "onnx.py")
+         "playground", "explore", "lessons", "summary.py", "onnx.py")
 INTERNAL_MODULES = (
     # the exporter's machinery; its public surface is export, supported_operations, OnnxExportError
     "interop/onnx_export/builder.py", "interop/onnx_export/trace.py", "interop/onnx_export/ops_",

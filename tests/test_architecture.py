@@ -31,6 +31,8 @@ LAYERS = [
     ("doctor", ["dendrite.doctor"]),
     ("train", ["dendrite.train", "dendrite.distributed"]),
     ("explain", ["dendrite.explore"]),
+    # the lessons' checkers use the explorers and the doctor; the tour (recipes) links to the lessons
+    ("lessons", ["dendrite.lessons"]),
     ("recipes", ["dendrite.recipes"]),
     ("front doors", ["dendrite.cli", "dendrite.playground"]),
 ]

@@ -14,6 +14,7 @@
     dendrite sample DIR [--length N] [--temperature T] [--prime TEXT]
     dendrite playground [--port N] [--host H] [--no-browser] [--session-ttl S]
     dendrite explore init|optim|gan [--out DIR] [--seed N] [--quick]
+    dendrite lessons [list | open N [--dir DIR] | export N|all DIR [--force] | run N|PATH]
 
 ``--data PATH`` trains on the user's own files: a CSV/TSV table (``--target`` names the
 column to predict), a ``.npz`` with ``x``/``y``, MNIST's IDX files, a CIFAR-10 folder or
@@ -210,6 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                                "(default explore/EXPLORER)")
     explore.add_argument("--seed", type=_natural_int, default=0)
     explore.add_argument("--quick", action="store_true", help="small sizes (seconds, as in the tests)")
+
+    lessons = commands.add_parser("lessons", help="the lessons: the guide's path as notebooks with exercises",
+                                  epilog="open and run need dendrite[lessons] (Jupyter); exit codes: 0 done, "
+                                         "1 run: a cell raised or an answer is wrong, 2 usage error")
+    lessons.add_argument("action", nargs="?", default="list", choices=["list", "open", "export", "run"],
+                         help="list (default); open N in Jupyter (your copy); export N|all DIR; "
+                              "run N|PATH headless, printing each exercise's verdict")
+    lessons.add_argument("lesson", nargs="?", help="number (1-11), slug, 'all' (export) or a .ipynb (run)")
+    lessons.add_argument("folder", nargs="?", type=Path, help="export: the folder to copy into")
+    lessons.add_argument("--dir", type=Path, default=Path("dendrite-lessons"),
+                         help="open: the folder for your copies (default ./dendrite-lessons)")
+    lessons.add_argument("--force", action="store_true", help="export: replace files already there")
     return parser
 
 
@@ -217,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``dendrite`` command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     Usage: ``dendrite COMMAND ...`` with COMMAND one of ``train``, ``predict``, ``evaluate``, ``doctor``,
-    ``tour``, ``datasets``, ``models``, ``sample``, ``playground``, ``explore`` (see the module docstring). A
+    ``tour``, ``datasets``, ``models``, ``sample``, ``playground``, ``explore``, ``lessons`` (see the module
+    docstring). A
     :class:`UsageError` becomes one line on stderr and status 2; Ctrl-C status 130.
 
     Example:
@@ -242,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             from dendrite.cli.explore_command import run_explore
 
             return run_explore(args)
+        if args.command == "lessons":
+            from dendrite.cli.lessons_command import run_lessons
+
+            return run_lessons(args)
         return getattr(commands, f"run_{args.command}")(args)
     except UsageError as error:
         print(f"dendrite: error: {error}", file=sys.stderr)

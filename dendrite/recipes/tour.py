@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dendrite.recipes.base import RunConfig
-from dendrite.recipes.tour_text import caption, explain
+from dendrite.recipes.tour_text import caption, explain, lesson_of
 from dendrite.utils.atomic import atomic_write_text
 from dendrite.utils.strict_json import dumps
 
@@ -169,6 +169,15 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _lesson_html(label: str) -> str:
+    """The report's pointer to the lesson that teaches entry ``label``'s network (its notebook linked)."""
+    taught = lesson_of(label)
+    return (f"<dt>Learn it</dt><dd class='lesson'>Lesson {taught.number} — "
+            f"<a href='{html.escape(taught.path.as_uri())}'>{html.escape(taught.title)}</a>: "
+            f"{html.escape(taught.summary)}. Open it in Jupyter with "
+            f"<code>dendrite lessons open {taught.number}</code>.</dd>")
+
+
 def render_html(summary: dict) -> str:
     """A self-contained page (relative image links) with every run's metrics and pictures.
 
@@ -219,7 +228,7 @@ def render_html(summary: dict) -> str:
         parts.append(
             f"<dl class='explain'><dt>What it is</dt><dd>{words['about']}</dd>"
             f"<dt>The metric: {html.escape(row['headline'])}</dt><dd>{words['meaning']} {words['good']}</dd>"
-            f"<dt>Compared to</dt><dd>{words['baseline']}</dd></dl>"
+            f"<dt>Compared to</dt><dd>{words['baseline']}</dd>{_lesson_html(row['label'])}</dl>"
         )
         metrics = ", ".join(f"{html.escape(k)} = {v:.4g}" for k, v in row["final"].items() if v is not None)
         parts.append(f"<p>All numbers of this run: {metrics}</p>")

@@ -2,14 +2,18 @@
 
 One table per kind of text, so a sentence lives in one place: :data:`ENTRY_TEXT`
 (model and data, per tour entry), :data:`METRIC_TEXT` (meaning, good value and
-baseline, per headline metric) and :data:`PICTURE_TEXT` (a caption per picture
-file, with per-entry overrides in :data:`ENTRY_PICTURE_TEXT`). :func:`explain`
-puts them together for one row of the tour's summary.
+baseline, per headline metric), :data:`PICTURE_TEXT` (a caption per picture
+file, with per-entry overrides in :data:`ENTRY_PICTURE_TEXT`) and :data:`ENTRY_LESSON`
+(the lesson that teaches each entry's network). :func:`explain` puts them together
+for one row of the tour's summary.
 """
 
 from __future__ import annotations
 
-__all__ = ["ENTRY_TEXT", "METRIC_TEXT", "PICTURE_TEXT", "ENTRY_PICTURE_TEXT", "explain", "caption"]
+from dendrite.lessons import Lesson, lesson
+
+__all__ = ["ENTRY_TEXT", "METRIC_TEXT", "PICTURE_TEXT", "ENTRY_PICTURE_TEXT", "ENTRY_LESSON", "explain",
+           "caption", "lesson_of"]
 
 _DIGITS = ("the 8x8 handwritten digits 0-9 (1,437 training and 360 test images; the data has no "
            "separate validation part)")
@@ -142,6 +146,26 @@ ENTRY_PICTURE_TEXT: dict[tuple[str, str], str] = {
     ("vae-digits", "curves.png"): "Per epoch on the training split: the loss (negative ELBO) and its two "
                                   "parts, reconstruction error and KL term.",
 }
+
+
+# The lesson (dendrite.lessons, number) that teaches each entry's kind of network.
+ENTRY_LESSON: dict[str, int] = {
+    "mlp-spiral": 2, "mlp-digits": 2, "cnn-digits": 4, "lstm-digits": 5, "charlm-pytext": 5,
+    "forecast-mackey-glass": 5, "gan-ring8": 7, "gan-digits": 7, "vae-digits": 6,
+}
+
+
+def lesson_of(label: str) -> Lesson:
+    """The lesson that teaches tour entry ``label``'s network.
+
+    Example:
+        >>> lesson_of("cnn-digits").title
+        'Convolutional networks'
+    """
+    if label not in ENTRY_LESSON:
+        raise KeyError(f"no lesson for tour entry {label!r}; add it to ENTRY_LESSON in "
+                       f"dendrite/recipes/tour_text.py (entries: {sorted(ENTRY_LESSON)})")
+    return lesson(ENTRY_LESSON[label])
 
 
 def _number(final: dict, key: str) -> str:

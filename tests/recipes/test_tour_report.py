@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from dendrite.lessons import LESSONS
 from dendrite.recipes import tour
 from dendrite.recipes.classification import curve_labels
-from dendrite.recipes.tour_text import ENTRY_TEXT, METRIC_TEXT, caption, explain
+from dendrite.recipes.tour_text import ENTRY_LESSON, ENTRY_TEXT, METRIC_TEXT, caption, explain, lesson_of
 from dendrite.train import plots
 
 # Every tour entry, trimmed to seconds: the report's words and pictures do not depend on how long it trained.
@@ -75,6 +76,21 @@ def test_each_entry_explains_its_model_metric_and_baseline(report):
     assert f"unigram_bits_per_char = {unigram:.4g}" in _section(report.html, "charlm-pytext")
     real = report.summary["runs"][7]["final"]["frechet_distance_real"]
     assert f"frechet_distance_real = {real:.4g}" in _section(report.html, "gan-digits")
+
+
+def test_each_entry_links_the_lesson_that_teaches_it(report):
+    assert sorted(ENTRY_LESSON) == sorted(entry.label for entry in tour.TOUR)
+    for row in report.summary["runs"]:
+        taught = lesson_of(row["label"])
+        found = re.findall(r"<dd class='lesson'>Lesson (\d+) — <a href='([^']+)'>([^<]+)</a>.*?"
+                           r"<code>dendrite lessons open (\d+)</code>", _section(report.html, row["label"]))
+        assert found == [(str(taught.number), taught.path.as_uri(), html.escape(taught.title),
+                          str(taught.number))], row["label"]
+    assert {lesson_of(label).slug for label in ENTRY_LESSON} == {
+        "feedforward", "convolutional", "recurrent", "autoencoders", "gans"}
+    assert all(lesson_of(label) in LESSONS for label in ENTRY_LESSON)
+    with pytest.raises(KeyError, match="no lesson for tour entry 'nope'"):
+        lesson_of("nope")
 
 
 def test_every_picture_is_captioned_full_width_and_linked(report):
