@@ -51,6 +51,7 @@ NEEDS_EXTRAS = {
     "dendrite/explore/gan.py": ("matplotlib",),  # the examples draw figures
     "dendrite/explore/gan_demo.py": ("matplotlib",),
     "dendrite/explore/gan_figures.py": ("matplotlib",),
+    "dendrite/explore/pyplot.py": ("matplotlib",),
     # running a lesson starts a Jupyter kernel (the extra dendrite[lessons])
     "dendrite/lessons/execute.py": ("nbclient", "nbformat", "ipykernel"),
     # the recipes that train save their plots

@@ -6,7 +6,7 @@ follow, so the fakes pile onto one or two modes and hop between them. The cure: 
 rates (``2e-3`` for both, the lab's defaults), so D keeps pace and penalises every over-crowded mode.
 Measured with seed 0 after 800 generator steps (1,200 fixed-noise fakes, a mode counts when >= 2 % of
 them lie within 3 sigma = 0.3 of it): the collapsed run covers at most 3 of 8 modes, the cure at
-least 7 (``tests/explore/test_gan_demo.py`` checks both, ``docs/explore_gan.md`` has the numbers).
+least 7 (``tests/explore/test_gan.py`` checks both, ``docs/explore_gan.md`` has the numbers).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dendrite.explore.gan import GanLab, GanSnapshot
+from dendrite.explore.pyplot import pyplot
 
 __all__ = ["COLLAPSE", "CURE", "DEMO_STEPS", "CollapseDemo", "mode_collapse_demo", "write_pictures"]
 
@@ -86,11 +87,7 @@ def write_pictures(out: Path, *, seed: int = 0, quick: bool = False) -> list[Pat
         ...     [path.name for path in write_pictures(Path(out), quick=True)]
         ['gan_lab.png', 'gan_mode_collapse.png']
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+    plt = pyplot("the GAN lab's pictures")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dpi = 60 if quick else 110

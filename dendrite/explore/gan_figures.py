@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrite.explore.pyplot import pyplot
+
 __all__ = ["snapshot_figure", "demo_figure", "draw_plane"]
 
 REAL, FAKE = "#2e9e5b", "#8e44ad"  # green real points, purple fakes (as on the page)
 
 
 def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the install
-        raise ImportError("the GAN lab's figures need matplotlib: pip install 'dendrite[train]'") from error
-    return plt
+    return pyplot("the GAN lab's figures")
 
 
 def draw_plane(ax, snap, title: str | None = None) -> None:

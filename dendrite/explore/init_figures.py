@@ -10,20 +10,15 @@ import math
 
 import numpy as np
 
+from dendrite.explore.pyplot import pyplot
+
 __all__ = ["signal_figure", "training_figure", "comparison_figure", "training_comparison_figure"]
 
 ORANGE, BLUE = "#f59322", "#0877bd"
 
 
 def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("the explorer's figures need matplotlib: pip install 'dendrite[train]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot("the explorer's figures")
 
 
 def _positive(values) -> list[float]:

@@ -7,6 +7,7 @@ Shared by :mod:`dendrite.explore.optim` (2-D surfaces) and :mod:`dendrite.explor
 from __future__ import annotations
 
 import dendrite
+from dendrite.explore.pyplot import pyplot
 
 __all__ = ["OPTIMIZERS", "COLORS", "make_optimizer", "require_matplotlib"]
 
@@ -18,19 +19,13 @@ COLORS = {"sgd": "#444444", "momentum": "#1f77b4", "nesterov": "#17becf", "rmspr
 
 
 def require_matplotlib():
-    """``matplotlib.pyplot`` with the Agg backend, or an ImportError saying how to install it.
+    """``matplotlib.pyplot`` (Agg unless a backend was chosen: :func:`dendrite.explore.pyplot.pyplot`).
 
     Example:
         >>> require_matplotlib().__name__
         'matplotlib.pyplot'
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError("the explorers' figures need matplotlib: pip install 'dendrite[train]'") from error
-    return plt
+    return pyplot("the explorers' figures")
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.9,

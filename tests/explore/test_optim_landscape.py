@@ -77,11 +77,17 @@ def test_batch_size_and_lr_effects():
     effects = lr_batch_effects(epochs=10, seed=0)
     final = {(c["kind"], c["batch_size"], c["lr"]): c["losses"][-1] for c in effects.curves}
     # measured after 10 epochs from 0.612: batch 8 → 0.019, 32 → 0.204, 200 → 0.334 (lr 0.3);
-    # lr 0.03 → 0.379, 0.3 → 0.204, 3.0 → 0.846 (batch 32). Smaller batches take more steps per epoch.
+    # lr 0.03 → 0.379, 0.3 → 0.204 (batch 32). Smaller batches take more steps per epoch.
     assert final[("batch", 8, 0.3)] < final[("batch", 32, 0.3)] < final[("batch", 200, 0.3)]
-    # a tiny learning rate barely moves in 10 epochs; a huge one overshoots and ends worse than it began
+    # a tiny learning rate barely moves in 10 epochs
     assert final[("lr", 32, 0.03)] > final[("lr", 32, 0.3)]
-    assert final[("lr", 32, 3.0)] > effects.curves[0]["losses"][0]
+    # a huge one overshoots: it jumps above where it began and climbs again and again (measured: 0.612,
+    # 0.85, 0.52, 0.26, 1.62, 0.34, 1.61, 0.20, 1.16, 0.50, 0.45), where lr 0.3 never rises above its start.
+    # Where such a chaotic curve ends depends on the last bit of BLAS rounding, so that is not asserted.
+    curves = {(c["kind"], c["batch_size"], c["lr"]): np.asarray(c["losses"]) for c in effects.curves}
+    huge, good = curves[("lr", 32, 3.0)], curves[("lr", 32, 0.3)]
+    assert huge[1:].max() > 1.5 * huge[0] and (np.diff(huge) > 0).sum() >= 3
+    assert good[1:].max() < good[0]
     starts = {c["losses"][0] for c in effects.curves}
     assert len(starts) == 1  # every curve starts from the same init
 
