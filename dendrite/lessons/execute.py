@@ -112,6 +112,11 @@ def _kernel_environment() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_DENDRITE_ROOT), env.get("PYTHONPATH")]))
     # pictures as outputs, whatever backend the caller's environment names
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # The lessons' models are small: one BLAS thread is fastest, and several kernels at once (the test
+    # suite's workers) would otherwise fight over the cores (measured under load: lesson 7 took 71 s with
+    # the default threads, 14 s with one). A thread count the caller set is kept.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(variable, "1")
     return env
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import dendrite
 from dendrite import nn, no_grad
 from dendrite.tensor import Tensor
 
@@ -104,10 +105,29 @@ class SequenceClassifier(nn.Module):
         output, _ = self.rnn(x)
         return output
 
+    def summary_vector(self, x: Tensor) -> Tensor:
+        """What the head reads: the state after the whole sequence, ``(N, T, F)`` -> ``(N, D*H)``.
+
+        The forward direction has read the whole sequence at the last step; a bidirectional layer's
+        backward direction reads from the end, so it has read the whole sequence at the *first* step
+        (at the last step it has seen only the last input).
+
+        Example:
+            >>> import dendrite
+            >>> model = SequenceClassifier((10, 1), 2, cell="gru", hidden_size=4, bidirectional=True)
+            >>> x = dendrite.randn(1, 10, 1, requires_grad=True)
+            >>> model.summary_vector(x)[0, 4:].sum().backward()  # the backward half
+            >>> bool((x.grad.numpy() != 0).all())                  # depends on every step
+            True
+        """
+        output = self.encode(x)
+        if not self.rnn.bidirectional:
+            return output[:, -1]
+        hidden = output.shape[-1] // 2
+        return dendrite.cat([output[:, -1, :hidden], output[:, 0, hidden:]], dim=-1)
+
     def forward(self, x: Tensor) -> Tensor:
-        # The last step's output has read the whole sequence (for a bidirectional layer its
-        # backward half has read it at every step, so the last step works for both).
-        return self.head(self.dropout(self.encode(x)[:, -1]))
+        return self.head(self.dropout(self.summary_vector(x)))
 
 
 class CharLM(nn.Module):

@@ -52,6 +52,21 @@ def test_classifier_reads_the_last_step_output():
         np.testing.assert_allclose(model(x).numpy(), model.head(output[:, -1]).numpy(), rtol=1e-6)
 
 
+def test_a_bidirectional_classifier_reads_each_direction_after_the_whole_sequence():
+    dendrite.manual_seed(0)
+    model = SequenceClassifier((10, 1), 2, cell="gru", hidden_size=4, bidirectional=True)
+    x = dendrite.randn(1, 10, 1)
+    with dendrite.no_grad():
+        output, h_n = model.rnn(x)
+        # the forward direction's last step and the backward direction's first step: the final states
+        np.testing.assert_allclose(model.summary_vector(x).numpy()[0], np.concatenate([h_n[0, 0], h_n[1, 0]]),
+                                   rtol=1e-6)
+    for half in (slice(0, 4), slice(4, 8)):
+        x = dendrite.randn(1, 10, 1, requires_grad=True)
+        model.summary_vector(x)[0, half].sum().backward()
+        assert (x.grad.numpy() != 0).all(), f"outputs {half} do not depend on every step"
+
+
 def test_accepts_sequences_only():
     assert needs_sequences(load_dataset("digits")) is None
     assert "classifier" in needs_sequences(load_dataset("mackey-glass"))
