@@ -15,17 +15,20 @@ import sys
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-PLAYGROUND_TESTS = Path(__file__).resolve().parent / "playground"
+# the tests that drive Chromium: the playground's pages, and the tour report opened in the browser
+BROWSER_TESTS = (Path(__file__).resolve().parent / "playground",
+                 Path(__file__).resolve().parent / "recipes" / "test_tour_report.py")
 
 
-def _collects_playground(config) -> bool:
-    """Whether the run's paths include tests/playground (a folder above it, it, or a file in it)."""
+def _collects_browser_tests(config) -> bool:
+    """Whether the run's paths include a browser test (a folder above it, it, or a file in it)."""
     paths = config.args or [str(config.rootpath / path) for path in config.getini("testpaths")]
     for arg in paths:
         path = Path(arg.split("::")[0])
         path = (path if path.is_absolute() else Path(config.invocation_params.dir) / path).resolve()
-        if path == PLAYGROUND_TESTS or path in PLAYGROUND_TESTS.parents or PLAYGROUND_TESTS in path.parents:
-            return True
+        for tests in BROWSER_TESTS:
+            if path == tests or path in tests.parents or tests in path.parents:
+                return True
     return False
 
 
@@ -39,7 +42,7 @@ def pytest_configure(config):
     sudo = "" if os.geteuid() == 0 else "sudo -n "
     if sudo and shutil.which("sudo") is None:
         return
-    if not _collects_playground(config):
+    if not _collects_browser_tests(config):
         return
     print("conftest: installing chromium with apt-get for the playground's browser tests ...",
           file=sys.stderr, flush=True)

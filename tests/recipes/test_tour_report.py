@@ -4,6 +4,7 @@ import dataclasses
 import html
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -128,3 +129,38 @@ def test_curve_labels_say_validation_only_when_there_is_one():
     assert labels["val_loss"] == "validation: plain CE" and labels["val_accuracy"] == "validation"
     regression = curve_labels(SimpleNamespace(has_validation=False, task="regression"), {})
     assert regression["val_loss"] == "test: mean squared error"
+
+
+def test_the_report_reads_in_chromium(report, playground_browser):
+    """Opened in Chromium: every entry shows its words and lesson link, and every picture loads full width."""
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "tour"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    context = playground_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((report.out / "index.html").as_uri())
+    page.screenshot(path=str(artifacts / "report-top.png"))
+    for row in report.summary["runs"]:
+        heading = page.locator(f"h2#{row['label']}")
+        explained = heading.locator("xpath=following-sibling::dl[1]")
+        terms = explained.locator("dt").all_inner_texts()
+        assert terms == ["What it is", f"The metric: {row['headline']}", "Compared to", "Learn it"], terms
+        assert all(text.strip() for text in explained.locator("dd").all_inner_texts())
+        pictures = page.locator(f"img[src^='{row['label']}/']")
+        assert pictures.count() == len(row["pictures"])
+        for index in range(pictures.count()):
+            picture = pictures.nth(index)
+            picture.scroll_into_view_if_needed()
+            loaded = picture.evaluate("img => img.complete && img.naturalWidth > 0")
+            assert loaded, f"{row['label']}: {picture.get_attribute('src')} did not load"
+            shown = picture.bounding_box()
+            content = page.locator("body").bounding_box()
+            # full width, unless the height cap (85% of the window) keeps a square picture on screen
+            assert shown["width"] >= 0.95 * content["width"] or shown["height"] >= 0.8 * 900, (
+                row["label"], shown, content)
+        heading.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / f"{row['label']}.png"))
+    page.screenshot(path=str(artifacts / "report-full.png"), full_page=True)
+    context.close()
+    assert errors == []
