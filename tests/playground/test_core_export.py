@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import runpy
 import subprocess
 import sys
@@ -74,8 +75,10 @@ def test_script_runs_as_a_program_and_prints_each_epoch(tmp_path):
     s.step_epoch()
     path = tmp_path / "playground_model.py"
     path.write_text(s.export_script())
+    # The environment as it is (BLAS settings such as OPENBLAS_CORETYPE choose the kernels, and so the
+    # rounding, that the page's run used too), with this checkout importable.
     done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3
