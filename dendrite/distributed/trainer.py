@@ -17,7 +17,8 @@ see the same keys as a single-process run) and makes the ranks agree:
   (``ModelCheckpoint``, ``TrainingCheckpoint``, ``CSVLogger``, ``JSONLLogger``, the progress bar,
   and any callback with ``rank_zero_only = True``);
 * **data order**: a training loader whose sampler has ``set_epoch`` (a
-  :class:`~dendrite.distributed.DistributedSampler`) is told the epoch before each one.
+  :class:`~dendrite.distributed.DistributedSampler`) is told the epoch before each one (the
+  plain Trainer does that too, so a one-process run reads the same orders).
 """
 
 from __future__ import annotations
@@ -178,12 +179,6 @@ class DistributedTrainer(Trainer):
             return super().fit(train_loader, epochs, val_loader, initial_epoch)
         finally:
             self.callbacks, self.progress = callbacks, progress
-
-    def _train_epoch(self, loader) -> dict:
-        sampler = getattr(loader, "sampler", None)
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(self.epoch)
-        return super()._train_epoch(loader)
 
     def _gather_batch(self, values: dict, size: int) -> tuple[dict, int]:
         if self.world_size == 1:

@@ -1,0 +1,80 @@
+"""Run under ``mpirun -n K``: DistributedDataParallel with batch B per rank vs one process with batch K·B.
+
+``python ddp_match.py mlp|cnn OUT.json``. Every rank seeds its model differently (so only the
+initial broadcast can make them equal); rank 0 also trains the single-process reference (same
+initial weights, the sampler's order with ``num_replicas=1``, batch K·B) and writes
+``{"max_difference", "max_rank_spread", "steps", "world_size"}`` to OUT.json.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+import dendrite
+from dendrite import nn, optim
+from dendrite import distributed as dist
+from dendrite.data import DataLoader, TensorDataset
+
+BATCH, EPOCHS, SAMPLES = 6, 2, 48
+
+
+def build(kind: str, seed: int):
+    dendrite.manual_seed(seed)
+    if kind == "mlp":
+        model = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    else:
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3),
+                              nn.Tanh(), nn.Flatten(), nn.Linear(6 * 2 * 2, 3))
+    return model.double()
+
+
+def data(kind: str):
+    rng = np.random.default_rng(0)
+    shape = (SAMPLES, 5) if kind == "mlp" else (SAMPLES, 1, 8, 8)
+    return TensorDataset(rng.normal(size=shape), rng.integers(0, 3, SAMPLES))
+
+
+def train(model, loader, sampler, steps: list) -> None:
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(EPOCHS):
+        sampler.set_epoch(epoch)
+        for inputs, target in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), target)
+            loss.backward()
+            optimizer.step()
+            steps.append(float(loss.item()))
+
+
+def main(kind: str, out: str) -> None:
+    dist.init()
+    rank, size = dist.get_rank(), dist.get_world_size()
+    dataset = data(kind)
+    if rank == 0:  # the reference first, before any DistributedDataParallel exists
+        reference = build(kind, seed=100)  # rank 0's seed: its weights are broadcast
+        sampler = dist.DistributedSampler(dataset, num_replicas=1, rank=0, seed=7)
+        train(reference, DataLoader(dataset, batch_size=BATCH * size, sampler=sampler), sampler, [])
+    model = dist.DistributedDataParallel(build(kind, seed=100 + rank), bucket_cap_mb=0.001)  # several buckets
+    sampler = dist.DistributedSampler(dataset, seed=7)
+    steps: list = []
+    train(model, DataLoader(dataset, batch_size=BATCH, sampler=sampler), sampler, steps)
+    spread = 0.0
+    for parameter in model.module.parameters():  # every rank must hold rank 0's values
+        mine = parameter.detach().numpy().copy()
+        theirs = mine.copy()
+        dist.broadcast(theirs, 0)
+        spread = max(spread, float(np.abs(mine - theirs).max()))
+    spread_all = np.array([spread])
+    dist.all_reduce(spread_all, "max")
+    if rank == 0:
+        difference = max(float(np.abs(a.detach().numpy() - b.detach().numpy()).max())
+                         for a, b in zip(reference.parameters(), model.module.parameters()))
+        with open(out, "w") as file:
+            json.dump({"max_difference": difference, "max_rank_spread": float(spread_all[0]),
+                       "steps": len(steps), "world_size": size, "buckets": len(model._buckets)}, file)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
