@@ -319,7 +319,7 @@ class Trainer:
     def _train_epoch(self, loader) -> dict:
         state = self.fit_state
         sampler = getattr(loader, "sampler", None)
-        if hasattr(sampler, "set_epoch"):  # a DistributedSampler: this epoch's order (as PyTorch users call it)
+        if hasattr(sampler, "set_epoch"):  # a DistributedSampler: this epoch's order (PyTorch users call it)
             sampler.set_epoch(self.epoch)
         self.model.train()
         for metric in self.metrics:

@@ -63,10 +63,12 @@ def run_ranks(arguments: list[str], ranks: int = 2, timeout: float = 120,
                           cwd=cwd or ROOT)
 
 
-def run_script(name: str, *arguments: str, ranks: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_script(name: str, *arguments: str, ranks: int = 2,
+               timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``tests/distributed/scripts/NAME`` on ``ranks`` ranks."""
     return run_ranks([sys.executable, str(SCRIPTS / name), *arguments], ranks, timeout)
 
 
 def explain(done: subprocess.CompletedProcess) -> str:
-    return f"exit status {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+    return (f"exit status {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n"
+            f"--- stderr\n{done.stderr[-4000:]}")

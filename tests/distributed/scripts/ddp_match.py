@@ -12,8 +12,8 @@ import sys
 import numpy as np
 
 import dendrite
-from dendrite import nn, optim
 from dendrite import distributed as dist
+from dendrite import nn, optim
 from dendrite.data import DataLoader, TensorDataset
 
 BATCH, EPOCHS, SAMPLES = 6, 2, 48

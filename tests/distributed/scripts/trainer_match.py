@@ -1,4 +1,4 @@
-"""Run under ``mpirun -n K``: DistributedTrainer (batch B per rank) vs Trainer (batch K·B), and its agreements.
+"""Run under ``mpirun -n K``: DistributedTrainer (batch B per rank) vs Trainer (batch K·B), and more.
 
 ``python trainer_match.py OUT_DIR``. Rank 0 trains the single-process reference first; then
 every rank trains a differently seeded model with a :class:`DistributedTrainer` whose
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 import dendrite
-from dendrite import nn, optim
 from dendrite import distributed as dist
+from dendrite import nn, optim
 from dendrite.data import DataLoader, TensorDataset
 from dendrite.train import CSVLogger, LambdaCallback, Trainer
 from dendrite.train.checkpoint_state import TrainingCheckpoint
@@ -43,7 +43,8 @@ def main(out: str) -> None:
     if rank == 0:
         model = build(100)
         train_loader, val_loader = loaders(dataset, BATCH * size, 1, 0)
-        trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.02), progress=False)
+        optimizer = optim.Adam(model.parameters(), lr=0.02)
+        trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, progress=False)
         result["reference"] = trainer.fit(train_loader, EPOCHS, val_loader).history
     model = build(100 + rank)
     train_loader, val_loader = loaders(dataset, BATCH)
@@ -57,8 +58,8 @@ def main(out: str) -> None:
     stopped = trainer.fit(train_loader, 5, val_loader).history
     dist.barrier()
     if rank == 0:
-        result.update(distributed=history, epochs_after_stop=len(stopped["loss"]), stop_reason=trainer.stop_reason,
-                      files=sorted(path.name for path in out.iterdir()))
+        result.update(distributed=history, epochs_after_stop=len(stopped["loss"]),
+                      stop_reason=trainer.stop_reason, files=sorted(path.name for path in out.iterdir()))
         (out / "result.json").write_text(json.dumps(result))
 
 
