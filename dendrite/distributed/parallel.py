@@ -23,6 +23,13 @@ How the gradients travel (the design of PyTorch's DDP, on dendrite's engine):
   computation, as it does in PyTorch: communication time adds to the step time. The
   scaling model of ``docs/distributed.md`` counts it that way.
 
+**Uneven batches.** Averaging the ranks' gradients equally is right when every rank's batch
+has the same size. Set ``ddp.sample_count`` (every rank, before each forward: its batch's size n_r)
+and the average is weighted instead, Σ n_r·g_r / Σ n_r, the gradient of the mean loss over
+all the samples whatever their split; the counts travel in the first bucket (no extra message).
+:class:`~dendrite.distributed.DistributedTrainer` sets it, so a last batch of 15 + 14 samples
+equals one process's batch of 29, and a rank with no batch left contributes n_r = 0.
+
 At construction rank 0's parameters and buffers are broadcast to every rank, so ranks seeded
 differently start equal; with ``broadcast_buffers=True`` (default) buffers (batch-norm
 statistics) are broadcast from rank 0 again before each training forward, as in PyTorch.
@@ -107,13 +114,13 @@ def broadcast_optimizer_state(optimizer, src: int = 0) -> None:
 class _Bucket:
     """One flat buffer of gradients and the parameters whose gradients it holds."""
 
-    def __init__(self, parameters: list, dtype) -> None:
+    def __init__(self, parameters: list, dtype, extra: int = 0) -> None:
         self.parameters = parameters
         self.offsets, total = [], 0
         for parameter in parameters:
             self.offsets.append(total)
             total += parameter.array.size
-        self.buffer = np.zeros(total, dtype=dtype)
+        self.buffer = np.zeros(total + extra, dtype=dtype)  # extra: the sample count, in the first bucket
         self.reduced = np.empty_like(self.buffer)
         self.pending = len(parameters)
 
@@ -155,6 +162,7 @@ class DistributedDataParallel(Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_cap_mb = float(bucket_cap_mb)
+        self.sample_count: int | None = None  # this rank's batch size: a weighted average (module docstring)
         broadcast_parameters(module)
         self._syncing = True
         self._expecting = False  # a forward ran; the next backward should reduce
@@ -191,7 +199,7 @@ class DistributedDataParallel(Module):
         bucket_lists = sorted((group for lists in groups.values() for group in lists),
                               key=lambda group: order[id(group[0])])
         for bucket_index, parameters in enumerate(bucket_lists):
-            bucket = _Bucket(parameters, parameters[0].array.dtype)
+            bucket = _Bucket(parameters, parameters[0].array.dtype, extra=1 if bucket_index == 0 else 0)
             self._buckets.append(bucket)
             for index, parameter in enumerate(parameters):
                 self._place[id(parameter)] = (bucket_index, index)
@@ -215,6 +223,9 @@ class DistributedDataParallel(Module):
         self._requests = []
         for bucket in self._buckets:
             bucket.pending = len(bucket.parameters)
+        self._weight = self.sample_count
+        if self._buckets:
+            self._buckets[0].buffer[-1] = 0 if self._weight is None else self._weight
 
     def _collect(self, parameter, grad):
         bucket_index, index = self._place[id(parameter)]
@@ -225,6 +236,8 @@ class DistributedDataParallel(Module):
             np.add(parameter.grad.array, grad.array, out=slot)
         else:
             np.copyto(slot, grad.array)
+        if self._weight is not None:
+            slot *= self._weight
         bucket.pending -= 1
         self._ready += 1
         self._seen.add(id(parameter))
@@ -243,8 +256,9 @@ class DistributedDataParallel(Module):
     def _finish(self, last_parameter):
         communication.wait_all(self._requests, f"the gradient allreduce of {len(self._buckets)} bucket(s)")
         self._active = False
+        divisor = self.world_size if self._weight is None else max(float(self._buckets[0].reduced[-1]), 1.0)
         for bucket in self._buckets:
-            np.divide(bucket.reduced, self.world_size, out=bucket.reduced)
+            np.divide(bucket.reduced, divisor, out=bucket.reduced)
             for index, parameter in enumerate(bucket.parameters):
                 if parameter is last_parameter:
                     continue

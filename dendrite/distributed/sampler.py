@@ -13,6 +13,10 @@ The gradient of a batch's mean loss depends on the set of samples, not their ord
 two runs agree step for step (up to floating-point rounding). The match is exact in the
 last batch of an epoch too when the dataset's size is a multiple of K; otherwise padding
 repeats a few samples there (PyTorch does the same), and ``drop_last=True`` drops them instead.
+``pad=False`` does neither: the ranks' shares differ by at most one sample, and with a
+:class:`~dendrite.distributed.DistributedTrainer` (which weights each rank's gradient by its
+batch size and lets a rank without a last batch take part with none) the match is exact for
+every dataset size. ``dendrite train --distributed`` reads its data that way.
 
 The permutation is NumPy's (``numpy.random.default_rng(seed + epoch)``), so it is not the
 order PyTorch's sampler would draw for the same seed.
@@ -48,6 +52,7 @@ class DistributedSampler(Sampler):
         shuffle: a new permutation each epoch (from ``seed + epoch``); ``False``: ``0, 1, 2, ...``.
         seed: the same on every rank.
         drop_last: cut the order down to a multiple of K instead of padding it up.
+        pad: ``False``: neither pad nor cut; rank r gets ``ceil((N - r) / K)`` indices.
 
     Shapes: ``len(sampler)`` is ``ceil(N / K)`` (``floor(N / K)`` with ``drop_last`` when K does not
     divide N); the K ranks' indices together cover the (padded) epoch order once.
@@ -58,10 +63,13 @@ class DistributedSampler(Sampler):
         >>> sampler = DistributedSampler(range(6), num_replicas=2, rank=0, seed=1)
         >>> first = list(sampler); sampler.set_epoch(1); first != list(sampler)
         True
+        >>> uneven = [DistributedSampler(range(5), 2, rank, shuffle=False, pad=False) for rank in (0, 1)]
+        >>> [list(sampler) for sampler in uneven]
+        [[0, 2, 4], [1, 3]]
     """
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
-                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False, pad: bool = True) -> None:
         initialised = communication.is_initialized()
         if num_replicas is None:
             num_replicas = communication.get_world_size() if initialised else 1
@@ -73,7 +81,7 @@ class DistributedSampler(Sampler):
             raise ValueError(f"DistributedSampler: rank must be in 0..{self.num_replicas - 1} for "
                              f"num_replicas={self.num_replicas}, got {self.rank}")
         self.dataset = dataset
-        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self.shuffle, self.drop_last, self.pad = bool(shuffle), bool(drop_last), bool(pad)
         self.seed = _check_int("seed", seed, 0)
         self.epoch = 0
         size = len(dataset)
@@ -82,6 +90,9 @@ class DistributedSampler(Sampler):
         else:
             self.num_samples = math.ceil(size / self.num_replicas)
         self.total_size = self.num_samples * self.num_replicas
+        if not self.pad and not self.drop_last:
+            self.total_size = size
+            self.num_samples = max(0, math.ceil((size - self.rank) / self.num_replicas))
 
     def set_epoch(self, epoch: int) -> None:
         """Use epoch ``epoch``'s permutation next (call it at the start of every epoch, on every rank).
@@ -104,7 +115,7 @@ class DistributedSampler(Sampler):
             order = np.arange(size, dtype=np.int64)
         if self.drop_last:
             order = order[: self.total_size]
-        elif self.total_size > size and size > 0:
+        elif self.pad and self.total_size > size and size > 0:
             order = np.resize(order, self.total_size)  # repeats the order from its start: the padding
         return order[self.rank : self.total_size : self.num_replicas]
 

@@ -16,6 +16,11 @@ see the same keys as a single-process run) and makes the ranks agree:
 * **files and output**: only rank 0 runs the callbacks that write files or print
   (``ModelCheckpoint``, ``TrainingCheckpoint``, ``CSVLogger``, ``JSONLLogger``, the progress bar,
   and any callback with ``rank_zero_only = True``);
+* **uneven shares**: each rank's gradient is weighted by its batch size
+  (``DistributedDataParallel.sample_count``), and a rank whose loader has fewer batches than
+  another's runs its last batch again with weight 0 (no gradient, no loss, no metric), so every
+  rank takes the same number of steps and a dataset that does not split evenly
+  (``DistributedSampler(pad=False)``) still trains exactly like one process;
 * **data order**: a training loader whose sampler has ``set_epoch`` (a
   :class:`~dendrite.distributed.DistributedSampler`) is told the epoch before each one (the
   plain Trainer does that too, so a one-process run reads the same orders).
@@ -124,6 +129,50 @@ def synchronise_metric(metric: Metric) -> None:
                             f"{type(value).__name__}; expected numbers or NumPy arrays")
 
 
+def _batch_size(value) -> int:
+    shape = getattr(value, "shape", None)
+    return int(shape[0]) if shape else 1
+
+
+class _EvenBatches:
+    """A training loader made as long as the longest rank's: after its own batches, its last one again.
+
+    The repeats are marked (``trainer._filler``) and count for nothing: weight 0 in the gradient
+    average, size 0 in the loss averages, no metric update. They only keep the ranks' collectives in step.
+    """
+
+    def __init__(self, loader, trainer) -> None:
+        self.loader, self.trainer = loader, trainer
+        self.sampler = getattr(loader, "sampler", None)
+        self.length = len(loader) if hasattr(loader, "__len__") else None
+        if self.length is not None and trainer.world_size > 1:
+            longest = np.array([self.length], dtype=np.int64)
+            communication.all_reduce(longest, "max")
+            self.length = int(longest[0])
+
+    def __len__(self) -> int:
+        if self.length is None:
+            raise TypeError("this training loader has no length")
+        return self.length
+
+    def __iter__(self):
+        trainer, seen, last = self.trainer, 0, None
+        trainer._filler = False
+        try:
+            for batch in self.loader:
+                seen, last = seen + 1, batch
+                yield batch
+            if self.length is not None and seen < self.length:
+                if last is None:
+                    raise ValueError(f"rank {trainer.rank} has no training batch while another rank has "
+                                     f"{self.length}; give every rank at least one sample")
+                trainer._filler = True
+                for _ in range(self.length - seen):
+                    yield last
+        finally:
+            trainer._filler = False
+
+
 class DistributedTrainer(Trainer):
     """:class:`~dendrite.train.Trainer` for data-parallel training: same arguments, plus ``bucket_cap_mb``.
 
@@ -157,6 +206,7 @@ class DistributedTrainer(Trainer):
         super().__init__(model, *args, **kwargs)
         self.rank, self.world_size = communication.get_rank(), communication.get_world_size()
         self.ddp = DistributedDataParallel(model, bucket_cap_mb=bucket_cap_mb)
+        self._filler = False  # the batch in progress is a weight-0 repeat (see _EvenBatches)
 
     def broadcast_optimizer_state(self) -> None:
         """Copy rank 0's optimizer state (moments, step counts, learning rates) to every rank."""
@@ -165,8 +215,18 @@ class DistributedTrainer(Trainer):
 
     # ------------------------------------------------------------------ what differs from one process
     def _forward(self, inputs: tuple):
-        model = self.ddp if getattr(self.model, "training", True) else self.model
-        return model(*(self._to_tensor(value) for value in inputs))
+        if not getattr(self.model, "training", True):
+            return self.model(*(self._to_tensor(value) for value in inputs))
+        inputs = tuple(self._to_tensor(value) for value in inputs)
+        self.ddp.sample_count = 0 if self._filler else _batch_size(inputs[0])
+        return self.ddp(*inputs)
+
+    def _train_epoch(self, loader) -> dict:
+        return super()._train_epoch(_EvenBatches(loader, self))
+
+    def _update_metrics(self, output, target) -> None:
+        if not self._filler:
+            super()._update_metrics(output, target)
 
     def fit(self, train_loader, epochs: int = 1, val_loader=None, initial_epoch: int = 0):
         """As :meth:`Trainer.fit`; on ranks other than 0 without the file-writing and printing callbacks."""
@@ -181,6 +241,8 @@ class DistributedTrainer(Trainer):
             self.callbacks, self.progress = callbacks, progress
 
     def _gather_batch(self, values: dict, size: int) -> tuple[dict, int]:
+        if self._filler:
+            size = 0
         if self.world_size == 1:
             return values, size
         keys = sorted(values)

@@ -165,7 +165,7 @@ def _loaders(splits, settings: dict, config):
     """
     dataset = splits.train_dataset()
     if config.distributed:
-        sampler = DistributedSampler(dataset, seed=config.seed)
+        sampler = DistributedSampler(dataset, seed=config.seed, pad=False)  # uneven shares: exact
         train_loader = DataLoader(dataset, batch_size=settings["batch_size"], sampler=sampler)
     else:
         train_loader = DataLoader(dataset, batch_size=settings["batch_size"], shuffle=True)

@@ -258,11 +258,14 @@ class Trainer:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer_step()
+        self._update_metrics(output, target)
+        return {"loss": float(loss.item())}
+
+    def _update_metrics(self, output, target) -> None:
         if self.metrics:
             host_output, host_target = to_numpy(self._first_output(output)), to_numpy(target)
             for metric in self.metrics:
                 metric.update(host_target, host_output)
-        return {"loss": float(loss.item())}
 
     # ------------------------------------------------------------------ fit
     def fit(self, train_loader, epochs: int = 1, val_loader=None, initial_epoch: int = 0) -> History:
