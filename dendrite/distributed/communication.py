@@ -41,6 +41,7 @@ __all__ = ["ReduceOp", "init", "init_process_group", "is_available", "is_initial
            "get_world_size", "barrier", "all_reduce", "broadcast", "wait_all", "DistributedError"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds one collective may take before the job is declared stuck
+SPIN_SECONDS = 0.002  # how long a wait polls MPI without sleeping (see wait_all)
 
 _group: dict[str, Any] = {"comm": None, "MPI": None, "timeout": DEFAULT_TIMEOUT}
 
@@ -202,16 +203,22 @@ def wait_all(requests: list, what: str) -> None:
         return
     MPI, timeout = _group["MPI"], _group["timeout"]
     start = time.monotonic()
-    pause = 1e-5
+    # MPI moves a non-blocking collective forward only inside MPI calls (Open MPI has no progress
+    # thread): poll without sleeping for the first SPIN seconds (yielding the core to the other ranks
+    # of an oversubscribed machine), then sleep between polls so that a long wait does not burn a core.
+    spin_until = start + SPIN_SECONDS
     try:
         while not MPI.Request.Testall(requests):
-            if time.monotonic() - start > timeout:
+            now = time.monotonic()
+            if now < spin_until:
+                os.sched_yield()
+                continue
+            if now - start > timeout:
                 raise DistributedError(
                     f"dendrite.distributed: rank {get_rank()} of {get_world_size()} waited more than "
                     f"{timeout:g} s for {what}; another rank has probably died or stopped calling the same "
                     "collectives (set a longer limit with init(timeout=...) or DENDRITE_DISTRIBUTED_TIMEOUT)")
-            time.sleep(pause)
-            pause = min(pause * 2, 1e-3)  # short waits stay short; long ones do not burn a core
+            time.sleep(1e-4)
     except MPI.Exception as error:
         raise DistributedError(f"dendrite.distributed: rank {get_rank()} of {get_world_size()}: {what} "
                                f"failed in MPI: {error}") from None
