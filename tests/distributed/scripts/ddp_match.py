@@ -48,6 +48,26 @@ def train(model, loader, sampler, steps: list) -> None:
             steps.append(float(loss.item()))
 
 
+class OneHeadUsed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = nn.Linear(2, 1), nn.Linear(2, 1)
+
+    def forward(self, inputs):
+        return self.used(inputs)
+
+
+def unused_parameter_message() -> str:
+    """The error of the forward after a backward that left parameters without a gradient."""
+    model = dist.DistributedDataParallel(OneHeadUsed())
+    model(dendrite.ones(1, 2)).sum().backward()
+    try:
+        model(dendrite.ones(1, 2))
+    except RuntimeError as error:
+        return str(error)
+    return "no error"
+
+
 def main(kind: str, out: str) -> None:
     dist.init()
     rank, size = dist.get_rank(), dist.get_world_size()
@@ -66,6 +86,7 @@ def main(kind: str, out: str) -> None:
         theirs = mine.copy()
         dist.broadcast(theirs, 0)
         spread = max(spread, float(np.abs(mine - theirs).max()))
+    unused = unused_parameter_message()
     spread_all = np.array([spread])
     dist.all_reduce(spread_all, "max")
     if rank == 0:
@@ -73,7 +94,8 @@ def main(kind: str, out: str) -> None:
                          for a, b in zip(reference.parameters(), model.module.parameters()))
         with open(out, "w") as file:
             json.dump({"max_difference": difference, "max_rank_spread": float(spread_all[0]),
-                       "steps": len(steps), "world_size": size, "buckets": len(model._buckets)}, file)
+                       "steps": len(steps), "world_size": size, "buckets": len(model._buckets),
+                       "unused": unused}, file)
 
 
 if __name__ == "__main__":
