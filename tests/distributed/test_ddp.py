@@ -26,6 +26,8 @@ def test_two_ranks_match_one_process_with_the_doubled_batch(kind, tmp_path):
     # a parameter without a gradient is named by the next forward (find_unused_parameters is not supported)
     assert "gave gradients to only 2 of the 4 parameters" in result["unused"], result["unused"]
     assert "unused.weight" in result["unused"] and "unused.bias" in result["unused"]
+    # broadcast_optimizer_state: rank 0's Adam moments, step counts and learning rate on every rank
+    assert result["optimizer_state_agrees"] is True
 
 
 def test_the_distributed_trainer_reports_what_one_process_reports_and_agrees_to_stop(tmp_path):

@@ -68,6 +68,26 @@ def unused_parameter_message() -> str:
     return "no error"
 
 
+def optimizer_state_agrees(rank: int) -> bool:
+    """Rank 0's Adam state (after one step) reaches the others, whose optimizers never stepped."""
+    model = build("mlp", seed=1)
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
+    if rank == 0:
+        model(dendrite.ones(2, 5, dtype=dendrite.float64)).sum().backward()
+        optimizer.step()
+        optimizer.param_groups[0]["lr"] = 0.05
+    dist.broadcast_optimizer_state(optimizer)
+    state = optimizer.state_dict()
+    arrays = [value.detach().numpy() if hasattr(value, "detach") else np.asarray(value, dtype=np.float64)
+              for entry in state["state"].values() for value in entry.values()]
+    summary = np.array([len(state["state"]), state["param_groups"][0]["lr"],
+                        sum(float(np.abs(array).sum()) for array in arrays)])
+    low, high = summary.copy(), summary.copy()
+    dist.all_reduce(low, "min")
+    dist.all_reduce(high, "max")
+    return bool(np.array_equal(low, high) and summary[0] == 6 and summary[1] == 0.05 and summary[2] > 0)
+
+
 def main(kind: str, out: str) -> None:
     dist.init()
     rank, size = dist.get_rank(), dist.get_world_size()
@@ -87,6 +107,7 @@ def main(kind: str, out: str) -> None:
         dist.broadcast(theirs, 0)
         spread = max(spread, float(np.abs(mine - theirs).max()))
     unused = unused_parameter_message()
+    optimizer_state = optimizer_state_agrees(rank)
     spread_all = np.array([spread])
     dist.all_reduce(spread_all, "max")
     if rank == 0:
@@ -95,7 +116,7 @@ def main(kind: str, out: str) -> None:
         with open(out, "w") as file:
             json.dump({"max_difference": difference, "max_rank_spread": float(spread_all[0]),
                        "steps": len(steps), "world_size": size, "buckets": len(model._buckets),
-                       "unused": unused}, file)
+                       "unused": unused, "optimizer_state_agrees": optimizer_state}, file)
 
 
 if __name__ == "__main__":
