@@ -42,6 +42,7 @@ __all__ = ["ReduceOp", "init", "init_process_group", "is_available", "is_initial
 
 DEFAULT_TIMEOUT = 300.0  # seconds one collective may take before the job is declared stuck
 SPIN_SECONDS = 0.002  # how long a wait polls MPI without sleeping (see wait_all)
+_yield_core = getattr(os, "sched_yield", lambda: time.sleep(0))  # sched_yield is not on every platform
 
 _group: dict[str, Any] = {"comm": None, "MPI": None, "timeout": DEFAULT_TIMEOUT}
 
@@ -211,7 +212,7 @@ def wait_all(requests: list, what: str) -> None:
         while not MPI.Request.Testall(requests):
             now = time.monotonic()
             if now < spin_until:
-                os.sched_yield()
+                _yield_core()
                 continue
             if now - start > timeout:
                 raise DistributedError(
