@@ -70,3 +70,14 @@ def test_distributed_is_refused_for_a_recipe_that_trains_in_one_process(tmp_path
     message = capsys.readouterr().err
     assert "--distributed is for the classifier recipes (mlp, cnn, resnet); model 'gan'" in message
     assert not (tmp_path / "gan").exists()
+
+
+def test_dropout_is_checked_and_refused_for_a_model_without_it(tmp_path, capsys):
+    from dendrite.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "mlp", "--data", "spiral", "--dropout", "1.5"])
+    assert exit_info.value.code == 2
+    assert "--dropout must be a number in [0, 1), got '1.5'" in capsys.readouterr().err
+    assert main(["train", "gan", "--data", "digits", "--dropout", "0.1", "--out", str(tmp_path / "gan")]) == 2
+    assert "--dropout is for the models with dropout; model 'gan' has none" in capsys.readouterr().err
