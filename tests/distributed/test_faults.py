@@ -22,16 +22,19 @@ def _checkpoint_loads(folder) -> int:
     return state.epoch
 
 
-@pytest.mark.parametrize("how", ["exit", "raise"])
+@pytest.mark.parametrize("how", ["exit", "raise", "stall"])
 def test_a_dying_rank_ends_the_job_and_leaves_a_loadable_checkpoint(how, tmp_path):
     done = run_script("rank_dies.py", str(tmp_path), how, timeout=60)
     output = done.stdout + done.stderr
     assert done.returncode != 0, explain(done)
     if how == "exit":  # a crash: mpirun names the process and its exit status
         assert re.search(r"Exit code:\s+3", output), explain(done)
-    else:  # an exception: the failing rank prints it with its number, then ends the job
+    elif how == "raise":  # an exception: the failing rank prints it with its number, then ends the job
         assert "[rank 1] ValueError: this rank failed on purpose" in output, explain(done)
         assert "dendrite.distributed: rank 1 of 2 failed (ValueError" in output, explain(done)
+    else:  # a hung rank: the others give up after the timeout, name what they waited for, end the job
+        assert "dendrite.distributed: rank 0 of 2 waited more than 2 s for" in output, explain(done)
+        assert "rank 0 of 2 failed (DistributedError" in output, explain(done)
     # epochs 1-3 were saved by rank 0 before rank 1 died at the start of epoch 4
     assert _checkpoint_loads(tmp_path) == 3
     assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint.npz"]  # no temporary left

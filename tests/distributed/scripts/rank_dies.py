@@ -1,11 +1,13 @@
-"""Run under ``mpirun -n 2``: train with a checkpoint each epoch; the last rank dies at epoch 3's start.
+"""Run under ``mpirun -n 2``: train with a checkpoint each epoch; the last rank fails at epoch 4's start.
 
-``python rank_dies.py OUT_DIR exit|raise``: ``exit`` ends the last rank with ``os._exit(3)`` (no
-Python cleanup, as a crash or a kill would), ``raise`` with an uncaught ``ValueError``.
+``python rank_dies.py OUT_DIR exit|raise|stall``: ``exit`` ends the last rank with ``os._exit(3)`` (no
+Python cleanup, as a crash or a kill would), ``raise`` with an uncaught ``ValueError``, and ``stall``
+makes it sleep for a minute (a hung rank) while the others' collectives time out after 2 s.
 """
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +23,13 @@ from dendrite.train.checkpoint_state import TrainingCheckpoint
 def die(how: str) -> None:
     if how == "exit":
         os._exit(3)
+    if how == "stall":
+        time.sleep(60)
     raise ValueError("this rank failed on purpose")
 
 
 def main(out: str, how: str) -> None:
-    dist.init()
+    dist.init(timeout=2 if how == "stall" else None)
     rank, last = dist.get_rank(), dist.get_world_size() - 1
     dendrite.manual_seed(0)
     rng = np.random.default_rng(0)
