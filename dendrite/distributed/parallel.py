@@ -216,7 +216,9 @@ class DistributedDataParallel(Module):
         return reduce_gradient
 
     def _start_backward(self) -> None:
-        self._expecting, self._active = False, True
+        # _expecting stays set until the reduction completes: a backward of some other graph that
+        # happens in between (and reaches none of these parameters) must not use up the next one's turn.
+        self._active = True
         self._ready = 0
         self._seen: set[int] = set()
         self._next_launch = 0
@@ -255,7 +257,7 @@ class DistributedDataParallel(Module):
 
     def _finish(self, last_parameter):
         communication.wait_all(self._requests, f"the gradient allreduce of {len(self._buckets)} bucket(s)")
-        self._active = False
+        self._active = self._expecting = False
         divisor = self.world_size if self._weight is None else max(float(self._buckets[0].reduced[-1]), 1.0)
         for bucket in self._buckets:
             np.divide(bucket.reduced, divisor, out=bucket.reduced)

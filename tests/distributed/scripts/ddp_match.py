@@ -35,7 +35,8 @@ def data(kind: str):
     return TensorDataset(rng.normal(size=shape), rng.integers(0, 3, SAMPLES))
 
 
-def train(model, loader, sampler, steps: list) -> None:
+def train(model, loader, sampler, steps: list, interleave: bool = False) -> None:
+    """SGD with momentum; ``interleave``: an unrelated backward between each forward and its backward."""
     optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(EPOCHS):
@@ -43,6 +44,8 @@ def train(model, loader, sampler, steps: list) -> None:
         for inputs, target in loader:
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), target)
+            if interleave:  # must not take the place of the model's own backward
+                (dendrite.ones(2, requires_grad=True) * 3).sum().backward()
             loss.backward()
             optimizer.step()
             steps.append(float(loss.item()))
@@ -99,7 +102,7 @@ def main(kind: str, out: str) -> None:
     model = dist.DistributedDataParallel(build(kind, seed=100 + rank), bucket_cap_mb=0.001)  # several buckets
     sampler = dist.DistributedSampler(dataset, seed=7)
     steps: list = []
-    train(model, DataLoader(dataset, batch_size=BATCH, sampler=sampler), sampler, steps)
+    train(model, DataLoader(dataset, batch_size=BATCH, sampler=sampler), sampler, steps, interleave=True)
     spread = 0.0
     for parameter in model.module.parameters():  # every rank must hold rank 0's values
         mine = parameter.detach().numpy().copy()
