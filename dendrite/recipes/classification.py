@@ -298,7 +298,8 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         progress=False if config.quiet else None,
         seed=config.seed,
     )
-    state = _resume(trainer, out, settings, config.quiet) if config.resume else None
+    quiet = config.quiet or (config.distributed and trainer.rank != 0)  # rank 0 speaks for the job
+    state = _resume(trainer, out, settings, quiet) if config.resume else None
     if config.distributed and state is not None:  # every rank read the checkpoint; rank 0's copy rules
         broadcast_parameters(model)
         trainer.broadcast_optimizer_state()
