@@ -52,6 +52,9 @@ NEEDS_EXTRAS = {
     "dendrite/explore/gan_demo.py": ("matplotlib",),
     "dendrite/explore/gan_figures.py": ("matplotlib",),
     "dendrite/explore/pyplot.py": ("matplotlib",),
+    # data parallel over MPI: the examples join a job of one (the extra dendrite[mpi])
+    **{f"dendrite/distributed/{name}.py": ("mpi4py",) for name in ("__init__", "communication", "parallel",
+                                                                    "trainer")},
     # running a lesson starts a Jupyter kernel (the extra dendrite[lessons])
     "dendrite/lessons/execute.py": ("nbclient", "nbformat", "ipykernel"),
     # the recipes that train save their plots

@@ -41,7 +41,7 @@ def _resume_command(args, spec, config) -> str:
     """The ``dendrite train ... --resume`` line that continues the run ``args`` started."""
     words = ["dendrite", "train", spec.name, "--data", config.dataset]
     for option in ("target", "val", "test", "epochs", "batch_size", "lr", "optimizer", "schedule", "cell",
-                   "seed"):
+                   "dropout", "seed"):
         value = getattr(args, option, None)
         if value is not None and not (option == "seed" and value == 0):
             words += [f"--{option.replace('_', '-')}", str(value)]
@@ -49,6 +49,8 @@ def _resume_command(args, spec, config) -> str:
         words += ["--categorical", column]
     if getattr(args, "quiet", False):
         words.append("--quiet")
+    if getattr(args, "distributed", False):
+        words = ["mpirun", "-n", "K", *words, "--distributed"]  # K: as many ranks as the run had
     return shlex.join([*words, "--out", str(config.out), "--resume"])
 
 
@@ -118,6 +120,11 @@ def _run_setup(args, cache_dir: Path | None = None):
         raise UsageError(f"--cell is for the recurrent models ({takers}); model {spec.name!r} "
                          f"({spec.family}) has no recurrent cell")
     options = {}
+    _check_distributed(args, spec)
+    if getattr(args, "dropout", None) is not None:
+        if "dropout" not in spec.defaults(splits):
+            raise UsageError(f"--dropout is for the models with dropout; model {spec.name!r} has none")
+        options["dropout"] = args.dropout
     if getattr(args, "cell", None):
         options["cell"] = args.cell
     if getattr(args, "schedule", None):
@@ -134,11 +141,31 @@ def _run_setup(args, cache_dir: Path | None = None):
             out=_default_out(spec, args),
             quiet=getattr(args, "quiet", True),
             resume=getattr(args, "resume", False),
+            distributed=getattr(args, "distributed", False),
             options=options,
         )
     except ValueError as error:  # RunConfig refuses nonsense numbers
         raise UsageError(str(error)) from None
     return spec, splits, config, data_spec
+
+
+def _check_distributed(args, spec) -> None:
+    """``--distributed`` only for the recipes that support it, and only with mpi4py installed."""
+    if not getattr(args, "distributed", False):
+        return
+    from dendrite.distributed import is_available
+    from dendrite.recipes.catalog import MODELS
+
+    if not getattr(spec.recipe, "supports_distributed", False):
+        takers = ", ".join(name for name, row in MODELS.items()
+                           if getattr(row.recipe, "supports_distributed", False))
+        raise UsageError(f"--distributed is for the classifier recipes ({takers}); model {spec.name!r} "
+                         f"({spec.family}) trains in one process")
+    if getattr(args, "doctor", False):
+        raise UsageError("--doctor examines a run in one process; run it without --distributed")
+    if not is_available():
+        raise UsageError("--distributed needs mpi4py and an MPI library: pip install \"dendrite[mpi]\", then "
+                         "`mpirun -n K dendrite train ... --distributed`")
 
 
 def _examine(spec, splits, config, budget_s: float):
@@ -189,7 +216,7 @@ def run_train(args) -> int:
                 # diverges: the divergence itself is reported below, as one line.
                 warnings.simplefilter("ignore", RuntimeWarning)
                 metrics = train(spec, splits, config)
-            if data_spec is not None and not metrics.get("diverged"):
+            if data_spec is not None and not metrics.get("diverged") and metrics.get("rank", 0) == 0:
                 write_data_json(out, spec.name, config.resolved(spec.defaults(splits)), data_spec)
     except ValueError as error:  # bad hyper-parameters, e.g. an unknown optimizer name
         remove_if_empty(created)
@@ -201,6 +228,8 @@ def run_train(args) -> int:
     except BaseException:
         remove_if_empty(created)  # a run that failed before writing anything leaves no empty folder
         raise
+    if metrics.get("rank", 0) != 0:  # a distributed run: rank 0 reports
+        return EXIT_DIVERGED if metrics.get("diverged") else 0
     if metrics.get("diverged"):
         print(f"dendrite train: {_diverged_phrase(metrics.get('diverged_at') or {})}; the run diverged "
               f"(metrics in {config.out}). Run again with --doctor to find out why (or try a lower --lr).",

@@ -2,8 +2,9 @@
 
     dendrite train MODEL --data DATASET|PATH [--target COLUMN] [--categorical COLUMN ...]
                    [--val PATH] [--test PATH] [--epochs N] [--batch-size B] [--lr LR]
-                   [--optimizer NAME] [--schedule NAME] [--seed S] [--out DIR] [--quiet] [--resume]
-                   [--doctor [--budget S]]
+                   [--optimizer NAME] [--schedule NAME] [--dropout P] [--seed S] [--out DIR] [--quiet]
+                   [--resume] [--doctor [--budget S]] [--distributed]
+    mpirun -n K dendrite train MODEL ... --distributed   (data parallel over K MPI ranks: docs/distributed.md)
     dendrite predict RUN_DIR INPUT [--out FILE]
     dendrite evaluate RUN_DIR --data PATH [--out DIR]
     dendrite doctor MODEL [--data DATASET] [--lr LR] [--optimizer NAME] [--batch-size B] [--json]
@@ -73,6 +74,17 @@ def _positive_float(text: str) -> float:
 _positive_int, _natural_int = _whole_number(1), _whole_number(0)
 
 
+def _probability(text: str) -> float:
+    """An argparse ``type``: a dropout probability, 0 <= p < 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     """An argparse ``type``: a TCP port, 0..65535 (0 lets the system pick a free one)."""
     value = _natural_int(text)
@@ -136,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning-rate schedule (default: the model's; exponential for classifiers)")
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default=None,
                        help="recurrent cell for charlm/forecaster")
+    train.add_argument("--dropout", type=_probability, default=None,
+                       help="dropout probability for the models that have dropout (mlp, cnn)")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel training over MPI: run as `mpirun -n K dendrite train ... "
+                            "--distributed`; --batch-size is per rank, the global batch K times it "
+                            "(needs dendrite[mpi]; see docs/distributed.md)")
     train.add_argument("--doctor", action="store_true",
                        help="examine the setup with the training doctor first and print its report")
     train.add_argument("--budget", type=_positive_float, default=60.0,

@@ -61,6 +61,7 @@ class RunConfig:
     quiet: bool = False
     resume: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    distributed: bool = False  # data parallel over the MPI job this process is in (docs/distributed.md)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):

@@ -34,6 +34,7 @@ import numpy as np
 from dendrite import nn, no_grad, tensor
 from dendrite.backend import get_default_dtype, xp
 from dendrite.data import DataLoader
+from dendrite.distributed import DistributedSampler, DistributedTrainer, broadcast_parameters
 from dendrite.optim.lr_scheduler.base import set_group_value
 from dendrite.recipes.base import RunResult, Stopwatch, history_rows, make_optimizer
 from dendrite.recipes.runner import run_record
@@ -152,6 +153,25 @@ class _HeldOutTrainer(Trainer):
             self.loss_fn = training_loss
 
 
+class _DistributedHeldOutTrainer(_HeldOutTrainer, DistributedTrainer):
+    """The held-out Trainer over the MPI job's ranks (``dendrite train ... --distributed``)."""
+
+
+def _loaders(splits, settings: dict, config):
+    """The training and held-out loaders; distributed: this rank's share, ``settings['batch_size']`` per rank.
+
+    The distributed order is the :class:`~dendrite.distributed.DistributedSampler`'s (from the run's
+    seed), so one process with ``--distributed`` and K·B reads, batch by batch, what K ranks with B read.
+    """
+    dataset = splits.train_dataset()
+    if config.distributed:
+        sampler = DistributedSampler(dataset, seed=config.seed, pad=False)  # uneven shares: exact
+        train_loader = DataLoader(dataset, batch_size=settings["batch_size"], sampler=sampler)
+    else:
+        train_loader = DataLoader(dataset, batch_size=settings["batch_size"], shuffle=True)
+    return train_loader, DataLoader(splits.val_dataset(), batch_size=1024)  # the test part without val
+
+
 def curve_labels(splits, settings: dict) -> dict:
     """Legend text per history key: which split each line is and which loss it plots.
 
@@ -266,10 +286,9 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
     clock = Stopwatch()
     model, optimizer, loss_fn = build_classifier(spec, splits, settings)
     scheduler = build_schedule(optimizer, settings)
-    train_loader = DataLoader(splits.train_dataset(), batch_size=settings["batch_size"], shuffle=True)
-    val_loader = DataLoader(splits.val_dataset(), batch_size=1024)  # the test part when there is no val
+    train_loader, val_loader = _loaders(splits, settings, config)
     held_out_loss = loss_fn if splits.task == "regression" else nn.CrossEntropyLoss()
-    trainer = _HeldOutTrainer(
+    trainer = (_DistributedHeldOutTrainer if config.distributed else _HeldOutTrainer)(
         model,
         loss_fn,
         optimizer,
@@ -279,7 +298,11 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         progress=False if config.quiet else None,
         seed=config.seed,
     )
-    state = _resume(trainer, out, settings, config.quiet) if config.resume else None
+    quiet = config.quiet or (config.distributed and trainer.rank != 0)  # rank 0 speaks for the job
+    state = _resume(trainer, out, settings, quiet) if config.resume else None
+    if config.distributed and state is not None:  # every rank read the checkpoint; rank 0's copy rules
+        broadcast_parameters(model)
+        trainer.broadcast_optimizer_state()
     previous_seconds = float(state.extra.get("seconds", 0.0)) if state else 0.0
     record = run_record(config, splits, settings)
     # The loaders draw their shuffles from the global generator, which the checkpoint restores;
@@ -297,6 +320,8 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         initial_epoch=state.epoch if state else 0,
     )
     history = checkpoint.history  # every epoch, including those before a resume
+    if config.distributed and trainer.rank != 0:  # rank 0 scores the model and draws the pictures
+        return RunResult(final={}, history=history_rows(trainer.history), model=model)
 
     if splits.task == "regression":
         final = _regression_results(model, splits, history, spec, out, curve_labels(splits, settings))
@@ -380,3 +405,4 @@ def _regression_results(model, splits, history, spec, out: Path, labels: dict) -
 
 
 run_classifier.supports_resume = True  # dendrite.recipes.runner: this recipe writes checkpoint.npz
+run_classifier.supports_distributed = True  # ... and trains over MPI ranks (dendrite train --distributed)

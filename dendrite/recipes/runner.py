@@ -16,6 +16,12 @@ included) and the run's result says so: ``metrics["diverged"]`` is true and
 fails *after* the divergence (a judge choking on NaN samples) does not hide it: the run is
 reported as diverged, with that error in ``metrics["error_after_divergence"]``.
 
+Distributed (``config.distributed``, ``mpirun -n K dendrite train ... --distributed``): every rank
+runs this function; the recipe (``recipe.supports_distributed = True``) trains with a
+:class:`~dendrite.distributed.DistributedTrainer`, and only rank 0 touches ``out`` (the
+checkpoint, the pictures, the weights, metrics.json). The other ranks return
+``{"rank": r, "diverged": ..., "final": {...}}`` without writing anything.
+
 Pictures: without Matplotlib (installed by the ``train`` extra) a run still trains and writes
 its metrics and weights; it prints one note and draws no pictures
 (:func:`~dendrite.train.plots.pictures_if_possible`).
@@ -118,6 +124,17 @@ def _finished(out: Path, record: dict, epochs: int) -> bool:
         and metrics.get("epochs") == epochs
 
 
+def _join_job(spec: ModelSpec) -> int:
+    """Join the MPI job (``dendrite.distributed.init``) for a distributed run; this process's rank."""
+    if not getattr(spec.recipe, "supports_distributed", False):
+        raise ValueError(f"model {spec.name!r} ({spec.family}) cannot train distributed; the classifier "
+                         "recipes can")
+    from dendrite import distributed
+
+    distributed.init()
+    return distributed.get_rank()
+
+
 def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
     """Train ``spec`` on ``splits`` with ``config``; write the run's files; return metrics.json's content.
 
@@ -143,6 +160,7 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
         raise ValueError(f"model {spec.name!r} cannot train on dataset {splits.name!r}: {reason}")
     settings = config.resolved(spec.defaults(splits))
     resumable = getattr(spec.recipe, "supports_resume", False)
+    rank = _join_job(spec) if config.distributed else 0
     previous_seconds = 0.0
     if config.resume:
         if not resumable:
@@ -150,8 +168,8 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
                              "checkpoints yet; train it without --resume")
         extra = check_resumable(Path(config.out), config, splits, settings)
         previous_seconds = float(extra.get("seconds", 0.0))
-    out = ensure_dir(config.out)
-    if not config.resume and resumable:
+    out = ensure_dir(config.out) if rank == 0 else Path(config.out)
+    if not config.resume and resumable and rank == 0:
         discard_checkpoint(out)
     backend.manual_seed(config.seed)
     clock = Stopwatch()
@@ -167,6 +185,9 @@ def train(spec: ModelSpec, splits, config: RunConfig) -> dict:
                                extra={"error_after_divergence": f"{type(error).__name__}: {error}"})
     seconds = previous_seconds + clock.seconds  # a resumed run reports the time of all its parts
     result.divergence = watch.divergence
+    if rank != 0:
+        return {"rank": rank, "diverged": result.divergence is not None, "final": result.final,
+                "seconds": seconds}
     if result.model is not None and result.divergence is None:  # a diverged run's weights are not kept
         try:
             save_weights(result.model, out)

@@ -258,11 +258,14 @@ class Trainer:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer_step()
+        self._update_metrics(output, target)
+        return {"loss": float(loss.item())}
+
+    def _update_metrics(self, output, target) -> None:
         if self.metrics:
             host_output, host_target = to_numpy(self._first_output(output)), to_numpy(target)
             for metric in self.metrics:
                 metric.update(host_target, host_output)
-        return {"loss": float(loss.item())}
 
     # ------------------------------------------------------------------ fit
     def fit(self, train_loader, epochs: int = 1, val_loader=None, initial_epoch: int = 0) -> History:
@@ -311,12 +314,16 @@ class Trainer:
                 logs["lr"] = lr  # the rate used during this epoch (before the scheduler moves it)
             self._step_scheduler_for_epoch(logs)
             callback_list.on_epoch_end(epoch, logs)
+            self._agree_to_stop()
             if self.stop_training:
                 break
         callback_list.on_train_end(self.history.last())
 
     def _train_epoch(self, loader) -> dict:
         state = self.fit_state
+        sampler = getattr(loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):  # a DistributedSampler: this epoch's order (PyTorch users call it)
+            sampler.set_epoch(self.epoch)
         self.model.train()
         for metric in self.metrics:
             metric.reset()
@@ -333,6 +340,7 @@ class Trainer:
                 values = {key: float(value) for key, value in values.items()}
             else:
                 values = self._default_train_step(batch)
+            values, size = self._gather_batch(values, size)
             for key, value in values.items():
                 sums[key] = sums.get(key, 0.0) + value * size
             count += size
@@ -343,6 +351,7 @@ class Trainer:
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()
             state.callbacks.on_batch_end(index, state.batch_logs)
+            self._agree_to_stop()
             if self.stop_training:
                 break
         if count == 0:
@@ -350,8 +359,27 @@ class Trainer:
                              "drop_last=True with fewer samples than batch_size?")
         logs = {key: total / count for key, total in sums.items()}
         if self.train_step is None:
+            self._synchronise_metrics(self.metrics)
             logs.update(self._compute_metrics(self.metrics))
         return logs
+
+    # ------------------------------------------------------------------ where ranks agree (distributed)
+    def _gather_batch(self, values: dict, size: int) -> tuple[dict, int]:
+        """One batch's values and size as the epoch averages count them: here this process's own.
+
+        ``dendrite.distributed.DistributedTrainer`` returns the means over every rank's batch.
+        """
+        return values, size
+
+    def _agree_to_stop(self) -> None:
+        """Make ``stop_training`` the same everywhere the run trains: a no-op in one process."""
+
+    def _gather_totals(self, total: float, count: int) -> tuple[float, int]:
+        """An evaluation's summed loss and sample count: here this process's own."""
+        return total, count
+
+    def _synchronise_metrics(self, metrics: list[Metric]) -> None:
+        """Make metrics count every rank's samples before they are computed: a no-op in one process."""
 
     def running_logs(self) -> dict:
         """The current epoch's averages so far (loss and metrics), for progress displays.
@@ -412,9 +440,11 @@ class Trainer:
                             metric.update(host_target, host_output)
         finally:
             self.model.train(was_training)
+        total, count = self._gather_totals(total, count)
         if count == 0:
             raise ValueError("the evaluation loader produced no batches")
         logs = {"loss": total / count} if self.loss_fn is not None else {}
+        self._synchronise_metrics(metrics)
         logs.update(self._compute_metrics(metrics))
         return logs
 
