@@ -12,6 +12,7 @@ Usage::
     python benchmarks/run.py                 # all workloads, table on stdout
     python benchmarks/run.py --only tiny mlp --steps 200
     python benchmarks/run.py --json results.json
+    python benchmarks/run.py --threads 1 --cpu-time   # CPU time, steady when others load the machine
 
 What is reported (see benchmarks/README.md):
 
@@ -154,7 +155,7 @@ def make_pair(name: str):
     return Runner(dendrite, ours, x, y), Runner(torch, torch_model, x, y)
 
 
-def time_steps(name: str, steps: int, warmup: int = 3) -> dict:
+def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter) -> dict:
     ours, theirs = make_pair(name)
     first_ours, first_theirs = ours.step(), theirs.step()
     if not np.isclose(first_ours, first_theirs, rtol=1e-4, atol=1e-5):
@@ -169,9 +170,9 @@ def time_steps(name: str, steps: int, warmup: int = 3) -> dict:
         if index % 2:
             order.reverse()
         for label, runner in order:
-            start = time.perf_counter()
+            start = clock()
             runner.step()
-            times[label].append(time.perf_counter() - start)
+            times[label].append(clock() - start)
     median_ours = statistics.median(times["dendrite"])
     median_theirs = statistics.median(times["torch"])
     pair_ratios = [a / b for a, b in zip(times["dendrite"], times["torch"])]
@@ -293,6 +294,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", default="2", help="threads of each library (default 2)")
     parser.add_argument("--native-blas", action="store_true",
                         help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time steps by this thread's CPU time (with --threads 1: steady under load)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -302,7 +305,10 @@ def main(argv=None) -> int:
     print(machine(), flush=True)
     rows = []
     for name in args.only or list(WORKLOADS):
-        row = time_steps(name, args.steps or DEFAULT_STEPS[name])
+        if args.cpu_time and THREADS != "1":
+            parser.error("--cpu-time counts this thread only: use it with --threads 1")
+        clock = time.thread_time if args.cpu_time else time.perf_counter
+        row = time_steps(name, args.steps or DEFAULT_STEPS[name], clock=clock)
         if measure_memory:
             try:
                 ours, theirs = peak_memory(name, "dendrite"), peak_memory(name, "torch")

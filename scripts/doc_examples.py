@@ -18,7 +18,8 @@ Not counted, each for a stated reason:
 - the ONNX exporter's internal machinery (``interop/onnx_export`` other than its ``__init__``):
   the public surface there is ``export``, ``supported_operations`` and ``OnnxExportError``;
 - the helpers shared by the functional files and not re-exported by ``dendrite.nn.functional``
-  (``nn/functional/window.py``, ``nn/functional/loss_reduction.py``).
+  (``nn/functional/window.py``, ``nn/functional/loss_reduction.py``,
+  ``nn/functional/conv_columns.py``).
 
 The engine (``dendrite/tensor*.py``, ``creation.py``, ``autograd/``, ``ops/``, ``backend.py``) is
 outside this check. A CLI command (``dendrite/cli``) needs a docstring stating its usage (a line
@@ -42,7 +43,7 @@ INTERNAL_MODULES = (
     # the doctor's machinery (probes, their context, the watch's checks, input reading); its public
     # surface is what dendrite.doctor exports: examine, watch, Report, Finding, trace_nan, gallery...
     "doctor/context.py", "doctor/probes_", "doctor/watch_checks.py", "doctor/inputs.py",
-    "nn/functional/window.py", "nn/functional/loss_reduction.py",
+    "nn/functional/window.py", "nn/functional/loss_reduction.py", "nn/functional/conv_columns.py",
 )
 HOOKS = frozenset({
     "forward", "backward", "extra_repr", "get_lr", "epoch_indices", "set_trainer", "set_params",

@@ -1,94 +1,44 @@
-"""Convolutions (conv1d, conv2d) and their transposes, as matrix products over strided windows.
+"""Convolutions (conv1d, conv2d) and their transposes, as matrix products over window columns.
 
-How a 2-D convolution runs (1-D is 2-D with height 1):
+How a 2-D convolution runs (1-D is 2-D with height 1; the column machinery, im2col and col2im,
+is in :mod:`dendrite.nn.functional.conv_columns`):
 
-* **im2col.** Pad the input once into a (C, N, Hp, Wp) array, view every kernel window with
-  ``as_strided`` as (C, kh, kw, N, Ho, Wo) -- no copy -- and reshape that view into columns
-  (C*kh*kw, N*Ho*Wo) (one copy). Then ``out = W(O, C*kh*kw) @ columns`` is one BLAS matrix
-  product per group.
-* **Backward.** ``dW = dOut(O, N*Ho*Wo) @ columns^T`` is one product; the input gradient is
-  ``dColumns = W^T @ dOut`` followed by **col2im**: the kh*kw column slices are added back into
-  the padded input -- a loop over kernel offsets only, each one vectorised strided add.
-* **The transposed convolution** is the same two moves in the other order: its forward is the
+* **Forward.** Pad the input once, copy every kernel window into columns (C·kh·kw, n·Ho·Wo) a
+  chunk of the batch at a time, and ``out = W(O, C·kh·kw) @ columns`` is one BLAS product per
+  chunk and group, written straight into the (O, N·Ho·Wo) result; one pass turns that into
+  (N, O, Ho, Wo) and adds the bias.
+* **Weight gradient.** ``dW = dOut(O, N·Ho·Wo) @ columns^T``, chunk by chunk (a batch that fits
+  in one chunk keeps its forward columns; otherwise they are rebuilt, which costs far less
+  memory than keeping them).
+* **Input gradient.** For stride 1 it is itself a convolution: the output gradient, padded by
+  ``dilation·(k - 1) - pad``, correlated with the flipped kernel (input and output channels
+  swapped) -- im2col and one product again, no scatter. Other strides use col2im:
+  ``dColumns = W^T @ dOut`` added back at the windows. Nothing is computed for an input that
+  does not require a gradient (the first layer's images).
+* **The transposed convolution** is the same moves in the other order: its forward is the
   col2im of ``W^T @ x`` and its backward the im2col of the output gradient.
-
-The columns are kh*kw times larger than the input, so the batch is processed in chunks whose
-columns stay under ``_COLUMNS_BUDGET`` elements: temporaries stay in cache and are recycled by
-the allocator (a fresh 40 MB array costs ~2.5 ms in page faults alone), and nothing that large
-lives from forward to backward: backward rebuilds a chunk's columns (a batch that fits in one
-chunk keeps its columns instead).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
+from dendrite.nn.functional.conv_columns import (
+    Geometry,
+    Im2col,
+    add_columns,
+    channels_last,
+    chunks,
+)
 from dendrite.nn.functional.window import as_tuple, check_at_least, format_shape, is_int, owned_array
 from dendrite.tensor import Tensor, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
-# Elements in one chunk's columns (4 MiB of float32). On the workloads of benchmarks/bench_conv.py
-# 2**18..2**20 were fastest; whole-batch columns (2**24) made the forward pass ~20% slower.
-_COLUMNS_BUDGET = 1 << 20
-
-
 # ----------------------------------------------------------------------------- shared helpers
-@dataclass(frozen=True)
-class _Geometry:
-    """Where the kernel windows lie, in 2-D (a 1-D operation has height 1)."""
-
-    kernel: tuple  # (kh, kw)
-    stride: tuple
-    dilation: tuple
-    pads: tuple  # (top, bottom, left, right)
-    grid: tuple  # (Ho, Wo): the grid of window positions (for a transposed convolution, its input)
-
-
-def _chunks(batch: int, per_item: int) -> list:
-    """(start, stop) ranges over the batch whose columns hold at most ``_COLUMNS_BUDGET`` elements."""
-    step = max(1, min(batch, _COLUMNS_BUDGET // max(per_item, 1)))
-    return [(start, min(batch, start + step)) for start in range(0, batch, step)]
-
-
-def _pad_channels_first(x, pads):
-    """(N, C, H, W) -> zero-padded (C, N, H + top + bottom, W + left + right), in one copy."""
-    top, bottom, left, right = pads
-    n, c, h, w = x.shape
-    if not any(pads):
-        return xp.ascontiguousarray(x.transpose(1, 0, 2, 3))
-    padded = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=x.dtype)
-    padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-    return padded
-
-
-def _columns(padded, geometry: _Geometry, groups: int):
-    """im2col: padded (C, n, Hp, Wp) -> (groups, C/groups * kh * kw, n * Ho * Wo), one copy."""
-    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
-    ho, wo = geometry.grid
-    channels, batch = padded.shape[:2]
-    s_c, s_n, s_h, s_w = padded.strides
-    # windows[c, p, q, n, i, j] = padded[c, n, i*sh + p*dh, j*sw + q*dw]
-    windows = xp.lib.stride_tricks.as_strided(
-        padded, (channels, kh, kw, batch, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
-        writeable=False)
-    return windows.reshape(groups, channels // groups * kh * kw, batch * ho * wo)
-
-
-def _add_columns(target, columns, geometry: _Geometry) -> None:
-    """col2im: target (C, n, Hp, Wp) += columns (C, kh, kw, n, Ho, Wo), each put back at its window."""
-    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
-    ho, wo = geometry.grid
-    for p in range(kh):
-        rows = slice(p * dh, p * dh + sh * (ho - 1) + 1, sh)
-        for q in range(kw):
-            target[:, :, rows, q * dw:q * dw + sw * (wo - 1) + 1:sw] += columns[:, p, q]
-
-
 def _to_channels_first(array, shape, groups: int):
     """(N, C, H, W)-shaped ``array`` -> (groups, C/groups, N*H*W), the layout of the products."""
     batch, channels, positions = shape[0], shape[1], math.prod(shape[2:])
@@ -97,12 +47,62 @@ def _to_channels_first(array, shape, groups: int):
 
 
 def _from_channels_first(array, shape, bias=None):
-    """(C, N, H, W)-ordered ``array`` -> a contiguous (N, C, H, W) array (+ bias per channel, same pass)."""
+    """(C, N, H, W)-ordered ``array`` (owned, overwritten) -> a contiguous (N, C, H, W) array + bias.
+
+    The bias is added in place first, along the contiguous rows: adding it while transposing
+    (a broadcast over a transposed view) is ~5x slower than the copy itself.
+    """
     batch, channels = shape[:2]
-    array = array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3)
-    if bias is None:
-        return xp.ascontiguousarray(array)
-    return xp.add(array, bias.reshape(1, -1, 1, 1), out=xp.empty(shape, dtype=array.dtype))
+    if bias is not None:
+        rows = array.reshape(channels, -1)
+        xp.add(rows, bias.reshape(-1, 1), out=rows)
+    return xp.ascontiguousarray(array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3))
+
+
+def _im2col(x4, geometry: Geometry, groups: int) -> tuple:
+    """(Im2col over ``x4`` (N, C, H, W) in the faster layout, its batch chunks)."""
+    batch, channels = x4.shape[:2]
+    per_item = channels * math.prod(geometry.kernel) * math.prod(geometry.grid)
+    parts = chunks(batch, per_item)
+    largest = max((stop - start for start, stop in parts), default=0)
+    return Im2col(x4, geometry, groups, channels_last(channels, geometry, groups), largest), parts
+
+
+def _weight_gradient(im2col: Im2col, parts, grad_t, weight_shape, kept: bool = False):
+    """dW = dY · X_colsᵀ summed over the batch chunks, as a (O, C/groups, kh, kw)-shaped array.
+
+    ``kept``: the buffer still holds the columns of the only chunk (built in forward).
+    """
+    positions = math.prod(im2col.geometry.grid)
+    result = None
+    for start, stop in parts:
+        columns = im2col.view(start, stop) if kept else im2col(start, stop)
+        part = grad_t[:, :, start * positions:stop * positions] @ columns.transpose(0, 2, 1)
+        result = part if result is None else xp.add(result, part, out=result)
+    if result is None:  # an empty batch
+        result = xp.zeros((im2col.groups, weight_shape[0] // im2col.groups, im2col.rows // im2col.groups),
+                          dtype=grad_t.dtype)
+    return im2col.unarrange(result, weight_shape)
+
+
+def _input_gradient_geometry(geometry: Geometry, input_grid: tuple):
+    """The geometry under which dX = conv(dY, flipped W): stride 1, dY padded by d·(k-1) - pad; None
+    when the convolution is strided or padded by more than d·(k-1) (then col2im is used)."""
+    if geometry.stride != (1, 1):
+        return None
+    (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
+    top, bottom, left, right = geometry.pads
+    pads = (dh * (kh - 1) - top, dh * (kh - 1) - bottom, dw * (kw - 1) - left, dw * (kw - 1) - right)
+    if min(pads) < 0:
+        return None
+    return Geometry(geometry.kernel, (1, 1), geometry.dilation, pads, tuple(input_grid))
+
+
+def _flipped_transposed(weight, groups: int):
+    """W (O, C/g, kh, kw) -> W' (C, O/g, kh, kw) with W'[c, o] = W[o, c] rotated 180°, per group."""
+    out_channels, group_channels, kh, kw = weight.shape
+    per_group = weight.reshape(groups, out_channels // groups, group_channels, kh, kw)[..., ::-1, ::-1]
+    return per_group.transpose(0, 2, 1, 3, 4).reshape(groups * group_channels, out_channels // groups, kh, kw)
 
 
 # ----------------------------------------------------------------------------- Functions
@@ -113,55 +113,72 @@ class Convolution(Function):
     """
 
     def forward(self, x, weight, bias, geometry, groups, shapes):
+        # Y[o, (n, i, j)] = Σ_rows W[o, row] · X_cols[row, (n, i, j)] + b[o]   (per group, per chunk)
         x_shape, w_shape, out_shape, _ = shapes
-        batch, channels, (kh, kw) = x_shape[0], x_shape[1], geometry.kernel
         positions = math.prod(geometry.grid)
-        w = weight.reshape(groups, w_shape[0] // groups, -1)  # (groups, O/groups, C/groups*kh*kw)
-        padded = _pad_channels_first(x.reshape(x_shape), geometry.pads)
-        out = xp.empty((groups, w.shape[1], batch * positions), dtype=x.dtype)
-        chunks = _chunks(batch, channels * kh * kw * positions)
-        for start, stop in chunks:
-            columns = _columns(padded[:, start:stop], geometry, groups)
-            xp.matmul(w, columns, out=out[:, :, start * positions:stop * positions])
+        weight4 = weight.reshape(w_shape)
+        x4 = x.reshape(x_shape)
+        im2col, parts = _im2col(x4, geometry, groups)
+        w = im2col.arrange(weight4, groups)  # (groups, O/groups, C/groups*kh*kw)
+        out = xp.empty((groups, w.shape[1], x_shape[0] * positions), dtype=x.dtype)
+        for start, stop in parts:
+            xp.matmul(w, im2col(start, stop), out=out[:, :, start * positions:stop * positions])
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
         self.input_shape, self.weight_shape = x.shape, weight.shape
-        self.w = w if self.needs_input_grad[0] else None
-        self.padded = padded if self.needs_input_grad[1] else None
-        # one chunk's columns are within the budget: keep them rather than rebuild them in backward
-        self.columns = columns if self.needs_input_grad[1] and len(chunks) == 1 else None
+        self.weight = weight4 if self.needs_input_grad[0] else None
+        if self.needs_input_grad[1]:
+            # One chunk: its columns are still in the buffer, keep them for dW. Several: keep only the
+            # input (alive anyway as this node's input) and rebuild the columns in backward, rather
+            # than hold the buffers from forward to backward.
+            self.im2col, self.x4 = (im2col, None) if len(parts) == 1 else (None, x4)
         return _from_channels_first(out, out_shape, bias).reshape(shapes[3])
 
     def backward(self, grad):
-        # dX = col2im(Wᵀ · dY);  dW = dY · X_colsᵀ;  db = Σ_{n,h,w} dY
-        # (X_cols: im2col of the padded input, (C·kh·kw, N·Ho·Wo); per group, per batch chunk)
-        geometry, groups, (x_shape, w_shape, out_shape, _) = self.geometry, self.groups, self.shapes
-        batch, channels, height, width = x_shape
-        (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
+        # dW = dY · X_colsᵀ;  db = Σ_{n,h,w} dY;
+        # dX = conv(pad(dY, d·(k-1) - pad), W rotated 180° with in/out channels swapped)  (stride 1)
+        #    = col2im(Wᵀ · dY)                                                            (otherwise)
+        groups, (x_shape, w_shape, out_shape, _) = self.groups, self.shapes
+        needs = self.needs_input_grad
         grad_t = _to_channels_first(grad, out_shape, groups)  # (groups, O/groups, N*Ho*Wo)
         grad_x = grad_w = grad_b = None
-        if self.needs_input_grad[2]:
+        if needs[2]:
             grad_b = grad_t.sum(axis=2).reshape(-1)
-        if self.needs_input_grad[1]:
-            grad_w = xp.zeros((groups, w_shape[0] // groups, math.prod(w_shape[1:])), dtype=grad.dtype)
-        top, bottom, left, right = geometry.pads
-        if self.needs_input_grad[0]:
-            grad_padded = xp.zeros((channels, batch, height + top + bottom, width + left + right), grad.dtype)
-            w_t = self.w.transpose(0, 2, 1)
-        for start, stop in _chunks(batch, channels * kh * kw * ho * wo):
-            grad_chunk = grad_t[:, :, start * ho * wo:stop * ho * wo]
-            if grad_w is not None:
-                columns = self.columns if self.columns is not None else \
-                    _columns(self.padded[:, start:stop], geometry, groups)
-                grad_w += grad_chunk @ columns.transpose(0, 2, 1)
-            if self.needs_input_grad[0]:
-                grad_columns = (w_t @ grad_chunk).reshape(channels, kh, kw, stop - start, ho, wo)
-                _add_columns(grad_padded[:, start:stop], grad_columns, geometry)
-        if self.needs_input_grad[0]:
-            grad_x = grad_padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3)
+        adjoint = _input_gradient_geometry(self.geometry, x_shape[2:]) if needs[0] else None
+        if needs[0] and adjoint is None:
+            grad_x = self._scattered_input_gradient(grad_t)
+        if needs[1]:
+            kept = self.im2col is not None
+            im2col, parts = (self.im2col, [(0, x_shape[0])]) if kept else \
+                _im2col(self.x4, self.geometry, groups)
+            grad_w = owned_array(_weight_gradient(im2col, parts, grad_t, w_shape, kept), self.weight_shape)
+            del im2col  # its buffers go before dX needs its own
+        del grad_t
+        if adjoint is not None:  # a stride-1 convolution of the output gradient: no scatter
+            batch, channels, height, width = x_shape
+            im2col, parts = _im2col(grad.reshape(out_shape), adjoint, groups)
+            w = im2col.arrange(_flipped_transposed(self.weight, groups), groups)  # (groups, C/g, O/g*kh*kw)
+            size = height * width
+            grad_x_t = xp.empty((groups, channels // groups, batch * size), dtype=grad.dtype)
+            for start, stop in parts:
+                xp.matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * size:stop * size])
+            del im2col
+            grad_x = grad_x_t.reshape(channels, batch, height, width).transpose(1, 0, 2, 3)
             grad_x = owned_array(grad_x, self.input_shape)
-        if grad_w is not None:
-            grad_w = owned_array(grad_w, self.weight_shape)
         return grad_x, grad_w, grad_b
+
+    def _scattered_input_gradient(self, grad_t):
+        geometry, groups, (x_shape, w_shape, _, _) = self.geometry, self.groups, self.shapes
+        batch, channels, height, width = x_shape
+        (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
+        top, bottom, left, right = geometry.pads
+        grad_padded = xp.zeros((channels, batch, height + top + bottom, width + left + right), grad_t.dtype)
+        w_t = self.weight.reshape(groups, w_shape[0] // groups, -1).transpose(0, 2, 1)
+        for start, stop in chunks(batch, channels * kh * kw * ho * wo):
+            grad_columns = w_t @ grad_t[:, :, start * ho * wo:stop * ho * wo]
+            grad_columns = grad_columns.reshape(channels, kh, kw, stop - start, ho, wo)
+            add_columns(grad_padded[:, start:stop], grad_columns, geometry)
+        grad_x = grad_padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3)
+        return owned_array(grad_x, self.input_shape)
 
     def backward_graph(self, grad):
         # With tensors: dX = conv_transpose(dY, W) (the adjoint in x, same geometry);
@@ -187,7 +204,7 @@ class TransposedConvolution(Function):
     ``Convolution``, so forward and backward swap their moves. ``shapes`` as for ``Convolution``."""
 
     def forward(self, x, weight, bias, geometry, groups, shapes):
-        x_shape, _, out_shape, _ = shapes
+        x_shape, w_shape, out_shape, _ = shapes
         batch, in_channels, height, width = x_shape
         out_channels, out_h, out_w, (kh, kw) = out_shape[1], out_shape[2], out_shape[3], geometry.kernel
         x_t = _to_channels_first(x, x_shape, groups)  # (groups, C_in/groups, N*H*W)
@@ -195,16 +212,16 @@ class TransposedConvolution(Function):
         w_t = w.transpose(0, 2, 1)
         top, bottom, left, right = geometry.pads
         full = xp.zeros((out_channels, batch, out_h + top + bottom, out_w + left + right), dtype=x.dtype)
-        for start, stop in _chunks(batch, out_channels * kh * kw * height * width):
+        for start, stop in chunks(batch, out_channels * kh * kw * height * width):
             columns = w_t @ x_t[:, :, start * height * width:stop * height * width]
             columns = columns.reshape(out_channels, kh, kw, stop - start, height, width)
-            _add_columns(full[:, start:stop], columns, geometry)
+            add_columns(full[:, start:stop], columns, geometry)
         out = xp.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
         self.input_shape, self.weight_shape = x.shape, weight.shape
-        self.w = w if self.needs_input_grad[0] else None
+        self.weight = weight.reshape(w_shape) if self.needs_input_grad[0] else None
         self.x_t = x_t if self.needs_input_grad[1] else None
         return out.reshape(shapes[3])
 
@@ -212,28 +229,22 @@ class TransposedConvolution(Function):
         # The adjoint of Convolution: dX = W · im2col(dY);  dW = X · im2col(dY)ᵀ;  db = Σ_{n,h,w} dY
         geometry, groups, (x_shape, w_shape, out_shape, _) = self.geometry, self.groups, self.shapes
         batch, in_channels, height, width = x_shape
-        (kh, kw), positions = geometry.kernel, height * width
+        positions = height * width
         grad4 = grad.reshape(out_shape)
-        grad_padded = _pad_channels_first(grad4, geometry.pads)  # (C_out, N, Hp, Wp)
+        im2col, parts = _im2col(grad4, geometry, groups)  # the columns of dY, (C_out/g*kh*kw, N*H*W)
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[2]:
             grad_b = grad4.sum(axis=(0, 2, 3))
-        if self.needs_input_grad[1]:
-            grad_w = xp.zeros((groups, in_channels // groups, math.prod(w_shape[1:])), dtype=grad.dtype)
         if self.needs_input_grad[0]:
+            w = im2col.arrange(self.weight, groups)  # (groups, C_in/groups, rows)
             grad_x_t = xp.empty((groups, in_channels // groups, batch * positions), dtype=grad.dtype)
-        for start, stop in _chunks(batch, out_shape[1] * kh * kw * positions):
-            columns = _columns(grad_padded[:, start:stop], geometry, groups)
-            span = slice(start * positions, stop * positions)
-            if self.needs_input_grad[0]:
-                xp.matmul(self.w, columns, out=grad_x_t[:, :, span])
-            if grad_w is not None:
-                grad_w += self.x_t[:, :, span] @ columns.transpose(0, 2, 1)
-        if self.needs_input_grad[0]:
+            for start, stop in parts:
+                xp.matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * positions:stop * positions])
             grad_x = owned_array(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),
                                  self.input_shape)
-        if grad_w is not None:
-            grad_w = owned_array(grad_w, self.weight_shape)
+        if self.needs_input_grad[1]:
+            kept = self.needs_input_grad[0] and len(parts) == 1  # the buffer still holds the only chunk
+            grad_w = owned_array(_weight_gradient(im2col, parts, self.x_t, w_shape, kept), self.weight_shape)
         return grad_x, grad_w, grad_b
 
     def backward_graph(self, grad):
@@ -262,16 +273,10 @@ class ConvWeightGrad(Function):
 
     def forward(self, x, grad_output, *, geometry, groups, shapes, weight_shape):
         x_shape, w_shape, out_shape, _ = shapes
-        batch, channels = x_shape[:2]
-        (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
-        padded = _pad_channels_first(x.reshape(x_shape), geometry.pads)
+        im2col, parts = _im2col(x.reshape(x_shape), geometry, groups)
         grad_t = _to_channels_first(grad_output, out_shape, groups)
-        result = xp.zeros((groups, w_shape[0] // groups, math.prod(w_shape[1:])), dtype=grad_output.dtype)
-        for start, stop in _chunks(batch, channels * kh * kw * ho * wo):
-            columns = _columns(padded[:, start:stop], geometry, groups)
-            result += grad_t[:, :, start * ho * wo:stop * ho * wo] @ columns.transpose(0, 2, 1)
-        return result.reshape(weight_shape)
+        return owned_array(_weight_gradient(im2col, parts, grad_t, w_shape), weight_shape)
 
     def backward(self, grad):
         with no_grad():  # the same two convolutions as backward_graph, without recording them
@@ -380,7 +385,7 @@ def _convolution(op: str, dims: int, input, weight, bias, stride, padding, dilat
                            f"{format_shape(spans[keep])} (input {format_shape(input.shape)}, "
                            f"weight {format_shape(weight.shape)})")
     grid = tuple((size - span) // s + 1 for size, span, s in zip(sizes, spans, stride))
-    geometry = _Geometry(kernel, stride, dilation, pads, grid)
+    geometry = Geometry(kernel, stride, dilation, pads, grid)
     out4 = (x_shape[0], out_channels) + grid
     out = out4 if dims == 2 else out4[:2] + grid[1:]
     shapes = (x_shape, w_shape, out4, out if batched else out[1:])
@@ -410,7 +415,7 @@ def _transposed(op: str, dims: int, input, weight, bias, stride, padding, output
                            f"{format_shape(weight.shape)}, stride {stride[2 - dims:]} and padding "
                            f"{(pad_h, pad_w)[2 - dims:]} gives spatial size "
                            f"{format_shape(out_size[2 - dims:])}")
-    geometry = _Geometry(kernel, stride, dilation, (pad_h, pad_h, pad_w, pad_w), grid)
+    geometry = Geometry(kernel, stride, dilation, (pad_h, pad_h, pad_w, pad_w), grid)
     out4 = (x_shape[0], out_channels) + out_size
     out = out4 if dims == 2 else out4[:2] + out_size[1:]
     shapes = (x_shape, w_shape, out4, out if batched else out[1:])

@@ -9,6 +9,7 @@ import torch.nn.functional as TF
 import dendrite
 import dendrite.nn.functional as F
 import dendrite.nn.functional.conv as conv_module
+import dendrite.nn.functional.conv_columns as columns_module
 from tests.helpers import assert_close, compare_with_torch
 
 RNG = np.random.default_rng(0)
@@ -106,13 +107,39 @@ def test_conv_transpose1d_matches_torch(x_shape, w_shape, options):
 @pytest.mark.parametrize("budget", [1, 700])
 def test_batch_chunks_give_the_same_result(monkeypatch, budget):
     """A tiny columns budget forces one chunk per sample (1) or uneven chunks (700)."""
-    monkeypatch.setattr(conv_module, "_COLUMNS_BUDGET", budget)
+    monkeypatch.setattr(columns_module, "COLUMNS_BUDGET", budget)
     x, w, b = RNG.standard_normal((5, 3, 6, 6)), RNG.standard_normal((4, 3, 3, 3)), RNG.standard_normal(4)
     compare_with_torch(lambda *t: F.conv2d(*t, padding=1, stride=(1, 2)),
                        lambda *t: TF.conv2d(*t, padding=1, stride=(1, 2)), [x, w, b])
     w_t = RNG.standard_normal((3, 4, 3, 3))
     compare_with_torch(lambda *t: F.conv_transpose2d(*t, stride=2),
                        lambda *t: TF.conv_transpose2d(*t, stride=2), [x, w_t, b])
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+@pytest.mark.parametrize("last", [False, True], ids=["channels-first", "channels-last"])
+@pytest.mark.parametrize("budget", [None, 1])
+@pytest.mark.parametrize("x_shape, w_shape, options, with_bias", CONV2D_CASES)
+def test_conv2d_both_column_layouts(monkeypatch, x_shape, w_shape, options, with_bias, last, budget):
+    """Each im2col layout (channels first, channels last where groups allow), whole batch and chunked."""
+    monkeypatch.setattr(conv_module, "channels_last", lambda channels, geometry, groups: last and groups == 1)
+    if budget is not None:
+        monkeypatch.setattr(columns_module, "COLUMNS_BUDGET", budget)
+    arrays = [RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)]
+    if with_bias:
+        arrays.append(RNG.standard_normal(w_shape[0]))
+    compare_with_torch(lambda *t: F.conv2d(*t, **options), lambda *t: TF.conv2d(*t, **options), arrays)
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["channels-first", "channels-last"])
+@pytest.mark.parametrize("x_shape, w_shape, options, with_bias", TRANSPOSE2D_CASES)
+def test_conv_transpose2d_both_column_layouts(monkeypatch, x_shape, w_shape, options, with_bias, last):
+    monkeypatch.setattr(conv_module, "channels_last", lambda channels, geometry, groups: last and groups == 1)
+    arrays = [RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)]
+    if with_bias:
+        arrays.append(RNG.standard_normal(w_shape[1] * options.get("groups", 1)))
+    compare_with_torch(lambda *t: F.conv_transpose2d(*t, **options),
+                       lambda *t: TF.conv_transpose2d(*t, **options), arrays)
 
 
 def test_conv2d_gradcheck():
