@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 
 import dendrite
+from dendrite.lessons.checking import own_randomness
 from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
 
 __all__ = ["compression_ratio", "reparameterize", "kl_divergence"]
@@ -70,17 +70,6 @@ def compression_ratio(answer: Callable) -> Verdict:
                    "common — what is left out shows as blur")
 
 
-@contextmanager
-def _own_randomness(seed: int = 0) -> Iterator[None]:
-    """Seed dendrite's generator for the check, then put the learner's random state back."""
-    saved = dendrite.get_rng_state()
-    dendrite.manual_seed(seed)
-    try:
-        yield
-    finally:
-        dendrite.set_rng_state(saved)
-
-
 def _vae_inputs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     mu = rng.normal(size=(4, 3)).astype(np.float32)
@@ -112,7 +101,7 @@ def reparameterize(answer: Callable) -> Verdict:
         mu_np, logvar_np, eps_np = _vae_inputs(seed)
         mu = dendrite.tensor(mu_np, requires_grad=True)
         logvar = dendrite.tensor(logvar_np, requires_grad=True)
-        with _own_randomness():  # an answer that draws its own noise must not move the learner's seed
+        with own_randomness():  # an answer that draws its own noise must not move the learner's seed
             got = answer(mu, logvar, dendrite.tensor(eps_np))
         z = _as_array(got)
         if z.shape != mu_np.shape:

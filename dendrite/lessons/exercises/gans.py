@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dendrite.lessons.checking import as_number
 from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
 
 __all__ = ["discriminator_loss", "generator_loss", "modes_covered"]
@@ -25,18 +26,6 @@ _MIN_SHARE = 0.02
 
 def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
-
-
-def _number(value) -> float | None:
-    """``value`` as a float (a number, a one-element array or a dendrite Tensor), else None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        if hasattr(value, "item"):
-            value = value.item()
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _near(got: float, expected: float) -> bool:
@@ -68,12 +57,12 @@ def discriminator_loss(answer: Callable) -> Verdict:
         'wrong'
     """
     real, fake, real48, fake48 = _logits()
-    got = _number(answer(real.copy(), fake.copy()))
+    got = as_number(answer(real.copy(), fake.copy()))
     if got is None:
         return wrong("return one number (the loss averaged over the batch), not an array or a tuple")
     expected = _reference_d(real, fake)
     if _near(got, expected):
-        got48 = _number(answer(real48.copy(), fake48.copy()))
+        got48 = as_number(answer(real48.copy(), fake48.copy()))
         if got48 is not None and _near(got48, _reference_d(real48, fake48)):
             return correct("right: D is a binary classifier, -log D(x) on real samples plus "
                            "-log(1 - D(G(z))) on generated ones. It is lowest when D says 'real' "
@@ -118,12 +107,12 @@ def generator_loss(answer: Callable) -> Verdict:
         'wrong'
     """
     _, fake, _, fake48 = _logits()
-    got = _number(answer(fake.copy()))
+    got = as_number(answer(fake.copy()))
     if got is None:
         return wrong("return one number (the loss averaged over the batch), not an array or a tuple")
     expected = _reference_g(fake)
     if _near(got, expected):
-        got48 = _number(answer(fake48.copy()))
+        got48 = as_number(answer(fake48.copy()))
         if got48 is not None and _near(got48, _reference_g(fake48)):
             return correct("right: G wants D to call its samples real, so it minimises -log D(G(z)). "
                            "Where D rejects a fake confidently (logit -5) this loss is steep, so G still "
@@ -192,7 +181,7 @@ def modes_covered(answer: Callable) -> Verdict:
     """
     for name, samples, centres in _mode_cases():
         raw = answer(samples.copy(), centres.copy())
-        got = _number(raw)
+        got = as_number(raw)
         expected = _reference_modes(samples, centres)
         if got is None or got != int(got):
             if got is not None and 0 < got < 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from dendrite.lessons.checking import as_number
 from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
 
 __all__ = ["kaiming_std", "deep_relu_scheme", "constant_init_units", "SCHEMES"]
@@ -21,18 +22,6 @@ SCHEMES = ("zeros", "small normal", "large normal", "xavier", "kaiming")
 """The choices of :func:`deep_relu_scheme`: N(0, 0.01^2), N(0, 1), Glorot (gain 1) and He (gain sqrt 2)."""
 
 _FAN_INS = (64, 256, 784, 2, 1)  # the telling ones first: at 1, sqrt(1/n) = 1/n
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        if hasattr(value, "item"):
-            value = value.item()
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 @exercise("Lesson 8, exercise 1: the Kaiming standard deviation")
@@ -48,7 +37,7 @@ def kaiming_std(answer: Callable) -> Verdict:
     """
     for fan_in in _FAN_INS:
         raw = answer(fan_in)
-        got = _number(raw)
+        got = as_number(raw, finite=True)
         if got is None:
             return wrong(f"for fan_in={fan_in} your function returned {raw!r}; expected one finite number")
         expected = math.sqrt(2 / fan_in)
@@ -115,7 +104,7 @@ def constant_init_units(answer: int) -> Verdict:
         >>> constant_init_units(1).status, constant_init_units(16).status
         ('correct', 'wrong')
     """
-    got = _number(answer)
+    got = as_number(answer, finite=True)
     if got is None or got != int(got):
         return wrong(f"answer with a whole number of hidden units (1 to 16); got {answer!r}")
     got = int(got)

@@ -13,13 +13,12 @@ Every check builds its own inputs from fixed seeds, so verdicts never depend on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 
-import dendrite
 from dendrite import nn
+from dendrite.lessons.checking import own_randomness
 from dendrite.lessons.verdict import Verdict, correct, exercise, wrong
 
 __all__ = ["rnn_step", "weight_shapes", "forget_gate_bias", "MEMORY_STEPS"]
@@ -29,17 +28,6 @@ MEMORY_STEPS = 60
 _SATURATED_BIAS = 10.0
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 _LSTM_GATE_NAMES = ("i (input gate)", "f (forget gate)", "g (cell candidate)", "o (output gate)")
-
-
-@contextmanager
-def _own_randomness(seed: int = 0) -> Iterator[None]:
-    """Seed dendrite's generator for the check, then put the learner's random state back."""
-    saved = dendrite.get_rng_state()
-    dendrite.manual_seed(seed)
-    try:
-        yield
-    finally:
-        dendrite.set_rng_state(saved)
 
 
 def _step_inputs(seed: int) -> dict[str, np.ndarray]:
@@ -126,7 +114,7 @@ def weight_shapes(answer: Callable) -> Verdict:
         except (TypeError, ValueError):
             return wrong(f"for {cell!r} you returned {got!r}; expected two shapes, "
                          "like ((rows, columns), (rows, columns))")
-        with _own_randomness():
+        with own_randomness():
             layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](input_size, hidden_size)
         want_ih, want_hh = tuple(layer.weight_ih_l0.shape), tuple(layer.weight_hh_l0.shape)
         if (ih, hh) == (want_ih, want_hh):
@@ -181,7 +169,7 @@ def forget_gate_bias(answer: Callable) -> Verdict:
         'wrong'
     """
     hidden = 8
-    with _own_randomness():
+    with own_randomness():
         lstm = nn.LSTM(3, hidden, num_layers=2, batch_first=True)
     before = {name: p.detach().numpy().copy() for name, p in lstm.named_parameters()}
     returned = answer(lstm)
