@@ -29,6 +29,7 @@ from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
 from dendrite.nn.functional.window import as_tuple, check_at_least, format_shape, is_int, owned_array
 from dendrite.tensor import Tensor, wrap
+from dendrite.utils.blas import matmul
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -122,7 +123,7 @@ class Convolution(Function):
         chunks = _chunks(batch, channels * kh * kw * positions)
         for start, stop in chunks:
             columns = _columns(padded[:, start:stop], geometry, groups)
-            xp.matmul(w, columns, out=out[:, :, start * positions:stop * positions])
+            matmul(w, columns, out=out[:, :, start * positions:stop * positions])
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
         self.input_shape, self.weight_shape = x.shape, weight.shape
         self.w = w if self.needs_input_grad[0] else None
@@ -152,9 +153,9 @@ class Convolution(Function):
             if grad_w is not None:
                 columns = self.columns if self.columns is not None else \
                     _columns(self.padded[:, start:stop], geometry, groups)
-                grad_w += grad_chunk @ columns.transpose(0, 2, 1)
+                grad_w += matmul(grad_chunk, columns.transpose(0, 2, 1))
             if self.needs_input_grad[0]:
-                grad_columns = (w_t @ grad_chunk).reshape(channels, kh, kw, stop - start, ho, wo)
+                grad_columns = matmul(w_t, grad_chunk).reshape(channels, kh, kw, stop - start, ho, wo)
                 _add_columns(grad_padded[:, start:stop], grad_columns, geometry)
         if self.needs_input_grad[0]:
             grad_x = grad_padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3)
@@ -196,7 +197,7 @@ class TransposedConvolution(Function):
         top, bottom, left, right = geometry.pads
         full = xp.zeros((out_channels, batch, out_h + top + bottom, out_w + left + right), dtype=x.dtype)
         for start, stop in _chunks(batch, out_channels * kh * kw * height * width):
-            columns = w_t @ x_t[:, :, start * height * width:stop * height * width]
+            columns = matmul(w_t, x_t[:, :, start * height * width:stop * height * width])
             columns = columns.reshape(out_channels, kh, kw, stop - start, height, width)
             _add_columns(full[:, start:stop], columns, geometry)
         out = xp.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
@@ -226,9 +227,9 @@ class TransposedConvolution(Function):
             columns = _columns(grad_padded[:, start:stop], geometry, groups)
             span = slice(start * positions, stop * positions)
             if self.needs_input_grad[0]:
-                xp.matmul(self.w, columns, out=grad_x_t[:, :, span])
+                matmul(self.w, columns, out=grad_x_t[:, :, span])
             if grad_w is not None:
-                grad_w += self.x_t[:, :, span] @ columns.transpose(0, 2, 1)
+                grad_w += matmul(self.x_t[:, :, span], columns.transpose(0, 2, 1))
         if self.needs_input_grad[0]:
             grad_x = owned_array(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),
                                  self.input_shape)
@@ -270,7 +271,7 @@ class ConvWeightGrad(Function):
         result = xp.zeros((groups, w_shape[0] // groups, math.prod(w_shape[1:])), dtype=grad_output.dtype)
         for start, stop in _chunks(batch, channels * kh * kw * ho * wo):
             columns = _columns(padded[:, start:stop], geometry, groups)
-            result += grad_t[:, :, start * ho * wo:stop * ho * wo] @ columns.transpose(0, 2, 1)
+            result += matmul(grad_t[:, :, start * ho * wo:stop * ho * wo], columns.transpose(0, 2, 1))
         return result.reshape(weight_shape)
 
     def backward(self, grad):
