@@ -79,6 +79,12 @@ def test_dot_and_the_context_manager_follow_the_same_policy(fake):
     assert fake.calls == ["get", 1, 2, "get", 1, 2]
 
 
+def test_tensordot_counts_its_one_matrix_product(fake):
+    a, b = np.ones((64, 256, 16), np.float32), np.ones((8, 256), np.float32)  # 64*16 x 256 x 8: 2 MFLOP
+    assert blas.tensordot(a, b, axes=(1, 1)).shape == (64, 16, 8)
+    assert fake.calls == ["get", 1, 2]
+
+
 def test_the_users_maximum_is_what_large_products_get_and_what_comes_back(fake):
     fake.count = 3  # dendrite.set_num_threads(3) or threadpool_limits(3): read at each product
     blas.matmul(*_operands(*SMALL))

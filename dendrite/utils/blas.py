@@ -41,7 +41,7 @@ import threading
 
 from dendrite.backend import xp
 
-__all__ = ["SERIAL_BELOW_FLOPS", "dot", "matmul", "serial_threads", "threads_for"]
+__all__ = ["SERIAL_BELOW_FLOPS", "dot", "matmul", "serial_threads", "tensordot", "threads_for"]
 
 SERIAL_BELOW_FLOPS = 8_000_000
 """Products of fewer FLOPs (2·m·k·n) run on one BLAS thread; see benchmarks/blas_threshold.py."""
@@ -189,3 +189,19 @@ def dot(a, b):
             finally:
                 _switch["set"](previous)
     return a.dot(b)
+
+
+def tensordot(a, b, axes: tuple[int, int]):
+    """``xp.tensordot(a, b, axes=axes)`` contracting one axis of each, on one thread when small.
+
+    NumPy turns it into one matrix product of 2·a.size·b.size / (the contracted length) FLOPs.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.utils.blas import tensordot
+        >>> tensordot(np.ones((2, 3, 4)), np.ones((5, 3)), axes=(1, 1)).shape
+        (2, 4, 5)
+    """
+    flops = 2 * a.size * b.size // max(a.shape[axes[0]], 1)
+    with serial_threads(flops):
+        return xp.tensordot(a, b, axes=axes)
