@@ -125,11 +125,15 @@ def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, 
             "first_loss": first_ours}
 
 
-def steps_for(runner: Runner, budget_s: float, least: int = 3, most: int = 500) -> int:
-    """How many timed steps fit in ``budget_s`` seconds per library, judged from one step."""
+def steps_for(ours: Runner, theirs: Runner, budget_s: float, least: int = 3, most: int = 500) -> int:
+    """How many timed steps fit in ``budget_s`` seconds per library, judged from one step of each
+    (both step, so their weights stay alike for the first-loss check of ``time_alternating``)."""
     start = time.perf_counter()
-    runner.step()
-    return max(least, min(most, int(budget_s / max(time.perf_counter() - start, 1e-6))))
+    ours.step()
+    middle = time.perf_counter()
+    theirs.step()
+    slowest = max(middle - start, time.perf_counter() - middle, 1e-6)
+    return max(least, min(most, int(budget_s / slowest)))
 
 
 # ----------------------------------------------------------------------------- peak memory
