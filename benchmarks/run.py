@@ -4,8 +4,9 @@ Each workload is built with the *same* code for both libraries (``lib.nn...``),
 PyTorch's initial weights are copied into dendrite, the first losses are
 checked to agree, and then single training steps (zero_grad, forward, mean
 cross-entropy, backward, SGD update, ``loss.item()``) alternate between the two
-libraries so that machine noise hits both alike. Both use 2 threads (OpenBLAS
-for NumPy, OpenMP/MKL for PyTorch).
+libraries so that machine noise hits both alike. Both use at most 2 threads
+(OpenBLAS for NumPy, OpenMP/MKL for PyTorch). The shared machinery is in
+harness.py (also used by scaling.py).
 
 Usage::
 
@@ -28,10 +29,13 @@ What is reported (see benchmarks/README.md):
   already resident). For dendrite the peak of NumPy's own allocations during
   the step (``tracemalloc``) is also shown: it does not depend on the
   allocator's caching. Linux only; skipped elsewhere.
-* threads: ``--threads`` (default 2) for both libraries. NumPy's OpenBLAS runs with
-  the environment as it is; ``--native-blas`` drops an inherited
+* threads: ``--threads`` (default 2) for both libraries, set through their
+  APIs (``torch.set_num_threads``, ``dendrite.set_num_threads``): a maximum, each
+  library may run a small operation on one thread (harness.py). NumPy's OpenBLAS
+  runs with the environment as it is; ``--native-blas`` drops an inherited
   ``OPENBLAS_CORETYPE`` so OpenBLAS picks the CPU's best kernels (the header line
-  names the kernels in use).
+  names the kernels in use); ``--pooled-blas`` runs every dendrite product on
+  the whole pool (no per-product choice), for a before/after comparison.
 * import time: the median of 5 fresh interpreters each for ``import dendrite``
   and ``import torch``, with bytecode compiled beforehand (as an installed
   package has it; otherwise every import of dendrite compiles its sources).
@@ -42,38 +46,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
-
-def _early_option(name: str, default: str | None = None) -> str | None:
-    """``--name value`` from the command line, read before NumPy is imported (threads, kernels)."""
-    for index, argument in enumerate(sys.argv):
-        if argument == name:
-            return sys.argv[index + 1] if index + 1 < len(sys.argv) else default
-        if argument.startswith(name + "="):
-            return argument.split("=", 1)[1]
-    return default
-
-
-# Thread counts must be in the environment before NumPy (OpenBLAS) and PyTorch (OpenMP) load;
-# the subprocesses below inherit them.
-THREADS = _early_option("--threads", "2")
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = THREADS
-# An inherited OPENBLAS_CORETYPE pins NumPy's BLAS to older kernels (this project's machines set
-# Haswell: AVX2) while PyTorch's MKL still uses the CPU's best (AVX-512). By default the benchmark
-# measures the environment as a user gets it; --native-blas lets OpenBLAS detect the CPU.
-if "--native-blas" in sys.argv:
-    os.environ.pop("OPENBLAS_CORETYPE", None)
-
-import numpy as np  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+import harness  # first: it sets the threads before NumPy and PyTorch load
+from harness import ROOT, THREADS, machine, np
 
 # name: (batch size, input shape, description)
 WORKLOADS = {
@@ -124,112 +103,27 @@ def make_data(name: str, seed: int = 0):
     return x, y
 
 
-class Runner:
-    """One library's model, data and optimizer, stepping one training step at a time."""
-
-    def __init__(self, lib, model, x, y):
-        self.lib, self.model = lib, model
-        self.x, self.y = lib.tensor(x), lib.tensor(y)
-        self.optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
-
-    def step(self) -> float:
-        self.optimizer.zero_grad()
-        loss = self.lib.nn.functional.cross_entropy(self.model(self.x), self.y)
-        loss.backward()
-        self.optimizer.step()
-        return float(loss.item())
-
-
 def make_pair(name: str):
     """(dendrite runner, torch runner) holding the same weights and data."""
-    import torch
-
-    import dendrite
-
-    torch.set_num_threads(int(THREADS))
-    torch.manual_seed(0)
-    torch_model = build(torch, name)
-    ours = build(dendrite, name)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
-    x, y = make_data(name)
-    return Runner(dendrite, ours, x, y), Runner(torch, torch_model, x, y)
+    return harness.make_pair(lambda lib: build(lib, name), *make_data(name))
 
 
 def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter) -> dict:
     ours, theirs = make_pair(name)
-    first_ours, first_theirs = ours.step(), theirs.step()
-    if not np.isclose(first_ours, first_theirs, rtol=1e-4, atol=1e-5):
-        raise SystemExit(f"{name}: first losses differ: dendrite {first_ours} vs torch {first_theirs}")
-    for _ in range(warmup):
-        ours.step()
-        theirs.step()
-    times = {"dendrite": [], "torch": []}
-    for index in range(steps):
-        # Alternate which library goes first, so neither always runs right after the other.
-        order = [("dendrite", ours), ("torch", theirs)]
-        if index % 2:
-            order.reverse()
-        for label, runner in order:
-            start = clock()
-            runner.step()
-            times[label].append(clock() - start)
-    median_ours = statistics.median(times["dendrite"])
-    median_theirs = statistics.median(times["torch"])
-    pair_ratios = [a / b for a, b in zip(times["dendrite"], times["torch"])]
-    quartiles = statistics.quantiles(pair_ratios, n=4)
-    return {"workload": name, "steps": steps, "dendrite_ms": median_ours * 1e3,
-            "torch_ms": median_theirs * 1e3, "ratio": median_ours / median_theirs,
-            "pair_ratio_iqr": [quartiles[0], quartiles[2]], "first_loss": first_ours}
+    timed = harness.time_alternating(ours, theirs, steps, warmup, label=name, clock=clock)
+    return {"workload": name, **timed}
 
 
 # ----------------------------------------------------------------------------- peak memory
-def _resident_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _memory_probe(name: str, library: str, steps: int = 3) -> dict:
-    """Run in a fresh process: the peak memory of one training step (the largest of ``steps``)."""
-    import ctypes
-    import gc
-    import tracemalloc
-
-    libc = ctypes.CDLL("libc.so.6")
+def _memory_probe(name: str, library: str) -> dict:
+    """Run in a fresh process: the peak memory of one training step (see harness.step_memory)."""
     ours, theirs = make_pair(name)
-    runner = ours if library == "dendrite" else theirs
-    runner.step()
-    runner.step()
-    rss_peaks, traced_peaks = [], []
-    for _ in range(steps):
-        gc.collect()
-        libc.malloc_trim(0)  # hand freed memory back, so the step's own pages count again
-        before = _resident_mb("VmRSS")
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
-        runner.step()
-        rss_peaks.append(_resident_mb("VmHWM") - before)
-        if library == "dendrite":  # NumPy reports its data allocations to tracemalloc
-            gc.collect()
-            tracemalloc.start()
-            start, _ = tracemalloc.get_traced_memory()
-            runner.step()
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            traced_peaks.append((peak - start) / 2**20)
-    result = {"rss_mb": max(rss_peaks)}
-    if traced_peaks:
-        result["traced_mb"] = max(traced_peaks)
-    return result
+    return harness.step_memory(ours if library == "dendrite" else theirs, traced=library == "dendrite")
 
 
 def peak_memory(name: str, library: str) -> dict:
     """``_memory_probe`` in a fresh interpreter, so that the other library's steps leave no trace."""
-    command = [sys.executable, os.path.abspath(__file__), "--memory-probe", name, library]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return harness.in_fresh_process(__file__, name, library)
 
 
 # ----------------------------------------------------------------------------- import time
@@ -253,26 +147,6 @@ def compile_dendrite() -> None:
 
 
 # ----------------------------------------------------------------------------- report
-def blas_kernels() -> str:
-    """OpenBLAS's kernel family as NumPy loaded it (e.g. SkylakeX, Haswell), when it can be told."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown"
-    for pool in threadpool_info():
-        if pool.get("internal_api") == "openblas":
-            return str(pool.get("architecture"))
-    return "not OpenBLAS"
-
-
-def machine() -> str:
-    import torch
-
-    return (f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"NumPy {np.__version__} (OpenBLAS kernels: {blas_kernels()}), PyTorch {torch.__version__}, "
-            f"{THREADS} threads each")
-
-
 def _format_row(row: dict) -> str:
     low, high = row["pair_ratio_iqr"]
     text = (f"{row['workload']:>5}  dendrite {row['dendrite_ms']:9.3f} ms   torch {row['torch_ms']:9.3f} ms"
@@ -296,6 +170,8 @@ def main(argv=None) -> int:
                         help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by this thread's CPU time (with --threads 1: steady under load)")
+    parser.add_argument("--pooled-blas", action="store_true",
+                        help="every dendrite product on the whole BLAS pool (no one-thread small products)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:

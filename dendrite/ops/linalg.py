@@ -18,6 +18,7 @@ from dendrite.backend import xp
 from dendrite.ops.graph_operands import linear_map, sum_to
 from dendrite.ops.operands import normalize_dims, unbroadcast
 from dendrite.tensor_base import TensorBase
+from dendrite.utils import blas
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
@@ -27,7 +28,7 @@ class MatMul(Function):
     """``C = A @ B``; backward: ``dA = dC @ B^T``, ``dB = A^T @ dC`` (broadcast batch dims summed)."""
     def forward(self, a, b):
         self.a, self.b = a, b
-        return xp.matmul(a, b)
+        return blas.matmul(a, b)  # on one BLAS thread when small (dendrite.utils.blas)
 
     def backward(self, grad):
         # C = A·B  =>  dA = dC·Bᵀ,  dB = Aᵀ·dC  (batched: over the last two dims, then summed
@@ -35,7 +36,8 @@ class MatMul(Function):
         a, b = self.a, self.b
         needs = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
-            return (grad @ b.T if needs[0] else None), (a.T @ grad if needs[1] else None)
+            return ((blas.matmul(grad, b.T) if needs[0] else None),
+                    (blas.matmul(a.T, grad) if needs[1] else None))
         if a.ndim == 1 and b.ndim == 1:  # inner product: grad is a scalar
             return (grad * b if needs[0] else None), (grad * a if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -46,9 +48,9 @@ class MatMul(Function):
             grad = xp.expand_dims(grad, -1)
         grad_a = grad_b = None
         if needs[0]:
-            grad_a = unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(blas.matmul(grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if needs[1]:
-            grad_b = unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(blas.matmul(xp.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
     def backward_graph(self, grad):
@@ -377,6 +379,15 @@ def _parse_einsum(equation: str, shapes) -> tuple:
     return expanded, output
 
 
+def _naive_flops(terms, arrays) -> int:
+    """2 × the product of every letter's size: the work of the contraction done in one loop nest."""
+    sizes = {letter: size for term, array in zip(terms, arrays) for letter, size in zip(term, array.shape)}
+    work = 2
+    for size in sizes.values():
+        work *= size
+    return work
+
+
 class Einsum(Function):
     """``einsum(equation, *arrays)``; backward: each operand swapped with the output gradient."""
     def forward(self, *arrays, terms, output):
@@ -385,8 +396,10 @@ class Einsum(Function):
         # so that a NaN/Inf meets the same partial sums (another order can turn an inf into NaN)
         # (NumPy appends each partial result last: after the first pair, the next operand is at 0)
         path = ["einsum_path", (0, 1)] + [(0, len(arrays) - 1 - step) for step in range(1, len(arrays) - 1)]
-        return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays,
-                                    optimize=path if len(arrays) > 2 else False))
+        if len(arrays) <= 2:  # NumPy's own loops, no BLAS
+            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=False))
+        with blas.serial_threads(_naive_flops(terms, arrays)):  # the pairs go to BLAS: one thread when small
+            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=path))
 
     def backward(self, grad):
         grads = []
@@ -400,7 +413,8 @@ class Einsum(Function):
             available = set(self.output).union(*(set(t) for t, _ in others))
             kept = "".join(c for c in term if c in available)  # letters summed only inside this operand
             equation = ",".join([self.output] + [t for t, _ in others]) + "->" + kept
-            partial = xp.einsum(equation, grad, *[a for _, a in others], optimize=len(others) > 1)
+            with blas.serial_threads(_naive_flops(self.terms, self.arrays) if len(others) > 1 else 0):
+                partial = xp.einsum(equation, grad, *[a for _, a in others], optimize=len(others) > 1)
             # ``kept`` is in the operand's order; re-insert the dropped letters as broadcast axes.
             shape = tuple(size if c in kept else 1 for c, size in zip(term, array.shape))
             grads.append(xp.broadcast_to(partial.reshape(shape), array.shape).astype(grad.dtype))

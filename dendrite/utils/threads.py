@@ -4,8 +4,15 @@ NumPy hands matrix products to a multi-threaded BLAS (OpenBLAS here). For the
 small matrices of the built-in datasets (a batch of 32 8x8 digits), starting
 and synchronising the BLAS threads costs more than the arithmetic: measured on
 this project's 2-core machine, a LeNet step on digits took 16 ms with one
-thread and 60-70 ms with two under load. The recipes therefore train with one
-BLAS thread; large workloads (the benchmarks) keep the default.
+thread and 60-70 ms with two under load.
+
+Inside the library every matrix product decides for itself
+(:mod:`dendrite.utils.blas`): one thread below 8 MFLOP, the pool above. The
+pool is the maximum: OpenBLAS's default (one thread per core), or what
+:func:`set_num_threads` or ``threadpoolctl`` set; a count fixed in the
+environment (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``...) is left alone.
+The recipes go further and train with one BLAS thread throughout
+(:func:`blas_threads`): their networks are small.
 
 ``threadpoolctl`` (a small, well-kept package, part of the ``train`` and ``test``
 extras) does the work; without it :func:`blas_threads` is a no-op, while
@@ -19,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from dendrite.utils.blas import USER_VARIABLES
+
 __all__ = ["blas_threads", "set_num_threads", "get_num_threads"]
 
 _NEEDS_THREADPOOLCTL = ("{who} needs the threadpoolctl package to control NumPy's BLAS threads: "
@@ -29,14 +38,13 @@ _limit = []
 
 @contextlib.contextmanager
 def blas_threads(limit: int = 1):
-    """Context manager: at most ``limit`` BLAS threads inside (unless the user set OPENBLAS_NUM_THREADS).
+    """Context manager: at most ``limit`` BLAS threads inside (unless the environment sets the count).
 
     Example:
         >>> with blas_threads(1):
         ...     pass
     """
-    user_choice = any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                                         "MKL_NUM_THREADS"))
+    user_choice = any(os.environ.get(name) for name in USER_VARIABLES)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -61,7 +69,9 @@ def set_num_threads(num_threads: int) -> None:
 
     PyTorch's ``torch.set_num_threads``: it sets the intra-op pool, which in
     dendrite is the BLAS pool (dendrite's own Python code runs in one thread).
-    The limit holds for the rest of the process. Needs ``threadpoolctl``.
+    It is a maximum: as in PyTorch, a product too small to gain from threads
+    runs on one (:mod:`dendrite.utils.blas`). The limit holds for the rest of
+    the process. Needs ``threadpoolctl``.
 
     Example:
         >>> import dendrite

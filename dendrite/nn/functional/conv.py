@@ -35,6 +35,7 @@ from dendrite.nn.functional.conv_columns import (
 )
 from dendrite.nn.functional.window import as_tuple, check_at_least, format_shape, is_int, owned_array
 from dendrite.tensor import Tensor, wrap
+from dendrite.utils.blas import matmul
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -77,7 +78,7 @@ def _weight_gradient(im2col: Im2col, parts, grad_t, weight_shape, kept: bool = F
     result = None
     for start, stop in parts:
         columns = im2col.view(start, stop) if kept else im2col(start, stop)
-        part = grad_t[:, :, start * positions:stop * positions] @ columns.transpose(0, 2, 1)
+        part = matmul(grad_t[:, :, start * positions:stop * positions], columns.transpose(0, 2, 1))
         result = part if result is None else xp.add(result, part, out=result)
     if result is None:  # an empty batch
         result = xp.zeros((im2col.groups, weight_shape[0] // im2col.groups, im2col.rows // im2col.groups),
@@ -122,7 +123,7 @@ class Convolution(Function):
         w = im2col.arrange(weight4, groups)  # (groups, O/groups, C/groups*kh*kw)
         out = xp.empty((groups, w.shape[1], x_shape[0] * positions), dtype=x.dtype)
         for start, stop in parts:
-            xp.matmul(w, im2col(start, stop), out=out[:, :, start * positions:stop * positions])
+            matmul(w, im2col(start, stop), out=out[:, :, start * positions:stop * positions])
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
         self.input_shape, self.weight_shape = x.shape, weight.shape
         self.weight = weight4 if self.needs_input_grad[0] else None
@@ -160,7 +161,7 @@ class Convolution(Function):
             size = height * width
             grad_x_t = xp.empty((groups, channels // groups, batch * size), dtype=grad.dtype)
             for start, stop in parts:
-                xp.matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * size:stop * size])
+                matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * size:stop * size])
             del im2col
             grad_x = grad_x_t.reshape(channels, batch, height, width).transpose(1, 0, 2, 3)
             grad_x = owned_array(grad_x, self.input_shape)
@@ -174,7 +175,7 @@ class Convolution(Function):
         grad_padded = xp.zeros((channels, batch, height + top + bottom, width + left + right), grad_t.dtype)
         w_t = self.weight.reshape(groups, w_shape[0] // groups, -1).transpose(0, 2, 1)
         for start, stop in chunks(batch, channels * kh * kw * ho * wo):
-            grad_columns = w_t @ grad_t[:, :, start * ho * wo:stop * ho * wo]
+            grad_columns = matmul(w_t, grad_t[:, :, start * ho * wo:stop * ho * wo])
             grad_columns = grad_columns.reshape(channels, kh, kw, stop - start, ho, wo)
             add_columns(grad_padded[:, start:stop], grad_columns, geometry)
         grad_x = grad_padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3)
@@ -213,7 +214,7 @@ class TransposedConvolution(Function):
         top, bottom, left, right = geometry.pads
         full = xp.zeros((out_channels, batch, out_h + top + bottom, out_w + left + right), dtype=x.dtype)
         for start, stop in chunks(batch, out_channels * kh * kw * height * width):
-            columns = w_t @ x_t[:, :, start * height * width:stop * height * width]
+            columns = matmul(w_t, x_t[:, :, start * height * width:stop * height * width])
             columns = columns.reshape(out_channels, kh, kw, stop - start, height, width)
             add_columns(full[:, start:stop], columns, geometry)
         out = xp.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
@@ -239,7 +240,7 @@ class TransposedConvolution(Function):
             w = im2col.arrange(self.weight, groups)  # (groups, C_in/groups, rows)
             grad_x_t = xp.empty((groups, in_channels // groups, batch * positions), dtype=grad.dtype)
             for start, stop in parts:
-                xp.matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * positions:stop * positions])
+                matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * positions:stop * positions])
             grad_x = owned_array(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),
                                  self.input_shape)
         if self.needs_input_grad[1]:

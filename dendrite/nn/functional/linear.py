@@ -21,6 +21,7 @@ from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients, sum_to
 from dendrite.ops.operands import unbroadcast
 from dendrite.tensor import Tensor
+from dendrite.utils.blas import dot
 
 __all__ = ["bilinear", "linear"]
 
@@ -28,14 +29,14 @@ __all__ = ["bilinear", "linear"]
 class Linear(Function):
     # ``a.dot(b)`` is the same BLAS product as ``a @ b`` for 2-D arrays, with about half the call
     # overhead (which matters for small layers), and it copies a strided operand to a contiguous
-    # one rather than falling back to a loop without BLAS.
+    # one rather than falling back to a loop without BLAS. ``blas.dot`` runs a small one on one thread.
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         if x.ndim == 2:
-            out = x.dot(weight.T)
+            out = dot(x, weight.T)
         else:  # one big product over the flattened leading dimensions
             rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): -1 cannot be inferred for an empty x
-            out = x.reshape(rows, x.shape[-1]).dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = dot(x.reshape(rows, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             self.bias_shape = bias.shape
             out += bias
@@ -49,16 +50,16 @@ class Linear(Function):
         if x.ndim == 2:
             flat_grad = grad
             if needs[0]:
-                grad_x = grad.dot(weight)
+                grad_x = dot(grad, weight)
             if needs[1]:
-                grad_weight = grad.T.dot(x)
+                grad_weight = dot(grad.T, x)
         else:
             rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): it cannot infer -1 with 0 out-features
             flat_grad = grad.reshape(rows, weight.shape[0])
             if needs[0]:
-                grad_x = flat_grad.dot(weight).reshape(x.shape)
+                grad_x = dot(flat_grad, weight).reshape(x.shape)
             if needs[1]:
-                grad_weight = flat_grad.T.dot(x.reshape(rows, x.shape[-1]))
+                grad_weight = dot(flat_grad.T, x.reshape(rows, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
             if self.bias_shape == weight.shape[:1]:  # the usual (out,) bias: a sum over all rows
                 grad_bias = flat_grad.sum(0)

@@ -28,6 +28,7 @@ from dendrite.nn.functional.window import (
 )
 from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor
+from dendrite.utils import blas
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -243,7 +244,7 @@ class AdaptiveAvgPool(Function):
         out = x.reshape(x_shape)
         if bool(xp.isfinite(x).all()):
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
-                out = xp.moveaxis(xp.tensordot(out, matrix, axes=(axis, 1)), -1, axis)
+                out = xp.moveaxis(blas.tensordot(out, matrix, axes=(axis, 1)), -1, axis)
         else:
             # a NaN/Inf times an averaging matrix's zero is NaN: sum each window alone, as PyTorch
             for axis, matrix in ((3, matrices[1]), (2, matrices[0])):
@@ -282,7 +283,7 @@ class AdaptiveAvgPool(Function):
         grad = grad.reshape(self.shapes[1])
         if bool(xp.isfinite(grad).all()):
             for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
-                grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+                grad = xp.moveaxis(blas.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
         else:  # a non-finite gradient reaches only its own window's inputs, as PyTorch
             for axis, matrix in ((2, self.matrices[0]), (3, self.matrices[1])):
                 grad = self._spread(grad, axis, matrix, self.shapes[0][axis])
@@ -295,13 +296,13 @@ class AdaptiveAvgPool(Function):
         def spread(g):
             g = g.reshape(out_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
-                g = xp.moveaxis(xp.tensordot(g, matrix, axes=(axis, 0)), -1, axis)
+                g = xp.moveaxis(blas.tensordot(g, matrix, axes=(axis, 0)), -1, axis)
             return xp.ascontiguousarray(g).reshape(input_shape)
 
         def average(h):
             h = h.reshape(x_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
-                h = xp.moveaxis(xp.tensordot(h, matrix, axes=(axis, 1)), -1, axis)
+                h = xp.moveaxis(blas.tensordot(h, matrix, axes=(axis, 1)), -1, axis)
             return xp.ascontiguousarray(h).reshape(returned)
         return linear_map(grad, to=spread, back=average)
 

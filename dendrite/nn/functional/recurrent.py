@@ -25,6 +25,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients
 from dendrite.tensor import Tensor, wrap
+from dendrite.utils.blas import matmul
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
@@ -99,7 +100,7 @@ class RNNLayer(Function):
         length, batch = x.shape[:2]
         hidden = w_hh.shape[1]
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
-        pre = self.x2 @ w_ih.T  # every time step's input projection in one product
+        pre = matmul(self.x2, w_ih.T)  # every time step's input projection in one product
         if b_ih is not None:
             pre += b_ih + b_hh
         pre = pre.reshape(length, batch, hidden)
@@ -109,7 +110,7 @@ class RNNLayer(Function):
         w_hh_t = w_hh.T
         for t in steps:
             h = hs[t + out]
-            xp.matmul(hs[t + prev], w_hh_t, out=h)
+            matmul(hs[t + prev], w_hh_t, out=h)
             h += pre[t]
             if nonlinearity == "tanh":
                 xp.tanh(h, out=h)
@@ -135,12 +136,13 @@ class RNNLayer(Function):
             if grad_out is not None:
                 dh += grad_out[t]
             xp.multiply(dh, slope[t], out=grad_pre[t])
-            xp.matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
+            matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
         flat = grad_pre.reshape(length * batch, hidden)
         needs = self.needs_input_grad
-        grad_x = (flat @ self.w_ih).reshape(self.x_shape) if needs[0] else None
-        grad_w_ih = flat.T @ self.x2 if needs[2] else None
-        grad_w_hh = flat.T @ hs[prev:prev + length].reshape(length * batch, hidden) if needs[3] else None
+        grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
+        grad_w_ih = matmul(flat.T, self.x2) if needs[2] else None
+        previous_states = hs[prev:prev + length].reshape(length * batch, hidden)
+        grad_w_hh = matmul(flat.T, previous_states) if needs[3] else None
         grad_b = _sum_over_steps(grad_pre) if self.has_bias else None
         return (grad_x, dh if needs[1] else None, grad_w_ih, grad_w_hh, grad_b,
                 None if grad_b is None else grad_b.copy())
@@ -170,7 +172,7 @@ class LSTMLayer(Function):
         scale = _half_sigmoid_scale(4, hidden, dtype)
         offset = 1 - scale
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
-        gates = self.x2 @ (w_ih * scale[:, None]).T  # every time step's input projection at once
+        gates = matmul(self.x2, (w_ih * scale[:, None]).T)  # every time step's input projection at once
         if b_ih is not None:
             gates += (b_ih + b_hh) * scale
         gates = gates.reshape(length, batch, 4 * hidden)
@@ -185,7 +187,7 @@ class LSTMLayer(Function):
         product = xp.empty((batch, hidden), dtype)
         for t in steps:
             step = gates[t]  # becomes the activated gates, kept for backward
-            xp.matmul(hs[t + prev], w_hh_t, out=recurrent)
+            matmul(hs[t + prev], w_hh_t, out=recurrent)
             step += recurrent
             xp.tanh(step, out=step)
             step *= scale
@@ -231,13 +233,14 @@ class LSTMLayer(Function):
             dc += scratch
             xp.multiply(dc[:, None, :], from_cell[t], out=grad_view[t, :, :3])
             xp.multiply(dh, from_hidden[t], out=grad_view[t, :, 3])
-            xp.matmul(grad_gates[t], w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
+            matmul(grad_gates[t], w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
             dc *= f[t]  # dL/dc_{t-1}
         flat = grad_gates.reshape(length * batch, 4 * hidden)
         needs = self.needs_input_grad
-        grad_x = (flat @ self.w_ih).reshape(self.x_shape) if needs[0] else None
-        grad_w_ih = flat.T @ self.x2 if needs[3] else None
-        grad_w_hh = flat.T @ hs[prev:prev + length].reshape(length * batch, hidden) if needs[4] else None
+        grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
+        grad_w_ih = matmul(flat.T, self.x2) if needs[3] else None
+        previous_states = hs[prev:prev + length].reshape(length * batch, hidden)
+        grad_w_hh = matmul(flat.T, previous_states) if needs[4] else None
         grad_b = _sum_over_steps(grad_gates) if self.has_bias else None
         return (grad_x, dh if needs[1] else None, dc if needs[2] else None, grad_w_ih, grad_w_hh,
                 grad_b, None if grad_b is None else grad_b.copy())
@@ -267,7 +270,7 @@ class GRULayer(Function):
         dtype = x.dtype
         scale = _half_sigmoid_scale(3, hidden, dtype)
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
-        inputs = self.x2 @ (w_ih * scale[:, None]).T  # W_i{r,z,n} x_t for every step at once
+        inputs = matmul(self.x2, (w_ih * scale[:, None]).T)  # W_i{r,z,n} x_t for every step at once
         if b_ih is not None:
             inputs += b_ih * scale
             inputs[:, :2 * hidden] += b_hh[:2 * hidden] * 0.5  # b_hr, b_hz simply add; b_hn is inside r * (.)
@@ -280,7 +283,7 @@ class GRULayer(Function):
         recurrent = xp.empty((length, batch, 3 * hidden), dtype)  # W_hh h_{t-1} (n part + b_hn kept)
         for t in steps:
             h_prev, a, rec = hs[t + prev], acts[t], recurrent[t]
-            xp.matmul(h_prev, w_hh_t, out=rec)
+            matmul(h_prev, w_hh_t, out=rec)
             rz = a[:, :2 * hidden]
             xp.add(inputs[t, :, :2 * hidden], rec[:, :2 * hidden], out=rz)
             xp.tanh(rz, out=rz)
@@ -330,7 +333,7 @@ class GRULayer(Function):
             xp.multiply(dn, from_r[t], out=gh[:, :hidden])
             xp.multiply(dh, from_z[t], out=gh[:, hidden:2 * hidden])
             xp.multiply(dn, r[t], out=gh[:, 2 * hidden:])
-            xp.matmul(gh, w_hh, out=scratch)
+            matmul(gh, w_hh, out=scratch)
             dh *= z[t]
             dh += scratch  # dL/dh_{t-1}
         # The input side's r and z gradients equal the hidden side's; only n differs.
@@ -339,13 +342,14 @@ class GRULayer(Function):
         needs = self.needs_input_grad
         grad_x = grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
         if needs[0]:
-            grad_x = (flat_rz @ w_ih[:2 * hidden] + flat_n @ w_ih[2 * hidden:]).reshape(self.x_shape)
+            grad_x = matmul(flat_rz, w_ih[:2 * hidden]) + matmul(flat_n, w_ih[2 * hidden:])
+            grad_x = grad_x.reshape(self.x_shape)
         if needs[2]:
             grad_w_ih = xp.empty_like(w_ih)
-            xp.matmul(flat_rz.T, self.x2, out=grad_w_ih[:2 * hidden])
-            xp.matmul(flat_n.T, self.x2, out=grad_w_ih[2 * hidden:])
+            matmul(flat_rz.T, self.x2, out=grad_w_ih[:2 * hidden])
+            matmul(flat_n.T, self.x2, out=grad_w_ih[2 * hidden:])
         if needs[3]:
-            grad_w_hh = flat_h.T @ h_prev.reshape(length * batch, hidden)
+            grad_w_hh = matmul(flat_h.T, h_prev.reshape(length * batch, hidden))
         if self.has_bias:
             grad_b_hh = _sum_over_steps(grad_hidden)
             grad_b_ih = xp.concatenate([grad_b_hh[:2 * hidden], _sum_over_steps(grad_input_n)])

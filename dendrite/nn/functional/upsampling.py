@@ -21,6 +21,7 @@ from dendrite.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_poo
 from dendrite.nn.functional.window import format_shape, sum_along
 from dendrite.ops.graph_operands import linear_map
 from dendrite.tensor import Tensor
+from dendrite.utils import blas
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -90,7 +91,7 @@ class LinearResize(Function):
         axes = range(x.ndim - len(matrices), x.ndim)
         if bool(xp.isfinite(x).all()):
             for axis, matrix in zip(axes, matrices):
-                x = xp.moveaxis(xp.tensordot(x, matrix, axes=(axis, 1)), -1, axis)
+                x = xp.moveaxis(blas.tensordot(x, matrix, axes=(axis, 1)), -1, axis)
         else:
             # a NaN/Inf times a matrix's zero is NaN: blend each output's two neighbours alone, as PyTorch
             # (which reads both, even where one's weight is 0)
@@ -106,7 +107,7 @@ class LinearResize(Function):
         axes = range(grad.ndim - len(self.matrices), grad.ndim)
         if bool(xp.isfinite(grad).all()):
             for axis, matrix in zip(axes, self.matrices):
-                grad = xp.moveaxis(xp.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
+                grad = xp.moveaxis(blas.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
             return xp.ascontiguousarray(grad)
         # a non-finite gradient reaches only its output's two neighbours
         for axis, (low, high, weight_high), matrix in zip(axes, self.neighbours, self.matrices):

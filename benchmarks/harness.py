@@ -1,0 +1,215 @@
+"""What the side-by-side benchmarks share: threads, runners, alternating timing, peak memory.
+
+Import this module before NumPy or PyTorch: it sets the thread count first
+(``--threads N`` on the command line, default 2). Both libraries get it through
+their own API (``torch.set_num_threads``, ``dendrite.set_num_threads``), not
+through ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``, which are removed from
+the environment: a count fixed there would also switch off dendrite's choice of
+one BLAS thread for small products (``dendrite.utils.blas``), as PyTorch still
+chooses its own per operation. ``--native-blas`` drops an inherited
+``OPENBLAS_CORETYPE`` so that OpenBLAS picks the CPU's best kernels;
+``--pooled-blas`` switches dendrite's per-product choice off (every product
+on the whole pool), for a before/after comparison in one run.
+
+Used by run.py (fixed workloads) and scaling.py (batch and width sweeps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+
+def early_option(name: str, default: str | None = None) -> str | None:
+    """``--name value`` from the command line, read before NumPy is imported (threads, kernels)."""
+    for index, argument in enumerate(sys.argv):
+        if argument == name:
+            return sys.argv[index + 1] if index + 1 < len(sys.argv) else default
+        if argument.startswith(name + "="):
+            return argument.split("=", 1)[1]
+    return default
+
+
+THREADS = early_option("--threads", "2")
+# The subprocesses (memory probes) inherit this environment, so they see the same settings.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.pop(_variable, None)
+# An inherited OPENBLAS_CORETYPE pins NumPy's BLAS to older kernels (this project's machines set
+# Haswell: AVX2) while PyTorch's MKL still uses the CPU's best (AVX-512). By default the benchmark
+# measures the environment as a user gets it; --native-blas lets OpenBLAS detect the CPU.
+if "--native-blas" in sys.argv:
+    os.environ.pop("OPENBLAS_CORETYPE", None)
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def set_threads() -> None:
+    """Both libraries on ``--threads`` threads (a maximum: each may run a small operation on one)."""
+    import torch
+
+    import dendrite
+
+    torch.set_num_threads(int(THREADS))
+    dendrite.set_num_threads(int(THREADS))
+    if "--pooled-blas" in sys.argv:  # every product on the whole pool, as before dendrite chose per product
+        from dendrite.utils import blas
+
+        blas.SERIAL_BELOW_FLOPS = 0
+
+
+class Runner:
+    """One library's model, data and optimizer, stepping one training step at a time."""
+
+    def __init__(self, lib, model, x, y):
+        self.lib, self.model = lib, model
+        self.x, self.y = lib.tensor(x), lib.tensor(y)
+        self.optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
+
+    def step(self) -> float:
+        self.optimizer.zero_grad()
+        loss = self.lib.nn.functional.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item())
+
+
+def make_pair(build, x, y):
+    """(dendrite runner, torch runner) of ``build(lib)``, holding PyTorch's initial weights and the data."""
+    import torch
+
+    import dendrite
+
+    set_threads()
+    torch.manual_seed(0)
+    torch_model = build(torch)
+    ours = build(dendrite)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+    return Runner(dendrite, ours, x, y), Runner(torch, torch_model, x, y)
+
+
+def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, label: str = "",
+                     clock=time.perf_counter) -> dict:
+    """Steps of the two runners, alternating (and alternating who goes first); medians and their ratio.
+
+    The first losses must agree (rtol 1e-4): the two models are the same network. ``clock`` times a step
+    (``time.thread_time`` for CPU time: steady on a loaded machine with one thread each).
+    """
+    first_ours, first_theirs = ours.step(), theirs.step()
+    if not np.isclose(first_ours, first_theirs, rtol=1e-4, atol=1e-5):
+        raise SystemExit(f"{label}: first losses differ: dendrite {first_ours} vs torch {first_theirs}")
+    for _ in range(warmup):
+        ours.step()
+        theirs.step()
+    times = {"dendrite": [], "torch": []}
+    for index in range(steps):
+        # Alternate which library goes first, so neither always runs right after the other.
+        order = [("dendrite", ours), ("torch", theirs)]
+        if index % 2:
+            order.reverse()
+        for name, runner in order:
+            start = clock()
+            runner.step()
+            times[name].append(clock() - start)
+    median_ours = statistics.median(times["dendrite"])
+    median_theirs = statistics.median(times["torch"])
+    pair_ratios = [a / b for a, b in zip(times["dendrite"], times["torch"])]
+    quartiles = statistics.quantiles(pair_ratios, n=4) if len(pair_ratios) > 1 else pair_ratios * 3
+    return {"steps": steps, "dendrite_ms": median_ours * 1e3, "torch_ms": median_theirs * 1e3,
+            "ratio": median_ours / median_theirs, "pair_ratio_iqr": [quartiles[0], quartiles[2]],
+            "first_loss": first_ours}
+
+
+def steps_for(ours: Runner, theirs: Runner, budget_s: float, least: int = 3, most: int = 500) -> int:
+    """How many timed steps fit in ``budget_s`` seconds per library, judged from one step of each
+    (both step, so their weights stay alike for the first-loss check of ``time_alternating``)."""
+    start = time.perf_counter()
+    ours.step()
+    middle = time.perf_counter()
+    theirs.step()
+    slowest = max(middle - start, time.perf_counter() - middle, 1e-6)
+    return max(least, min(most, int(budget_s / slowest)))
+
+
+# ----------------------------------------------------------------------------- peak memory
+def _resident_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def step_memory(runner: Runner, traced: bool, steps: int = 3) -> dict:
+    """The peak memory of one training step (the largest of ``steps``), to run in a fresh process.
+
+    After two warm-up steps, freed memory is handed back to the OS (``malloc_trim``) and the kernel's
+    peak-RSS mark is reset (``/proc/self/clear_refs``); the number is the peak resident memory during
+    the next step above the resident memory before it. With ``traced`` also the peak of NumPy's own
+    allocations (``tracemalloc``), which does not depend on the allocator's caching.
+    """
+    import ctypes
+    import gc
+    import tracemalloc
+
+    libc = ctypes.CDLL("libc.so.6")
+    runner.step()
+    runner.step()
+    rss_peaks, traced_peaks = [], []
+    for _ in range(steps):
+        gc.collect()
+        libc.malloc_trim(0)  # hand freed memory back, so the step's own pages count again
+        before = _resident_mb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
+        runner.step()
+        rss_peaks.append(_resident_mb("VmHWM") - before)
+        if traced:  # NumPy reports its data allocations to tracemalloc
+            gc.collect()
+            tracemalloc.start()
+            start, _ = tracemalloc.get_traced_memory()
+            runner.step()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            traced_peaks.append((peak - start) / 2**20)
+    result = {"rss_mb": max(rss_peaks)}
+    if traced_peaks:
+        result["traced_mb"] = max(traced_peaks)
+    return result
+
+
+def in_fresh_process(script: str, *arguments: str) -> dict:
+    """``script --memory-probe ARGUMENTS...`` in a new interpreter: the JSON it prints last."""
+    flags = [flag for flag in ("--native-blas", "--pooled-blas") if flag in sys.argv]
+    command = [sys.executable, os.path.abspath(script), "--memory-probe", *arguments, "--threads", THREADS]
+    command += flags
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- report
+def blas_kernels() -> str:
+    """OpenBLAS's kernel family as NumPy loaded it (e.g. SkylakeX, Haswell), when it can be told."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    for pool in threadpool_info():
+        if pool.get("internal_api") == "openblas":
+            return str(pool.get("architecture"))
+    return "not OpenBLAS"
+
+
+def machine() -> str:
+    import torch
+
+    return (f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"NumPy {np.__version__} (OpenBLAS kernels: {blas_kernels()}), PyTorch {torch.__version__}, "
+            f"{THREADS} threads each, load average {os.getloadavg()[0]:.2f}")
