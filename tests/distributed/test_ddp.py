@@ -43,5 +43,6 @@ def test_the_distributed_trainer_reports_what_one_process_reports_and_agrees_to_
     # rank 1 alone asked to stop after epoch 2 of 5: rank 0 stopped there too, and says why
     assert result["epochs_after_stop"] == 2
     assert result["stop_reason"] == "rank 1 stopped the run"
-    # one progress bar (rank 0's), not two
-    assert (done.stderr + done.stdout).count("Epoch 1/3: 100%") == 1, explain(done)
+    # one progress bar (rank 0's), not two: counted by its first line, which a bar prints once when it
+    # starts (its 100% line may be printed again when the validation metrics arrive, depending on timing)
+    assert (done.stderr + done.stdout).count("Epoch 1/3:   0%") == 1, explain(done)
