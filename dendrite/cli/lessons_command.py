@@ -13,8 +13,10 @@ runner come with the extra ``dendrite[lessons]``; without them the command says 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from dendrite.cli.errors import UsageError
@@ -89,14 +91,20 @@ def export_lessons(ref: str | None, folder: Path, force: bool = False) -> list[P
     return [atomic_write_bytes(target, item.path.read_bytes()) for item, target in targets]
 
 
+def _which(name: str) -> str | None:
+    """``name`` on the PATH, else beside this Python (a virtual environment used without activating it)."""
+    search = os.pathsep.join(filter(None, [os.environ.get("PATH"), str(Path(sys.executable).parent)]))
+    return shutil.which(name, path=search)
+
+
 def _jupyter() -> list[str] | None:
     """The command that opens a notebook: JupyterLab if installed, else the classic Notebook."""
     for app, module in (("lab", "jupyterlab"), ("notebook", "notebook")):
-        executable = shutil.which(f"jupyter-{app}")
+        executable = _which(f"jupyter-{app}")
         if executable is not None:
             return [executable]
-        if importlib.util.find_spec(module) is not None and shutil.which("jupyter"):
-            return [shutil.which("jupyter"), app]
+        if importlib.util.find_spec(module) is not None and _which("jupyter"):
+            return [_which("jupyter"), app]
     return None
 
 

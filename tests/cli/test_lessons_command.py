@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
+import sys
 
 import pytest
 
@@ -94,11 +96,22 @@ def test_open_copies_the_lesson_and_starts_jupyter_on_the_copy(tmp_path, monkeyp
 def test_open_without_jupyter_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))  # no Jupyter beside it either
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
     assert main(["lessons", "open", "1", "--dir", str(tmp_path / "copies")]) == 2
     err = capsys.readouterr().err
     assert "Jupyter is not installed" in err and "pip install 'dendrite[lessons]'" in err
     assert str(tmp_path / "copies" / "01-first-look.ipynb") in err
     assert (tmp_path / "copies" / "01-first-look.ipynb").exists()
+
+
+def test_open_finds_jupyter_beside_python_when_the_environment_is_not_activated(tmp_path, monkeypatch):
+    called = _fake_jupyter(tmp_path / "venv-bin")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv-bin" / "python"))
+    assert main(["lessons", "open", "2", "--dir", str(tmp_path / "copies")]) == 0
+    assert called.read_text().strip() == str(tmp_path / "copies" / "02-feedforward.ipynb")
 
 
 def test_run_reports_each_verdict_and_fails_on_a_wrong_answer(tmp_path, capsys):
