@@ -132,7 +132,9 @@ def open_lesson(ref: str | None, folder: Path) -> int:
                          f"`dendrite lessons open {chosen.number}` again (your copy is at {target})")
     print(f"Starting {' '.join(Path(part).name for part in command[:1])} {' '.join(command[1:])}"
           " (Ctrl-C stops it)".replace("  ", " "))
-    return subprocess.call([*command, str(target)])
+    # Jupyter refuses to run as root (a container's usual user) without being told it is wanted
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    return subprocess.call([*command, *as_root, str(target)])
 
 
 def run_lesson(ref: str | None) -> int:
