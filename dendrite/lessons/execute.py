@@ -149,8 +149,10 @@ def run_notebook(path: str | Path, workdir: str | Path, timeout: float = 600.0) 
 
     path, workdir = Path(path), Path(workdir)
     notebook = nbformat.read(path, as_version=4)
+    # the kernel's own log (a warning that it talks over local TCP) is not the lesson's output
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+                            resources={"metadata": {"path": str(workdir)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     error = ""
     start = time.perf_counter()
     try:
