@@ -26,20 +26,9 @@ TORCH_FUNCTIONS = {
 }
 
 
-def dendrite_optimizer(name, params, lr):
-    """The real dendrite class for ``name``, written out here (not through make_optimizer)."""
-    optim = dendrite.optim
-    return {"sgd": lambda: optim.SGD(params, lr=lr),
-            "momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9),
-            "nesterov": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
-            "rmsprop": lambda: optim.RMSprop(params, lr=lr),
-            "adagrad": lambda: optim.Adagrad(params, lr=lr),
-            "adam": lambda: optim.Adam(params, lr=lr, betas=(0.9, 0.999), weight_decay=0.0),
-            "adamw": lambda: optim.AdamW(params, lr=lr, betas=(0.9, 0.999), weight_decay=0.01)}[name]()
-
-
-def torch_optimizer(name, params, lr):
-    optim = torch.optim
+def real_optimizer(lib, name, params, lr):
+    """``lib``'s own class for ``name`` (dendrite or torch), written out here (not via make_optimizer)."""
+    optim = lib.optim
     return {"sgd": lambda: optim.SGD(params, lr=lr),
             "momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9),
             "nesterov": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
@@ -57,7 +46,7 @@ def test_trajectory_is_the_real_optimizer_stepped_by_hand(surface, name):
     spec = get_surface(surface)
     run = trajectory(surface, name, steps=25)
     point = dendrite.nn.Parameter(dendrite.tensor(list(spec.start), dtype=dendrite.float64))
-    opt = dendrite_optimizer(name, [point], spec.lr)
+    opt = real_optimizer(dendrite, name, [point], spec.lr)
     expected = [list(spec.start)]
     for _ in range(25):
         opt.zero_grad()
@@ -73,7 +62,7 @@ def test_trajectory_matches_pytorch_in_float64(surface, name):
     spec = get_surface(surface)
     run = trajectory(surface, name, steps=10)
     point = torch.tensor(list(spec.start), dtype=torch.float64, requires_grad=True)
-    opt = torch_optimizer(name, [point], spec.lr)
+    opt = real_optimizer(torch, name, [point], spec.lr)
     expected = [list(spec.start)]
     for _ in range(10):
         opt.zero_grad()
