@@ -51,6 +51,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+def add_machine_options(parser) -> None:
+    """``--threads``, ``--native-blas`` and ``--pooled-blas`` on a benchmark's command line.
+
+    This module reads them from ``sys.argv`` when it is imported (before NumPy and PyTorch load);
+    declaring them here lets argparse accept and document them.
+    """
+    parser.add_argument("--threads", default="2", help="threads of each library (default 2)")
+    parser.add_argument("--native-blas", action="store_true",
+                        help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
+    parser.add_argument("--pooled-blas", action="store_true",
+                        help="every dendrite product on the whole BLAS pool (no one-thread small products)")
+
+
 def set_threads() -> None:
     """Both libraries on ``--threads`` threads (a maximum: each may run a small operation on one)."""
     import torch

@@ -165,13 +165,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--no-import", action="store_true", help="skip the import-time subprocesses")
     parser.add_argument("--json", help="also write the results to this JSON file")
-    parser.add_argument("--threads", default="2", help="threads of each library (default 2)")
-    parser.add_argument("--native-blas", action="store_true",
-                        help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
+    harness.add_machine_options(parser)
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by this thread's CPU time (with --threads 1: steady under load)")
-    parser.add_argument("--pooled-blas", action="store_true",
-                        help="every dendrite product on the whole BLAS pool (no one-thread small products)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:

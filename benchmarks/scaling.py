@@ -128,11 +128,7 @@ def main(argv=None) -> int:
                         help="timed seconds per point and library (default 2, --quick 0.3)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--out", help="write OUT.json and OUT.png (the plot needs matplotlib)")
-    parser.add_argument("--threads", default="2", help="threads of each library (default 2)")
-    parser.add_argument("--native-blas", action="store_true",
-                        help="drop an inherited OPENBLAS_CORETYPE so OpenBLAS picks the CPU's own kernels")
-    parser.add_argument("--pooled-blas", action="store_true",
-                        help="every dendrite product on the whole BLAS pool (no one-thread small products)")
+    harness.add_machine_options(parser)
     parser.add_argument("--memory-probe", nargs=3, metavar=("SWEEP", "VALUE", "LIBRARY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
