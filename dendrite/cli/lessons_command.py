@@ -18,9 +18,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from dendrite.cli.errors import UsageError
 from dendrite.lessons import LESSONS, Lesson, lesson
+from dendrite.lessons.execute import require_jupyter, run_notebook
 from dendrite.utils.atomic import atomic_write_bytes
 
 __all__ = ["ACTIONS", "run_lessons"]
@@ -103,8 +105,9 @@ def _jupyter() -> list[str] | None:
         executable = _which(f"jupyter-{app}")
         if executable is not None:
             return [executable]
-        if importlib.util.find_spec(module) is not None and _which("jupyter"):
-            return [_which("jupyter"), app]
+        jupyter = _which("jupyter") if importlib.util.find_spec(module) is not None else None
+        if jupyter is not None:
+            return [jupyter, app]
     return None
 
 
@@ -130,8 +133,7 @@ def open_lesson(ref: str | None, folder: Path) -> int:
     if command is None:
         raise UsageError(f"lessons open: Jupyter is not installed; {INSTALL}, then run "
                          f"`dendrite lessons open {chosen.number}` again (your copy is at {target})")
-    print(f"Starting {' '.join(Path(part).name for part in command[:1])} {' '.join(command[1:])}"
-          " (Ctrl-C stops it)".replace("  ", " "))
+    print(f"Starting {' '.join([Path(command[0]).name, *command[1:]])} (Ctrl-C stops it)")
     # Jupyter refuses to run as root (a container's usual user) without being told it is wanted
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return subprocess.call([*command, *as_root, str(target)])
@@ -149,13 +151,10 @@ def run_lesson(ref: str | None) -> int:
     path = Path(ref) if ref is not None and ref.endswith(".ipynb") else _lesson(ref, "run").path
     if not path.is_file():
         raise UsageError(f"lessons run: no notebook at {path}")
-    needed = ("nbclient", "nbformat", "ipykernel")
-    missing = [name for name in needed if importlib.util.find_spec(name) is None]
-    if missing:
-        raise UsageError(f"lessons run: {', '.join(missing)} not installed; {INSTALL}")
-    from tempfile import TemporaryDirectory
-
-    from dendrite.lessons.execute import run_notebook
+    try:
+        require_jupyter()
+    except ModuleNotFoundError as error:
+        raise UsageError(f"lessons run: {error}") from None
 
     print(f"Running {path} ...", flush=True)
     with TemporaryDirectory(prefix="dendrite-lesson-") as scratch:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dendrite.lessons.verdict import MIME_TYPE
 
-__all__ = ["CellVerdicts", "LessonRun", "run_notebook"]
+__all__ = ["CellVerdicts", "LessonRun", "require_jupyter", "run_notebook"]
 
 # the package's own folder's parent: the kernel imports this very dendrite, not another install
 _DENDRITE_ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +120,18 @@ def _kernel_environment() -> dict[str, str]:
     return env
 
 
+def require_jupyter() -> None:
+    """Raise ``ModuleNotFoundError`` naming the extra when nbclient, nbformat or ipykernel is missing.
+
+    Example:
+        >>> require_jupyter()  # installed here: nothing happens
+    """
+    for module in ("nbclient", "nbformat", "ipykernel"):
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"running a lesson needs {module}: install dendrite[lessons] "
+                                      "(pip install 'dendrite[lessons]')", name=module)
+
+
 def run_notebook(path: str | Path, workdir: str | Path, timeout: float = 600.0) -> LessonRun:
     """Execute the notebook at ``path`` in a new ``python3`` kernel whose working folder is ``workdir``.
 
@@ -139,10 +151,7 @@ def run_notebook(path: str | Path, workdir: str | Path, timeout: float = 600.0) 
         >>> run.problems()
         ['no cell is tagged exercise']
     """
-    for module in ("nbclient", "nbformat", "ipykernel"):
-        if importlib.util.find_spec(module) is None:
-            raise ModuleNotFoundError(f"running a lesson needs {module}: install dendrite[lessons] "
-                                      "(pip install 'dendrite[lessons]')", name=module)
+    require_jupyter()
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError

@@ -130,3 +130,11 @@ def test_run_reports_each_verdict_and_fails_on_a_wrong_answer(tmp_path, capsys):
     nbformat.write(new.new_notebook(cells=[new.new_code_cell(checker), new.new_code_cell("plus(5)")]), path)
     assert main(["lessons", "run", str(path)]) == 1
     assert "wrong       Ex 1: two plus two" in capsys.readouterr().out
+
+
+def test_run_without_jupyter_says_how_to_get_it(monkeypatch, capsys):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "nbclient" else real_find_spec(name, *args))
+    assert main(["lessons", "run", "3"]) == 2
+    assert "running a lesson needs nbclient: install dendrite[lessons]" in capsys.readouterr().err
