@@ -10,17 +10,22 @@ Measured (weak scaling: the per-rank batch B stays fixed, the global batch is K�
 K = 1 and 2 ranks, ``mpirun --oversubscribe -n K`` runs this file with ``--worker``; each
 rank times training steps of ``DistributedDataParallel`` (zero_grad, forward, mean
 cross-entropy, backward with the bucketed allreduce, SGD step), the same steps inside
-``no_sync()`` (no communication: the compute), and the allreduce alone of a buffer of the
-model's gradient size. Efficiency = step time on 1 rank / step time on K ranks (1.0 is
-perfect: K times the samples per second). One BLAS thread per rank.
+``no_sync()`` (no communication: the compute), the allreduce alone of a buffer of the
+model's gradient size, and "wait ms": how long each backward's last gradient hook waits for the
+bucket allreduces to finish, the communication that backward did not hide (median over the steps).
+Efficiency = step time on 1 rank / step time on K ranks (1.0 is perfect: K times the samples
+per second). One BLAS thread per rank.
 
 The model (docs/distributed.md, "Scaling model"): a step on K ranks costs the compute time
-t_c (measured on one rank) plus the allreduce of G gradient bytes, which dendrite does not
-overlap with backward. A ring allreduce sends 2(K-1)/K·G bytes per rank in 2(K-1) rounds:
+t_c (measured on one rank) plus the allreduce of G gradient bytes. A ring allreduce sends
+2(K-1)/K·G bytes per rank in 2(K-1) rounds:
 
     t_allreduce(K) = 2(K-1)/K · G / bandwidth + 2(K-1) · latency · buckets
-    efficiency(K)  = t_c / (t_c + t_allreduce(K))          (dendrite: no overlap)
+    efficiency(K)  = t_c / (t_c + t_allreduce(K))          (no overlap: the worst case)
     overlapped     = t_c / max(t_c, t_allreduce(K))         (the bound with perfect overlap)
+
+dendrite overlaps the buckets that fill early (the last layers') with the rest of backward, so
+it sits between the two; the last bucket (the first layers') always waits at the end.
 
 with the network's nominal bandwidth (10 or 100 Gb/s) and a per-message latency of 25 µs
 (10 Gb/s Ethernet, TCP) or 3 µs (100 Gb/s, RDMA). The workloads are benchmarks/run.py's
@@ -56,7 +61,7 @@ WORKLOADS = {
 DEFAULT_STEPS = {"mlp": 30, "cnn": 8}
 NETWORKS = {"10 Gb/s": (10e9 / 8, 25e-6), "100 Gb/s": (100e9 / 8, 3e-6)}  # bytes/s, latency per message
 MODEL_RANKS = (8, 16, 32, 64)
-BUCKET_MB = 25.0
+BUCKET_MB = None  # DistributedDataParallel's default: PyTorch's 25 MB buckets, the first one 1 MiB
 
 
 def build(name: str):
@@ -83,6 +88,28 @@ def _median_ms(function, steps: int, warmup: int = 2) -> float:
     return 1000 * statistics.median(times)
 
 
+def _time_gradient_waits() -> list:
+    """Seconds each backward spent waiting for its gradient allreduce (the communication not hidden).
+
+    Wraps ``dendrite.distributed.communication.wait_all``, which the DDP's last gradient hook calls.
+    """
+    from dendrite.distributed import communication
+
+    waited: list = []
+    wait_all = communication.wait_all
+
+    def timed(requests, what):
+        start = time.perf_counter()
+        try:
+            return wait_all(requests, what)
+        finally:
+            if what.startswith("the gradient allreduce"):
+                waited.append(time.perf_counter() - start)
+
+    communication.wait_all = timed
+    return waited
+
+
 def worker(name: str, steps: int, out: str) -> None:
     """One rank: time DDP steps, the same steps without communication, and the allreduce alone."""
     import dendrite
@@ -96,9 +123,11 @@ def worker(name: str, steps: int, out: str) -> None:
     rng = np.random.default_rng(rank)
     inputs = dendrite.tensor(rng.standard_normal((batch, *shape)).astype(np.float32))
     target = dendrite.tensor(rng.integers(0, 10, batch))
-    model = dist.DistributedDataParallel(build(name), bucket_cap_mb=BUCKET_MB)
+    options = {} if BUCKET_MB is None else {"bucket_cap_mb": BUCKET_MB}
+    model = dist.DistributedDataParallel(build(name), **options)
     optimizer = optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
+    waited = _time_gradient_waits()
 
     def step() -> None:
         optimizer.zero_grad()
@@ -115,13 +144,15 @@ def worker(name: str, steps: int, out: str) -> None:
     def allreduce() -> None:
         dist.all_reduce(gradient)
 
+    waited.clear()
     step_ms = _median_ms(step, steps)
+    wait_ms = 1000 * statistics.median(waited[-steps:]) if waited else 0.0
     compute_ms = _median_ms(compute_only, steps)
     allreduce_ms = _median_ms(allreduce, steps)
     if rank == 0:
         Path(out).write_text(json.dumps({
             "ranks": size, "batch": batch, "step_ms": step_ms, "compute_ms": compute_ms,
-            "allreduce_ms": allreduce_ms, "gradient_bytes": int(gradient.nbytes),
+            "allreduce_ms": allreduce_ms, "wait_ms": wait_ms, "gradient_bytes": int(gradient.nbytes),
             "buckets": max(1, len(model._buckets)),
         }))
 
@@ -191,7 +222,7 @@ def main(argv=None) -> int:
     measured, modelled = [], []
     print("\nmeasured (per-rank batch fixed; efficiency = step time on 1 rank / on K ranks)")
     print(f"{'workload':8} {'ranks':>5} {'batch/rank':>10} {'step ms':>9} {'compute ms':>10} "
-          f"{'allreduce ms':>12} {'samples/s':>10} {'efficiency':>10}")
+          f"{'allreduce ms':>12} {'wait ms':>8} {'samples/s':>10} {'efficiency':>10} {'buckets':>7}")
     for name in args.only:
         steps = args.steps or DEFAULT_STEPS[name]
         base = None
@@ -202,9 +233,12 @@ def main(argv=None) -> int:
             row["efficiency"] = base["step_ms"] / row["step_ms"]
             measured.append(row)
             print(f"{name:8} {ranks:5d} {row['batch']:10d} {row['step_ms']:9.2f} {row['compute_ms']:10.2f} "
-                  f"{row['allreduce_ms']:12.3f} {row['samples_per_s']:10.0f} {row['efficiency']:10.2f}")
-        modelled += model_rows(name, base["compute_ms"], base["gradient_bytes"], base["buckets"])
-    print("\nmodel (compute: the measured 1-rank step; ring allreduce of the fp32 gradients, not overlapped)")
+                  f"{row['allreduce_ms']:12.3f} {row['wait_ms']:8.3f} {row['samples_per_s']:10.0f} "
+                  f"{row['efficiency']:10.2f} "
+                  f"{row['buckets']:7d}")
+        modelled += model_rows(name, base["compute_ms"], base["gradient_bytes"], row["buckets"])
+    print("\nmodel (compute: the measured 1-rank step; ring allreduce of the fp32 gradients; efficiency "
+          "without overlap, and the bound with perfect overlap)")
     print(f"{'workload':8} {'grad MB':>7} {'network':>9} {'ranks':>5} {'compute ms':>10} "
           f"{'allreduce ms':>12} {'efficiency':>10} {'if overlapped':>13}")
     sizes = {row["workload"]: row["gradient_bytes"] / 1e6 for row in measured}

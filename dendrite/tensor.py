@@ -17,6 +17,7 @@ from __future__ import annotations
 import weakref
 
 from dendrite import backend, devices, ops, random_sampling
+from dendrite.autograd.accumulate_hooks import register_post_accumulate_grad_hook
 from dendrite.autograd.engine import run_backward
 from dendrite.autograd.functional import backward as _backward
 from dendrite.autograd.versions import version_of
@@ -291,6 +292,25 @@ class Tensor(TensorBase):
             hooks = node.output_hooks.setdefault(self._out_index, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` in each backward right after this leaf's ``.grad`` is complete.
+
+        PyTorch's semantics (``dendrite/autograd/accumulate_hooks.py``): once per backward that
+        fills ``.grad``, as soon as no more gradient can reach this leaf in that pass (so before
+        the rest of the backward walk), under the engine's grad mode (off unless
+        ``create_graph=True``). The hook returns ``None``. Only for leaves that require grad.
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import dendrite
+            >>> w = dendrite.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = w.register_post_accumulate_grad_hook(lambda leaf: print("grad", leaf.grad))
+            >>> (w * w).sum().backward()
+            grad tensor([2., 4.])
+            >>> handle.remove()
+        """
+        return register_post_accumulate_grad_hook(self, hook)
 
     # ------------------------------------------------------------------ new tensors like this one
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -7,7 +7,9 @@
    each input that wants one: inner tensors pass it on to their own node,
    leaves collect it.
 3. When the walk is over, each leaf's total gradient goes through the leaf's
-   hooks (once, on the sum, as in PyTorch) and is added to its ``.grad``.
+   hooks (once, on the sum, as in PyTorch) and is added to its ``.grad``. A leaf
+   with post-accumulate-grad hooks (``accumulate_hooks.py``) is finished earlier,
+   right after the last node that feeds it, and its hooks then run.
 4. Unless ``retain_graph`` is set, each node frees its saved arrays once used;
    a second backward through it is an error that says so.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from dendrite.autograd.accumulate_hooks import finishing_nodes, hooks_by_leaf, run_post_accumulate_grad_hooks
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import clock, edge_of, stale_after_writes
 from dendrite.backend import ndarray, xp
@@ -187,6 +190,19 @@ def _node_hooks(node, grads, handed_out: set) -> None:
                 store_grad(tensor, grads[index], handed_out)
 
 
+def _finish_leaves(leaves, leaf_grads: dict, handed_out: set) -> None:
+    """Store the complete gradient of each of ``leaves`` now, then run its post-accumulate-grad hooks."""
+    for leaf in leaves:
+        entry = leaf_grads.pop(id(leaf), None)
+        if entry is None:  # no gradient reached it in this pass
+            continue
+        grad = entry[1]
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad)
+        store_grad(leaf, grad, handed_out)
+        run_post_accumulate_grad_hooks(leaf)
+
+
 def _second_backward_error(node) -> RuntimeError:
     return RuntimeError(
         f"Trying to backward through the graph a second time: {node.name} has already "
@@ -226,9 +242,13 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
 
     handed_out: set = set()  # ids of arrays already stored in some .grad
     anomaly = state.anomaly_enabled
-    for node in _topological_order(roots):
+    order = _topological_order(roots)
+    finishing = finishing_nodes(order) if hooks_by_leaf and capture is None else None
+    for node in order:
         grads = pending.pop(node, None)
         if grads is None:
+            if finishing and node in finishing:
+                _finish_leaves(finishing.pop(node), leaf_grads, handed_out)
             continue
         if node.released:
             raise _second_backward_error(node)
@@ -276,12 +296,16 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             if slot is None:
                 slot = pending[parent] = [None] * parent.n_outputs
             slot[index] = grad if slot[index] is None else slot[index] + grad
+        if finishing and node in finishing:  # no more gradient will reach these leaves in this pass
+            _finish_leaves(finishing.pop(node), leaf_grads, handed_out)
 
     for leaf, grad in leaf_grads.values():
         if leaf._hooks:
             grad = _run_hooks(leaf._hooks, grad)
         if capture is None:
             store_grad(leaf, grad, handed_out)
+            if hooks_by_leaf and id(leaf) in hooks_by_leaf:
+                run_post_accumulate_grad_hooks(leaf)
         elif id(leaf) in capture_ids:
             captured[capture_ids[id(leaf)]] = grad
     return captured

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrite.autograd.accumulate_hooks import run_post_accumulate_grad_hooks
 from dendrite.autograd.engine import run_backward, store_grad
 from dendrite.autograd.graph_backward import run_backward_graph, store_grad_graph
 from dendrite.backend import xp
@@ -140,6 +141,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         for position, tensor in enumerate([] if inputs is None else _as_list(inputs)):
             if position in captured:
                 store_grad_graph(tensor, captured[position])
+                run_post_accumulate_grad_hooks(tensor, True)
         return
     if inputs is None:
         run_backward(tensors, arrays, retain_graph=bool(retain_graph))
@@ -150,3 +152,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     for position, tensor in enumerate(inputs):
         if position in captured:
             store_grad(tensor, captured[position], handed_out)
+            run_post_accumulate_grad_hooks(tensor)  # a leaf's hooks (an inner tensor has none)

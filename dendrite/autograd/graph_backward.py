@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite.autograd.accumulate_hooks import hooks_by_leaf, run_post_accumulate_grad_hooks
 from dendrite.autograd.engine import _topological_order, backward_observers
 from dendrite.autograd.grad_mode import enable_grad, state
 from dendrite.autograd.versions import clock, edge_of, stale_after_writes
@@ -232,6 +233,8 @@ def _walk(outputs, output_grads, retain_graph, capture):
             grad = _run_hooks(leaf._hooks, grad)
         if capture is None:
             store_grad_graph(leaf, grad)
+            if hooks_by_leaf and id(leaf) in hooks_by_leaf:  # after the walk, under grad mode (create_graph)
+                run_post_accumulate_grad_hooks(leaf, True)
         elif id(leaf) in capture_ids:
             captured[capture_ids[id(leaf)]] = grad
     return captured

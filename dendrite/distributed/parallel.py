@@ -9,19 +9,21 @@ KÂ·B batch: the run follows, step for step, the single-process run with batch KÂ
 How the gradients travel (the design of PyTorch's DDP, on dendrite's engine):
 
 * **Buckets.** The parameters are grouped, in reverse order of ``parameters()`` (the order in
-  which backward reaches them), into flat buffers of about ``bucket_cap_mb`` megabytes, one
-  dtype per bucket. One allreduce per bucket instead of one per parameter: fewer, larger
+  which backward reaches them), into flat buffers, one dtype per bucket, with PyTorch's rule: a
+  bucket closes once it holds at least its limit, 1 MiB for the first bucket (PyTorch's
+  ``_DEFAULT_FIRST_BUCKET_BYTES``: the last layers' gradients leave early) and ``bucket_cap_mb``
+  for the others. One allreduce per bucket instead of one per parameter: fewer, larger
   messages, which is what a network is fast at.
-* **Hooks.** A gradient hook on every parameter copies the parameter's gradient (added to the
-  ``.grad`` it already had, so gradient accumulation over :meth:`no_sync` steps is averaged
-  too) into its bucket; when a bucket is full it starts a non-blocking ``MPI_Iallreduce``
-  on it, buckets always in the same order on every rank. The hook of the last parameter
-  waits for all of them, divides by K and writes the averages into every ``.grad``.
-* **What overlaps.** dendrite's engine runs leaf (parameter) hooks after the whole backward
-  walk, once per parameter with its summed gradient (``autograd/engine.py``). So the
-  allreduce of one bucket overlaps with the packing of the next, but **not** with backward
-  computation, as it does in PyTorch: communication time adds to the step time. The
-  scaling model of ``docs/distributed.md`` counts it that way.
+* **Hooks, overlapped with backward.** A post-accumulate-grad hook on every parameter
+  (``Tensor.register_post_accumulate_grad_hook``) runs as soon as the engine has finished that
+  parameter's ``.grad`` for this backward, while the earlier layers' backward is still to come.
+  It copies the ``.grad`` (which includes what :meth:`no_sync` steps accumulated, so that is
+  averaged too) into its bucket; once every parameter of a bucket is in, the bucket's
+  non-blocking ``MPI_Iallreduce`` starts, buckets always in the same order on every rank, and
+  travels while backward goes on (each later hook also polls MPI, which moves the messages
+  along: Open MPI has no progress thread). The hook of the last parameter waits for all of
+  them, divides by K and writes the averages into every ``.grad``: when ``backward()``
+  returns, the gradients are averaged.
 
 **Uneven batches.** Averaging the ranks' gradients equally is right when every rank's batch
 has the same size. Set ``ddp.sample_count`` (every rank, before each forward: its batch's size n_r)
@@ -51,7 +53,8 @@ from dendrite.distributed import communication
 from dendrite.interop.checkpoint_tree import flatten, unflatten
 from dendrite.nn import Module
 
-__all__ = ["DistributedDataParallel", "broadcast_parameters", "broadcast_optimizer_state"]
+__all__ = ["DistributedDataParallel", "broadcast_parameters", "broadcast_optimizer_state",
+           "bucket_assignment"]
 
 
 def broadcast_parameters(module: Module, src: int = 0) -> None:
@@ -111,6 +114,43 @@ def broadcast_optimizer_state(optimizer, src: int = 0) -> None:
         optimizer.load_state_dict(unflatten(message["tree"], received, "the broadcast optimizer state"))
 
 
+DEFAULT_BUCKET_CAP_MB = 25.0  # PyTorch's default bucket_cap_mb
+FIRST_BUCKET_BYTES = 1024 * 1024  # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES (with the default cap only)
+
+
+def bucket_assignment(parameters: list, bucket_cap_mb: float = 25.0,
+                      first_bucket_bytes: int | None = FIRST_BUCKET_BYTES) -> list[list]:
+    """Group ``parameters`` into gradient buckets, PyTorch's rule, in the order backward fills them.
+
+    Walks the parameters in reverse order; per dtype a bucket closes as soon as it holds at least
+    its limit (``first_bucket_bytes`` for the dtype's first bucket, at most ``bucket_cap_mb``; then
+    ``bucket_cap_mb``; ``first_bucket_bytes=None``: ``bucket_cap_mb`` for all). Buckets are ordered
+    by their first parameter in that reversed order.
+
+    Example:
+        >>> import dendrite
+        >>> model = dendrite.nn.Sequential(dendrite.nn.Linear(600, 600), dendrite.nn.Linear(600, 10))
+        >>> [[tuple(p.shape) for p in bucket] for bucket in bucket_assignment(list(model.parameters()))]
+        [[(10,), (10, 600), (600,), (600, 600)]]
+        >>> [len(bucket) for bucket in bucket_assignment(list(model.parameters()), first_bucket_bytes=1000)]
+        [2, 2]
+    """
+    cap = int(bucket_cap_mb * 1024 * 1024)
+    limits = [cap if first_bucket_bytes is None else min(first_bucket_bytes, cap), cap]
+    open_buckets: dict = {}  # dtype -> [parameters, bytes, how many buckets of this dtype closed]
+    closed: list[list] = []
+    for parameter in reversed(parameters):
+        entry = open_buckets.setdefault(parameter.array.dtype, [[], 0, 0])
+        entry[0].append(parameter)
+        entry[1] += parameter.array.nbytes
+        if entry[1] >= limits[min(entry[2], 1)]:
+            closed.append(entry[0])
+            entry[0], entry[1], entry[2] = [], 0, entry[2] + 1
+    closed += [entry[0] for entry in open_buckets.values() if entry[0]]
+    order = {id(parameter): position for position, parameter in enumerate(reversed(parameters))}
+    return sorted(closed, key=lambda bucket: order[id(bucket[0])])
+
+
 class _Bucket:
     """One flat buffer of gradients and the parameters whose gradients it holds."""
 
@@ -134,8 +174,8 @@ class DistributedDataParallel(Module):
 
     Arguments:
         module: the model; every rank builds the same architecture (rank 0's weights are broadcast).
-        bucket_cap_mb: the size of one gradient bucket (one allreduce) in megabytes (default 25,
-            PyTorch's).
+        bucket_cap_mb: the size of one gradient bucket (one allreduce) in megabytes. Default (``None``):
+            25, with a first bucket of 1 MiB (PyTorch's defaults); a number given: every bucket that size.
         broadcast_buffers: broadcast rank 0's buffers before each training-mode forward.
 
     Shapes: the forward is ``module``'s. ``state_dict()`` keys carry the ``module.`` prefix, as in
@@ -151,11 +191,14 @@ class DistributedDataParallel(Module):
         tensor([[4., 4., 4.]])
     """
 
-    def __init__(self, module: Module, bucket_cap_mb: float = 25.0, broadcast_buffers: bool = True) -> None:
+    def __init__(self, module: Module, bucket_cap_mb: float | None = None,
+                 broadcast_buffers: bool = True) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel wraps a dendrite.nn.Module, got "
                             f"{type(module).__name__}")
+        self._first_bucket_bytes = FIRST_BUCKET_BYTES if bucket_cap_mb is None else None  # None: the cap
+        bucket_cap_mb = DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
         if not bucket_cap_mb > 0:
             raise ValueError(f"bucket_cap_mb must be a positive number of megabytes, got {bucket_cap_mb!r}")
         self.world_size = communication.get_world_size()
@@ -183,37 +226,27 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ buckets and hooks
     def _build_buckets(self) -> None:
-        cap = int(self.bucket_cap_mb * 1024 * 1024)
         names = {id(parameter): name for name, parameter in self.module.named_parameters()}
         self._names = names
         trainable = [parameter for parameter in self.module.parameters() if parameter.requires_grad]
-        groups: dict = {}
-        for parameter in reversed(trainable):  # backward reaches the last layers first
-            dtype = parameter.array.dtype
-            current = groups.setdefault(dtype, [[]])
-            if current[-1] and sum(p.array.nbytes for p in current[-1]) + parameter.array.nbytes > cap:
-                current.append([])
-            current[-1].append(parameter)
-        # One global order, the same on every rank: by the first parameter's position in the reversed list.
-        order = {id(parameter): position for position, parameter in enumerate(reversed(trainable))}
-        bucket_lists = sorted((group for lists in groups.values() for group in lists),
-                              key=lambda group: order[id(group[0])])
-        for bucket_index, parameters in enumerate(bucket_lists):
+        for bucket_index, parameters in enumerate(bucket_assignment(trainable, self.bucket_cap_mb,
+                                                                        self._first_bucket_bytes)):
             bucket = _Bucket(parameters, parameters[0].array.dtype, extra=1 if bucket_index == 0 else 0)
             self._buckets.append(bucket)
             for index, parameter in enumerate(parameters):
                 self._place[id(parameter)] = (bucket_index, index)
-                self._handles.append(parameter.register_hook(self._make_hook(parameter)))
+                self._handles.append(parameter.register_post_accumulate_grad_hook(self._make_hook()))
         self._parameter_count = len(self._place)
 
-    def _make_hook(self, parameter):
+    def _make_hook(self):
         reference = weakref.ref(self)
 
-        def reduce_gradient(grad):
+        def gradient_ready(parameter) -> None:
             ddp = reference()
-            return None if ddp is None or not ddp._active else ddp._collect(parameter, grad)
+            if ddp is not None and ddp._active:
+                ddp._collect(parameter)
 
-        return reduce_gradient
+        return gradient_ready
 
     def _start_backward(self) -> None:
         # _expecting stays set until the reduction completes: a backward of some other graph that
@@ -229,24 +262,25 @@ class DistributedDataParallel(Module):
         if self._buckets:
             self._buckets[0].buffer[-1] = 0 if self._weight is None else self._weight
 
-    def _collect(self, parameter, grad):
+    def _collect(self, parameter) -> None:
+        """``parameter.grad`` is complete for this backward: into its bucket; launch what is ready."""
+        if id(parameter) in self._seen:
+            return
         bucket_index, index = self._place[id(parameter)]
         bucket = self._buckets[bucket_index]
         start = bucket.offsets[index]
         slot = bucket.buffer[start:start + parameter.array.size].reshape(parameter.array.shape)
-        if parameter.grad is not None:  # accumulated over no_sync() steps: average the sum, as PyTorch does
-            np.add(parameter.grad.array, grad.array, out=slot)
-        else:
-            np.copyto(slot, grad.array)
+        np.copyto(slot, parameter.grad.array)  # with what no_sync() steps accumulated: averaged too
         if self._weight is not None:
             slot *= self._weight
         bucket.pending -= 1
         self._ready += 1
         self._seen.add(id(parameter))
         self._launch_ready_buckets()
-        if self._ready < self._parameter_count:
-            return np.zeros_like(grad.array)  # the average is written in when every bucket is reduced
-        return self._finish(parameter)
+        if self._ready == self._parameter_count:
+            self._finish()
+        elif self._requests:  # let MPI move the buckets in flight along (no progress thread)
+            communication._group["MPI"].Request.Testall(self._requests)
 
     def _launch_ready_buckets(self) -> None:
         comm, MPI = communication._comm(), communication._group["MPI"]
@@ -255,23 +289,18 @@ class DistributedDataParallel(Module):
             self._requests.append(comm.Iallreduce(bucket.buffer, bucket.reduced, op=MPI.SUM))
             self._next_launch += 1
 
-    def _finish(self, last_parameter):
+    def _finish(self) -> None:
         communication.wait_all(self._requests, f"the gradient allreduce of {len(self._buckets)} bucket(s)")
         self._active = self._expecting = False
         divisor = self.world_size if self._weight is None else max(float(self._buckets[0].reduced[-1]), 1.0)
         for bucket in self._buckets:
             np.divide(bucket.reduced, divisor, out=bucket.reduced)
             for index, parameter in enumerate(bucket.parameters):
-                if parameter is last_parameter:
-                    continue
                 average, grad = bucket.view(index), parameter.grad
                 if grad.array.flags.writeable and grad.array.dtype == average.dtype:
                     np.copyto(grad.array, average)
                 else:
                     grad.data = average.copy()
-        bucket_index, index = self._place[id(last_parameter)]
-        last_parameter.grad = None  # the engine stores what we return: the average itself
-        return self._buckets[bucket_index].view(index).copy()
 
     # ------------------------------------------------------------------ the module
     def forward(self, *args, **kwargs):

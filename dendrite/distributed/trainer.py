@@ -200,7 +200,7 @@ class DistributedTrainer(Trainer):
         True
     """
 
-    def __init__(self, model, *args, bucket_cap_mb: float = 25.0, **kwargs) -> None:
+    def __init__(self, model, *args, bucket_cap_mb: float | None = None, **kwargs) -> None:
         if not communication.is_initialized():
             communication.init()
         super().__init__(model, *args, **kwargs)

@@ -23,6 +23,10 @@ def test_two_ranks_match_one_process_with_the_doubled_batch(kind, tmp_path):
     # ranks seeded differently hold identical weights: the initial broadcast and the equal averages
     assert result["max_rank_spread"] == 0.0
     assert result["max_difference"] < 1e-12, result
+    # overlap with backward: before the first layer's backward ran, every bucket without a parameter of
+    # the first layer had started its allreduce, in every step
+    assert result["buckets_after_first_layer"] >= 1
+    assert result["launched_before_first_layer"] == [result["buckets_after_first_layer"]], result
     # a parameter without a gradient is named by the next forward (find_unused_parameters is not supported)
     assert "gave gradients to only 2 of the 4 parameters" in result["unused"], result["unused"]
     assert "unused.weight" in result["unused"] and "unused.bias" in result["unused"]

@@ -91,6 +91,13 @@ def optimizer_state_agrees(rank: int) -> bool:
     return bool(np.array_equal(low, high) and summary[0] == 6 and summary[1] == 0.05 and summary[2] > 0)
 
 
+def later_buckets(model) -> int:
+    """How many buckets hold no parameter of the first layer (all complete before its backward)."""
+    first = {id(parameter) for parameter in model.module[0].parameters()}
+    return sum(all(id(parameter) not in first for parameter in bucket.parameters)
+               for bucket in model._buckets)
+
+
 def main(kind: str, out: str) -> None:
     dist.init()
     rank, size = dist.get_rank(), dist.get_world_size()
@@ -100,6 +107,14 @@ def main(kind: str, out: str) -> None:
         sampler = dist.DistributedSampler(dataset, num_replicas=1, rank=0, seed=7)
         train(reference, DataLoader(dataset, batch_size=BATCH * size, sampler=sampler), sampler, [])
     model = dist.DistributedDataParallel(build(kind, seed=100 + rank), bucket_cap_mb=0.001)  # several buckets
+    # Overlap: when the gradient reaches the first layer's output (its own backward still to come),
+    # the later layers' buckets must already be on their way.
+    launched: list = []
+
+    def watch_first_layer(layer, inputs, output) -> None:
+        output.register_hook(lambda grad: launched.append(len(model._requests)))
+
+    model.module[0].register_forward_hook(watch_first_layer)
     sampler = dist.DistributedSampler(dataset, seed=7)
     steps: list = []
     train(model, DataLoader(dataset, batch_size=BATCH, sampler=sampler), sampler, steps, interleave=True)
@@ -119,7 +134,9 @@ def main(kind: str, out: str) -> None:
         with open(out, "w") as file:
             json.dump({"max_difference": difference, "max_rank_spread": float(spread_all[0]),
                        "steps": len(steps), "world_size": size, "buckets": len(model._buckets),
-                       "unused": unused, "optimizer_state_agrees": optimizer_state}, file)
+                       "unused": unused, "optimizer_state_agrees": optimizer_state,
+                       "launched_before_first_layer": sorted(set(launched)),
+                       "buckets_after_first_layer": later_buckets(model)}, file)
 
 
 if __name__ == "__main__":
