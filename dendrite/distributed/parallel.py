@@ -52,6 +52,7 @@ from dendrite.autograd.engine import add_backward_observer
 from dendrite.distributed import communication
 from dendrite.interop.checkpoint_tree import flatten, unflatten
 from dendrite.nn import Module
+from dendrite.nn.functional.dropout import global_batch_masks
 
 __all__ = ["DistributedDataParallel", "broadcast_parameters", "broadcast_optimizer_state",
            "bucket_assignment"]
@@ -169,6 +170,15 @@ class _Bucket:
         return self.reduced[start:start + parameter.array.size].reshape(parameter.array.shape)
 
 
+def _leading_size(args: tuple, kwargs: dict) -> int | None:
+    """The first dimension of the forward's first tensor argument (this rank's batch), or None."""
+    for value in (*args, *kwargs.values()):
+        shape = getattr(value, "shape", None)
+        if shape is not None:
+            return int(shape[0]) if len(shape) else None
+    return None
+
+
 class DistributedDataParallel(Module):
     """Wrap ``module`` so that ``backward()`` averages its gradients over every rank of the job.
 
@@ -201,7 +211,7 @@ class DistributedDataParallel(Module):
         bucket_cap_mb = DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
         if not bucket_cap_mb > 0:
             raise ValueError(f"bucket_cap_mb must be a positive number of megabytes, got {bucket_cap_mb!r}")
-        self.world_size = communication.get_world_size()
+        self.world_size, self.rank = communication.get_world_size(), communication.get_rank()
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_cap_mb = float(bucket_cap_mb)
@@ -312,7 +322,28 @@ class DistributedDataParallel(Module):
                     if buffer is not None:
                         communication.broadcast(buffer, 0)
             self._expecting = self._syncing
+            if self.training:
+                local = _leading_size(args, kwargs)
+                if local is not None:  # dropout: this rank's rows of the global batch's mask
+                    with global_batch_masks(self.rank, self.world_size, local, self._global_batch(local)):
+                        return self.module(*args, **kwargs)
         return self.module(*args, **kwargs)
+
+    def _global_batch(self, local: int):
+        """The global batch's size: K·local, or (``sample_count`` set) a function summing the ranks' counts.
+
+        The sum is a collective, so it runs only if a dropout asks for it (every rank's forward runs
+        the same dropouts): a model without dropout pays nothing.
+        """
+        if self.sample_count is None:
+            return self.world_size * local
+        count = np.array([self.sample_count], dtype=np.int64)
+
+        def total() -> int:
+            communication.all_reduce(count, "sum")
+            return int(count[0])
+
+        return total
 
     def _check_previous_backward(self) -> None:
         if not self._active:

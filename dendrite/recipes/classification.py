@@ -160,15 +160,17 @@ class _DistributedHeldOutTrainer(_HeldOutTrainer, DistributedTrainer):
 def _loaders(splits, settings: dict, config):
     """The training and held-out loaders; distributed: this rank's share, ``settings['batch_size']`` per rank.
 
-    The distributed order is the :class:`~dendrite.distributed.DistributedSampler`'s (from the run's
-    seed), so one process with ``--distributed`` and K·B reads, batch by batch, what K ranks with B read.
+    Every run reads the :class:`~dendrite.distributed.DistributedSampler`'s order, a permutation
+    drawn from (the run's seed, the epoch): a plain run as a job of one rank. So a plain run with
+    batch K·B reads, batch by batch, what K ranks with ``--distributed`` and B read
+    (docs/distributed.md), and the order takes nothing from the global generator (dropout's).
     """
     dataset = splits.train_dataset()
     if config.distributed:
         sampler = DistributedSampler(dataset, seed=config.seed, pad=False)  # uneven shares: exact
-        train_loader = DataLoader(dataset, batch_size=settings["batch_size"], sampler=sampler)
     else:
-        train_loader = DataLoader(dataset, batch_size=settings["batch_size"], shuffle=True)
+        sampler = DistributedSampler(dataset, num_replicas=1, rank=0, seed=config.seed)
+    train_loader = DataLoader(dataset, batch_size=settings["batch_size"], sampler=sampler)
     return train_loader, DataLoader(splits.val_dataset(), batch_size=1024)  # the test part without val
 
 
@@ -305,8 +307,8 @@ def run_classifier(spec, splits, settings: dict, config, out: Path) -> RunResult
         trainer.broadcast_optimizer_state()
     previous_seconds = float(state.extra.get("seconds", 0.0)) if state else 0.0
     record = run_record(config, splits, settings)
-    # The loaders draw their shuffles from the global generator, which the checkpoint restores;
-    # a loader with its own seed would be listed in generators= here.
+    # The training order comes from (seed, epoch) (_loaders); dropout draws from the global generator,
+    # which the checkpoint restores.
     checkpoint = TrainingCheckpoint(
         out,
         history=state.history if state else None,

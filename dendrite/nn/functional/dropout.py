@@ -8,11 +8,20 @@ The random mask comes from dendrite's global generator, so
 
 Channel-wise variants (``dropout1d/2d/3d``, ``feature_alpha_dropout``) draw one
 mask value per (sample, channel) and broadcast it over the spatial positions.
+
+Data-parallel training (:func:`global_batch_masks`, which ``DistributedDataParallel`` enters
+around each training forward): rank r of K holds rows r, r + K, r + 2K, ... of the global
+batch (the ``DistributedSampler``'s split). Each rank then draws the mask of the whole global
+batch, exactly as one process with that batch would, from the global generator (in the same
+state on every rank: same seed, same draws), and keeps its own rows. So the ranks' masks
+together are the single process's mask, and every rank's generator stays in step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Callable, Iterator
 
 from dendrite import backend
 from dendrite.autograd.function import Function
@@ -21,6 +30,7 @@ from dendrite.backend import xp
 from dendrite.ops.graph_operands import constant
 from dendrite.tensor import Tensor
 
+# global_batch_masks is for DistributedDataParallel, not a torch.nn.functional name: imported from here.
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
 
 # SELU's negative saturation value, -scale * alpha: alpha dropout sets dropped units to it.
@@ -41,6 +51,55 @@ class MaskedScale(Function):
 
     def backward_graph(self, grad):
         return grad * constant(self.mask, grad), None, None
+
+
+class _BatchShard:
+    """This rank's place in the global batch: rows ``rank, rank + world_size, ...`` of ``total`` rows."""
+
+    def __init__(self, rank: int, world_size: int, local_size: int, total_size) -> None:
+        self.rank, self.world_size, self.local_size = rank, world_size, local_size
+        self._total = total_size  # an int, or a function that returns it (asked once, when first needed)
+
+    def uniform(self, mask_shape: tuple):
+        """Uniform numbers for this rank's rows, cut from one draw for the whole global batch."""
+        if callable(self._total):
+            self._total = int(self._total())
+        drawn = backend.generator().random((self._total, *mask_shape[1:]))
+        mine = drawn[self.rank::self.world_size][:self.local_size]
+        if len(mine) < self.local_size:  # rows past the global batch (a weight-0 repeat): kept, never used
+            mine = xp.concatenate([mine, xp.zeros((self.local_size - len(mine), *mask_shape[1:]))])
+        return mine
+
+
+_shard: list = [None]  # the _BatchShard of the data-parallel forward in progress, or None
+
+
+@contextlib.contextmanager
+def global_batch_masks(rank: int, world_size: int, local_size: int,
+                       total_size: int | Callable[[], int]) -> Iterator[None]:
+    """Inside: dropout masks are cut from the mask of the whole data-parallel batch (rows r::K of it).
+
+    For a dropout input whose first dimension is ``local_size`` (this rank's batch), the mask
+    of ``total_size`` rows (the global batch; or a function returning it, called at the first
+    dropout) is drawn from the global generator and rows ``rank, rank + world_size, ...`` are
+    kept; other inputs draw their own mask as usual. ``DistributedDataParallel`` enters it
+    around each training forward on K > 1 ranks (``docs/distributed.md``).
+    Shapes: as the dropout functions'.
+
+    Example:
+        >>> import dendrite
+        >>> _ = dendrite.manual_seed(0); whole = dropout(dendrite.ones(4, 3))      # one process, 4 rows
+        >>> _ = dendrite.manual_seed(0)
+        >>> with global_batch_masks(rank=1, world_size=2, local_size=2, total_size=4):
+        ...     mine = dropout(dendrite.ones(2, 3))                                # rank 1 of 2: rows 1, 3
+        >>> bool((mine == whole[1::2]).all())
+        True
+    """
+    previous, _shard[0] = _shard[0], _BatchShard(rank, world_size, local_size, total_size)
+    try:
+        yield
+    finally:
+        _shard[0] = previous
 
 
 def _check_p(name: str, p: float) -> None:
@@ -68,7 +127,11 @@ def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
     if p == 1:  # PyTorch returns zeros for p = 1 in every variant
         mask, shift = xp.zeros(mask_shape, data.dtype), None
     else:
-        keep = backend.generator().random(mask_shape) < (1.0 - p)
+        shard = _shard[0]
+        if shard is not None and mask_shape[0] == shard.local_size:  # a data-parallel batch (above)
+            keep = shard.uniform(mask_shape) < (1.0 - p)
+        else:
+            keep = backend.generator().random(mask_shape) < (1.0 - p)
         if alpha:
             a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
             shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(data.dtype)
