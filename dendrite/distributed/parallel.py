@@ -32,6 +32,13 @@ all the samples whatever their split; the counts travel in the first bucket (no 
 :class:`~dendrite.distributed.DistributedTrainer` sets it, so a last batch of 15 + 14 samples
 equals one process's batch of 29, and a rank with no batch left contributes n_r = 0.
 
+**Dropout.** During a training forward on K > 1 ranks, every dropout whose input's first
+dimension is this rank's batch draws the mask of the whole global batch from the global
+generator (the same state on every rank) and keeps this rank's rows r, r + K, ... (the
+``DistributedSampler``'s split): the masks are the single process's, and the generators stay in
+step (``nn.functional.dropout.global_batch_masks``). The global batch is K times this rank's, or,
+with ``sample_count`` set, the sum of the counts (one small allreduce, made only if a dropout runs).
+
 At construction rank 0's parameters and buffers are broadcast to every rank, so ranks seeded
 differently start equal; with ``broadcast_buffers=True`` (default) buffers (batch-norm
 statistics) are broadcast from rank 0 again before each training forward, as in PyTorch.
