@@ -182,9 +182,11 @@ class LSTMLayer(Function):
         cs = xp.empty_like(hs)
         _initial_state(hs, prev * length, h0)
         _initial_state(cs, prev * length, c0)
-        tanh_c = xp.empty((length, batch, hidden), dtype)
+        # Per-step scratch only: every (T, N, ...) array costs fresh memory (page faults) on each call,
+        # so tanh(c_t) is not kept but recomputed by backward (one small tanh per step).
         recurrent = xp.empty((batch, 4 * hidden), dtype)
         product = xp.empty((batch, hidden), dtype)
+        tanh_c = xp.empty((batch, hidden), dtype)
         for t in steps:
             step = gates[t]  # becomes the activated gates, kept for backward
             matmul(hs[t + prev], w_hh_t, out=recurrent)
@@ -197,9 +199,9 @@ class LSTMLayer(Function):
             xp.multiply(f, cs[t + prev], out=c)
             xp.multiply(i, g, out=product)
             c += product
-            xp.tanh(c, out=tanh_c[t])
-            xp.multiply(o, tanh_c[t], out=hs[t + out])
-        self.gates, self.hs, self.cs, self.tanh_c = gates, hs, cs, tanh_c
+            xp.tanh(c, out=tanh_c)
+            xp.multiply(o, tanh_c, out=hs[t + out])
+        self.gates, self.hs, self.cs = gates, hs, cs
         self.reverse, self.has_bias = reverse, b_ih is not None
         return hs[out:out + length], hs[out * length].copy(), cs[out * length].copy()
 
@@ -208,33 +210,42 @@ class LSTMLayer(Function):
         # di, df, dg = dc⊙g, dc⊙c_{t-1}, dc⊙i (times σ'/tanh');  dh_{t-1} = dgates · W_hh;  dc_{t-1} = dc⊙f
         # then dX = dgates · W_ih;  dW_ih = dgatesᵀ · X;  dW_hh = dgatesᵀ · H_{t-1};  db = Σ dgates
         grad_out, grad_h, grad_c = grads
-        gates, hs, cs, tanh_c, w_hh = self.gates, self.hs, self.cs, self.tanh_c, self.w_hh
-        length, batch, hidden = tanh_c.shape
+        gates, hs, cs, w_hh = self.gates, self.hs, self.cs, self.w_hh
+        length, batch, hidden = gates.shape[0], hs.shape[1], hs.shape[2]
         dtype = hs.dtype
         steps, prev, out = _time_steps(length, self.reverse)
-        i, f, g, o = (gates[..., k * hidden:(k + 1) * hidden] for k in range(4))
-        # Everything that does not depend on the incoming gradient, for all steps at once:
-        # dL/dz_i,f,g = dc * from_cell[0, 1, 2];  dL/dz_o = dh * from_hidden;  dc += dh * cell_from_hidden.
-        from_cell = xp.empty((length, batch, 3, hidden), dtype)
-        xp.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
-        xp.multiply(cs[prev:prev + length], f * (1 - f), out=from_cell[:, :, 1])
-        xp.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
-        from_hidden = tanh_c * (o * (1 - o))
-        cell_from_hidden = o * (1 - tanh_c * tanh_c)
+        # The gates' slopes as (a - low)(1 - a): σ' = a(1 - a) for i, f, o (low 0), tanh' = (1 + g)(1 - g)
+        low = xp.zeros(3 * hidden, dtype)
+        low[2 * hidden:] = -1
+        # Only (N, ...) scratch in the loop, reused every step: the step's rows stay in cache and no
+        # (T, N, ...) temporaries are made.
         grad_gates = xp.empty_like(gates)
-        grad_view = grad_gates.reshape(length, batch, 4, hidden)
         dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
         dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
-        scratch = xp.empty((batch, hidden), dtype)
+        tanh_c, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
+        slope = xp.empty((batch, 4 * hidden), dtype)
+        first = slice(0, 3 * hidden)
         for t in reversed(steps):
+            a, grad = gates[t], grad_gates[t]
+            i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            grad_i, grad_f, grad_g, grad_o = (grad[:, k * hidden:(k + 1) * hidden] for k in range(4))
             if grad_out is not None:
                 dh += grad_out[t]
-            xp.multiply(dh, cell_from_hidden[t], out=scratch)
-            dc += scratch
-            xp.multiply(dc[:, None, :], from_cell[t], out=grad_view[t, :, :3])
-            xp.multiply(dh, from_hidden[t], out=grad_view[t, :, 3])
-            matmul(grad_gates[t], w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
-            dc *= f[t]  # dL/dc_{t-1}
+            xp.tanh(cs[t + out], out=tanh_c)
+            xp.multiply(dh, o, out=scratch)  # dh⊙o
+            xp.multiply(scratch, tanh_c, out=grad_o)  # dL/do ⊙ o (the rest of σ' below)
+            dc += scratch  # dc += dh⊙o⊙(1 - tanh²c), as dh⊙o - (dh⊙o⊙tanh c)⊙tanh c
+            xp.multiply(grad_o, tanh_c, out=scratch)
+            dc -= scratch
+            xp.multiply(dc, g, out=grad_i)
+            xp.multiply(dc, cs[t + prev], out=grad_f)
+            xp.multiply(dc, i, out=grad_g)
+            xp.subtract(a[:, first], low, out=slope[:, first])  # i, f, 1 + g
+            grad[:, first] *= slope[:, first]
+            xp.subtract(1, a, out=slope)  # 1 - i, 1 - f, 1 - g, 1 - o
+            grad *= slope
+            matmul(grad, w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
+            dc *= f  # dL/dc_{t-1}
         flat = grad_gates.reshape(length * batch, 4 * hidden)
         needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
