@@ -25,7 +25,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients
 from dendrite.tensor import Tensor, wrap
-from dendrite.utils.blas import matmul
+from dendrite.utils.blas import matmul, serial_threads
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
@@ -52,6 +52,12 @@ def _time_steps(length: int, reverse: bool):
     if reverse:
         return range(length - 1, -1, -1), 1, 0
     return range(length), 0, 1
+
+
+def _gate_views(rows, n_gates: int):
+    """The gates of a ``(T, N, G*H)`` array as ``G`` views of shape ``(T, N, H)`` (PyTorch's gate order)."""
+    hidden = rows.shape[-1] // n_gates
+    return [rows[..., k * hidden:(k + 1) * hidden] for k in range(n_gates)]
 
 
 def _flatten_input(x):
@@ -187,20 +193,21 @@ class LSTMLayer(Function):
         recurrent = xp.empty((batch, 4 * hidden), dtype)
         product = xp.empty((batch, hidden), dtype)
         tanh_c = xp.empty((batch, hidden), dtype)
-        for t in steps:
-            step = gates[t]  # becomes the activated gates, kept for backward
-            matmul(hs[t + prev], w_hh_t, out=recurrent)
-            step += recurrent
-            xp.tanh(step, out=step)
-            step *= scale
-            step += offset
-            i, f, g, o = (step[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            c = cs[t + out]
-            xp.multiply(f, cs[t + prev], out=c)
-            xp.multiply(i, g, out=product)
-            c += product
-            xp.tanh(c, out=tanh_c)
-            xp.multiply(o, tanh_c, out=hs[t + out])
+        i, f, g, o = _gate_views(gates, 4)  # each (T, N, H): indexing one per step is cheap
+        with serial_threads(2 * batch * hidden * 4 * hidden):  # the loop's products, decided once
+            for t in steps:
+                step = gates[t]  # becomes the activated gates, kept for backward
+                xp.matmul(hs[t + prev], w_hh_t, out=recurrent)
+                step += recurrent
+                xp.tanh(step, out=step)
+                step *= scale
+                step += offset
+                c = cs[t + out]
+                xp.multiply(f[t], cs[t + prev], out=c)
+                xp.multiply(i[t], g[t], out=product)
+                c += product
+                xp.tanh(c, out=tanh_c)
+                xp.multiply(o[t], tanh_c, out=hs[t + out])
         self.gates, self.hs, self.cs = gates, hs, cs
         self.reverse, self.has_bias = reverse, b_ih is not None
         return hs[out:out + length], hs[out * length].copy(), cs[out * length].copy()
@@ -224,28 +231,29 @@ class LSTMLayer(Function):
         dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
         tanh_c, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
         slope = xp.empty((batch, 4 * hidden), dtype)
-        first = slice(0, 3 * hidden)
-        for t in reversed(steps):
-            a, grad = gates[t], grad_gates[t]
-            i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            grad_i, grad_f, grad_g, grad_o = (grad[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            if grad_out is not None:
-                dh += grad_out[t]
-            xp.tanh(cs[t + out], out=tanh_c)
-            xp.multiply(dh, o, out=scratch)  # dh⊙o
-            xp.multiply(scratch, tanh_c, out=grad_o)  # dL/do ⊙ o (the rest of σ' below)
-            dc += scratch  # dc += dh⊙o⊙(1 - tanh²c), as dh⊙o - (dh⊙o⊙tanh c)⊙tanh c
-            xp.multiply(grad_o, tanh_c, out=scratch)
-            dc -= scratch
-            xp.multiply(dc, g, out=grad_i)
-            xp.multiply(dc, cs[t + prev], out=grad_f)
-            xp.multiply(dc, i, out=grad_g)
-            xp.subtract(a[:, first], low, out=slope[:, first])  # i, f, 1 + g
-            grad[:, first] *= slope[:, first]
-            xp.subtract(1, a, out=slope)  # 1 - i, 1 - f, 1 - g, 1 - o
-            grad *= slope
-            matmul(grad, w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
-            dc *= f  # dL/dc_{t-1}
+        i, f, g, o = _gate_views(gates, 4)
+        grad_i, grad_f, grad_g, grad_o = _gate_views(grad_gates, 4)
+        first, slope_first = slice(0, 3 * hidden), slope[:, :3 * hidden]
+        with serial_threads(2 * batch * 4 * hidden * hidden):
+            for t in reversed(steps):
+                grad = grad_gates[t]
+                if grad_out is not None:
+                    dh += grad_out[t]
+                xp.tanh(cs[t + out], out=tanh_c)
+                xp.multiply(dh, o[t], out=scratch)  # dh⊙o
+                xp.multiply(scratch, tanh_c, out=grad_o[t])  # dL/do ⊙ o (the rest of σ' below)
+                dc += scratch  # dc += dh⊙o⊙(1 - tanh²c), as dh⊙o - (dh⊙o⊙tanh c)⊙tanh c
+                xp.multiply(grad_o[t], tanh_c, out=scratch)
+                dc -= scratch
+                xp.multiply(dc, g[t], out=grad_i[t])
+                xp.multiply(dc, cs[t + prev], out=grad_f[t])
+                xp.multiply(dc, i[t], out=grad_g[t])
+                xp.subtract(gates[t, :, first], low, out=slope_first)  # i, f, 1 + g
+                grad[:, first] *= slope_first
+                xp.subtract(1, gates[t], out=slope)  # 1 - i, 1 - f, 1 - g, 1 - o
+                grad *= slope
+                xp.matmul(grad, w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
+                dc *= f[t]  # dL/dc_{t-1}
         flat = grad_gates.reshape(length * batch, 4 * hidden)
         needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
