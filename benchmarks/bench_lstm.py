@@ -1,38 +1,43 @@
-"""LSTM speed: dendrite's fused sequence LSTM vs PyTorch CPU, both on 2 threads, in one process.
+"""LSTM speed: dendrite's fused sequence LSTM vs PyTorch CPU, in one process (harness.py's machinery).
 
 Workloads (batch 32, T = 50, input 64, hidden 256, batch_first):
 
-* ``lstm2``: forward + backward of a 2-layer ``nn.LSTM`` (loss: a fixed weighting of the output);
+* ``lstm2``: forward + backward of a 2-layer ``nn.LSTM`` (loss: a fixed weighting of the whole
+  output, so every time step gets a gradient; no optimizer);
 * ``train``: one training step of ``nn.LSTM(64, 256)`` + ``nn.Linear(256, 10)`` on the last time
-  step (forward, mean cross-entropy, backward, SGD update).
+  step (zero_grad, forward, mean cross-entropy, backward, SGD update): run.py's ``lstm``.
 
-Both libraries hold the same weights (PyTorch's, copied); the first results are checked to agree,
-then steps alternate between the libraries so machine noise hits both alike. Prints the median
-times and the ratio dendrite / torch.
+Timed as run.py and scaling.py time theirs (harness.py): both libraries hold the same weights
+(PyTorch's, copied), the first losses must agree, then single steps alternate between the
+libraries (and which goes first alternates) so that machine noise hits both alike. Threads go
+through the libraries' APIs (``--threads``, default 2), so dendrite keeps its one-thread choice
+for small products (``dendrite.utils.blas``). Prints the median step times, their ratio
+dendrite / torch, and the peak memory of a step (Linux, a fresh process per library).
 
 Usage::
 
-    python benchmarks/bench_lstm.py             # both workloads, 15 timed steps each
+    python benchmarks/bench_lstm.py                       # both workloads, 15 timed steps each
     python benchmarks/bench_lstm.py --steps 30 --only train
+    python benchmarks/bench_lstm.py --threads 1 --cpu-time --no-memory
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
+import json
+import subprocess
 import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # first: it sets the threads before NumPy and PyTorch load
+from harness import THREADS, machine, np
 
 BATCH, STEPS_T, INPUT, HIDDEN, CLASSES = 32, 50, 64, 256, 10
+
+DESCRIPTIONS = {
+    "lstm2": "2-layer LSTM(64, 256), T=50, batch 32: forward + backward",
+    "train": "LSTM(64, 256) + Linear(256, 10), T=50, batch 32: training step",
+}
 
 
 def build(lib, workload: str):
@@ -54,85 +59,68 @@ def build(lib, workload: str):
     return LastStep()
 
 
-class Runner:
-    """One library's model and data; ``step()`` runs one timed unit of work."""
+class WeightedOutput(harness.Runner):
+    """``lstm2``'s step: loss = sum(output * weight), backward, gradients dropped (no update)."""
 
-    def __init__(self, lib, model, workload: str, x, y, weight):
-        self.lib, self.model, self.workload = lib, model, workload
-        self.x, self.y, self.weight = lib.tensor(x), lib.tensor(y), lib.tensor(weight)
-        self.params = list(model.parameters())
+    def __init__(self, lib, model, x, y, weight):
+        super().__init__(lib, model, x, y)
+        self.weight = lib.tensor(weight)
 
     def step(self) -> float:
-        lib = self.lib
-        if self.workload == "lstm2":
-            output, _ = self.model(self.x)
-            loss = (output * self.weight).sum()
-            loss.backward()
-            for p in self.params:
-                p.grad = None
-            return float(loss.item())
-        loss = lib.nn.functional.cross_entropy(self.model(self.x), self.y)
+        output, _ = self.model(self.x)
+        loss = (output * self.weight).sum()
         loss.backward()
-        with lib.no_grad():  # plain SGD, written identically for both libraries
-            for p in self.params:
-                p.sub_(p.grad * 0.01)
-                p.grad = None
+        self.optimizer.zero_grad()
         return float(loss.item())
 
 
 def make_pair(workload: str):
-    import torch
-
-    import dendrite
-
-    torch.manual_seed(0)
-    theirs = build(torch, workload)
-    ours = build(dendrite, workload)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    """(dendrite runner, torch runner) holding the same weights and data."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, STEPS_T, INPUT)).astype(np.float32)
     y = rng.integers(0, CLASSES, BATCH).astype(np.int64)
-    weight = rng.standard_normal((BATCH, STEPS_T, HIDDEN)).astype(np.float32)
-    return Runner(dendrite, ours, workload, x, y, weight), Runner(torch, theirs, workload, x, y, weight)
-
-
-def time_workload(workload: str, steps: int, warmup: int = 2) -> dict:
-    import torch
-
-    torch.set_num_threads(2)
-    ours, theirs = make_pair(workload)
-    first_ours, first_theirs = ours.step(), theirs.step()
-    if not np.isclose(first_ours, first_theirs, rtol=1e-4, atol=1e-4):
-        raise SystemExit(f"{workload}: first losses differ: dendrite {first_ours} vs torch {first_theirs}")
-    for _ in range(warmup):
-        ours.step()
-        theirs.step()
-    times: dict[str, list[float]] = {"dendrite": [], "torch": []}
-    for _ in range(steps):
-        for label, runner in (("dendrite", ours), ("torch", theirs)):
-            start = time.perf_counter()
-            runner.step()
-            times[label].append(time.perf_counter() - start)
-    ours_ms = statistics.median(times["dendrite"]) * 1e3
-    theirs_ms = statistics.median(times["torch"]) * 1e3
-    return {"workload": workload, "dendrite_ms": ours_ms, "torch_ms": theirs_ms, "ratio": ours_ms / theirs_ms}
-
-
-DESCRIPTIONS = {
-    "lstm2": "2-layer LSTM(64, 256), T=50, batch 32: forward + backward",
-    "train": "LSTM(64, 256) + Linear(256, 10), T=50, batch 32: training step",
-}
+    ours, theirs = harness.make_pair(lambda lib: build(lib, workload), x, y)
+    if workload == "lstm2":
+        weight = rng.standard_normal((BATCH, STEPS_T, HIDDEN)).astype(np.float32)
+        ours, theirs = (WeightedOutput(r.lib, r.model, x, y, weight) for r in (ours, theirs))
+    return ours, theirs
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(DESCRIPTIONS), help="workloads to run")
     parser.add_argument("--steps", type=int, default=15, help="timed steps per library")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    harness.add_machine_options(parser)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time steps by this thread's CPU time (with --threads 1: steady under load)")
+    parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_probe:
+        workload, library = args.memory_probe
+        ours, theirs = make_pair(workload)
+        print(json.dumps(harness.step_memory(ours if library == "dendrite" else theirs, traced=False)))
+        return 0
+    if args.cpu_time and THREADS != "1":
+        parser.error("--cpu-time counts this thread only: use it with --threads 1")
+    clock = time.thread_time if args.cpu_time else time.perf_counter
+    measure_memory = not args.no_memory and sys.platform.startswith("linux")
+    print(machine(), flush=True)
     for workload in args.only or list(DESCRIPTIONS):
-        row = time_workload(workload, args.steps)
-        print(f"{workload:>5}  dendrite {row['dendrite_ms']:8.2f} ms   torch {row['torch_ms']:8.2f} ms   "
-              f"ratio {row['ratio']:.2f}  ({DESCRIPTIONS[workload]})", flush=True)
+        ours, theirs = make_pair(workload)
+        row = harness.time_alternating(ours, theirs, args.steps, warmup=2, label=workload, clock=clock)
+        low, high = row["pair_ratio_iqr"]
+        text = (f"{workload:>5}  dendrite {row['dendrite_ms']:8.2f} ms   torch {row['torch_ms']:8.2f} ms   "
+                f"ratio {row['ratio']:.2f} (iqr {low:.2f}-{high:.2f})")
+        if measure_memory:
+            try:
+                peaks = [harness.in_fresh_process(__file__, workload, library)["rss_mb"]
+                         for library in ("dendrite", "torch")]
+                text += f"   peak {peaks[0]:.2f} MB vs {peaks[1]:.2f} MB"
+            except subprocess.CalledProcessError as error:  # e.g. /proc/self/clear_refs not writable
+                print(f"peak memory skipped: {error.stderr.strip().splitlines()[-1]}", flush=True)
+                measure_memory = False
+        print(f"{text}  ({DESCRIPTIONS[workload]})", flush=True)
     return 0
 
 

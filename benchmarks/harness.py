@@ -11,7 +11,7 @@ chooses its own per operation. ``--native-blas`` drops an inherited
 ``--pooled-blas`` switches dendrite's per-product choice off (every product
 on the whole pool), for a before/after comparison in one run.
 
-Used by run.py (fixed workloads) and scaling.py (batch and width sweeps).
+Used by run.py (fixed workloads), scaling.py (batch and width sweeps) and bench_lstm.py.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ checked to agree, and then single training steps (zero_grad, forward, mean
 cross-entropy, backward, SGD update, ``loss.item()``) alternate between the two
 libraries so that machine noise hits both alike. Both use at most 2 threads
 (OpenBLAS for NumPy, OpenMP/MKL for PyTorch). The shared machinery is in
-harness.py (also used by scaling.py).
+harness.py (also used by scaling.py and bench_lstm.py).
 
 Usage::
 

@@ -118,6 +118,31 @@ def test_fused_layer_without_initial_state_or_output_grad(mode):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_last_step_loss_batch_first_float64(mode, reverse):
+    """The benchmark's use: batch-first input that needs no gradient, a loss on the last output only.
+
+    The output gradient is then a strided view that is zero but at one step, no input gradient is
+    asked for, and the products (batch 32, hidden 128) fall in dendrite.utils.blas's one-thread range.
+    """
+    length, batch, features, hidden = 7, 32, 5, 128
+    g = gates(mode)
+    x = rand(batch, length, features, seed=20)
+    weights = [rand(g * hidden, features, seed=21, scale=0.3), rand(g * hidden, hidden, seed=22, scale=0.1),
+               rand(g * hidden, seed=23), rand(g * hidden, seed=24)]
+    head = rand(hidden, seed=25)
+    grads = []
+    for run in (fused_layer, composed_layer):
+        tensors = [dendrite.tensor(w, requires_grad=True) for w in weights]
+        states = [dendrite.zeros(batch, hidden, dtype=dendrite.float64)] * (2 if mode == "LSTM" else 1)
+        output = run(mode, dendrite.tensor(x).transpose(0, 1), states, tensors, reverse)[0]
+        (output.transpose(0, 1)[:, -1] @ dendrite.tensor(head)).tanh().sum().backward()
+        grads.append([t.grad.numpy() for t in tensors])
+    for k, (a, b) in enumerate(zip(*grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"gradient of weight {k}")
+
+
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
 def test_gradcheck_tiny_layer(mode):
     g = gates(mode)

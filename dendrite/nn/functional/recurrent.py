@@ -25,7 +25,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients
 from dendrite.tensor import Tensor, wrap
-from dendrite.utils.blas import matmul
+from dendrite.utils.blas import matmul, serial_threads
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
@@ -52,6 +52,12 @@ def _time_steps(length: int, reverse: bool):
     if reverse:
         return range(length - 1, -1, -1), 1, 0
     return range(length), 0, 1
+
+
+def _gate_views(rows, n_gates: int):
+    """The gates of a ``(T, N, G*H)`` array as ``G`` views of shape ``(T, N, H)`` (PyTorch's gate order)."""
+    hidden = rows.shape[-1] // n_gates
+    return [rows[..., k * hidden:(k + 1) * hidden] for k in range(n_gates)]
 
 
 def _flatten_input(x):
@@ -108,14 +114,15 @@ class RNNLayer(Function):
         hs = xp.empty((length + 1, batch, hidden), x.dtype)
         _initial_state(hs, prev * length, h0)
         w_hh_t = w_hh.T
-        for t in steps:
-            h = hs[t + out]
-            matmul(hs[t + prev], w_hh_t, out=h)
-            h += pre[t]
-            if nonlinearity == "tanh":
-                xp.tanh(h, out=h)
-            else:
-                xp.maximum(h, 0, out=h)
+        with serial_threads(2 * batch * hidden * hidden):  # the loop's products, decided once
+            for t in steps:
+                h = hs[t + out]
+                xp.matmul(hs[t + prev], w_hh_t, out=h)
+                h += pre[t]
+                if nonlinearity == "tanh":
+                    xp.tanh(h, out=h)
+                else:
+                    xp.maximum(h, 0, out=h)
         self.hs, self.reverse, self.has_bias = hs, reverse, b_ih is not None
         self.relu = nonlinearity == "relu"
         return hs[out:out + length], hs[out * length].copy()
@@ -126,17 +133,23 @@ class RNNLayer(Function):
         grad_out, grad_h = grads
         hs, w_hh = self.hs, self.w_hh
         length, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        dtype = hs.dtype
         steps, prev, out = _time_steps(length, self.reverse)
         outputs = hs[out:out + length]
-        # d act / d pre-activation for all steps at once (ReLU: 0 at 0, as in PyTorch).
-        slope = (outputs > 0).astype(hs.dtype) if self.relu else 1 - outputs * outputs
         grad_pre = xp.empty_like(outputs)
-        dh = xp.zeros((batch, hidden), hs.dtype) if grad_h is None else grad_h.copy()
-        for t in reversed(steps):
-            if grad_out is not None:
-                dh += grad_out[t]
-            xp.multiply(dh, slope[t], out=grad_pre[t])
-            matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
+        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        slope = xp.empty((batch, hidden), dtype)  # d act / d pre-activation, one step's scratch
+        with serial_threads(2 * batch * hidden * hidden):
+            for t in reversed(steps):
+                if grad_out is not None:
+                    dh += grad_out[t]
+                if self.relu:
+                    xp.greater(outputs[t], 0, out=slope)  # 0 at 0, as in PyTorch
+                else:
+                    xp.multiply(outputs[t], outputs[t], out=slope)
+                    xp.subtract(1, slope, out=slope)
+                xp.multiply(dh, slope, out=grad_pre[t])
+                xp.matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
         flat = grad_pre.reshape(length * batch, hidden)
         needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
@@ -182,24 +195,27 @@ class LSTMLayer(Function):
         cs = xp.empty_like(hs)
         _initial_state(hs, prev * length, h0)
         _initial_state(cs, prev * length, c0)
-        tanh_c = xp.empty((length, batch, hidden), dtype)
+        # Per-step scratch only: every (T, N, ...) array costs fresh memory (page faults) on each call,
+        # so tanh(c_t) is not kept but recomputed by backward (one small tanh per step).
         recurrent = xp.empty((batch, 4 * hidden), dtype)
         product = xp.empty((batch, hidden), dtype)
-        for t in steps:
-            step = gates[t]  # becomes the activated gates, kept for backward
-            matmul(hs[t + prev], w_hh_t, out=recurrent)
-            step += recurrent
-            xp.tanh(step, out=step)
-            step *= scale
-            step += offset
-            i, f, g, o = (step[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            c = cs[t + out]
-            xp.multiply(f, cs[t + prev], out=c)
-            xp.multiply(i, g, out=product)
-            c += product
-            xp.tanh(c, out=tanh_c[t])
-            xp.multiply(o, tanh_c[t], out=hs[t + out])
-        self.gates, self.hs, self.cs, self.tanh_c = gates, hs, cs, tanh_c
+        tanh_c = xp.empty((batch, hidden), dtype)
+        i, f, g, o = _gate_views(gates, 4)  # each (T, N, H): indexing one per step is cheap
+        with serial_threads(2 * batch * hidden * 4 * hidden):  # the loop's products, decided once
+            for t in steps:
+                step = gates[t]  # becomes the activated gates, kept for backward
+                xp.matmul(hs[t + prev], w_hh_t, out=recurrent)
+                step += recurrent
+                xp.tanh(step, out=step)
+                step *= scale
+                step += offset
+                c = cs[t + out]
+                xp.multiply(f[t], cs[t + prev], out=c)
+                xp.multiply(i[t], g[t], out=product)
+                c += product
+                xp.tanh(c, out=tanh_c)
+                xp.multiply(o[t], tanh_c, out=hs[t + out])
+        self.gates, self.hs, self.cs = gates, hs, cs
         self.reverse, self.has_bias = reverse, b_ih is not None
         return hs[out:out + length], hs[out * length].copy(), cs[out * length].copy()
 
@@ -208,33 +224,43 @@ class LSTMLayer(Function):
         # di, df, dg = dc⊙g, dc⊙c_{t-1}, dc⊙i (times σ'/tanh');  dh_{t-1} = dgates · W_hh;  dc_{t-1} = dc⊙f
         # then dX = dgates · W_ih;  dW_ih = dgatesᵀ · X;  dW_hh = dgatesᵀ · H_{t-1};  db = Σ dgates
         grad_out, grad_h, grad_c = grads
-        gates, hs, cs, tanh_c, w_hh = self.gates, self.hs, self.cs, self.tanh_c, self.w_hh
-        length, batch, hidden = tanh_c.shape
+        gates, hs, cs, w_hh = self.gates, self.hs, self.cs, self.w_hh
+        length, batch, hidden = gates.shape[0], hs.shape[1], hs.shape[2]
         dtype = hs.dtype
         steps, prev, out = _time_steps(length, self.reverse)
-        i, f, g, o = (gates[..., k * hidden:(k + 1) * hidden] for k in range(4))
-        # Everything that does not depend on the incoming gradient, for all steps at once:
-        # dL/dz_i,f,g = dc * from_cell[0, 1, 2];  dL/dz_o = dh * from_hidden;  dc += dh * cell_from_hidden.
-        from_cell = xp.empty((length, batch, 3, hidden), dtype)
-        xp.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
-        xp.multiply(cs[prev:prev + length], f * (1 - f), out=from_cell[:, :, 1])
-        xp.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
-        from_hidden = tanh_c * (o * (1 - o))
-        cell_from_hidden = o * (1 - tanh_c * tanh_c)
+        # The gates' slopes as (a - low)(1 - a): σ' = a(1 - a) for i, f, o (low 0), tanh' = (1 + g)(1 - g)
+        low = xp.zeros(3 * hidden, dtype)
+        low[2 * hidden:] = -1
+        # Only (N, ...) scratch in the loop, reused every step: the step's rows stay in cache and no
+        # (T, N, ...) temporaries are made.
         grad_gates = xp.empty_like(gates)
-        grad_view = grad_gates.reshape(length, batch, 4, hidden)
         dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
         dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
-        scratch = xp.empty((batch, hidden), dtype)
-        for t in reversed(steps):
-            if grad_out is not None:
-                dh += grad_out[t]
-            xp.multiply(dh, cell_from_hidden[t], out=scratch)
-            dc += scratch
-            xp.multiply(dc[:, None, :], from_cell[t], out=grad_view[t, :, :3])
-            xp.multiply(dh, from_hidden[t], out=grad_view[t, :, 3])
-            matmul(grad_gates[t], w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
-            dc *= f[t]  # dL/dc_{t-1}
+        tanh_c, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
+        slope = xp.empty((batch, 4 * hidden), dtype)
+        i, f, g, o = _gate_views(gates, 4)
+        grad_i, grad_f, grad_g, grad_o = _gate_views(grad_gates, 4)
+        first, slope_first = slice(0, 3 * hidden), slope[:, :3 * hidden]
+        with serial_threads(2 * batch * 4 * hidden * hidden):
+            for t in reversed(steps):
+                grad = grad_gates[t]
+                if grad_out is not None:
+                    dh += grad_out[t]
+                xp.tanh(cs[t + out], out=tanh_c)
+                xp.multiply(dh, o[t], out=scratch)  # dh⊙o
+                xp.multiply(scratch, tanh_c, out=grad_o[t])  # dL/do ⊙ o (the rest of σ' below)
+                dc += scratch  # dc += dh⊙o⊙(1 - tanh²c), as dh⊙o - (dh⊙o⊙tanh c)⊙tanh c
+                xp.multiply(grad_o[t], tanh_c, out=scratch)
+                dc -= scratch
+                xp.multiply(dc, g[t], out=grad_i[t])
+                xp.multiply(dc, cs[t + prev], out=grad_f[t])
+                xp.multiply(dc, i[t], out=grad_g[t])
+                xp.subtract(gates[t, :, first], low, out=slope_first)  # i, f, 1 + g
+                grad[:, first] *= slope_first
+                xp.subtract(1, gates[t], out=slope)  # 1 - i, 1 - f, 1 - g, 1 - o
+                grad *= slope
+                xp.matmul(grad, w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
+                dc *= f[t]  # dL/dc_{t-1}
         flat = grad_gates.reshape(length * batch, 4 * hidden)
         needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
@@ -270,37 +296,41 @@ class GRULayer(Function):
         dtype = x.dtype
         scale = _half_sigmoid_scale(3, hidden, dtype)
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
-        inputs = matmul(self.x2, (w_ih * scale[:, None]).T)  # W_i{r,z,n} x_t for every step at once
+        acts = matmul(self.x2, (w_ih * scale[:, None]).T)  # W_i{r,z,n} x_t for every step at once
         if b_ih is not None:
-            inputs += b_ih * scale
-            inputs[:, :2 * hidden] += b_hh[:2 * hidden] * 0.5  # b_hr, b_hz simply add; b_hn is inside r * (.)
-        inputs = inputs.reshape(length, batch, 3 * hidden)
+            acts += b_ih * scale
+            acts[:, :2 * hidden] += b_hh[:2 * hidden] * 0.5  # b_hr, b_hz simply add; b_hn is inside r * (.)
+        acts = acts.reshape(length, batch, 3 * hidden)  # each step's row becomes its gates r, z, n
         w_hh_t = (w_hh * scale[:, None]).T
         steps, prev, out = _time_steps(length, reverse)
         hs = xp.empty((length + 1, batch, hidden), dtype)
         _initial_state(hs, prev * length, h0)
-        acts = xp.empty((length, batch, 3 * hidden), dtype)  # r, z, n
-        recurrent = xp.empty((length, batch, 3 * hidden), dtype)  # W_hh h_{t-1} (n part + b_hn kept)
-        for t in steps:
-            h_prev, a, rec = hs[t + prev], acts[t], recurrent[t]
-            matmul(h_prev, w_hh_t, out=rec)
-            rz = a[:, :2 * hidden]
-            xp.add(inputs[t, :, :2 * hidden], rec[:, :2 * hidden], out=rz)
-            xp.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            hidden_n = rec[:, 2 * hidden:]
-            if b_ih is not None:
-                hidden_n += b_hh[2 * hidden:]
-            n = a[:, 2 * hidden:]
-            xp.multiply(a[:, :hidden], hidden_n, out=n)
-            n += inputs[t, :, 2 * hidden:]
-            xp.tanh(n, out=n)
-            h = hs[t + out]  # n + z (h_prev - n)
-            xp.subtract(h_prev, n, out=h)
-            h *= a[:, hidden:2 * hidden]
-            h += n
-        self.acts, self.hidden_n, self.hs = acts, recurrent[..., 2 * hidden:], hs
+        hidden_ns = xp.empty((length, batch, hidden), dtype)  # W_hn h_{t-1} + b_hn, kept for backward
+        recurrent = xp.empty((batch, 3 * hidden), dtype)  # W_hh h_{t-1}, one step's scratch
+        r, z, n = _gate_views(acts, 3)
+        with serial_threads(2 * batch * hidden * 3 * hidden):  # the loop's products, decided once
+            for t in steps:
+                h_prev, a = hs[t + prev], acts[t]
+                xp.matmul(h_prev, w_hh_t, out=recurrent)
+                rz = a[:, :2 * hidden]
+                rz += recurrent[:, :2 * hidden]
+                xp.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
+                hidden_n = hidden_ns[t]
+                if b_ih is not None:
+                    xp.add(recurrent[:, 2 * hidden:], b_hh[2 * hidden:], out=hidden_n)
+                else:
+                    hidden_n[...] = recurrent[:, 2 * hidden:]
+                n_t = n[t]
+                xp.multiply(r[t], hidden_n, out=recurrent[:, 2 * hidden:])
+                n_t += recurrent[:, 2 * hidden:]
+                xp.tanh(n_t, out=n_t)
+                h = hs[t + out]  # n + z (h_prev - n)
+                xp.subtract(h_prev, n_t, out=h)
+                h *= z[t]
+                h += n_t
+        self.acts, self.hidden_n, self.hs = acts, hidden_ns, hs
         self.reverse, self.has_bias = reverse, b_ih is not None
         return hs[out:out + length], hs[out * length].copy()
 
@@ -309,33 +339,40 @@ class GRULayer(Function):
         # dz = dh⊙(h_{t-1} - n)⊙σ';  dr = dn⊙(W_hn h + b_hn)⊙σ';  dh_{t-1} = dh⊙z + [dr, dz, dn⊙r] · W_hh
         # then dX = d(input side) · W_ih;  dW = dᵀ · X (input) or dᵀ · H_{t-1} (hidden);  db = Σ d
         grad_out, grad_h = grads
-        acts, hs, w_hh, w_ih = self.acts, self.hs, self.w_hh, self.w_ih
+        acts, hs, w_hh, w_ih, hidden_ns = self.acts, self.hs, self.w_hh, self.w_ih, self.hidden_n
         length, batch = acts.shape[:2]
         hidden = hs.shape[2]
         dtype = hs.dtype
         steps, prev, out = _time_steps(length, self.reverse)
         h_prev = hs[prev:prev + length]
-        r, z, n = (acts[..., k * hidden:(k + 1) * hidden] for k in range(3))
-        # For all steps at once: dL/dn_pre = dh * from_n;  dL/dz_pre = dh * from_z;
-        # dL/dr_pre = dL/dn_pre * from_r;  dL/d(W_hn h + b_hn) = dL/dn_pre * r.
-        from_n = (1 - z) * (1 - n * n)
-        from_z = (h_prev - n) * (z * (1 - z))
-        from_r = self.hidden_n * (r * (1 - r))
+        r, z, n = _gate_views(acts, 3)
         grad_hidden = xp.empty_like(acts)  # dL/d(W_hh h + b_hh), gates r, z, n
         grad_input_n = xp.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
+        grad_r, grad_z, grad_n = _gate_views(grad_hidden, 3)
         dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
-        scratch = xp.empty((batch, hidden), dtype)
-        for t in reversed(steps):
-            if grad_out is not None:
-                dh += grad_out[t]
-            dn, gh = grad_input_n[t], grad_hidden[t]
-            xp.multiply(dh, from_n[t], out=dn)
-            xp.multiply(dn, from_r[t], out=gh[:, :hidden])
-            xp.multiply(dh, from_z[t], out=gh[:, hidden:2 * hidden])
-            xp.multiply(dn, r[t], out=gh[:, 2 * hidden:])
-            matmul(gh, w_hh, out=scratch)
-            dh *= z[t]
-            dh += scratch  # dL/dh_{t-1}
+        # (N, ...) scratch only, reused every step (no (T, N, ...) temporaries)
+        slope = xp.empty((batch, 2 * hidden), dtype)  # σ' of r and z
+        from_n, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
+        one_minus_z = slope[:, hidden:]
+        with serial_threads(2 * batch * 3 * hidden * hidden):
+            for t in reversed(steps):
+                if grad_out is not None:
+                    dh += grad_out[t]
+                rz, dn = acts[t, :, :2 * hidden], grad_input_n[t]
+                xp.subtract(1, rz, out=slope)  # 1 - r, 1 - z
+                xp.multiply(n[t], n[t], out=from_n)
+                xp.subtract(1, from_n, out=from_n)
+                from_n *= one_minus_z  # (1 - z)(1 - n²)
+                slope *= rz  # r(1 - r), z(1 - z)
+                xp.multiply(dh, from_n, out=dn)
+                xp.multiply(dn, hidden_ns[t], out=grad_r[t])
+                xp.subtract(h_prev[t], n[t], out=grad_z[t])
+                grad_z[t] *= dh
+                grad_hidden[t, :, :2 * hidden] *= slope
+                xp.multiply(dn, r[t], out=grad_n[t])
+                xp.matmul(grad_hidden[t], w_hh, out=scratch)
+                dh *= z[t]
+                dh += scratch  # dL/dh_{t-1}
         # The input side's r and z gradients equal the hidden side's; only n differs.
         flat_h = grad_hidden.reshape(length * batch, 3 * hidden)
         flat_rz, flat_n = flat_h[:, :2 * hidden], grad_input_n.reshape(length * batch, hidden)
