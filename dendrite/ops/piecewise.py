@@ -52,6 +52,8 @@ class Abs(Function):
 
 class ReLU(Function):
     """``max(x, 0)``; backward: ``g * [x > 0]``."""
+    keeps_inputs = False  # backward reads the saved result only
+
     def forward(self, x):
         self.result = xp.maximum(x, 0)  # keeps NaN (x * mask would turn -inf into NaN)
         return self.result
