@@ -30,7 +30,8 @@ def blocks(*arrays) -> Iterator[tuple]:
 
     Arrays that cannot be sliced alike as flat views (shapes differ, one is not
     C-contiguous) or that are no larger than one block come back whole, once.
-    Writing into a view writes into its array.
+    Writing into a view writes into its array. A ``None`` (an optional buffer
+    that is not used) stays ``None`` in every block.
 
     Example:
         >>> import numpy
@@ -42,13 +43,14 @@ def blocks(*arrays) -> Iterator[tuple]:
     """
     first = arrays[0]
     size = first.size
-    if size <= BLOCK or not all(a.shape == first.shape and a.flags.c_contiguous for a in arrays):
+    if size <= BLOCK or not all(a is None or (a.shape == first.shape and a.flags.c_contiguous)
+                                for a in arrays):
         yield arrays
         return
-    flats = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
+    flats = [None if a is None else a.reshape(-1) for a in arrays]  # views: all are C-contiguous
     for start in range(0, size, BLOCK):
         stop = start + BLOCK
-        yield tuple(flat[start:stop] for flat in flats)
+        yield tuple(None if flat is None else flat[start:stop] for flat in flats)
 
 
 def add_scaled_(target, scale: float, source) -> None:
