@@ -73,7 +73,7 @@ _zero_rows: dict = {}
 
 def _maximum_zero(x):
     """``max(x, 0)`` element-wise, of ``x``'s dtype (a new array)."""
-    if x.dtype.kind != "f" or x.size < 2 * _ZERO_ROW or not x.flags.c_contiguous:
+    if x.size < 2 * _ZERO_ROW or x.dtype.kind != "f" or not x.flags.c_contiguous:
         return xp.maximum(x, 0)
     zeros = _zero_rows.get(x.dtype)
     if zeros is None:

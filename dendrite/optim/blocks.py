@@ -65,9 +65,12 @@ def add_scaled_(target, scale: float, source) -> None:
         >>> buffer.tolist()
         [2.0, 2.0, 2.0]
     """
+    if target.size <= BLOCK:  # the common small parameter: no generator
+        target += scale * source
+        return
     scratch = None
     for t, s in blocks(target, source):
-        if t is target:  # whole (small, or not sliceable alike)
+        if t is target:  # whole (not sliceable alike)
             target += scale * source
             return
         if scratch is None:
