@@ -298,6 +298,9 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
             slot[index] = grad if slot[index] is None else slot[index] + grad
         if finishing and node in finishing:  # no more gradient will reach these leaves in this pass
             _finish_leaves(finishing.pop(node), leaf_grads, handed_out)
+        # Let go of this node's inputs before the next node runs: an input that nothing else holds
+        # (e.g. the output of a layer that a ReLU consumed) is freed now, not one node later.
+        inputs = item = data = None
 
     for leaf, grad in leaf_grads.values():
         if leaf._hooks:

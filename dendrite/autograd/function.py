@@ -81,6 +81,12 @@ class Function:
     # ``clock.now`` when ``apply`` recorded the node (autograd/versions.py: in-place writes). A node
     # made another way is never checked: it counts as made after every write.
     stamp = float("inf")
+    # False for an operation whose backward (and backward_graph) read only what forward saved on
+    # ``self``, never ``self.inputs``: its node then holds each non-leaf input as a stand-in (the
+    # input's grad_fn and output index, no data), as PyTorch's graph holds edges rather than
+    # tensors, so an intermediate that nothing else uses (the pre-activation a ReLU consumed) is
+    # freed during forward instead of living until backward.
+    keeps_inputs = True
 
     def __init_subclass__(cls, **kwargs) -> None:
         # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx
@@ -122,7 +128,7 @@ class Function:
             if type(result) is not ndarray:
                 result = xp.asarray(result)
             if requires_grad and result.dtype.kind == "f":
-                node.inputs = inputs
+                node.inputs = inputs if cls.keeps_inputs or state.anomaly_enabled else graph_edges(inputs)
                 node.stamp = clock.now
                 output = wrap(result, node)
             else:
@@ -218,3 +224,37 @@ class Function:
         return f"<{self.name}Backward>"
 
 
+
+
+# Data-less arrays of each (shape, dtype) for the stand-ins of graph_edges: zero strides over one element.
+_NO_DATA: dict = {}
+
+
+def graph_edges(inputs: tuple) -> tuple:
+    """``inputs`` with each non-leaf tensor replaced by a stand-in that holds its place in the graph only.
+
+    The stand-in has the tensor's ``grad_fn``, output index, shape and dtype (what the backward
+    walk reads), and no data: its array is a zero-strided view of one zero. Leaves (which collect
+    ``.grad``) and plain values stay as they are. Used for nodes of ``keeps_inputs = False`` ops.
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.ones(2, 3, requires_grad=True)
+        >>> y = x * 2
+        >>> leaf, edge = graph_edges((x, y))
+        >>> leaf is x, edge is y, edge.grad_fn is y.grad_fn, edge.shape, edge.array.strides
+        (True, False, True, (2, 3), (0, 0))
+    """
+    edges = []
+    for item in inputs:
+        if isinstance(item, TensorBase) and item._ctx is not None:
+            data = item._data
+            key = (data.shape, data.dtype)
+            empty = _NO_DATA.get(key)
+            if empty is None:
+                if len(_NO_DATA) >= 256:  # many shapes (a sweep): start over rather than grow
+                    _NO_DATA.clear()
+                empty = _NO_DATA[key] = xp.broadcast_to(xp.zeros((), data.dtype), data.shape)
+            item = wrap(empty, item._ctx, item._out_index)
+        edges.append(item)
+    return tuple(edges)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
+from dendrite.optim.blocks import blocks
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
@@ -74,24 +75,25 @@ class Adadelta(Optimizer):
             rho = group["rho"]
             eps = group["eps"]
             for param, grad, state in self.regularized_gradients(group, _init_state):
-                square_avg = state["square_avg"].array
-                acc_delta = state["acc_delta"].array
-                square_avg *= rho
-                std = grad * grad
-                std *= 1 - rho
-                square_avg += std
-                xp.add(square_avg, eps, out=std)
-                xp.sqrt(std, out=std)
-                delta = acc_delta + eps
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= grad
-                acc_delta *= rho
-                xp.multiply(delta, delta, out=std)
-                std *= 1 - rho
-                acc_delta += std
-                delta *= lr
-                param -= delta
+                # a block at a time: temporaries of one block, not of the parameter's size
+                for p, g, square_avg, acc_delta in blocks(param, grad, state["square_avg"].array,
+                                                          state["acc_delta"].array):
+                    square_avg *= rho
+                    std = g * g
+                    std *= 1 - rho
+                    square_avg += std
+                    xp.add(square_avg, eps, out=std)
+                    xp.sqrt(std, out=std)
+                    delta = acc_delta + eps
+                    xp.sqrt(delta, out=delta)
+                    delta /= std
+                    delta *= g
+                    acc_delta *= rho
+                    xp.multiply(delta, delta, out=std)
+                    std *= 1 - rho
+                    acc_delta += std
+                    delta *= lr
+                    p -= delta
         return loss
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
+from dendrite.optim.blocks import blocks
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
@@ -85,14 +86,15 @@ class Adagrad(Optimizer):
             for param, grad, state in self.regularized_gradients(group, _init_state):
                 step = float(state["step"].array)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"].array
-                scratch = grad * grad
-                state_sum += scratch
-                xp.sqrt(state_sum, out=scratch)
-                scratch += eps
-                xp.divide(grad, scratch, out=scratch)
-                scratch *= clr
-                param -= scratch
+                # a block at a time: temporaries of one block, not of the parameter's size
+                for p, g, state_sum in blocks(param, grad, state["sum"].array):
+                    scratch = g * g
+                    state_sum += scratch
+                    xp.sqrt(state_sum, out=scratch)
+                    scratch += eps
+                    xp.divide(g, scratch, out=scratch)
+                    scratch *= clr
+                    p -= scratch
         return loss
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.backend import xp
+from dendrite.optim.blocks import blocks
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
@@ -111,32 +112,41 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             for param, grad, state in self.regularized_gradients(group, _init_state):
                 step = float(state["step"].array)
-                exp_avg = state["exp_avg"].array
-                exp_avg_sq = state["exp_avg_sq"].array
-                lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq *= beta2
-                scratch = grad * grad
-                scratch *= 1 - beta2
-                exp_avg_sq += scratch
-
-                bias_correction1 = 1 - beta1**step
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-                step_size = lr / bias_correction1
+                max_exp_avg_sq = None
                 if amsgrad:
                     if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first step
                         state["max_exp_avg_sq"] = wrap(xp.zeros_like(param))
                     max_exp_avg_sq = state["max_exp_avg_sq"].array
-                    xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                    xp.sqrt(max_exp_avg_sq, out=scratch)
-                else:
-                    xp.sqrt(exp_avg_sq, out=scratch)
-                # denom = sqrt(v) / sqrt(bias_correction2) + eps; p -= step_size * m / denom
-                scratch /= bias_correction2_sqrt
-                scratch += eps
-                xp.divide(exp_avg, scratch, out=scratch)
-                scratch *= step_size
-                param -= scratch
+                bias_correction1 = 1 - beta1**step
+                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+                step_size = lr / bias_correction1
+                # a block at a time: temporaries of one block, not of the parameter's size
+                for views in blocks(param, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+                                    max_exp_avg_sq):
+                    _update(*views, beta1=beta1, beta2=beta2, eps=eps, step_size=step_size,
+                            bias_correction2_sqrt=bias_correction2_sqrt)
         return loss
+
+
+def _update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1: float, beta2: float, eps: float,
+            step_size: float, bias_correction2_sqrt: float) -> None:
+    """One Adam update of matching arrays (or blocks of them), in place."""
+    lerp_(exp_avg, grad, 1 - beta1)
+    exp_avg_sq *= beta2
+    scratch = grad * grad
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
+    if max_exp_avg_sq is not None:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        xp.sqrt(max_exp_avg_sq, out=scratch)
+    else:
+        xp.sqrt(exp_avg_sq, out=scratch)
+    # denom = sqrt(v) / sqrt(bias_correction2) + eps; p -= step_size * m / denom
+    scratch /= bias_correction2_sqrt
+    scratch += eps
+    xp.divide(exp_avg, scratch, out=scratch)
+    scratch *= step_size
+    param -= scratch
 
 
 def _init_state(state: dict, param, group: dict) -> None:

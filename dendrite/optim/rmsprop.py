@@ -18,6 +18,7 @@ from typing import Any
 
 from dendrite.backend import xp
 from dendrite.optim.adam import lerp_
+from dendrite.optim.blocks import blocks
 from dendrite.optim.optimizer import Optimizer, check_option, new_step_counter
 from dendrite.tensor import wrap
 
@@ -83,31 +84,39 @@ class RMSprop(Optimizer):
             momentum = group["momentum"]
             centered = group["centered"]
             for param, grad, state in self.regularized_gradients(group, _init_state):
-                square_avg = state["square_avg"].array
-                square_avg *= alpha
-                avg = grad * grad
-                avg *= 1 - alpha
-                square_avg += avg
-                if centered:
-                    grad_avg = _buffer(state, "grad_avg", param)
-                    lerp_(grad_avg, grad, 1 - alpha)
-                    xp.multiply(grad_avg, grad_avg, out=avg)
-                    xp.subtract(square_avg, avg, out=avg)
-                    xp.sqrt(avg, out=avg)
-                else:
-                    xp.sqrt(square_avg, out=avg)
-                avg += eps
-                if momentum > 0:
-                    buf = _buffer(state, "momentum_buffer", param)
-                    buf *= momentum
-                    xp.divide(grad, avg, out=avg)
-                    buf += avg
-                    xp.multiply(buf, lr, out=avg)
-                else:
-                    xp.divide(grad, avg, out=avg)
-                    avg *= lr
-                param -= avg
+                grad_avg = _buffer(state, "grad_avg", param) if centered else None
+                buf = _buffer(state, "momentum_buffer", param) if momentum > 0 else None
+                # a block at a time: temporaries of one block, not of the parameter's size
+                for views in blocks(param, grad, state["square_avg"].array, grad_avg, buf):
+                    _update(*views, lr=lr, alpha=alpha, eps=eps, momentum=momentum)
         return loss
+
+
+def _update(param, grad, square_avg, grad_avg, buf, *, lr: float, alpha: float, eps: float,
+            momentum: float) -> None:
+    """One RMSprop update of matching arrays (or blocks of them), in place; ``grad_avg`` when
+    centered, ``buf`` with momentum, else None."""
+    square_avg *= alpha
+    avg = grad * grad
+    avg *= 1 - alpha
+    square_avg += avg
+    if grad_avg is not None:
+        lerp_(grad_avg, grad, 1 - alpha)
+        xp.multiply(grad_avg, grad_avg, out=avg)
+        xp.subtract(square_avg, avg, out=avg)
+        xp.sqrt(avg, out=avg)
+    else:
+        xp.sqrt(square_avg, out=avg)
+    avg += eps
+    if buf is not None:
+        buf *= momentum
+        xp.divide(grad, avg, out=avg)
+        buf += avg
+        xp.multiply(buf, lr, out=avg)
+    else:
+        xp.divide(grad, avg, out=avg)
+        avg *= lr
+    param -= avg
 
 
 def _init_state(state: dict, param, group: dict) -> None:

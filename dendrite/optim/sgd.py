@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dendrite.optim.blocks import add_scaled_, blocks, subtract_scaled_
 from dendrite.optim.optimizer import Optimizer, check_option
 from dendrite.tensor import wrap
 
@@ -79,14 +80,13 @@ class SGD(Optimizer):
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
             if momentum == 0 and weight_decay == 0:
-                # The common plain-SGD case: one multiply and one in-place subtract per parameter.
+                # The common plain-SGD case: p -= lr * g, a block at a time (no parameter-sized temporary).
                 if maximize:
                     lr = -lr
                 for p in group["params"]:
                     grad = p.grad
                     if grad is not None:
-                        param = p.array
-                        param -= lr * grad.array
+                        subtract_scaled_(p.array, lr, grad.array)
                 continue
             self._momentum_step(group, lr, momentum)
         return loss
@@ -107,11 +107,15 @@ class SGD(Optimizer):
                     buf = buffer.array
                     buf *= momentum
                     if dampening != 0:
-                        buf += (1 - dampening) * d_p
+                        add_scaled_(buf, 1 - dampening, d_p)
                     else:
                         buf += d_p
-                d_p = d_p + momentum * buf if nesterov else buf
-            param -= lr * d_p
+                if nesterov:  # p -= lr * (g + momentum * b), a block at a time
+                    for p, g, b in blocks(param, d_p, buf):
+                        p -= lr * (g + momentum * b)
+                    continue
+                d_p = buf
+            subtract_scaled_(param, lr, d_p)
 
 
 def _no_initial_state(state: dict, param, group: dict) -> None:
