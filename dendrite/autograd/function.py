@@ -81,6 +81,11 @@ class Function:
     # ``clock.now`` when ``apply`` recorded the node (autograd/versions.py: in-place writes). A node
     # made another way is never checked: it counts as made after every write.
     stamp = float("inf")
+    # True on operations that ``dendrite.compile`` may record and replay (autograd/capture.py): forward
+    # and backward read only their arguments, their constant options and what forward saved on self,
+    # and the public function in front of ``apply`` decides nothing from tensor values (a value check
+    # or a random draw belongs in forward, where a replay runs it again).
+    replayable = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx
