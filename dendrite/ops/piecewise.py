@@ -52,6 +52,7 @@ class Abs(Function):
 
 class ReLU(Function):
     """``max(x, 0)``; backward: ``g * [x > 0]``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         self.result = xp.maximum(x, 0)  # keeps NaN (x * mask would turn -inf into NaN)
         return self.result
