@@ -36,6 +36,17 @@ def _unrows(rows, shape):
     return xp.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
 
 
+def _row_max(rows):
+    """``rows.max(axis=1)``; with a few classes as element-wise maxima of the columns, the same values
+    (a maximum is exact, NaN wins in both) at a third of the cost of NumPy's reduction on a small batch."""
+    if not 1 < rows.shape[1] <= 4:
+        return rows.max(axis=1)
+    result = xp.maximum(rows[:, 0], rows[:, 1])
+    for column in range(2, rows.shape[1]):
+        result = xp.maximum(result, rows[:, column])
+    return result
+
+
 def _column(values):
     """Per-row values as a column that broadcasts over the classes (0-d values broadcast anyway)."""
     return values[:, None] if values.ndim else values
@@ -131,7 +142,7 @@ class CrossEntropy(_ClassIndexLoss):
         target, valid, weight, output_shape = _class_targets("cross_entropy", x, target, weight, ignore_index)
         self.shape, self.output_shape, self.smoothing = x.shape, output_shape, smoothing
         self._prepare(rows, target, valid, weight, reduction)
-        shifted = rows - rows.max(axis=1)[:, None]
+        shifted = rows - _row_max(rows)[:, None]
         self.exps = xp.exp(shifted)
         self.sums = self.exps.sum(axis=1)
         log_sums = xp.log(self.sums)
@@ -235,8 +246,8 @@ def _class_targets(name: str, x, t, weight, ignore_index: int):
     flat = t.reshape(-1).astype(backend.int64, copy=False)
     valid = None
     if flat.size:
-        lowest, highest = flat.min(), flat.max()
-        out_of_range = lowest < 0 or highest >= classes
+        # One reduction finds both kinds of bad targets: a negative one is huge as an unsigned number.
+        out_of_range = flat.view(xp.uint64).max() >= classes
         if out_of_range:
             bad = flat[((flat < 0) | (flat >= classes)) & (flat != ignore_index)]
             if bad.size:
