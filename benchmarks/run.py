@@ -109,7 +109,8 @@ def make_pair(name: str, compiled: bool = False):
     return harness.make_pair(lambda lib: build(lib, name), *make_data(name), compiled=compiled)
 
 
-def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter, compiled: bool = False) -> dict:
+def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter,
+               compiled: bool = False) -> dict:
     """One workload's row; ``compiled``: dendrite's loss through ``dendrite.compile`` (row ``NAME+c``)."""
     ours, theirs = make_pair(name, compiled)
     timed = harness.time_alternating(ours, theirs, steps, warmup, label=name, clock=clock)

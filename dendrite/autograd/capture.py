@@ -157,7 +157,7 @@ class Recorder:
         if self.reason is not None:
             return
         if not cls.replayable:
-            self.refuse(f"{cls.__name__} is not marked replayable (autograd/function.py: Function.replayable)")
+            self.refuse(f"{cls.__name__} is not marked replayable (see Function.replayable)")
             return
         refs = tuple(self.ref(item) for item in inputs)
         for name, value in options.items():

@@ -55,19 +55,19 @@ def difference(first, second) -> str | None:
         ...         _ = dendrite.ones(2).exp() * dendrite.ones(2)   # a fresh tensor on each call
         ...     tapes.append(recorder)
         >>> difference(*tapes)
-        'the function uses a tensor made on each call by something not recorded (a new tensor, a comparison, ...)'
+        'the function uses a tensor made on each call by something not recorded (a new tensor, a comparison)'
     """
     if len(first.entries) != len(second.entries):
         return "the two calls ran a different number of operations (Python control flow on values?)"
     if len(first.leaves) != len(second.leaves) or any(
             a is not b for a, b in zip(first.leaves, second.leaves)):
         return ("the function uses a tensor made on each call by something not recorded (a new tensor, a "
-                "comparison, ...)")
+                "comparison)")
     for one, other in zip(first.entries, second.entries):
         if one[0] is not other[0] or not _same(one[1], other[1]) or one[3:] != other[3:] \
                 or not _same(tuple(sorted(one[2].items())), tuple(sorted(other[2].items()))):
-            return (f"the two calls ran {one[0].__name__} differently (different arguments or options: Python "
-                    "values that change between calls)")
+            return (f"the two calls ran {one[0].__name__} differently (different arguments or options: "
+                    "Python values that change between calls)")
     return None
 
 
