@@ -132,11 +132,17 @@ class Recorder:
         self.reason: str | None = None
 
     def refuse(self, reason: str) -> None:
-        """Note why the call cannot be replayed (the first reason is kept)."""
+        """Note why the call cannot be replayed (the first reason is kept).
+
+        Example:
+            >>> recorder = Recorder([])
+            >>> recorder.refuse("first"); recorder.refuse("second"); recorder.reason
+            'first'
+        """
         if self.reason is None:
             self.reason = reason
 
-    def ref(self, item):
+    def _ref(self, item):
         """The reference of one argument of an operation."""
         if isinstance(item, TensorBase):
             ref = self.refs.get(id(item))
@@ -152,14 +158,14 @@ class Recorder:
                         "would be frozen into the replay)")
         return ("c", item)
 
-    def record(self, cls, inputs: tuple, options: dict, result) -> None:
+    def _record(self, cls, inputs: tuple, options: dict, result) -> None:
         """Write one operation (done by ``Function.apply``) on the tape."""
         if self.reason is not None:
             return
         if not cls.replayable:
             self.refuse(f"{cls.__name__} is not marked replayable (see Function.replayable)")
             return
-        refs = tuple(self.ref(item) for item in inputs)
+        refs = tuple(self._ref(item) for item in inputs)
         for name, value in options.items():
             if _constant(value) is None and value is not None:
                 self.refuse(f"{cls.__name__} received a {type(value).__name__} as option {name!r} (values "
@@ -179,7 +185,7 @@ class Recorder:
         self.entries.append((cls, refs, dict(options), needs, tuple(out_refs)))
         self.nodes.append(node)
 
-    def check_after(self, clock_before: int, modules_before: int) -> None:
+    def _check_after(self, clock_before: int, modules_before: int) -> None:
         """The checks that need the whole call: in-place writes, changed leaves, hooks, backward."""
         if modules.version != modules_before:
             self.refuse("the function changes a module's attributes (a replay would not repeat it)")
@@ -202,7 +208,7 @@ def _recording_apply(original):
     def apply(cls, *inputs, **options):
         result = original(cls, *inputs, **options)
         if _active:
-            _active[-1].record(cls, inputs, options, result)
+            _active[-1]._record(cls, inputs, options, result)
         return result
 
     return classmethod(apply)
@@ -256,4 +262,4 @@ def recording(recorder: Recorder):
             setattr(cls, name, original)
         _active.pop()
         remove_observer()
-    recorder.check_after(clock_before, modules_before)
+    recorder._check_after(clock_before, modules_before)

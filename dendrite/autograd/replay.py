@@ -75,6 +75,16 @@ class Plan:
     """What :func:`run` needs, built once from a recording whose result is ``outputs`` (tensors).
 
     ``output_kind`` is ``"tensor"``, ``tuple`` or ``list``: how the result is rebuilt.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.autograd.capture import Recorder, recording
+        >>> x, w = dendrite.ones(2), dendrite.ones(2, requires_grad=True)
+        >>> with recording(Recorder([x])) as recorder:
+        ...     y = (x * w).exp()
+        >>> plan = Plan(recorder, [y], "tensor")
+        >>> [(cls.__name__, slots) for cls, slots, *_ in plan.forward]   # slots: [x, w, x * w, exp]
+        [('Mul', (0, 1)), ('Exp', (2,))]
     """
 
     def __init__(self, recorder, outputs: list, output_kind) -> None:
