@@ -107,7 +107,7 @@ class Plan:
         self.constants = constants
         self.leaves = list(recorder.leaves)
         self.leaf_key = [(t._data.shape, t._data.dtype, t.requires_grad) for t in self.leaves]
-        self.forward = [(cls, tuple(slot(ref) for ref in refs), options, needs, len(out_refs) > 1)
+        self.forward = [(cls, tuple(slot(ref) for ref in refs), options or None, needs, len(out_refs) > 1)
                         for cls, refs, options, needs, out_refs in recorder.entries]
         self.output_slots = [slot(recorder.refs[id(tensor)]) for tensor in outputs]
         self.linked = [tensor._ctx is not None for tensor in outputs]
@@ -199,7 +199,10 @@ def run(plan: Plan, inputs: list):
     for cls, slots, options, needs, several in plan.forward:
         node = cls.__new__(cls)
         node.needs_input_grad = needs
-        result = node.forward(*[values[index] for index in slots], **options)
+        if options is None:  # no keyword options (most operations): the cheaper call
+            result = node.forward(*[values[index] for index in slots])
+        else:
+            result = node.forward(*[values[index] for index in slots], **options)
         if several:
             extend([array if type(array) is ndarray else xp.asarray(array) for array in result])
         else:

@@ -162,3 +162,16 @@ def test_a_compiled_function_called_while_recording_runs_eagerly_inside():
     values = _calls(outer, X)
     assert all(_bits(value) == _bits((X * 3).exp()) for value in values)
     assert outer.stats["replayed"] == 2 and inner.stats["replayed"] == 0
+
+
+def test_a_replay_checks_new_targets_as_eager_mode_does():
+    model = nn.Linear(3, 2)
+    compiled = dendrite.compile(lambda x, y: F.cross_entropy(model(x), y))
+    for _ in range(4):
+        compiled(X, dendrite.tensor([0, 1, 1, 0]))
+    assert compiled.stats["replayed"] == 1
+    for bad in ([0, 1, 2, 0], [0, -1, 1, 0]):
+        with pytest.raises(IndexError, match=r"target -?\d is out of bounds for 2 classes"):
+            compiled(X, dendrite.tensor(bad))
+    ignored = dendrite.tensor([0, -100, 1, 0])  # ignore_index: the replay masks it as eager mode does
+    assert _bits(compiled(X, ignored)) == _bits(F.cross_entropy(model(X), ignored))
