@@ -175,3 +175,11 @@ def test_a_replay_checks_new_targets_as_eager_mode_does():
             compiled(X, dendrite.tensor(bad))
     ignored = dendrite.tensor([0, -100, 1, 0])  # ignore_index: the replay masks it as eager mode does
     assert _bits(compiled(X, ignored)) == _bits(F.cross_entropy(model(X), ignored))
+
+
+def test_onnx_export_traces_a_compiled_module_eagerly(tmp_path):
+    pytest.importorskip("onnx")
+    model = dendrite.compile(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)))
+    _calls(model, X)
+    dendrite.onnx.export(model, X, str(tmp_path / "model.onnx"))
+    assert model.forward.stats["replayed"] == 2 and model.forward.stats["eager"] == 2
