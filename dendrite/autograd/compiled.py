@@ -117,6 +117,7 @@ class CompiledFunction:
         self._cache_limit = cache_limit
         self._keys: dict = {}
         self._version = capture.modules.version
+        self._always_eager: str | None = None  # set when the function itself changes modules
         self.stats = {"recorded": 0, "checked": 0, "replayed": 0, "eager": 0}
         self.reasons: list = []  # why calls ran eagerly, each reason once
 
@@ -145,23 +146,26 @@ class CompiledFunction:
                 lines.append(f"{shapes}: eager: {entry.reason}")
             else:
                 lines.append(f"{shapes}: recording ({len(entry.recordings)} of 2 calls)")
-        return "\n".join(lines + [f"eager: {reason}" for reason in self.reasons if reason.startswith("(")])
+        known = {entry.reason for entry in self._keys.values()}
+        return "\n".join(lines + [f"eager: {reason}" for reason in self.reasons if reason not in known])
 
     # ------------------------------------------------------------------ calls
     def __call__(self, *args, **kwargs):
         if state.anomaly_enabled or capture.is_recording() or Function.__dict__["apply"] is not _APPLY:
             return self._eager(args, kwargs, None)
+        if self._always_eager is not None:
+            return self._eager(args, kwargs, self._always_eager)
         if capture.modules.version != self._version:  # a module changed: record everything again
             self._keys.clear()
             self._version = capture.modules.version
         key, tensors = _guard_key(args, kwargs)
         if key is None:
-            return self._eager(args, kwargs, f"({tensors})")
+            return self._eager(args, kwargs, tensors)
         entry = self._keys.get(key)
         if entry is None:
             if len(self._keys) >= self._cache_limit:
-                return self._eager(args, kwargs, f"(more than cache_limit={self._cache_limit} guard keys: "
-                                                 "shapes, dtypes or argument values keep changing)")
+                return self._eager(args, kwargs, f"more than cache_limit={self._cache_limit} guard keys "
+                                                 "(shapes, dtypes or argument values keep changing)")
             entry = self._keys[key] = _Key()
         plan = entry.plan
         if plan is not None:
@@ -192,6 +196,10 @@ class CompiledFunction:
         self.stats["recorded"] += 1
         with recording(Recorder(tensors)) as recorder:
             result = self._function(*args, **kwargs)
+        if capture.modules.version != self._version:
+            # Each call would record again (and a recording costs more than an eager call): stay eager.
+            self._always_eager = recorder.reason
+            self._version = capture.modules.version
         outputs, kind = _outputs(result)
         if outputs is None:
             recorder.refuse(kind)

@@ -183,3 +183,17 @@ def test_onnx_export_traces_a_compiled_module_eagerly(tmp_path):
     _calls(model, X)
     dendrite.onnx.export(model, X, str(tmp_path / "model.onnx"))
     assert model.forward.stats["replayed"] == 2 and model.forward.stats["eager"] == 2
+
+
+def test_a_function_that_changes_a_module_on_every_call_stays_eager():
+    model = nn.Linear(3, 2)
+
+    def counting(x):
+        model.calls = getattr(model, "calls", 0) + 1  # a Python side effect a replay would skip
+        return model(x)
+
+    compiled = dendrite.compile(counting)
+    values = _calls(compiled, X)
+    assert model.calls == 5 and compiled.stats == {"recorded": 1, "checked": 0, "replayed": 0, "eager": 4}
+    assert "changes a module's attributes" in compiled.explain()
+    assert all(_bits(value) == _bits(model(X)) for value in values)
