@@ -183,3 +183,23 @@ def test_compile_as_decorator_with_torch_options():
     assert isinstance(double, dendrite.autograd.compiled.CompiledFunction) and double.__name__ == "double"
     assert [double(dendrite.tensor([1.0])).item() for _ in range(4)] == [2.0] * 4
     assert double.stats["replayed"] == 1
+
+
+def test_regression_with_mse_and_huber_losses():
+    def train(compiled, loss):
+        dendrite.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+        optimizer = dendrite.optim.SGD(net.parameters(), lr=0.05, momentum=0.5)
+        step = (lambda x, y: loss(net(x), y))
+        step = dendrite.compile(step) if compiled else step
+        rng = np.random.default_rng(2)
+        for _ in range(6):
+            x = dendrite.tensor(rng.standard_normal((16, 3)).astype(np.float32))
+            optimizer.zero_grad()
+            step(x, x.sum(1, keepdim=True).detach()).backward()
+            optimizer.step()
+        return [p.array.tobytes() for p in net.parameters()], step
+
+    for loss in (F.mse_loss, F.huber_loss):
+        (ours, compiled), (theirs, _) = train(True, loss), train(False, loss)
+        assert ours == theirs and compiled.stats["replayed"] == 3, compiled.explain()
