@@ -215,7 +215,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)  # a replaced parameter keeps its place (PyTorch)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -227,7 +227,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)  # a replaced layer keeps its place: Sequential's order
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -245,10 +245,12 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep=None) -> None:
+        """Drop ``name`` from the attributes and the tables, except from ``keep`` (where it is reassigned)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
