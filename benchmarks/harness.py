@@ -79,23 +79,32 @@ def set_threads() -> None:
 
 
 class Runner:
-    """One library's model, data and optimizer, stepping one training step at a time."""
+    """One library's model, data and optimizer, stepping one training step at a time.
 
-    def __init__(self, lib, model, x, y):
+    ``compiled``: the loss (forward and cross-entropy) goes through ``lib.compile`` (dendrite's
+    record-and-replay, docs/compile.md); zero_grad, backward, the SGD step and ``item()`` stay as they are.
+    """
+
+    def __init__(self, lib, model, x, y, compiled: bool = False):
         self.lib, self.model = lib, model
         self.x, self.y = lib.tensor(x), lib.tensor(y)
         self.optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
+        cross_entropy = lib.nn.functional.cross_entropy
+        self.loss_of = lambda x, y: cross_entropy(model(x), y)
+        if compiled:
+            self.loss_of = lib.compile(self.loss_of)
 
     def step(self) -> float:
         self.optimizer.zero_grad()
-        loss = self.lib.nn.functional.cross_entropy(self.model(self.x), self.y)
+        loss = self.loss_of(self.x, self.y)
         loss.backward()
         self.optimizer.step()
         return float(loss.item())
 
 
-def make_pair(build, x, y):
-    """(dendrite runner, torch runner) of ``build(lib)``, holding PyTorch's initial weights and the data."""
+def make_pair(build, x, y, compiled: bool = False):
+    """(dendrite runner, torch runner) of ``build(lib)``, holding PyTorch's initial weights and the data;
+    ``compiled``: dendrite's loss through ``dendrite.compile`` (PyTorch stays eager)."""
     import torch
 
     import dendrite
@@ -105,7 +114,7 @@ def make_pair(build, x, y):
     torch_model = build(torch)
     ours = build(dendrite)
     ours.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
-    return Runner(dendrite, ours, x, y), Runner(torch, torch_model, x, y)
+    return Runner(dendrite, ours, x, y, compiled), Runner(torch, torch_model, x, y)
 
 
 def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, label: str = "",

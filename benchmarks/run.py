@@ -14,6 +14,7 @@ Usage::
     python benchmarks/run.py --only tiny mlp --steps 200
     python benchmarks/run.py --json results.json
     python benchmarks/run.py --threads 1 --cpu-time   # CPU time, steady when others load the machine
+    python benchmarks/run.py --only tiny --compile     # also dendrite.compile'd (row tiny+c)
 
 What is reported (see benchmarks/README.md):
 
@@ -103,15 +104,17 @@ def make_data(name: str, seed: int = 0):
     return x, y
 
 
-def make_pair(name: str):
-    """(dendrite runner, torch runner) holding the same weights and data."""
-    return harness.make_pair(lambda lib: build(lib, name), *make_data(name))
+def make_pair(name: str, compiled: bool = False):
+    """(dendrite runner, torch runner) holding the same weights and data; ``compiled``: dendrite.compile."""
+    return harness.make_pair(lambda lib: build(lib, name), *make_data(name), compiled=compiled)
 
 
-def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter) -> dict:
-    ours, theirs = make_pair(name)
+def time_steps(name: str, steps: int, warmup: int = 3, clock=time.perf_counter,
+               compiled: bool = False) -> dict:
+    """One workload's row; ``compiled``: dendrite's loss through ``dendrite.compile`` (row ``NAME+c``)."""
+    ours, theirs = make_pair(name, compiled)
     timed = harness.time_alternating(ours, theirs, steps, warmup, label=name, clock=clock)
-    return {"workload": name, **timed}
+    return {"workload": name + ("+c" if compiled else ""), **timed}
 
 
 # ----------------------------------------------------------------------------- peak memory
@@ -149,7 +152,7 @@ def compile_dendrite() -> None:
 # ----------------------------------------------------------------------------- report
 def _format_row(row: dict) -> str:
     low, high = row["pair_ratio_iqr"]
-    text = (f"{row['workload']:>5}  dendrite {row['dendrite_ms']:9.3f} ms   torch {row['torch_ms']:9.3f} ms"
+    text = (f"{row['workload']:>7}  dendrite {row['dendrite_ms']:9.3f} ms   torch {row['torch_ms']:9.3f} ms"
             f"   ratio {row['ratio']:.2f} (iqr {low:.2f}-{high:.2f})")
     if "dendrite_peak_mb" in row:
         text += (f"   peak {row['dendrite_peak_mb']:.2f} MB vs {row['torch_peak_mb']:.2f} MB"
@@ -165,6 +168,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--no-import", action="store_true", help="skip the import-time subprocesses")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time each workload with dendrite.compile (a row NAME+c after NAME's)")
     harness.add_machine_options(parser)
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by this thread's CPU time (with --threads 1: steady under load)")
@@ -191,6 +196,9 @@ def main(argv=None) -> int:
                 measure_memory = False
         rows.append(row)
         print(_format_row(row), flush=True)
+        if args.compile:
+            rows.append(time_steps(name, args.steps or DEFAULT_STEPS[name], clock=clock, compiled=True))
+            print(_format_row(rows[-1]), flush=True)
     imports = {}
     if not args.no_import:
         compile_dendrite()

@@ -4,12 +4,15 @@ Ported scripts call these in passing (``torch.is_tensor(x)`` in a Dataset,
 ``torch.finfo(torch.float32).eps`` in a loss, ``model = torch.compile(model)``
 in a modern training loop). Each one here does what PyTorch's does on a CPU
 without a compiler, and its docstring says so where that differs from
-PyTorch's intent.
+PyTorch's intent. ``compile`` is not a one-liner: it records and replays
+(autograd/compiled.py, docs/compile.md), and is re-exported here under
+PyTorch's name.
 """
 
 from __future__ import annotations
 
 from dendrite import backend
+from dendrite.autograd.compiled import compile  # noqa: A004  (PyTorch's name: torch.compile)
 from dendrite.backend import xp
 from dendrite.devices import check_device
 from dendrite.tensor import Tensor
@@ -84,27 +87,6 @@ def iinfo(dtype) -> xp.iinfo:
         raise TypeError(f"iinfo: expected an integer dtype, got {xp.dtype(dtype)}; use dendrite.finfo for "
                         "floating dtypes")
     return xp.iinfo(xp.uint8 if xp.dtype(dtype).kind == "b" else dtype)
-
-
-def compile(model=None, **options):
-    """``torch.compile``'s place in a ported script: returns ``model`` itself, which runs eagerly.
-
-    dendrite has no graph compiler; accepting the call (and its options, e.g.
-    ``mode="reduce-overhead"``) lets a modern training script run unchanged.
-    Used as a decorator without arguments, or with options, it returns the
-    function unchanged too.
-
-    Example:
-        >>> import dendrite
-        >>> model = dendrite.nn.Linear(2, 1)
-        >>> dendrite.compile(model, mode="max-autotune") is model
-        True
-    """
-    if model is None:
-        return lambda function: function
-    if not callable(model):
-        raise TypeError(f"compile: expected a module or a function, got {type(model).__name__}")
-    return model
 
 
 def set_default_device(device) -> None:

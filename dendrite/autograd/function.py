@@ -87,6 +87,11 @@ class Function:
     # tensors, so an intermediate that nothing else uses (the pre-activation a ReLU consumed) is
     # freed during forward instead of living until backward.
     keeps_inputs = True
+    # True on operations that ``dendrite.compile`` may record and replay (autograd/capture.py): forward
+    # and backward read only their arguments, their constant options and what forward saved on self,
+    # and the public function in front of ``apply`` decides nothing from tensor values (a value check
+    # or a random draw belongs in forward, where a replay runs it again).
+    replayable = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         # Each subclass picks its contract once, here: a @staticmethod forward is PyTorch's ctx

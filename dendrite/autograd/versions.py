@@ -131,6 +131,10 @@ def _saved_arrays(node):
     for name, value in node.__dict__.items():
         if name == "inputs":
             continue
+        if name == "replayed_nodes":  # a replayed call (autograd/replay.py): what its nodes kept
+            for inner in value:
+                yield from _saved_arrays(inner)
+            continue
         if type(value) is ndarray:
             yield value
         elif type(value) in (tuple, list):

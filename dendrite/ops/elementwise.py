@@ -60,6 +60,7 @@ def clone(x: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     """``a + b``; backward: the gradient, summed back to each input's shape."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, a, b):
         self.shapes = (shape_of(a), shape_of(b))
         return a + b
@@ -78,6 +79,7 @@ class Add(Function):
 
 class Sub(Function):
     """``a - b``; backward: ``g`` and ``-g``, summed back to each input's shape."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, a, b):
         self.shapes = (shape_of(a), shape_of(b))
         return a - b
@@ -96,6 +98,7 @@ class Sub(Function):
 
 class Mul(Function):
     """``a * b``; backward: ``g * b`` and ``g * a``, summed back to each input's shape."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -115,6 +118,7 @@ class Mul(Function):
 
 class Div(Function):
     """``a / b``; backward: ``g / b`` and ``-g * a / b**2``, summed back to each input's shape."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -136,6 +140,7 @@ class Div(Function):
 
 class Neg(Function):
     """``-x``; backward: ``-g``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         return -x
 

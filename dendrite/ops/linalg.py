@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 class MatMul(Function):
     """``C = A @ B``; backward: ``dA = dC @ B^T``, ``dB = A^T @ dC`` (broadcast batch dims summed)."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, a, b):
         self.a, self.b = a, b
         return blas.matmul(a, b)  # on one BLAS thread when small (dendrite.utils.blas)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 
 class Exp(Function):
     """``exp(x)``; backward: ``g * exp(x)``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         self.result = xp.exp(x)
         return self.result
@@ -84,6 +85,7 @@ class Expm1(Function):
 
 class Log(Function):
     """``ln(x)``; backward: ``g / x``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         self.x = x
         return xp.log(x)
@@ -294,6 +296,7 @@ class Cosh(Function):
 
 class Tanh(Function):
     """``tanh(x)``; backward: ``g * (1 - tanh(x)^2)``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         self.result = xp.tanh(x)
         return self.result
@@ -308,6 +311,7 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """``s = 1 / (1 + exp(-x))``; backward: ``g * s * (1 - s)``."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x):
         # exp of a non-positive number never overflows: pick the stable form per sign.
         e = xp.exp(-xp.abs(x))

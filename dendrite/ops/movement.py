@@ -30,6 +30,7 @@ def _sizes(sizes) -> tuple:
 
 class Reshape(Function):
     """``x.reshape(shape)``; backward: the gradient reshaped back."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x, shape):
         self.input_shape = x.shape
         return x.reshape(shape)
@@ -43,6 +44,7 @@ class Reshape(Function):
 
 class Permute(Function):
     """``x.transpose(dims)``; backward: the gradient transposed by the inverse permutation."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)

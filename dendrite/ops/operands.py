@@ -254,6 +254,7 @@ def apply_binary(function, name: str, a, b) -> Tensor:
 # ----------------------------------------------------------------------------- dtype cast and copy
 class Cast(Function):
     """``x.astype(dtype)``; backward: the gradient cast back to x's float dtype (none for integers)."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
         return x.astype(dtype)

@@ -53,6 +53,7 @@ class Abs(Function):
 class ReLU(Function):
     """``max(x, 0)``; backward: ``g * [x > 0]``."""
     keeps_inputs = False  # backward reads the saved result only
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
 
     def forward(self, x):
         self.result = _maximum_zero(x)  # keeps NaN (x * mask would turn -inf into NaN)

@@ -54,6 +54,7 @@ def _cast_back(array, dtype):
 
 class Sum(Function):
     """``x.sum(axes)``; backward: the gradient broadcast back over the summed axes."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x, axes, keepdim):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
         total = x.sum(axis=_numpy_axes(axes, x.ndim), keepdims=keepdim, dtype=_accumulator(x.dtype))
@@ -68,6 +69,7 @@ class Sum(Function):
 
 class Mean(Function):
     """``x.sum(axes) / n``; backward: ``g / n`` broadcast back over the reduced axes."""
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     def forward(self, x, axes, keepdim):
         self.shape, self.kept = x.shape, kept_shape(x.shape, axes)
         self.count = _count(x.shape, axes)

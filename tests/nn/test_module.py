@@ -99,6 +99,18 @@ def test_reassigning_a_plain_attribute_as_parameter_moves_it():
         _ = model.w
 
 
+@pytest.mark.parametrize("lib", ["dendrite", "torch"])
+def test_a_replaced_parameter_or_layer_keeps_its_place(lib):
+    lib = dendrite if lib == "dendrite" else pytest.importorskip("torch")
+    layer = lib.nn.Linear(2, 2)
+    layer.weight = lib.nn.Parameter(lib.zeros(2, 2))
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    model = lib.nn.Sequential(lib.nn.Linear(3, 8), lib.nn.ReLU())
+    model[0] = lib.nn.Linear(3, 4)
+    assert [type(child).__name__ for child in model] == ["Linear", "ReLU"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias"] and model(lib.ones(1, 3)).shape == (1, 4)
+
+
 def test_assign_before_init_is_an_error():
     class Broken(nn.Module):
         def __init__(self):

@@ -38,9 +38,27 @@ _ALPHA_PRIME = 1.7580993408473766
 
 
 class MaskedScale(Function):
-    """``x * mask + shift``; ``mask`` (already scaled) and ``shift`` broadcast against ``x``."""
+    """``x * mask + shift``, the mask drawn here from the global generator (``mask_shape`` broadcasts
+    against ``x``). Drawing it in ``forward`` rather than before ``apply`` keeps the random stream's
+    use inside the operation, so a replayed step (``dendrite.compile``) draws exactly as eager does."""
 
-    def forward(self, x, mask, shift):
+    replayable = True
+
+    def forward(self, x, *, p, mask_shape, alpha):
+        if p == 1:  # PyTorch returns zeros for p = 1 in every variant
+            mask, shift = xp.zeros(mask_shape, x.dtype), None
+        else:
+            shard = _shard[0]
+            if shard is not None and mask_shape[0] == shard.local_size:  # a data-parallel batch (below)
+                keep = shard.uniform(mask_shape) < (1.0 - p)
+            else:
+                keep = backend.generator().random(mask_shape) < (1.0 - p)
+            if alpha:
+                a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
+                shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(x.dtype)
+                mask = (keep * a).astype(x.dtype)
+            else:
+                mask, shift = (keep * (1.0 / (1.0 - p))).astype(x.dtype), None
         self.mask = mask
         out = x * mask
         return out if shift is None else out + shift
@@ -50,7 +68,7 @@ class MaskedScale(Function):
         return grad * self.mask
 
     def backward_graph(self, grad):
-        return grad * constant(self.mask, grad), None, None
+        return grad * constant(self.mask, grad)
 
 
 class _BatchShard:
@@ -124,21 +142,7 @@ def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
         mask_shape = data.shape[:2] + (1,) * (data.ndim - 2)
     else:
         mask_shape = data.shape
-    if p == 1:  # PyTorch returns zeros for p = 1 in every variant
-        mask, shift = xp.zeros(mask_shape, data.dtype), None
-    else:
-        shard = _shard[0]
-        if shard is not None and mask_shape[0] == shard.local_size:  # a data-parallel batch (above)
-            keep = shard.uniform(mask_shape) < (1.0 - p)
-        else:
-            keep = backend.generator().random(mask_shape) < (1.0 - p)
-        if alpha:
-            a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
-            shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(data.dtype)
-            mask = (keep * a).astype(data.dtype)
-        else:
-            mask, shift = (keep * (1.0 / (1.0 - p))).astype(data.dtype), None
-    result = MaskedScale.apply(input, mask=mask, shift=shift)
+    result = MaskedScale.apply(input, p=p, mask_shape=mask_shape, alpha=alpha)
     if not inplace:
         return result
     if state.grad_enabled and input.requires_grad:

@@ -27,6 +27,7 @@ __all__ = ["bilinear", "linear"]
 
 
 class Linear(Function):
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
     # ``a.dot(b)`` is the same BLAS product as ``a @ b`` for 2-D arrays, with about half the call
     # overhead (which matters for small layers), and it copies a strided operand to a contiguous
     # one rather than falling back to a loop without BLAS. ``blas.dot`` runs a small one on one thread.

@@ -24,6 +24,8 @@ __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 class PointwiseLoss(Function):
     """A loss of ``d = input - target`` (broadcast) per element; ``slope`` is its derivative in d."""
 
+    replayable = True  # dendrite.compile may replay it (autograd/function.py)
+
     def forward(self, x, t, *, kind, parameter, reduction):
         d = x - t
         self.shapes, self.reduction, self.count = (x.shape, t.shape), reduction, d.size

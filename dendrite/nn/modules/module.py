@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from dendrite.autograd import capture
 from dendrite.nn.modules.module_boundary import checked_forward
 from dendrite.nn.modules.module_hooks import BackwardHooksMixin, RemovableHandle, add_hook, new_hook_tables
 from dendrite.nn.modules.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (re-exported)
@@ -86,6 +87,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)  # the common case, kept cheap for tiny networks
+        capture.note_unreplayable(f"hooks on {type(self).__name__} (a replay would not run them)")
         return self._call_with_hooks(args, kwargs)
 
     # ------------------------------------------------------------------ registration
@@ -112,6 +114,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
                 "(dendrite.nn.Parameter or None required)"
             )
         self._parameters[name] = param
+        capture.modules.version += 1
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add state that is saved in the state_dict (if ``persistent``) but not trained.
@@ -134,6 +137,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
             )
         self._buffers[name] = tensor
+        capture.modules.version += 1
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -155,6 +159,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
+        capture.modules.version += 1
 
     register_module = add_module
 
@@ -205,11 +210,12 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         return module._buffers[name]
 
     def __setattr__(self, name: str, value) -> None:
+        capture.modules.version += 1  # compiled functions record again (autograd/capture.py)
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)  # a replaced parameter keeps its place (PyTorch)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -221,7 +227,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)  # a replaced layer keeps its place: Sequential's order
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -239,10 +245,12 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep=None) -> None:
+        """Drop ``name`` from the attributes and the tables, except from ``keep`` (where it is reassigned)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
@@ -254,6 +262,7 @@ class Module(StateDictMixin, ModuleTreeMixin, BackwardHooksMixin):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        capture.modules.version += 1
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 
 from dendrite.ops.boundary import _tensor_params, tensor_arg
+from dendrite.tensor_base import TensorBase
 
 __all__ = ["checked_forward"]
 
@@ -36,14 +37,21 @@ def checked_forward(forward):
                        if position is not None)
     by_name = {name: optional for _, name, optional in params}
 
+    tensor = TensorBase
+
     @functools.wraps(forward)
     def checked(self, *args, **kwargs):
+        # A tensor where one is expected passes with one isinstance test (a tiny network calls this
+        # once per layer per step); anything else goes to tensor_arg, which names the layer.
         for position, name, optional in positional:
             if position < len(args):
-                tensor_arg(args[position], type(self).__name__, name, optional=optional)
-        for name, value in kwargs.items():
-            if name in by_name:
-                tensor_arg(value, type(self).__name__, name, optional=by_name[name])
+                value = args[position]
+                if not isinstance(value, tensor) and not (optional and value is None):
+                    tensor_arg(value, type(self).__name__, name, optional=optional)
+        if kwargs:
+            for name, value in kwargs.items():
+                if name in by_name:
+                    tensor_arg(value, type(self).__name__, name, optional=by_name[name])
         return forward(self, *args, **kwargs)
 
     checked.__checked_forward__ = True

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from dendrite import backend
+from dendrite.autograd import capture
 from dendrite.devices import cuda_unavailable_message
 from dendrite.tensor import Tensor, parse_to_arguments
 
@@ -161,6 +162,8 @@ class ModuleTreeMixin:
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
+            if module.training is not mode:
+                capture.modules.version += 1  # compiled functions record again (autograd/capture.py)
             object.__setattr__(module, "training", mode)
         return self
 

@@ -1,0 +1,224 @@
+"""Replaying a recorded tape: the same ``forward`` and ``backward`` calls, without the Python around them.
+
+A :class:`Plan` is built from a recording (autograd/capture.py). Every value the
+tape uses gets a slot in one flat list, ``values``::
+
+    [constants ...][the call's tensor inputs ...][leaves (parameters) ...][outputs of the operations ...]
+
+and each operation becomes ``(Function class, slots of its arguments, options,
+needs_input_grad, several outputs?)``. :func:`run` fills the list from the new
+inputs and calls each operation's own ``forward`` on fresh node objects, in the
+recorded order: the NumPy calls are the ones eager mode makes, in the same
+order, with the same dtypes, so the results are the same bits. What it skips is
+the Python in front of each ``apply`` (modules, argument checks, type promotion:
+all decided once, and guarded) and the graph bookkeeping (one ``Tensor`` per
+intermediate value, links, version stamps).
+
+The whole replayed call is one node of the autograd graph, :class:`Compiled`.
+Its ``backward`` calls the recorded nodes' ``backward`` in the order the engine
+would visit them (``engine._topological_order`` on the recorded graph, computed
+once), summing gradients into the slots exactly as the engine sums them
+(``earlier + later``), casting to each input's dtype as the engine does. The
+engine then hands the gradients of the inputs and parameters on as usual
+(hooks on them, ``.grad`` accumulation).
+"""
+
+from __future__ import annotations
+
+from dendrite.autograd.engine import _topological_order
+from dendrite.autograd.function import Function
+from dendrite.autograd.versions import clock
+from dendrite.backend import ndarray, xp
+from dendrite.tensor_base import wrap
+
+__all__ = ["Compiled", "Plan", "difference", "run"]
+
+
+def _same(a, b) -> bool:
+    """Equal values of the same type (``1`` and ``1.0`` promote differently, so they differ here)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is tuple:
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def difference(first, second) -> str | None:
+    """Why two recordings of the same call differ (so neither can stand for every call), or None.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.autograd.capture import Recorder, recording
+        >>> tapes = []
+        >>> for _ in range(2):
+        ...     with recording(Recorder([])) as recorder:
+        ...         _ = dendrite.ones(2).exp() * dendrite.ones(2)   # a fresh tensor on each call
+        ...     tapes.append(recorder)
+        >>> difference(*tapes)
+        'the function uses a tensor made on each call by something not recorded (a new tensor, a comparison)'
+    """
+    if len(first.entries) != len(second.entries):
+        return "the two calls ran a different number of operations (Python control flow on values?)"
+    if len(first.leaves) != len(second.leaves) or any(
+            a is not b for a, b in zip(first.leaves, second.leaves)):
+        return ("the function uses a tensor made on each call by something not recorded (a new tensor, a "
+                "comparison)")
+    for one, other in zip(first.entries, second.entries):
+        if one[0] is not other[0] or not _same(one[1], other[1]) or one[3:] != other[3:] \
+                or not _same(tuple(sorted(one[2].items())), tuple(sorted(other[2].items()))):
+            return (f"the two calls ran {one[0].__name__} differently (different arguments or options: "
+                    "Python values that change between calls)")
+    return None
+
+
+class Plan:
+    """What :func:`run` needs, built once from a recording whose result is ``outputs`` (tensors).
+
+    ``output_kind`` is ``"tensor"``, ``tuple`` or ``list``: how the result is rebuilt.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.autograd.capture import Recorder, recording
+        >>> x, w = dendrite.ones(2), dendrite.ones(2, requires_grad=True)
+        >>> with recording(Recorder([x])) as recorder:
+        ...     y = (x * w).exp()
+        >>> plan = Plan(recorder, [y], "tensor")
+        >>> [(cls.__name__, slots) for cls, slots, *_ in plan.forward]   # slots: [x, w, x * w, exp]
+        [('Mul', (0, 1)), ('Exp', (2,))]
+    """
+
+    def __init__(self, recorder, outputs: list, output_kind) -> None:
+        constants, constant_slot = [], {}
+        for entry in recorder.entries:
+            for kind, value in entry[1]:
+                if kind == "c" and (type(value), repr(value)) not in constant_slot:
+                    constant_slot[(type(value), repr(value))] = len(constants)
+                    constants.append(value)
+        n_inputs, n_leaves = len(recorder.inputs), len(recorder.leaves)
+        first = {"c": 0, "i": len(constants), "l": len(constants) + n_inputs,
+                 "o": len(constants) + n_inputs + n_leaves}
+
+        def slot(ref):
+            kind, value = ref
+            if kind == "c":
+                return constant_slot[(type(value), repr(value))]
+            return first[kind] + value
+
+        self.constants = constants
+        self.leaves = list(recorder.leaves)
+        self.leaf_key = [(t._data.shape, t._data.dtype, t.requires_grad) for t in self.leaves]
+        self.forward = [(cls, tuple(slot(ref) for ref in refs), options or None, needs, len(out_refs) > 1)
+                        for cls, refs, options, needs, out_refs in recorder.entries]
+        self.output_slots = [slot(recorder.refs[id(tensor)]) for tensor in outputs]
+        self.linked = [tensor._ctx is not None for tensor in outputs]
+        self.output_kind = output_kind
+        region_inputs = recorder.inputs + recorder.leaves
+        self.region_slots = [first["i"] + k for k in range(len(region_inputs))]
+        self.region_needs = tuple(bool(t.requires_grad) for t in region_inputs)
+        self.backward = self._backward_steps(recorder, outputs, slot) if any(self.linked) else None
+
+    @staticmethod
+    def _backward_steps(recorder, outputs, slot) -> list:
+        """The recorded nodes in the engine's order, each with where its input gradients go."""
+        entry_of = {id(node): position for position, node in enumerate(recorder.nodes) if node is not None}
+        roots = []
+        for tensor in outputs:
+            if tensor._ctx is not None and tensor._ctx not in roots:
+                roots.append(tensor._ctx)
+        steps = []
+        for node in _topological_order(roots):
+            position = entry_of.get(id(node))
+            if position is None:  # a node before the call (it made one of the inputs): the engine's part
+                continue
+            _, refs, _, needs, out_refs = recorder.entries[position]
+            targets = tuple(slot(ref) if ref[0] != "c" else -1 for ref in refs)
+            dtypes = tuple(item._data.dtype if hasattr(item, "_data") else None for item in node.inputs)
+            steps.append((position, tuple(slot(ref) for ref in out_refs), len(out_refs) > 1, targets,
+                          needs, dtypes))
+        return steps
+
+
+class Compiled(Function):
+    """One replayed call in the autograd graph: its inputs are the call's tensors and the parameters.
+
+    ``backward`` replays the recorded nodes' backward (the module docstring); each recorded node's
+    formula is written beside its forward, in its own file.
+    """
+
+    def backward(self, grad_outputs):
+        plan = self.plan
+        grads = (grad_outputs,) if self.n_outputs == 1 else grad_outputs
+        pending: dict = {}
+        for index, grad in zip(plan.output_slots, grads):
+            if grad is not None:
+                current = pending.get(index)
+                pending[index] = grad if current is None else current + grad
+        nodes = self.replayed_nodes
+        pop = pending.pop
+        for position, out_slots, several, targets, needs, dtypes in plan.backward:
+            if several:
+                grad = tuple([pop(index, None) for index in out_slots])
+                if not any(item is not None for item in grad):
+                    continue
+            else:
+                grad = pop(out_slots[0], None)
+                if grad is None:
+                    continue
+            input_grads = nodes[position].backward(grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for target, need, dtype, grad in zip(targets, needs, dtypes, input_grads):
+                if not need or grad is None:
+                    continue
+                if grad.dtype != dtype:  # as the engine: a gradient has its input's dtype
+                    grad = grad.astype(dtype)
+                current = pending.get(target)
+                pending[target] = grad if current is None else current + grad
+        return tuple([pending.get(index) for index in plan.region_slots])
+
+
+def run(plan: Plan, inputs: list):
+    """Replay ``plan`` on new tensor ``inputs`` (guards already checked); the result as the call returns it.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.autograd.capture import Recorder, recording
+        >>> x, w = dendrite.ones(2), dendrite.tensor([1.0, 2.0], requires_grad=True)
+        >>> with recording(Recorder([x])) as recorder:
+        ...     y = (x * w).sum()
+        >>> plan = Plan(recorder, [y], "tensor")
+        >>> z = run(plan, [dendrite.tensor([3.0, 4.0])]); z
+        tensor(11., grad_fn=<CompiledBackward>)
+        >>> z.backward(); w.grad
+        tensor([3., 4.])
+    """
+    values = plan.constants + [tensor._data for tensor in inputs]
+    values += [tensor._data for tensor in plan.leaves]
+    nodes = []
+    append, extend = values.append, values.extend
+    for cls, slots, options, needs, several in plan.forward:
+        node = cls.__new__(cls)
+        node.needs_input_grad = needs
+        if options is None:  # no keyword options (most operations): the cheaper call
+            result = node.forward(*[values[index] for index in slots])
+        else:
+            result = node.forward(*[values[index] for index in slots], **options)
+        if several:
+            extend([array if type(array) is ndarray else xp.asarray(array) for array in result])
+        else:
+            append(result if type(result) is ndarray else xp.asarray(result))  # as Function.apply
+        nodes.append(node)
+    region = None
+    if plan.backward is not None:
+        region = Compiled.__new__(Compiled)
+        region.plan = plan
+        region.replayed_nodes = nodes
+        region.inputs = tuple(inputs) + tuple(plan.leaves)
+        region.needs_input_grad = plan.region_needs
+        region.n_outputs = len(plan.output_slots)
+        region.stamp = clock.now
+    outputs = [wrap(values[index], region, position) if linked else wrap(values[index])
+               for position, (index, linked) in enumerate(zip(plan.output_slots, plan.linked))]
+    if plan.output_kind == "tensor":
+        return outputs[0]
+    return plan.output_kind(outputs)
