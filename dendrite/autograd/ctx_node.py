@@ -23,6 +23,7 @@ of ``(3,)``): it is summed back to the input's shape, as PyTorch does.
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.function_ctx import FunctionCtx
 from dendrite.autograd.grad_mode import enable_grad, no_grad
 from dendrite.backend import ndarray, xp
@@ -158,7 +159,7 @@ class CtxNode:
                 # backward returned an input or a saved tensor itself: the engine may store it as a
                 # leaf's .grad and accumulate into it in place, which must not change the tensor
                 array = array.copy()
-            out.append(array if type(array) is ndarray else xp.asarray(array))
+            out.append(array if type(array) is ndarray else backend.asarray(array))
         return tuple(out)
 
     def backward_graph(self, *grad_outputs) -> tuple:

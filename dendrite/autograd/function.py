@@ -44,7 +44,7 @@ from dendrite.autograd.ctx_function import once_differentiable as once_different
 from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import clock, mark_view
-from dendrite.backend import ndarray, xp
+from dendrite.backend import as_result, device_kind, ndarray
 from dendrite.tensor_base import TensorBase, wrap
 
 
@@ -112,7 +112,11 @@ class Function:
                 needs.append(False)
         requires_grad = state.grad_enabled and True in needs
         node.needs_input_grad = tuple(needs) if requires_grad else (False,) * len(needs)
-        result = node.forward(*arrays, **options)
+        try:
+            result = node.forward(*arrays, **options)
+        except TypeError:
+            check_same_device(cls, arrays)  # arrays of two devices: PyTorch's message, not NumPy's
+            raise
         if state.anomaly_enabled:
             from dendrite.autograd.anomaly import check_forward
 
@@ -120,7 +124,7 @@ class Function:
         if node.n_outputs == 1:
             # NumPy returns scalars (not 0-d arrays) for 0-d results; tensors always hold arrays.
             if type(result) is not ndarray:
-                result = xp.asarray(result)
+                result = as_result(result)  # a CuPy array stays on its device
             if requires_grad and result.dtype.kind == "f":
                 node.inputs = inputs
                 node.stamp = clock.now
@@ -130,7 +134,7 @@ class Function:
             if result.base is not None:  # maybe a view of an input: in-place writes need its base
                 mark_view(output, inputs, False)
             return output
-        outputs = [array if type(array) is ndarray else xp.asarray(array) for array in result]
+        outputs = [array if type(array) is ndarray else as_result(array) for array in result]
         if requires_grad:
             node.inputs = inputs
             node.stamp = clock.now
@@ -218,3 +222,26 @@ class Function:
         return f"<{self.name}Backward>"
 
 
+def check_same_device(cls, arrays) -> None:
+    """Raise PyTorch's "Expected all tensors to be on the same device" when ``arrays`` live on two devices.
+
+    Called only after an operation failed, so the everyday path pays nothing for it.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.autograd.function import check_same_device
+        >>> check_same_device(Function, [np.zeros(2), np.ones(2)])  # one device: nothing to say
+    """
+    kinds = []
+    for array in arrays:
+        if hasattr(array, "dtype") and hasattr(array, "shape"):
+            kind = device_kind(array)
+            if kind not in kinds:
+                kinds.append(kind)
+    if len(kinds) > 1:
+        from dendrite.devices import device
+
+        first, second = (device(kind, None if kind == "cpu" else 0) for kind in kinds[:2])
+        name = getattr(cls, "__name__", "an operation").lower()
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{first} and {second}! (in {name}; move one with .to(), e.g. x.to('{first}'))")

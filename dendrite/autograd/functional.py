@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.engine import run_backward, store_grad
 from dendrite.autograd.graph_backward import run_backward_graph, store_grad_graph
 from dendrite.backend import xp
@@ -42,7 +43,7 @@ def _output_grads(outputs: list, grad_outputs, name: str, create_graph: bool = F
             ones = xp.ones_like(output._data)
             arrays.append(wrap(ones) if create_graph else ones)
         else:
-            array = given._data if isinstance(given, TensorBase) else xp.asarray(given)
+            array = given._data if isinstance(given, TensorBase) else backend.asarray(given)
             if array.shape != output._data.shape:
                 raise RuntimeError(
                     f"{name}: gradient {position} has shape {array.shape} but output {position} has "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 
+from dendrite import backend
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import enable_grad, no_grad
 from dendrite.backend import xp
@@ -121,7 +122,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 def _random_like(output, seed: int):
     generator = xp.random.default_rng(seed)
     values = generator.standard_normal(output.shape).astype(output.dtype)
-    return wrap(xp.asarray(values)).requires_grad_(True)
+    return wrap(backend.asarray(values)).requires_grad_(True)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,

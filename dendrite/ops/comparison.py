@@ -47,9 +47,9 @@ def _compare(ufunc, name: str, a, b):
     elif isinstance(b_data, float) and isinstance(a_data, ndarray) and a_data.dtype.kind != "f":
         a_data = a_data.astype(backend.get_default_dtype())
     try:
-        return wrap(xp.asarray(ufunc(a_data, b_data)))
+        return wrap(backend.asarray(ufunc(a_data, b_data)))
     except TypeError:  # NumPy's ufunc message names neither the op nor the dtypes as PyTorch does
-        kinds = [xp.asarray(v).dtype for v in (a_data, b_data)]
+        kinds = [backend.asarray(v).dtype for v in (a_data, b_data)]
         raise NotImplementedError(
             f"{name}: not implemented for {kinds[0]} and {kinds[1]} (it takes integer or bool tensors)"
         ) from None
@@ -220,7 +220,7 @@ def bitwise_not(input: Tensor) -> Tensor:
     """
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not (~) is only defined for bool and integer tensors, got a float tensor")
-    return wrap(xp.asarray(xp.invert(input._data)))
+    return wrap(backend.asarray(xp.invert(input._data)))
 
 
 def bitwise_and(input, other) -> Tensor:
@@ -270,7 +270,7 @@ def isnan(input: Tensor) -> Tensor:
         >>> dendrite.isnan(dendrite.tensor([1.0, float("nan")]))
         tensor([False,  True])
     """
-    return wrap(xp.asarray(xp.isnan(input._data)))
+    return wrap(backend.asarray(xp.isnan(input._data)))
 
 
 def isinf(input: Tensor) -> Tensor:
@@ -281,7 +281,7 @@ def isinf(input: Tensor) -> Tensor:
         >>> dendrite.isinf(dendrite.tensor([1.0, float("-inf")]))
         tensor([False,  True])
     """
-    return wrap(xp.asarray(xp.isinf(input._data)))
+    return wrap(backend.asarray(xp.isinf(input._data)))
 
 
 def isfinite(input: Tensor) -> Tensor:
@@ -292,7 +292,7 @@ def isfinite(input: Tensor) -> Tensor:
         >>> dendrite.isfinite(dendrite.tensor([1.0, float("inf"), float("nan")]))
         tensor([ True, False, False])
     """
-    return wrap(xp.asarray(xp.isfinite(input._data)))
+    return wrap(backend.asarray(xp.isfinite(input._data)))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -305,7 +305,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8
         tensor([ True, False])
     """
     a, b = _operand_or_raise("isclose", input), _operand_or_raise("isclose", other)
-    return wrap(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return wrap(backend.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

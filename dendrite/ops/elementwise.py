@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.graph_operands import constant, sum_to
@@ -150,9 +151,9 @@ def _power(base, exponent):
     """``base ** exponent``; integers to negative integer powers give what integer arithmetic gives in
     PyTorch (1 ** -n = 1, (-1) ** -n = +-1, any other base 0, even 0) where NumPy raises."""
     if isinstance(exponent, ndarray) and exponent.dtype.kind == "i" \
-            and xp.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
+            and backend.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
         negative = exponent < 0
-        result = xp.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
+        result = backend.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
         odd = (exponent & 1).astype(bool)
         inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
         return xp.where(negative, inverse, result).astype(result.dtype)
@@ -372,7 +373,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
             _check_integer_divisor("div(rounding_mode='trunc')", a, b)
             dtype = (a if isinstance(a, TensorBase) else b)._data.dtype
             quotient = xp.true_divide(array_or_value(a), array_or_value(b))
-            return wrap(xp.asarray(xp.trunc(quotient)).astype(dtype))
+            return wrap(backend.asarray(xp.trunc(quotient)).astype(dtype))
         return trunc(div(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")

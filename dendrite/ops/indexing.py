@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.graph_operands import constant, linear_map
@@ -43,7 +44,7 @@ def _plain_item(item):
             )
         return item
     if isinstance(item, list):
-        array = xp.asarray(item)
+        array = backend.asarray(item)
         if array.dtype.kind == "f":
             raise IndexError("lists used as indices must hold integers or bools")
         return array
@@ -147,7 +148,7 @@ def _scatter_index(index, axis: int) -> tuple:
 
 
 def _index_array(index, name: str) -> ndarray:
-    array = index._data if isinstance(index, TensorBase) else xp.asarray(index)
+    array = index._data if isinstance(index, TensorBase) else backend.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer (long) tensor, got dtype {array.dtype}")
     return array
@@ -483,7 +484,7 @@ def masked_select(input: Tensor, mask) -> Tensor:
         >>> x.masked_select(dendrite.tensor([True, False]))
         tensor([1, 3])
     """
-    mask = mask._data if isinstance(mask, TensorBase) else xp.asarray(mask)
+    mask = mask._data if isinstance(mask, TensorBase) else backend.asarray(mask)
     if mask.shape != input._data.shape:
         input = input.expand(*xp.broadcast_shapes(mask.shape, input._data.shape))
         mask = xp.broadcast_to(mask, input._data.shape)
@@ -530,5 +531,5 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
         return wrap(xp.zeros((count, 0), dtype=xp.int64))
     found = xp.nonzero(data)
     if as_tuple:
-        return tuple(wrap(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
+        return tuple(wrap(backend.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
     return wrap(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))

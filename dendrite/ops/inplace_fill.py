@@ -31,7 +31,7 @@ class Fill(Function):
     def forward(self, old, value):
         self.value_shape = shape_of(value)
         try:
-            return xp.broadcast_to(xp.asarray(value), old.shape).astype(old.dtype)
+            return xp.broadcast_to(backend.asarray(value), old.shape).astype(old.dtype)
         except ValueError:
             raise RuntimeError(
                 f"a value of shape {self.value_shape} cannot be written into a tensor of shape {old.shape} "
@@ -50,7 +50,7 @@ class Fill(Function):
 
 
 def _value(value):
-    return value if isinstance(value, TensorBase) else wrap(xp.asarray(value))
+    return value if isinstance(value, TensorBase) else wrap(backend.asarray(value))
 
 
 def _fill(x: Tensor, name: str, value) -> Tensor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import linear_map, sum_to
@@ -397,9 +398,9 @@ class Einsum(Function):
         # (NumPy appends each partial result last: after the first pair, the next operand is at 0)
         path = ["einsum_path", (0, 1)] + [(0, len(arrays) - 1 - step) for step in range(1, len(arrays) - 1)]
         if len(arrays) <= 2:  # NumPy's own loops, no BLAS
-            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=False))
+            return backend.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=False))
         with blas.serial_threads(_naive_flops(terms, arrays)):  # the pairs go to BLAS: one thread when small
-            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=path))
+            return backend.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=path))
 
     def backward(self, grad):
         grads = []

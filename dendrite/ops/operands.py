@@ -57,7 +57,7 @@ def shape_of(value) -> tuple:
         >>> shape_of(np.zeros((2, 3))), shape_of(2.5)
         ((2, 3), ())
     """
-    return value.shape if isinstance(value, ndarray) else ()
+    return getattr(value, "shape", ())  # arrays of any device; NumPy scalars have shape ()
 
 
 def check_broadcast(name: str, a, b, *, names: tuple | None = None, onto_first: bool = False) -> None:

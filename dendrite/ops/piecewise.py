@@ -73,7 +73,7 @@ class Clamp(Function):
             result = xp.maximum(result, low)
         if high is not None:
             result = xp.minimum(result, high)
-        return xp.asarray(result, dtype=x.dtype)  # NumPy may widen for a number bound
+        return backend.asarray(result, dtype=x.dtype)  # NumPy may widen for a number bound
 
     def backward(self, grad):
         # PyTorch's clamp_backward_min_max, condition for condition.
@@ -368,7 +368,7 @@ def _scalar_tensor(value) -> Tensor:
         dtype = backend.int64
     else:
         dtype = backend.get_default_dtype()
-    return wrap(xp.asarray(value, dtype))
+    return wrap(backend.asarray(value, dtype))
 
 
 def where(condition, input, other) -> Tensor:
@@ -387,7 +387,7 @@ def where(condition, input, other) -> Tensor:
     a, b = operands(input, other)
     if not isinstance(condition, (TensorBase, ndarray)):  # PyTorch reads no list, tuple or number here
         raise TypeError(f"where: condition must be a bool tensor, got {type(condition).__name__}")
-    condition = condition._data if isinstance(condition, TensorBase) else xp.asarray(condition)
+    condition = condition._data if isinstance(condition, TensorBase) else backend.asarray(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     try:

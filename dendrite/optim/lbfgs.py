@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.optim.line_search import strong_wolfe
 from dendrite.optim.optimizer import Optimizer, check_option
@@ -318,7 +319,7 @@ class LBFGS(Optimizer):
         dtype = self._params[0].array.dtype
 
         def vector(value, where: str):
-            array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+            array = value.array if isinstance(value, Tensor) else backend.asarray(value)
             if array.shape != (total,) or array.dtype.kind not in "biuf":
                 raise ValueError(f"LBFGS.load_state_dict: {where} is {array.dtype} of shape "
                                  f"{tuple(array.shape)}; expected a flat vector of the {total} parameters: "

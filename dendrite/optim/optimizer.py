@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dendrite import backend
 from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import float32, xp
 from dendrite.tensor import Tensor, wrap
@@ -470,7 +471,7 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
     not at the first step). ``step`` keeps float32, as in PyTorch.
     """
     if key == "step":
-        array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+        array = value.array if isinstance(value, Tensor) else backend.asarray(value)
         if array.size != 1 or array.dtype.kind not in "biuf":
             raise ValueError(f"{where} (the step count) is {array.dtype} of shape {tuple(array.shape)}; "
                              "expected one number")
@@ -478,7 +479,7 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
     if isinstance(value, Tensor):
         array = value.array
     elif hasattr(value, "__array__") and not isinstance(value, (int, float)):
-        array = xp.asarray(value)  # NumPy arrays, PyTorch tensors
+        array = backend.asarray(value)  # NumPy arrays, PyTorch tensors
     else:
         return copy.deepcopy(value)
     if array.dtype.kind not in "biuf":

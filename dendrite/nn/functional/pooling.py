@@ -15,6 +15,7 @@ Adaptive average pooling is a product with a small averaging matrix on each axis
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.window import (
@@ -225,7 +226,7 @@ def _divisor(windows, sizes, count_include_pad: bool, divisor_override, dtype):
     """PyTorch's divisor per output position: the window clipped to the padded input (or, without
     count_include_pad, to the input itself), or ``divisor_override``."""
     if divisor_override is not None:
-        return xp.asarray(divisor_override, dtype=dtype)
+        return backend.asarray(divisor_override, dtype=dtype)
     factors = []
     for (k, s, _, pad, _, out), size in zip(windows, sizes):
         start = xp.arange(out) * s - pad

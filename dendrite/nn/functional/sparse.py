@@ -59,7 +59,7 @@ class Embedding(Function):
 
 
 def _index_array(name: str, input: Tensor, argument: str = "input"):
-    data = input.array if isinstance(input, Tensor) else xp.asarray(input)
+    data = input.array if isinstance(input, Tensor) else backend.asarray(input)
     if data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: {argument} must hold integer indices (int64 or int32), got dtype {data.dtype}"
@@ -188,7 +188,7 @@ class EmbeddingBag(Function):
         return weight_grad, sample_grad
 
     def _to_samples(self, per_position):  # (positions in a bag,) -> per_sample_weights' shape, 0 elsewhere
-        result = xp.zeros(int(xp.prod(xp.asarray(self.sample_shape))), per_position.dtype)
+        result = xp.zeros(int(xp.prod(backend.asarray(self.sample_shape))), per_position.dtype)
         result[:per_position.size] = per_position
         return result.reshape(self.sample_shape)
 
@@ -245,7 +245,7 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
         raise RuntimeError(f"{name}: offsets must be non-decreasing, got {given.tolist()}")
     starts = given[:-1] if include_last_offset else given
     # As PyTorch, the last bag runs to the end of input (include_last_offset's last entry is only checked).
-    bounds = xp.concatenate([starts, [size]]) if starts.size else xp.asarray([0])  # no bags, no positions
+    bounds = xp.concatenate([starts, [size]]) if starts.size else backend.asarray([0])  # no bags: none
     end = int(bounds[-1])
     bags = xp.repeat(xp.arange(starts.size), xp.diff(bounds))
     return indices[:end], bags[:end], starts.size
@@ -323,7 +323,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         >>> one_hot(dendrite.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    data = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    data = tensor.array if isinstance(tensor, Tensor) else backend.asarray(tensor)
     if data.dtype != backend.int64:
         raise RuntimeError(
             f"one_hot: expected an index tensor of dtype int64, got {data.dtype}; convert it with .long()"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.nn.parameter import Parameter
 from dendrite.tensor import Tensor, wrap
@@ -76,7 +77,7 @@ class StateDictMixin:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+            array = value.array if isinstance(value, Tensor) else backend.asarray(value)
             if tuple(array.shape) != tuple(target.shape):
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "

@@ -1,0 +1,119 @@
+"""Tensors on the CUDA device: creation, transfers, errors, autograd, and a small MLP trained on it.
+
+Every test runs on the fake device (tests/device/fake_cupy.py, a NumPy-backed CuPy that refuses
+implicit host conversion) and on a real GPU where one is present (skipped otherwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dendrite
+from dendrite import nn
+
+
+def test_creation_functions_put_tensors_on_the_device(device):
+    made = [dendrite.zeros(2, 3, device=device), dendrite.ones(2, device=device),
+            dendrite.empty(2, device=device), dendrite.full((2,), 7.0, device=device),
+            dendrite.arange(5, device=device), dendrite.eye(3, device=device),
+            dendrite.linspace(0, 1, 5, device=device), dendrite.rand(2, device=device),
+            dendrite.randn(2, device=device), dendrite.randint(0, 5, (3,), device=device),
+            dendrite.tensor([1.0, 2.0], device=device), dendrite.randperm(4, device=device)]
+    for tensor in made:
+        assert tensor.device == dendrite.device("cuda", 0) and tensor.is_cuda and not tensor.is_cpu
+        assert tensor.get_device() == 0
+    x = dendrite.zeros(2, 3, device=device)
+    for like in (dendrite.zeros_like(x), dendrite.ones_like(x), dendrite.rand_like(x),
+                 dendrite.full_like(x, 2)):
+        assert like.is_cuda  # *_like keeps the device, as in PyTorch
+
+
+def test_same_seed_same_values_on_both_devices(device):
+    dendrite.manual_seed(3)
+    host = dendrite.randn(4, 5)
+    dendrite.manual_seed(3)
+    moved = dendrite.randn(4, 5, device=device)
+    np.testing.assert_array_equal(moved.cpu().numpy(), host.numpy())
+
+
+def test_to_cuda_cpu_round_trip_keeps_values_and_dtype(device):
+    x = dendrite.tensor([[1.5, -2.0], [3.0, 4.0]], dtype=dendrite.float64)
+    on_gpu = x.to(device)
+    assert on_gpu.is_cuda and on_gpu.dtype == dendrite.float64
+    assert x.cuda().is_cuda and on_gpu.cuda() is on_gpu and on_gpu.to("cuda:0") is on_gpu
+    back = on_gpu.cpu()
+    assert back.device == dendrite.device("cpu")
+    np.testing.assert_array_equal(back.numpy(), x.numpy())
+    assert on_gpu.to(device, dendrite.float32).dtype == dendrite.float32
+    assert x.to(on_gpu).is_cuda  # to(other): other's device
+    assert on_gpu.item() if on_gpu.numel() == 1 else on_gpu.tolist() == x.tolist()
+
+
+def test_gradients_cross_the_device_copy(device):
+    x = dendrite.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x.cuda() * x.cuda()).sum().backward()
+    assert x.grad.device == dendrite.device("cpu")
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_numpy_of_a_cuda_tensor_raises_like_pytorch(device):
+    x = dendrite.zeros(2, device=device)
+    message = r"can't convert cuda:0 device type tensor to numpy\. Use Tensor\.cpu\(\)"
+    with pytest.raises(TypeError, match=message):
+        x.numpy()
+    with pytest.raises(TypeError, match="can't convert cuda:0"):
+        np.asarray(x)
+
+
+def test_mixing_devices_raises_pytorchs_message(device):
+    a, b = dendrite.ones(3, device=device), dendrite.ones(3)
+    for operation in (lambda: a + b, lambda: b * a, lambda: dendrite.matmul(a, b),
+                      lambda: dendrite.cat([a, b])):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at "
+                                               "least two devices, (cuda:0 and cpu|cpu and cuda:0)"):
+            operation()
+
+
+def test_a_bad_cuda_index_is_refused(device):
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        dendrite.zeros(2, device="cuda:1")
+
+
+def test_module_to_cuda_moves_parameters_and_buffers(device):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    assert model.to(device) is model
+    assert all(p.is_cuda for p in model.parameters()) and all(b.is_cuda for b in model.buffers())
+    model.cpu()
+    assert not any(p.is_cuda for p in model.parameters())
+    model.cuda()
+    assert all(p.is_cuda for p in model.parameters())
+
+
+def _mlp_run(device, optimizer_class, steps=5, **options):
+    dendrite.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)).to(device)
+    optimizer = optimizer_class(model.parameters(), **options)
+    rng = np.random.default_rng(0)
+    x = dendrite.tensor(rng.standard_normal((8, 6)).astype(np.float32)).to(device)
+    y = dendrite.tensor(rng.integers(0, 3, 8)).to(device)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, [p.detach().cpu().numpy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer_class, options", [
+    (dendrite.optim.SGD, {"lr": 0.1, "momentum": 0.9}), (dendrite.optim.Adam, {"lr": 0.01}),
+], ids=["SGD", "Adam"])
+def test_an_mlp_trains_the_same_on_the_device_as_on_the_cpu(device, optimizer_class, options):
+    gpu_losses, gpu_parameters = _mlp_run(device, optimizer_class, **options)
+    cpu_losses, cpu_parameters = _mlp_run("cpu", optimizer_class, **options)
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-5)
+    for gpu, cpu in zip(gpu_parameters, cpu_parameters):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-6)
+    assert gpu_losses[-1] < gpu_losses[0]
