@@ -285,8 +285,27 @@ class _Device:
 
 cuda = types.SimpleNamespace(
     Device=lambda index=0: _Device(),
-    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1,
+                                  getDeviceProperties=lambda index: {"name": b"fake_cupy device"}),
 )
+
+
+class _MemoryPool:
+    def used_bytes(self) -> int:
+        return sum(wrapper._a.nbytes for wrapper in list(_wrappers.values()) if wrapper._a.base is None)
+
+    def total_bytes(self) -> int:
+        return self.used_bytes()
+
+    def free_all_blocks(self) -> None:
+        pass
+
+
+_pool = _MemoryPool()
+
+
+def get_default_memory_pool() -> _MemoryPool:
+    return _pool
 
 _module = None
 

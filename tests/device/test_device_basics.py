@@ -117,3 +117,13 @@ def test_an_mlp_trains_the_same_on_the_device_as_on_the_cpu(device, optimizer_cl
     for gpu, cpu in zip(gpu_parameters, cpu_parameters):
         np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-6)
     assert gpu_losses[-1] < gpu_losses[0]
+
+
+def test_dendrite_cuda_answers_from_the_device(device):
+    assert dendrite.cuda.is_available() and dendrite.cuda.device_count() >= 1
+    assert dendrite.cuda.current_device() == 0 and isinstance(dendrite.cuda.get_device_name(), str)
+    dendrite.cuda.synchronize()
+    before = dendrite.cuda.memory_allocated()
+    x = dendrite.zeros(1000, device=device)
+    assert dendrite.cuda.memory_allocated() >= before + 4000 and x.is_cuda
+    dendrite.cuda.empty_cache()
