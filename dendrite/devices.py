@@ -46,7 +46,8 @@ def cuda_unavailable_message(who: str = "") -> str:
     """
     prefix = f"{who}: " if who else ""
     return (f"{prefix}CUDA is not available: dendrite's GPU backend is not installed/present (it needs "
-            f"CuPy and a GPU: pip install 'dendrite[cuda]'; without them dendrite runs on the CPU). Use device='cpu', or choose with "
+            f"CuPy and a GPU: pip install 'dendrite[cuda]'; without them dendrite runs on the CPU). "
+            f"Use device='cpu', or choose with "
             f"dendrite.cuda.is_available()")
 
 

@@ -48,7 +48,7 @@ def _analytic(fn, inputs, checked, out_index: int):
     if not output.requires_grad:
         return jacobian, output.shape
     for k in range(size):
-        seed = xp.zeros(output.shape, output.dtype)
+        seed = backend.namespace(output).zeros(output.shape, output.dtype)
         seed.reshape(-1)[k] = 1
         grads = autograd_grad(output, [inputs[i] for i in checked], grad_outputs=[wrap(seed)],
                               retain_graph=True, allow_unused=True)

@@ -261,7 +261,7 @@ class FloorDivide(Function):
         return xp.floor_divide(a, b)
 
     def backward(self, grad):
-        return tuple(xp.zeros(shape, grad.dtype) for shape in self.shapes)
+        return tuple(backend.namespace(grad).zeros(shape, grad.dtype) for shape in self.shapes)
 
     def backward_graph(self, grad):
         return tuple(constant(xp.zeros(shape), grad) for shape in self.shapes)

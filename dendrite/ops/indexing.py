@@ -73,7 +73,7 @@ class GetItem(Function):
         return result
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         if self.kind == "advanced":
             xp.add.at(result, self.index, grad)
         else:
@@ -85,7 +85,7 @@ class GetItem(Function):
         shape, index, kind = self.shape, self.index, self.kind
 
         def put(g):
-            result = xp.zeros(shape, g.dtype)
+            result = backend.namespace(g).zeros(shape, g.dtype)
             if kind == "advanced":
                 xp.add.at(result, index, g)
             else:
@@ -126,7 +126,7 @@ class Gather(Function):
         return xp.take_along_axis(x[window], index, axis)
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.add.at(result, _scatter_index(self.index, self.axis), grad)
         return result
 
@@ -135,7 +135,7 @@ class Gather(Function):
         window = tuple(slice(None) if d == axis else slice(0, size) for d, size in enumerate(index.shape))
 
         def put(g):
-            result = xp.zeros(shape, g.dtype)
+            result = backend.namespace(g).zeros(shape, g.dtype)
             xp.add.at(result, _scatter_index(index, axis), g)
             return result
         return linear_map(grad, to=put, back=lambda h: xp.take_along_axis(h[window], index, axis))
@@ -272,7 +272,7 @@ class ScatterAdd(Function):
     def backward(self, grad):
         grad_src = None
         if self.needs_input_grad[1]:
-            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
             window = tuple(slice(0, s) for s in self.index.shape)
             grad_src[window] = grad[_scatter_index(self.index, self.axis)]
         return grad, grad_src
@@ -290,12 +290,12 @@ def _window_maps(index, axis: int, src_shape: tuple, out_shape: tuple):
     window = tuple(slice(0, s) for s in index.shape)
 
     def take(g):
-        result = xp.zeros(src_shape, g.dtype)
+        result = backend.namespace(g).zeros(src_shape, g.dtype)
         result[window] = g[where]
         return result
 
     def put(h):
-        result = xp.zeros(out_shape, h.dtype)
+        result = backend.namespace(h).zeros(out_shape, h.dtype)
         xp.add.at(result, where, h[window])
         return result
     return take, put
@@ -319,7 +319,7 @@ class Scatter(Function):
         grad_x[where] = 0
         grad_src = None
         if self.needs_input_grad[1] and self.src_is_array:
-            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
             grad_src[tuple(slice(0, s) for s in self.index.shape)] = grad[where]
         return grad_x, grad_src
 

@@ -136,7 +136,8 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 def _put(positions):
     """``compute`` for :func:`write_inplace`: ``old`` with the elements at ``positions`` set to ``value``."""
     def put(old, value):
-        values = Fill.apply(wrap(xp.empty(positions.shape, old._data.dtype)), _value(value))
+        values = Fill.apply(wrap(backend.namespace(old._data).empty(
+            positions.shape, old._data.dtype)), _value(value))
         return CopySlices.apply(old, values, positions)
     return put
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import bump, clock, live_views, owner_of, rebase
@@ -57,7 +58,7 @@ class AsStrided(Function):
         return base.reshape(-1)[positions]
 
     def backward(self, grad):
-        grad_base = xp.zeros(self.base_shape, grad.dtype)
+        grad_base = backend.namespace(grad).zeros(self.base_shape, grad.dtype)
         xp.add.at(grad_base.reshape(-1), self.positions, grad)  # positions may repeat (x[[0, 0]] = v)
         return grad_base, None
 
@@ -66,7 +67,7 @@ class AsStrided(Function):
         positions, base_shape = self.positions, self.base_shape
 
         def scatter(g):
-            out = xp.zeros(base_shape, g.dtype)
+            out = backend.namespace(g).zeros(base_shape, g.dtype)
             xp.add.at(out.reshape(-1), positions, g)
             return out
 
@@ -100,7 +101,7 @@ class CopySlices(Function):
             return out
 
         def scatter(g):
-            out = xp.zeros(shape, g.dtype)
+            out = backend.namespace(g).zeros(shape, g.dtype)
             xp.add.at(out.reshape(-1), positions, g)
             return out
 

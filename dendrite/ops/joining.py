@@ -66,7 +66,8 @@ class Split(Function):
 
     def backward_graph(self, *grads):
         like = next(g for g in grads if g is not None)
-        pieces = xp.split(xp.zeros(self.shape, like.dtype), self.boundaries, axis=self.axis)
+        pieces = xp.split(backend.namespace(like).zeros(
+            self.shape, like.dtype), self.boundaries, axis=self.axis)
         return Cat.apply(*[wrap(p) if g is None else g for g, p in zip(grads, pieces)], axis=self.axis)
 
 

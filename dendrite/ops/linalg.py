@@ -275,7 +275,7 @@ class Diagonal(Function):
         return xp.diagonal(x, offset, *axes).copy()
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         window = xp.moveaxis(result, self.axes, (-2, -1))  # a writable view of result
         count = grad.shape[-1]
         rows = xp.arange(count) + max(-self.offset, 0)
@@ -286,7 +286,7 @@ class Diagonal(Function):
         shape, offset, axes = self.shape, self.offset, self.axes
 
         def place(g):
-            result = xp.zeros(shape, g.dtype)
+            result = backend.namespace(g).zeros(shape, g.dtype)
             rows = xp.arange(g.shape[-1]) + max(-offset, 0)
             xp.moveaxis(result, axes, (-2, -1))[..., rows, rows + offset] = g
             return result

@@ -78,7 +78,7 @@ class Clamp(Function):
     def backward(self, grad):
         # PyTorch's clamp_backward_min_max, condition for condition.
         x, low, high = self.x, self.low, self.high
-        zero = xp.zeros((), grad.dtype)
+        zero = backend.namespace(grad).zeros((), grad.dtype)
         needs = self.needs_input_grad
         grad_x = grad_low = grad_high = None
         if needs[0]:
@@ -168,7 +168,7 @@ class Where(Function):
         return xp.where(condition, a, b)
 
     def backward(self, grad):
-        zero = xp.zeros((), grad.dtype)
+        zero = backend.namespace(grad).zeros((), grad.dtype)
         needs = self.needs_input_grad
         return (
             None,
@@ -193,7 +193,7 @@ class _Rounding(Function):
         return self.compute(x)
 
     def backward(self, grad):
-        return xp.zeros(self.shape, grad.dtype)
+        return backend.namespace(grad).zeros(self.shape, grad.dtype)
 
     def backward_graph(self, grad):
         return (constant(xp.zeros(self.shape), grad),) + (None,) * (len(self.inputs) - 1)  # round's decimals

@@ -117,7 +117,7 @@ class ExtremeDim(Function):
 
     def backward(self, grad):
         grad = grad.reshape(self.indices.shape)
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.put_along_axis(result, self.indices, grad, self.axis)
         return result
 

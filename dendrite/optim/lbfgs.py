@@ -120,7 +120,8 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self):
         """Every parameter's gradient, flattened and joined: shape ``(n,)`` (zeros where none)."""
         return xp.concatenate([p.grad.array.reshape(-1) if p.grad is not None
-                               else xp.zeros(p.numel(), p.array.dtype) for p in self._params])
+                               else backend.namespace(p.array).zeros(
+                                   p.numel(), p.array.dtype) for p in self._params])
 
     def _add_grad(self, step_size, direction) -> None:
         """``x += step_size * direction``, parameter by parameter, in place."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dendrite import backend
 from dendrite.backend import xp
 
 __all__ = ["COLUMNS_BUDGET", "Geometry", "Im2col", "add_columns", "channels_last", "chunks"]
@@ -74,7 +75,7 @@ class Im2col:
         (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
         top, bottom, left, right = geometry.pads
         self.rows, self.positions = channels * kh * kw, ho * wo
-        self.buffer = xp.empty(self.rows * self.positions * max_items, dtype=x4.dtype)
+        self.buffer = backend.namespace(x4).empty(self.rows * self.positions * max_items, dtype=x4.dtype)
         size = (height + top + bottom, width + left + right)
         shape = (max_items,) + size + (channels,) if last else (channels, max_items) + size
         self.padded = (xp.zeros if any(geometry.pads) else xp.empty)(shape, dtype=x4.dtype)

@@ -66,7 +66,7 @@ def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
     else:
         mask_shape = data.shape
     if p == 1:  # PyTorch returns zeros for p = 1 in every variant
-        mask, shift = xp.zeros(mask_shape, data.dtype), None
+        mask, shift = backend.namespace(data).zeros(mask_shape, data.dtype), None
     else:
         keep = backend.generator().random(mask_shape) < (1.0 - p)
         if alpha:

@@ -195,7 +195,8 @@ class NLLLoss(_ClassIndexLoss):
         # L = -w_t · x[t]:  dx = -w_t · dL at the target class, 0 elsewhere
         count = self.safe.shape[0]
         a = self._per_row_grad(grad, count)
-        result = backend.namespace(grad).zeros((count, self.shape[1] if len(self.shape) > 1 else self.shape[0]),
+        result = backend.namespace(grad).zeros(
+            (count, self.shape[1] if len(self.shape) > 1 else self.shape[0]),
                                                grad.dtype)
         result[self.row_index, self.safe] = -(a if self.weight is None else a * self.target_weight)
         return _unrows(result, self.shape)

@@ -100,7 +100,7 @@ def _pad(x, windows, value):
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    padded = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    padded = backend.namespace(x).full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
     padded[:, :, top:top + h, left:left + w] = x
     return padded
 
@@ -258,7 +258,7 @@ class AdaptiveAvgPool(Function):
         """Mean of each window (the nonzero run of a row of ``matrix``) of ``a`` along ``axis``."""
         shape = list(a.shape)
         shape[axis] = matrix.shape[0]
-        out = xp.empty(shape, dtype=a.dtype)
+        out = backend.namespace(a).empty(shape, dtype=a.dtype)
         for i in range(matrix.shape[0]):
             inside = xp.flatnonzero(matrix[i])
             start, stop = int(inside[0]), int(inside[-1]) + 1
@@ -271,7 +271,7 @@ class AdaptiveAvgPool(Function):
         """Adjoint of ``_window_means``: each output's gradient / window size added back over its window."""
         shape = list(grad.shape)
         shape[axis] = size
-        out = xp.zeros(shape, dtype=grad.dtype)
+        out = backend.namespace(grad).zeros(shape, dtype=grad.dtype)
         target = xp.moveaxis(out, axis, 0)
         for i in range(matrix.shape[0]):
             inside = xp.flatnonzero(matrix[i])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 # Tensor must be loaded before Function: importing autograd.function first is a circular import.
 import dendrite.tensor  # noqa: F401
-from dendrite import ops
+from dendrite import backend, ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients
@@ -83,7 +83,8 @@ def _unrolled(x, states, hidden: int, reverse: bool, step):
 
     A ``None`` initial state is zeros. Used by the layers' ``backward_graph`` (their composed form).
     """
-    states = tuple(wrap(xp.zeros((x.shape[1], hidden), x.dtype)) if s is None else s for s in states)
+    states = tuple(wrap(backend.namespace(x).zeros(
+        (x.shape[1], hidden), x.dtype)) if s is None else s for s in states)
     outputs = [None] * x.shape[0]
     for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
         states = step(x[t], states)
@@ -105,7 +106,7 @@ class RNNLayer(Function):
             pre += b_ih + b_hh
         pre = pre.reshape(length, batch, hidden)
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), x.dtype)
+        hs = backend.namespace(x).empty((length + 1, batch, hidden), x.dtype)
         _initial_state(hs, prev * length, h0)
         w_hh_t = w_hh.T
         for t in steps:
@@ -131,7 +132,7 @@ class RNNLayer(Function):
         # d act / d pre-activation for all steps at once (ReLU: 0 at 0, as in PyTorch).
         slope = (outputs > 0).astype(hs.dtype) if self.relu else 1 - outputs * outputs
         grad_pre = xp.empty_like(outputs)
-        dh = xp.zeros((batch, hidden), hs.dtype) if grad_h is None else grad_h.copy()
+        dh = backend.namespace(hs).zeros((batch, hidden), hs.dtype) if grad_h is None else grad_h.copy()
         for t in reversed(steps):
             if grad_out is not None:
                 dh += grad_out[t]

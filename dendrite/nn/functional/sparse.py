@@ -39,7 +39,7 @@ class Embedding(Function):
             rows = rows / counts[flat][:, None].astype(rows.dtype)
         if self.padding_idx is not None:
             rows = xp.where((flat == self.padding_idx)[:, None], 0, rows)
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.add.at(result, flat, rows)
         return result
 
@@ -133,7 +133,7 @@ class EmbeddingBag(Function):
         if mode == "max":
             # Y[b, d] = max_{p in bag b} W[i_p, d]; the first position reaching the max wins (as PyTorch)
             masked = xp.where(self.valid[:, None], rows, -xp.inf)
-            out = xp.full((num_bags, weight.shape[1]), -xp.inf, dtype=weight.dtype)
+            out = backend.namespace(weight).full((num_bags, weight.shape[1]), -xp.inf, dtype=weight.dtype)
             xp.maximum.at(out, bags, masked)
             positions = xp.arange(indices.size)[:, None]
             candidate = xp.where((masked == out[bags]) & self.valid[:, None], positions, indices.size)
@@ -188,12 +188,14 @@ class EmbeddingBag(Function):
         return weight_grad, sample_grad
 
     def _to_samples(self, per_position):  # (positions in a bag,) -> per_sample_weights' shape, 0 elsewhere
-        result = xp.zeros(int(xp.prod(backend.asarray(self.sample_shape))), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            int(xp.prod(backend.asarray(self.sample_shape))), per_position.dtype)
         result[:per_position.size] = per_position
         return result.reshape(self.sample_shape)
 
     def _bag_sum(self, per_position):  # (positions, dim) -> (bags, dim)
-        result = xp.zeros((self.num_bags, per_position.shape[1]), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            (self.num_bags, per_position.shape[1]), per_position.dtype)
         xp.add.at(result, self.bags, per_position)
         return result
 
@@ -201,12 +203,13 @@ class EmbeddingBag(Function):
         return xp.take(table, self.indices, axis=0)
 
     def _scatter_rows(self, per_position):  # (positions, dim) -> (num_embeddings, dim)
-        result = xp.zeros((self.shape[0], per_position.shape[1]), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            (self.shape[0], per_position.shape[1]), per_position.dtype)
         xp.add.at(result, self.indices, per_position)
         return result
 
     def _scatter_winners(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         columns = xp.broadcast_to(xp.arange(self.shape[1]), grad.shape)
         xp.add.at(result, (self.winners[self.nonempty], columns[self.nonempty]), grad[self.nonempty])
         return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -51,7 +52,8 @@ class NearestResize(Function):
             lead, spatial = x.shape[:-len(indices)], x.shape[-len(indices):]
             split = lead + sum(((size, 1) for size in spatial), ())
             wide = lead + sum(((size, r) for size, r in zip(spatial, self.repeats)), ())
-            out = xp.empty(lead + tuple(size * r for size, r in zip(spatial, self.repeats)), dtype=x.dtype)
+            out = backend.namespace(x).empty(
+                lead + tuple(size * r for size, r in zip(spatial, self.repeats)), dtype=x.dtype)
             out.reshape(wide)[...] = x.reshape(split)
             return out
         for axis, index in zip(range(-len(indices), 0), indices):
@@ -70,7 +72,7 @@ class NearestResize(Function):
             starts = xp.flatnonzero(xp.concatenate([[True], index[1:] != index[:-1]]))
             shape = list(grad.shape)
             shape[axis] = self.input_shape[axis]
-            folded = xp.zeros(shape, dtype=grad.dtype)
+            folded = backend.namespace(grad).zeros(shape, dtype=grad.dtype)
             place = (slice(None),) * (grad.ndim + axis) + (index[starts],)
             folded[place] = xp.add.reduceat(grad, starts, axis=axis)
             grad = folded
@@ -113,7 +115,7 @@ class LinearResize(Function):
         for axis, (low, high, weight_high), matrix in zip(axes, self.neighbours, self.matrices):
             moved = xp.moveaxis(grad, axis, 0)
             weight_high = weight_high.reshape((-1,) + (1,) * (moved.ndim - 1))
-            out = xp.zeros((matrix.shape[1],) + moved.shape[1:], dtype=grad.dtype)
+            out = backend.namespace(grad).zeros((matrix.shape[1],) + moved.shape[1:], dtype=grad.dtype)
             xp.add.at(out, low, moved * (1 - weight_high))
             xp.add.at(out, high, moved * weight_high)
             grad = xp.moveaxis(out, 0, axis)

@@ -205,7 +205,7 @@ class MultiheadAttention(Module):
         k = k.reshape(batch, k.shape[1], heads, head_dim).transpose(1, 2)  # (N, H, S, hd)
         v = v.reshape(batch, v.shape[1], heads, head_dim).transpose(1, 2)
         if self.add_zero_attn:
-            zeros = wrap(xp.zeros((batch, heads, 1, head_dim), k.array.dtype))
+            zeros = wrap(backend.namespace(k.array).zeros((batch, heads, 1, head_dim), k.array.dtype))
             k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
             attn_mask = _pad_column(attn_mask)
             key_padding_mask = _pad_column(key_padding_mask)
