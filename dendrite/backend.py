@@ -422,3 +422,36 @@ def asarray(value, dtype=None):
     if type(value) in _kind_of_type:
         return value if dtype is None else value.astype(dtype, copy=False)
     return np.asarray(value, dtype)
+
+
+def is_array(value) -> bool:
+    """True for an array of any device (NumPy's or CuPy's); False for numbers and NumPy scalars.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import is_array
+        >>> is_array(np.zeros(2)), is_array(np.float32(1.0)), is_array(2.0)
+        (True, False, False)
+    """
+    return isinstance(value, np.ndarray) or type(value) in _kind_of_type
+
+
+def index_on_device_of(array, index):
+    """``index`` (a NumPy-style index) with its host integer/bool arrays moved to ``array``'s device.
+
+    A list or CPU tensor indexing a CUDA tensor is copied to the GPU, as PyTorch does; on the
+    host nothing changes.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import index_on_device_of
+        >>> index_on_device_of(np.zeros(3), (slice(None), np.array([0])))[1]
+        array([0])
+    """
+    kind = _kind_of_type.get(type(array))
+    if kind is None:
+        return index
+    module = _device_modules[kind]
+    if isinstance(index, tuple):
+        return tuple(module.asarray(item) if isinstance(item, np.ndarray) else item for item in index)
+    return module.asarray(index) if isinstance(index, np.ndarray) else index

@@ -159,7 +159,7 @@ class CtxNode:
                 # backward returned an input or a saved tensor itself: the engine may store it as a
                 # leaf's .grad and accumulate into it in place, which must not change the tensor
                 array = array.copy()
-            out.append(array if type(array) is ndarray else backend.asarray(array))
+            out.append(array if type(array) is ndarray else backend.as_result(array))
         return tuple(out)
 
     def backward_graph(self, *grad_outputs) -> tuple:
@@ -257,7 +257,7 @@ class CtxNode:
                 continue
             if not isinstance(grad, TensorBase):
                 hint = (" (an array: wrap it with dendrite.tensor(...), or write the array contract)"
-                        if isinstance(grad, ndarray) else "")
+                        if backend.is_array(grad) else "")
                 raise TypeError(
                     f"function {name}Backward returned a {type(grad).__name__} as gradient {position}{hint}; "
                     "expected a Tensor or None"

@@ -115,7 +115,7 @@ class Function:
         try:
             result = node.forward(*arrays, **options)
         except TypeError:
-            check_same_device(cls, arrays)  # arrays of two devices: PyTorch's message, not NumPy's
+            check_same_device(cls, [*arrays, *options.values()])  # two devices: PyTorch's message
             raise
         if state.anomaly_enabled:
             from dendrite.autograd.anomaly import check_forward

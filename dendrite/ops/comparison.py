@@ -10,7 +10,7 @@ import numbers
 from typing import TYPE_CHECKING
 
 from dendrite import backend
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.operands import check_broadcast, promote_arrays
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 def _operand(value):
     if isinstance(value, TensorBase):
         return value._data
-    if isinstance(value, (numbers.Number, ndarray, xp.generic)):
+    if isinstance(value, (numbers.Number, xp.generic)) or backend.is_array(value):
         return value
     return None
 
@@ -38,13 +38,13 @@ def _operand_or_raise(name: str, value):
 
 def _compare(ufunc, name: str, a, b):
     a_data, b_data = _operand_or_raise(name, a), _operand_or_raise(name, b)
-    if isinstance(a_data, ndarray) and isinstance(b_data, ndarray) and a_data.dtype != b_data.dtype:
+    if backend.is_array(a_data) and backend.is_array(b_data) and a_data.dtype != b_data.dtype:
         # compared in the promoted dtype, as PyTorch (a 0-d float64 beside float32 is rounded first)
         common = promote_arrays(a_data, b_data)
         a_data, b_data = a_data.astype(common, copy=False), b_data.astype(common, copy=False)
-    elif isinstance(a_data, float) and isinstance(b_data, ndarray) and b_data.dtype.kind != "f":
+    elif isinstance(a_data, float) and backend.is_array(b_data) and b_data.dtype.kind != "f":
         b_data = b_data.astype(backend.get_default_dtype())  # int tensor == 0.5: compared in float32
-    elif isinstance(b_data, float) and isinstance(a_data, ndarray) and a_data.dtype.kind != "f":
+    elif isinstance(b_data, float) and backend.is_array(a_data) and a_data.dtype.kind != "f":
         a_data = a_data.astype(backend.get_default_dtype())
     try:
         return wrap(backend.asarray(ufunc(a_data, b_data)))

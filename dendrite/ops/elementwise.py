@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.graph_operands import shape_of as input_shape
 from dendrite.ops.operands import (
@@ -150,7 +150,7 @@ class Neg(Function):
 def _power(base, exponent):
     """``base ** exponent``; integers to negative integer powers give what integer arithmetic gives in
     PyTorch (1 ** -n = 1, (-1) ** -n = +-1, any other base 0, even 0) where NumPy raises."""
-    if isinstance(exponent, ndarray) and exponent.dtype.kind == "i" \
+    if backend.is_array(exponent) and exponent.dtype.kind == "i" \
             and backend.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
         negative = exponent < 0
         result = backend.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
@@ -172,7 +172,7 @@ class Pow(Function):
         base, exponent, result = self.base, self.exponent, self.result
         grad_base = grad_exponent = None
         if self.needs_input_grad[0]:
-            if not isinstance(exponent, ndarray):
+            if not backend.is_array(exponent):
                 # A number: d/dx x**0 is 0 everywhere, even at x = 0 (PyTorch's convention).
                 if exponent == 0:
                     local = xp.zeros_like(base)

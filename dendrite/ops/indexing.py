@@ -54,7 +54,7 @@ def _plain_item(item):
 def _kind(index) -> str:
     """'basic' (a view), 'mask' (bool arrays only: no repeats) or 'advanced' (may repeat)."""
     items = index if isinstance(index, tuple) else (index,)
-    arrays = [item for item in items if isinstance(item, ndarray)]
+    arrays = [item for item in items if backend.is_array(item)]
     if not arrays:
         return "basic"
     if all(array.dtype.kind == "b" for array in arrays) and len(arrays) == 1:
@@ -65,9 +65,10 @@ def _kind(index) -> str:
 class GetItem(Function):
     """``x[index]``; backward: the gradient written (advanced index: added) into zeros at ``index``."""
     def forward(self, x, index, kind):
+        index = backend.index_on_device_of(x, index)  # a list indexing a CUDA tensor goes to the GPU
         self.shape, self.index, self.kind = x.shape, index, kind
         result = x[index]
-        if type(result) is not ndarray and kind != "advanced":
+        if type(result) is not ndarray and kind != "advanced" and not backend.on_device(result):
             # NumPy answers a number for x[0] of a vector; PyTorch a 0-d view (x[0] += 1 changes x).
             result = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
         return result
@@ -142,8 +143,10 @@ class Gather(Function):
 
 
 def _scatter_index(index, axis: int) -> tuple:
-    grids = list(xp.indices(index.shape, sparse=True))
-    grids[axis] = index
+    # xp.indices(index.shape, sparse=True), made on the index's own device
+    module, ndim = backend.namespace(index), index.ndim
+    grids = [index if d == axis else module.arange(size).reshape((1,) * d + (size,) + (1,) * (ndim - d - 1))
+             for d, size in enumerate(index.shape)]
     return tuple(grids)
 
 
@@ -306,7 +309,7 @@ class Scatter(Function):
 
     def forward(self, x, src, index, axis):
         self.index, self.axis = index, axis
-        self.src_is_array = isinstance(src, ndarray)
+        self.src_is_array = backend.is_array(src)
         self.src_shape = src.shape if self.src_is_array else ()
         result = x.copy()
         where = _scatter_index(index, axis)

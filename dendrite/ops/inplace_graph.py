@@ -241,7 +241,7 @@ def _keep_saved_result(result: Tensor, x: Tensor) -> None:
     for name, value in node.__dict__.items():
         if value is result._data:
             names.append(name)
-        elif type(value) is ndarray and owner_of(value) is owner:
+        elif (type(value) is ndarray or backend.on_device(value)) and owner_of(value) is owner:
             return
     for name in names:
         setattr(node, name, x._data)

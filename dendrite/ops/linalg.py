@@ -278,7 +278,7 @@ class Diagonal(Function):
         result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         window = xp.moveaxis(result, self.axes, (-2, -1))  # a writable view of result
         count = grad.shape[-1]
-        rows = xp.arange(count) + max(-self.offset, 0)
+        rows = backend.namespace(grad).arange(count) + max(-self.offset, 0)
         window[..., rows, rows + self.offset] = grad
         return result
 
@@ -287,7 +287,7 @@ class Diagonal(Function):
 
         def place(g):
             result = backend.namespace(g).zeros(shape, g.dtype)
-            rows = xp.arange(g.shape[-1]) + max(-offset, 0)
+            rows = backend.namespace(g).arange(g.shape[-1]) + max(-offset, 0)
             xp.moveaxis(result, axes, (-2, -1))[..., rows, rows + offset] = g
             return result
         return linear_map(grad, to=place, back=lambda h: xp.diagonal(h, offset, *axes).copy())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -184,7 +184,7 @@ def operands(a, b):
 
 
 def _with_scalar(tensor: Tensor, value, tensor_first: bool):
-    if isinstance(value, ndarray):
+    if backend.is_array(value):
         value = wrap(value)
         return operands(tensor, value) if tensor_first else operands(value, tensor)
     if isinstance(value, xp.generic):

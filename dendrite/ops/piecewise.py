@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.boundary import input_kinds
 from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.operands import (
@@ -383,9 +383,9 @@ def where(condition, input, other) -> Tensor:
         tensor([0., 2.])
     """
     if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
-        input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
+        input = _scalar_tensor(input) if not backend.is_array(input) else wrap(input)
     a, b = operands(input, other)
-    if not isinstance(condition, (TensorBase, ndarray)):  # PyTorch reads no list, tuple or number here
+    if not (isinstance(condition, TensorBase) or backend.is_array(condition)):  # no list, tuple, number
         raise TypeError(f"where: condition must be a bool tensor, got {type(condition).__name__}")
     condition = condition._data if isinstance(condition, TensorBase) else backend.asarray(condition)
     if condition.dtype.kind != "b":

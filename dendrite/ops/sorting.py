@@ -84,7 +84,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size {size}")
     order = _order(input._data, axis, descending=largest)
-    return _pick(input, xp.take(order, xp.arange(k), axis=axis), axis)
+    return _pick(input, xp.take(order, backend.namespace(order).arange(k), axis=axis), axis)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> SortResult:

@@ -458,7 +458,7 @@ def _copy_value(value):
     """A copy of one state entry: tensors and arrays are copied, everything else kept."""
     if isinstance(value, Tensor):
         return wrap(value.array.copy())
-    if isinstance(value, xp.ndarray):
+    if backend.is_array(value):
         return value.copy()
     return copy.deepcopy(value)
 
