@@ -455,3 +455,49 @@ def index_on_device_of(array, index):
     if isinstance(index, tuple):
         return tuple(module.asarray(item) if isinstance(item, np.ndarray) else item for item in index)
     return module.asarray(index) if isinstance(index, np.ndarray) else index
+
+
+def ascontiguousarray(array):
+    """``array`` in row-major order, on its own device (a copy only when it is not already).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import ascontiguousarray
+        >>> ascontiguousarray(np.zeros((2, 3)).T).flags.c_contiguous
+        True
+    """
+    return _namespace_of_type.get(type(array), np).ascontiguousarray(array)
+
+
+def as_strided(array, shape: tuple, strides: tuple):
+    """A read-only strided view of ``array`` (``numpy.lib.stride_tricks.as_strided`` or CuPy's).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import as_strided
+        >>> as_strided(np.arange(4.0), (3, 2), (8, 8)).tolist()
+        [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]]
+    """
+    module = _namespace_of_type.get(type(array))
+    if module is None:
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+    return module.lib.stride_tricks.as_strided(array, shape, strides)
+
+
+def move_like(like, value):
+    """``value`` (a host array of indices or weights that code built from shapes) on ``like``'s device.
+
+    On the host it is ``value`` itself; for a CUDA ``like`` it is copied to the GPU (small
+    arrays derived from shapes, e.g. the index map of a padding, not the user's data).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import move_like
+        >>> index = np.arange(3)
+        >>> move_like(np.zeros(2), index) is index
+        True
+    """
+    kind = _kind_of_type.get(type(like))
+    if kind is None or type(value) is not np.ndarray:
+        return value
+    return _device_modules[kind].asarray(value)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from dendrite import backend, ops
+from dendrite import ops
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.backend import xp
@@ -240,7 +240,7 @@ class LogSigmoid(Function):
 class Threshold(Function):
     def forward(self, x, threshold, value):
         self.above = ~(x <= threshold)  # NaN stays NaN, as PyTorch (x <= threshold ? value : x)
-        return xp.where(self.above, x, backend.asarray(value, x.dtype))
+        return xp.where(self.above, x, x.dtype.type(value))
 
     def backward(self, grad):
         # dX = dY where x > threshold, else 0

@@ -45,7 +45,7 @@ def _to_channels_first(array, shape, groups: int):
     """(N, C, H, W)-shaped ``array`` -> (groups, C/groups, N*H*W), the layout of the products."""
     batch, channels, positions = shape[0], shape[1], math.prod(shape[2:])
     flat = array.reshape(batch, channels, positions).transpose(1, 0, 2)
-    return xp.ascontiguousarray(flat).reshape(groups, channels // groups, batch * positions)
+    return backend.ascontiguousarray(flat).reshape(groups, channels // groups, batch * positions)
 
 
 def _from_channels_first(array, shape, bias=None):
@@ -58,7 +58,8 @@ def _from_channels_first(array, shape, bias=None):
     if bias is not None:
         rows = array.reshape(channels, -1)
         xp.add(rows, bias.reshape(-1, 1), out=rows)
-    return xp.ascontiguousarray(array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3))
+    return backend.ascontiguousarray(
+        array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3))
 
 
 def _im2col(x4, geometry: Geometry, groups: int) -> tuple:
@@ -222,7 +223,7 @@ class TransposedConvolution(Function):
             columns = matmul(w_t, x_t[:, :, start * height * width:stop * height * width])
             columns = columns.reshape(out_channels, kh, kw, stop - start, height, width)
             add_columns(full[:, start:stop], columns, geometry)
-        out = xp.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
+        out = backend.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         self.geometry, self.groups, self.shapes = geometry, groups, shapes

@@ -87,6 +87,7 @@ class IndexPad(Function):
     """Gather through one index map per padded axis (reflect, replicate, circular)."""
 
     def forward(self, x, maps):
+        maps = [(axis, backend.move_like(x, index), before) for axis, index, before in maps]
         self.maps, self.input_shape = maps, x.shape
         for axis, index, before in maps:
             low, high = _middle(before, x.shape[axis], len(index))

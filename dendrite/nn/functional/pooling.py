@@ -186,6 +186,7 @@ class AvgPool(Function):
 
     def forward(self, x, shapes, windows, divisor):
         x_shape, _, returned = shapes
+        divisor = backend.move_like(x, divisor)  # made from the shapes
         padded = _pad(x.reshape(x_shape), windows, 0)
         (kh, sh, dh, _, _, ho), (kw, sw, dw, _, _, wo) = windows
         total = sum_along(sum_along(padded, 3, kw, sw, dw, wo), 2, kh, sh, dh, ho)
@@ -241,6 +242,7 @@ class AdaptiveAvgPool(Function):
     """Adaptive average pooling as a product with an averaging matrix on each spatial axis."""
 
     def forward(self, x, shapes, matrices):
+        matrices = tuple(backend.move_like(x, matrix) for matrix in matrices)  # made from the shapes
         x_shape, out_shape, returned = shapes
         out = x.reshape(x_shape)
         if bool(xp.isfinite(x).all()):
@@ -251,7 +253,7 @@ class AdaptiveAvgPool(Function):
             for axis, matrix in ((3, matrices[1]), (2, matrices[0])):
                 out = self._window_means(out, axis, matrix)
         self.shapes, self.matrices, self.input_shape = shapes, matrices, x.shape
-        return xp.ascontiguousarray(out).reshape(returned)
+        return backend.ascontiguousarray(out).reshape(returned)
 
     @staticmethod
     def _window_means(a, axis: int, matrix):
@@ -298,13 +300,13 @@ class AdaptiveAvgPool(Function):
             g = g.reshape(out_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
                 g = xp.moveaxis(blas.tensordot(g, matrix, axes=(axis, 0)), -1, axis)
-            return xp.ascontiguousarray(g).reshape(input_shape)
+            return backend.ascontiguousarray(g).reshape(input_shape)
 
         def average(h):
             h = h.reshape(x_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
                 h = xp.moveaxis(blas.tensordot(h, matrix, axes=(axis, 1)), -1, axis)
-            return xp.ascontiguousarray(h).reshape(returned)
+            return backend.ascontiguousarray(h).reshape(returned)
         return linear_map(grad, to=spread, back=average)
 
 

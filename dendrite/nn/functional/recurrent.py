@@ -56,7 +56,7 @@ def _time_steps(length: int, reverse: bool):
 
 def _flatten_input(x):
     """(T, N, H_in) -> contiguous (T*N, H_in) (a view when ``x`` is already contiguous)."""
-    return xp.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], x.shape[2])
+    return backend.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], x.shape[2])
 
 
 def _sum_over_steps(grad):

@@ -135,9 +135,10 @@ class EmbeddingBag(Function):
             masked = xp.where(self.valid[:, None], rows, -xp.inf)
             out = backend.namespace(weight).full((num_bags, weight.shape[1]), -xp.inf, dtype=weight.dtype)
             xp.maximum.at(out, bags, masked)
-            positions = xp.arange(indices.size)[:, None]
+            module = backend.namespace(weight)
+            positions = module.arange(indices.size)[:, None]
             candidate = xp.where((masked == out[bags]) & self.valid[:, None], positions, indices.size)
-            first = xp.full(out.shape, indices.size)
+            first = module.full(out.shape, indices.size)
             xp.minimum.at(first, bags, candidate)
             self.nonempty = first < indices.size
             self.winners = indices[xp.minimum(first, max(indices.size - 1, 0))] if indices.size else first
@@ -210,7 +211,7 @@ class EmbeddingBag(Function):
 
     def _scatter_winners(self, grad):
         result = backend.namespace(grad).zeros(self.shape, grad.dtype)
-        columns = xp.broadcast_to(xp.arange(self.shape[1]), grad.shape)
+        columns = xp.broadcast_to(backend.namespace(grad).arange(self.shape[1]), grad.shape)
         xp.add.at(result, (self.winners[self.nonempty], columns[self.nonempty]), grad[self.nonempty])
         return result
 
@@ -227,7 +228,7 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
             raise ValueError(f"{name}: if input is 2-D (bags of equal length), offsets has to be None; "
                              f"got offsets of shape {shape}")
         count, length = indices.shape
-        return indices.reshape(-1), xp.repeat(xp.arange(count), length), count
+        return indices.reshape(-1), xp.repeat(backend.namespace(indices).arange(count), length), count
     if indices.ndim != 1:
         raise ValueError(f"{name}: input has to be 1-D (with offsets) or 2-D, got shape {indices.shape}")
     if offsets is None:
@@ -248,9 +249,11 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
         raise RuntimeError(f"{name}: offsets must be non-decreasing, got {given.tolist()}")
     starts = given[:-1] if include_last_offset else given
     # As PyTorch, the last bag runs to the end of input (include_last_offset's last entry is only checked).
-    bounds = xp.concatenate([starts, [size]]) if starts.size else backend.asarray([0])  # no bags: none
+    module = backend.namespace(starts)
+    bounds = xp.concatenate([starts, module.asarray([size], starts.dtype)]) if starts.size \
+        else module.asarray([0])  # no bags: none
     end = int(bounds[-1])
-    bags = xp.repeat(xp.arange(starts.size), xp.diff(bounds))
+    bags = xp.repeat(module.arange(starts.size), xp.diff(bounds).tolist())
     return indices[:end], bags[:end], starts.size
 
 
@@ -300,7 +303,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         bad = int(indices[(indices < 0) | (indices >= count)].reshape(-1)[0])
         raise RuntimeError(f"{name}: index {bad} is not in the valid range [0, {count}) of a table of "
                            f"shape {tuple(weight.shape)}")
-    valid = xp.ones(flat.size, bool)
+    valid = backend.namespace(flat).ones(flat.size, bool)
     if padding_idx is not None:
         if not -count <= padding_idx < count:
             raise RuntimeError(f"{name}: padding_idx must be within the number of embeddings, "
