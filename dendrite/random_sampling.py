@@ -19,6 +19,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.random_generator import numpy_generator
 from dendrite.tensor_base import TensorBase, wrap
@@ -60,7 +61,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
         if probabilities.size and not ((probabilities >= 0) & (probabilities <= 1)).all():
             raise RuntimeError("bernoulli(): every probability in 'input' must be in [0, 1] (got values "
                                f"from {probabilities.min()} to {probabilities.max()})")
-    uniform = numpy_generator(generator, "bernoulli").random(input.shape)
+    uniform = backend.move_like(input._data, numpy_generator(generator, "bernoulli").random(input.shape))
     return wrap((uniform < probabilities).astype(input.dtype))
 
 

@@ -119,7 +119,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
         >>> x.shape, bool(((x >= -1) & (x < 1)).all())
         ((2, 3), True)
     """
-    return _fill(x, "uniform_", backend.generator().uniform(a, b, x.shape))
+    return _fill(x, "uniform_", backend.move_like(x._data, backend.generator().uniform(a, b, x.shape)))
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
@@ -130,7 +130,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
         >>> dendrite.empty(2, 3).normal_(0.0, 0.02).shape
         (2, 3)
     """
-    return _fill(x, "normal_", backend.generator().normal(mean, std, x.shape))
+    return _fill(x, "normal_", backend.move_like(x._data, backend.generator().normal(mean, std, x.shape)))
 
 
 def _put(positions):

@@ -68,7 +68,8 @@ def _dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
     if p == 1:  # PyTorch returns zeros for p = 1 in every variant
         mask, shift = backend.namespace(data).zeros(mask_shape, data.dtype), None
     else:
-        keep = backend.generator().random(mask_shape) < (1.0 - p)
+        # drawn on the host from the one generator (same masks on every device), moved as bools
+        keep = backend.move_like(data, backend.generator().random(mask_shape) < (1.0 - p))
         if alpha:
             a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
             shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(data.dtype)

@@ -170,7 +170,8 @@ class LSTMLayer(Function):
         length, batch = x.shape[:2]
         hidden = w_hh.shape[1]
         dtype = x.dtype
-        scale = _half_sigmoid_scale(4, hidden, dtype)
+        module = backend.namespace(x)  # numpy, or cupy for a CUDA tensor
+        scale = backend.move_like(x, _half_sigmoid_scale(4, hidden, dtype))
         offset = 1 - scale
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
         gates = matmul(self.x2, (w_ih * scale[:, None]).T)  # every time step's input projection at once
@@ -179,13 +180,13 @@ class LSTMLayer(Function):
         gates = gates.reshape(length, batch, 4 * hidden)
         w_hh_t = (w_hh * scale[:, None]).T
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), dtype)
+        hs = module.empty((length + 1, batch, hidden), dtype)
         cs = xp.empty_like(hs)
         _initial_state(hs, prev * length, h0)
         _initial_state(cs, prev * length, c0)
-        tanh_c = xp.empty((length, batch, hidden), dtype)
-        recurrent = xp.empty((batch, 4 * hidden), dtype)
-        product = xp.empty((batch, hidden), dtype)
+        tanh_c = module.empty((length, batch, hidden), dtype)
+        recurrent = module.empty((batch, 4 * hidden), dtype)
+        product = module.empty((batch, hidden), dtype)
         for t in steps:
             step = gates[t]  # becomes the activated gates, kept for backward
             matmul(hs[t + prev], w_hh_t, out=recurrent)
@@ -212,11 +213,12 @@ class LSTMLayer(Function):
         gates, hs, cs, tanh_c, w_hh = self.gates, self.hs, self.cs, self.tanh_c, self.w_hh
         length, batch, hidden = tanh_c.shape
         dtype = hs.dtype
+        module = backend.namespace(hs)  # numpy, or cupy for a CUDA tensor
         steps, prev, out = _time_steps(length, self.reverse)
         i, f, g, o = (gates[..., k * hidden:(k + 1) * hidden] for k in range(4))
         # Everything that does not depend on the incoming gradient, for all steps at once:
         # dL/dz_i,f,g = dc * from_cell[0, 1, 2];  dL/dz_o = dh * from_hidden;  dc += dh * cell_from_hidden.
-        from_cell = xp.empty((length, batch, 3, hidden), dtype)
+        from_cell = module.empty((length, batch, 3, hidden), dtype)
         xp.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
         xp.multiply(cs[prev:prev + length], f * (1 - f), out=from_cell[:, :, 1])
         xp.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
@@ -224,9 +226,9 @@ class LSTMLayer(Function):
         cell_from_hidden = o * (1 - tanh_c * tanh_c)
         grad_gates = xp.empty_like(gates)
         grad_view = grad_gates.reshape(length, batch, 4, hidden)
-        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
-        dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
-        scratch = xp.empty((batch, hidden), dtype)
+        dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        dc = module.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
+        scratch = module.empty((batch, hidden), dtype)
         for t in reversed(steps):
             if grad_out is not None:
                 dh += grad_out[t]
@@ -269,7 +271,8 @@ class GRULayer(Function):
         length, batch = x.shape[:2]
         hidden = w_hh.shape[1]
         dtype = x.dtype
-        scale = _half_sigmoid_scale(3, hidden, dtype)
+        module = backend.namespace(x)  # numpy, or cupy for a CUDA tensor
+        scale = backend.move_like(x, _half_sigmoid_scale(3, hidden, dtype))
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
         inputs = matmul(self.x2, (w_ih * scale[:, None]).T)  # W_i{r,z,n} x_t for every step at once
         if b_ih is not None:
@@ -278,10 +281,10 @@ class GRULayer(Function):
         inputs = inputs.reshape(length, batch, 3 * hidden)
         w_hh_t = (w_hh * scale[:, None]).T
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), dtype)
+        hs = module.empty((length + 1, batch, hidden), dtype)
         _initial_state(hs, prev * length, h0)
-        acts = xp.empty((length, batch, 3 * hidden), dtype)  # r, z, n
-        recurrent = xp.empty((length, batch, 3 * hidden), dtype)  # W_hh h_{t-1} (n part + b_hn kept)
+        acts = module.empty((length, batch, 3 * hidden), dtype)  # r, z, n
+        recurrent = module.empty((length, batch, 3 * hidden), dtype)  # W_hh h_{t-1} (n part + b_hn kept)
         for t in steps:
             h_prev, a, rec = hs[t + prev], acts[t], recurrent[t]
             matmul(h_prev, w_hh_t, out=rec)
@@ -314,6 +317,7 @@ class GRULayer(Function):
         length, batch = acts.shape[:2]
         hidden = hs.shape[2]
         dtype = hs.dtype
+        module = backend.namespace(hs)  # numpy, or cupy for a CUDA tensor
         steps, prev, out = _time_steps(length, self.reverse)
         h_prev = hs[prev:prev + length]
         r, z, n = (acts[..., k * hidden:(k + 1) * hidden] for k in range(3))
@@ -323,9 +327,9 @@ class GRULayer(Function):
         from_z = (h_prev - n) * (z * (1 - z))
         from_r = self.hidden_n * (r * (1 - r))
         grad_hidden = xp.empty_like(acts)  # dL/d(W_hh h + b_hh), gates r, z, n
-        grad_input_n = xp.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
-        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
-        scratch = xp.empty((batch, hidden), dtype)
+        grad_input_n = module.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
+        dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        scratch = module.empty((batch, hidden), dtype)
         for t in reversed(steps):
             if grad_out is not None:
                 dh += grad_out[t]
