@@ -86,13 +86,15 @@ class StateDictMixin:
                 )
                 continue
             if assign:
-                array = xp.array(array, dtype=target.dtype)
+                array = array.astype(target.dtype, copy=True)
                 if isinstance(target, Parameter):
                     setattr(self, name, Parameter(array, target.requires_grad))
                 else:
                     setattr(self, name, wrap(array))
             else:
                 # Copy into the existing array, so optimizers holding the parameter see the new values.
+                # (across devices as PyTorch: host values into a CUDA model are copied to the GPU)
+                array = backend.to_device(array, backend.device_kind(target.array))
                 xp.copyto(target.array, array, casting="unsafe")
         if strict:
             for key in state_dict:

@@ -64,7 +64,8 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    return wrap(backend.asarray(total, dtype=tensors[0].dtype))
+    # the gradients' device, as PyTorch (the sum above is read back to the host once per tensor)
+    return wrap(backend.move_like(tensors[0].array, backend.asarray(total, dtype=tensors[0].dtype)))
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
