@@ -475,7 +475,7 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
         if array.size != 1 or array.dtype.kind not in "biuf":
             raise ValueError(f"{where} (the step count) is {array.dtype} of shape {tuple(array.shape)}; "
                              "expected one number")
-        return wrap(xp.array(array, dtype=float32))
+        return wrap(backend.to_host(array).astype(float32))
     if isinstance(value, Tensor):
         array = value.array
     elif hasattr(value, "__array__") and not isinstance(value, (int, float)):
@@ -488,4 +488,5 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
         raise ValueError(f"{where} has shape {tuple(array.shape)}, but its parameter has shape "
                          f"{tuple(param.shape)}: this state belongs to another model")
     dtype = param.array.dtype if param.array.dtype.kind == "f" and array.dtype.kind == "f" else array.dtype
-    return wrap(xp.array(array, dtype=dtype, copy=True))
+    # on the parameter's device, as PyTorch (a state saved from a CUDA model loads on the host)
+    return wrap(backend.to_device(array, backend.device_kind(param.array)).astype(dtype, copy=True))

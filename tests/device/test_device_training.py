@@ -164,3 +164,41 @@ def test_state_dict_and_save_of_a_cuda_model_go_through_the_host(device, tmp_pat
         np.testing.assert_array_equal(ours.detach().numpy(), _host(theirs))
     twin.to(device).load_state_dict(state)  # a cuda state into a cuda model
     assert all(p.is_cuda for p in twin.parameters())
+
+
+def _fit(device, build, x, y, epochs=3):
+    from dendrite.data import DataLoader, TensorDataset
+    from dendrite.train import Trainer
+
+    dendrite.manual_seed(0)
+    model = build()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, progress=False, seed=0, device=device,
+                      grad_clip_norm=1.0)
+    history = trainer.fit(loader, epochs=epochs, val_loader=loader)
+    evaluated = trainer.evaluate(loader)
+    predicted = trainer.predict(x[:5])
+    return model, history, evaluated, predicted
+
+
+@pytest.mark.parametrize("name", ["MLP", "CNN"])
+def test_trainer_fits_on_the_device_as_on_the_cpu(name, device):
+    rng = np.random.default_rng(0)
+    if name == "MLP":
+        x = rng.standard_normal((32, 6)).astype(np.float32)
+        build = lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))  # noqa: E731
+    else:
+        x = rng.standard_normal((32, 1, 8, 8)).astype(np.float32)
+        build = lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),  # noqa: E731
+                                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 3))
+    y = rng.integers(0, 3, 32)
+    host_model, host_history, host_eval, host_pred = _fit(None, build, x, y)
+    dev_model, dev_history, dev_eval, dev_pred = _fit(device, build, x, y)
+    assert all(p.is_cuda for p in dev_model.parameters())
+    for key in ("loss", "accuracy", "val_loss"):
+        np.testing.assert_allclose(dev_history[key], host_history[key], rtol=1e-4, err_msg=key)
+    assert dev_eval.keys() == host_eval.keys()
+    np.testing.assert_allclose(dev_eval["loss"], host_eval["loss"], rtol=1e-4)
+    assert isinstance(dev_pred, np.ndarray)
+    np.testing.assert_allclose(dev_pred, host_pred, rtol=1e-4, atol=1e-5)
