@@ -501,3 +501,33 @@ def move_like(like, value):
     if kind is None or type(value) is not np.ndarray:
         return value
     return _device_modules[kind].asarray(value)
+
+
+def data_address(array) -> int:
+    """The address of ``array``'s first element (host memory, or GPU memory for a CuPy array).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import data_address
+        >>> a = np.zeros(4)
+        >>> data_address(a[1:]) - data_address(a)
+        8
+    """
+    if type(array) in _kind_of_type:
+        return int(array.data.ptr)
+    return array.__array_interface__["data"][0]
+
+
+def writeable(array) -> bool:
+    """Whether in-place writes to ``array`` are allowed: NumPy's flag; for a CuPy array (which has no such
+    flag) False for a broadcast view, whose elements share memory (a write would land several times).
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.backend import writeable
+        >>> writeable(np.zeros(3)), writeable(np.broadcast_to(np.zeros(1), (3,)))
+        (True, False)
+    """
+    if type(array) in _kind_of_type:
+        return not (array.size > 1 and 0 in array.strides)
+    return array.flags.writeable

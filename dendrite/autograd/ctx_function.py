@@ -44,7 +44,7 @@ from dendrite.autograd.ctx_node import CtxNode
 from dendrite.autograd.function_ctx import FunctionCtx, SavedOutput
 from dendrite.autograd.grad_mode import no_grad, state
 from dendrite.autograd.versions import clock
-from dendrite.backend import is_array
+from dendrite.backend import is_array, namespace
 from dendrite.tensor_base import TensorBase, wrap
 
 _USAGE = ("PyTorch's ctx contract is '@staticmethod def forward(ctx, *args)' (tensors in and out) and "
@@ -234,8 +234,8 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
     node = cls._backward_cls.__new__(cls._backward_cls)
     node.ctx = ctx
     node.n_outputs = len(outputs)
-    node.output_meta = tuple((item.shape, item.dtype) if isinstance(item, TensorBase) else None
-                             for item in outputs)
+    node.output_meta = tuple((item.shape, item.dtype, namespace(item._data)) if isinstance(item, TensorBase)
+                             else None for item in outputs)
     if state.anomaly_enabled:
         from dendrite.autograd.anomaly import check_forward
 

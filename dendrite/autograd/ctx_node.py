@@ -26,7 +26,7 @@ from __future__ import annotations
 from dendrite import backend
 from dendrite.autograd.function_ctx import FunctionCtx
 from dendrite.autograd.grad_mode import enable_grad, no_grad
-from dendrite.backend import ndarray, xp
+from dendrite.backend import ndarray
 from dendrite.tensor_base import TensorBase, wrap
 
 
@@ -82,7 +82,7 @@ class CtxNode:
     user_backward = None  # the staticmethod's function (or vjp), None when the class defines neither
     # Set per call by ctx_function.apply.
     ctx: FunctionCtx | None = None
-    output_meta: tuple = ()  # per output: (shape, dtype) of a tensor output, None for another value
+    output_meta: tuple = ()  # per output: (shape, dtype, array module) of a tensor, None for another value
     saved_arrays: tuple = ()  # the arrays of ctx.saved_tensors (what in-place checks look at)
 
     def __getattr__(self, attribute: str):
@@ -231,7 +231,7 @@ class CtxNode:
             )
         if self.ctx.materialize_grads:
             grad_outputs = tuple(
-                wrap(xp.zeros(meta[0], meta[1])) if grad is None and meta is not None else grad
+                wrap(meta[2].zeros(meta[0], meta[1])) if grad is None and meta is not None else grad
                 for grad, meta in zip(grad_outputs, self.output_meta)
             )
         return self.user_backward(self.ctx, *grad_outputs)

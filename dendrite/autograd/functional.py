@@ -101,7 +101,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     for position, tensor in enumerate(inputs):
         if slot[id(tensor)] in captured:
             found = captured[slot[id(tensor)]]
-            result.append(found if create_graph else wrap(xp.array(found)))
+            result.append(found if create_graph else wrap(found.copy()))
         elif materialize_grads:
             result.append(wrap(xp.zeros_like(tensor._data)))
         elif allow_unused:

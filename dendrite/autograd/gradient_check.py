@@ -93,7 +93,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for a meaningful check",
                 stacklevel=2,
             )
-        if not inputs[i]._data.flags.writeable:
+        if not backend.writeable(inputs[i]._data):
             raise ValueError(f"gradcheck: input {i} is a read-only array; pass a writable copy")
     for out_index in range(len(_outputs(fn, inputs))):
         analytic, out_shape = _analytic(fn, inputs, checked, out_index)

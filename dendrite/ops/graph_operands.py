@@ -67,7 +67,7 @@ def constant(array, like: Tensor) -> Tensor:
         >>> constant(np.array([True, False]), dendrite.zeros(2, dtype=dendrite.float64))
         tensor([1., 0.], dtype=dendrite.float64)
     """
-    return wrap(backend.asarray(array, dtype=like.dtype))
+    return wrap(backend.move_like(like._data, backend.asarray(array, dtype=like.dtype)))  # on like's device
 
 
 class LinearMap(Function):

@@ -328,7 +328,7 @@ class Scatter(Function):
 
     def backward_graph(self, grad):
         where = _scatter_index(self.index, self.axis)
-        kept = xp.ones(grad.shape, bool)
+        kept = backend.namespace(grad).ones(grad.shape, bool)
         kept[where] = False
         grad_x = grad * constant(kept, grad)
         grad_src = None
@@ -530,8 +530,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     if data.ndim == 0:  # PyTorch: a 0-d tensor is one element at no coordinates
         count = int(bool(data))
         if as_tuple:
-            return (wrap(xp.zeros(count, dtype=xp.int64)),)
-        return wrap(xp.zeros((count, 0), dtype=xp.int64))
+            return (wrap(backend.namespace(data).zeros(count, dtype=xp.int64)),)
+        return wrap(backend.namespace(data).zeros((count, 0), dtype=xp.int64))
     found = xp.nonzero(data)
     if as_tuple:
         return tuple(wrap(backend.asarray(axis_index, dtype=xp.int64)) for axis_index in found)

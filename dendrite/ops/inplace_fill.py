@@ -31,7 +31,8 @@ class Fill(Function):
     def forward(self, old, value):
         self.value_shape = shape_of(value)
         try:
-            return xp.broadcast_to(backend.asarray(value), old.shape).astype(old.dtype)
+            value = backend.move_like(old, backend.asarray(value))  # a number: onto old's device
+            return xp.broadcast_to(value, old.shape).astype(old.dtype)
         except ValueError:
             raise RuntimeError(
                 f"a value of shape {self.value_shape} cannot be written into a tensor of shape {old.shape} "
@@ -156,13 +157,13 @@ def setitem(x: Tensor, index, value) -> None:
         tensor([[1., 5., 0.],
                 [0., 5., 0.]])
     """
-    index = plain_index(index)
+    index = backend.index_on_device_of(x._data, plain_index(index))  # lists index a CUDA tensor from the GPU
     view = getattr(x, "_view", None)
     recording = state.grad_enabled and (
         x.requires_grad or (isinstance(value, TensorBase) and value.requires_grad)
         or (view is not None and view[0].requires_grad))
     if recording:
-        positions = xp.arange(x._data.size).reshape(x._data.shape)[index]
+        positions = backend.namespace(x._data).arange(x._data.size).reshape(x._data.shape)[index]
         try:
             write_inplace(x, "__setitem__", _put(positions), value, casting="unsafe")
         except RuntimeError as error:
@@ -171,7 +172,7 @@ def setitem(x: Tensor, index, value) -> None:
             raise
         return
     data = x._data
-    if not data.flags.writeable:
+    if not backend.writeable(data):
         raise RuntimeError("__setitem__: this tensor's memory is read-only (an expand()ed or broadcast "
                            "view); clone() it first")
     array = value._data if isinstance(value, TensorBase) else value

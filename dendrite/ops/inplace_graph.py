@@ -128,13 +128,13 @@ def view_positions(base, view):
     scratch_item = xp.dtype(xp.int64).itemsize
 
     def extent(array):
-        start = array.__array_interface__["data"][0]
+        start = backend.data_address(array)
         low = start + sum((n - 1) * s for n, s in zip(array.shape, array.strides) if s < 0 and n > 0)
         high = start + sum((n - 1) * s for n, s in zip(array.shape, array.strides) if s > 0 and n > 0)
         return start, low, high + item
 
     if base.size == 0 or view.size == 0:
-        return xp.zeros(view.shape, xp.int64)
+        return backend.namespace(base).zeros(view.shape, xp.int64)
     base_start, low, high = extent(base)
     view_start, view_low, view_high = extent(view)
     if view.itemsize != item or view_low < low or view_high > high:
@@ -150,7 +150,7 @@ def view_positions(base, view):
     positions = laid_out(view, view_start).copy()
     if (positions < 0).any():
         raise RuntimeError("internal error: an in-place view covers memory its base does not")
-    return positions
+    return backend.move_like(base, positions)  # worked out on the host from the strides
 
 
 def _requires_grad(values) -> bool:
@@ -186,7 +186,7 @@ def _fit(result: Tensor, x: Tensor, name: str, casting: str) -> Tensor:
 def _store(x: Tensor, values, name: str) -> None:
     """Copy ``values`` (an array of x's shape and dtype) into x's memory and count the write."""
     data = x._data
-    if not data.flags.writeable:
+    if not backend.writeable(data):
         if 0 in data.strides and data.size > 1:
             raise RuntimeError(
                 f"{name}: unsupported operation: more than one element of the written-to tensor refers "

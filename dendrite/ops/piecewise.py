@@ -103,7 +103,7 @@ class Clamp(Function):
         needs = self.needs_input_grad
         grad_x = grad_low = grad_high = None
         if needs[0]:
-            keep = xp.ones(x.shape, bool)
+            keep = backend.namespace(x).ones(x.shape, bool)
             if low is not None:
                 keep = keep & (x >= low)
             if high is not None:

@@ -123,7 +123,7 @@ class ExtremeDim(Function):
 
     def backward_graph(self, grad):
         # g broadcast along the axis, times the constant one-hot mask of the chosen elements.
-        chosen = xp.zeros(self.shape)
+        chosen = backend.namespace(self.indices).zeros(self.shape)
         xp.put_along_axis(chosen, self.indices, 1, self.axis)
         return grad.reshape(self.indices.shape) * constant(chosen, grad)
 

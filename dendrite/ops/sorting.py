@@ -53,7 +53,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """
     (axis,) = normalize_dims(dim, input.ndim)  # a 0-d tensor takes dim in [-1, 0]
     if input.ndim == 0:
-        return SortResult(input, wrap(xp.zeros((), backend.int64)))
+        return SortResult(input, wrap(backend.namespace(input._data).zeros((), backend.int64)))
     return _pick(input, _order(input._data, axis, descending), axis)
 
 

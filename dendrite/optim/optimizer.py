@@ -244,7 +244,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     grad._ctx, grad.requires_grad = None, False
-                    if grad.array.flags.writeable:
+                    if backend.writeable(grad.array):
                         grad.array.fill(0)
                     else:
                         grad.data = xp.zeros_like(grad.array)

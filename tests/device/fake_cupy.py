@@ -94,6 +94,11 @@ class ndarray:  # noqa: N801  (cupy's name)
         return _wrap_result(value)
 
     @property
+    def data(self):
+        """CuPy's MemoryPointer, reduced to its address."""
+        return types.SimpleNamespace(ptr=self._a.__array_interface__["data"][0])
+
+    @property
     def flags(self) -> Flags:
         return Flags(self._a.flags)
 

@@ -127,3 +127,28 @@ def test_dendrite_cuda_answers_from_the_device(device):
     x = dendrite.zeros(1000, device=device)
     assert dendrite.cuda.memory_allocated() >= before + 4000 and x.is_cuda
     dendrite.cuda.empty_cache()
+
+
+@pytest.mark.parametrize("optimizer_class", [dendrite.optim.SGD, dendrite.optim.Adam], ids=["SGD", "Adam"])
+def test_a_training_step_makes_no_host_transfer(fake_cuda, optimizer_class):
+    """Once the model and the batch are on the device, forward, backward and step copy nothing to or
+    from the host (the fake counts every explicit copy and refuses every implicit one)."""
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)).to("cuda")
+    optimizer = optimizer_class(model.parameters(), lr=0.01)
+    x = dendrite.randn(8, 6, device="cuda")
+    y = dendrite.randint(0, 3, (8,), device="cuda")
+    fake_cuda.transfers.update(to_device=0, to_host=0)
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    assert fake_cuda.transfers == {"to_device": 0, "to_host": 0}
+    loss.item()  # reading the loss is the one copy the user asks for
+
+
+def test_repr_names_the_device_as_pytorch(device):
+    assert repr(dendrite.tensor([1, 2], dtype=dendrite.int32, device=device)) == \
+        "tensor([1, 2], device='cuda:0', dtype=dendrite.int32)"
+    x = dendrite.tensor([1.5], device=device, requires_grad=True)
+    assert repr(x * 2) == "tensor([3.], device='cuda:0', grad_fn=<MulBackward>)"

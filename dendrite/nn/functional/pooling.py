@@ -118,7 +118,7 @@ def _winner_maps(winners, x_shape, input_shape, returned):
     ``spread``: dX[winner] += dY (overlapping windows add up); ``pick``: each output takes its winner.
     """
     planes, plane = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
-    offsets = (xp.arange(planes) * plane).reshape(-1, 1)  # plane p's elements start at p * plane
+    offsets = (backend.namespace(winners).arange(planes) * plane).reshape(-1, 1)  # plane p starts at p*plane
     flat = (winners.reshape(planes, -1 if planes else 0) + offsets).reshape(-1)
 
     def spread(g):
@@ -150,8 +150,9 @@ class MaxPool(Function):
         if not return_indices:
             return out
         # flat index h*W + w of each winner in the unpadded input, as PyTorch returns it
-        row = xp.arange(ho).reshape(-1, 1) * sh + row_arg.astype(xp.int64) * dh
-        col = xp.take_along_axis(col_arg, row, axis=2).astype(xp.int64) * dw + xp.arange(wo) * sw
+        module = backend.namespace(row_arg)
+        row = module.arange(ho).reshape(-1, 1) * sh + row_arg.astype(xp.int64) * dh
+        col = xp.take_along_axis(col_arg, row, axis=2).astype(xp.int64) * dw + module.arange(wo) * sw
         indices = (row - top) * x_shape[3] + (col - left)
         return out, indices.reshape(returned)
 
@@ -175,8 +176,9 @@ class MaxPool(Function):
             return None
         x_shape, _, returned = self.shapes
         (_, sh, dh, top, _, ho), (_, sw, dw, left, _, wo) = self.windows
-        row = xp.arange(ho).reshape(-1, 1) * sh + self.row_arg.astype(xp.int64) * dh
-        col = xp.take_along_axis(self.col_arg, row, axis=2).astype(xp.int64) * dw + xp.arange(wo) * sw
+        module = backend.namespace(self.row_arg)
+        row = module.arange(ho).reshape(-1, 1) * sh + self.row_arg.astype(xp.int64) * dh
+        col = xp.take_along_axis(self.col_arg, row, axis=2).astype(xp.int64) * dw + module.arange(wo) * sw
         winners = (row - top) * x_shape[3] + (col - left)
         return linear_map(grads[0], *_winner_maps(winners, x_shape, self.input_shape, returned))
 
@@ -264,7 +266,7 @@ class AdaptiveAvgPool(Function):
         for i in range(matrix.shape[0]):
             inside = xp.flatnonzero(matrix[i])
             start, stop = int(inside[0]), int(inside[-1]) + 1
-            window = xp.take(a, xp.arange(start, stop), axis=axis).sum(axis=axis)
+            window = xp.take(a, backend.namespace(a).arange(start, stop), axis=axis).sum(axis=axis)
             xp.moveaxis(out, axis, 0)[i] = window / (stop - start)
         return out
 
@@ -316,7 +318,7 @@ class AdaptiveMaxPool(Function):
     def forward(self, x, shapes, windows, return_indices):
         x_shape, out_shape, returned = shapes
         self.n_outputs = 2 if return_indices else 1
-        rows, cols = windows
+        rows, cols = (backend.move_like(x, window) for window in windows)  # made from the shapes
         best_w, col = self._running_max(x.reshape(x_shape), 3, cols)
         out, row = self._running_max(best_w, 2, rows)
         indices = row * x_shape[3] + xp.take_along_axis(col, row, axis=2)
@@ -346,7 +348,8 @@ class AdaptiveMaxPool(Function):
         x_shape, out_shape, _ = self.shapes
         planes, plane = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
         # one bincount over (plane number, index in plane) adds overlapping windows' gradients
-        flat = self.indices.reshape(planes, -1 if planes else 0) + (xp.arange(planes) * plane).reshape(-1, 1)
+        flat = self.indices.reshape(planes, -1 if planes else 0) \
+            + (backend.namespace(self.indices).arange(planes) * plane).reshape(-1, 1)
         grad_x = xp.bincount(flat.reshape(-1), weights=grad.reshape(-1), minlength=planes * plane)
         return owned_array(grad_x.astype(grad.dtype, copy=False), self.input_shape)
 

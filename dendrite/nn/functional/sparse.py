@@ -47,7 +47,7 @@ class Embedding(Function):
         # Linear in the weight: backward's scatter-add of rows, and its transpose (pick the same rows,
         # with the same per-row factors: 0 for padding_idx, 1 / count with scale_grad_by_freq).
         flat, rows_shape = self.indices.reshape(-1), self.indices.shape + (self.shape[1],)
-        factor = xp.ones(flat.size)
+        factor = backend.namespace(flat).ones(flat.size)
         if self.scale_grad_by_freq:
             factor = factor / xp.bincount(flat, minlength=self.shape[0])[flat]
         if self.padding_idx is not None:
@@ -216,7 +216,7 @@ class EmbeddingBag(Function):
         return result
 
     def _pick_winners(self, table):
-        columns = xp.broadcast_to(xp.arange(self.shape[1]), self.winners.shape)
+        columns = xp.broadcast_to(backend.namespace(self.winners).arange(self.shape[1]), self.winners.shape)
         return xp.where(self.nonempty, table[self.winners, columns], 0).astype(table.dtype, copy=False)
 
 
@@ -345,5 +345,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(
             f"one_hot: class values must be smaller than num_classes ({num_classes}), got {int(data.max())}"
         )
-    result = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    result = (data[..., None] == backend.namespace(data).arange(num_classes)).astype(backend.int64)
     return wrap(result)

@@ -85,7 +85,7 @@ def max_along(a, axis: int, kernel: int, stride: int, dilation: int, count: int,
             arg = wins if arg is None else xp.maximum(arg, wins, out=arg)
         best = xp.maximum(best, candidate) if q == 1 else xp.maximum(best, candidate, out=best)
     if want_arg and arg is None:
-        arg = xp.zeros(best.shape, arg_dtype)
+        arg = backend.namespace(best).zeros(best.shape, arg_dtype)
     return best, arg
 
 

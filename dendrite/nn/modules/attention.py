@@ -217,7 +217,7 @@ class MultiheadAttention(Module):
         # -inf for True: the same weights).
         bias, blocked = _merge(attn_mask, key_padding_mask)
         if causal_hint:
-            blocked = xp.triu(xp.ones((length, k.shape[2]), dtype=bool), 1)
+            blocked = xp.triu(backend.namespace(k.array).ones((length, k.shape[2]), dtype=bool), 1)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             # PyTorch's explicit path: scores = (q / sqrt(hd)) kᵀ + mask; softmax (NaN for a query
