@@ -68,7 +68,23 @@ def test_the_device_matches_the_cpu(run, device):
                                    atol=1e-10, err_msg=f"result {position}")
 
 
-def test_layers_refuse_a_device_argument_with_a_way_out(device):
-    with pytest.raises(RuntimeError, match=r"Linear: device='cuda' is not supported here: make it on the "
-                                           r"CPU and move it with \.to\('cuda'\)"):
-        nn.Linear(2, 3, device=device)
+@pytest.mark.parametrize("build", [
+    lambda d: nn.Linear(2, 3, device=d), lambda d: nn.Bilinear(2, 3, 4, device=d),
+    lambda d: nn.Conv2d(1, 2, 3, device=d), lambda d: nn.ConvTranspose1d(1, 2, 3, device=d),
+    lambda d: nn.BatchNorm2d(3, device=d), lambda d: nn.InstanceNorm1d(3, affine=True, device=d),
+    lambda d: nn.LayerNorm(4, device=d), lambda d: nn.GroupNorm(2, 4, device=d),
+    lambda d: nn.RMSNorm(4, device=d),
+    lambda d: nn.LSTM(3, 4, num_layers=2, device=d), lambda d: nn.GRUCell(3, 4, device=d),
+    lambda d: nn.Embedding(5, 2, device=d), lambda d: nn.EmbeddingBag(5, 2, device=d),
+    lambda d: nn.PReLU(device=d),
+], ids=["Linear", "Bilinear", "Conv2d", "ConvTranspose1d", "BatchNorm2d", "InstanceNorm1d", "LayerNorm",
+        "GroupNorm", "RMSNorm", "LSTM", "GRUCell", "Embedding", "EmbeddingBag", "PReLU"])
+def test_a_device_argument_makes_the_layer_there(build, device):
+    dendrite.manual_seed(0)
+    layer = build(device)
+    dendrite.manual_seed(0)
+    host = build("cpu")
+    tensors = list(layer.parameters()) + [b for b in layer.buffers() if b is not None]
+    assert tensors and all(t.is_cuda for t in tensors)
+    for ours, theirs in zip(layer.parameters(), host.parameters()):  # the same initial values
+        np.testing.assert_array_equal(ours.detach().cpu().numpy(), theirs.detach().numpy())
