@@ -419,7 +419,10 @@ def asarray(value, dtype=None):
         >>> asarray(2.5).shape, asarray([1, 2], dtype="float32").dtype
         ((), dtype('float32'))
     """
-    if type(value) in _kind_of_type:
+    kind = type(value)
+    if kind is np.ndarray and dtype is None:  # the common case, without a call
+        return value
+    if kind in _kind_of_type:
         return value if dtype is None else value.astype(dtype, copy=False)
     return np.asarray(value, dtype)
 

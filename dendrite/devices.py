@@ -1,17 +1,18 @@
-"""Devices, honestly: ``dendrite.device`` names where a tensor lives, and the CPU is the only place.
+"""Devices, honestly: ``dendrite.device`` names where a tensor lives: the CPU, or one GPU through CuPy.
 
 PyTorch scripts are written device-agnostic::
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device); x = x.to(device)
 
-With ``import dendrite as torch`` such a script runs unchanged on the CPU:
-``dendrite.cuda.is_available()`` is False, so it picks ``"cpu"``, and every place
-that takes a device (creation functions, ``Tensor.to``, layers, ``Module.to``)
-reads it with :func:`check_device`, the one helper that parses and validates a
-device argument. Asking for a device dendrite does not have (``"cuda"``,
-``"mps"``) fails at once with a message saying so, never later and never
-silently on the CPU.
+With ``import dendrite as torch`` such a script runs unchanged: without CuPy
+and a GPU ``dendrite.cuda.is_available()`` is False, so it picks ``"cpu"``; with
+them (``pip install 'dendrite[cuda]'``, docs/cuda.md) tensors on ``"cuda"`` hold
+CuPy arrays. Every place that takes a device reads it with
+:func:`resolve_device` (creation functions, ``Tensor.to``, layers,
+``Module.to``) or :func:`check_device` (where only the CPU is possible). Asking
+for a device dendrite does not have (``"cuda"`` without a GPU, ``"mps"``) fails
+at once with a message saying so, never later and never silently on the CPU.
 
 A ``device`` object follows ``torch.device``: ``device("cuda:1")`` and
 ``device("cuda", 1)`` are equal, ``.type`` and ``.index`` are read-only, it is
@@ -261,5 +262,4 @@ def same_device_message(who: str, first, second) -> str:
         'Expected all tensors to be on the same device, but found at '
     """
     return (f"Expected all tensors to be on the same device, but found at least two devices, {first} and "
-            f"{second}! (when checking arguments for {who}; move one with .to(), e.g. "
-            f"x.to({str(first)!r}))")
+            f"{second}! (in {who}; move one with .to(), e.g. x.to({str(first)!r}))")

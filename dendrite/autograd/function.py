@@ -44,7 +44,8 @@ from dendrite.autograd.ctx_function import once_differentiable as once_different
 from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import clock, mark_view
-from dendrite.backend import as_result, device_kind, ndarray
+from dendrite.backend import as_result, ndarray
+from dendrite.devices import device_of, same_device_message
 from dendrite.tensor_base import TensorBase, wrap
 
 
@@ -232,16 +233,11 @@ def check_same_device(cls, arrays) -> None:
         >>> from dendrite.autograd.function import check_same_device
         >>> check_same_device(Function, [np.zeros(2), np.ones(2)])  # one device: nothing to say
     """
-    kinds = []
+    found = []
     for array in arrays:
         if hasattr(array, "dtype") and hasattr(array, "shape"):
-            kind = device_kind(array)
-            if kind not in kinds:
-                kinds.append(kind)
-    if len(kinds) > 1:
-        from dendrite.devices import device
-
-        first, second = (device(kind, None if kind == "cpu" else 0) for kind in kinds[:2])
-        name = getattr(cls, "__name__", "an operation").lower()
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{first} and {second}! (in {name}; move one with .to(), e.g. x.to('{first}'))")
+            where = device_of(array)
+            if where not in found:
+                found.append(where)
+    if len(found) > 1:
+        raise RuntimeError(same_device_message(getattr(cls, "__name__", "an operation").lower(), *found[:2]))
