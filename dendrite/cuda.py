@@ -268,7 +268,7 @@ def get_device_capability(device=None) -> tuple:
 
 
 def set_device(device) -> None:
-    """Raise ``RuntimeError``: there is no CUDA device to select.
+    """Select the GPU: dendrite uses device 0 only (accepted, nothing to do); ``RuntimeError`` without a GPU.
 
     Example:
         >>> import dendrite
@@ -277,4 +277,8 @@ def set_device(device) -> None:
         ...
         RuntimeError: cuda.set_device: CUDA is not available: ...
     """
-    raise RuntimeError(cuda_unavailable_message("cuda.set_device"))
+    if _cupy() is None:
+        raise RuntimeError(cuda_unavailable_message("cuda.set_device"))
+    from dendrite.devices import resolve_device
+
+    resolve_device(device, "cuda.set_device")  # 0, "cuda", "cuda:0"; another index raises

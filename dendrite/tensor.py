@@ -311,18 +311,19 @@ class Tensor(TensorBase):
         return _RemovableHandle(hooks, hook)
 
     # ------------------------------------------------------------------ new tensors like this one
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        """A new leaf tensor from ``data``, with ``self``'s dtype unless ``dtype`` is given.
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A new leaf tensor from ``data``, with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_tensor([1, 2])
             tensor([1., 2.])
         """
-        return tensor(data, self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return tensor(data, self.dtype if dtype is None else dtype, self.device if device is None else device,
+                      requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """Zeros of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
@@ -330,30 +331,33 @@ class Tensor(TensorBase):
             tensor([[0, 0],
                     [0, 0]])
         """
-        return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """Ones of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Ones of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_ones(1, 2)
             tensor([[1., 1.]])
         """
-        return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return ones(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """An uninitialised tensor of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_empty(2, 3).shape
             (2, 3)
         """
-        return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return empty(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        """``fill_value`` in shape ``size``, with ``self``'s dtype unless ``dtype`` is given.
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in shape ``size``, with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
@@ -361,7 +365,7 @@ class Tensor(TensorBase):
             tensor([7., 7.])
         """
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
-                    requires_grad=requires_grad)
+                    device=self.device if device is None else device, requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ Python protocol
     def __iter__(self):

@@ -152,3 +152,13 @@ def test_repr_names_the_device_as_pytorch(device):
         "tensor([1, 2], device='cuda:0', dtype=dendrite.int32)"
     x = dendrite.tensor([1.5], device=device, requires_grad=True)
     assert repr(x * 2) == "tensor([3.], device='cuda:0', grad_fn=<MulBackward>)"
+
+
+def test_new_tensors_keep_the_device(device):
+    x = dendrite.zeros(2, device=device)
+    made = [x.new_zeros(3), x.new_ones(3), x.new_empty(3), x.new_full((3,), 2.0), x.new_tensor([1.0, 2.0])]
+    assert all(tensor.is_cuda for tensor in made)
+    assert not x.new_zeros(3, device="cpu").is_cuda
+    dendrite.cuda.set_device(0)
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        dendrite.cuda.set_device(1)
