@@ -123,6 +123,9 @@ def test_dendrite_cuda_answers_from_the_device(device):
     assert dendrite.cuda.is_available() and dendrite.cuda.device_count() >= 1
     assert dendrite.cuda.current_device() == 0 and isinstance(dendrite.cuda.get_device_name(), str)
     dendrite.cuda.synchronize()
+    assert dendrite.accelerator.is_available() and dendrite.accelerator.current_accelerator().type == "cuda"
+    assert dendrite.accelerator.device_count() == 1 and dendrite.accelerator.current_device_index() == 0
+    dendrite.accelerator.synchronize()
     before = dendrite.cuda.memory_allocated()
     x = dendrite.zeros(1000, device=device)
     assert dendrite.cuda.memory_allocated() >= before + 4000 and x.is_cuda
