@@ -115,8 +115,8 @@ class Function:
         node.needs_input_grad = tuple(needs) if requires_grad else (False,) * len(needs)
         try:
             result = node.forward(*arrays, **options)
-        except TypeError:
-            check_same_device(cls, [*arrays, *options.values()])  # two devices: PyTorch's message
+        except TypeError as error:
+            check_same_device(cls, [*arrays, *options.values()], error)  # PyTorch's message, not NumPy's
             raise
         if state.anomaly_enabled:
             from dendrite.autograd.anomaly import check_forward
@@ -223,8 +223,10 @@ class Function:
         return f"<{self.name}Backward>"
 
 
-def check_same_device(cls, arrays) -> None:
-    """Raise PyTorch's "Expected all tensors to be on the same device" when ``arrays`` live on two devices.
+def check_same_device(cls, arrays, error: Exception | None = None) -> None:
+    """Raise PyTorch's "Expected all tensors to be on the same device" when ``arrays`` live on two devices,
+    and ``NotImplementedError`` naming the operation and the device when the device's array library
+    (CuPy) has no implementation of a NumPy function the operation uses (``error`` says so).
 
     Called only after an operation failed, so the everyday path pays nothing for it.
 
@@ -239,5 +241,10 @@ def check_same_device(cls, arrays) -> None:
             where = device_of(array)
             if where not in found:
                 found.append(where)
+    name = getattr(cls, "__name__", "an operation").lower()
     if len(found) > 1:
-        raise RuntimeError(same_device_message(getattr(cls, "__name__", "an operation").lower(), *found[:2]))
+        raise RuntimeError(same_device_message(name, *found[:2]))
+    if found and found[0].type != "cpu" and "no implementation found" in str(error):
+        raise NotImplementedError(f"{name} is not supported on {found[0]} yet: the GPU array library lacks a "
+                                  f"function it uses ({error}); run it on the CPU (x.cpu()) and move the "
+                                  f"result back") from error

@@ -165,3 +165,16 @@ def test_new_tensors_keep_the_device(device):
     dendrite.cuda.set_device(0)
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         dendrite.cuda.set_device(1)
+
+
+def test_an_operation_the_device_library_lacks_raises_not_implemented(fake_cuda):
+    class Windows(dendrite.autograd.Function):  # uses a NumPy function CuPy does not dispatch
+        def forward(self, x):
+            return np.lib.stride_tricks.sliding_window_view(x, 2)
+
+        def backward(self, grad):
+            raise AssertionError("not reached")
+
+    with pytest.raises(NotImplementedError, match=r"windows is not supported on cuda:0 yet"):
+        Windows.apply(dendrite.zeros(4, device="cuda"))
+    assert Windows.apply(dendrite.zeros(4)).shape == (3, 2)  # the CPU is unaffected
