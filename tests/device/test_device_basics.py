@@ -127,7 +127,7 @@ def test_dendrite_cuda_answers_from_the_device(device):
     assert dendrite.accelerator.device_count() == 1 and dendrite.accelerator.current_device_index() == 0
     dendrite.accelerator.synchronize()
     x = dendrite.zeros(1000, device=device)
-    assert dendrite.cuda.memory_allocated() >= 4000 and x.is_cuda  # (other tests' arrays may be freed meanwhile)
+    assert dendrite.cuda.memory_allocated() >= 4000 and x.is_cuda  # others may be freed meanwhile
     dendrite.cuda.empty_cache()
 
 
