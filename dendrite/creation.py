@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.random_generator import numpy_generator
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -92,15 +92,28 @@ def _tensors_to_values(items):
     return items
 
 
-def _leaf(array, requires_grad: bool) -> Tensor:
+def _leaf(array, requires_grad: bool, device=None) -> Tensor:
+    if device is not None and device.type != "cpu":
+        array = backend.to_device(array, device.type)  # made on the host (parsing, random draws), then moved
     tensor = wrap(array)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
 
 
-def _check_device(device, name: str) -> None:
-    check_device(device, name)  # the one reader of device arguments (dendrite/devices.py)
+def _check_device(device, name: str):
+    """The device asked for (the CPU or ``cuda:0``); raises for one that is not present."""
+    return resolve_device(device, name)  # the one reader of device arguments (dendrite/devices.py)
+
+
+def _module(device):
+    """The array module that makes arrays on ``device``: numpy for the CPU, cupy for CUDA."""
+    return xp if device.type == "cpu" else backend.device_module_or_none(device.type)
+
+
+def _like_device(input, device, name: str):
+    """``device`` when given, else ``input``'s own (``zeros_like(cuda_tensor)`` is on CUDA, as in PyTorch)."""
+    return input.device if device is None else _check_device(device, name)
 
 
 def _size(size) -> tuple:
@@ -130,8 +143,14 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         >>> dendrite.tensor([0.5, 1.5], requires_grad=True)
         tensor([0.5000, 1.5000], requires_grad=True)
     """
-    _check_device(device, "tensor")
-    return _leaf(as_array(data, dtype), requires_grad)
+    device = _check_device(device, "tensor")
+    if isinstance(data, TensorBase) and backend.on_device(data._data):
+        array = data._data.astype(data.dtype if dtype is None else backend.as_dtype(dtype), copy=True)
+        return _leaf(backend.to_device(array, device.type), requires_grad)
+    if backend.on_device(data):
+        return _leaf(backend.to_device(data.astype(data.dtype if dtype is None else backend.as_dtype(dtype),
+                                                   copy=True), device.type), requires_grad)
+    return _leaf(as_array(data, dtype), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -145,12 +164,15 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         >>> dendrite.as_tensor(a).array is a
         True
     """
-    _check_device(device, "as_tensor")
+    device = None if device is None else _check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
-        return data
-    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == backend.as_dtype(dtype)):
-        return wrap(data)
-    return tensor(data, dtype)
+        if device is None or data.device == device:
+            return data
+        return wrap(backend.to_device(data._data, device.type))
+    if (isinstance(data, xp.ndarray) or backend.on_device(data)) and (
+            dtype is None or data.dtype == backend.as_dtype(dtype)):
+        return wrap(data if device is None else backend.to_device(data, device.type))
+    return tensor(data, dtype, device)
 
 
 def from_numpy(array: xp.ndarray) -> Tensor:
@@ -177,8 +199,8 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         >>> dendrite.zeros(2, dtype=dendrite.int64)
         tensor([0, 0])
     """
-    _check_device(device, "zeros")
-    return _leaf(xp.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    device = _check_device(device, "zeros")
+    return _leaf(_module(device).zeros(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -189,8 +211,8 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         >>> dendrite.ones(2)
         tensor([1., 1.])
     """
-    _check_device(device, "ones")
-    return _leaf(xp.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    device = _check_device(device, "ones")
+    return _leaf(_module(device).ones(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -201,8 +223,8 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         >>> dendrite.empty(2, 3).shape
         (2, 3)
     """
-    _check_device(device, "empty")
-    return _leaf(xp.empty(_size(size), _float_dtype(dtype)), requires_grad)
+    device = _check_device(device, "empty")
+    return _leaf(_module(device).empty(_size(size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -214,11 +236,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
         tensor([[7, 7],
                 [7, 7]])
     """
-    _check_device(device, "full")
+    device = _check_device(device, "full")
     if dtype is None:
         dtype = as_array(fill_value).dtype
     size = (size,) if isinstance(size, numbers.Integral) else size
-    return _leaf(xp.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
+    return _leaf(_module(device).full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -233,7 +255,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
         >>> dendrite.arange(0, 1, 0.25)
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
-    _check_device(device, "arange")
+    device = _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -241,7 +263,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.get_default_dtype()
-    return _leaf(xp.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
+    return _leaf(xp.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad, device)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -252,7 +274,7 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
         >>> dendrite.linspace(0, 1, 5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
-    _check_device(device, "linspace")
+    device = _check_device(device, "linspace")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     # PyTorch's formula: from the start for the first half, from the end for the second, each a
@@ -266,7 +288,7 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
     values = xp.where(position < steps // 2, start + step * position, end - step * (steps - 1 - position))
     if steps == 1:
         values = xp.asarray([start])
-    return _leaf(values.astype(dtype), requires_grad)
+    return _leaf(values.astype(dtype), requires_grad, device)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
@@ -278,8 +300,8 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None
         >>> dendrite.logspace(0, 2, 3)
         tensor([  1.,  10., 100.])
     """
-    _check_device(device, "logspace")
-    return _leaf(xp.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
+    device = _check_device(device, "logspace")
+    return _leaf(xp.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -291,7 +313,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
         tensor([[1., 0., 0.],
                 [0., 1., 0.]])
     """
-    _check_device(device, "eye")
+    device = _check_device(device, "eye")
     for name, value in (("n", n), ("m", m)):
         if value is None and name == "m":
             continue
@@ -299,7 +321,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
             raise TypeError(f"eye(): argument '{name}' must be an int, not {type(value).__name__}")
         if value < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
-    return _leaf(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _leaf(_module(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -311,9 +333,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
         >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
         ((2, 3), dtype('float32'), True)
     """
-    _check_device(device, "rand")
+    device = _check_device(device, "rand")
     array = numpy_generator(generator, "rand").random(_size(size)).astype(_float_dtype(dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -324,9 +346,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
         >>> dendrite.randn(2, 3).shape
         (2, 3)
     """
-    _check_device(device, "randn")
+    device = _check_device(device, "randn")
     array = numpy_generator(generator, "randn").standard_normal(_size(size)).astype(_float_dtype(dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None) -> Tensor:
@@ -338,7 +360,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
         >>> x.shape, x.dtype, bool(((x >= 0) & (x < 5)).all())
         ((2, 2), dtype('int64'), True)
     """
-    _check_device(device, "randint")
+    device = _check_device(device, "randint")
     if high is None or (isinstance(high, (tuple, list)) and size == ()):
         if isinstance(high, (tuple, list)):
             size = high
@@ -348,7 +370,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
     if low >= high:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     array = numpy_generator(generator, "randint").integers(low, high, size=tuple(size))
-    return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
+    return _leaf(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)), False, device)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -359,13 +381,13 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
         >>> sorted(dendrite.randperm(4).tolist())
         [0, 1, 2, 3]
     """
-    _check_device(device, "randperm")
+    device = _check_device(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, (int, xp.integer)):
         raise TypeError(f"randperm(): argument 'n' must be an int, not {type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     array = numpy_generator(generator, "randperm").permutation(n)
-    return wrap(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)))
+    return _leaf(array.astype(backend.int64 if dtype is None else backend.as_dtype(dtype)), False, device)
 
 
 def normal(mean: float, std: float, size, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -376,10 +398,10 @@ def normal(mean: float, std: float, size, *, generator=None, dtype=None, device=
         >>> dendrite.normal(0.0, 2.0, (2, 3)).shape
         (2, 3)
     """
-    _check_device(device, "normal")
+    device = _check_device(device, "normal")
     size = (size,) if isinstance(size, numbers.Integral) else size
     array = numpy_generator(generator, "normal").normal(mean, std, _size((size,))).astype(_float_dtype(dtype))
-    return wrap(array)
+    return _leaf(array, False, device)
 
 
 def _like_dtype(other: Tensor, dtype):
@@ -394,8 +416,8 @@ def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
         >>> dendrite.zeros_like(dendrite.tensor([[1, 2]]))
         tensor([[0, 0]])
     """
-    _check_device(device, "zeros_like")
-    return _leaf(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
+    device = _like_device(input, device, "zeros_like")
+    return _leaf(_module(device).zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -406,8 +428,8 @@ def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fals
         >>> dendrite.ones_like(dendrite.tensor([[1, 2]]), dtype=dendrite.float32)
         tensor([[1., 1.]])
     """
-    _check_device(device, "ones_like")
-    return _leaf(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad)
+    device = _like_device(input, device, "ones_like")
+    return _leaf(_module(device).ones(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -418,8 +440,8 @@ def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
         >>> dendrite.empty_like(dendrite.zeros(2, 3)).shape
         (2, 3)
     """
-    _check_device(device, "empty_like")
-    return _leaf(xp.empty(input.shape, _like_dtype(input, dtype)), requires_grad)
+    device = _like_device(input, device, "empty_like")
+    return _leaf(_module(device).empty(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -430,8 +452,8 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad:
         >>> dendrite.full_like(dendrite.tensor([1, 2]), 7)
         tensor([7, 7])
     """
-    _check_device(device, "full_like")
-    return _leaf(xp.full(input.shape, fill_value, _like_dtype(input, dtype)), requires_grad)
+    device = _like_device(input, device, "full_like")
+    return _leaf(_module(device).full(input.shape, fill_value, _like_dtype(input, dtype)), requires_grad)
 
 
 def rand_like(input: Tensor, *, generator=None, dtype=None, device=None,
@@ -443,9 +465,9 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, device=None,
         >>> dendrite.rand_like(dendrite.zeros(2, 3)).shape
         (2, 3)
     """
-    _check_device(device, "rand_like")
+    device = _like_device(input, device, "rand_like")
     array = numpy_generator(generator, "rand_like").random(input.shape).astype(_like_dtype(input, dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def randn_like(input: Tensor, *, generator=None, dtype=None, device=None,
@@ -457,10 +479,10 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, device=None,
         >>> dendrite.randn_like(dendrite.zeros(2, 3)).shape
         (2, 3)
     """
-    _check_device(device, "randn_like")
+    device = _like_device(input, device, "randn_like")
     array = numpy_generator(generator, "randn_like").standard_normal(input.shape)
     array = array.astype(_like_dtype(input, dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -472,7 +494,7 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, d
         >>> x.shape, x.dtype
         ((1, 2), dtype('int64'))
     """
-    _check_device(device, "randint_like")
+    device = _like_device(input, device, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=_like_dtype(input, dtype),

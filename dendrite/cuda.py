@@ -1,5 +1,10 @@
-"""``dendrite.cuda``: PyTorch's ``torch.cuda`` as it answers on a machine without a GPU.
+"""``dendrite.cuda``: PyTorch's ``torch.cuda``, answered from CuPy where a GPU is present.
 
+With CuPy installed (``pip install 'dendrite[cuda]'``) and a GPU, ``is_available()`` is True,
+``device_count()``, ``current_device()``, ``synchronize()``, ``get_device_name()``,
+``memory_allocated()``/``memory_reserved()`` and ``empty_cache()`` ask CuPy (one GPU:
+``cuda:0``). Random numbers come from dendrite's one generator (``dendrite.manual_seed``) on
+every device, so ``cuda.manual_seed`` has nothing more to seed. Without CuPy or a GPU,
 dendrite computes on the CPU (NumPy). So that a device-agnostic PyTorch script
 runs unchanged (``device = "cuda" if dendrite.cuda.is_available() else "cpu"``),
 this module answers the questions such a script asks exactly as a CPU-only
@@ -21,6 +26,7 @@ PyTorch build does:
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.devices import cuda_unavailable_message
 
 __all__ = ["is_available", "device_count", "is_initialized", "manual_seed", "manual_seed_all", "seed",
@@ -29,8 +35,13 @@ __all__ = ["is_available", "device_count", "is_initialized", "manual_seed", "man
            "get_device_properties", "get_device_capability", "set_device"]
 
 
+def _cupy():
+    """CuPy when it imports and sees a GPU (or the stand-in a test plugged in), else None."""
+    return backend.device_module_or_none("cuda")
+
+
 def is_available() -> bool:
-    """False: dendrite has no CUDA backend; the CPU does all the work.
+    """True when CuPy imports and sees a GPU; False otherwise (the CPU does all the work).
 
     Example:
         >>> import dendrite
@@ -38,18 +49,19 @@ def is_available() -> bool:
         >>> device
         'cpu'
     """
-    return False
+    return _cupy() is not None
 
 
 def device_count() -> int:
-    """0: no CUDA devices.
+    """How many GPUs CuPy sees (0 without CuPy or a GPU).
 
     Example:
         >>> import dendrite
         >>> dendrite.cuda.device_count()
         0
     """
-    return 0
+    cupy = _cupy()
+    return 0 if cupy is None else int(cupy.cuda.runtime.getDeviceCount())
 
 
 def is_initialized() -> bool:
@@ -110,23 +122,27 @@ def _check_seed(value, who: str) -> None:
 
 
 def empty_cache() -> None:
-    """Does nothing: dendrite keeps no GPU memory cache.
+    """Free CuPy's cached, unused GPU blocks; does nothing without a GPU.
 
     Example:
         >>> import dendrite
         >>> dendrite.cuda.empty_cache()
     """
+    cupy = _cupy()
+    if cupy is not None:
+        cupy.get_default_memory_pool().free_all_blocks()
 
 
 def memory_allocated(device=None) -> int:
-    """0 bytes: nothing lives on a GPU.
+    """Bytes of GPU memory held by tensors (CuPy's memory pool in use); 0 without a GPU.
 
     Example:
         >>> import dendrite
         >>> dendrite.cuda.memory_allocated()
         0
     """
-    return 0
+    cupy = _cupy()
+    return 0 if cupy is None else int(cupy.get_default_memory_pool().used_bytes())
 
 
 def max_memory_allocated(device=None) -> int:
@@ -141,14 +157,15 @@ def max_memory_allocated(device=None) -> int:
 
 
 def memory_reserved(device=None) -> int:
-    """0 bytes: no GPU memory is reserved.
+    """Bytes of GPU memory CuPy's pool holds (in use or cached); 0 without a GPU.
 
     Example:
         >>> import dendrite
         >>> dendrite.cuda.memory_reserved()
         0
     """
-    return 0
+    cupy = _cupy()
+    return 0 if cupy is None else int(cupy.get_default_memory_pool().total_bytes())
 
 
 def max_memory_reserved(device=None) -> int:
@@ -174,7 +191,7 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:
 
 
 def current_device() -> int:
-    """Raise ``RuntimeError``: there is no current CUDA device (PyTorch without a GPU raises too).
+    """0 (dendrite uses one GPU); ``RuntimeError`` without a GPU, as PyTorch without one.
 
     Example:
         >>> import dendrite
@@ -183,11 +200,13 @@ def current_device() -> int:
         ...
         RuntimeError: cuda.current_device: CUDA is not available: ...
     """
-    raise RuntimeError(cuda_unavailable_message("cuda.current_device"))
+    if _cupy() is None:
+        raise RuntimeError(cuda_unavailable_message("cuda.current_device"))
+    return 0
 
 
 def synchronize(device=None) -> None:
-    """Raise ``RuntimeError``, as PyTorch without a GPU: there is no CUDA stream to wait for.
+    """Wait for the GPU's queued work to finish (before reading a clock); ``RuntimeError`` without a GPU.
 
     Guard it as a device-agnostic script does:
     ``if dendrite.cuda.is_available(): dendrite.cuda.synchronize()``.
@@ -199,11 +218,14 @@ def synchronize(device=None) -> None:
         ...
         RuntimeError: cuda.synchronize: CUDA is not available: ...
     """
-    raise RuntimeError(cuda_unavailable_message("cuda.synchronize"))
+    cupy = _cupy()
+    if cupy is None:
+        raise RuntimeError(cuda_unavailable_message("cuda.synchronize"))
+    cupy.cuda.Device().synchronize()
 
 
 def get_device_name(device=None) -> str:
-    """Raise ``RuntimeError``: there is no CUDA device to name.
+    """The GPU's name, as CuPy reports it; ``RuntimeError`` without a GPU.
 
     Example:
         >>> import dendrite
@@ -212,7 +234,11 @@ def get_device_name(device=None) -> str:
         ...
         RuntimeError: cuda.get_device_name: CUDA is not available: ...
     """
-    raise RuntimeError(cuda_unavailable_message("cuda.get_device_name"))
+    cupy = _cupy()
+    if cupy is None:
+        raise RuntimeError(cuda_unavailable_message("cuda.get_device_name"))
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def get_device_properties(device=None):
@@ -242,7 +268,7 @@ def get_device_capability(device=None) -> tuple:
 
 
 def set_device(device) -> None:
-    """Raise ``RuntimeError``: there is no CUDA device to select.
+    """Select the GPU: dendrite uses device 0 only (accepted, nothing to do); ``RuntimeError`` without a GPU.
 
     Example:
         >>> import dendrite
@@ -251,4 +277,8 @@ def set_device(device) -> None:
         ...
         RuntimeError: cuda.set_device: CUDA is not available: ...
     """
-    raise RuntimeError(cuda_unavailable_message("cuda.set_device"))
+    if _cupy() is None:
+        raise RuntimeError(cuda_unavailable_message("cuda.set_device"))
+    from dendrite.devices import resolve_device
+
+    resolve_device(device, "cuda.set_device")  # 0, "cuda", "cuda:0"; another index raises

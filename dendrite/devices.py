@@ -1,17 +1,18 @@
-"""Devices, honestly: ``dendrite.device`` names where a tensor lives, and the CPU is the only place.
+"""Devices, honestly: ``dendrite.device`` names where a tensor lives: the CPU, or one GPU through CuPy.
 
 PyTorch scripts are written device-agnostic::
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device); x = x.to(device)
 
-With ``import dendrite as torch`` such a script runs unchanged on the CPU:
-``dendrite.cuda.is_available()`` is False, so it picks ``"cpu"``, and every place
-that takes a device (creation functions, ``Tensor.to``, layers, ``Module.to``)
-reads it with :func:`check_device`, the one helper that parses and validates a
-device argument. Asking for a device dendrite does not have (``"cuda"``,
-``"mps"``) fails at once with a message saying so, never later and never
-silently on the CPU.
+With ``import dendrite as torch`` such a script runs unchanged: without CuPy
+and a GPU ``dendrite.cuda.is_available()`` is False, so it picks ``"cpu"``; with
+them (``pip install 'dendrite[cuda]'``, docs/cuda.md) tensors on ``"cuda"`` hold
+CuPy arrays. Every place that takes a device reads it with
+:func:`resolve_device` (creation functions, ``Tensor.to``, layers,
+``Module.to``) or :func:`check_device` (where only the CPU is possible). Asking
+for a device dendrite does not have (``"cuda"`` without a GPU, ``"mps"``) fails
+at once with a message saying so, never later and never silently on the CPU.
 
 A ``device`` object follows ``torch.device``: ``device("cuda:1")`` and
 ``device("cuda", 1)`` are equal, ``.type`` and ``.index`` are read-only, it is
@@ -24,7 +25,10 @@ from __future__ import annotations
 import numbers
 import re
 
-__all__ = ["device", "as_device", "check_device", "cuda_unavailable_message"]
+from dendrite import backend
+
+__all__ = ["device", "as_device", "check_device", "resolve_device", "device_of", "cuda_unavailable_message",
+           "same_device_message"]
 
 # PyTorch's device types (the names torch.device accepts); only "cpu" has tensors in dendrite.
 DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
@@ -42,8 +46,10 @@ def cuda_unavailable_message(who: str = "") -> str:
         True
     """
     prefix = f"{who}: " if who else ""
-    return (f"{prefix}CUDA is not available: dendrite's GPU backend is not installed/present (dendrite runs "
-            f"on the CPU). Use device='cpu', or choose with dendrite.cuda.is_available()")
+    return (f"{prefix}CUDA is not available: dendrite's GPU backend is not installed/present (it needs "
+            f"CuPy and a GPU: pip install 'dendrite[cuda]'; without them dendrite runs on the CPU). "
+            f"Use device='cpu', or choose with "
+            f"dendrite.cuda.is_available()")
 
 
 class device:  # noqa: N801  (PyTorch's name: torch.device)
@@ -191,7 +197,69 @@ def check_device(value, who: str = "") -> device:
     if parsed.type == "cpu":
         return CPU  # torch puts "cpu:0" and "cpu:1" tensors on device(type='cpu') too
     if parsed.type == "cuda":
+        if backend.device_module_or_none("cuda") is not None:
+            prefix = f"{who}: " if who else ""
+            raise RuntimeError(f"{prefix}device={str(parsed)!r} is not supported here: make it on the CPU "
+                               f"and move it with .to({str(parsed)!r}) (tensors: dendrite.zeros(..., "
+                               f"device='cuda') and friends take the device directly)")
         raise RuntimeError(cuda_unavailable_message(who))
     prefix = f"{who}: " if who else ""
     raise RuntimeError(f"{prefix}device {str(parsed)!r} is not available: dendrite runs on the CPU only. "
                        f"Use device='cpu'")
+
+
+CUDA = device("cuda", 0)
+
+
+def resolve_device(value, who: str = "") -> device:
+    """The device ``value`` asks for where dendrite can put tensors: the CPU, or ``cuda:0`` when present.
+
+    ``None`` means the CPU. ``"cuda"`` and ``"cuda:0"`` need CuPy and a GPU
+    (:func:`dendrite.cuda.is_available`); other indices and device types raise
+    ``RuntimeError`` naming ``who``.
+
+    Example:
+        >>> from dendrite.devices import resolve_device
+        >>> resolve_device("cpu"), resolve_device(None)
+        (device(type='cpu'), device(type='cpu'))
+    """
+    if value is CPU or value is None or (isinstance(value, str) and value == "cpu"):
+        return CPU
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if backend.device_module_or_none("cuda") is None:
+            return check_device(value, who)  # raises, naming the accelerator asked for
+        value = device("cuda", int(value))  # torch: an integer device is a CUDA index
+    parsed = as_device(value, who or "device")
+    if parsed.type != "cuda":
+        return check_device(parsed, who)
+    if backend.device_module_or_none("cuda") is None:
+        raise RuntimeError(cuda_unavailable_message(who))
+    if parsed.index not in (None, 0):
+        prefix = f"{who}: " if who else ""
+        raise RuntimeError(f"{prefix}CUDA error: invalid device ordinal: {str(parsed)!r}; dendrite uses one "
+                           f"GPU, 'cuda' or 'cuda:0'")
+    return CUDA
+
+
+def device_of(array) -> device:
+    """The device an array lives on: the CPU for NumPy arrays (and numbers), ``cuda:0`` for CuPy arrays.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.devices import device_of
+        >>> device_of(np.zeros(2))
+        device(type='cpu')
+    """
+    return CPU if backend.device_kind(array) == "cpu" else CUDA
+
+
+def same_device_message(who: str, first, second) -> str:
+    """PyTorch's error for an operation on tensors of two devices (``first``/``second``: devices).
+
+    Example:
+        >>> from dendrite.devices import same_device_message, CPU, CUDA
+        >>> same_device_message("add", CUDA, CPU)[:60]
+        'Expected all tensors to be on the same device, but found at '
+    """
+    return (f"Expected all tensors to be on the same device, but found at least two devices, {first} and "
+            f"{second}! (in {who}; move one with .to(), e.g. x.to({str(first)!r}))")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.random_generator import numpy_generator
 from dendrite.tensor_base import TensorBase, wrap
@@ -54,13 +55,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
     if p is not None:
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise RuntimeError(f"bernoulli(): expects p to be a number in [0, 1], but got p={p!r}")
-        probabilities = xp.full(input.shape, float(p))
+        probabilities = backend.namespace(input.array).full(input.shape, float(p))
     else:
         probabilities = input.array
         if probabilities.size and not ((probabilities >= 0) & (probabilities <= 1)).all():
             raise RuntimeError("bernoulli(): every probability in 'input' must be in [0, 1] (got values "
                                f"from {probabilities.min()} to {probabilities.max()})")
-    uniform = numpy_generator(generator, "bernoulli").random(input.shape)
+    uniform = backend.move_like(input._data, numpy_generator(generator, "bernoulli").random(input.shape))
     return wrap((uniform < probabilities).astype(input.dtype))
 
 
@@ -103,12 +104,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     if replacement:
         # Inverse of the cumulative distribution: the first category whose cumulative weight exceeds u.
         cumulative = xp.cumsum(weights / totals, axis=1)
-        uniform = rng.random((weights.shape[0], num_samples)) * cumulative[:, -1:]
+        uniform = backend.move_like(weights, rng.random((weights.shape[0], num_samples))) * cumulative[:, -1:]
         chosen = xp.stack([xp.searchsorted(row, draws, side="right")  # one row at a time: no (N, k, C)
                            for row, draws in zip(cumulative, uniform)])
         chosen = xp.minimum(chosen, categories - 1)
     else:
         with xp.errstate(divide="ignore"):
-            keys = rng.standard_exponential(weights.shape) / weights  # zero weight -> inf: drawn last
+            draws = backend.move_like(weights, rng.standard_exponential(weights.shape))
+            keys = draws / weights  # zero weight -> inf: drawn last
         chosen = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     return wrap(chosen.reshape(input.shape[:-1] + (num_samples,)).astype(xp.int64))

@@ -23,12 +23,12 @@ from dendrite.autograd.functional import backward as _backward
 from dendrite.autograd.versions import version_of
 from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
-from dendrite.devices import cuda_unavailable_message
 from dendrite.ops.comparison import operator as _operator
+from dendrite.ops.device_copy import to_device
 from dendrite.ops.movement import Permute
 from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
 
-__all__ = ["Tensor", "wrap", "parse_to_arguments", "read_to_arguments"]
+__all__ = ["Tensor", "wrap", "parse_to_arguments", "read_to_arguments", "read_to_device_arguments"]
 
 
 def _reflected(function):
@@ -97,8 +97,9 @@ class Tensor(TensorBase):
         """Convert dtype and/or device, as PyTorch's ``to``: ``x.to(dendrite.float64)``, ``x.to("cpu")``,
         ``x.to(device, dtype)``, ``x.to(other)``; ``non_blocking=`` and ``copy=`` are accepted.
 
-        Same shape; ``self`` when nothing changes (a copy with ``copy=True``). The only
-        device is the CPU: ``x.to("cuda")`` raises ``RuntimeError`` (see :mod:`dendrite.devices`).
+        Same shape; ``self`` when nothing changes (a copy with ``copy=True``). ``x.to("cuda")``
+        copies to the GPU when :func:`dendrite.cuda.is_available` (CuPy and a GPU), and raises
+        ``RuntimeError`` otherwise (see :mod:`dendrite.devices`); the copy keeps the graph.
 
         Example:
             >>> import dendrite
@@ -108,13 +109,18 @@ class Tensor(TensorBase):
             >>> x.to("cpu") is x, x.to(dendrite.device("cpu"), dendrite.float64).dtype
             (True, dtype('float64'))
         """
-        dtype, copy = read_to_arguments(args, kwargs)
-        if dtype is None or backend.as_dtype(dtype) == self._data.dtype:
-            return ops.clone(self) if copy else self
-        return ops.cast(self, backend.as_dtype(dtype))
+        device, dtype, copy = read_to_device_arguments(args, kwargs)
+        result = self
+        if device is not None and device.type != backend.device_kind(self._data):
+            result, copy = to_device(self, device), False
+        if dtype is None or backend.as_dtype(dtype) == result._data.dtype:
+            return ops.clone(result) if copy else result
+        return ops.cast(result, backend.as_dtype(dtype))
 
     def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
-        """Raise ``RuntimeError``: dendrite has no CUDA device (check ``dendrite.cuda.is_available()``).
+        """This tensor on the GPU (``self`` when it is there); ``RuntimeError`` without CuPy and a GPU.
+
+        Check first with ``dendrite.cuda.is_available()``. The copy keeps the graph.
 
         Example:
             >>> import dendrite
@@ -123,7 +129,18 @@ class Tensor(TensorBase):
             ...
             RuntimeError: cuda: CUDA is not available: dendrite's GPU backend is not installed/present ...
         """
-        raise RuntimeError(cuda_unavailable_message("cuda"))
+        return to_device(self, "cuda" if device is None else device, "cuda")
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """This tensor on the CPU: ``self`` when it is there, else a copy to the host that keeps the graph.
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.zeros(2)
+            >>> x.cpu() is x
+            True
+        """
+        return to_device(self, devices.CPU, "cpu")
 
     bernoulli, multinomial = random_sampling.bernoulli, random_sampling.multinomial  # draws, no gradient
 
@@ -230,7 +247,7 @@ class Tensor(TensorBase):
                 and self._data.size == 1:
             # The usual ``loss.backward()``: seed 1 and walk the graph (the checks below cannot fail).
             # empty + fill: xp.ones is a Python function, three times the cost for one element.
-            seed = xp.empty(self._data.shape, self._data.dtype)
+            seed = backend.namespace(self._data).empty(self._data.shape, self._data.dtype)
             seed.fill(1)
             run_backward((self,), (seed,), bool(retain_graph))
             return
@@ -316,18 +333,19 @@ class Tensor(TensorBase):
         return register_post_accumulate_grad_hook(self, hook)
 
     # ------------------------------------------------------------------ new tensors like this one
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        """A new leaf tensor from ``data``, with ``self``'s dtype unless ``dtype`` is given.
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A new leaf tensor from ``data``, with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_tensor([1, 2])
             tensor([1., 2.])
         """
-        return tensor(data, self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return tensor(data, self.dtype if dtype is None else dtype, self.device if device is None else device,
+                      requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """Zeros of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
@@ -335,30 +353,33 @@ class Tensor(TensorBase):
             tensor([[0, 0],
                     [0, 0]])
         """
-        return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """Ones of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Ones of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_ones(1, 2)
             tensor([[1., 1.]])
         """
-        return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return ones(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        """An uninitialised tensor of shape ``size`` with ``self``'s dtype unless ``dtype`` is given.
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of shape ``size`` with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
             >>> dendrite.tensor([0.5]).new_empty(2, 3).shape
             (2, 3)
         """
-        return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return empty(*size, dtype=self.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        """``fill_value`` in shape ``size``, with ``self``'s dtype unless ``dtype`` is given.
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in shape ``size``, with ``self``'s dtype and device unless given.
 
         Example:
             >>> import dendrite
@@ -366,7 +387,7 @@ class Tensor(TensorBase):
             tensor([7., 7.])
         """
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
-                    requires_grad=requires_grad)
+                    device=self.device if device is None else device, requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ Python protocol
     def __iter__(self):
@@ -654,6 +675,21 @@ def read_to_arguments(args: tuple, kwargs: dict) -> tuple:
         >>> read_to_arguments(("cpu", dendrite.float64, False, True), {})
         (dtype('float64'), True)
     """
+    device, dtype, copy = read_to_device_arguments(args, kwargs)
+    return dtype, copy
+
+
+def read_to_device_arguments(args: tuple, kwargs: dict) -> tuple:
+    """``(device or None, dtype or None, copy)`` for ``.to(*args, **kwargs)`` (see :func:`read_to_arguments`).
+
+    The device, when given, is one dendrite has (:func:`dendrite.devices.resolve_device`).
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.tensor import read_to_device_arguments
+        >>> read_to_device_arguments(("cpu", dendrite.float64), {})
+        (device(type='cpu'), dtype('float64'), False)
+    """
     kwargs = dict(kwargs)
     device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
     flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
@@ -663,7 +699,8 @@ def read_to_arguments(args: tuple, kwargs: dict) -> tuple:
                         f"non_blocking, copy, memory_format")
     rest = list(args)
     if rest and isinstance(rest[0], TensorBase):
-        dtype = rest.pop(0).dtype  # to(other): other's dtype (its device is the CPU, as ours)
+        other = rest.pop(0)  # to(other): other's dtype and device
+        dtype, device = other.dtype, other.device
     elif rest and (rest[0] is None or _is_device(rest[0])):
         device = rest.pop(0)
         if rest and not isinstance(rest[0], bool):
@@ -675,13 +712,14 @@ def read_to_arguments(args: tuple, kwargs: dict) -> tuple:
                         f"to(device, dtype, non_blocking, copy), to(dtype, non_blocking, copy) or "
                         f"to(tensor, non_blocking, copy)")
     flags[:len(rest)] = rest
-    devices.check_device(device, "to")
+    if device is not None:
+        device = devices.resolve_device(device, "to")
     if dtype is not None:
         try:
             dtype = backend.as_dtype(dtype)
         except TypeError as error:
             raise TypeError(f"to(): {error}") from None
-    return dtype, bool(flags[1])
+    return device, dtype, bool(flags[1])
 
 
 class _RemovableHandle:

@@ -97,46 +97,46 @@ class TensorBase:
 
     @property
     def device(self) -> devices.device:
-        """Where the values live: always ``device(type='cpu')`` (see :mod:`dendrite.devices`).
+        """Where the values live: ``device(type='cpu')``, or ``device(type='cuda', index=0)`` (a CuPy array).
 
         Example:
             >>> import dendrite
             >>> dendrite.zeros(1).device
             device(type='cpu')
         """
-        return devices.CPU
+        return devices.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
-        """False: dendrite keeps every tensor on the CPU (PyTorch's ``Tensor.is_cuda``).
+        """True for a tensor on the GPU (a CuPy array), False on the CPU (PyTorch's ``Tensor.is_cuda``).
 
         Example:
             >>> import dendrite
             >>> dendrite.zeros(1).is_cuda
             False
         """
-        return False
+        return backend.on_device(self._data)
 
     @property
     def is_cpu(self) -> bool:
-        """True: every dendrite tensor lives on the CPU (PyTorch's ``Tensor.is_cpu``).
+        """True for a tensor on the CPU, False on the GPU (PyTorch's ``Tensor.is_cpu``).
 
         Example:
             >>> import dendrite
             >>> dendrite.zeros(1).is_cpu
             True
         """
-        return True
+        return not backend.on_device(self._data)
 
     def get_device(self) -> int:
-        """``-1``, PyTorch's answer for a CPU tensor (a CUDA tensor would give its GPU's index).
+        """``-1``, PyTorch's answer for a CPU tensor; a CUDA tensor gives its GPU's index (0).
 
         Example:
             >>> import dendrite
             >>> dendrite.zeros(1).get_device()
             -1
         """
-        return -1
+        return 0 if backend.on_device(self._data) else -1
 
     @property
     def is_leaf(self) -> bool:
@@ -192,7 +192,10 @@ class TensorBase:
 
     @data.setter
     def data(self, value) -> None:
-        self._data = value._data if isinstance(value, TensorBase) else xp.asarray(value)
+        if isinstance(value, TensorBase):
+            self._data = value._data
+        else:
+            self._data = value if backend.on_device(value) else backend.asarray(value)
 
     def dim(self) -> int:
         """Number of dimensions (``len(shape)``).
@@ -276,7 +279,8 @@ class TensorBase:
     def numpy(self) -> xp.ndarray:
         """The values as a NumPy array sharing memory with this tensor (same shape and dtype).
 
-        Refused for a tensor that requires grad: call ``detach()`` first.
+        Refused for a tensor that requires grad (call ``detach()`` first) and for a CUDA
+        tensor (call ``cpu()`` first: the copy to the host is made only where asked).
 
         Example:
             >>> import dendrite
@@ -287,10 +291,14 @@ class TensorBase:
             raise RuntimeError(
                 "Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy() instead."
             )
-        return backend.to_host(self._data)
+        if backend.on_device(self._data):
+            raise TypeError(_host_message(self, "numpy"))
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        array = backend.to_host(self._data)
+        if backend.on_device(self._data):
+            raise TypeError(_host_message(self, "numpy"))
+        array = self._data
         if dtype is not None:
             return array.astype(dtype, copy=bool(copy))
         return array.copy() if copy else array
@@ -344,7 +352,9 @@ class TensorBase:
         return self
 
     def cpu(self, memory_format=None):
-        """``self``: the values already live on the CPU (``memory_format`` is accepted and means nothing).
+        """This tensor on the CPU: ``self`` when it is there, else a copy to the host that keeps the graph.
+
+        ``memory_format`` is accepted and means nothing.
 
         Example:
             >>> import dendrite
@@ -352,7 +362,7 @@ class TensorBase:
             >>> x.cpu() is x
             True
         """
-        return self
+        return self  # Tensor.cpu copies a CUDA tensor (an operation, so it lives in dendrite.tensor)
 
     def contiguous(self):
         """``self``: the backend handles any memory layout, so no copy is made.
@@ -439,6 +449,11 @@ class TensorBase:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("dendrite tensors are not pickled; save them with dendrite.save()")
+
+
+def _host_message(tensor, what: str) -> str:
+    return (f"can't convert {tensor.device} device type tensor to {what}. Use Tensor.cpu() to copy the "
+            f"tensor to host memory first.")
 
 
 # The class every operation creates: dendrite.tensor.Tensor once that module is loaded.

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dendrite import backend
 from dendrite.backend import xp
 
 CLIP = ("clip gradients: `dendrite.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)` before "
@@ -155,9 +156,9 @@ def _floats(value) -> Any:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return xp.asarray(float(value))
+        return backend.asarray(float(value))
     if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f":
-        return xp.asarray(value)
+        return backend.asarray(value)
     return None
 
 
@@ -281,7 +282,7 @@ def classify_forward(op: str, inputs, outputs, sources) -> AnomalyOrigin:
         return _origin(op, "sqrt-of-negative", f"{int((x < 0).sum())} of {x.size} input value(s) are < 0 "
                        f"({_range(summary)}).{_made_by(sources)}", sources, inputs)
     if op == "Pow" and x is not None:
-        exponent = arrays[1] if len(arrays) > 1 and arrays[1] is not None else xp.asarray(0.0)
+        exponent = arrays[1] if len(arrays) > 1 and arrays[1] is not None else backend.asarray(0.0)
         fractional = exponent != xp.round(exponent)
         negative_base = xp.broadcast_to(x < 0, xp.broadcast(x, exponent).shape) & fractional
         if nan_out and negative_base.any():
@@ -334,7 +335,7 @@ def classify_backward(op: str, grad_outputs, inputs, input_grads, sources) -> An
         return _non_finite_inputs(op, arrays, [], sources, inputs, "backward")
     zeros = sum(int((a == 0).sum()) for a in arrays[:1] if a is not None)
     if op == "Pow" and len(arrays) > 1:
-        exponent = arrays[1] if arrays[1] is not None else xp.asarray(2.0)
+        exponent = arrays[1] if arrays[1] is not None else backend.asarray(2.0)
         slope_infinite = bool(zeros) and bool((exponent < 1).any())
     else:
         slope_infinite = op in _INFINITE_SLOPE_AT_ZERO and bool(zeros)

@@ -44,7 +44,7 @@ from dendrite.autograd.ctx_node import CtxNode
 from dendrite.autograd.function_ctx import FunctionCtx, SavedOutput
 from dendrite.autograd.grad_mode import no_grad, state
 from dendrite.autograd.versions import clock
-from dendrite.backend import ndarray
+from dendrite.backend import is_array, namespace
 from dendrite.tensor_base import TensorBase, wrap
 
 _USAGE = ("PyTorch's ctx contract is '@staticmethod def forward(ctx, *args)' (tensors in and out) and "
@@ -221,7 +221,7 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
     is_tuple = isinstance(output, tuple)
     outputs = tuple(output) if is_tuple else (output,)
     for position, item in enumerate(outputs):
-        if isinstance(item, (ndarray, list)):
+        if isinstance(item, list) or is_array(item):
             raise TypeError(
                 f"{name}.forward returned a {type(item).__name__}"
                 f"{f' as output {position}' if is_tuple else ''}: PyTorch's ctx contract returns tensors "
@@ -234,8 +234,8 @@ def _link_outputs(cls, ctx: FunctionCtx, args: tuple, output, record: bool):
     node = cls._backward_cls.__new__(cls._backward_cls)
     node.ctx = ctx
     node.n_outputs = len(outputs)
-    node.output_meta = tuple((item.shape, item.dtype) if isinstance(item, TensorBase) else None
-                             for item in outputs)
+    node.output_meta = tuple((item.shape, item.dtype, namespace(item._data)) if isinstance(item, TensorBase)
+                             else None for item in outputs)
     if state.anomaly_enabled:
         from dendrite.autograd.anomaly import check_forward
 

@@ -23,9 +23,10 @@ of ``(3,)``): it is summed back to the input's shape, as PyTorch does.
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.function_ctx import FunctionCtx
 from dendrite.autograd.grad_mode import enable_grad, no_grad
-from dendrite.backend import ndarray, xp
+from dendrite.backend import ndarray
 from dendrite.tensor_base import TensorBase, wrap
 
 
@@ -81,7 +82,7 @@ class CtxNode:
     user_backward = None  # the staticmethod's function (or vjp), None when the class defines neither
     # Set per call by ctx_function.apply.
     ctx: FunctionCtx | None = None
-    output_meta: tuple = ()  # per output: (shape, dtype) of a tensor output, None for another value
+    output_meta: tuple = ()  # per output: (shape, dtype, array module) of a tensor, None for another value
     saved_arrays: tuple = ()  # the arrays of ctx.saved_tensors (what in-place checks look at)
 
     def __getattr__(self, attribute: str):
@@ -158,7 +159,7 @@ class CtxNode:
                 # backward returned an input or a saved tensor itself: the engine may store it as a
                 # leaf's .grad and accumulate into it in place, which must not change the tensor
                 array = array.copy()
-            out.append(array if type(array) is ndarray else xp.asarray(array))
+            out.append(array if type(array) is ndarray else backend.as_result(array))
         return tuple(out)
 
     def backward_graph(self, *grad_outputs) -> tuple:
@@ -230,7 +231,7 @@ class CtxNode:
             )
         if self.ctx.materialize_grads:
             grad_outputs = tuple(
-                wrap(xp.zeros(meta[0], meta[1])) if grad is None and meta is not None else grad
+                wrap(meta[2].zeros(meta[0], meta[1])) if grad is None and meta is not None else grad
                 for grad, meta in zip(grad_outputs, self.output_meta)
             )
         return self.user_backward(self.ctx, *grad_outputs)
@@ -256,7 +257,7 @@ class CtxNode:
                 continue
             if not isinstance(grad, TensorBase):
                 hint = (" (an array: wrap it with dendrite.tensor(...), or write the array contract)"
-                        if isinstance(grad, ndarray) else "")
+                        if backend.is_array(grad) else "")
                 raise TypeError(
                     f"function {name}Backward returned a {type(grad).__name__} as gradient {position}{hint}; "
                     "expected a Tensor or None"

@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.accumulate_hooks import finishing_nodes, hooks_by_leaf, run_post_accumulate_grad_hooks
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import clock, edge_of, stale_after_writes
-from dendrite.backend import ndarray, xp
+from dendrite.backend import as_result, ndarray, on_device, xp
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -100,20 +101,25 @@ def _run_hooks(hooks, grad):
     for hook in tuple(hooks):
         replaced = hook(wrap(grad))
         if replaced is not None:
-            replaced = replaced._data if isinstance(replaced, TensorBase) else xp.asarray(replaced)
+            replaced = replaced._data if isinstance(replaced, TensorBase) else as_result(replaced)
             if replaced.shape != grad.shape:
                 raise RuntimeError(
                     f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
                     f"{replaced.shape}; expected the shape of the gradient it was given, {grad.shape}"
                 )
-            grad = xp.array(replaced, dtype=grad.dtype)  # a copy: the hook's caller may keep its tensor
+            grad = replaced.astype(grad.dtype, copy=True)  # a copy: the hook's caller may keep its tensor
     return grad
 
 
 def _owned(grad, handed_out: set):
     """``grad`` as an array that no other tensor's ``.grad`` shares (copied when in doubt)."""
     if type(grad) is not ndarray:
-        return xp.asarray(grad)
+        if not on_device(grad):
+            return backend.asarray(grad)
+        if id(grad) in handed_out or not grad.flags.owndata:  # CuPy arrays are always writeable
+            grad = grad.copy()
+        handed_out.add(id(grad))
+        return grad
     flags = grad.flags
     if id(grad) in handed_out or not flags.owndata or not flags.writeable:
         grad = grad.copy()
@@ -137,7 +143,8 @@ def store_grad(tensor: Tensor, grad, handed_out: set) -> None:
         tensor.grad = wrap(_owned(grad, handed_out))
         return
     data = current._data
-    if data.shape == grad.shape and data.dtype == grad.dtype and data.flags.writeable:
+    if data.shape == grad.shape and data.dtype == grad.dtype and (type(data) is not ndarray
+                                                                   or data.flags.writeable):
         xp.add(data, grad, out=data)
     else:
         current._data = data + grad

@@ -44,7 +44,8 @@ from dendrite.autograd.ctx_function import once_differentiable as once_different
 from dendrite.autograd.function_ctx import FunctionCtx as FunctionCtx  # torch's import path
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import clock, mark_view
-from dendrite.backend import ndarray, xp
+from dendrite.backend import as_result, namespace, ndarray
+from dendrite.devices import device_of, same_device_message
 from dendrite.tensor_base import TensorBase, wrap
 
 
@@ -123,7 +124,11 @@ class Function:
                 needs.append(False)
         requires_grad = state.grad_enabled and True in needs
         node.needs_input_grad = tuple(needs) if requires_grad else (False,) * len(needs)
-        result = node.forward(*arrays, **options)
+        try:
+            result = node.forward(*arrays, **options)
+        except TypeError as error:
+            check_same_device(cls, [*arrays, *options.values()], error)  # PyTorch's message, not NumPy's
+            raise
         if state.anomaly_enabled:
             from dendrite.autograd.anomaly import check_forward
 
@@ -131,7 +136,7 @@ class Function:
         if node.n_outputs == 1:
             # NumPy returns scalars (not 0-d arrays) for 0-d results; tensors always hold arrays.
             if type(result) is not ndarray:
-                result = xp.asarray(result)
+                result = as_result(result)  # a CuPy array stays on its device
             if requires_grad and result.dtype.kind == "f":
                 node.inputs = inputs if cls.keeps_inputs or state.anomaly_enabled else graph_edges(inputs)
                 node.stamp = clock.now
@@ -141,7 +146,7 @@ class Function:
             if result.base is not None:  # maybe a view of an input: in-place writes need its base
                 mark_view(output, inputs, False)
             return output
-        outputs = [array if type(array) is ndarray else xp.asarray(array) for array in result]
+        outputs = [array if type(array) is ndarray else as_result(array) for array in result]
         if requires_grad:
             node.inputs = inputs
             node.stamp = clock.now
@@ -254,12 +259,40 @@ def graph_edges(inputs: tuple) -> tuple:
     for item in inputs:
         if isinstance(item, TensorBase) and item._ctx is not None:
             data = item._data
-            key = (data.shape, data.dtype)
+            key = (data.shape, data.dtype, type(data))  # the type: a host or a device array
             empty = _NO_DATA.get(key)
             if empty is None:
                 if len(_NO_DATA) >= 256:  # many shapes (a sweep): start over rather than grow
                     _NO_DATA.clear()
-                empty = _NO_DATA[key] = xp.broadcast_to(xp.zeros((), data.dtype), data.shape)
+                module = namespace(data)
+                empty = _NO_DATA[key] = module.broadcast_to(module.zeros((), data.dtype), data.shape)
             item = wrap(empty, item._ctx, item._out_index)
         edges.append(item)
     return tuple(edges)
+
+
+def check_same_device(cls, arrays, error: Exception | None = None) -> None:
+    """Raise PyTorch's "Expected all tensors to be on the same device" when ``arrays`` live on two devices,
+    and ``NotImplementedError`` naming the operation and the device when the device's array library
+    (CuPy) has no implementation of a NumPy function the operation uses (``error`` says so).
+
+    Called only after an operation failed, so the everyday path pays nothing for it.
+
+    Example:
+        >>> import numpy as np
+        >>> from dendrite.autograd.function import check_same_device
+        >>> check_same_device(Function, [np.zeros(2), np.ones(2)])  # one device: nothing to say
+    """
+    found = []
+    for array in arrays:
+        if hasattr(array, "dtype") and hasattr(array, "shape"):
+            where = device_of(array)
+            if where not in found:
+                found.append(where)
+    name = getattr(cls, "__name__", "an operation").lower()
+    if len(found) > 1:
+        raise RuntimeError(same_device_message(name, *found[:2]))
+    if found and found[0].type != "cpu" and "no implementation found" in str(error):
+        raise NotImplementedError(f"{name} is not supported on {found[0]} yet: the GPU array library lacks a "
+                                  f"function it uses ({error}); run it on the CPU (x.cpu()) and move the "
+                                  f"result back") from error

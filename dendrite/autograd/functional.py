@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.accumulate_hooks import run_post_accumulate_grad_hooks
 from dendrite.autograd.engine import run_backward, store_grad
 from dendrite.autograd.graph_backward import run_backward_graph, store_grad_graph
@@ -43,7 +44,7 @@ def _output_grads(outputs: list, grad_outputs, name: str, create_graph: bool = F
             ones = xp.ones_like(output._data)
             arrays.append(wrap(ones) if create_graph else ones)
         else:
-            array = given._data if isinstance(given, TensorBase) else xp.asarray(given)
+            array = given._data if isinstance(given, TensorBase) else backend.asarray(given)
             if array.shape != output._data.shape:
                 raise RuntimeError(
                     f"{name}: gradient {position} has shape {array.shape} but output {position} has "
@@ -101,7 +102,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     for position, tensor in enumerate(inputs):
         if slot[id(tensor)] in captured:
             found = captured[slot[id(tensor)]]
-            result.append(found if create_graph else wrap(xp.array(found)))
+            result.append(found if create_graph else wrap(found.copy()))
         elif materialize_grads:
             result.append(wrap(xp.zeros_like(tensor._data)))
         elif allow_unused:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 
+from dendrite import backend
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import enable_grad, no_grad
 from dendrite.backend import xp
@@ -47,7 +48,7 @@ def _analytic(fn, inputs, checked, out_index: int):
     if not output.requires_grad:
         return jacobian, output.shape
     for k in range(size):
-        seed = xp.zeros(output.shape, output.dtype)
+        seed = backend.namespace(output).zeros(output.shape, output.dtype)
         seed.reshape(-1)[k] = 1
         grads = autograd_grad(output, [inputs[i] for i in checked], grad_outputs=[wrap(seed)],
                               retain_graph=True, allow_unused=True)
@@ -92,7 +93,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for a meaningful check",
                 stacklevel=2,
             )
-        if not inputs[i]._data.flags.writeable:
+        if not backend.writeable(inputs[i]._data):
             raise ValueError(f"gradcheck: input {i} is a read-only array; pass a writable copy")
     for out_index in range(len(_outputs(fn, inputs))):
         analytic, out_shape = _analytic(fn, inputs, checked, out_index)
@@ -121,7 +122,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 def _random_like(output, seed: int):
     generator = xp.random.default_rng(seed)
     values = generator.standard_normal(output.shape).astype(output.dtype)
-    return wrap(xp.asarray(values)).requires_grad_(True)
+    return wrap(backend.asarray(values)).requires_grad_(True)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,

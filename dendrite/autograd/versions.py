@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections import deque
 
 from dendrite.autograd.grad_mode import state
-from dendrite.backend import ndarray
+from dendrite.backend import ndarray, on_device
 from dendrite.tensor_base import TensorBase
 
 __all__ = ["clock", "bump", "version_of", "check_saved", "rebase", "edge_of", "owner_of", "mark_view",
@@ -135,11 +135,11 @@ def _saved_arrays(node):
             for inner in value:
                 yield from _saved_arrays(inner)
             continue
-        if type(value) is ndarray:
+        if type(value) is ndarray or on_device(value):
             yield value
         elif type(value) in (tuple, list):
             for item in value:
-                if type(item) is ndarray:
+                if type(item) is ndarray or on_device(item):
                     yield item
 
 

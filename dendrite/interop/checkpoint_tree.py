@@ -30,6 +30,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from dendrite import backend
 from dendrite.interop.file_limits import WeightsFileError
 from dendrite.nn.parameter import Parameter
 from dendrite.tensor import Tensor, wrap
@@ -89,7 +90,7 @@ class _Flattener:
         if id(value) in self.names:
             node = {"type": "tensor", "name": self.names[id(value)]}
         else:
-            array = np.asarray(value.array if isinstance(value, Tensor) else value)
+            array = backend.to_host(value.array if isinstance(value, Tensor) else value)  # CUDA: copied
             if array.dtype.kind not in _KINDS:
                 raise TypeError(f"save: {_place(path)} has dtype {array.dtype}; only bool, integer and "
                                 "floating-point arrays can be saved (object arrays would need pickle)")

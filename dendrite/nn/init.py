@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.random_generator import numpy_generator
 from dendrite.tensor import Tensor
@@ -63,7 +64,7 @@ def _fill(tensor: Tensor, values) -> Tensor:
     # Write straight into the array: initialisation is never part of the graph (PyTorch's no_grad).
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init expects a dendrite Tensor, got {type(tensor).__name__}")
-    xp.copyto(tensor.array, values, casting="unsafe")
+    xp.copyto(tensor.array, backend.move_like(tensor.array, values), casting="unsafe")  # drawn on the host
     return tensor
 
 

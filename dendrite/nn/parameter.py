@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.tensor import Tensor
 
@@ -28,7 +29,7 @@ class Parameter(Tensor):
         elif isinstance(data, Tensor):
             array = data.array
         else:
-            array = xp.asarray(data)
+            array = backend.asarray(data)
         self._adopt(array, requires_grad)  # shares memory with ``data``, as PyTorch's Parameter does
 
     def __repr__(self) -> str:

@@ -10,7 +10,7 @@ import numbers
 from typing import TYPE_CHECKING
 
 from dendrite import backend
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.operands import check_broadcast, promote_arrays
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operat
 def _operand(value):
     if isinstance(value, TensorBase):
         return value._data
-    if isinstance(value, (numbers.Number, ndarray, xp.generic)):
+    if isinstance(value, (numbers.Number, xp.generic)) or backend.is_array(value):
         return value
     return None
 
@@ -38,18 +38,18 @@ def _operand_or_raise(name: str, value):
 
 def _compare(ufunc, name: str, a, b):
     a_data, b_data = _operand_or_raise(name, a), _operand_or_raise(name, b)
-    if isinstance(a_data, ndarray) and isinstance(b_data, ndarray) and a_data.dtype != b_data.dtype:
+    if backend.is_array(a_data) and backend.is_array(b_data) and a_data.dtype != b_data.dtype:
         # compared in the promoted dtype, as PyTorch (a 0-d float64 beside float32 is rounded first)
         common = promote_arrays(a_data, b_data)
         a_data, b_data = a_data.astype(common, copy=False), b_data.astype(common, copy=False)
-    elif isinstance(a_data, float) and isinstance(b_data, ndarray) and b_data.dtype.kind != "f":
+    elif isinstance(a_data, float) and backend.is_array(b_data) and b_data.dtype.kind != "f":
         b_data = b_data.astype(backend.get_default_dtype())  # int tensor == 0.5: compared in float32
-    elif isinstance(b_data, float) and isinstance(a_data, ndarray) and a_data.dtype.kind != "f":
+    elif isinstance(b_data, float) and backend.is_array(a_data) and a_data.dtype.kind != "f":
         a_data = a_data.astype(backend.get_default_dtype())
     try:
-        return wrap(xp.asarray(ufunc(a_data, b_data)))
+        return wrap(backend.asarray(ufunc(a_data, b_data)))
     except TypeError:  # NumPy's ufunc message names neither the op nor the dtypes as PyTorch does
-        kinds = [xp.asarray(v).dtype for v in (a_data, b_data)]
+        kinds = [backend.asarray(v).dtype for v in (a_data, b_data)]
         raise NotImplementedError(
             f"{name}: not implemented for {kinds[0]} and {kinds[1]} (it takes integer or bool tensors)"
         ) from None
@@ -220,7 +220,7 @@ def bitwise_not(input: Tensor) -> Tensor:
     """
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not (~) is only defined for bool and integer tensors, got a float tensor")
-    return wrap(xp.asarray(xp.invert(input._data)))
+    return wrap(backend.asarray(xp.invert(input._data)))
 
 
 def bitwise_and(input, other) -> Tensor:
@@ -270,7 +270,7 @@ def isnan(input: Tensor) -> Tensor:
         >>> dendrite.isnan(dendrite.tensor([1.0, float("nan")]))
         tensor([False,  True])
     """
-    return wrap(xp.asarray(xp.isnan(input._data)))
+    return wrap(backend.asarray(xp.isnan(input._data)))
 
 
 def isinf(input: Tensor) -> Tensor:
@@ -281,7 +281,7 @@ def isinf(input: Tensor) -> Tensor:
         >>> dendrite.isinf(dendrite.tensor([1.0, float("-inf")]))
         tensor([False,  True])
     """
-    return wrap(xp.asarray(xp.isinf(input._data)))
+    return wrap(backend.asarray(xp.isinf(input._data)))
 
 
 def isfinite(input: Tensor) -> Tensor:
@@ -292,7 +292,7 @@ def isfinite(input: Tensor) -> Tensor:
         >>> dendrite.isfinite(dendrite.tensor([1.0, float("inf"), float("nan")]))
         tensor([ True, False, False])
     """
-    return wrap(xp.asarray(xp.isfinite(input._data)))
+    return wrap(backend.asarray(xp.isfinite(input._data)))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -305,7 +305,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8
         tensor([ True, False])
     """
     a, b = _operand_or_raise("isclose", input), _operand_or_raise("isclose", other)
-    return wrap(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return wrap(backend.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.graph_operands import shape_of as input_shape
 from dendrite.ops.operands import (
@@ -154,10 +155,10 @@ class Neg(Function):
 def _power(base, exponent):
     """``base ** exponent``; integers to negative integer powers give what integer arithmetic gives in
     PyTorch (1 ** -n = 1, (-1) ** -n = +-1, any other base 0, even 0) where NumPy raises."""
-    if isinstance(exponent, ndarray) and exponent.dtype.kind == "i" \
-            and xp.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
+    if backend.is_array(exponent) and exponent.dtype.kind == "i" \
+            and backend.asarray(base).dtype.kind in "iub" and (exponent < 0).any():
         negative = exponent < 0
-        result = xp.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
+        result = backend.asarray(xp.power(base, xp.where(negative, 0, exponent).astype(exponent.dtype)))
         odd = (exponent & 1).astype(bool)
         inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
         return xp.where(negative, inverse, result).astype(result.dtype)
@@ -176,7 +177,7 @@ class Pow(Function):
         base, exponent, result = self.base, self.exponent, self.result
         grad_base = grad_exponent = None
         if self.needs_input_grad[0]:
-            if not isinstance(exponent, ndarray):
+            if not backend.is_array(exponent):
                 # A number: d/dx x**0 is 0 everywhere, even at x = 0 (PyTorch's convention).
                 if exponent == 0:
                     local = xp.zeros_like(base)
@@ -265,7 +266,7 @@ class FloorDivide(Function):
         return xp.floor_divide(a, b)
 
     def backward(self, grad):
-        return tuple(xp.zeros(shape, grad.dtype) for shape in self.shapes)
+        return tuple(backend.namespace(grad).zeros(shape, grad.dtype) for shape in self.shapes)
 
     def backward_graph(self, grad):
         return tuple(constant(xp.zeros(shape), grad) for shape in self.shapes)
@@ -377,7 +378,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
             _check_integer_divisor("div(rounding_mode='trunc')", a, b)
             dtype = (a if isinstance(a, TensorBase) else b)._data.dtype
             quotient = xp.true_divide(array_or_value(a), array_or_value(b))
-            return wrap(xp.asarray(xp.trunc(quotient)).astype(dtype))
+            return wrap(backend.asarray(xp.trunc(quotient)).astype(dtype))
         return trunc(div(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")

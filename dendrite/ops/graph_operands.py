@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.autograd.functional import grad as autograd_grad
 from dendrite.autograd.grad_mode import enable_grad
-from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -67,7 +67,7 @@ def constant(array, like: Tensor) -> Tensor:
         >>> constant(np.array([True, False]), dendrite.zeros(2, dtype=dendrite.float64))
         tensor([1., 0.], dtype=dendrite.float64)
     """
-    return wrap(xp.asarray(array, dtype=like.dtype))
+    return wrap(backend.move_like(like._data, backend.asarray(array, dtype=like.dtype)))  # on like's device
 
 
 class LinearMap(Function):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
 from dendrite.ops.graph_operands import constant, linear_map
@@ -43,7 +44,7 @@ def _plain_item(item):
             )
         return item
     if isinstance(item, list):
-        array = xp.asarray(item)
+        array = backend.asarray(item)
         if array.dtype.kind == "f":
             raise IndexError("lists used as indices must hold integers or bools")
         return array
@@ -53,7 +54,7 @@ def _plain_item(item):
 def _kind(index) -> str:
     """'basic' (a view), 'mask' (bool arrays only: no repeats) or 'advanced' (may repeat)."""
     items = index if isinstance(index, tuple) else (index,)
-    arrays = [item for item in items if isinstance(item, ndarray)]
+    arrays = [item for item in items if backend.is_array(item)]
     if not arrays:
         return "basic"
     if all(array.dtype.kind == "b" for array in arrays) and len(arrays) == 1:
@@ -64,15 +65,16 @@ def _kind(index) -> str:
 class GetItem(Function):
     """``x[index]``; backward: the gradient written (advanced index: added) into zeros at ``index``."""
     def forward(self, x, index, kind):
+        index = backend.index_on_device_of(x, index)  # a list indexing a CUDA tensor goes to the GPU
         self.shape, self.index, self.kind = x.shape, index, kind
         result = x[index]
-        if type(result) is not ndarray and kind != "advanced":
+        if type(result) is not ndarray and kind != "advanced" and not backend.on_device(result):
             # NumPy answers a number for x[0] of a vector; PyTorch a 0-d view (x[0] += 1 changes x).
             result = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
         return result
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         if self.kind == "advanced":
             xp.add.at(result, self.index, grad)
         else:
@@ -84,7 +86,7 @@ class GetItem(Function):
         shape, index, kind = self.shape, self.index, self.kind
 
         def put(g):
-            result = xp.zeros(shape, g.dtype)
+            result = backend.namespace(g).zeros(shape, g.dtype)
             if kind == "advanced":
                 xp.add.at(result, index, g)
             else:
@@ -125,7 +127,7 @@ class Gather(Function):
         return xp.take_along_axis(x[window], index, axis)
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.add.at(result, _scatter_index(self.index, self.axis), grad)
         return result
 
@@ -134,20 +136,22 @@ class Gather(Function):
         window = tuple(slice(None) if d == axis else slice(0, size) for d, size in enumerate(index.shape))
 
         def put(g):
-            result = xp.zeros(shape, g.dtype)
+            result = backend.namespace(g).zeros(shape, g.dtype)
             xp.add.at(result, _scatter_index(index, axis), g)
             return result
         return linear_map(grad, to=put, back=lambda h: xp.take_along_axis(h[window], index, axis))
 
 
 def _scatter_index(index, axis: int) -> tuple:
-    grids = list(xp.indices(index.shape, sparse=True))
-    grids[axis] = index
+    # xp.indices(index.shape, sparse=True), made on the index's own device
+    module, ndim = backend.namespace(index), index.ndim
+    grids = [index if d == axis else module.arange(size).reshape((1,) * d + (size,) + (1,) * (ndim - d - 1))
+             for d, size in enumerate(index.shape)]
     return tuple(grids)
 
 
 def _index_array(index, name: str) -> ndarray:
-    array = index._data if isinstance(index, TensorBase) else xp.asarray(index)
+    array = index._data if isinstance(index, TensorBase) else backend.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer (long) tensor, got dtype {array.dtype}")
     return array
@@ -271,7 +275,7 @@ class ScatterAdd(Function):
     def backward(self, grad):
         grad_src = None
         if self.needs_input_grad[1]:
-            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
             window = tuple(slice(0, s) for s in self.index.shape)
             grad_src[window] = grad[_scatter_index(self.index, self.axis)]
         return grad, grad_src
@@ -289,12 +293,12 @@ def _window_maps(index, axis: int, src_shape: tuple, out_shape: tuple):
     window = tuple(slice(0, s) for s in index.shape)
 
     def take(g):
-        result = xp.zeros(src_shape, g.dtype)
+        result = backend.namespace(g).zeros(src_shape, g.dtype)
         result[window] = g[where]
         return result
 
     def put(h):
-        result = xp.zeros(out_shape, h.dtype)
+        result = backend.namespace(h).zeros(out_shape, h.dtype)
         xp.add.at(result, where, h[window])
         return result
     return take, put
@@ -305,7 +309,7 @@ class Scatter(Function):
 
     def forward(self, x, src, index, axis):
         self.index, self.axis = index, axis
-        self.src_is_array = isinstance(src, ndarray)
+        self.src_is_array = backend.is_array(src)
         self.src_shape = src.shape if self.src_is_array else ()
         result = x.copy()
         where = _scatter_index(index, axis)
@@ -318,13 +322,13 @@ class Scatter(Function):
         grad_x[where] = 0
         grad_src = None
         if self.needs_input_grad[1] and self.src_is_array:
-            grad_src = xp.zeros(self.src_shape, grad.dtype)
+            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
             grad_src[tuple(slice(0, s) for s in self.index.shape)] = grad[where]
         return grad_x, grad_src
 
     def backward_graph(self, grad):
         where = _scatter_index(self.index, self.axis)
-        kept = xp.ones(grad.shape, bool)
+        kept = backend.namespace(grad).ones(grad.shape, bool)
         kept[where] = False
         grad_x = grad * constant(kept, grad)
         grad_src = None
@@ -483,7 +487,7 @@ def masked_select(input: Tensor, mask) -> Tensor:
         >>> x.masked_select(dendrite.tensor([True, False]))
         tensor([1, 3])
     """
-    mask = mask._data if isinstance(mask, TensorBase) else xp.asarray(mask)
+    mask = mask._data if isinstance(mask, TensorBase) else backend.asarray(mask)
     if mask.shape != input._data.shape:
         input = input.expand(*xp.broadcast_shapes(mask.shape, input._data.shape))
         mask = xp.broadcast_to(mask, input._data.shape)
@@ -526,9 +530,9 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     if data.ndim == 0:  # PyTorch: a 0-d tensor is one element at no coordinates
         count = int(bool(data))
         if as_tuple:
-            return (wrap(xp.zeros(count, dtype=xp.int64)),)
-        return wrap(xp.zeros((count, 0), dtype=xp.int64))
+            return (wrap(backend.namespace(data).zeros(count, dtype=xp.int64)),)
+        return wrap(backend.namespace(data).zeros((count, 0), dtype=xp.int64))
     found = xp.nonzero(data)
     if as_tuple:
-        return tuple(wrap(xp.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
+        return tuple(wrap(backend.asarray(axis_index, dtype=xp.int64)) for axis_index in found)
     return wrap(xp.stack(found, axis=-1).astype(xp.int64).reshape(-1, input._data.ndim))

@@ -31,7 +31,8 @@ class Fill(Function):
     def forward(self, old, value):
         self.value_shape = shape_of(value)
         try:
-            return xp.broadcast_to(xp.asarray(value), old.shape).astype(old.dtype)
+            value = backend.move_like(old, backend.asarray(value))  # a number: onto old's device
+            return xp.broadcast_to(value, old.shape).astype(old.dtype)
         except ValueError:
             raise RuntimeError(
                 f"a value of shape {self.value_shape} cannot be written into a tensor of shape {old.shape} "
@@ -50,7 +51,7 @@ class Fill(Function):
 
 
 def _value(value):
-    return value if isinstance(value, TensorBase) else wrap(xp.asarray(value))
+    return value if isinstance(value, TensorBase) else wrap(backend.asarray(value))
 
 
 def _fill(x: Tensor, name: str, value) -> Tensor:
@@ -119,7 +120,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
         >>> x.shape, bool(((x >= -1) & (x < 1)).all())
         ((2, 3), True)
     """
-    return _fill(x, "uniform_", backend.generator().uniform(a, b, x.shape))
+    return _fill(x, "uniform_", backend.move_like(x._data, backend.generator().uniform(a, b, x.shape)))
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
@@ -130,13 +131,14 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
         >>> dendrite.empty(2, 3).normal_(0.0, 0.02).shape
         (2, 3)
     """
-    return _fill(x, "normal_", backend.generator().normal(mean, std, x.shape))
+    return _fill(x, "normal_", backend.move_like(x._data, backend.generator().normal(mean, std, x.shape)))
 
 
 def _put(positions):
     """``compute`` for :func:`write_inplace`: ``old`` with the elements at ``positions`` set to ``value``."""
     def put(old, value):
-        values = Fill.apply(wrap(xp.empty(positions.shape, old._data.dtype)), _value(value))
+        values = Fill.apply(wrap(backend.namespace(old._data).empty(
+            positions.shape, old._data.dtype)), _value(value))
         return CopySlices.apply(old, values, positions)
     return put
 
@@ -155,13 +157,13 @@ def setitem(x: Tensor, index, value) -> None:
         tensor([[1., 5., 0.],
                 [0., 5., 0.]])
     """
-    index = plain_index(index)
+    index = backend.index_on_device_of(x._data, plain_index(index))  # lists index a CUDA tensor from the GPU
     view = getattr(x, "_view", None)
     recording = state.grad_enabled and (
         x.requires_grad or (isinstance(value, TensorBase) and value.requires_grad)
         or (view is not None and view[0].requires_grad))
     if recording:
-        positions = xp.arange(x._data.size).reshape(x._data.shape)[index]
+        positions = backend.namespace(x._data).arange(x._data.size).reshape(x._data.shape)[index]
         try:
             write_inplace(x, "__setitem__", _put(positions), value, casting="unsafe")
         except RuntimeError as error:
@@ -170,7 +172,7 @@ def setitem(x: Tensor, index, value) -> None:
             raise
         return
     data = x._data
-    if not data.flags.writeable:
+    if not backend.writeable(data):
         raise RuntimeError("__setitem__: this tensor's memory is read-only (an expand()ed or broadcast "
                            "view); clone() it first")
     array = value._data if isinstance(value, TensorBase) else value

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import bump, clock, live_views, owner_of, rebase
@@ -57,7 +58,7 @@ class AsStrided(Function):
         return base.reshape(-1)[positions]
 
     def backward(self, grad):
-        grad_base = xp.zeros(self.base_shape, grad.dtype)
+        grad_base = backend.namespace(grad).zeros(self.base_shape, grad.dtype)
         xp.add.at(grad_base.reshape(-1), self.positions, grad)  # positions may repeat (x[[0, 0]] = v)
         return grad_base, None
 
@@ -66,7 +67,7 @@ class AsStrided(Function):
         positions, base_shape = self.positions, self.base_shape
 
         def scatter(g):
-            out = xp.zeros(base_shape, g.dtype)
+            out = backend.namespace(g).zeros(base_shape, g.dtype)
             xp.add.at(out.reshape(-1), positions, g)
             return out
 
@@ -100,7 +101,7 @@ class CopySlices(Function):
             return out
 
         def scatter(g):
-            out = xp.zeros(shape, g.dtype)
+            out = backend.namespace(g).zeros(shape, g.dtype)
             xp.add.at(out.reshape(-1), positions, g)
             return out
 
@@ -127,13 +128,13 @@ def view_positions(base, view):
     scratch_item = xp.dtype(xp.int64).itemsize
 
     def extent(array):
-        start = array.__array_interface__["data"][0]
+        start = backend.data_address(array)
         low = start + sum((n - 1) * s for n, s in zip(array.shape, array.strides) if s < 0 and n > 0)
         high = start + sum((n - 1) * s for n, s in zip(array.shape, array.strides) if s > 0 and n > 0)
         return start, low, high + item
 
     if base.size == 0 or view.size == 0:
-        return xp.zeros(view.shape, xp.int64)
+        return backend.namespace(base).zeros(view.shape, xp.int64)
     base_start, low, high = extent(base)
     view_start, view_low, view_high = extent(view)
     if view.itemsize != item or view_low < low or view_high > high:
@@ -149,7 +150,7 @@ def view_positions(base, view):
     positions = laid_out(view, view_start).copy()
     if (positions < 0).any():
         raise RuntimeError("internal error: an in-place view covers memory its base does not")
-    return positions
+    return backend.move_like(base, positions)  # worked out on the host from the strides
 
 
 def _requires_grad(values) -> bool:
@@ -185,7 +186,7 @@ def _fit(result: Tensor, x: Tensor, name: str, casting: str) -> Tensor:
 def _store(x: Tensor, values, name: str) -> None:
     """Copy ``values`` (an array of x's shape and dtype) into x's memory and count the write."""
     data = x._data
-    if not data.flags.writeable:
+    if not backend.writeable(data):
         if 0 in data.strides and data.size > 1:
             raise RuntimeError(
                 f"{name}: unsupported operation: more than one element of the written-to tensor refers "
@@ -240,7 +241,7 @@ def _keep_saved_result(result: Tensor, x: Tensor) -> None:
     for name, value in node.__dict__.items():
         if value is result._data:
             names.append(name)
-        elif type(value) is ndarray and owner_of(value) is owner:
+        elif (type(value) is ndarray or backend.on_device(value)) and owner_of(value) is owner:
             return
     for name in names:
         setattr(node, name, x._data)

@@ -29,7 +29,7 @@ class Cat(Function):
         return xp.concatenate(arrays, axis=axis)
 
     def backward(self, grad):
-        return tuple(xp.split(grad, self.boundaries, axis=self.axis))
+        return tuple(xp.split(grad, self.boundaries.tolist(), axis=self.axis))
 
     def backward_graph(self, grad):
         starts = [0, *self.boundaries.tolist()]
@@ -57,16 +57,18 @@ class Split(Function):
         self.shape, self.axis = x.shape, axis
         self.n_outputs = len(sections)
         self.boundaries = xp.cumsum(sections)[:-1]
-        return tuple(xp.split(x, self.boundaries, axis=axis))
+        return tuple(xp.split(x, self.boundaries.tolist(), axis=axis))
 
     def backward(self, grads):
-        dtype = next(g for g in grads if g is not None).dtype
-        pieces = xp.split(xp.zeros(self.shape, dtype), self.boundaries, axis=self.axis)
+        like = next(g for g in grads if g is not None)
+        pieces = xp.split(backend.namespace(like).zeros(self.shape, like.dtype), self.boundaries.tolist(),
+                          axis=self.axis)
         return xp.concatenate([p if g is None else g for g, p in zip(grads, pieces)], axis=self.axis)
 
     def backward_graph(self, *grads):
         like = next(g for g in grads if g is not None)
-        pieces = xp.split(xp.zeros(self.shape, like.dtype), self.boundaries, axis=self.axis)
+        pieces = xp.split(backend.namespace(like).zeros(
+            self.shape, like.dtype), self.boundaries.tolist(), axis=self.axis)
         return Cat.apply(*[wrap(p) if g is None else g for g, p in zip(grads, pieces)], axis=self.axis)
 
 

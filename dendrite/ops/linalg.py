@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import linear_map, sum_to
@@ -275,10 +276,10 @@ class Diagonal(Function):
         return xp.diagonal(x, offset, *axes).copy()
 
     def backward(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         window = xp.moveaxis(result, self.axes, (-2, -1))  # a writable view of result
         count = grad.shape[-1]
-        rows = xp.arange(count) + max(-self.offset, 0)
+        rows = backend.namespace(grad).arange(count) + max(-self.offset, 0)
         window[..., rows, rows + self.offset] = grad
         return result
 
@@ -286,8 +287,8 @@ class Diagonal(Function):
         shape, offset, axes = self.shape, self.offset, self.axes
 
         def place(g):
-            result = xp.zeros(shape, g.dtype)
-            rows = xp.arange(g.shape[-1]) + max(-offset, 0)
+            result = backend.namespace(g).zeros(shape, g.dtype)
+            rows = backend.namespace(g).arange(g.shape[-1]) + max(-offset, 0)
             xp.moveaxis(result, axes, (-2, -1))[..., rows, rows + offset] = g
             return result
         return linear_map(grad, to=place, back=lambda h: xp.diagonal(h, offset, *axes).copy())
@@ -398,9 +399,9 @@ class Einsum(Function):
         # (NumPy appends each partial result last: after the first pair, the next operand is at 0)
         path = ["einsum_path", (0, 1)] + [(0, len(arrays) - 1 - step) for step in range(1, len(arrays) - 1)]
         if len(arrays) <= 2:  # NumPy's own loops, no BLAS
-            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=False))
+            return backend.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=False))
         with blas.serial_threads(_naive_flops(terms, arrays)):  # the pairs go to BLAS: one thread when small
-            return xp.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=path))
+            return backend.asarray(xp.einsum(",".join(terms) + "->" + output, *arrays, optimize=path))
 
     def backward(self, grad):
         grads = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.tensor_base import TensorBase, wrap
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
@@ -57,7 +57,7 @@ def shape_of(value) -> tuple:
         >>> shape_of(np.zeros((2, 3))), shape_of(2.5)
         ((2, 3), ())
     """
-    return value.shape if isinstance(value, ndarray) else ()
+    return getattr(value, "shape", ())  # arrays of any device; NumPy scalars have shape ()
 
 
 def check_broadcast(name: str, a, b, *, names: tuple | None = None, onto_first: bool = False) -> None:
@@ -184,7 +184,7 @@ def operands(a, b):
 
 
 def _with_scalar(tensor: Tensor, value, tensor_first: bool):
-    if isinstance(value, ndarray):
+    if backend.is_array(value):
         value = wrap(value)
         return operands(tensor, value) if tensor_first else operands(value, tensor)
     if isinstance(value, xp.generic):

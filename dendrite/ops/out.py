@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 
+from dendrite import backend
 from dendrite.autograd.grad_mode import state
 from dendrite.autograd.versions import bump
 from dendrite.backend import xp
@@ -92,7 +93,7 @@ def call_with_out(function, op: str, args: tuple, kwargs: dict):
         out._data = values.astype(data.dtype, copy=True)  # new memory: no longer a view of anything
         out._view = None
     else:
-        if not data.flags.writeable:
+        if not backend.writeable(data):
             raise RuntimeError(f"{op}(): out= is a read-only (expanded or broadcast) view; pass a tensor "
                                "with its own memory")
         xp.copyto(data, values, casting="unsafe")

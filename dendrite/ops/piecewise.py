@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import ndarray, xp
+from dendrite.backend import xp
 from dendrite.ops.boundary import input_kinds
 from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.operands import (
@@ -99,12 +99,12 @@ class Clamp(Function):
             result = xp.maximum(result, low)
         if high is not None:
             result = xp.minimum(result, high)
-        return xp.asarray(result, dtype=x.dtype)  # NumPy may widen for a number bound
+        return backend.asarray(result, dtype=x.dtype)  # NumPy may widen for a number bound
 
     def backward(self, grad):
         # PyTorch's clamp_backward_min_max, condition for condition.
         x, low, high = self.x, self.low, self.high
-        zero = xp.zeros((), grad.dtype)
+        zero = backend.namespace(grad).zeros((), grad.dtype)
         needs = self.needs_input_grad
         grad_x = grad_low = grad_high = None
         if needs[0]:
@@ -129,7 +129,7 @@ class Clamp(Function):
         needs = self.needs_input_grad
         grad_x = grad_low = grad_high = None
         if needs[0]:
-            keep = xp.ones(x.shape, bool)
+            keep = backend.namespace(x).ones(x.shape, bool)
             if low is not None:
                 keep = keep & (x >= low)
             if high is not None:
@@ -194,7 +194,7 @@ class Where(Function):
         return xp.where(condition, a, b)
 
     def backward(self, grad):
-        zero = xp.zeros((), grad.dtype)
+        zero = backend.namespace(grad).zeros((), grad.dtype)
         needs = self.needs_input_grad
         return (
             None,
@@ -219,7 +219,7 @@ class _Rounding(Function):
         return self.compute(x)
 
     def backward(self, grad):
-        return xp.zeros(self.shape, grad.dtype)
+        return backend.namespace(grad).zeros(self.shape, grad.dtype)
 
     def backward_graph(self, grad):
         return (constant(xp.zeros(self.shape), grad),) + (None,) * (len(self.inputs) - 1)  # round's decimals
@@ -394,7 +394,7 @@ def _scalar_tensor(value) -> Tensor:
         dtype = backend.int64
     else:
         dtype = backend.get_default_dtype()
-    return wrap(xp.asarray(value, dtype))
+    return wrap(backend.asarray(value, dtype))
 
 
 def where(condition, input, other) -> Tensor:
@@ -409,11 +409,11 @@ def where(condition, input, other) -> Tensor:
         tensor([0., 2.])
     """
     if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
-        input = _scalar_tensor(input) if not isinstance(input, ndarray) else wrap(input)
+        input = _scalar_tensor(input) if not backend.is_array(input) else wrap(input)
     a, b = operands(input, other)
-    if not isinstance(condition, (TensorBase, ndarray)):  # PyTorch reads no list, tuple or number here
+    if not (isinstance(condition, TensorBase) or backend.is_array(condition)):  # no list, tuple, number
         raise TypeError(f"where: condition must be a bool tensor, got {type(condition).__name__}")
-    condition = condition._data if isinstance(condition, TensorBase) else xp.asarray(condition)
+    condition = condition._data if isinstance(condition, TensorBase) else backend.asarray(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     try:

@@ -54,7 +54,7 @@ def tensor_repr(tensor) -> str:
         >>> tensor_repr(dendrite.tensor([1, 2], dtype=dendrite.int32))
         'tensor([1, 2], dtype=dendrite.int32)'
     """
-    array = backend.to_host(tensor._data)
+    array = backend.to_host(tensor._data)  # a CUDA tensor's values are read back to print them
     prefix = "tensor("
     if array.size == 0:
         body = "[]" if array.ndim == 1 else f"[], size={tuple(array.shape)}"
@@ -62,6 +62,8 @@ def tensor_repr(tensor) -> str:
         body = xp.array2string(array, separator=", ", prefix=prefix, threshold=1000, edgeitems=3,
                                max_line_width=80, formatter={"all": _formatter(array)})
     extras = []
+    if backend.on_device(tensor._data):
+        extras.append(f"device='{backend.device_kind(tensor._data)}:0'")  # as PyTorch: before the dtype
     if array.dtype not in _DEFAULT_DTYPES:
         extras.append(f"dtype=dendrite.{array.dtype}")
     if tensor._ctx is not None:

@@ -119,13 +119,13 @@ class ExtremeDim(Function):
 
     def backward(self, grad):
         grad = grad.reshape(self.indices.shape)
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.put_along_axis(result, self.indices, grad, self.axis)
         return result
 
     def backward_graph(self, grad):
         # g broadcast along the axis, times the constant one-hot mask of the chosen elements.
-        chosen = xp.zeros(self.shape)
+        chosen = backend.namespace(self.indices).zeros(self.shape)
         xp.put_along_axis(chosen, self.indices, 1, self.axis)
         return grad.reshape(self.indices.shape) * constant(chosen, grad)
 
@@ -144,7 +144,7 @@ class Moments(Function):
         self.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
         squares = (self.centered * self.centered).sum(axis=axes, keepdims=True)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            result = xp.asarray(squares / self.divisor, dtype=x.dtype)
+            result = backend.asarray(squares / self.divisor, dtype=x.dtype)
             if root:
                 result = xp.sqrt(result)
         self.result = result
@@ -394,13 +394,13 @@ def _arg(input: Tensor, dim, keepdim: bool, function) -> Tensor:
     if dim is None:
         index = function(input._data.reshape(-1))
         shape = (1,) * input._data.ndim if keepdim else ()
-        return wrap(xp.asarray(index, backend.int64).reshape(shape))
+        return wrap(backend.asarray(index, backend.int64).reshape(shape))
     (axis,) = normalize_dims(dim, input._data.ndim)
     data = input._data if input._data.ndim else input._data.reshape(1)
     indices = function(data, axis=axis)
     if keepdim and input._data.ndim:
         indices = xp.expand_dims(indices, axis)
-    return wrap(xp.asarray(indices, backend.int64))
+    return wrap(backend.asarray(indices, backend.int64))
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -515,7 +515,7 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         data = input._data
         return wrap((data != 0).astype(data.dtype) if data.dtype == xp.uint8 else data.astype(bool))
     axes = reduction_dims(dim, input._data.ndim)
-    return wrap(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
+    return wrap(backend.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -533,7 +533,7 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         data = input._data
         return wrap((data != 0).astype(data.dtype) if data.dtype == xp.uint8 else data.astype(bool))
     axes = reduction_dims(dim, input._data.ndim)
-    return wrap(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
+    return wrap(backend.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
@@ -546,7 +546,7 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
         (tensor(3), tensor([2, 1]))
     """
     axes = reduction_dims(dim, input._data.ndim)
-    return wrap(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
+    return wrap(backend.asarray(xp.count_nonzero(input._data, axis=axes), dtype=backend.int64))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.operands import float_input, kept_shape, normalize_dims, reduction_dims
@@ -24,7 +25,8 @@ def _peak(x, axes):
     """``max(x)`` along ``axes``, kept as size 1; 0 for an empty tensor (nothing to shift, as PyTorch)."""
     if x.size:
         return x.max(axis=axes, keepdims=True)
-    return xp.zeros(kept_shape(x.shape, axes if isinstance(axes, tuple) else (axes,)), x.dtype)
+    return backend.namespace(x).zeros(
+        kept_shape(x.shape, axes if isinstance(axes, tuple) else (axes,)), x.dtype)
 
 
 def _shifted(x, axes):

@@ -53,7 +53,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """
     (axis,) = normalize_dims(dim, input.ndim)  # a 0-d tensor takes dim in [-1, 0]
     if input.ndim == 0:
-        return SortResult(input, wrap(xp.zeros((), backend.int64)))
+        return SortResult(input, wrap(backend.namespace(input._data).zeros((), backend.int64)))
     return _pick(input, _order(input._data, axis, descending), axis)
 
 
@@ -84,7 +84,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size {size}")
     order = _order(input._data, axis, descending=largest)
-    return _pick(input, xp.take(order, xp.arange(k), axis=axis), axis)
+    return _pick(input, xp.take(order, backend.namespace(order).arange(k), axis=axis), axis)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> SortResult:

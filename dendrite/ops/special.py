@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.operands import to_float
@@ -54,7 +55,7 @@ def erf_array(x):
         >>> round(float(erf_array(0.5)), 4)
         0.5205
     """
-    a = xp.abs(xp.asarray(x, dtype=xp.float64))
+    a = xp.abs(backend.asarray(x, dtype=xp.float64))
     out = xp.where(a >= 6.0, 1.0, xp.nan)
     small = a < 1.0
     if small.any():

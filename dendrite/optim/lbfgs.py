@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.optim.line_search import strong_wolfe
 from dendrite.optim.optimizer import Optimizer, check_option
@@ -119,7 +120,8 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self):
         """Every parameter's gradient, flattened and joined: shape ``(n,)`` (zeros where none)."""
         return xp.concatenate([p.grad.array.reshape(-1) if p.grad is not None
-                               else xp.zeros(p.numel(), p.array.dtype) for p in self._params])
+                               else backend.namespace(p.array).zeros(
+                                   p.numel(), p.array.dtype) for p in self._params])
 
     def _add_grad(self, step_size, direction) -> None:
         """``x += step_size * direction``, parameter by parameter, in place."""
@@ -318,7 +320,7 @@ class LBFGS(Optimizer):
         dtype = self._params[0].array.dtype
 
         def vector(value, where: str):
-            array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+            array = value.array if isinstance(value, Tensor) else backend.asarray(value)
             if array.shape != (total,) or array.dtype.kind not in "biuf":
                 raise ValueError(f"LBFGS.load_state_dict: {where} is {array.dtype} of shape "
                                  f"{tuple(array.shape)}; expected a flat vector of the {total} parameters: "

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dendrite import backend
 from dendrite.autograd.grad_mode import enable_grad
 from dendrite.backend import float32, xp
 from dendrite.tensor import Tensor, wrap
@@ -243,7 +244,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     grad._ctx, grad.requires_grad = None, False
-                    if grad.array.flags.writeable:
+                    if backend.writeable(grad.array):
                         grad.array.fill(0)
                     else:
                         grad.data = xp.zeros_like(grad.array)
@@ -457,7 +458,7 @@ def _copy_value(value):
     """A copy of one state entry: tensors and arrays are copied, everything else kept."""
     if isinstance(value, Tensor):
         return wrap(value.array.copy())
-    if isinstance(value, xp.ndarray):
+    if backend.is_array(value):
         return value.copy()
     return copy.deepcopy(value)
 
@@ -470,15 +471,15 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
     not at the first step). ``step`` keeps float32, as in PyTorch.
     """
     if key == "step":
-        array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+        array = value.array if isinstance(value, Tensor) else backend.asarray(value)
         if array.size != 1 or array.dtype.kind not in "biuf":
             raise ValueError(f"{where} (the step count) is {array.dtype} of shape {tuple(array.shape)}; "
                              "expected one number")
-        return wrap(xp.array(array, dtype=float32))
+        return wrap(backend.to_host(array).astype(float32))
     if isinstance(value, Tensor):
         array = value.array
     elif hasattr(value, "__array__") and not isinstance(value, (int, float)):
-        array = xp.asarray(value)  # NumPy arrays, PyTorch tensors
+        array = backend.asarray(value)  # NumPy arrays, PyTorch tensors
     else:
         return copy.deepcopy(value)
     if array.dtype.kind not in "biuf":
@@ -487,4 +488,5 @@ def _load_value(key: str, value, param: Tensor, where: str = ""):
         raise ValueError(f"{where} has shape {tuple(array.shape)}, but its parameter has shape "
                          f"{tuple(param.shape)}: this state belongs to another model")
     dtype = param.array.dtype if param.array.dtype.kind == "f" and array.dtype.kind == "f" else array.dtype
-    return wrap(xp.array(array, dtype=dtype, copy=True))
+    # on the parameter's device, as PyTorch (a state saved from a CUDA model loads on the host)
+    return wrap(backend.to_device(array, backend.device_kind(param.array)).astype(dtype, copy=True))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dendrite import backend
 from dendrite.interop.file_limits import WeightsFileError
 from dendrite.tensor import Tensor
 
@@ -86,7 +87,7 @@ class _Encoder:
         if isinstance(value, (Tensor, np.ndarray)):
             name = f"state/{len(self.arrays)}"
             is_tensor = isinstance(value, Tensor)
-            self.arrays[name] = np.asarray(value.array if is_tensor else value)
+            self.arrays[name] = backend.to_host(value.array if is_tensor else value)  # CUDA: copied
             return {"__array__": name, "tensor": is_tensor}
         if value is None or isinstance(value, (bool, str, np.bool_)):
             return bool(value) if isinstance(value, np.bool_) else value

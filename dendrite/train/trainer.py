@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import dendrite
+from dendrite.devices import resolve_device
 from dendrite.optim import lr_scheduler
 from dendrite.train.callbacks.base import Callback, CallbackList
 from dendrite.train.callbacks.control import GradientClipping
@@ -112,6 +113,10 @@ class Trainer:
         progress: ``True`` (tqdm bar), ``'epoch'`` (a line per epoch), ``False``, or ``None``
             (a bar only when stdout is a terminal).
         seed: if given, ``dendrite.manual_seed(seed)`` now, so shuffling and dropout repeat.
+        device: where to train (``"cuda"`` needs CuPy and a GPU, see docs/cuda.md): the model is
+            moved there now (build the optimizer before or after: it holds the same parameters),
+            and every batch is moved there as it is used. ``None``: leave the model and the
+            batches where they are.
 
     Example:
         >>> import dendrite, numpy as np
@@ -137,7 +142,7 @@ class Trainer:
                  scheduler_monitor: str | None = None, metrics: str | Sequence = "auto",
                  callbacks: Iterable[Callback] = (), grad_clip_norm: float | None = None,
                  train_step: Callable | None = None, progress: bool | str | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, device=None) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         if scheduler is not None and scheduler_interval == "step" and _is_plateau_scheduler(scheduler):
@@ -147,6 +152,9 @@ class Trainer:
             raise ValueError(f"grad_clip_norm must be a positive number or None, got {grad_clip_norm}")
         if train_step is not None and not callable(train_step):
             raise TypeError(f"train_step must be a function (trainer, batch) -> dict, got {type(train_step)}")
+        self.device = None if device is None else resolve_device(device, "Trainer")
+        if self.device is not None and hasattr(model, "to"):
+            model.to(self.device)
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.scheduler = scheduler
         self.scheduler_interval, self.scheduler_monitor = scheduler_interval, scheduler_monitor
@@ -188,14 +196,16 @@ class Trainer:
         return resolved
 
     def _to_tensor(self, value):
-        """Tensors pass through; NumPy arrays become tensors (floats in the model's dtype)."""
-        if isinstance(value, dendrite.Tensor) or not isinstance(value, np.ndarray):
+        """Tensors pass through; NumPy arrays become tensors (floats in the model's dtype); on ``device``."""
+        if isinstance(value, dendrite.Tensor):
+            return value if self.device is None else value.to(self.device)
+        if not isinstance(value, np.ndarray):
             return value
         if value.dtype.kind == "f":
             parameters = list(self.model.parameters()) if hasattr(self.model, "parameters") else []
             dtype = parameters[0].dtype if parameters else dendrite.get_default_dtype()
-            return dendrite.tensor(value, dtype=dtype)
-        return dendrite.tensor(value)
+            return dendrite.tensor(value, dtype=dtype, device=self.device)
+        return dendrite.tensor(value, device=self.device)
 
     def _forward(self, inputs: tuple):
         return self.model(*(self._to_tensor(value) for value in inputs))

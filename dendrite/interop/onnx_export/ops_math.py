@@ -20,6 +20,7 @@ from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
 from dendrite.ops import operands, special
 from dendrite.ops import piecewise as pw
+from dendrite.ops.device_copy import ToDevice
 from dendrite.ops.softmax import LogSoftmax, LogSumExp, Softmax
 from dendrite.tensor import Tensor
 
@@ -29,6 +30,7 @@ _UNARY = {
     m.Tanh: "Tanh", m.Sigmoid: "Sigmoid", pw.ReLU: "Relu", pw.Abs: "Abs", ew.Neg: "Neg",
     pw.Floor: "Floor", pw.Ceil: "Ceil", pw.Sign: "Sign", ew.Clone: "Identity",
     act.Hardswish: "HardSwish", special.Erf: "Erf",
+    ToDevice: "Identity",  # a copy between CPU and GPU: the same values
 }
 _BINARY = {
     ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow",

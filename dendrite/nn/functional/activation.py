@@ -240,7 +240,7 @@ class LogSigmoid(Function):
 class Threshold(Function):
     def forward(self, x, threshold, value):
         self.above = ~(x <= threshold)  # NaN stays NaN, as PyTorch (x <= threshold ? value : x)
-        return xp.where(self.above, x, xp.asarray(value, x.dtype))
+        return xp.where(self.above, x, x.dtype.type(value))
 
     def backward(self, grad):
         # dX = dY where x > threshold, else 0

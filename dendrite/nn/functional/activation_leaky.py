@@ -51,6 +51,6 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     """
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = backend.generator().uniform(lower, upper, input.shape)
+    slopes = backend.move_like(input.array, backend.generator().uniform(lower, upper, input.shape))
     slopes = xp.where(input.array > 0, 1.0, slopes).astype(input.dtype)  # x <= 0 gets a random slope
     return finish_inplace(input, input * wrap(slopes), inplace, "rrelu")

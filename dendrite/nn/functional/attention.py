@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.dropout import dropout
@@ -235,7 +236,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     bias = mask = None
     mask_blocks = True
     if is_causal:  # query i sees keys 0..i (the top-left triangle when L != S), as PyTorch
-        mask = xp.triu(xp.ones((length, source), dtype=bool), 1)
+        mask = xp.triu(backend.namespace(scores.array).ones((length, source), dtype=bool), 1)
     elif attn_mask is not None:
         if not _broadcasts(_shape(attn_mask), _shape(scores)) \
                 or xp.broadcast_shapes(_shape(attn_mask), _shape(scores)) != _shape(scores):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.autograd.grad_mode import no_grad
 from dendrite.backend import xp
@@ -44,7 +45,7 @@ def _to_channels_first(array, shape, groups: int):
     """(N, C, H, W)-shaped ``array`` -> (groups, C/groups, N*H*W), the layout of the products."""
     batch, channels, positions = shape[0], shape[1], math.prod(shape[2:])
     flat = array.reshape(batch, channels, positions).transpose(1, 0, 2)
-    return xp.ascontiguousarray(flat).reshape(groups, channels // groups, batch * positions)
+    return backend.ascontiguousarray(flat).reshape(groups, channels // groups, batch * positions)
 
 
 def _from_channels_first(array, shape, bias=None):
@@ -57,7 +58,8 @@ def _from_channels_first(array, shape, bias=None):
     if bias is not None:
         rows = array.reshape(channels, -1)
         xp.add(rows, bias.reshape(-1, 1), out=rows)
-    return xp.ascontiguousarray(array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3))
+    return backend.ascontiguousarray(
+        array.reshape((channels, batch) + tuple(shape[2:])).transpose(1, 0, 2, 3))
 
 
 def _im2col(x4, geometry: Geometry, groups: int) -> tuple:
@@ -81,7 +83,8 @@ def _weight_gradient(im2col: Im2col, parts, grad_t, weight_shape, kept: bool = F
         part = matmul(grad_t[:, :, start * positions:stop * positions], columns.transpose(0, 2, 1))
         result = part if result is None else xp.add(result, part, out=result)
     if result is None:  # an empty batch
-        result = xp.zeros((im2col.groups, weight_shape[0] // im2col.groups, im2col.rows // im2col.groups),
+        result = backend.namespace(grad_t).zeros(
+            (im2col.groups, weight_shape[0] // im2col.groups, im2col.rows // im2col.groups),
                           dtype=grad_t.dtype)
     return im2col.unarrange(result, weight_shape)
 
@@ -121,7 +124,7 @@ class Convolution(Function):
         x4 = x.reshape(x_shape)
         im2col, parts = _im2col(x4, geometry, groups)
         w = im2col.arrange(weight4, groups)  # (groups, O/groups, C/groups*kh*kw)
-        out = xp.empty((groups, w.shape[1], x_shape[0] * positions), dtype=x.dtype)
+        out = backend.namespace(x).empty((groups, w.shape[1], x_shape[0] * positions), dtype=x.dtype)
         for start, stop in parts:
             matmul(w, im2col(start, stop), out=out[:, :, start * positions:stop * positions])
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
@@ -159,7 +162,8 @@ class Convolution(Function):
             im2col, parts = _im2col(grad.reshape(out_shape), adjoint, groups)
             w = im2col.arrange(_flipped_transposed(self.weight, groups), groups)  # (groups, C/g, O/g*kh*kw)
             size = height * width
-            grad_x_t = xp.empty((groups, channels // groups, batch * size), dtype=grad.dtype)
+            grad_x_t = backend.namespace(grad).empty(
+                (groups, channels // groups, batch * size), dtype=grad.dtype)
             for start, stop in parts:
                 matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * size:stop * size])
             del im2col
@@ -172,7 +176,8 @@ class Convolution(Function):
         batch, channels, height, width = x_shape
         (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
         top, bottom, left, right = geometry.pads
-        grad_padded = xp.zeros((channels, batch, height + top + bottom, width + left + right), grad_t.dtype)
+        grad_padded = backend.namespace(grad_t).zeros(
+            (channels, batch, height + top + bottom, width + left + right), grad_t.dtype)
         w_t = self.weight.reshape(groups, w_shape[0] // groups, -1).transpose(0, 2, 1)
         for start, stop in chunks(batch, channels * kh * kw * ho * wo):
             grad_columns = matmul(w_t, grad_t[:, :, start * ho * wo:stop * ho * wo])
@@ -212,12 +217,13 @@ class TransposedConvolution(Function):
         w = weight.reshape(groups, in_channels // groups, -1)  # (groups, C_in/groups, C_out/groups*kh*kw)
         w_t = w.transpose(0, 2, 1)
         top, bottom, left, right = geometry.pads
-        full = xp.zeros((out_channels, batch, out_h + top + bottom, out_w + left + right), dtype=x.dtype)
+        full = backend.namespace(x).zeros(
+            (out_channels, batch, out_h + top + bottom, out_w + left + right), dtype=x.dtype)
         for start, stop in chunks(batch, out_channels * kh * kw * height * width):
             columns = matmul(w_t, x_t[:, :, start * height * width:stop * height * width])
             columns = columns.reshape(out_channels, kh, kw, stop - start, height, width)
             add_columns(full[:, start:stop], columns, geometry)
-        out = xp.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
+        out = backend.ascontiguousarray(full[:, :, top:top + out_h, left:left + out_w].transpose(1, 0, 2, 3))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         self.geometry, self.groups, self.shapes = geometry, groups, shapes
@@ -238,7 +244,8 @@ class TransposedConvolution(Function):
             grad_b = grad4.sum(axis=(0, 2, 3))
         if self.needs_input_grad[0]:
             w = im2col.arrange(self.weight, groups)  # (groups, C_in/groups, rows)
-            grad_x_t = xp.empty((groups, in_channels // groups, batch * positions), dtype=grad.dtype)
+            grad_x_t = backend.namespace(grad).empty(
+                (groups, in_channels // groups, batch * positions), dtype=grad.dtype)
             for start, stop in parts:
                 matmul(w, im2col(start, stop), out=grad_x_t[:, :, start * positions:stop * positions])
             grad_x = owned_array(grad_x_t.reshape((in_channels, batch, height, width)).transpose(1, 0, 2, 3),

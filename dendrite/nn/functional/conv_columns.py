@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dendrite import backend
 from dendrite.backend import xp
 
 __all__ = ["COLUMNS_BUDGET", "Geometry", "Im2col", "add_columns", "channels_last", "chunks"]
@@ -74,10 +75,11 @@ class Im2col:
         (kh, kw), (ho, wo) = geometry.kernel, geometry.grid
         top, bottom, left, right = geometry.pads
         self.rows, self.positions = channels * kh * kw, ho * wo
-        self.buffer = xp.empty(self.rows * self.positions * max_items, dtype=x4.dtype)
+        self.buffer = backend.namespace(x4).empty(self.rows * self.positions * max_items, dtype=x4.dtype)
         size = (height + top + bottom, width + left + right)
         shape = (max_items,) + size + (channels,) if last else (channels, max_items) + size
-        self.padded = (xp.zeros if any(geometry.pads) else xp.empty)(shape, dtype=x4.dtype)
+        module = backend.namespace(x4)
+        self.padded = (module.zeros if any(geometry.pads) else module.empty)(shape, dtype=x4.dtype)
 
     def _pad(self, start: int, stop: int):
         """The items ``start:stop`` zero-padded, (n, Hp, Wp, C) or (C, n, Hp, Wp)."""
@@ -101,15 +103,14 @@ class Im2col:
         if self.last:
             s_n, s_h, s_w, s_c = part.strides
             # windows[n, i, j, p, q, c] = padded[n, i*sh + p*dh, j*sw + q*dw, c]
-            windows = xp.lib.stride_tricks.as_strided(
+            windows = backend.as_strided(
                 part, (n, ho, wo, kh, kw, part.shape[3]),
-                (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c), writeable=False)
+                (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
         else:
             s_c, s_n, s_h, s_w = part.strides
             # windows[c, p, q, n, i, j] = padded[c, n, i*sh + p*dh, j*sw + q*dw]
-            windows = xp.lib.stride_tricks.as_strided(
-                part, (part.shape[0], kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
-                writeable=False)
+            windows = backend.as_strided(
+                part, (part.shape[0], kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
         # copyto into the buffer: reshape() of the overlapping windows would allocate fresh pages each time
         xp.copyto(store.reshape(windows.shape), windows)
         return self.view(start, stop)

@@ -46,13 +46,15 @@ class MaskedScale(Function):
 
     def forward(self, x, *, p, mask_shape, alpha):
         if p == 1:  # PyTorch returns zeros for p = 1 in every variant
-            mask, shift = xp.zeros(mask_shape, x.dtype), None
+            mask, shift = backend.namespace(x).zeros(mask_shape, x.dtype), None
         else:
+            # drawn on the host from the one generator (the same masks on every device), moved as bools
             shard = _shard[0]
             if shard is not None and mask_shape[0] == shard.local_size:  # a data-parallel batch (below)
                 keep = shard.uniform(mask_shape) < (1.0 - p)
             else:
                 keep = backend.generator().random(mask_shape) < (1.0 - p)
+            keep = backend.move_like(x, keep)
             if alpha:
                 a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
                 shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(x.dtype)

@@ -72,7 +72,7 @@ class _ClassIndexLoss(Function):
         """``valid`` marks the rows whose target is not ``ignore_index`` (``None``: all of them)."""
         count = rows.shape[0]
         self.target, self.valid, self.weight, self.reduction = target, valid, weight, reduction
-        self.row_index = xp.arange(count)  # with ``safe``, picks each row's target entry
+        self.row_index = backend.namespace(rows).arange(count)  # with ``safe``, picks each row's target entry
         self.safe = target if valid is None else xp.where(valid, target, 0)
         self.target_weight = None if weight is None else weight[self.safe]
         if valid is None:
@@ -108,7 +108,7 @@ class _ClassIndexLoss(Function):
             # Nothing for _finish's errstate to silence (no inf - inf, no division by zero),
             # and on a small batch the errstate costs as much as the sum itself.
             total = per_row.sum()
-            return xp.asarray(total / self.total if self.reduction == "mean" else total, dtype)
+            return backend.asarray(total / self.total if self.reduction == "mean" else total, dtype)
         return reduce_array(per_row, self.reduction, self.total)
 
     def _per_row_grad_graph(self, grad, count):
@@ -125,7 +125,8 @@ class _ClassIndexLoss(Function):
         return scale.reshape(-1, 1) if scale.ndim else scale
 
     def _one_hot(self, like):
-        result = xp.zeros((self.safe.shape[0], self.shape[1] if len(self.shape) > 1 else self.shape[0]))
+        result = backend.namespace(self.safe).zeros(
+            (self.safe.shape[0], self.shape[1] if len(self.shape) > 1 else self.shape[0]))
         result[self.row_index, self.safe] = 1
         return constant(result, like)
 
@@ -210,7 +211,9 @@ class NLLLoss(_ClassIndexLoss):
         # L = -w_t · x[t]:  dx = -w_t · dL at the target class, 0 elsewhere
         count = self.safe.shape[0]
         a = self._per_row_grad(grad, count)
-        result = xp.zeros((count, self.shape[1] if len(self.shape) > 1 else self.shape[0]), grad.dtype)
+        result = backend.namespace(grad).zeros(
+            (count, self.shape[1] if len(self.shape) > 1 else self.shape[0]),
+                                               grad.dtype)
         result[self.row_index, self.safe] = -(a if self.weight is None else a * self.target_weight)
         return _unrows(result, self.shape)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from dendrite import ops
+from dendrite import backend, ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_loss, reduction_mode
@@ -172,7 +172,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-        var = wrap(xp.full(input.shape, float(var), input.dtype))
+        var = wrap(backend.namespace(input).full(input.shape, float(var), input.dtype))
     elif not isinstance(var, Tensor):
         raise TypeError(f"gaussian_nll_loss(): argument 'var' must be a Tensor or a number, not "
                         f"{type(var).__name__}")

@@ -8,7 +8,6 @@ formulas: each penalises a score (or distance) that misses its margin.
 from __future__ import annotations
 
 from dendrite import backend, ops
-from dendrite.backend import xp
 from dendrite.nn.functional.loss_reduction import reduce_loss, reduction_mode
 from dendrite.tensor import Tensor, wrap
 
@@ -101,7 +100,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         z = z * z
     if weight is not None:
         z = z * wrap(weight.array[labels].astype(input.dtype))
-    others = wrap((xp.arange(classes) != labels).astype(input.dtype))
+    others = wrap((backend.namespace(labels).arange(classes) != labels).astype(input.dtype))
     loss = (z * others).sum(1) / classes
     return reduce_loss(loss if input.ndim == 2 else loss.reshape(()), reduction)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.tensor import Tensor
 
@@ -45,7 +46,7 @@ def reduce_array(loss, reduction: str, count=None):
     """The forward array of a fused loss, reduced (a mean divides by ``count``, default ``loss.size``)."""
     with xp.errstate(invalid="ignore", divide="ignore"):
         if reduction == "sum":
-            return xp.asarray(loss.sum(), loss.dtype)
+            return backend.asarray(loss.sum(), loss.dtype)
         if reduction == "mean":
-            return xp.asarray(loss.sum() / (loss.size if count is None else count), loss.dtype)
+            return backend.asarray(loss.sum() / (loss.size if count is None else count), loss.dtype)
     return loss

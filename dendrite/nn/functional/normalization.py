@@ -20,6 +20,7 @@ import math
 import numbers
 import warnings
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients, constant
@@ -477,7 +478,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         return input
     channels = input.shape[1]
     squares = input * input
-    zeros = Tensor(xp.zeros((input.shape[0], 1) + tuple(input.shape[2:]), input.dtype))
+    zeros = Tensor(backend.namespace(input).zeros((input.shape[0], 1) + tuple(input.shape[2:]), input.dtype))
     before, after = size // 2, (size - 1) // 2
     padded = ops.cat([zeros] * before + [squares] + [zeros] * after, 1)
     window_sum = padded[:, 0:channels]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.window import format_shape
@@ -37,13 +38,13 @@ class ConstantPad(Function):
         self.destination = tuple(slice(max(before, 0), length - max(after, 0))
                                  for length, (before, after) in zip(shape, amounts))
         self.input_shape = x.shape
-        out = xp.full(shape, value, dtype=x.dtype)
+        out = backend.namespace(x).full(shape, value, dtype=x.dtype)
         out[self.destination] = x[self.source]
         return out
 
     def backward(self, grad):
         # Y = X placed inside a constant frame:  dX = dY cropped back to the input's place
-        grad_x = xp.zeros(self.input_shape, dtype=grad.dtype)
+        grad_x = backend.namespace(grad).zeros(self.input_shape, dtype=grad.dtype)
         grad_x[self.source] = grad[self.destination]
         return grad_x
 
@@ -52,7 +53,7 @@ class ConstantPad(Function):
         source, destination = self.source, self.destination
 
         def place(h):
-            out = xp.zeros(grad.shape, dtype=h.dtype)
+            out = backend.namespace(h).zeros(grad.shape, dtype=h.dtype)
             out[destination] = h[source]
             return out
         return linear_map(grad, to=copy.copy(self).backward, back=place), None, None
@@ -86,6 +87,7 @@ class IndexPad(Function):
     """Gather through one index map per padded axis (reflect, replicate, circular)."""
 
     def forward(self, x, maps):
+        maps = [(axis, backend.move_like(x, index), before) for axis, index, before in maps]
         self.maps, self.input_shape = maps, x.shape
         for axis, index, before in maps:
             low, high = _middle(before, x.shape[axis], len(index))
@@ -103,7 +105,7 @@ class IndexPad(Function):
             low, high = _middle(before, size, length)
             shape = list(grad.shape)
             shape[axis] = size
-            folded = xp.zeros(shape, dtype=grad.dtype)
+            folded = backend.namespace(grad).zeros(shape, dtype=grad.dtype)
             lead = (slice(None),) * axis
             folded[lead + (slice(low - before, high - before),)] = grad[lead + (slice(low, high),)]
             for border in (slice(0, low), slice(high, length)):

@@ -15,6 +15,7 @@ Adaptive average pooling is a product with a small averaging matrix on each axis
 
 from __future__ import annotations
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.window import (
@@ -99,7 +100,7 @@ def _pad(x, windows, value):
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    padded = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    padded = backend.namespace(x).full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
     padded[:, :, top:top + h, left:left + w] = x
     return padded
 
@@ -117,7 +118,7 @@ def _winner_maps(winners, x_shape, input_shape, returned):
     ``spread``: dX[winner] += dY (overlapping windows add up); ``pick``: each output takes its winner.
     """
     planes, plane = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
-    offsets = (xp.arange(planes) * plane).reshape(-1, 1)  # plane p's elements start at p * plane
+    offsets = (backend.namespace(winners).arange(planes) * plane).reshape(-1, 1)  # plane p starts at p*plane
     flat = (winners.reshape(planes, -1 if planes else 0) + offsets).reshape(-1)
 
     def spread(g):
@@ -149,8 +150,9 @@ class MaxPool(Function):
         if not return_indices:
             return out
         # flat index h*W + w of each winner in the unpadded input, as PyTorch returns it
-        row = xp.arange(ho).reshape(-1, 1) * sh + row_arg.astype(xp.int64) * dh
-        col = xp.take_along_axis(col_arg, row, axis=2).astype(xp.int64) * dw + xp.arange(wo) * sw
+        module = backend.namespace(row_arg)
+        row = module.arange(ho).reshape(-1, 1) * sh + row_arg.astype(xp.int64) * dh
+        col = xp.take_along_axis(col_arg, row, axis=2).astype(xp.int64) * dw + module.arange(wo) * sw
         indices = (row - top) * x_shape[3] + (col - left)
         return out, indices.reshape(returned)
 
@@ -174,8 +176,9 @@ class MaxPool(Function):
             return None
         x_shape, _, returned = self.shapes
         (_, sh, dh, top, _, ho), (_, sw, dw, left, _, wo) = self.windows
-        row = xp.arange(ho).reshape(-1, 1) * sh + self.row_arg.astype(xp.int64) * dh
-        col = xp.take_along_axis(self.col_arg, row, axis=2).astype(xp.int64) * dw + xp.arange(wo) * sw
+        module = backend.namespace(self.row_arg)
+        row = module.arange(ho).reshape(-1, 1) * sh + self.row_arg.astype(xp.int64) * dh
+        col = xp.take_along_axis(self.col_arg, row, axis=2).astype(xp.int64) * dw + module.arange(wo) * sw
         winners = (row - top) * x_shape[3] + (col - left)
         return linear_map(grads[0], *_winner_maps(winners, x_shape, self.input_shape, returned))
 
@@ -185,6 +188,7 @@ class AvgPool(Function):
 
     def forward(self, x, shapes, windows, divisor):
         x_shape, _, returned = shapes
+        divisor = backend.move_like(x, divisor)  # made from the shapes
         padded = _pad(x.reshape(x_shape), windows, 0)
         (kh, sh, dh, _, _, ho), (kw, sw, dw, _, _, wo) = windows
         total = sum_along(sum_along(padded, 3, kw, sw, dw, wo), 2, kh, sh, dh, ho)
@@ -225,7 +229,7 @@ def _divisor(windows, sizes, count_include_pad: bool, divisor_override, dtype):
     """PyTorch's divisor per output position: the window clipped to the padded input (or, without
     count_include_pad, to the input itself), or ``divisor_override``."""
     if divisor_override is not None:
-        return xp.asarray(divisor_override, dtype=dtype)
+        return backend.asarray(divisor_override, dtype=dtype)
     factors = []
     for (k, s, _, pad, _, out), size in zip(windows, sizes):
         start = xp.arange(out) * s - pad
@@ -240,6 +244,7 @@ class AdaptiveAvgPool(Function):
     """Adaptive average pooling as a product with an averaging matrix on each spatial axis."""
 
     def forward(self, x, shapes, matrices):
+        matrices = tuple(backend.move_like(x, matrix) for matrix in matrices)  # made from the shapes
         x_shape, out_shape, returned = shapes
         out = x.reshape(x_shape)
         if bool(xp.isfinite(x).all()):
@@ -250,18 +255,18 @@ class AdaptiveAvgPool(Function):
             for axis, matrix in ((3, matrices[1]), (2, matrices[0])):
                 out = self._window_means(out, axis, matrix)
         self.shapes, self.matrices, self.input_shape = shapes, matrices, x.shape
-        return xp.ascontiguousarray(out).reshape(returned)
+        return backend.ascontiguousarray(out).reshape(returned)
 
     @staticmethod
     def _window_means(a, axis: int, matrix):
         """Mean of each window (the nonzero run of a row of ``matrix``) of ``a`` along ``axis``."""
         shape = list(a.shape)
         shape[axis] = matrix.shape[0]
-        out = xp.empty(shape, dtype=a.dtype)
+        out = backend.namespace(a).empty(shape, dtype=a.dtype)
         for i in range(matrix.shape[0]):
             inside = xp.flatnonzero(matrix[i])
             start, stop = int(inside[0]), int(inside[-1]) + 1
-            window = xp.take(a, xp.arange(start, stop), axis=axis).sum(axis=axis)
+            window = xp.take(a, backend.namespace(a).arange(start, stop), axis=axis).sum(axis=axis)
             xp.moveaxis(out, axis, 0)[i] = window / (stop - start)
         return out
 
@@ -270,7 +275,7 @@ class AdaptiveAvgPool(Function):
         """Adjoint of ``_window_means``: each output's gradient / window size added back over its window."""
         shape = list(grad.shape)
         shape[axis] = size
-        out = xp.zeros(shape, dtype=grad.dtype)
+        out = backend.namespace(grad).zeros(shape, dtype=grad.dtype)
         target = xp.moveaxis(out, axis, 0)
         for i in range(matrix.shape[0]):
             inside = xp.flatnonzero(matrix[i])
@@ -297,13 +302,13 @@ class AdaptiveAvgPool(Function):
             g = g.reshape(out_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
                 g = xp.moveaxis(blas.tensordot(g, matrix, axes=(axis, 0)), -1, axis)
-            return xp.ascontiguousarray(g).reshape(input_shape)
+            return backend.ascontiguousarray(g).reshape(input_shape)
 
         def average(h):
             h = h.reshape(x_shape)
             for axis, matrix in ((2, matrices[0]), (3, matrices[1])):
                 h = xp.moveaxis(blas.tensordot(h, matrix, axes=(axis, 1)), -1, axis)
-            return xp.ascontiguousarray(h).reshape(returned)
+            return backend.ascontiguousarray(h).reshape(returned)
         return linear_map(grad, to=spread, back=average)
 
 
@@ -313,7 +318,7 @@ class AdaptiveMaxPool(Function):
     def forward(self, x, shapes, windows, return_indices):
         x_shape, out_shape, returned = shapes
         self.n_outputs = 2 if return_indices else 1
-        rows, cols = windows
+        rows, cols = (backend.move_like(x, window) for window in windows)  # made from the shapes
         best_w, col = self._running_max(x.reshape(x_shape), 3, cols)
         out, row = self._running_max(best_w, 2, rows)
         indices = row * x_shape[3] + xp.take_along_axis(col, row, axis=2)
@@ -343,7 +348,8 @@ class AdaptiveMaxPool(Function):
         x_shape, out_shape, _ = self.shapes
         planes, plane = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
         # one bincount over (plane number, index in plane) adds overlapping windows' gradients
-        flat = self.indices.reshape(planes, -1 if planes else 0) + (xp.arange(planes) * plane).reshape(-1, 1)
+        flat = self.indices.reshape(planes, -1 if planes else 0) \
+            + (backend.namespace(self.indices).arange(planes) * plane).reshape(-1, 1)
         grad_x = xp.bincount(flat.reshape(-1), weights=grad.reshape(-1), minlength=planes * plane)
         return owned_array(grad_x.astype(grad.dtype, copy=False), self.input_shape)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 # Tensor must be loaded before Function: importing autograd.function first is a circular import.
 import dendrite.tensor  # noqa: F401
-from dendrite import ops
+from dendrite import backend, ops
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients
@@ -62,7 +62,7 @@ def _gate_views(rows, n_gates: int):
 
 def _flatten_input(x):
     """(T, N, H_in) -> contiguous (T*N, H_in) (a view when ``x`` is already contiguous)."""
-    return xp.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], x.shape[2])
+    return backend.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], x.shape[2])
 
 
 def _sum_over_steps(grad):
@@ -89,7 +89,8 @@ def _unrolled(x, states, hidden: int, reverse: bool, step):
 
     A ``None`` initial state is zeros. Used by the layers' ``backward_graph`` (their composed form).
     """
-    states = tuple(wrap(xp.zeros((x.shape[1], hidden), x.dtype)) if s is None else s for s in states)
+    states = tuple(wrap(backend.namespace(x).zeros(
+        (x.shape[1], hidden), x.dtype)) if s is None else s for s in states)
     outputs = [None] * x.shape[0]
     for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
         states = step(x[t], states)
@@ -111,7 +112,7 @@ class RNNLayer(Function):
             pre += b_ih + b_hh
         pre = pre.reshape(length, batch, hidden)
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), x.dtype)
+        hs = backend.namespace(x).empty((length + 1, batch, hidden), x.dtype)
         _initial_state(hs, prev * length, h0)
         w_hh_t = w_hh.T
         with serial_threads(2 * batch * hidden * hidden):  # the loop's products, decided once
@@ -136,9 +137,10 @@ class RNNLayer(Function):
         dtype = hs.dtype
         steps, prev, out = _time_steps(length, self.reverse)
         outputs = hs[out:out + length]
+        module = backend.namespace(hs)  # numpy, or cupy for a CUDA tensor
         grad_pre = xp.empty_like(outputs)
-        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
-        slope = xp.empty((batch, hidden), dtype)  # d act / d pre-activation, one step's scratch
+        dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        slope = module.empty((batch, hidden), dtype)  # d act / d pre-activation, one step's scratch
         with serial_threads(2 * batch * hidden * hidden):
             for t in reversed(steps):
                 if grad_out is not None:
@@ -182,7 +184,8 @@ class LSTMLayer(Function):
         length, batch = x.shape[:2]
         hidden = w_hh.shape[1]
         dtype = x.dtype
-        scale = _half_sigmoid_scale(4, hidden, dtype)
+        module = backend.namespace(x)  # numpy, or cupy for a CUDA tensor
+        scale = backend.move_like(x, _half_sigmoid_scale(4, hidden, dtype))
         offset = 1 - scale
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
         gates = matmul(self.x2, (w_ih * scale[:, None]).T)  # every time step's input projection at once
@@ -191,15 +194,15 @@ class LSTMLayer(Function):
         gates = gates.reshape(length, batch, 4 * hidden)
         w_hh_t = (w_hh * scale[:, None]).T
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), dtype)
+        hs = module.empty((length + 1, batch, hidden), dtype)
         cs = xp.empty_like(hs)
         _initial_state(hs, prev * length, h0)
         _initial_state(cs, prev * length, c0)
         # Per-step scratch only: every (T, N, ...) array costs fresh memory (page faults) on each call,
         # so tanh(c_t) is not kept but recomputed by backward (one small tanh per step).
-        recurrent = xp.empty((batch, 4 * hidden), dtype)
-        product = xp.empty((batch, hidden), dtype)
-        tanh_c = xp.empty((batch, hidden), dtype)
+        recurrent = module.empty((batch, 4 * hidden), dtype)
+        product = module.empty((batch, hidden), dtype)
+        tanh_c = module.empty((batch, hidden), dtype)
         i, f, g, o = _gate_views(gates, 4)  # each (T, N, H): indexing one per step is cheap
         with serial_threads(2 * batch * hidden * 4 * hidden):  # the loop's products, decided once
             for t in steps:
@@ -227,17 +230,18 @@ class LSTMLayer(Function):
         gates, hs, cs, w_hh = self.gates, self.hs, self.cs, self.w_hh
         length, batch, hidden = gates.shape[0], hs.shape[1], hs.shape[2]
         dtype = hs.dtype
+        module = backend.namespace(hs)  # numpy, or cupy for a CUDA tensor
         steps, prev, out = _time_steps(length, self.reverse)
         # The gates' slopes as (a - low)(1 - a): σ' = a(1 - a) for i, f, o (low 0), tanh' = (1 + g)(1 - g)
-        low = xp.zeros(3 * hidden, dtype)
+        low = module.zeros(3 * hidden, dtype)
         low[2 * hidden:] = -1
         # Only (N, ...) scratch in the loop, reused every step: the step's rows stay in cache and no
         # (T, N, ...) temporaries are made.
         grad_gates = xp.empty_like(gates)
-        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
-        dc = xp.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
-        tanh_c, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
-        slope = xp.empty((batch, 4 * hidden), dtype)
+        dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        dc = module.zeros((batch, hidden), dtype) if grad_c is None else grad_c.copy()
+        tanh_c, scratch = module.empty((batch, hidden), dtype), module.empty((batch, hidden), dtype)
+        slope = module.empty((batch, 4 * hidden), dtype)
         i, f, g, o = _gate_views(gates, 4)
         grad_i, grad_f, grad_g, grad_o = _gate_views(grad_gates, 4)
         first, slope_first = slice(0, 3 * hidden), slope[:, :3 * hidden]
@@ -294,7 +298,8 @@ class GRULayer(Function):
         length, batch = x.shape[:2]
         hidden = w_hh.shape[1]
         dtype = x.dtype
-        scale = _half_sigmoid_scale(3, hidden, dtype)
+        module = backend.namespace(x)  # numpy, or cupy for a CUDA tensor
+        scale = backend.move_like(x, _half_sigmoid_scale(3, hidden, dtype))
         self.x2, self.x_shape, self.w_ih, self.w_hh = _flatten_input(x), x.shape, w_ih, w_hh
         acts = matmul(self.x2, (w_ih * scale[:, None]).T)  # W_i{r,z,n} x_t for every step at once
         if b_ih is not None:
@@ -303,10 +308,10 @@ class GRULayer(Function):
         acts = acts.reshape(length, batch, 3 * hidden)  # each step's row becomes its gates r, z, n
         w_hh_t = (w_hh * scale[:, None]).T
         steps, prev, out = _time_steps(length, reverse)
-        hs = xp.empty((length + 1, batch, hidden), dtype)
+        hs = module.empty((length + 1, batch, hidden), dtype)
         _initial_state(hs, prev * length, h0)
-        hidden_ns = xp.empty((length, batch, hidden), dtype)  # W_hn h_{t-1} + b_hn, kept for backward
-        recurrent = xp.empty((batch, 3 * hidden), dtype)  # W_hh h_{t-1}, one step's scratch
+        hidden_ns = module.empty((length, batch, hidden), dtype)  # W_hn h_{t-1} + b_hn, kept for backward
+        recurrent = module.empty((batch, 3 * hidden), dtype)  # W_hh h_{t-1}, one step's scratch
         r, z, n = _gate_views(acts, 3)
         with serial_threads(2 * batch * hidden * 3 * hidden):  # the loop's products, decided once
             for t in steps:
@@ -343,16 +348,17 @@ class GRULayer(Function):
         length, batch = acts.shape[:2]
         hidden = hs.shape[2]
         dtype = hs.dtype
+        module = backend.namespace(hs)  # numpy, or cupy for a CUDA tensor
         steps, prev, out = _time_steps(length, self.reverse)
         h_prev = hs[prev:prev + length]
         r, z, n = _gate_views(acts, 3)
         grad_hidden = xp.empty_like(acts)  # dL/d(W_hh h + b_hh), gates r, z, n
-        grad_input_n = xp.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
+        grad_input_n = module.empty((length, batch, hidden), dtype)  # dL/d(W_in x + b_in)
         grad_r, grad_z, grad_n = _gate_views(grad_hidden, 3)
-        dh = xp.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
+        dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
         # (N, ...) scratch only, reused every step (no (T, N, ...) temporaries)
-        slope = xp.empty((batch, 2 * hidden), dtype)  # σ' of r and z
-        from_n, scratch = xp.empty((batch, hidden), dtype), xp.empty((batch, hidden), dtype)
+        slope = module.empty((batch, 2 * hidden), dtype)  # σ' of r and z
+        from_n, scratch = module.empty((batch, hidden), dtype), module.empty((batch, hidden), dtype)
         one_minus_z = slope[:, hidden:]
         with serial_threads(2 * batch * 3 * hidden * hidden):
             for t in reversed(steps):

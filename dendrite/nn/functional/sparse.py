@@ -39,7 +39,7 @@ class Embedding(Function):
             rows = rows / counts[flat][:, None].astype(rows.dtype)
         if self.padding_idx is not None:
             rows = xp.where((flat == self.padding_idx)[:, None], 0, rows)
-        result = xp.zeros(self.shape, grad.dtype)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
         xp.add.at(result, flat, rows)
         return result
 
@@ -47,7 +47,7 @@ class Embedding(Function):
         # Linear in the weight: backward's scatter-add of rows, and its transpose (pick the same rows,
         # with the same per-row factors: 0 for padding_idx, 1 / count with scale_grad_by_freq).
         flat, rows_shape = self.indices.reshape(-1), self.indices.shape + (self.shape[1],)
-        factor = xp.ones(flat.size)
+        factor = backend.namespace(flat).ones(flat.size)
         if self.scale_grad_by_freq:
             factor = factor / xp.bincount(flat, minlength=self.shape[0])[flat]
         if self.padding_idx is not None:
@@ -59,7 +59,7 @@ class Embedding(Function):
 
 
 def _index_array(name: str, input: Tensor, argument: str = "input"):
-    data = input.array if isinstance(input, Tensor) else xp.asarray(input)
+    data = input.array if isinstance(input, Tensor) else backend.asarray(input)
     if data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: {argument} must hold integer indices (int64 or int32), got dtype {data.dtype}"
@@ -133,11 +133,12 @@ class EmbeddingBag(Function):
         if mode == "max":
             # Y[b, d] = max_{p in bag b} W[i_p, d]; the first position reaching the max wins (as PyTorch)
             masked = xp.where(self.valid[:, None], rows, -xp.inf)
-            out = xp.full((num_bags, weight.shape[1]), -xp.inf, dtype=weight.dtype)
+            out = backend.namespace(weight).full((num_bags, weight.shape[1]), -xp.inf, dtype=weight.dtype)
             xp.maximum.at(out, bags, masked)
-            positions = xp.arange(indices.size)[:, None]
+            module = backend.namespace(weight)
+            positions = module.arange(indices.size)[:, None]
             candidate = xp.where((masked == out[bags]) & self.valid[:, None], positions, indices.size)
-            first = xp.full(out.shape, indices.size)
+            first = module.full(out.shape, indices.size)
             xp.minimum.at(first, bags, candidate)
             self.nonempty = first < indices.size
             self.winners = indices[xp.minimum(first, max(indices.size - 1, 0))] if indices.size else first
@@ -188,12 +189,14 @@ class EmbeddingBag(Function):
         return weight_grad, sample_grad
 
     def _to_samples(self, per_position):  # (positions in a bag,) -> per_sample_weights' shape, 0 elsewhere
-        result = xp.zeros(int(xp.prod(xp.asarray(self.sample_shape))), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            int(xp.prod(backend.asarray(self.sample_shape))), per_position.dtype)
         result[:per_position.size] = per_position
         return result.reshape(self.sample_shape)
 
     def _bag_sum(self, per_position):  # (positions, dim) -> (bags, dim)
-        result = xp.zeros((self.num_bags, per_position.shape[1]), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            (self.num_bags, per_position.shape[1]), per_position.dtype)
         xp.add.at(result, self.bags, per_position)
         return result
 
@@ -201,18 +204,19 @@ class EmbeddingBag(Function):
         return xp.take(table, self.indices, axis=0)
 
     def _scatter_rows(self, per_position):  # (positions, dim) -> (num_embeddings, dim)
-        result = xp.zeros((self.shape[0], per_position.shape[1]), per_position.dtype)
+        result = backend.namespace(per_position).zeros(
+            (self.shape[0], per_position.shape[1]), per_position.dtype)
         xp.add.at(result, self.indices, per_position)
         return result
 
     def _scatter_winners(self, grad):
-        result = xp.zeros(self.shape, grad.dtype)
-        columns = xp.broadcast_to(xp.arange(self.shape[1]), grad.shape)
+        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
+        columns = xp.broadcast_to(backend.namespace(grad).arange(self.shape[1]), grad.shape)
         xp.add.at(result, (self.winners[self.nonempty], columns[self.nonempty]), grad[self.nonempty])
         return result
 
     def _pick_winners(self, table):
-        columns = xp.broadcast_to(xp.arange(self.shape[1]), self.winners.shape)
+        columns = xp.broadcast_to(backend.namespace(self.winners).arange(self.shape[1]), self.winners.shape)
         return xp.where(self.nonempty, table[self.winners, columns], 0).astype(table.dtype, copy=False)
 
 
@@ -224,7 +228,7 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
             raise ValueError(f"{name}: if input is 2-D (bags of equal length), offsets has to be None; "
                              f"got offsets of shape {shape}")
         count, length = indices.shape
-        return indices.reshape(-1), xp.repeat(xp.arange(count), length), count
+        return indices.reshape(-1), xp.repeat(backend.namespace(indices).arange(count), length), count
     if indices.ndim != 1:
         raise ValueError(f"{name}: input has to be 1-D (with offsets) or 2-D, got shape {indices.shape}")
     if offsets is None:
@@ -245,9 +249,11 @@ def _bags_of(name: str, indices, offsets, include_last_offset: bool):
         raise RuntimeError(f"{name}: offsets must be non-decreasing, got {given.tolist()}")
     starts = given[:-1] if include_last_offset else given
     # As PyTorch, the last bag runs to the end of input (include_last_offset's last entry is only checked).
-    bounds = xp.concatenate([starts, [size]]) if starts.size else xp.asarray([0])  # no bags, no positions
+    module = backend.namespace(starts)
+    bounds = xp.concatenate([starts, module.asarray([size], starts.dtype)]) if starts.size \
+        else module.asarray([0])  # no bags: none
     end = int(bounds[-1])
-    bags = xp.repeat(xp.arange(starts.size), xp.diff(bounds))
+    bags = xp.repeat(module.arange(starts.size), xp.diff(bounds).tolist())
     return indices[:end], bags[:end], starts.size
 
 
@@ -297,7 +303,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         bad = int(indices[(indices < 0) | (indices >= count)].reshape(-1)[0])
         raise RuntimeError(f"{name}: index {bad} is not in the valid range [0, {count}) of a table of "
                            f"shape {tuple(weight.shape)}")
-    valid = xp.ones(flat.size, bool)
+    valid = backend.namespace(flat).ones(flat.size, bool)
     if padding_idx is not None:
         if not -count <= padding_idx < count:
             raise RuntimeError(f"{name}: padding_idx must be within the number of embeddings, "
@@ -323,7 +329,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         >>> one_hot(dendrite.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    data = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    data = tensor.array if isinstance(tensor, Tensor) else backend.asarray(tensor)
     if data.dtype != backend.int64:
         raise RuntimeError(
             f"one_hot: expected an index tensor of dtype int64, got {data.dtype}; convert it with .long()"
@@ -339,5 +345,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(
             f"one_hot: class values must be smaller than num_classes ({num_classes}), got {int(data.max())}"
         )
-    result = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    result = (data[..., None] == backend.namespace(data).arange(num_classes)).astype(backend.int64)
     return wrap(result)

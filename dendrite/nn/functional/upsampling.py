@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 
+from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -45,13 +46,15 @@ class NearestResize(Function):
     """Gather along the trailing axes through one source-index array per axis."""
 
     def forward(self, x, indices):
+        self.repeats = _repeats(indices, x.shape)  # on the host: the index maps come from shapes
+        indices = tuple(backend.move_like(x, index) for index in indices)
         self.indices, self.input_shape = indices, x.shape
-        self.repeats = _repeats(indices, x.shape)
         if self.repeats is not None:  # integer upscaling: one broadcast copy, no gather
             lead, spatial = x.shape[:-len(indices)], x.shape[-len(indices):]
             split = lead + sum(((size, 1) for size in spatial), ())
             wide = lead + sum(((size, r) for size, r in zip(spatial, self.repeats)), ())
-            out = xp.empty(lead + tuple(size * r for size, r in zip(spatial, self.repeats)), dtype=x.dtype)
+            out = backend.namespace(x).empty(
+                lead + tuple(size * r for size, r in zip(spatial, self.repeats)), dtype=x.dtype)
             out.reshape(wide)[...] = x.reshape(split)
             return out
         for axis, index in zip(range(-len(indices), 0), indices):
@@ -70,7 +73,7 @@ class NearestResize(Function):
             starts = xp.flatnonzero(xp.concatenate([[True], index[1:] != index[:-1]]))
             shape = list(grad.shape)
             shape[axis] = self.input_shape[axis]
-            folded = xp.zeros(shape, dtype=grad.dtype)
+            folded = backend.namespace(grad).zeros(shape, dtype=grad.dtype)
             place = (slice(None),) * (grad.ndim + axis) + (index[starts],)
             folded[place] = xp.add.reduceat(grad, starts, axis=axis)
             grad = folded
@@ -87,6 +90,8 @@ class LinearResize(Function):
     """Product with one (out, in) interpolation matrix along each trailing axis."""
 
     def forward(self, x, matrices, neighbours):
+        matrices = tuple(backend.move_like(x, matrix) for matrix in matrices)  # made from the shapes
+        neighbours = tuple(tuple(backend.move_like(x, part) for part in pair) for pair in neighbours)
         self.matrices, self.neighbours = matrices, neighbours
         axes = range(x.ndim - len(matrices), x.ndim)
         if bool(xp.isfinite(x).all()):
@@ -100,7 +105,7 @@ class LinearResize(Function):
                 shape[axis] = -1
                 weight_high = weight_high.reshape(shape)
                 x = xp.take(x, low, axis=axis) * (1 - weight_high) + xp.take(x, high, axis=axis) * weight_high
-        return xp.ascontiguousarray(x)
+        return backend.ascontiguousarray(x)
 
     def backward(self, grad):
         # Y = M · X along each resized axis:  dX = Mᵀ · dY  (M: the (out, in) interpolation matrix)
@@ -108,16 +113,16 @@ class LinearResize(Function):
         if bool(xp.isfinite(grad).all()):
             for axis, matrix in zip(axes, self.matrices):
                 grad = xp.moveaxis(blas.tensordot(grad, matrix, axes=(axis, 0)), -1, axis)
-            return xp.ascontiguousarray(grad)
+            return backend.ascontiguousarray(grad)
         # a non-finite gradient reaches only its output's two neighbours
         for axis, (low, high, weight_high), matrix in zip(axes, self.neighbours, self.matrices):
             moved = xp.moveaxis(grad, axis, 0)
             weight_high = weight_high.reshape((-1,) + (1,) * (moved.ndim - 1))
-            out = xp.zeros((matrix.shape[1],) + moved.shape[1:], dtype=grad.dtype)
+            out = backend.namespace(grad).zeros((matrix.shape[1],) + moved.shape[1:], dtype=grad.dtype)
             xp.add.at(out, low, moved * (1 - weight_high))
             xp.add.at(out, high, moved * weight_high)
             grad = xp.moveaxis(out, 0, axis)
-        return xp.ascontiguousarray(grad)
+        return backend.ascontiguousarray(grad)
 
     def backward_graph(self, grad):
         # Linear: dX = Mᵀ · dY along each axis; its transpose is the forward product with M.

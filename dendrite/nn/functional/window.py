@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numbers
 
+from dendrite import backend
 from dendrite.backend import xp
 
 __all__ = ["is_int", "as_tuple", "check_at_least", "format_shape", "owned_array",
@@ -58,7 +59,7 @@ def owned_array(array, shape):
     """
     if array.shape == tuple(shape) and array.flags.owndata and array.flags.c_contiguous:
         return array
-    out = xp.empty(shape, dtype=array.dtype)
+    out = backend.namespace(array).empty(shape, dtype=array.dtype)
     out.reshape(array.shape)[...] = array
     return out
 
@@ -84,7 +85,7 @@ def max_along(a, axis: int, kernel: int, stride: int, dilation: int, count: int,
             arg = wins if arg is None else xp.maximum(arg, wins, out=arg)
         best = xp.maximum(best, candidate) if q == 1 else xp.maximum(best, candidate, out=best)
     if want_arg and arg is None:
-        arg = xp.zeros(best.shape, arg_dtype)
+        arg = backend.namespace(best).zeros(best.shape, arg_dtype)
     return best, arg
 
 
@@ -107,7 +108,8 @@ def spread_along(grad, arg, axis: int, kernel: int, stride: int, dilation: int, 
     if kernel == 1 and stride == 1 and size == count:
         return grad
     tiling = dilation == 1 and stride == kernel and size == kernel * count  # each position once
-    out = xp.empty(shape, grad.dtype) if tiling else xp.zeros(shape, grad.dtype)
+    out = backend.namespace(grad).empty(
+        shape, grad.dtype) if tiling else backend.namespace(grad).zeros(shape, grad.dtype)
     for q in range(kernel):
         target = out[window_slice(axis, q * dilation, stride, count)]
         if arg is None and tiling:

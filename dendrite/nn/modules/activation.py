@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -142,11 +142,13 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
         super().__init__()
-        check_device(device, "PReLU")
+        device = resolve_device(device, "PReLU")
         self.num_parameters, self.init = num_parameters, init
         dtype = backend.get_default_dtype() if dtype is None else backend.as_dtype(dtype)
         self.weight = Parameter(xp.empty(num_parameters, dtype))
         self.reset_parameters()
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         init.constant_(self.weight, self.init)

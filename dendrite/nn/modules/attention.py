@@ -205,7 +205,7 @@ class MultiheadAttention(Module):
         k = k.reshape(batch, k.shape[1], heads, head_dim).transpose(1, 2)  # (N, H, S, hd)
         v = v.reshape(batch, v.shape[1], heads, head_dim).transpose(1, 2)
         if self.add_zero_attn:
-            zeros = wrap(xp.zeros((batch, heads, 1, head_dim), k.array.dtype))
+            zeros = wrap(backend.namespace(k.array).zeros((batch, heads, 1, head_dim), k.array.dtype))
             k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
             attn_mask = _pad_column(attn_mask)
             key_padding_mask = _pad_column(key_padding_mask)
@@ -217,7 +217,7 @@ class MultiheadAttention(Module):
         # -inf for True: the same weights).
         bias, blocked = _merge(attn_mask, key_padding_mask)
         if causal_hint:
-            blocked = xp.triu(xp.ones((length, k.shape[2]), dtype=bool), 1)
+            blocked = xp.triu(backend.namespace(k.array).ones((length, k.shape[2]), dtype=bool), 1)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             # PyTorch's explicit path: scores = (q / sqrt(hd)) kᵀ + mask; softmax (NaN for a query

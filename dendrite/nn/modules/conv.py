@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -41,7 +41,7 @@ class _ConvNd(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         name, n = type(self).__name__, self.dims
-        check_device(device, name)
+        device = resolve_device(device, name)
         if groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups != 0:
@@ -87,6 +87,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Redraw ``weight`` and ``bias`` from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's default)."""

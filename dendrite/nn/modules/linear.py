@@ -6,7 +6,7 @@ import math
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -21,8 +21,8 @@ def _empty_parameter(shape: tuple, dtype=None) -> Parameter:
     return Parameter(xp.empty(shape, dtype))
 
 
-def _check_device(layer: str, device) -> None:
-    check_device(device, layer)
+def _check_device(layer: str, device):
+    return resolve_device(device, layer)
 
 
 class Identity(Module):
@@ -60,7 +60,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
-        _check_device("Linear", device)
+        device = _check_device("Linear", device)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _empty_parameter((out_features, in_features), dtype)
@@ -69,6 +69,8 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Redraw ``weight`` and ``bias`` from ``U(-1/sqrt(in_features), 1/sqrt(in_features))``."""
@@ -111,7 +113,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
-        _check_device("Bilinear", device)
+        device = _check_device("Bilinear", device)
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         self.weight = _empty_parameter((out_features, in1_features, in2_features), dtype)
         if bias:
@@ -119,6 +121,8 @@ class Bilinear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         bound = 1 / math.sqrt(self.weight.shape[1])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.nn.parameter import Parameter
 from dendrite.tensor import Tensor, wrap
@@ -76,7 +77,7 @@ class StateDictMixin:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            array = value.array if isinstance(value, Tensor) else xp.asarray(value)
+            array = value.array if isinstance(value, Tensor) else backend.asarray(value)
             if tuple(array.shape) != tuple(target.shape):
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
@@ -85,13 +86,15 @@ class StateDictMixin:
                 )
                 continue
             if assign:
-                array = xp.array(array, dtype=target.dtype)
+                array = array.astype(target.dtype, copy=True)
                 if isinstance(target, Parameter):
                     setattr(self, name, Parameter(array, target.requires_grad))
                 else:
                     setattr(self, name, wrap(array))
             else:
                 # Copy into the existing array, so optimizers holding the parameter see the new values.
+                # (across devices as PyTorch: host values into a CUDA model are copied to the GPU)
+                array = backend.to_device(array, backend.device_kind(target.array))
                 xp.copyto(target.array, array, casting="unsafe")
         if strict:
             for key in state_dict:

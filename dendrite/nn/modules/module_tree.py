@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd import capture
-from dendrite.devices import cuda_unavailable_message
-from dendrite.tensor import Tensor, parse_to_arguments
+from dendrite.devices import resolve_device
+from dendrite.tensor import Tensor, read_to_device_arguments
 
 if TYPE_CHECKING:
     from dendrite.nn.modules.module import Module
@@ -241,10 +241,10 @@ class ModuleTreeMixin:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Cast floating parameters and buffers to a dtype (``model.to(dendrite.float64)``), in place.
+        """Move and/or cast parameters and buffers in place: ``model.to("cuda")``, ``.to(dendrite.float64)``.
 
-        Integer buffers keep their dtype; the CPU device (``"cpu"``, ``dendrite.device("cpu")``) is
-        accepted and changes nothing, any other device raises (see :mod:`dendrite.devices`).
+        Integer buffers keep their dtype. ``"cuda"`` needs CuPy and a GPU
+        (:func:`dendrite.cuda.is_available`); gradients move with their parameters.
 
         Example:
             >>> import dendrite
@@ -252,7 +252,11 @@ class ModuleTreeMixin:
             dtype('float64')
         """
         # Other keywords (non_blocking, memory_format) mean nothing on the CPU and are ignored.
-        dtype = parse_to_arguments(args, {key: kwargs[key] for key in ("dtype", "device") if key in kwargs})
+        device, dtype, _ = read_to_device_arguments(
+            args, {key: kwargs[key] for key in ("dtype", "device") if key in kwargs})
+        if device is not None:
+            kind = device.type
+            self._apply(lambda array: backend.to_device(array, kind))
         if dtype is None:
             return self
         dtype = backend.as_dtype(dtype)
@@ -302,7 +306,7 @@ class ModuleTreeMixin:
         return self.to(dst_type)
 
     def cpu(self) -> Module:
-        """Return ``self``: dendrite keeps every tensor on the CPU already.
+        """Move parameters and buffers to the CPU, in place; returns ``self``.
 
         Example:
             >>> from dendrite import nn
@@ -310,10 +314,10 @@ class ModuleTreeMixin:
             >>> layer.cpu() is layer
             True
         """
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        """Raise ``RuntimeError``: dendrite has no CUDA device (test ``dendrite.cuda.is_available()``).
+        """Move parameters and buffers to the GPU, in place; ``RuntimeError`` without CuPy and a GPU.
 
         Example:
             >>> from dendrite import nn
@@ -322,4 +326,4 @@ class ModuleTreeMixin:
             ...
             RuntimeError: Module.cuda: CUDA is not available: ...
         """
-        raise RuntimeError(cuda_unavailable_message("Module.cuda"))
+        return self.to(resolve_device("cuda" if device is None else device, "Module.cuda"))

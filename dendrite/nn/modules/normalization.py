@@ -13,7 +13,7 @@ import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -41,8 +41,8 @@ def _affine_parameters(module, shape, dtype, affine: bool, bias: bool) -> None:
         module.register_parameter("bias", None)
 
 
-def _check_device(layer: str, device) -> None:
-    check_device(device, layer)
+def _check_device(layer: str, device):
+    return resolve_device(device, layer)
 
 
 class _NormBase(Module):
@@ -55,7 +55,7 @@ class _NormBase(Module):
                  affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True) -> None:
         super().__init__()
-        _check_device(type(self).__name__, device)
+        device = _check_device(type(self).__name__, device)
         dtype = _dtype(dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -68,6 +68,8 @@ class _NormBase(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -277,11 +279,13 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        _check_device("LayerNorm", device)
+        device = _check_device("LayerNorm", device)
         dtype = _dtype(dtype)
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
         _check_trailing(self, input)
@@ -306,13 +310,15 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
-        _check_device("GroupNorm", device)
+        device = _check_device("GroupNorm", device)
         if num_channels % num_groups != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         dtype = _dtype(dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         _affine_parameters(self, num_channels, dtype, affine, bias)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
@@ -342,13 +348,15 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
-        _check_device("RMSNorm", device)
+        device = _check_device("RMSNorm", device)
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(xp.ones(self.normalized_shape, _dtype(dtype)))
         else:
             self.register_parameter("weight", None)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Set ``weight`` back to ones (PyTorch's ``RMSNorm.reset_parameters``)."""

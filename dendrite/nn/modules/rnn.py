@@ -18,7 +18,7 @@ import warnings
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -66,7 +66,7 @@ class RNNBase(Module):
         layer = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode!r}; expected one of {sorted(_GATES)}")
-        check_device(device, layer)
+        device = resolve_device(device, layer)
         if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
                 f"{layer}: dropout should be a number in range [0, 1] representing the probability of an "
@@ -112,6 +112,8 @@ class RNNBase(Module):
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Every weight and bias from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, as in PyTorch."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dendrite import backend
 from dendrite.backend import xp
-from dendrite.devices import check_device
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.module import Module
@@ -34,7 +34,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        check_device(device, "Embedding")
+        device = resolve_device(device, "Embedding")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding(num_embeddings={num_embeddings}): padding_idx {padding_idx} "
@@ -54,6 +54,8 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}; expected "
                                  f"({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -125,7 +127,7 @@ class EmbeddingBag(Module):
                  sparse: bool = False, _weight: Tensor | None = None, include_last_offset: bool = False,
                  padding_idx: int | None = None, device=None, dtype=None) -> None:
         super().__init__()
-        check_device(device, "EmbeddingBag")
+        device = resolve_device(device, "EmbeddingBag")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of 'sum', 'mean' or 'max', got {mode!r}")
         if padding_idx is not None:
@@ -146,6 +148,8 @@ class EmbeddingBag(Module):
                 raise ValueError(f"EmbeddingBag: _weight has shape {tuple(_weight.shape)}; expected "
                                  f"({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(_weight)
+        if device.type != "cpu":  # made on the CPU, then moved (PyTorch: made there)
+            self.to(device)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

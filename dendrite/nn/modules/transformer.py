@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from dendrite import backend
 from dendrite.backend import xp
+from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
 from dendrite.nn.modules.attention import MultiheadAttention, check_mask
@@ -54,9 +55,9 @@ def _activation(activation) -> Callable:
     return activation
 
 
-def _square_subsequent_mask(size: int, dtype=None) -> Tensor:
+def _square_subsequent_mask(size: int, dtype=None, module=xp) -> Tensor:
     dtype = backend.get_default_dtype() if dtype is None else backend.as_dtype(dtype)
-    return wrap(xp.triu(xp.full((size, size), -xp.inf, dtype=dtype), 1))
+    return wrap(xp.triu(module.full((size, size), -xp.inf, dtype=dtype), 1))
 
 
 def _sequence_length(source: Tensor, batch_first: bool) -> int:
@@ -70,9 +71,9 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     if is_causal is not None or mask is None:
         return bool(is_causal)
     if mask.array.dtype.kind == "b":  # PyTorch compares it after turning True into -inf: the same test
-        causal = xp.triu(xp.ones((size, size), dtype=bool), 1)
+        causal = xp.triu(backend.namespace(mask.array).ones((size, size), dtype=bool), 1)
     else:
-        causal = _square_subsequent_mask(size, mask.dtype).array
+        causal = _square_subsequent_mask(size, mask.dtype, backend.namespace(mask.array)).array
     return tuple(mask.shape) == causal.shape and bool(xp.array_equal(mask.array, causal))
 
 
@@ -341,7 +342,5 @@ class Transformer(Module):
                     [0., 0., -inf],
                     [0., 0., 0.]])
         """
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"generate_square_subsequent_mask: dendrite runs on the CPU; device "
-                               f"{device!r} is not available")
-        return _square_subsequent_mask(sz, dtype)
+        mask = _square_subsequent_mask(sz, dtype)
+        return mask if device is None else mask.to(resolve_device(device, "generate_square_subsequent_mask"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from dendrite import backend
 from dendrite.backend import xp
 from dendrite.tensor import Tensor, wrap
 
@@ -54,8 +55,8 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
     tensors = list(tensors)
     norm_type = float(norm_type)
     if not tensors:
-        return wrap(xp.asarray(0.0, dtype=xp.float32))
-    norms = xp.asarray([_norm(t.array, norm_type) for t in tensors])
+        return wrap(backend.asarray(0.0, dtype=xp.float32))
+    norms = backend.asarray([_norm(t.array, norm_type) for t in tensors])
     total = _norm(norms, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -63,7 +64,8 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    return wrap(xp.asarray(total, dtype=tensors[0].dtype))
+    # the gradients' device, as PyTorch (the sum above is read back to the host once per tensor)
+    return wrap(backend.move_like(tensors[0].array, backend.asarray(total, dtype=tensors[0].dtype)))
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
