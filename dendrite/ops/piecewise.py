@@ -74,7 +74,8 @@ _zero_rows: dict = {}
 
 def _maximum_zero(x):
     """``max(x, 0)`` element-wise, of ``x``'s dtype (a new array)."""
-    if x.size < 2 * _ZERO_ROW or x.dtype.kind != "f" or not x.flags.c_contiguous:
+    # a NumPy-only trick: a device array (CuPy) takes its own maximum against the scalar
+    if x.size < 2 * _ZERO_ROW or x.dtype.kind != "f" or backend.on_device(x) or not x.flags.c_contiguous:
         return xp.maximum(x, 0)
     zeros = _zero_rows.get(x.dtype)
     if zeros is None:
