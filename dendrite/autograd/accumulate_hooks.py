@@ -49,6 +49,14 @@ class PostAccumulateGradHookHandle:
         self._key, self._hook = key, hook
 
     def remove(self) -> None:
+        """Unregister the hook (removing it twice is harmless).
+
+        Example:
+            >>> import dendrite
+            >>> x = dendrite.tensor([1.0], requires_grad=True)
+            >>> handle = x.register_post_accumulate_grad_hook(lambda leaf: print("called"))
+            >>> handle.remove(); (x * 2).sum().backward()   # prints nothing
+        """
         entry = hooks_by_leaf.get(self._key)
         if entry is None:
             return
