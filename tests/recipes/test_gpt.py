@@ -274,6 +274,8 @@ def test_bad_inputs_say_what_was_expected():
         model.generate([3], max_new_tokens=2, temperature=0)
     with pytest.raises(ValueError, match="warmup"):
         MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "warmup": 2})
+    with pytest.raises(ValueError, match="alibi must be true or false, got 'yes'"):
+        MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "alibi": "yes"})
 
 
 def test_attention_learns_what_one_character_of_context_cannot_tell():
