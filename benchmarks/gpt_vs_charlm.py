@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/gpt_vs_charlm.py                 # 90 s each (about 3.5 minutes in all)
     python benchmarks/gpt_vs_charlm.py --seconds 30 --seed 1
+    python benchmarks/gpt_vs_charlm.py --cell lstm --steps 1250 8125   # equal steps (a quiet machine's)
 """
 
 from __future__ import annotations
@@ -47,17 +48,21 @@ LN2 = math.log(2.0)
 class Contestant:
     """One model, its optimizer, its batches, and the training time it has used."""
 
-    def __init__(self, name, model, optimizer, batches, step, schedule, budget):
+    def __init__(self, name, model, optimizer, batches, step, schedule, budget, by_steps=False):
         self.name, self.model, self.optimizer, self.batches = name, model, optimizer, batches
-        self.step_fn, self.schedule, self.budget = step, schedule, budget
+        self.step_fn, self.schedule, self.budget, self.by_steps = step, schedule, budget, by_steps
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.seconds, self.steps, self.chars, self.last_bits = 0.0, 0, 0, float("nan")
 
+    def used(self) -> float:
+        """The budget used so far: seconds of training, or steps with ``by_steps``."""
+        return self.steps if self.by_steps else self.seconds
+
     def done(self) -> bool:
-        return self.seconds >= self.budget
+        return self.used() >= self.budget
 
     def train_one_step(self) -> None:
-        factor = self.schedule(min(1.0, self.seconds / self.budget))
+        factor = self.schedule(min(1.0, self.used() / self.budget))
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = base * factor
         start = time.perf_counter()
@@ -128,6 +133,10 @@ def main(argv=None) -> int:
     parser.add_argument("--cell", choices=sorted(language.CELL_LR), default="gru",
                         help="the recurrent cell of the charlm contestant (default gru, charlm's default; "
                              "lstm is the char-LSTM of the issue)")
+    parser.add_argument("--steps", type=int, nargs=2, metavar=("CHARLM", "GPT"),
+                        help="equal steps instead of equal seconds: train each for this many steps (the "
+                             "schedules on the step clocks); a timed run's step counts give what a machine "
+                             "of that speed would, whatever the load now")
     args = parser.parse_args(argv)
 
     splits = load_dataset("pytext")
@@ -135,13 +144,18 @@ def main(argv=None) -> int:
     with blas_threads(1):
         contestants = [charlm_contestant(splits, args.seconds, args.seed, args.cell),
                        gpt_contestant(splits, args.seconds, args.seed)]
+        if args.steps:
+            for contestant, steps in zip(contestants, args.steps):
+                contestant.budget, contestant.by_steps = steps, True
         while not all(c.done() for c in contestants):
             min((c for c in contestants if not c.done()), key=lambda c: c.seconds).train_one_step()
         scores = {contestants[0].name: language.bits_per_char(contestants[0].model, splits.x_test),
                   "gpt": gpt.gpt_bits_per_char(contestants[1].model, splits.x_test)}
 
+    budget = (f"{args.steps[0]:,} and {args.steps[1]:,} steps of training" if args.steps
+              else f"{args.seconds:g} s of training each")
     print(f"pytext: {len(splits.x_train):,} training characters, held-out tail {len(splits.x_test):,}; "
-          f"{args.seconds:g} s of training each, seed {args.seed}, 1 BLAS thread")
+          f"{budget}, seed {args.seed}, 1 BLAS thread")
     print(f"{'model':<14}{'parameters':>11}{'steps':>7}{'chars seen':>12}{'train s':>9}"
           f"{'last batch':>11}{'val bits/char':>15}")
     for c in contestants:

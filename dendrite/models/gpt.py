@@ -21,7 +21,7 @@ import numpy as np
 from dendrite import nn, no_grad, tensor
 from dendrite.tensor import Tensor
 
-__all__ = ["CharGPT", "gelu_tanh"]
+__all__ = ["CharGPT", "alibi_bias", "gelu_tanh"]
 
 
 def gelu_tanh(x: Tensor) -> Tensor:
@@ -41,6 +41,27 @@ def gelu_tanh(x: Tensor) -> Tensor:
     return nn.functional.gelu(x, approximate="tanh")
 
 
+def alibi_bias(heads: int, length: int, dtype=np.float32) -> np.ndarray:
+    """ALiBi's attention biases (Press et al. 2022): ``-slope_h * (t - s)``, query at ``t``, key at ``s``.
+
+    Added to the attention scores, they make every head prefer recent characters, each head by
+    its own slope ``2^(-8 h / heads)``, h = 1..heads (1/4, 1/16, 1/64, 1/256 for four heads):
+    a locality prior that the model has from step one instead of having to learn it. Keys after
+    the query (``s > t``) get ``-inf``, the causal mask.
+
+    Shapes: an array ``(heads, length, length)``.
+
+    Example:
+        >>> alibi_bias(heads=2, length=3)[0].tolist()  # the first head's slope: 2^-4
+        [[0.0, -inf, -inf], [-0.0625, 0.0, -inf], [-0.125, -0.0625, 0.0]]
+    """
+    slopes = 2.0 ** (-8.0 * np.arange(1, heads + 1) / heads)
+    distance = np.arange(length)[:, None] - np.arange(length)[None, :]  # t - s
+    bias = slopes[:, None, None] * -distance
+    bias[:, distance < 0] = -np.inf
+    return bias.astype(dtype)
+
+
 class CharGPT(nn.Module):
     """Decoder-only Transformer over characters: embeddings, causal pre-norm blocks, LayerNorm, head.
 
@@ -56,10 +77,10 @@ class CharGPT(nn.Module):
     """
 
     def __init__(self, vocab_size: int, block_size: int = 64, d_model: int = 64, n_layers: int = 2,
-                 n_heads: int = 4, dropout: float = 0.0) -> None:
+                 n_heads: int = 4, dropout: float = 0.0, ngram: int = 1, alibi: bool = False) -> None:
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("block_size", block_size), ("d_model", d_model),
-                            ("n_layers", n_layers), ("n_heads", n_heads)):
+                            ("n_layers", n_layers), ("n_heads", n_heads), ("ngram", ngram)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"CharGPT: {name} must be a whole number >= 1, got {value!r}")
         if d_model % n_heads:
@@ -70,6 +91,11 @@ class CharGPT(nn.Module):
         self.vocab_size, self.block_size = int(vocab_size), int(block_size)
         self.token_embedding = nn.Embedding(vocab_size, d_model)
         self.position_embedding = nn.Embedding(block_size, d_model)
+        self.ngram, self.alibi, self.n_heads = int(ngram), bool(alibi), int(n_heads)
+        # ngram - 1 tables of vocab_size + 1 rows stacked in one: table k (k = 0..ngram-2) embeds the
+        # character k + 1 places back; its last row stands for "before the window's start".
+        self.previous_embedding = (nn.Embedding((self.ngram - 1) * (vocab_size + 1), d_model)
+                                   if self.ngram > 1 else None)
         self.dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward=4 * d_model, dropout=dropout,
                                            activation=gelu_tanh, batch_first=True, norm_first=True)
@@ -79,7 +105,9 @@ class CharGPT(nn.Module):
         with no_grad():
             # GPT-2's scale: nn.Embedding's N(0, 1) would drown the attention outputs that the
             # residual stream adds to it; small embeddings let every block contribute from step one.
-            for embedding in (self.token_embedding, self.position_embedding):
+            for embedding in (self.token_embedding, self.position_embedding, self.previous_embedding):
+                if embedding is None:
+                    continue
                 embedding.weight.normal_(0.0, 0.02)
 
     def forward(self, ids: Tensor) -> Tensor:
@@ -90,11 +118,26 @@ class CharGPT(nn.Module):
             raise ValueError(f"CharGPT: a sequence of {length} characters does not fit the block size "
                              f"{self.block_size}; expected 1..{self.block_size} (crop the context)")
         positions = tensor(np.arange(length, dtype=np.int64))
-        x = self.dropout(self.token_embedding(ids) + self.position_embedding(positions))
+        x = self.token_embedding(ids) + self.position_embedding(positions)
+        if self.previous_embedding is not None:
+            x = x + self.previous_embedding(tensor(self._previous_ids(ids.numpy()))).sum(dim=2)
+        x = self.dropout(x)
         # -inf above the diagonal: position t may attend to 0..t only, never to the future.
         mask = nn.Transformer.generate_square_subsequent_mask(length, dtype=x.dtype)
-        x = self.blocks(x, mask=mask, is_causal=True)
+        if self.alibi:  # the causal mask and the distance biases in one float mask, one per sample and head
+            bias = alibi_bias(self.n_heads, length, x.array.dtype)
+            mask = tensor(np.broadcast_to(bias, (ids.shape[0],) + bias.shape).reshape(-1, length, length))
+        x = self.blocks(x, mask=mask, is_causal=not self.alibi)
         return self.head(self.norm(x))
+
+    def _previous_ids(self, ids: np.ndarray) -> np.ndarray:
+        """(N, T, ngram - 1) rows of ``previous_embedding``: [n, t, k] is character t - 1 - k in table k."""
+        lags = self.ngram - 1
+        padded = np.concatenate([np.full((ids.shape[0], lags), self.vocab_size, np.int64), ids], axis=1)
+        length = ids.shape[1]
+        # padded[:, lags + t - 1 - k] is character t - 1 - k (the pad row when that is before the window)
+        columns = lags + np.arange(length)[:, None] - 1 - np.arange(lags)[None, :]  # (T, lags)
+        return padded[:, columns] + (self.vocab_size + 1) * np.arange(lags)
 
     def generate(self, ids, max_new_tokens: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
         """``ids`` followed by ``max_new_tokens`` ids sampled one at a time from the model.

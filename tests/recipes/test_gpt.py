@@ -62,8 +62,9 @@ def test_shapes_and_shorter_sequences():
     assert len(model.state_dict()["blocks.layers.0.self_attn.in_proj_weight"]) == 3 * 16
 
 
-def test_changing_a_future_character_leaves_earlier_logits_unchanged():
-    model = _model()
+@pytest.mark.parametrize("ngram, alibi", [(1, False), (3, False), (1, True), (4, True)])
+def test_changing_a_future_character_leaves_earlier_logits_unchanged(ngram, alibi):
+    model = _model(ngram=ngram, alibi=alibi)
     ids = np.random.default_rng(1).integers(0, 11, size=(2, 12))
     changed = ids.copy()
     changed[:, 7] = (changed[:, 7] + 3) % 11
@@ -72,6 +73,38 @@ def test_changing_a_future_character_leaves_earlier_logits_unchanged():
     assert np.abs(before[:, 7:] - after[:, 7:]).max() > 1e-3  # the change is seen from position 7 on
     # A prefix scores like the same positions of the whole sequence.
     np.testing.assert_allclose(_logits(model, ids[:, :4]), before[:, :4], rtol=1e-5, atol=1e-6)
+
+
+def test_the_previous_character_embeddings_see_the_right_characters():
+    # ngram 3: position t adds row ids[t - 1] of table 0 and row ids[t - 2] of table 1 (the pad row,
+    # index vocab_size, before the window's start).
+    model = _model(ngram=3)
+    ids = np.array([[4, 7, 2, 9]])
+    rows = model._previous_ids(ids)
+    pad, table = 11, 12
+    assert rows.tolist() == [[[pad, table + pad], [4, table + pad], [7, table + 4], [2, table + 7]]]
+    assert tuple(model.previous_embedding.weight.shape) == (2 * table, 16)
+    # Changing the character two back from the last position changes that position's logits directly.
+    changed = ids.copy()
+    changed[0, 1] = 5
+    assert np.abs(_logits(model, ids)[:, 3] - _logits(model, changed)[:, 3]).max() > 1e-4
+
+
+def test_alibi_biases_fall_linearly_with_distance_and_block_the_future():
+    from dendrite.models.gpt import alibi_bias
+
+    bias = alibi_bias(heads=4, length=5)
+    assert bias.shape == (4, 5, 5)
+    slopes = 2.0 ** -(2.0 * np.arange(1, 5))  # 1/4, 1/16, 1/64, 1/256
+    np.testing.assert_allclose(bias[:, 4, :], -slopes[:, None] * np.arange(4, -1, -1), rtol=1e-6)
+    assert np.isneginf(bias[:, 1, 2:]).all() and np.isfinite(bias[:, 2, :3]).all()
+
+
+def test_the_original_architecture_keeps_its_parameter_names():
+    # ngram 1 without ALiBi is the model of the first gpt runs: their weights must still load.
+    names = list(_model().state_dict())
+    assert names[:2] == ["token_embedding.weight", "position_embedding.weight"]
+    assert not any("previous" in name for name in names)
 
 
 def test_bits_per_char_of_a_uniform_model_is_log2_of_the_vocabulary():
@@ -138,7 +171,8 @@ def test_the_run_folder_holds_curves_weights_description_and_a_sample(tiny_run):
     assert names & {"model.safetensors", "model.npz"}
     info = json.loads((out / "gpt.json").read_text())
     assert info["format"] == "dendrite-gpt" and info["model"] == {
-        "vocab_size": len(info["vocab"]), "block_size": 32, "d_model": 32, "n_layers": 1, "n_heads": 2}
+        "vocab_size": len(info["vocab"]), "block_size": 32, "d_model": 32, "n_layers": 1, "n_heads": 2,
+        "ngram": gpt_defaults(None)["ngram"], "alibi": gpt_defaults(None)["alibi"]}
     assert metrics["sample"].startswith("def ") and len(metrics["sample"]) == 204
     assert metrics["settings"]["optimizer"] == "adamw"
 
@@ -154,6 +188,27 @@ def test_a_saved_run_loads_scores_the_same_and_samples(tiny_run, corpus):
     assert text == sample_from_run(out, length=40, prime="import ", seed=3)
     with pytest.raises(ValueError, match="never saw"):
         sample_from_run(out, length=5, prime="\u263a")
+
+
+def test_a_run_saved_before_ngram_and_alibi_loads_as_the_original_model(tmp_path):
+    # gpt.json files written before these settings existed describe ngram 1 without ALiBi.
+    import dendrite.recipes.gpt as recipe
+    from dendrite.data import CharVocab
+    from dendrite.recipes.language import save_run_info
+
+    model = _model()
+    dendrite.save(model.state_dict(), tmp_path / "model.safetensors")
+    sizes = {"vocab_size": 11, "block_size": 12, "d_model": 16, "n_layers": 2, "n_heads": 2}
+    save_run_info(tmp_path, CharVocab("abcdefghijk"), sizes, model="gpt", keys=tuple(sizes))
+    loaded, _ = recipe.load_gpt(tmp_path)
+    assert loaded.ngram == 1 and not loaded.alibi
+    ids = np.arange(10)[None, :] % 11
+    np.testing.assert_array_equal(_logits(loaded, ids), _logits(model, ids))
+    # A description with a setting this version does not know says so, rather than loading wrongly.
+    save_run_info(tmp_path, CharVocab("abcdefghijk"), {**sizes, "rotary": True}, model="gpt",
+                  keys=(*sizes, "rotary"))
+    with pytest.raises(ValueError, match="rotary, which this version of dendrite does not know"):
+        recipe.load_gpt(tmp_path)
 
 
 def test_dendrite_sample_reads_a_gpt_run(capsys, tiny_run):
@@ -200,6 +255,7 @@ def test_bad_cli_arguments_are_one_line_errors(capsys, monkeypatch, tmp_path, co
     ({"d_model": 10, "n_heads": 4}, r"d_model \(10\) must be a multiple of n_heads \(4\)"),
     ({"block_size": 0}, "block_size must be a whole number >= 1"),
     ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
+    ({"ngram": 0}, "ngram must be a whole number >= 1"),
 ])
 def test_bad_model_arguments_name_the_argument(arguments, message):
     with pytest.raises(ValueError, match=message):
@@ -218,6 +274,8 @@ def test_bad_inputs_say_what_was_expected():
         model.generate([3], max_new_tokens=2, temperature=0)
     with pytest.raises(ValueError, match="warmup"):
         MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "warmup": 2})
+    with pytest.raises(ValueError, match="alibi must be true or false, got 'yes'"):
+        MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "alibi": "yes"})
 
 
 def test_attention_learns_what_one_character_of_context_cannot_tell():

@@ -42,16 +42,21 @@ def _standardize(x, axes, eps, statistics=False):
     ``xhat`` has x's dtype; ``invstd`` (and mean, var) the accumulate dtype (float32 for float16).
     """
     wide = _statistics_input(x)
+    count = math.prod(wide.shape[axis] for axis in axes)
     with warnings.catch_warnings():  # an empty slice (an empty batch) has NaN statistics, quietly
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean = wide.mean(axis=axes, keepdims=True)
+        mean = wide.sum(axis=axes, keepdims=True) / count
         # one correction pass (the mean of the residuals): a constant slice gets its value back exactly,
         # so its centred values are 0 as in PyTorch, not the rounding of the sum times 1/sqrt(eps)
-        mean = mean + (wide - mean).mean(axis=axes, keepdims=True)
         centered = wide - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
+        correction = centered.sum(axis=axes, keepdims=True) / count
+        centered -= correction
+        mean += correction
+        square = centered * centered
+        var = square.sum(axis=axes, keepdims=True) / count
     invstd = 1.0 / xp.sqrt(var + eps)
-    xhat = (centered * invstd).astype(x.dtype, copy=False)
+    xhat = xp.multiply(centered, invstd, out=square if square.dtype == x.dtype else None)
+    xhat = xhat.astype(x.dtype, copy=False)
     if statistics:
         return xhat, invstd, mean, var
     return xhat, invstd
@@ -59,11 +64,19 @@ def _standardize(x, axes, eps, statistics=False):
 
 def _standardize_backward(grad_xhat, xhat, invstd, axes):
     # dX = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ, the means in invstd's (accumulate) dtype
+    count = math.prod(xhat.shape[axis] for axis in axes)
     with warnings.catch_warnings():  # an empty slice: NaN means, multiplied into an empty gradient
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean_grad = grad_xhat.mean(axis=axes, keepdims=True, dtype=invstd.dtype)
-        mean_projection = (grad_xhat * xhat).mean(axis=axes, keepdims=True, dtype=invstd.dtype)
-    return (invstd * (grad_xhat - mean_grad - xhat * mean_projection)).astype(grad_xhat.dtype, copy=False)
+        mean_grad = grad_xhat.sum(axis=axes, keepdims=True, dtype=invstd.dtype) / count
+        out = grad_xhat * xhat
+        mean_projection = out.sum(axis=axes, keepdims=True, dtype=invstd.dtype) / count
+    if out.dtype != invstd.dtype:  # float16: the arithmetic in the accumulate dtype, as before
+        return (invstd * (grad_xhat - mean_grad - xhat * mean_projection)).astype(grad_xhat.dtype, copy=False)
+    xp.multiply(xhat, mean_projection, out=out)  # in one buffer: this runs on every normalised value
+    xp.subtract(grad_xhat, out, out=out)
+    out -= mean_grad
+    out *= invstd
+    return out
 
 
 def _affine(xhat, weight, bias, shape):

@@ -23,6 +23,25 @@ from dendrite.tensor import Tensor, wrap
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
+def _scatter_add_rows(shape: tuple, flat, rows):
+    """A zero ``shape`` array with ``rows[p]`` added into row ``flat[p]`` for every p.
+
+    Sorted by index and summed per run of equal indices (``add.reduceat``): a few times faster than
+    ``add.at``, which adds one row at a time.
+    """
+    result = backend.namespace(rows).zeros(shape, rows.dtype)
+    if backend.on_device(rows):  # the sorted form is a NumPy speed-up; a device adds with its own add.at
+        xp.add.at(result, flat, rows)
+        return result
+    if flat.size == 0:
+        return result
+    order = xp.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = xp.flatnonzero(xp.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    result[ordered[starts]] = xp.add.reduceat(rows[order], starts, axis=0)
+    return result
+
+
 class Embedding(Function):
     def forward(self, weight, *, indices, padding_idx, scale_grad_by_freq):
         self.shape, self.indices = weight.shape, indices
@@ -39,9 +58,7 @@ class Embedding(Function):
             rows = rows / counts[flat][:, None].astype(rows.dtype)
         if self.padding_idx is not None:
             rows = xp.where((flat == self.padding_idx)[:, None], 0, rows)
-        result = backend.namespace(grad).zeros(self.shape, grad.dtype)
-        xp.add.at(result, flat, rows)
-        return result
+        return _scatter_add_rows(self.shape, flat, rows)
 
     def backward_graph(self, grad):
         # Linear in the weight: backward's scatter-add of rows, and its transpose (pick the same rows,

@@ -25,6 +25,9 @@ def _grads(parameters) -> list:
 
 
 def _norm(array, norm_type: float):
+    if norm_type == 2 and array.dtype.kind == "f":  # the common case: no |x| pass needed for a sum of squares
+        flat = array.astype(xp.float64, copy=False).ravel()
+        return math.sqrt(float(xp.vdot(flat, flat)))
     array = xp.abs(array.astype(xp.float64, copy=False))
     if norm_type == math.inf:
         return array.max(initial=0.0)
