@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dendrite.backend import xp
+from dendrite.backend import namespace, xp
 
 __all__ = ["BLOCK", "add_scaled_", "blocks", "subtract_scaled_"]
 
@@ -74,7 +74,7 @@ def add_scaled_(target, scale: float, source) -> None:
             target += scale * source
             return
         if scratch is None:
-            scratch = xp.empty(BLOCK, xp.result_type(s, scale))
+            scratch = namespace(target).empty(BLOCK, xp.result_type(s, scale))  # on target's device
         product = scratch[:s.size]
         xp.multiply(s, scale, out=product)
         t += product

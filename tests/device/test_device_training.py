@@ -128,6 +128,31 @@ def test_every_optimizer_steps_the_same_on_the_device(name, device):
                 assert value.is_cuda
 
 
+LARGE_OPTIMIZERS = {**OPTIMIZERS, "SGD": lambda p: optim.SGD(p, lr=0.05),
+                    "SGD-momentum-dampening": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1)}
+
+
+@pytest.mark.parametrize("name", list(LARGE_OPTIMIZERS))
+def test_optimizers_update_large_parameters_block_by_block_on_the_device(name, device):
+    # 300 x 200 weights: more than one optimizer block (optim/blocks.py), so the blocked update's
+    # scratch buffer is used and must be made on the parameter's device
+    from dendrite.optim.blocks import BLOCK
+
+    results = []
+    for where in ("cpu", device):
+        dendrite.manual_seed(0)
+        layer = nn.Linear(300, 200).double().to(where)
+        assert layer.weight.numel() > BLOCK
+        optimizer = LARGE_OPTIMIZERS[name](layer.parameters())
+        x = dendrite.tensor(np.random.default_rng(1).standard_normal((4, 300)), device=where)
+        for _ in range(2):
+            optimizer.zero_grad()
+            (layer(x) ** 2).mean().backward()
+            optimizer.step()
+        results.append(_host(layer.weight))
+    np.testing.assert_allclose(results[1], results[0], rtol=RTOL, atol=ATOL)
+
+
 def _lbfgs_run(where):
     dendrite.manual_seed(0)
     model = nn.Linear(3, 1).double().to(where)
