@@ -28,7 +28,7 @@ from __future__ import annotations
 from dendrite.autograd.engine import _topological_order
 from dendrite.autograd.function import Function
 from dendrite.autograd.versions import clock
-from dendrite.backend import ndarray, xp
+from dendrite.backend import as_result, ndarray
 from dendrite.tensor_base import wrap
 
 __all__ = ["Compiled", "Plan", "difference", "run"]
@@ -204,9 +204,9 @@ def run(plan: Plan, inputs: list):
         else:
             result = node.forward(*[values[index] for index in slots], **options)
         if several:
-            extend([array if type(array) is ndarray else xp.asarray(array) for array in result])
+            extend([array if type(array) is ndarray else as_result(array) for array in result])
         else:
-            append(result if type(result) is ndarray else xp.asarray(result))  # as Function.apply
+            append(result if type(result) is ndarray else as_result(result))  # as Function.apply
         nodes.append(node)
     region = None
     if plan.backward is not None:

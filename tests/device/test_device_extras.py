@@ -88,3 +88,34 @@ def test_a_device_argument_makes_the_layer_there(build, device):
     assert tensors and all(t.is_cuda for t in tensors)
     for ours, theirs in zip(layer.parameters(), host.parameters()):  # the same initial values
         np.testing.assert_array_equal(ours.detach().cpu().numpy(), theirs.detach().numpy())
+
+
+def _compiled_training(device, compiled: bool):
+    dendrite.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3)).to(device)
+    optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def loss_of(x, y):
+        return nn.functional.cross_entropy(model(x), y)
+
+    step = dendrite.compile(loss_of) if compiled else loss_of
+    rng = np.random.default_rng(0)
+    losses = []
+    for _ in range(5):
+        x = dendrite.tensor(rng.standard_normal((8, 4)).astype(np.float32), device=device)
+        y = dendrite.tensor(rng.integers(0, 3, 8), device=device)
+        optimizer.zero_grad()
+        loss = step(x, y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, [p.detach().cpu().numpy() for p in model.parameters()], step
+
+
+def test_a_compiled_step_replays_on_the_device_as_eager(device):
+    eager_losses, eager_params, _ = _compiled_training(device, compiled=False)
+    losses, params, step = _compiled_training(device, compiled=True)
+    assert step.stats["replayed"] >= 2 and step.stats["eager"] == 0, step.explain()  # it really replayed on the device
+    assert losses == eager_losses
+    for ours, theirs in zip(params, eager_params):
+        assert ours.tobytes() == theirs.tobytes()
