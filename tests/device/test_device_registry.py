@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import dendrite
-from tests.ops.registry import REGISTRY, present
+from tests.ops.registry import REGISTRY, flat, sample_arguments
 
 CASES = [pytest.param(op, sample, id=f"{op.name}-{sample!r}") for op in REGISTRY for sample in op.samples]
 RTOL, ATOL = 1e-7, 1e-10
@@ -22,12 +22,10 @@ RTOL, ATOL = 1e-7, 1e-10
 
 def _inputs(sample, device) -> list:
     inputs = []
-    for arg in sample.args:
-        if not isinstance(arg, np.ndarray):
-            inputs.append(arg)
+    for array, is_float in sample_arguments(sample):
+        if is_float is None:
+            inputs.append(array)
             continue
-        is_float = arg.dtype.kind == "f"
-        array = present(arg.astype(np.float64) if is_float else arg, sample.layout)
         tensor = dendrite.from_numpy(array)
         if device != "cpu":
             tensor = tensor.to(device)
@@ -35,15 +33,9 @@ def _inputs(sample, device) -> list:
     return inputs
 
 
-def _flat(outputs) -> list:
-    if isinstance(outputs, (tuple, list)):
-        return [item for output in outputs for item in _flat(output)]
-    return [outputs]
-
-
 def _run(op, sample, device):
     inputs = _inputs(sample, device)
-    outputs = _flat(op.fn(dendrite, *inputs, **sample.kwargs))
+    outputs = flat(op.fn(dendrite, *inputs, **sample.kwargs))
     total = None
     for position, output in enumerate(outputs):
         if isinstance(output, dendrite.Tensor) and output.requires_grad:

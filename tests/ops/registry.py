@@ -152,6 +152,27 @@ def present(array: np.ndarray, layout: str) -> np.ndarray:
     raise ValueError(f"unknown layout {layout!r}")
 
 
+def sample_arguments(sample, dtype=np.float64) -> list:
+    """``(argument, is_float)`` for each of the sample's arguments: arrays fresh in the sample's layout
+    (float arrays as ``dtype``; ``is_float`` says which, as those get ``requires_grad``), anything
+    else as it is with ``is_float`` None."""
+    arguments = []
+    for arg in sample.args:
+        if not isinstance(arg, np.ndarray):
+            arguments.append((arg, None))
+            continue
+        is_float = arg.dtype.kind == "f"
+        arguments.append((present(arg.astype(dtype) if is_float else arg, sample.layout), is_float))
+    return arguments
+
+
+def flat(outputs) -> list:
+    """An op's outputs (a tensor, or nested tuples/lists of them) as one flat list."""
+    if isinstance(outputs, (tuple, list)):
+        return [item for output in outputs for item in flat(output)]
+    return [outputs]
+
+
 def _collect() -> list:
     from tests.ops import registry_elementwise, registry_reduce, registry_shape
 

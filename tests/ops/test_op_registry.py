@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dendrite
-from tests.ops.registry import REGISTRY, present
+from tests.ops.registry import REGISTRY, flat, present, sample_arguments
 
 torch = pytest.importorskip("torch")
 
@@ -27,12 +27,10 @@ RTOL, ATOL = 1e-6, 1e-12
 def make_inputs(lib, sample, dtype=np.float64) -> list:
     """The sample's arguments as ``lib`` tensors: float arrays require grad, the rest are plain."""
     inputs = []
-    for arg in sample.args:
-        if not isinstance(arg, np.ndarray):
-            inputs.append(arg)
+    for array, is_float in sample_arguments(sample, dtype):
+        if is_float is None:
+            inputs.append(array)
             continue
-        is_float = arg.dtype.kind == "f"
-        array = present(arg.astype(dtype) if is_float else arg, sample.layout)
         if lib is dendrite:
             if array.flags.c_contiguous:  # the everyday path: a copy of a NumPy array
                 tensor = dendrite.tensor(array, requires_grad=is_float)
@@ -42,12 +40,6 @@ def make_inputs(lib, sample, dtype=np.float64) -> list:
             tensor = torch.from_numpy(array).requires_grad_(is_float)
         inputs.append(tensor)
     return inputs
-
-
-def flat(outputs) -> list:
-    if isinstance(outputs, (tuple, list)):
-        return [item for output in outputs for item in flat(output)]
-    return [outputs]
 
 
 def to_numpy(value) -> np.ndarray:
