@@ -111,8 +111,7 @@ def gpt_contestant(splits, budget: float, seed: int) -> Contestant:
     settings = gpt.gpt_defaults(splits)
     dendrite.manual_seed(seed)
     model = gpt.build_gpt(splits, settings)
-    optimizer = make_optimizer(settings["optimizer"], gpt.decay_groups(model, settings["weight_decay"]),
-                               settings["lr"])
+    optimizer = gpt.gpt_optimizer(model, settings)
     windows = gpt.RandomWindows(splits.x_train, settings["batch_size"], settings["block_size"], steps=10**9,
                                 seed=seed)
 

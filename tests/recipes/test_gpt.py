@@ -19,6 +19,7 @@ from dendrite.recipes.gpt import (
     RandomWindows,
     gpt_bits_per_char,
     gpt_defaults,
+    gpt_optimizer,
     load_gpt,
     sample_from_run,
     warmup_cosine,
@@ -276,6 +277,20 @@ def test_bad_inputs_say_what_was_expected():
         MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "warmup": 2})
     with pytest.raises(ValueError, match="alibi must be true or false, got 'yes'"):
         MODELS["gpt"].build(load_pytext(max_chars=2000), {**gpt_defaults(None), "alibi": "yes"})
+    for betas in ((0.9,), (0.9, 1.0), "0.9,0.99", (0.9, None), (True, 0.9)):
+        with pytest.raises(ValueError, match=r"betas must be two numbers in \[0, 1\)"):
+            gpt_optimizer(model, {**gpt_defaults(None), "betas": betas})
+
+
+def test_the_optimizer_takes_the_betas_and_decays_only_the_matrices():
+    model = _model()
+    optimizer = gpt_optimizer(model, {**gpt_defaults(None), "betas": (0.8, 0.95)})
+    assert type(optimizer).__name__ == "AdamW"
+    assert [group["betas"] for group in optimizer.param_groups] == [(0.8, 0.95)] * 2
+    assert sorted(group["weight_decay"] for group in optimizer.param_groups) == [0.0, 0.1]
+    # an optimizer without betas (SGD) is built without them: the setting does not apply to it
+    sgd = gpt_optimizer(model, {**gpt_defaults(None), "optimizer": "sgd", "betas": (0.8, 0.95)})
+    assert type(sgd).__name__ == "SGD" and "betas" not in sgd.param_groups[0]
 
 
 def test_attention_learns_what_one_character_of_context_cannot_tell():
