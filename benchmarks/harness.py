@@ -117,9 +117,24 @@ def make_pair(build, x, y, compiled: bool = False):
     return Runner(dendrite, ours, x, y, compiled), Runner(torch, torch_model, x, y)
 
 
+# Idle time before each block of steps: long enough for the other library's worker threads to stop
+# spinning and sleep (OpenBLAS's idle threads yield-spin for about 2**28 cycles, ~0.1 s; OpenMP's spin
+# briefly). Measured on the cnn workload (2026-12-07, 2 threads each): PyTorch's step took 44-48 ms
+# when it ran right after a dendrite step, 24 ms after 0.2 s of idle, which is what it takes alone.
+IDLE_BETWEEN_BLOCKS_S = 0.25
+BLOCK_SECONDS = 0.2  # steps per block: about this much work (at least 1, at most 20 steps)
+
+
 def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, label: str = "",
                      clock=time.perf_counter) -> dict:
-    """Steps of the two runners, alternating (and alternating who goes first); medians and their ratio.
+    """Blocks of steps of the two runners, alternating (and alternating who goes first); medians and ratio.
+
+    Each library runs as it would alone: a block starts after ``IDLE_BETWEEN_BLOCKS_S`` of idle time
+    (so the other library's spinning worker threads are asleep), takes one untimed step (caches,
+    thread wake-up), then ``block`` timed back-to-back steps, as in a training loop. Alternating
+    blocks spreads the machine's noise over both libraries. (Until 2026-12-07 single steps
+    alternated with no idle time, which slowed whichever library ran after the other's spinning
+    threads: PyTorch's cnn step by about 2x, so the cnn ratio read 1.2 instead of 1.5-2.3.)
 
     The first losses must agree (rtol 1e-4): the two models are the same network. ``clock`` times a step
     (``time.thread_time`` for CPU time: steady on a loaded machine with one thread each).
@@ -130,21 +145,35 @@ def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, 
     for _ in range(warmup):
         ours.step()
         theirs.step()
+    start = time.perf_counter()
+    ours.step()
+    theirs.step()
+    slowest = max((time.perf_counter() - start) / 2, 1e-6)
+    block = max(1, min(20, steps, int(BLOCK_SECONDS / slowest)))
     times = {"dendrite": [], "torch": []}
-    for index in range(steps):
-        # Alternate which library goes first, so neither always runs right after the other.
+    block_medians = {"dendrite": [], "torch": []}
+    index = 0
+    while len(times["dendrite"]) < steps:
         order = [("dendrite", ours), ("torch", theirs)]
         if index % 2:
             order.reverse()
+        index += 1
+        count = min(block, steps - len(times["dendrite"]))
         for name, runner in order:
-            start = clock()
-            runner.step()
-            times[name].append(clock() - start)
+            time.sleep(IDLE_BETWEEN_BLOCKS_S)
+            runner.step()  # untimed: wakes the thread pool, warms the caches
+            timed = []
+            for _ in range(count):
+                begin = clock()
+                runner.step()
+                timed.append(clock() - begin)
+            times[name] += timed
+            block_medians[name].append(statistics.median(timed))
     median_ours = statistics.median(times["dendrite"])
     median_theirs = statistics.median(times["torch"])
-    pair_ratios = [a / b for a, b in zip(times["dendrite"], times["torch"])]
-    quartiles = statistics.quantiles(pair_ratios, n=4) if len(pair_ratios) > 1 else pair_ratios * 3
-    return {"steps": steps, "dendrite_ms": median_ours * 1e3, "torch_ms": median_theirs * 1e3,
+    block_ratios = [a / b for a, b in zip(block_medians["dendrite"], block_medians["torch"])]
+    quartiles = statistics.quantiles(block_ratios, n=4) if len(block_ratios) > 1 else block_ratios * 3
+    return {"steps": steps, "block": block, "dendrite_ms": median_ours * 1e3, "torch_ms": median_theirs * 1e3,
             "ratio": median_ours / median_theirs, "pair_ratio_iqr": [quartiles[0], quartiles[2]],
             "first_loss": first_ours}
 

@@ -18,10 +18,12 @@ Usage::
 
 What is reported (see benchmarks/README.md):
 
-* step time: the median over the timed steps of each library, and the ratio
-  dendrite / torch of the medians. ``iqr`` is the spread (25th-75th
-  percentile) of the per-step ratios of neighbouring steps, a measure of how
-  noisy the run was.
+* step time: blocks of back-to-back steps of each library alternate, each
+  block after a quarter second of idle time (so neither library runs while the
+  other's worker threads still spin); the median over the timed steps of each
+  library, and the ratio dendrite / torch of the medians. ``iqr`` is the spread
+  (25th-75th percentile) of the ratios of neighbouring blocks' medians, a
+  measure of how noisy the run was.
 * peak memory of a step: in a fresh process per library, after two warm-up
   steps, freed memory is handed back to the OS (``malloc_trim``) and the
   kernel's peak-RSS mark is reset (``/proc/self/clear_refs``); the number is
