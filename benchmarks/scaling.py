@@ -1,8 +1,10 @@
 """Scaling curves: step time and peak memory vs batch size and width, dendrite vs PyTorch CPU.
 
 Four sweeps, each point timed like run.py (harness.py: same weights, first losses
-checked, single training steps alternating between the libraries, medians and
-their ratio; peak memory of a step in a fresh process per library):
+checked, blocks of training steps alternating between the libraries after idle
+time, medians and their ratio; peak memory of a step in a fresh process per
+library). The stored results/scaling_1thread.* were measured with one thread
+each (no worker threads to spin), before the blocks replaced single steps:
 
 * ``mlp-batch``: MLP 784-512-512-10 at batch 1, 4, 16, 64, 256, 1024;
 * ``mlp-width``: MLP 784-w-w-10 at batch 64, w = 16, 64, 256, 1024, 4096;
