@@ -103,6 +103,11 @@ SPECS = {
     "word_language_model.py": {**{f"{m}_first_val": (0, 0.05) for m in ("LSTM", "GRU", "RNN_TANH")},
                                **{f"{m}_val_loss": (0, 0.6) for m in ("LSTM", "GRU", "RNN_TANH")},
                                **{f"{m}_ppl": (0.8, 0) for m in ("LSTM", "GRU", "RNN_TANH")}},
+    # Fixed weights and data: the training losses agree to float32 rounding; an attack's sign(grad) can flip
+    # on a gradient entry near zero, so a few of 100 examples may change sides.
+    "fgsm_adversarial.py": {"train_losses": (1e-4, 1e-5), "accuracies": (0, 0.05)},
+    # Masks are exact (L1/Ln order of distinct float32 values); the one training step's float32 sums are not.
+    "pruning.py": {"loss": (1e-5, 1e-6), "fc1_grad_sum": (1e-5, 1e-3)},
 }
 
 
@@ -145,6 +150,11 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
         assert ours["token_accuracy"] > 0.6 and ours["last_loss"] < 0.5 * ours["first_loss"]
     if script == "text_classification.py":
         assert ours["test_accuracy"] > 0.9
+    if script == "fgsm_adversarial.py":
+        accuracies = ours["accuracies"]
+        assert accuracies[0] > 0.9 and accuracies[-1] < 0.5 * accuracies[0], accuracies
+    if script == "pruning.py":
+        assert ours["random_zeros"] == 45 and ours["zero_channels"] == 3 and ours["masked_grad_zero"]
     if script == "word_language_model.py":
         for m in ("LSTM", "GRU", "RNN_TANH"):
             assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
