@@ -8,7 +8,7 @@ Example:
     tensor([2., 4.])
 """
 
-from dendrite import accelerator, autograd, backends, cuda, nn, optim
+from dendrite import accelerator, autograd, backends, cuda, distributions, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
     inference_mode,

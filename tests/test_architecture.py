@@ -23,7 +23,7 @@ LAYERS = [
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
                 "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling",
                 "dendrite.legacy_tensors", "dendrite.torch_names"]),
-    ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
+    ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary", "dendrite.distributions"]),
     ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
     ("models", ["dendrite.models"]),
