@@ -77,6 +77,10 @@ from dendrite.legacy_tensors import (
     LongTensor,
     ShortTensor,
 )
+
+# PyTorch's top-level names for these functional forms (torch.cosine_similarity, torch.pixel_shuffle ...)
+from dendrite.nn.functional.distance import cosine_similarity, pairwise_distance
+from dendrite.nn.functional.vision import pixel_shuffle, pixel_unshuffle
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.ops.boundary import export as _export
