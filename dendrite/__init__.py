@@ -8,7 +8,7 @@ Example:
     tensor([2., 4.])
 """
 
-from dendrite import accelerator, autograd, backends, cuda, distributions, nn, optim
+from dendrite import accelerator, autograd, backends, cuda, distributions, linalg, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -79,6 +79,8 @@ from dendrite.legacy_tensors import (
 )
 
 # PyTorch's top-level names for these functional forms (torch.cosine_similarity, torch.pixel_shuffle ...)
+from dendrite.linalg import det, matrix_exp, slogdet
+from dendrite.linalg import inv as inverse
 from dendrite.nn.functional.distance import cosine_similarity, pairwise_distance
 from dendrite.nn.functional.vision import pixel_shuffle, pixel_unshuffle
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
