@@ -132,6 +132,8 @@ SPECS = {
                             **{k: (1e-5, 1e-5) for k in ("spd_logdet", "cached_out")},
                             **{k: (1e-4, 1e-5) for k in ("trained_original_grad", "orth_matrix_exp_weight",
                                                          "orth_cayley_weight", "orth_householder_weight")}},
+    # Fixed weights and images; LBFGS's forty-odd evaluations of float32 sums drift apart by ~1e-5.
+    "neural_style.py": {"first_scores": (1e-5, 1e-6), "history": (1e-3, 1e-4), "output_mean": (0, 0.01)},
 }
 
 
@@ -193,6 +195,8 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
         assert all(ours[k] for k in ("symmetric", "skew", "cayley_orthogonal", "expm_orthogonal",
                                      "trained_orthogonal", "orth_matrix_exp_ok", "orth_cayley_ok",
                                      "orth_householder_ok", "spd_eigs_positive", "original_was_triu"))
+    if script == "neural_style.py":
+        assert ours["history"][1][0] < 0.6 * ours["history"][0][0]  # the style loss falls
     if script == "word_language_model.py":
         for m in ("LSTM", "GRU", "RNN_TANH"):
             assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
