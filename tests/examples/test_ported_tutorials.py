@@ -142,6 +142,8 @@ SPECS = {
                                                           "crf_gold", "crf_feats_grad",
                                                           "crf_transitions_grad")},
                              "crf_first_loss": (0, 5.0), "crf_last_loss": (0, 3.0), "crf_decoded": None},
+    # Fixed weights, eval mode, Python's random for the examples: deterministic; the sampled names exact.
+    "char_rnn_generation.py": {"losses": (1e-5, 1e-6)},
 }
 
 
@@ -210,6 +212,8 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
         for result in (ours, theirs):
             agree = sum(a == b for a, b in zip(result["crf_decoded"], result["crf_gold_tags"]))
             assert agree >= 7 and result["crf_last_loss"] < 0.5 * result["crf_first_loss"], result
+    if script == "char_rnn_generation.py":
+        assert ours["losses"][-1] < 0.4 * ours["losses"][0]
     if script == "word_language_model.py":
         for m in ("LSTM", "GRU", "RNN_TANH"):
             assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
