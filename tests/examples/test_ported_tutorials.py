@@ -144,6 +144,12 @@ SPECS = {
                              "crf_first_loss": (0, 5.0), "crf_last_loss": (0, 3.0), "crf_decoded": None},
     # Fixed weights, eval mode, Python's random for the examples: deterministic; the sampled names exact.
     "char_rnn_generation.py": {"losses": (1e-5, 1e-6)},
+    # Fixed weights: the one-batch distillation losses are exact to float32 rounding; the training runs in
+    # train mode (dropout draws differ), so its losses compare loosely and must fall (checked below).
+    "knowledge_distillation.py": {**{k: (1e-5, 1e-6) for k in ("norm_first_layer", "soft_targets_loss",
+                                                             "kl_div_batchmean", "label_loss", "cosine_loss",
+                                                             "regressor_mse")},
+                                  "kd_history": (0, 0.15), "cosine_history": (0, 0.15)},
 }
 
 
@@ -214,6 +220,10 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
             assert agree >= 7 and result["crf_last_loss"] < 0.5 * result["crf_first_loss"], result
     if script == "char_rnn_generation.py":
         assert ours["losses"][-1] < 0.4 * ours["losses"][0]
+    if script == "knowledge_distillation.py":
+        for result in (ours, theirs):
+            assert result["kd_history"][-1] < 0.95 * result["kd_history"][0], result
+            assert result["cosine_history"][-1] < 0.95 * result["cosine_history"][0], result
     if script == "word_language_model.py":
         for m in ("LSTM", "GRU", "RNN_TANH"):
             assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
