@@ -80,3 +80,48 @@ def test_a_vector_is_normalised_and_errors_name_the_problem():
         spectral_norm(dendrite.nn.Linear(2, 2), dim=2)
     with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
         spectral_norm(dendrite.nn.Linear(2, 2), name="kernel")
+
+
+# ------------------------------------------------------------------ the hook-based nn.utils.spectral_norm
+@pytest.mark.parametrize("layer", ["linear", "convtranspose"])
+def test_hook_spectral_norm_matches_pytorch(layer):
+    if layer == "linear":
+        ours = dendrite.nn.Linear(5, 4, dtype=dendrite.float64)
+        theirs = torch.nn.Linear(5, 4, dtype=torch.float64)
+        x = RNG.standard_normal((2, 5))
+    else:
+        ours = dendrite.nn.ConvTranspose2d(3, 4, 3, dtype=dendrite.float64)
+        theirs = torch.nn.ConvTranspose2d(3, 4, 3, dtype=torch.float64)
+        x = RNG.standard_normal((2, 3, 5, 5))
+    with torch.no_grad():
+        for (_, mine), (_, other) in zip(ours.named_parameters(), theirs.named_parameters()):
+            values = RNG.standard_normal(tuple(other.shape))
+            other.copy_(torch.tensor(values))
+            with dendrite.no_grad():
+                mine.copy_(dendrite.tensor(values))
+    dendrite.nn.utils.spectral_norm(ours)
+    torch.nn.utils.spectral_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ours.weight_u = dendrite.tensor(theirs.weight_u.numpy())  # start both from PyTorch's random u, v
+    ours.weight_v = dendrite.tensor(theirs.weight_v.numpy())
+    for _ in range(3):
+        out, expected = ours(dendrite.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+        out.pow(2).sum().backward()
+        expected.pow(2).sum().backward()
+        np.testing.assert_allclose(ours.weight_orig.grad.numpy(), theirs.weight_orig.grad.numpy(), rtol=1e-9,
+                                   atol=1e-12)
+    np.testing.assert_allclose(ours.weight_u.numpy(), theirs.weight_u.numpy(), rtol=1e-10)
+    dendrite.nn.utils.remove_spectral_norm(ours)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found in"):
+        dendrite.nn.utils.remove_spectral_norm(ours)
+
+
+def test_hook_spectral_norm_refuses_a_second_hook():
+    layer = dendrite.nn.utils.spectral_norm(dendrite.nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="Cannot register two spectral_norm hooks"):
+        dendrite.nn.utils.spectral_norm(layer)
