@@ -81,7 +81,7 @@ from dendrite.legacy_tensors import (
 # PyTorch's top-level names for these functional forms (torch.cosine_similarity, torch.pixel_shuffle ...)
 from dendrite.linalg import det, matrix_exp, slogdet
 from dendrite.linalg import inv as inverse
-from dendrite.nn.functional.distance import cosine_similarity, pairwise_distance
+from dendrite.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
 from dendrite.nn.functional.vision import pixel_shuffle, pixel_unshuffle
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401

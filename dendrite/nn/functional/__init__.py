@@ -22,6 +22,7 @@ from dendrite.nn.functional.padding import *  # noqa: F403
 from dendrite.nn.functional.pooling import *  # noqa: F403
 from dendrite.nn.functional.recurrent import *  # noqa: F403
 from dendrite.nn.functional.recurrent_cell import *  # noqa: F403
+from dendrite.nn.functional.sampling import *  # noqa: F403
 from dendrite.nn.functional.sparse import *  # noqa: F403
 from dendrite.nn.functional.upsampling import *  # noqa: F403
 from dendrite.nn.functional.vision import *  # noqa: F403

@@ -55,3 +55,39 @@ def test_pairwise_distance_matches_pytorch(p, keepdim):
 def test_cosine_similarity_rejects_a_bad_dim():
     with pytest.raises(IndexError, match="dim 2 is out of range"):
         F.cosine_similarity(dendrite.ones(2, 3), dendrite.ones(2, 3), dim=2)
+
+
+@pytest.mark.parametrize("shapes, p", [(((4, 3), (5, 3)), 2.0), (((2, 4, 3), (5, 3)), 1.0),
+                                       (((2, 4, 3), (2, 6, 3)), 3.0), (((4, 3), (5, 3)), float("inf")),
+                                       (((30, 3), (40, 3)), 2.0)])
+def test_cdist_matches_pytorch(shapes, p):
+    arrays = [RNG.standard_normal(shape) for shape in shapes]
+    _both(lambda a, b: dendrite.cdist(a, b, p=p), lambda a, b: torch.cdist(a, b, p=p), *arrays)
+
+
+def test_cdist_errors():
+    with pytest.raises(RuntimeError, match="same number of columns"):
+        F.cdist(dendrite.ones(2, 3), dendrite.ones(2, 4))
+    with pytest.raises(RuntimeError, match="at least 2D"):
+        F.cdist(dendrite.ones(3), dendrite.ones(2, 3))
+
+
+def test_gumbel_softmax_samples_the_softmax_and_passes_the_soft_gradient():
+    dendrite.manual_seed(0)
+    logits = dendrite.tensor([0.0, 1.0, 2.0])
+    counts = np.zeros(3)
+    for _ in range(4000):
+        counts[int(F.gumbel_softmax(logits, hard=True).argmax())] += 1
+    np.testing.assert_allclose(counts / 4000, np.exp([0, 1, 2]) / np.exp([0, 1, 2]).sum(), atol=0.025)
+    x = dendrite.tensor([[1.0, 2.0, 0.5]], requires_grad=True)
+    dendrite.manual_seed(1)
+    hard = F.gumbel_softmax(x, tau=0.7, hard=True)
+    dendrite.manual_seed(1)
+    soft = F.gumbel_softmax(x.detach().requires_grad_(), tau=0.7)
+    assert sorted(hard.flatten().tolist()) == [0.0, 0.0, 1.0]
+    np.testing.assert_allclose(hard.detach().numpy().argmax(), soft.detach().numpy().argmax())
+    weights = dendrite.tensor([[1.0, 2.0, 3.0]])
+    (hard * weights).sum().backward()
+    y = soft.detach().numpy()[0]
+    expected = (y * (np.array([1.0, 2.0, 3.0]) - (y * [1.0, 2.0, 3.0]).sum())) / 0.7  # softmax's Jacobian
+    np.testing.assert_allclose(x.grad.numpy()[0], expected, rtol=1e-5)
