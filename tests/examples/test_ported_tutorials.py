@@ -150,6 +150,10 @@ SPECS = {
                                                              "kl_div_batchmean", "label_loss", "cosine_loss",
                                                              "regressor_mse")},
                                   "kd_history": (0, 0.15), "cosine_history": (0, 0.15)},
+    # Fixed weights, Python's random and a NumPy CartPole: the same path until float32 rounding tips an
+    # argmax (none did in 479 steps when written); durations and step counts are checked below.
+    "dqn.py": {"first_losses": (1e-5, 1e-6), "target_weight_sum": (1e-3, 1e-3), "durations": None,
+               "steps_done": None, "n_updates": None},
 }
 
 
@@ -224,6 +228,10 @@ def test_ported_tutorial_runs_unchanged_to_pytorchs_result(script):
         for result in (ours, theirs):
             assert result["kd_history"][-1] < 0.95 * result["kd_history"][0], result
             assert result["cosine_history"][-1] < 0.95 * result["cosine_history"][0], result
+    if script == "dqn.py":
+        assert ours["durations"][:10] == theirs["durations"][:10]
+        assert abs(ours["steps_done"] - theirs["steps_done"]) <= 0.2 * theirs["steps_done"]
+        assert ours["n_updates"] == ours["steps_done"] - 31  # one update per step once the memory holds 32
     if script == "word_language_model.py":
         for m in ("LSTM", "GRU", "RNN_TANH"):
             assert ours[f"{m}_val_loss"] < ours[f"{m}_first_val"] - 0.4, m
