@@ -8,7 +8,7 @@ Example:
     tensor([2., 4.])
 """
 
-from dendrite import accelerator, autograd, backends, cuda, nn, optim
+from dendrite import accelerator, autograd, backends, cuda, distributions, linalg, nn, optim
 from dendrite.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -77,6 +77,12 @@ from dendrite.legacy_tensors import (
     LongTensor,
     ShortTensor,
 )
+
+# PyTorch's top-level names for these functional forms (torch.cosine_similarity, torch.pixel_shuffle ...)
+from dendrite.linalg import det, matrix_exp, slogdet
+from dendrite.linalg import inv as inverse
+from dendrite.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
+from dendrite.nn.functional.vision import pixel_shuffle, pixel_unshuffle
 from dendrite.ops import *  # noqa: F403  (the operations as functions: dendrite.exp(x), ...)
 from dendrite.ops import cat, concat, concatenate  # noqa: F401
 from dendrite.ops.boundary import export as _export

@@ -25,6 +25,10 @@ from dendrite.backend import xp
 from dendrite.creation import as_array, empty, full, ones, tensor, zeros
 from dendrite.ops.comparison import operator as _operator
 from dendrite.ops.device_copy import to_device
+from dendrite.ops.inplace_shape import squeeze_ as _squeeze_
+from dendrite.ops.inplace_shape import t_ as _t_
+from dendrite.ops.inplace_shape import transpose_ as _transpose_
+from dendrite.ops.inplace_shape import unsqueeze_ as _unsqueeze_
 from dendrite.ops.movement import Permute
 from dendrite.tensor_base import TensorBase, set_tensor_class, wrap
 
@@ -62,8 +66,27 @@ class Tensor(TensorBase):
 
     __slots__ = ()
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
-        self._adopt(as_array(data, dtype), requires_grad)
+    def __init__(self, *data, dtype=None, requires_grad: bool = False) -> None:
+        # PyTorch's ``torch.Tensor(...)``: ints are sizes (uninitialised memory), a sequence or array is
+        # copied into the default float dtype (``Tensor([0])`` is float32, not int64), nothing is ``(0,)``.
+        if dtype is None:
+            dtype = backend.get_default_dtype()
+        if not data:
+            array = xp.empty((0,), dtype)
+        elif all(isinstance(size, int) and not isinstance(size, bool) for size in data):
+            if any(size < 0 for size in data):
+                raise RuntimeError(f"Tensor{data}: trying to create a tensor with a negative dimension; the "
+                                   f"ints are a shape (use Tensor([...]) for values)")
+            array = empty(*data, dtype=dtype).array
+        elif len(data) == 1:
+            if isinstance(data[0], (str, bytes, float, bool)):
+                raise TypeError(f"Tensor(): data must be a sequence (got {type(data[0]).__name__}); use "
+                                f"dendrite.tensor(value) for a scalar")
+            array = as_array(data[0], dtype)
+        else:
+            raise TypeError(f"Tensor() takes either sizes (ints) or one sequence of values, got "
+                            f"{', '.join(type(arg).__name__ for arg in data)}")
+        self._adopt(array, requires_grad)
 
     # ------------------------------------------------------------------ shape views
     @property
@@ -584,6 +607,8 @@ class Tensor(TensorBase):
     sigmoid_, tanh_, relu_ = ops.sigmoid_, ops.tanh_, ops.relu_
     bitwise_and_, bitwise_or_, bitwise_xor_ = ops.bitwise_and_, ops.bitwise_or_, ops.bitwise_xor_
     negative_, absolute_, clip_ = neg_, abs_, clamp_
+    unsqueeze_, squeeze_, t_, transpose_ = _unsqueeze_, _squeeze_, _t_, _transpose_  # ops/inplace_shape.py
+    swapdims_ = swapaxes_ = _transpose_
     # ``x += y`` writes into x's memory and returns x (without these, Python would rebind x to
     # x + y and ``w -= lr * w.grad`` would never reach the model). No ``__imatmul__``: PyTorch has
     # none either, so ``x @= w`` rebinds x to ``x @ w``, whose shape may differ.

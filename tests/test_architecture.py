@@ -21,9 +21,10 @@ LAYERS = [
     ("foundation", ["dendrite.backend", "dendrite.backend_devices", "dendrite.utils", "dendrite.version",
                     "dendrite.devices", "dendrite.cuda", "dendrite.accelerator", "dendrite.backends"]),
     ("engine", ["dendrite.autograd", "dendrite.tensor_base", "dendrite.ops", "dendrite.tensor",
+                "dendrite.linalg",
                 "dendrite.creation", "dendrite.random_generator", "dendrite.random_sampling",
                 "dendrite.legacy_tensors", "dendrite.torch_names"]),
-    ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary"]),
+    ("nn/optim", ["dendrite.nn", "dendrite.optim", "dendrite.summary", "dendrite.distributions"]),
     ("data", ["dendrite.data", "dendrite.utils.data"]),  # utils.data: PyTorch's path to dendrite.data
     ("interop", ["dendrite.interop", "dendrite.onnx", "dendrite"]),
     ("models", ["dendrite.models"]),
@@ -44,7 +45,8 @@ ENGINE_LAYERS = [
     ["dendrite.autograd", "dendrite.creation", "dendrite.random_sampling", "dendrite.legacy_tensors"],
     ["dendrite.ops"],  # every operation, forward and backward
     ["dendrite.tensor"],  # class Tensor(TensorBase): the operations as methods
-    ["dendrite.torch_names"],  # PyTorch's one-line names (is_tensor, finfo, compile...) over Tensor
+    # PyTorch's one-line names (is_tensor, finfo, compile...) over Tensor; torch.linalg
+    ["dendrite.torch_names", "dendrite.linalg"],
 ]
 
 

@@ -9,6 +9,7 @@ from dendrite.nn.functional.activation_leaky import *  # noqa: F403
 from dendrite.nn.functional.activation_shrink import *  # noqa: F403
 from dendrite.nn.functional.attention import *  # noqa: F403
 from dendrite.nn.functional.conv import *  # noqa: F403
+from dendrite.nn.functional.distance import *  # noqa: F403
 from dendrite.nn.functional.dropout import *  # noqa: F403
 from dendrite.nn.functional.linear import *  # noqa: F403
 from dendrite.nn.functional.loss_binary import *  # noqa: F403
@@ -21,8 +22,10 @@ from dendrite.nn.functional.padding import *  # noqa: F403
 from dendrite.nn.functional.pooling import *  # noqa: F403
 from dendrite.nn.functional.recurrent import *  # noqa: F403
 from dendrite.nn.functional.recurrent_cell import *  # noqa: F403
+from dendrite.nn.functional.sampling import *  # noqa: F403
 from dendrite.nn.functional.sparse import *  # noqa: F403
 from dendrite.nn.functional.upsampling import *  # noqa: F403
+from dendrite.nn.functional.vision import *  # noqa: F403
 
 # The op boundary: each public function checks its tensor arguments before it runs (ops/operands.py).
 from dendrite.ops.boundary import export as _export  # noqa: E402

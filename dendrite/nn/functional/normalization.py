@@ -25,6 +25,7 @@ from dendrite.autograd.function import Function
 from dendrite.backend import xp
 from dendrite.ops.graph_operands import composed_gradients, constant
 from dendrite.tensor import Tensor
+from dendrite.tensor_base import wrap
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "rms_norm"]
 
@@ -491,7 +492,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         return input
     channels = input.shape[1]
     squares = input * input
-    zeros = Tensor(backend.namespace(input).zeros((input.shape[0], 1) + tuple(input.shape[2:]), input.dtype))
+    zeros = wrap(backend.namespace(input).zeros((input.shape[0], 1) + tuple(input.shape[2:]), input.dtype))
     before, after = size // 2, (size - 1) // 2
     padded = ops.cat([zeros] * before + [squares] + [zeros] * after, 1)
     window_sum = padded[:, 0:channels]

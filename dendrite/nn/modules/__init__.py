@@ -6,6 +6,7 @@ from dendrite.nn.modules.activation_shrink import *  # noqa: F403
 from dendrite.nn.modules.attention import *  # noqa: F403
 from dendrite.nn.modules.container import *  # noqa: F403
 from dendrite.nn.modules.conv import *  # noqa: F403
+from dendrite.nn.modules.distance import *  # noqa: F403
 from dendrite.nn.modules.dropout import *  # noqa: F403
 from dendrite.nn.modules.linear import *  # noqa: F403
 from dendrite.nn.modules.loss import *  # noqa: F403

@@ -1,4 +1,5 @@
-"""Ready parametrizations (PyTorch's ``torch.nn.utils.parametrizations``): ``weight_norm``.
+"""Ready parametrizations (PyTorch's ``torch.nn.utils.parametrizations``): ``weight_norm``, ``orthogonal``
+(in parametrizations_orthogonal.py), ``spectral_norm`` (parametrizations_spectral.py).
 
 Each one is a small module registered with
 :func:`~dendrite.nn.utils.parametrize.register_parametrization`, so the state_dict
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 from dendrite.nn.modules.module import Module
 from dendrite.nn.utils import parametrize
+from dendrite.nn.utils.parametrizations_orthogonal import orthogonal
+from dendrite.nn.utils.parametrizations_spectral import spectral_norm
 from dendrite.tensor import Tensor
 
-__all__ = ["norm_except_dim", "weight_norm"]
+__all__ = ["norm_except_dim", "orthogonal", "spectral_norm", "weight_norm"]
 
 
 def norm_except_dim(weight: Tensor, dim: int) -> Tensor:
