@@ -228,9 +228,9 @@ def _one_node_to_leaves(output, grad) -> bool:
     """Whether ``output``'s backward is the fast path's: one node whose inputs are leaves, nothing unusual.
 
     That is a compiled step's graph (autograd/replay.py: the whole loss is one node over the parameters).
-    Anything else -- several outputs, hooks or retained gradients on the node, an in-place write since
-    it was made (saved values to check), anomaly mode, post-accumulate-grad hooks, a wrong seed shape, a
-    second backward -- takes the general walk, which handles (or reports) it.
+    Anything else -- several outputs, hooks or retained gradients on the node, hooks on a leaf, an
+    in-place write since it was made (saved values to check), anomaly mode, post-accumulate-grad hooks,
+    a wrong seed shape, a second backward -- takes the general walk, which handles (or reports) it.
     """
     node = output._ctx
     if node is None or node.n_outputs != 1 or node.released or node.stamp < clock.now or node.output_hooks \
@@ -238,13 +238,15 @@ def _one_node_to_leaves(output, grad) -> bool:
             or grad.shape != output._data.shape:
         return False
     for item, need in zip(node.inputs, node.needs_input_grad):
-        if need and item._ctx is not None:
+        if need and (item._ctx is not None or item._hooks):
             return False
     return True
 
 
 def _backward_to_leaves(node, grad, retain_graph: bool) -> None:
-    """The general walk (below) for one node whose inputs are leaves: the same steps in the same order."""
+    """The general walk (below) for one node whose inputs are hook-free leaves: the same steps in the
+    same order (a leaf's gradients summed first, then added to its ``.grad``; ``retain_graph`` keeps
+    the node's saved values), without the walk's bookkeeping."""
     input_grads = node.backward(grad)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
@@ -270,8 +272,6 @@ def _backward_to_leaves(node, grad, retain_graph: bool) -> None:
         grads = [grad for _, grad in leaf_grads.values()]
     handed_out: set = set()
     for leaf, grad in zip(leaves, grads):
-        if leaf._hooks:
-            grad = _run_hooks(leaf._hooks, grad)
         store_grad(leaf, grad, handed_out)
 
 
