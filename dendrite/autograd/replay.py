@@ -25,6 +25,8 @@ engine then hands the gradients of the inputs and parameters on as usual
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from dendrite.autograd.engine import _topological_order
 from dendrite.autograd.function import Function
 from dendrite.autograd.versions import clock
@@ -71,6 +73,11 @@ def difference(first, second) -> str | None:
     return None
 
 
+def _getter(slots: tuple):
+    """``values -> the arguments at slots``: one C call (a tuple, or the one value for one slot)."""
+    return itemgetter(*slots) if slots else (lambda values: ())
+
+
 class Plan:
     """What :func:`run` needs, built once from a recording whose result is ``outputs`` (tensors).
 
@@ -109,6 +116,9 @@ class Plan:
         self.leaf_key = [(t._data.shape, t._data.dtype, t.requires_grad) for t in self.leaves]
         self.forward = [(cls, tuple(slot(ref) for ref in refs), options or None, needs, len(out_refs) > 1)
                         for cls, refs, options, needs, out_refs in recorder.entries]
+        # what run() loops over: each operation's arguments taken from the values by one itemgetter
+        self.calls = [(cls, _getter(slots), len(slots) == 1, options, needs, several)
+                      for cls, slots, options, needs, several in self.forward]
         self.output_slots = [slot(recorder.refs[id(tensor)]) for tensor in outputs]
         self.linked = [tensor._ctx is not None for tensor in outputs]
         self.output_kind = output_kind
@@ -205,13 +215,16 @@ def run(plan: Plan, inputs: list):
     values += [tensor._data for tensor in plan.leaves]
     nodes = []
     append, extend = values.append, values.extend
-    for cls, slots, options, needs, several in plan.forward:
+    for cls, arguments, one, options, needs, several in plan.calls:
         node = cls.__new__(cls)
         node.needs_input_grad = needs
-        if options is None:  # no keyword options (most operations): the cheaper call
-            result = node.forward(*[values[index] for index in slots])
+        if one:
+            result = node.forward(arguments(values)) if options is None else \
+                node.forward(arguments(values), **options)
+        elif options is None:  # no keyword options (most operations): the cheaper call
+            result = node.forward(*arguments(values))
         else:
-            result = node.forward(*[values[index] for index in slots], **options)
+            result = node.forward(*arguments(values), **options)
         if several:
             extend([array if type(array) is ndarray else as_result(array) for array in result])
         else:
