@@ -140,6 +140,12 @@ def store_grad(tensor: Tensor, grad, handed_out: set) -> None:
     """
     current = tensor.grad
     if current is None:
+        if type(grad) is ndarray and id(grad) not in handed_out:  # _owned's common case, inline
+            flags = grad.flags
+            if flags.owndata and flags.writeable:
+                handed_out.add(id(grad))
+                tensor.grad = wrap(grad)
+                return
         tensor.grad = wrap(_owned(grad, handed_out))
         return
     data = current._data
@@ -218,6 +224,64 @@ def _second_backward_error(node) -> RuntimeError:
     )
 
 
+def _one_node_to_leaves(output, grad) -> bool:
+    """Whether ``output``'s backward is the fast path's: one node whose inputs are leaves, nothing unusual.
+
+    That is a compiled step's graph (autograd/replay.py: the whole loss is one node over the parameters).
+    Anything else -- several outputs, hooks or retained gradients on the node, hooks on a leaf, an
+    in-place write since it was made (saved values to check), anomaly mode, post-accumulate-grad hooks,
+    a wrong seed shape, a second backward -- takes the general walk, which handles (or reports) it.
+    """
+    node = output._ctx
+    if node is None or node.n_outputs != 1 or node.released or node.stamp < clock.now or node.output_hooks \
+            or node.retained_outputs or hooks_by_leaf or state.anomaly_enabled \
+            or grad.shape != output._data.shape:
+        return False
+    for item, need in zip(node.inputs, node.needs_input_grad):
+        if need and (item._ctx is not None or item._hooks):
+            return False
+    return True
+
+
+def _backward_to_leaves(node, grad, retain_graph: bool) -> None:
+    """The general walk (below) for one node whose inputs are hook-free leaves: the same steps in the
+    same order (a leaf's gradients summed first, then added to its ``.grad``; ``retain_graph`` keeps
+    the node's saved values), without the walk's bookkeeping."""
+    input_grads = node.backward(grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    inputs, needs = node.inputs, node.needs_input_grad
+    if not retain_graph:
+        node.release()
+    leaves, grads = [], []
+    for item, need, grad in zip(inputs, needs, input_grads):
+        if not need or grad is None:
+            continue
+        data = item._data
+        if grad.shape != data.shape:
+            raise _wrong_shape_error(node, grad, data)
+        if grad.dtype != data.dtype:
+            grad = grad.astype(data.dtype)
+        leaves.append(item)
+        grads.append(grad)
+    if len({id(leaf) for leaf in leaves}) < len(leaves):  # a leaf given twice: its gradients summed first
+        leaf_grads: dict = {}
+        for leaf, grad in zip(leaves, grads):
+            _add_leaf_grad(leaf_grads, leaf, grad)
+        leaves = [leaf for leaf, _ in leaf_grads.values()]
+        grads = [grad for _, grad in leaf_grads.values()]
+    handed_out: set = set()
+    for leaf, grad in zip(leaves, grads):
+        store_grad(leaf, grad, handed_out)
+
+
+def _wrong_shape_error(node, grad, data) -> RuntimeError:
+    return RuntimeError(
+        f"internal error in {node.name}.backward: gradient of shape {grad.shape} for an input of shape "
+        f"{data.shape}"
+    )
+
+
 def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None):
     """Back-propagate ``output_grads`` (arrays, each of its output's shape) from ``outputs`` (tensors).
 
@@ -236,6 +300,9 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
     if backward_observers and capture is None:
         for observer in tuple(backward_observers):
             observer(tuple(outputs))
+    if capture is None and len(outputs) == 1 and _one_node_to_leaves(outputs[0], output_grads[0]):
+        _backward_to_leaves(outputs[0]._ctx, output_grads[0], retain_graph)
+        return {}
     captured: dict = {}
     leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]
     capture_ids = {}
@@ -283,10 +350,7 @@ def run_backward(outputs, output_grads, retain_graph: bool = False, capture=None
                 continue
             data = item._data
             if grad.shape != data.shape:
-                raise RuntimeError(
-                    f"internal error in {node.name}.backward: gradient of shape {grad.shape} "
-                    f"for an input of shape {data.shape}"
-                )
+                raise _wrong_shape_error(node, grad, data)
             if grad.dtype != data.dtype:
                 grad = grad.astype(data.dtype)
             parent, index = item._ctx, item._out_index

@@ -25,6 +25,8 @@ engine then hands the gradients of the inputs and parameters on as usual
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from dendrite.autograd.engine import _topological_order
 from dendrite.autograd.function import Function
 from dendrite.autograd.versions import clock
@@ -71,6 +73,11 @@ def difference(first, second) -> str | None:
     return None
 
 
+def _getter(slots: tuple):
+    """``values -> the arguments at slots``: one C call (a tuple, or the one value for one slot)."""
+    return itemgetter(*slots) if slots else (lambda values: ())
+
+
 class Plan:
     """What :func:`run` needs, built once from a recording whose result is ``outputs`` (tensors).
 
@@ -109,17 +116,23 @@ class Plan:
         self.leaf_key = [(t._data.shape, t._data.dtype, t.requires_grad) for t in self.leaves]
         self.forward = [(cls, tuple(slot(ref) for ref in refs), options or None, needs, len(out_refs) > 1)
                         for cls, refs, options, needs, out_refs in recorder.entries]
+        # what run() loops over: each operation's arguments taken from the values by one itemgetter
+        self.calls = [(cls, _getter(slots), len(slots) == 1, options, needs, several)
+                      for cls, slots, options, needs, several in self.forward]
         self.output_slots = [slot(recorder.refs[id(tensor)]) for tensor in outputs]
         self.linked = [tensor._ctx is not None for tensor in outputs]
         self.output_kind = output_kind
         region_inputs = recorder.inputs + recorder.leaves
-        self.region_slots = [first["i"] + k for k in range(len(region_inputs))]
+        self.region_first, self.region_end = first["i"], first["i"] + len(region_inputs)  # their slots
         self.region_needs = tuple(bool(t.requires_grad) for t in region_inputs)
         self.backward = self._backward_steps(recorder, outputs, slot) if any(self.linked) else None
+        self.n_slots = first["o"] + sum(len(entry[4]) for entry in recorder.entries)
 
     @staticmethod
     def _backward_steps(recorder, outputs, slot) -> list:
-        """The recorded nodes in the engine's order, each with where its input gradients go."""
+        """The recorded nodes in the engine's order: ``(node position, slots of its outputs (one slot: an
+        int), edges)``, each edge ``(input position, slot its gradient goes to, the input's dtype)`` for
+        the inputs that want a gradient."""
         entry_of = {id(node): position for position, node in enumerate(recorder.nodes) if node is not None}
         roots = []
         for tensor in outputs:
@@ -131,10 +144,11 @@ class Plan:
             if position is None:  # a node before the call (it made one of the inputs): the engine's part
                 continue
             _, refs, _, needs, out_refs = recorder.entries[position]
-            targets = tuple(slot(ref) if ref[0] != "c" else -1 for ref in refs)
-            dtypes = tuple(item._data.dtype if hasattr(item, "_data") else None for item in node.inputs)
-            steps.append((position, tuple(slot(ref) for ref in out_refs), len(out_refs) > 1, targets,
-                          needs, dtypes))
+            edges = tuple((k, slot(ref), item._data.dtype)
+                          for k, (ref, need, item) in enumerate(zip(refs, needs, node.inputs))
+                          if need and ref[0] != "c")
+            out_slots = tuple(slot(ref) for ref in out_refs)
+            steps.append((position, out_slots if len(out_slots) > 1 else out_slots[0], edges))
         return steps
 
 
@@ -147,34 +161,39 @@ class Compiled(Function):
 
     def backward(self, grad_outputs):
         plan = self.plan
-        grads = (grad_outputs,) if self.n_outputs == 1 else grad_outputs
-        pending: dict = {}
-        for index, grad in zip(plan.output_slots, grads):
-            if grad is not None:
-                current = pending.get(index)
-                pending[index] = grad if current is None else current + grad
+        pending = [None] * plan.n_slots  # the summed gradient of each value so far
+        if self.n_outputs == 1:
+            pending[plan.output_slots[0]] = grad_outputs
+        else:
+            for index, grad in zip(plan.output_slots, grad_outputs):
+                if grad is not None:
+                    current = pending[index]
+                    pending[index] = grad if current is None else current + grad
         nodes = self.replayed_nodes
-        pop = pending.pop
-        for position, out_slots, several, targets, needs, dtypes in plan.backward:
-            if several:
-                grad = tuple([pop(index, None) for index in out_slots])
-                if not any(item is not None for item in grad):
-                    continue
-            else:
-                grad = pop(out_slots[0], None)
+        for position, out_slots, edges in plan.backward:
+            if type(out_slots) is int:
+                grad = pending[out_slots]
                 if grad is None:
                     continue
+                pending[out_slots] = None  # let go of it as the engine does
+            else:
+                grad = tuple([pending[index] for index in out_slots])
+                if not any(item is not None for item in grad):
+                    continue
+                for index in out_slots:
+                    pending[index] = None
             input_grads = nodes[position].backward(grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for target, need, dtype, grad in zip(targets, needs, dtypes, input_grads):
-                if not need or grad is None:
+            for k, target, dtype in edges:
+                grad = input_grads[k]
+                if grad is None:
                     continue
                 if grad.dtype != dtype:  # as the engine: a gradient has its input's dtype
                     grad = grad.astype(dtype)
-                current = pending.get(target)
+                current = pending[target]
                 pending[target] = grad if current is None else current + grad
-        return tuple([pending.get(index) for index in plan.region_slots])
+        return tuple(pending[plan.region_first:plan.region_end])  # the inputs' and parameters' gradients
 
 
 def run(plan: Plan, inputs: list):
@@ -196,13 +215,16 @@ def run(plan: Plan, inputs: list):
     values += [tensor._data for tensor in plan.leaves]
     nodes = []
     append, extend = values.append, values.extend
-    for cls, slots, options, needs, several in plan.forward:
+    for cls, arguments, one, options, needs, several in plan.calls:
         node = cls.__new__(cls)
         node.needs_input_grad = needs
-        if options is None:  # no keyword options (most operations): the cheaper call
-            result = node.forward(*[values[index] for index in slots])
+        if one:
+            result = node.forward(arguments(values)) if options is None else \
+                node.forward(arguments(values), **options)
+        elif options is None:  # no keyword options (most operations): the cheaper call
+            result = node.forward(*arguments(values))
         else:
-            result = node.forward(*[values[index] for index in slots], **options)
+            result = node.forward(*arguments(values), **options)
         if several:
             extend([array if type(array) is ndarray else as_result(array) for array in result])
         else:

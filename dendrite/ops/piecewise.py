@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from dendrite import backend
 from dendrite.autograd.function import Function
-from dendrite.backend import xp
+from dendrite.backend import ndarray, xp
 from dendrite.ops.boundary import input_kinds
 from dendrite.ops.graph_operands import constant, sum_to
 from dendrite.ops.operands import (
@@ -60,7 +60,14 @@ class ReLU(Function):
         return self.result
 
     def backward(self, grad):
-        return grad * (self.result > 0)  # result > 0 exactly where x > 0 (PyTorch uses the result too)
+        # g * [x > 0]: result > 0 exactly where x > 0 (PyTorch uses the result too)
+        result = self.result
+        zero = _zero_of(result)
+        if zero is None or type(grad) is not ndarray:
+            return grad * (result > 0)
+        # The mask cast to floats first: NumPy's bool-to-float cast inside the product is the slower
+        # loop (True/False become 1/0 either way: the same bits).
+        return grad * (result > zero).astype(grad.dtype)
 
     def backward_graph(self, grad):
         return grad * constant(self.result > 0, grad)
@@ -70,13 +77,30 @@ class ReLU(Function):
 # against a row of zeros broadcast over rows of the same length it takes the fast one: same values.
 _ZERO_ROW = 1024
 _zero_rows: dict = {}
+_zeros: dict = {}  # dtype -> a 0-d zero of it
+
+
+def _zero_of(x):
+    """A 0-d NumPy zero of ``x``'s floating dtype (None for another array or dtype).
+
+    Against it NumPy's ``maximum`` and comparisons take a faster loop than against the Python ``0``
+    (which they first convert): the same values.
+    """
+    if type(x) is not ndarray or x.dtype.kind != "f":
+        return None
+    zero = _zeros.get(x.dtype)
+    if zero is None:
+        zero = _zeros[x.dtype] = xp.zeros((), x.dtype)
+        zero.flags.writeable = False
+    return zero
 
 
 def _maximum_zero(x):
     """``max(x, 0)`` element-wise, of ``x``'s dtype (a new array)."""
     # a NumPy-only trick: a device array (CuPy) takes its own maximum against the scalar
     if x.size < 2 * _ZERO_ROW or x.dtype.kind != "f" or backend.on_device(x) or not x.flags.c_contiguous:
-        return xp.maximum(x, 0)
+        zero = _zero_of(x)
+        return xp.maximum(x, 0 if zero is None else zero)
     zeros = _zero_rows.get(x.dtype)
     if zeros is None:
         zeros = _zero_rows[x.dtype] = xp.zeros(_ZERO_ROW, x.dtype)

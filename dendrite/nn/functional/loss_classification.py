@@ -12,7 +12,7 @@ import math
 
 from dendrite import backend, ops
 from dendrite.autograd.function import Function
-from dendrite.backend import xp
+from dendrite.backend import ndarray, xp
 from dendrite.nn.functional.loss_reduction import reduce_array, reduction_mode
 from dendrite.ops.graph_operands import constant
 from dendrite.tensor import Tensor
@@ -47,6 +47,31 @@ def _row_max(rows):
     return result
 
 
+def _row_sums(rows):
+    """``rows.sum(axis=1)``; with two classes as the sum of the two columns: the same bits (NumPy's
+    reduction adds the one pair too) at half the cost on a small batch."""
+    if rows.shape[1] != 2:
+        return rows.sum(axis=1)
+    return rows[:, 0] + rows[:, 1]
+
+
+_starts: dict = {}  # (rows, columns) -> read-only arange(rows) * columns, for NumPy arrays
+
+
+def _row_starts(count: int, classes: int, like):
+    """``arange(count) * classes``: where each row of a C-contiguous ``(count, classes)`` array starts in
+    its flat view (with ``classes=1``: the row numbers). Kept per shape for NumPy: a batch shape repeats."""
+    if type(like) is not ndarray:
+        return backend.namespace(like).arange(count) * classes
+    starts = _starts.get((count, classes))
+    if starts is None:
+        if len(_starts) >= 64:  # many shapes (a sweep over batch sizes): start over
+            _starts.clear()
+        starts = _starts[(count, classes)] = xp.arange(count) * classes
+        starts.flags.writeable = False  # shared by every node of this shape
+    return starts
+
+
 def _column(values):
     """Per-row values as a column that broadcasts over the classes (0-d values broadcast anyway)."""
     return values[:, None] if values.ndim else values
@@ -72,7 +97,7 @@ class _ClassIndexLoss(Function):
         """``valid`` marks the rows whose target is not ``ignore_index`` (``None``: all of them)."""
         count = rows.shape[0]
         self.target, self.valid, self.weight, self.reduction = target, valid, weight, reduction
-        self.row_index = backend.namespace(rows).arange(count)  # with ``safe``, picks each row's target entry
+        self.row_index = _row_starts(count, 1, rows)  # with ``safe``, picks each row's target entry
         self.safe = target if valid is None else xp.where(valid, target, 0)
         self.target_weight = None if weight is None else weight[self.safe]
         if valid is None:
@@ -145,9 +170,11 @@ class CrossEntropy(_ClassIndexLoss):
         self._prepare(rows, target, valid, weight, reduction)
         shifted = rows - _row_max(rows)[:, None]
         self.exps = xp.exp(shifted)
-        self.sums = self.exps.sum(axis=1)
+        self.sums = _row_sums(self.exps)
         log_sums = xp.log(self.sums)
-        nll = log_sums - shifted[self.row_index, self.safe]  # -log p(target)
+        # each row's target entry in the flat (M, C) arrays: one flat index is cheaper than [rows, targets]
+        self.picks = _row_starts(rows.shape[0], rows.shape[1], rows) + self.safe
+        nll = log_sums - shifted.reshape(-1)[self.picks]  # -log p(target)
         if weight is not None:
             nll = self.target_weight * nll
         if smoothing:
@@ -175,7 +202,10 @@ class CrossEntropy(_ClassIndexLoss):
             on_probability = on_target
         # softmax * factor = exps * (factor / sums): the per-row division happens on the short vector.
         result = self.exps * _column(on_probability / self.sums)
-        result[self.row_index, self.safe] -= on_target
+        if result.flags.c_contiguous:  # its flat view: result[rows, targets] -= on_target, cheaper
+            result.reshape(-1)[self.picks] -= on_target
+        else:  # (the layout of a transposed input)
+            result[self.row_index, self.safe] -= on_target
         if self.smoothing:
             result -= _column(uniform) if self.weight is None else _column(uniform) * self.weight
         return _unrows(result, self.shape)
@@ -250,7 +280,8 @@ def _class_targets(name: str, x, t, weight, ignore_index: int):
     valid = None
     if flat.size:
         # One reduction finds both kinds of bad targets: a negative one is huge as an unsigned number.
-        out_of_range = flat.view(xp.uint64).max() >= classes
+        unsigned = flat.view(xp.uint64)
+        out_of_range = unsigned[unsigned.argmax()] >= classes  # argmax: a third of the cost of max
         if out_of_range:
             bad = flat[((flat < 0) | (flat >= classes)) & (flat != ignore_index)]
             if bad.size:

@@ -49,6 +49,39 @@ def test_cross_entropy_with_class_indices(input_shape, target_shape, weighted, i
     compare_with_torch(ours, theirs, [logits, labels], grad_inputs=[0])
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_few_classes_and_a_transposed_input(classes, transposed, weighted, reduction):
+    # Two classes take a column sum, and a contiguous batch the flat target index; a transposed
+    # input (its softmax in column-major layout) the indexed subtraction.
+    labels = _labels((9,), classes, 1)
+    labels[0] = -100
+    logits = RNG.standard_normal((classes, 9) if transposed else (9, classes)) * 3
+    weight = RNG.uniform(0.2, 2.0, classes)
+    options = dict(reduction=reduction)
+
+    def ours(x, t):
+        return F.cross_entropy(x.t() if transposed else x, t, dendrite.tensor(weight) if weighted else None,
+                               **options)
+
+    def theirs(x, t):
+        return TF.cross_entropy(x.t() if transposed else x, t, torch.tensor(weight) if weighted else None,
+                                **options)
+
+    compare_with_torch(ours, theirs, [logits, labels], grad_inputs=[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_class_row_sums_are_numpys_sums_bit_for_bit(dtype):
+    from dendrite.nn.functional.loss_classification import _row_sums
+
+    rows = np.exp(RNG.standard_normal((257, 2)) * 30).astype(dtype)
+    rows[:3] = [[0.0, 0.0], [np.inf, 1.0], [np.nan, 2.0]]
+    assert _row_sums(rows).tobytes() == rows.sum(axis=1).tobytes()
+
+
 @pytest.mark.parametrize("input_shape, target_shape", CLASS_SHAPES)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("ignore_index", [-100, 1])
