@@ -1,5 +1,6 @@
-"""Vision functions: ``pixel_shuffle``/``pixel_unshuffle`` and the spatial transformer's ``affine_grid`` and
-``grid_sample`` (PyTorch's ``torch.nn.functional`` vision section).
+"""Vision functions: ``pixel_shuffle``/``pixel_unshuffle``, the spatial transformer's ``affine_grid`` and
+``grid_sample``, and ``unfold``/``fold`` (im2col/col2im as a grouped convolution with one-hot kernels,
+exact) (PyTorch's ``torch.nn.functional`` vision section).
 
 All are composed from differentiable tensor operations, so the gradients come for free:
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dendrite import creation, ops
 from dendrite.tensor import Tensor
 
-__all__ = ["affine_grid", "grid_sample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["affine_grid", "fold", "grid_sample", "pixel_shuffle", "pixel_unshuffle", "unfold"]
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -224,3 +225,78 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                + _read(flat, x0, y1, height, width) * (south * west)
                + _read(flat, x1, y1, height, width) * (south * east))
     return out.reshape(batch, channels, out_height, out_width)
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _window_weight(channels: int, kernel: tuple[int, int], like: Tensor) -> Tensor:
+    """(C kh kw, 1, kh, kw) one-hot kernels: a grouped convolution with them copies each window tap."""
+    taps = kernel[0] * kernel[1]
+    return creation.eye(taps, dtype=like.dtype).reshape(taps, 1, *kernel).repeat(channels, 1, 1, 1)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The sliding windows of ``input`` ``(N, C, H, W)`` as columns: ``(N, C kh kw, L)``, L windows
+    (im2col; rows ordered channel, then kernel row, then kernel column, as PyTorch's).
+
+    Example:
+        >>> import dendrite
+        >>> x = dendrite.arange(9.0).view(1, 1, 3, 3)
+        >>> cols = unfold(x, kernel_size=2)
+        >>> cols.shape, cols[0, :, 0].tolist()
+        ((1, 4, 4), [0.0, 1.0, 3.0, 4.0])
+        >>> fold(cols, output_size=3, kernel_size=2)[0, 0].tolist()  # overlaps summed
+        [[0.0, 2.0, 2.0], [6.0, 16.0, 10.0], [6.0, 14.0, 8.0]]
+    """
+    from dendrite.nn.functional.conv import conv2d
+
+    if input.ndim != 4:
+        raise NotImplementedError(f"Input Error: Only 4D input Tensors are supported (got {input.ndim}D)")
+    kernel = _pair(kernel_size, "kernel_size")
+    channels = input.shape[1]
+    columns = conv2d(input, _window_weight(channels, kernel, input), None, _pair(stride, "stride"),
+                     _pair(padding, "padding"), _pair(dilation, "dilation"), groups=channels)
+    return columns.reshape(input.shape[0], channels * kernel[0] * kernel[1], -1)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of :func:`unfold`: columns ``(N, C kh kw, L)`` summed back into ``(N, C, H, W)``
+    (``output_size = (H, W)``), overlapping window taps added (col2im).
+
+    Example:
+        >>> import dendrite
+        >>> fold(dendrite.ones(1, 4, 4), output_size=(3, 3), kernel_size=2)[0, 0].tolist()
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    from dendrite.nn.functional.conv import conv_transpose2d
+
+    if input.ndim != 3:
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                                  f"supported by PyTorch; dendrite takes batched (3D) only (got "
+                                  f"{input.ndim}D)")
+    kernel, size = _pair(kernel_size, "kernel_size"), _pair(output_size, "output_size")
+    dilation, padding = _pair(dilation, "dilation"), _pair(padding, "padding")
+    stride = _pair(stride, "stride")
+    blocks = [(size[d] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1
+              for d in (0, 1)]
+    taps = kernel[0] * kernel[1]
+    if input.shape[1] % taps != 0:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={input.shape[1]} and kernel_size={kernel}")
+    if blocks[0] * blocks[1] != input.shape[2]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
+                           f"padding={padding}, stride={stride}, expected size of input's dimension 2 to "
+                           f"match the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+                           f"{blocks[0] * blocks[1]}, but got input.size(2)={input.shape[2]}.")
+    channels = input.shape[1] // taps
+    reached = [(blocks[d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (kernel[d] - 1) + 1
+               for d in (0, 1)]
+    output_padding = (size[0] - reached[0], size[1] - reached[1])
+    columns = input.reshape(input.shape[0], input.shape[1], blocks[0], blocks[1])
+    return conv_transpose2d(columns, _window_weight(channels, kernel, input), None, stride, padding,
+                            output_padding, groups=channels, dilation=dilation)

@@ -1,5 +1,5 @@
 """Distance and rearrangement layers: ``CosineSimilarity``, ``PairwiseDistance``, ``PixelShuffle``,
-``PixelUnshuffle`` (each calls its functional form)."""
+``PixelUnshuffle``, ``Unfold``, ``Fold`` (each calls its functional form)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dendrite.nn import functional as F
 from dendrite.nn.modules.module import Module
 from dendrite.tensor import Tensor
 
-__all__ = ["CosineSimilarity", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle"]
+__all__ = ["CosineSimilarity", "Fold", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle", "Unfold"]
 
 
 class CosineSimilarity(Module):
@@ -84,3 +84,46 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """Sliding windows as columns (im2col): ``(N, C, H, W) -> (N, C kh kw, L)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Unfold(kernel_size=(2, 3))(dendrite.zeros(2, 5, 3, 4)).shape
+        (2, 30, 4)
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Module):
+    """Columns summed back into an image (col2im): ``(N, C kh kw, L) -> (N, C, H, W)``.
+
+    Example:
+        >>> import dendrite
+        >>> dendrite.nn.Fold(output_size=(4, 5), kernel_size=(2, 2))(dendrite.zeros(1, 12, 12)).shape
+        (1, 3, 4, 5)
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")

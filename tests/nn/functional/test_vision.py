@@ -111,3 +111,36 @@ def test_grid_sample_and_affine_grid_errors_name_the_problem():
         F.affine_grid(dendrite.zeros(1, 3, 3), (1, 1, 4, 4))
     with pytest.raises(NotImplementedError, match="only supports 4D and 5D sizes"):
         F.affine_grid(dendrite.zeros(1, 2, 3), (1, 4, 4))
+
+
+@pytest.mark.parametrize("shape, kernel, dilation, padding, stride", [
+    ((2, 3, 7, 6), 3, 1, 0, 1), ((2, 3, 7, 6), (2, 3), 1, 1, 2), ((1, 2, 9, 8), 3, 2, 1, (2, 1)),
+    ((2, 1, 5, 5), (5, 5), 1, 0, 1), ((1, 2, 8, 8), 3, 1, 2, 3)])
+def test_unfold_and_fold_match_pytorch_with_gradients(shape, kernel, dilation, padding, stride):
+    x = RNG.standard_normal(shape)
+    ours, theirs = dendrite.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = dendrite.nn.Unfold(kernel, dilation, padding, stride)(ours)
+    expected = torch.nn.Unfold(kernel, dilation, padding, stride)(theirs)
+    _close(out, expected)
+    weights = RNG.standard_normal(expected.shape)
+    (out * dendrite.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    _close(ours.grad, theirs.grad)
+    columns = RNG.standard_normal(tuple(expected.shape))
+    ours, theirs = dendrite.tensor(columns, requires_grad=True), torch.tensor(columns, requires_grad=True)
+    out = dendrite.nn.Fold(shape[2:], kernel, dilation, padding, stride)(ours)
+    expected = torch.nn.Fold(shape[2:], kernel, dilation, padding, stride)(theirs)
+    _close(out, expected)
+    weights = RNG.standard_normal(expected.shape)
+    (out * dendrite.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    _close(ours.grad, theirs.grad)
+
+
+def test_fold_errors_name_the_problem():
+    with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
+        F.fold(dendrite.zeros(1, 5, 4), output_size=3, kernel_size=2)
+    with pytest.raises(RuntimeError, match="calculated number of sliding blocks 2 \\* 2 = 4"):
+        F.fold(dendrite.zeros(1, 4, 5), output_size=3, kernel_size=2)
+    with pytest.raises(NotImplementedError, match="Only 4D input"):
+        F.unfold(dendrite.zeros(3, 4, 4), 2)
