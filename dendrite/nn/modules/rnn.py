@@ -21,7 +21,9 @@ from dendrite.backend import xp
 from dendrite.devices import resolve_device
 from dendrite.nn import functional as F
 from dendrite.nn import init
+from dendrite.nn.functional.packing import PackedSequence
 from dendrite.nn.modules.module import Module
+from dendrite.nn.modules.rnn_packed import packed_forward
 from dendrite.nn.parameter import Parameter
 from dendrite.ops.joining import cat, stack
 from dendrite.tensor import Tensor
@@ -159,9 +161,11 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: for {kind} input of shape {tuple(input.shape)}, {what} should "
                                f"also be {wanted}-D but got ({got}) tensors")
 
-    def forward(self, input: Tensor, hx=None):
+    def forward(self, input: Tensor | PackedSequence, hx=None):
         name = self._get_name()
         n_states = 2 if self.mode == "LSTM" else 1
+        if isinstance(input, PackedSequence):  # each sequence stops at its own length (rnn_packed.py)
+            return packed_forward(self, input, hx)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
