@@ -260,11 +260,11 @@ def _backward_to_leaves(node, grad, retain_graph: bool) -> None:
         data = item._data
         if grad.shape != data.shape:
             raise _wrong_shape_error(node, grad, data)
-        if grad.dtype != data.dtype:
+        if grad.dtype is not data.dtype and grad.dtype != data.dtype:  # (`is`: the cheap common test)
             grad = grad.astype(data.dtype)
         leaves.append(item)
         grads.append(grad)
-    if len({id(leaf) for leaf in leaves}) < len(leaves):  # a leaf given twice: its gradients summed first
+    if len(leaves) > 1 and len(set(map(id, leaves))) < len(leaves):  # a leaf twice: summed first
         leaf_grads: dict = {}
         for leaf, grad in zip(leaves, grads):
             _add_leaf_grad(leaf_grads, leaf, grad)

@@ -189,7 +189,7 @@ class Compiled(Function):
                 grad = input_grads[k]
                 if grad is None:
                     continue
-                if grad.dtype != dtype:  # as the engine: a gradient has its input's dtype
+                if grad.dtype is not dtype and grad.dtype != dtype:  # as the engine: its input's dtype
                     grad = grad.astype(dtype)
                 current = pending[target]
                 pending[target] = grad if current is None else current + grad
