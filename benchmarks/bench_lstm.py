@@ -19,12 +19,19 @@ Usage::
     python benchmarks/bench_lstm.py                       # both workloads, 15 timed steps each
     python benchmarks/bench_lstm.py --steps 30 --only train
     python benchmarks/bench_lstm.py --threads 1 --cpu-time --no-memory
+    python benchmarks/bench_lstm.py --only train --parts  # where a step's time goes, per library
+
+``--parts`` splits each library's steps (still alternating) into forward (the loss), backward and
+the rest (zero_grad, optimizer step, ``item()``), and counts the page faults of a step (fresh
+memory the kernel must map and zero: each costs microseconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -86,6 +93,43 @@ def make_pair(workload: str):
     return ours, theirs
 
 
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _step_parts(runner, clock) -> tuple[float, float, float, int]:
+    """One step of ``runner`` as (forward, backward, rest) seconds and its page faults."""
+    faults = _faults()
+    start = clock()
+    runner.optimizer.zero_grad()
+    if isinstance(runner, WeightedOutput):  # lstm2: no optimizer step
+        output, _ = runner.model(runner.x)
+        loss = (output * runner.weight).sum()
+    else:
+        loss = runner.loss_of(runner.x, runner.y)
+    middle = clock()
+    loss.backward()
+    end = clock()
+    if not isinstance(runner, WeightedOutput):
+        runner.optimizer.step()
+    float(loss.item())
+    done = clock()
+    return middle - start, end - middle, done - end, _faults() - faults
+
+
+def time_parts(ours, theirs, steps: int, clock) -> dict:
+    """Medians of forward, backward and the rest for each library, steps alternating as in harness.py."""
+    for _ in range(2):
+        ours.step()
+        theirs.step()
+    parts = {"dendrite": [], "torch": []}
+    for index in range(steps):
+        order = [("dendrite", ours), ("torch", theirs)]
+        for name, runner in (order if index % 2 == 0 else order[::-1]):
+            parts[name].append(_step_parts(runner, clock))
+    return {name: [statistics.median(column) for column in zip(*rows)] for name, rows in parts.items()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(DESCRIPTIONS), help="workloads to run")
@@ -94,6 +138,8 @@ def main(argv=None) -> int:
     harness.add_machine_options(parser)
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by this thread's CPU time (with --threads 1: steady under load)")
+    parser.add_argument("--parts", action="store_true",
+                        help="split each step into forward, backward and the rest (and count page faults)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -108,6 +154,13 @@ def main(argv=None) -> int:
     print(machine(), flush=True)
     for workload in args.only or list(DESCRIPTIONS):
         ours, theirs = make_pair(workload)
+        if args.parts:
+            for name, parts in time_parts(ours, theirs, args.steps, clock).items():
+                forward, backward, rest, faults = parts
+                print(f"{workload:>5}  {name:>8}  forward {forward * 1e3:7.2f} ms   backward "
+                      f"{backward * 1e3:7.2f} ms   rest {rest * 1e3:6.2f} ms   page faults {faults:6.0f}",
+                      flush=True)
+            continue
         row = harness.time_alternating(ours, theirs, args.steps, warmup=2, label=workload, clock=clock)
         low, high = row["pair_ratio_iqr"]
         text = (f"{workload:>5}  dendrite {row['dendrite_ms']:8.2f} ms   torch {row['torch_ms']:8.2f} ms   "

@@ -120,6 +120,29 @@ def test_fused_layer_without_initial_state_or_output_grad(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("length", [1, 2, T])
+def test_initial_states_given_without_grad(mode, reverse, length):
+    """Initial states that need no gradient: backward skips the first step's product for dL/dh_0
+    (and dL/dc_0); the other gradients still equal the composed form's, T = 1 included."""
+    arrays = layer_arrays(mode)
+    arrays[0] = arrays[0][:length]
+    n_states = 2 if mode == "LSTM" else 1
+    grads = []
+    for run in (fused_layer, composed_layer):
+        tensors = [dendrite.tensor(a, requires_grad=not 1 <= k <= n_states) for k, a in enumerate(arrays)]
+        x, states, weights = split(mode, tensors, True)
+        outputs = run(mode, x, list(states), weights, reverse)
+        loss = sum((out * dendrite.tensor(rand(*out.shape, seed=10 + k))).sum()
+                   for k, out in enumerate(outputs))
+        loss.backward()
+        assert all(state.grad is None for state in states)
+        grads.append([tensors[0].grad.numpy()] + [w.grad.numpy() for w in weights])
+    for k, (a, b) in enumerate(zip(*grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"gradient {k}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reverse", [False, True])
 def test_last_step_loss_batch_first_float64(mode, reverse):
     """The benchmark's use: batch-first input that needs no gradient, a loss on the last output only.
 

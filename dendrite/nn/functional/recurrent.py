@@ -141,6 +141,8 @@ class RNNLayer(Function):
         grad_pre = xp.empty_like(outputs)
         dh = module.zeros((batch, hidden), dtype) if grad_h is None else grad_h.copy()
         slope = module.empty((batch, hidden), dtype)  # d act / d pre-activation, one step's scratch
+        needs = self.needs_input_grad
+        last = None if needs[1] else steps[0]  # the last step's product only feeds dL/dh_0
         with serial_threads(2 * batch * hidden * hidden):
             for t in reversed(steps):
                 if grad_out is not None:
@@ -151,9 +153,10 @@ class RNNLayer(Function):
                     xp.multiply(outputs[t], outputs[t], out=slope)
                     xp.subtract(1, slope, out=slope)
                 xp.multiply(dh, slope, out=grad_pre[t])
+                if t == last:
+                    break
                 xp.matmul(grad_pre[t], w_hh, out=dh)  # dL/dh_{t-1}
         flat = grad_pre.reshape(length * batch, hidden)
-        needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
         grad_w_ih = matmul(flat.T, self.x2) if needs[2] else None
         previous_states = hs[prev:prev + length].reshape(length * batch, hidden)
@@ -245,6 +248,9 @@ class LSTMLayer(Function):
         i, f, g, o = _gate_views(gates, 4)
         grad_i, grad_f, grad_g, grad_o = _gate_views(grad_gates, 4)
         first, slope_first = slice(0, 3 * hidden), slope[:, :3 * hidden]
+        needs = self.needs_input_grad
+        # The loop's last step feeds only dL/dh_0 and dL/dc_0: its product is skipped when neither is asked
+        last = steps[0] if not (needs[1] or needs[2]) else None
         with serial_threads(2 * batch * 4 * hidden * hidden):
             for t in reversed(steps):
                 grad = grad_gates[t]
@@ -263,10 +269,11 @@ class LSTMLayer(Function):
                 grad[:, first] *= slope_first
                 xp.subtract(1, gates[t], out=slope)  # 1 - i, 1 - f, 1 - g, 1 - o
                 grad *= slope
+                if t == last:
+                    break
                 xp.matmul(grad, w_hh, out=dh)  # dL/dh_{t-1}: one product for all four gates
                 dc *= f[t]  # dL/dc_{t-1}
         flat = grad_gates.reshape(length * batch, 4 * hidden)
-        needs = self.needs_input_grad
         grad_x = matmul(flat, self.w_ih).reshape(self.x_shape) if needs[0] else None
         grad_w_ih = matmul(flat.T, self.x2) if needs[3] else None
         previous_states = hs[prev:prev + length].reshape(length * batch, hidden)
@@ -360,6 +367,8 @@ class GRULayer(Function):
         slope = module.empty((batch, 2 * hidden), dtype)  # σ' of r and z
         from_n, scratch = module.empty((batch, hidden), dtype), module.empty((batch, hidden), dtype)
         one_minus_z = slope[:, hidden:]
+        needs = self.needs_input_grad
+        last = None if needs[1] else steps[0]  # the last step's product only feeds dL/dh_0
         with serial_threads(2 * batch * 3 * hidden * hidden):
             for t in reversed(steps):
                 if grad_out is not None:
@@ -376,13 +385,14 @@ class GRULayer(Function):
                 grad_z[t] *= dh
                 grad_hidden[t, :, :2 * hidden] *= slope
                 xp.multiply(dn, r[t], out=grad_n[t])
+                if t == last:
+                    break
                 xp.matmul(grad_hidden[t], w_hh, out=scratch)
                 dh *= z[t]
                 dh += scratch  # dL/dh_{t-1}
         # The input side's r and z gradients equal the hidden side's; only n differs.
         flat_h = grad_hidden.reshape(length * batch, 3 * hidden)
         flat_rz, flat_n = flat_h[:, :2 * hidden], grad_input_n.reshape(length * batch, hidden)
-        needs = self.needs_input_grad
         grad_x = grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
         if needs[0]:
             grad_x = matmul(flat_rz, w_ih[:2 * hidden]) + matmul(flat_n, w_ih[2 * hidden:])
