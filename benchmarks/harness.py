@@ -122,7 +122,10 @@ def make_pair(build, x, y, compiled: bool = False):
 # briefly). Measured on the cnn workload (2026-12-07, 2 threads each): PyTorch's step took 44-48 ms
 # when it ran right after a dendrite step, 24 ms after 0.2 s of idle, which is what it takes alone.
 IDLE_BETWEEN_BLOCKS_S = 0.25
-BLOCK_SECONDS = 0.2  # steps per block: about this much work (at least 1, at most 20 steps)
+BLOCK_SECONDS = 0.2  # steps per block: about this much work (at least 1, at most MAX_BLOCK_STEPS)
+# Short blocks read PyTorch's tiny step 20-30% slower than long ones (0.17 vs 0.13 ms, 2026-12-07): a block
+# must be long enough to be the steady state of a training loop.
+MAX_BLOCK_STEPS = 200
 
 
 def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, label: str = "",
@@ -149,7 +152,7 @@ def time_alternating(ours: Runner, theirs: Runner, steps: int, warmup: int = 3, 
     ours.step()
     theirs.step()
     slowest = max((time.perf_counter() - start) / 2, 1e-6)
-    block = max(1, min(20, steps, int(BLOCK_SECONDS / slowest)))
+    block = max(1, min(MAX_BLOCK_STEPS, steps, int(BLOCK_SECONDS / slowest)))
     times = {"dendrite": [], "torch": []}
     block_medians = {"dendrite": [], "torch": []}
     index = 0

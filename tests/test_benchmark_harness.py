@@ -37,7 +37,8 @@ def blocks(*sizes):
 
 
 def test_blocks_alternate_and_each_library_gets_the_asked_steps(harness, monkeypatch):
-    monkeypatch.setattr(harness, "BLOCK_SECONDS", 1e9)  # as many steps per block as allowed (20)
+    monkeypatch.setattr(harness, "BLOCK_SECONDS", 1e9)  # as many steps per block as allowed
+    monkeypatch.setattr(harness, "MAX_BLOCK_STEPS", 20)
     journal = []
     row = harness.time_alternating(Recorder("d", journal), Recorder("t", journal), steps=45, warmup=2)
     assert row["steps"] == 45 and row["block"] == 20
