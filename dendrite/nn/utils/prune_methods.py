@@ -281,7 +281,29 @@ def _channel_mask(t: Tensor, dim: int, index) -> Tensor:
     return mask
 
 
-class RandomUnstructured(BasePruningMethod):
+class _Unstructured(BasePruningMethod):
+    """Zero ``amount`` single entries, the ones ``_chosen`` picks (the mask-making both methods share)."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount) -> None:
+        _validate_amount_init(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        tensor_size = t.nelement()
+        nparams_toprune = _nparams_toprune(self.amount, tensor_size)
+        _validate_amount(nparams_toprune, tensor_size)
+        mask = default_mask.clone()
+        if nparams_toprune != 0:
+            mask.view(-1)[self._chosen(t, nparams_toprune)] = 0
+        return mask
+
+    def _chosen(self, t: Tensor, count: int) -> Tensor:
+        raise NotImplementedError
+
+
+class RandomUnstructured(_Unstructured):
     """Zero ``amount`` entries chosen uniformly at random.
 
     Example:
@@ -291,25 +313,11 @@ class RandomUnstructured(BasePruningMethod):
         5
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _nparams_toprune(self.amount, tensor_size)
-        _validate_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            prob = creation.rand_like(t)
-            largest = topk(prob.view(-1), k=nparams_toprune)
-            mask.view(-1)[largest.indices] = 0
-        return mask
+    def _chosen(self, t: Tensor, count: int) -> Tensor:
+        return topk(creation.rand_like(t).view(-1), k=count).indices
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Zero the ``amount`` entries of smallest absolute value.
 
     Example:
@@ -319,21 +327,8 @@ class L1Unstructured(BasePruningMethod):
         [0.0, -3.0, 0.0, 2.0]
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _nparams_toprune(self.amount, tensor_size)
-        _validate_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            largest = topk(t.abs().view(-1), k=nparams_toprune, largest=False)
-            mask.view(-1)[largest.indices] = 0
-        return mask
+    def _chosen(self, t: Tensor, count: int) -> Tensor:
+        return topk(t.abs().view(-1), k=count, largest=False).indices
 
 
 class RandomStructured(BasePruningMethod):
