@@ -1,4 +1,4 @@
-"""autograd.functional (jacobian, hessian, vjp, jvp, vhp, hvp) against torch.autograd.functional in float64."""
+"""autograd.functional (jacobian, hessian, vjp, jvp, vhp, hvp) vs torch.autograd.functional in float64."""
 
 import numpy as np
 import pytest

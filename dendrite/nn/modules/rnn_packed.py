@@ -15,17 +15,15 @@ and the final states ``(D*num_layers, B, H)`` are in the original order.
 from __future__ import annotations
 
 from dendrite.backend import xp
-from dendrite.nn.functional.packing import PackedSequence, pad_packed_sequence
+from dendrite.nn.functional.packing import (
+    PackedSequence,
+    _index,  # an int64 index tensor on a tensor's device
+    pad_packed_sequence,
+)
 from dendrite.ops.joining import cat
 from dendrite.tensor import Tensor
 
 __all__ = ["packed_forward"]
-
-
-def _index(values, like: Tensor) -> Tensor:
-    from dendrite import creation
-
-    return creation.tensor(xp.asarray(values, dtype=xp.int64)).to(like.device)
 
 
 def packed_forward(module, packed: PackedSequence, hx=None):
