@@ -73,6 +73,28 @@ class Slot:
         self.listeners: set[asyncio.Queue] = set()
         self.play_task: asyncio.Task | None = None
         self.playing = False  # what the page is told; the loop stops at its next chunk when False
+        self.revision = 0  # snapshots taken so far: a page keeps the highest it has seen
+
+    def snapshot_now(self, include_points: bool = False) -> dict:
+        """The session's snapshot with its ``revision``: call it holding the lock (``SessionStore.run``).
+
+        Snapshots are taken one at a time under the session's lock, so a higher revision always
+        shows a state at least as new. A page gets snapshots two ways, as answers to its requests
+        and on the event stream, and they can arrive out of order (a step's answer after the reset
+        that followed it): the page keeps the one with the highest revision.
+
+        Example:
+            >>> class Fixed:
+            ...     def snapshot(self, include_points=False):
+            ...         return {"epoch": 3}
+            >>> slot = Slot("ab12", session=Fixed(), now=0.0)
+            >>> slot.snapshot_now(), slot.snapshot_now()
+            ({'epoch': 3, 'revision': 1}, {'epoch': 3, 'revision': 2})
+        """
+        snapshot = self.session.snapshot(include_points)
+        self.revision += 1
+        snapshot["revision"] = self.revision
+        return snapshot
 
     def publish(self, snapshot: dict | None) -> None:
         """Give ``snapshot`` to every event stream, replacing one it has not sent yet (``None`` ends them).
@@ -257,7 +279,7 @@ class SessionStore:
 
     async def snapshot(self, slot: Slot, include_points: bool = False) -> dict:
         """The session's snapshot with the server's keys ``session`` and ``playing``."""
-        snapshot = await self.run(slot, slot.session.snapshot, include_points)
+        snapshot = await self.run(slot, slot.snapshot_now, include_points)
         snapshot["session"], snapshot["playing"] = slot.id, slot.playing
         return snapshot
 
@@ -350,7 +372,7 @@ class SessionStore:
             slot.playing = False
             if slot.listeners:
                 with contextlib.suppress(Exception):
-                    snapshot = await self.run(slot, slot.session.snapshot, False)
+                    snapshot = await self.run(slot, slot.snapshot_now, False)
                     snapshot.update(session=slot.id, playing=False,
                                     error="training failed; see the server log")
                     slot.publish(snapshot)
@@ -369,6 +391,6 @@ class SessionStore:
             if wait > 0:
                 await asyncio.sleep(wait)
             last_publish = time.monotonic()
-            snapshot = await self.run(slot, slot.session.snapshot, False)
+            snapshot = await self.run(slot, slot.snapshot_now, False)
             snapshot["session"], snapshot["playing"] = slot.id, slot.playing
             slot.publish(snapshot)

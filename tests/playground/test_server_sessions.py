@@ -172,3 +172,20 @@ def test_two_sessions_playing_together_each_train_as_if_alone():
         solo = _solo_history(config, 4)
         for key in SERIES:
             assert history[key][:5] == pytest.approx(solo[key], rel=1e-6), key
+
+
+def test_every_snapshot_has_a_higher_revision_than_the_ones_before():
+    # A page gets snapshots as answers and on the event stream, possibly out of order; it keeps the
+    # highest revision, so a late answer (a step's, after the reset that followed) cannot put an old
+    # state back on screen.
+    with client_of() as client:
+        created = new_session(client)
+        sid = created["session"]
+        revisions = [created["revision"]]
+        for action in ("step", "step", "reset"):
+            answer = client.post(f"/api/sessions/{sid}/{action}", json={}).json()
+            revisions.append(answer["revision"])
+        read = client.get(f"/api/sessions/{sid}").json()
+        revisions.append(read["revision"])
+        assert revisions == sorted(set(revisions)) and len(revisions) == 5
+        assert read["epoch"] == 0

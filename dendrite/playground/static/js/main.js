@@ -17,6 +17,7 @@ const state = {
   session: null,
   snapshot: null, // the one on screen
   pending: null, // the newest not yet drawn
+  revision: null, // the highest snapshot revision seen from this session (older answers are ignored)
   frame: 0,
   points: null,
   pointsVersion: null,
@@ -55,6 +56,13 @@ const quietly = (promise) => promise.catch(() => {});
 
 function accept(snapshot) {
   if (!snapshot || typeof snapshot !== 'object' || !snapshot.config) return;
+  // Answers and stream events can arrive out of order (a step's answer after the reset that followed
+  // it): a snapshot older than one already taken would put a stale state back on screen.
+  if (state.session && snapshot.session && snapshot.session !== state.session.id) return; // a replaced session
+  if (typeof snapshot.revision === 'number') {
+    if (state.revision !== null && snapshot.revision < state.revision) return;
+    state.revision = snapshot.revision;
+  }
   if (typeof snapshot.error === 'string') banner.show(snapshot.error);  // the play loop failed
   if (snapshot.points) {
     state.points = snapshot.points;
@@ -245,6 +253,7 @@ outputCanvas.addEventListener('click', (event) => {
 
 function connect(session, snapshot) {
   state.session = session;
+  state.revision = null; // a new session counts its snapshots from the start
   state.pointsVersion = null;
   exportPanel.setSession(session);
   session.listen(accept, (connection) => {
