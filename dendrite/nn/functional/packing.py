@@ -170,6 +170,21 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     return PackedSequence(data, batch_sizes, sorted_indices, unsorted_indices)
 
 
+def _starts(counts: xp.ndarray) -> xp.ndarray:
+    """Where each of consecutive runs of ``counts`` rows starts: 0, counts[0], counts[0] + counts[1], ..."""
+    return xp.concatenate([[0], xp.cumsum(counts)[:-1]])
+
+
+def _rows_or_padding(data: Tensor, index: xp.ndarray, padding_value: float) -> Tensor:
+    """Rows of ``data`` (N, *) gathered into ``index.shape + *``; an index of N reads ``padding_value``.
+
+    A gather, so the gradient of each row flows back to the row it came from.
+    """
+    padding = creation.full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
+    rows = cat([data, padding]).index_select(0, _index(index.reshape(-1), data))
+    return rows.reshape(*index.shape, *data.shape[1:])
+
+
 def _sorted_lengths(batch_sizes: xp.ndarray) -> xp.ndarray:
     """The lengths of the packed sequences, longest first, from how many run at each step."""
     return (batch_sizes[None, :] > xp.arange(batch_sizes[0])[:, None]).sum(axis=1)
@@ -200,14 +215,11 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
                              f"input, but got total_length={total_length} and max sequence length being "
                              f"{steps}")
         steps = int(total_length)
-    starts = xp.concatenate([[0], xp.cumsum(batch_sizes)[:-1]])
-    # source row of each (t, b) of the time-major result: the packed row, or the padding row at the end
+    # source row of each (t, b) of the time-major result: the packed row, or the padding row
     index = xp.full((steps, batch), len(data), dtype=xp.int64)
-    for t, (start, size) in enumerate(zip(starts, batch_sizes)):
+    for t, (start, size) in enumerate(zip(_starts(batch_sizes), batch_sizes)):
         index[t, :size] = start + xp.arange(size)
-    padding = creation.full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    padded = cat([data, padding]).index_select(0, _index(index.reshape(-1), data))
-    padded = padded.reshape(steps, batch, *data.shape[1:])
+    padded = _rows_or_padding(data, index, padding_value)
     lengths = _sorted_lengths(batch_sizes)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
@@ -245,15 +257,11 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     lengths = xp.array([item.shape[0] for item in sequences], dtype=xp.int64)
     steps, batch = int(lengths.max()), len(sequences)
     data = cat(sequences)
-    padding = creation.full((1, *trailing), padding_value, dtype=data.dtype, device=data.device)
-    starts = xp.concatenate([[0], xp.cumsum(lengths)[:-1]])
     index = xp.full((steps, batch), len(data), dtype=xp.int64)
-    for b, (start, length) in enumerate(zip(starts, lengths)):
+    for b, (start, length) in enumerate(zip(_starts(lengths), lengths)):
         first = 0 if padding_side == "right" else steps - length
         index[first:first + length, b] = start + xp.arange(length)
-    order = index.T if batch_first else index
-    padded = cat([data, padding]).index_select(0, _index(order.reshape(-1), data))
-    return padded.reshape(*order.shape, *trailing)
+    return _rows_or_padding(data, index.T if batch_first else index, padding_value)
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:

@@ -161,6 +161,14 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: for {kind} input of shape {tuple(input.shape)}, {what} should "
                                f"also be {wanted}-D but got ({got}) tensors")
 
+    def _states_of(self, hx) -> tuple | None:
+        """``hx`` as a tuple of state tensors (``(h_0, c_0)`` for an LSTM, ``(h_0,)`` otherwise), or None."""
+        if hx is None:
+            return None
+        if self.mode == "LSTM" and (isinstance(hx, Tensor) or len(hx) != 2):
+            raise TypeError(f"{self._get_name()}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+        return tuple(hx) if self.mode == "LSTM" else (hx,)
+
     def forward(self, input: Tensor | PackedSequence, hx=None):
         name = self._get_name()
         n_states = 2 if self.mode == "LSTM" else 1
@@ -172,11 +180,8 @@ class RNNBase(Module):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead "
                              f"(shape {tuple(input.shape)})")
         batched = input.ndim == 3
-        states = None
-        if hx is not None:
-            if n_states == 2 and (isinstance(hx, Tensor) or len(hx) != 2):
-                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-            states = tuple(hx) if n_states == 2 else (hx,)
+        states = self._states_of(hx)
+        if states is not None:
             self._check_states(input, states, batched)
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:

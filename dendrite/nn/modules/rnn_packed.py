@@ -44,11 +44,8 @@ def packed_forward(module, packed: PackedSequence, hx=None):
     lengths = xp.asarray(lengths.tolist())
     batch = len(lengths)
     directions = 2 if module.bidirectional else 1
-    states = None
-    if hx is not None:
-        if n_states == 2 and (isinstance(hx, Tensor) or len(hx) != 2):
-            raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-        states = tuple(hx) if n_states == 2 else (hx,)
+    states = module._states_of(hx)
+    if states is not None:
         expected = (module.num_layers * directions, batch, module.hidden_size)
         for k, state in enumerate(states):
             if not isinstance(state, Tensor) or tuple(state.shape) != expected:
@@ -56,7 +53,7 @@ def packed_forward(module, packed: PackedSequence, hx=None):
                 which = f"[{k}]" if n_states == 2 else ""
                 raise RuntimeError(f"{name}: Expected hidden{which} size {expected} "
                                    f"for a packed batch of {batch} sequences, got {shape}")
-    outputs, finals, members = [], [[] for _ in range(n_states)], []
+    outputs, finals = [], [[] for _ in range(n_states)]
     for length in xp.unique(lengths)[::-1]:
         group = xp.flatnonzero(lengths == length)
         rows = _index(group, padded)
@@ -70,7 +67,6 @@ def packed_forward(module, packed: PackedSequence, hx=None):
         outputs.append((output, group))
         for k, state in enumerate(last if n_states == 2 else (last,)):
             finals[k].append(state)
-        members.append(group)
     # the packed output: row (t, k-th longest) comes from its group's (t, position in group)
     order = (xp.arange(batch) if packed.sorted_indices is None
              else xp.asarray(packed.sorted_indices.tolist()))
@@ -87,7 +83,8 @@ def packed_forward(module, packed: PackedSequence, hx=None):
             source.append(start + t * width + position)
     flat = cat([output.reshape(-1, output.shape[-1]) for output, _ in outputs])
     data = flat.index_select(0, _index(source, flat))
-    back = _index(xp.argsort(xp.concatenate(members)), flat)  # concatenated groups -> original order
+    concatenated = xp.concatenate([group for _, group in outputs])
+    back = _index(xp.argsort(concatenated), flat)  # concatenated groups -> original order
     hidden = [cat(states, dim=1).index_select(1, back) for states in finals]
     result = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
     return result, (tuple(hidden) if n_states == 2 else hidden[0])
