@@ -89,6 +89,15 @@ def _vectors(v, like: tuple, name: str, what: str) -> tuple:
     return vectors
 
 
+def _jacobian_times(outputs: tuple, inputs: tuple, vectors: tuple, create_graph: bool, strict: bool,
+                    name: str) -> tuple:
+    """J v, J the Jacobian of ``outputs`` with respect to ``inputs``, by the double-vjp trick (see above)."""
+    dummies = tuple(out.new_zeros(out.shape).requires_grad_(True) for out in outputs)
+    with enable_grad():
+        transposed = _grads(outputs, inputs, dummies, True, strict, name)  # uᵀ J, linear in the dummy u
+    return _grads(transposed, dummies, vectors, create_graph, strict, name)
+
+
 def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product, one backward pass.
 
@@ -124,10 +133,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     inputs = _prepare(inputs, create_graph)
     vectors = _vectors(v, inputs, "jvp", "input")
     outputs_tuple, outputs = _call(func, inputs, "jvp")
-    dummies = tuple(out.new_zeros(out.shape).requires_grad_(True) for out in outputs)
-    with enable_grad():
-        g = _grads(outputs, inputs, dummies, True, strict, "jvp")  # uᵀ J, linear in the dummy u
-    products = _grads(g, dummies, vectors, create_graph, strict, "jvp")
+    products = _jacobian_times(outputs, inputs, vectors, create_graph, strict, "jvp")
     outputs, products = _finish(outputs, create_graph), _finish(products, create_graph)
     return (outputs if outputs_tuple else outputs[0]), (products if outputs_tuple else products[0])
 
@@ -184,6 +190,13 @@ def _scalar(func, name: str):
     return checked
 
 
+def _gradient_of_scalar(func, inputs: tuple, strict: bool, name: str) -> tuple:
+    """(``func(*inputs)``, its gradient with a graph): what hessian, vhp and hvp differentiate again."""
+    with enable_grad():
+        output = _scalar(func, name)(*inputs)
+        return output, _grads((output,), inputs, (None,), True, strict, name)
+
+
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
             outer_jacobian_strategy: str = "reverse-mode"):
     """The Hessian of a scalar ``func``: block ``[i][j]`` has shape ``inputs[i].shape + inputs[j].shape``.
@@ -195,11 +208,9 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False, vect
                 [ 0., 12.]])
     """
     is_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
-    scalar = _scalar(func, "hessian")
 
     def gradient(*args):
-        with enable_grad():
-            return _grads((scalar(*args),), args, (None,), True, strict, "hessian")
+        return _gradient_of_scalar(func, args, strict, "hessian")[1]
 
     result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
                       strategy=outer_jacobian_strategy)  # a tuple (per gradient) of tuples (per input)
@@ -219,9 +230,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     is_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
     inputs = _prepare(inputs, create_graph)
     vectors = _vectors(v, inputs, "vhp", "input")
-    with enable_grad():
-        output = _scalar(func, "vhp")(*inputs)
-        gradients = _grads((output,), inputs, (None,), True, strict, "vhp")
+    output, gradients = _gradient_of_scalar(func, inputs, strict, "vhp")
     products = _grads(gradients, inputs, vectors, create_graph, strict, "vhp")
     output, products = _finish((output,), create_graph)[0], _finish(products, create_graph)
     return output, (products if is_tuple else products[0])
@@ -240,11 +249,7 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     is_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
     inputs = _prepare(inputs, create_graph)
     vectors = _vectors(v, inputs, "hvp", "input")
-    with enable_grad():
-        output = _scalar(func, "hvp")(*inputs)
-        gradients = _grads((output,), inputs, (None,), True, strict, "hvp")
-        dummies = tuple(g.new_zeros(g.shape).requires_grad_(True) for g in gradients)
-        double = _grads(gradients, inputs, dummies, True, strict, "hvp")  # uᵀ H, linear in u
-    products = _grads(double, dummies, vectors, create_graph, strict, "hvp")
+    output, gradients = _gradient_of_scalar(func, inputs, strict, "hvp")
+    products = _jacobian_times(gradients, inputs, vectors, create_graph, strict, "hvp")  # H: the gradient's J
     output, products = _finish((output,), create_graph)[0], _finish(products, create_graph)
     return output, (products if is_tuple else products[0])
