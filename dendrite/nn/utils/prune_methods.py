@@ -331,16 +331,8 @@ class L1Unstructured(_Unstructured):
         return topk(t.abs().view(-1), k=count, largest=False).indices
 
 
-class RandomStructured(BasePruningMethod):
-    """Zero ``amount`` whole slices along ``dim``, chosen at random.
-
-    Example:
-        >>> import dendrite
-        >>> from dendrite.nn.utils import prune
-        >>> pruned = prune.RandomStructured(amount=1, dim=0).prune(dendrite.ones(3, 2))
-        >>> sorted(pruned.sum(dim=1).tolist())
-        [0.0, 2.0, 2.0]
-    """
+class _Structured(BasePruningMethod):
+    """Zero ``amount`` whole slices along ``dim``; ``_kept`` says which slices stay (shared mask-making)."""
 
     PRUNING_TYPE = "structured"
 
@@ -356,11 +348,28 @@ class RandomStructured(BasePruningMethod):
         _validate_amount(nparams_toprune, tensor_size)
         if nparams_toprune == 0:
             return default_mask
-        prob = creation.rand(tensor_size)
-        threshold = kthvalue(prob, k=nparams_toprune).values
-        mask = _channel_mask(t, self.dim, prob > threshold)
+        mask = _channel_mask(t, self.dim, self._kept(t, tensor_size, nparams_toprune))
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
+
+    def _kept(self, t: Tensor, tensor_size: int, nparams_toprune: int):
+        raise NotImplementedError
+
+
+class RandomStructured(_Structured):
+    """Zero ``amount`` whole slices along ``dim``, chosen at random.
+
+    Example:
+        >>> import dendrite
+        >>> from dendrite.nn.utils import prune
+        >>> pruned = prune.RandomStructured(amount=1, dim=0).prune(dendrite.ones(3, 2))
+        >>> sorted(pruned.sum(dim=1).tolist())
+        [0.0, 2.0, 2.0]
+    """
+
+    def _kept(self, t: Tensor, tensor_size: int, nparams_toprune: int):
+        prob = creation.rand(tensor_size)
+        return prob > kthvalue(prob, k=nparams_toprune).values
 
 
 def _norm_per_channel(t: Tensor, n, dim: int) -> Tensor:
@@ -370,7 +379,7 @@ def _norm_per_channel(t: Tensor, n, dim: int) -> Tensor:
     return norm(t, p=n, dim=dims)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Zero the ``amount`` slices along ``dim`` of smallest L_n norm (``n``: int, float, inf, -inf, 'fro').
 
     Example:
@@ -381,26 +390,13 @@ class LnStructured(BasePruningMethod):
         [[1.0, 1.0], [0.0, 0.0], [3.0, 0.0]]
     """
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount, n, dim: int = -1) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
+        super().__init__(amount, dim)
         self.n = n
-        self.dim = dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _nparams_toprune(self.amount, tensor_size)
-        _validate_amount(nparams_toprune, tensor_size)
-        if nparams_toprune == 0:
-            return default_mask
+    def _kept(self, t: Tensor, tensor_size: int, nparams_toprune: int):
         norm = _norm_per_channel(t, self.n, self.dim)
-        kept = topk(norm, k=tensor_size - nparams_toprune, largest=True)
-        mask = _channel_mask(t, self.dim, kept.indices)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return topk(norm, k=tensor_size - nparams_toprune, largest=True).indices
 
 
 class CustomFromMask(BasePruningMethod):
