@@ -20,6 +20,7 @@ from collections import namedtuple
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
+from dendrite.ops.operands import unbroadcast
 from dendrite.ops.reduce import norm as _norm
 from dendrite.tensor import Tensor
 
@@ -43,16 +44,6 @@ def _mT(array):
     return xp.swapaxes(array, -1, -2)
 
 
-def _sum_to(grad, shape):
-    """Sum the broadcast batch dimensions of ``grad`` back down to ``shape``."""
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad
-
-
 class _Solve(Function):
     """``X = A^-1 B``; backward: ``dB = A^-T G``, ``dA = -dB X^T``."""
 
@@ -71,9 +62,9 @@ class _Solve(Function):
         g = grad[..., None] if self.vector else grad
         grad_b = xp.linalg.solve(_mT(self.a), g)
         grad_a = -grad_b @ _mT(self.x) if self.needs_input_grad[0] else None
-        grad_a = _sum_to(grad_a, self.a.shape) if grad_a is not None else None
+        grad_a = unbroadcast(grad_a, tuple(self.a.shape)) if grad_a is not None else None
         grad_b = grad_b[..., 0] if self.vector else grad_b
-        return grad_a, _sum_to(grad_b, self.b_shape)
+        return grad_a, unbroadcast(grad_b, tuple(self.b_shape))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
