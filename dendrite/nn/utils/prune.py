@@ -26,6 +26,7 @@ from dendrite.nn.utils.prune_methods import (
     RandomStructured,
     RandomUnstructured,
 )
+from dendrite.nn.utils.weight_hooks import remove_weight_hook
 from dendrite.tensor import Tensor
 
 __all__ = ["BasePruningMethod", "CustomFromMask", "Identity", "L1Unstructured", "LnStructured",
@@ -179,11 +180,8 @@ def remove(module, name: str):
           ...
         ValueError: Parameter 'weight' of module Linear(...) has to be pruned before pruning can be removed
     """
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
+    if remove_weight_hook(module, BasePruningMethod, name, "_tensor_name"):
+        return module
     raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
 
 

@@ -17,6 +17,7 @@ from dendrite.creation import randn
 from dendrite.nn.functional import normalize
 from dendrite.nn.modules.module import Module
 from dendrite.nn.parameter import Parameter
+from dendrite.nn.utils.weight_hooks import remove_weight_hook
 from dendrite.tensor import Tensor
 
 __all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm"]
@@ -131,9 +132,6 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         >>> list(dendrite.nn.utils.remove_spectral_norm(layer).state_dict())
         ['bias', 'weight']
     """
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
+    if remove_weight_hook(module, SpectralNorm, name):
+        return module
     raise ValueError(f"spectral_norm of '{name}' not found in {module}")

@@ -14,6 +14,7 @@ import warnings
 from dendrite.nn.modules.module import Module
 from dendrite.nn.parameter import Parameter
 from dendrite.nn.utils.parametrizations import norm_except_dim, weight_from_g_v
+from dendrite.nn.utils.weight_hooks import remove_weight_hook
 
 __all__ = ["WeightNorm", "remove_weight_norm", "weight_norm"]
 
@@ -132,9 +133,6 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
         >>> list(layer.state_dict())
         ['bias', 'weight']
     """
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
+    if remove_weight_hook(module, WeightNorm, name):
+        return module
     raise ValueError(f"weight_norm of '{name}' not found in {module}")
