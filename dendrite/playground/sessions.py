@@ -372,9 +372,8 @@ class SessionStore:
             slot.playing = False
             if slot.listeners:
                 with contextlib.suppress(Exception):
-                    snapshot = await self.run(slot, slot.snapshot_now, False)
-                    snapshot.update(session=slot.id, playing=False,
-                                    error="training failed; see the server log")
+                    snapshot = await self.snapshot(slot)  # playing is False by now
+                    snapshot["error"] = "training failed; see the server log"
                     slot.publish(snapshot)
 
     async def _play(self, slot: Slot) -> None:
@@ -391,6 +390,4 @@ class SessionStore:
             if wait > 0:
                 await asyncio.sleep(wait)
             last_publish = time.monotonic()
-            snapshot = await self.run(slot, slot.snapshot_now, False)
-            snapshot["session"], snapshot["playing"] = slot.id, slot.playing
-            slot.publish(snapshot)
+            slot.publish(await self.snapshot(slot))
