@@ -1,9 +1,12 @@
 """One library's training steps in a process of its own: what a user running only that library sees.
 
-``run.py`` times both libraries in one process (alternating blocks), where PyTorch's allocations
-raise glibc's allocation thresholds for dendrite too, so dendrite's large arrays are not handed
-back to the OS between steps. Here nothing else runs in the process: the median step time
-includes the page faults of a dendrite-only (or PyTorch-only) training loop.
+``run.py`` times both libraries in one process (alternating blocks), where both share one allocator:
+PyTorch's allocations raise glibc's adaptive thresholds for dendrite's arrays too, and since
+2026-12-07 ``import dendrite`` sets glibc's thresholds for the whole process
+(dendrite/utils/allocator.py), for PyTorch's arrays too. Here only one library steps: the median
+step time includes whatever page faults a dendrite-only (or PyTorch-only) training loop has. For
+``torch`` the process runs without dendrite's allocator settings (``DENDRITE_KEEP_FREED_MEMORY=0``),
+as a PyTorch-only program would; the model is still built by both libraries (same weights).
 
 Usage::
 
@@ -14,12 +17,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 
-import harness  # first: it sets the threads before NumPy and PyTorch load
-import run
+if "torch" in sys.argv[1:]:  # as a PyTorch-only process: without dendrite's allocator settings
+    os.environ["DENDRITE_KEEP_FREED_MEMORY"] = "0"
+
+import harness  # noqa: E402  (first of the two: it sets the threads before NumPy and PyTorch load)
+import run  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -101,8 +101,11 @@ from dendrite.torch_names import (
     set_default_device,
 )
 from dendrite.utils import data as _utils_data  # noqa: F401  (dendrite.utils.data: a lazy path, cheap)
+from dendrite.utils.allocator import keep_freed_memory as _keep_freed_memory
 from dendrite.utils.threads import get_num_threads, set_num_threads
 from dendrite.version import __version__  # noqa: F401  (dendrite.__version__)
+
+_keep_freed_memory()  # steps reuse freed arrays instead of page-faulting them back in (utils/allocator.py)
 
 half, double, long = float16, float64, int64
 float = float32  # noqa: A001  (PyTorch's name: dendrite.float)
