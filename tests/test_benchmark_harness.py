@@ -60,3 +60,36 @@ def test_a_slow_step_gets_blocks_of_one(harness, monkeypatch):
 def test_different_first_losses_stop_the_benchmark(harness):
     with pytest.raises(SystemExit, match="first losses differ"):
         harness.time_alternating(Recorder("d", [], 1.0), Recorder("t", [], 2.0), steps=2, label="tiny")
+
+
+def test_without_the_loss_check_a_runner_that_is_not_a_training_step_can_be_timed(harness):
+    journal = []
+    timed = harness.time_alternating(Recorder("products", journal, loss=None), Recorder("torch", journal),
+                                     steps=2, warmup=0, check_losses=False)
+    assert timed["steps"] == 2 and journal.count("products") == journal.count("torch")
+
+
+@pytest.fixture
+def floor(harness):
+    yield importlib.import_module("floor")
+    for name in ("floor", "run"):
+        sys.modules.pop(name, None)
+
+
+def test_floor_records_every_product_of_a_step_once_and_puts_numpy_back(floor):
+    """The MLP workload's step: 3 forward products, 2 per hidden layer and 1 for the first in backward."""
+    import numpy as np
+
+    matmul = np.matmul
+    ours, _ = floor.run.make_pair("mlp")
+    products = floor.record_products(ours)
+    assert np.matmul is matmul  # restored
+    batch, sizes = 128, [(784, 512), (512, 512), (512, 10)]
+    forward = sum(2 * batch * i * o for i, o in sizes)
+    backward = 2 * forward - 2 * batch * 784 * 512  # no gradient for the images
+    assert len(products.calls) == 8
+    assert products.flops == forward + backward
+    weights = [p.detach().numpy().copy() for p in ours.model.parameters()]
+    products.step()  # the replay runs the same products, into its own outputs: the model is untouched
+    assert len(products.calls) == 8
+    assert all(np.array_equal(w, p.detach().numpy()) for w, p in zip(weights, ours.model.parameters()))
