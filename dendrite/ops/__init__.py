@@ -1,10 +1,10 @@
 """Every differentiable operation, as functions; the same functions become Tensor methods.
 
 ``dendrite.ops`` is grouped by family: ``elementwise`` (arithmetic, casts),
-``comparison`` (==, <, logic), ``math`` (exp, log, tanh...), ``piecewise``
-(abs, relu, clamp, maximum, where, floor...), ``reduce`` (sum, max, var...),
-``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape, permute...),
-``joining`` (cat, stack, split...), ``indexing`` (x[...], gather, scatter),
+``comparison`` (==, <, logic), ``math`` (exp, log...), ``math_powers`` (sqrt, reciprocal...),
+``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
+``reduce`` (sum, max, var...), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
+permute...), ``joining`` (cat, stack, split...), ``indexing`` (x[...], gather, scatter),
 ``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
 
 The same functions are :class:`dendrite.Tensor`'s methods and operators, bound by name
@@ -118,33 +118,9 @@ from dendrite.ops.linalg import (
     tril,
     triu,
 )
-from dendrite.ops.math import (
-    acos,
-    asin,
-    atan,
-    atan2,
-    cos,
-    cosh,
-    exp,
-    exp2,
-    expm1,
-    hypot,
-    lerp,
-    log,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    reciprocal,
-    rsqrt,
-    sigmoid,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-)
+from dendrite.ops.math import exp, exp2, expm1, lerp, log, log1p, log2, log10, logaddexp
+from dendrite.ops.math_powers import hypot, reciprocal, rsqrt, sqrt, square
+from dendrite.ops.math_trig import acos, asin, atan, atan2, cos, cosh, sigmoid, sin, sinh, tan, tanh
 from dendrite.ops.movement import (
     adjoint,
     broadcast_to,

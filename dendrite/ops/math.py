@@ -8,6 +8,10 @@
 Integer and bool inputs become the default float dtype first (``_float``),
 as PyTorch does for these functions. The piecewise functions (abs, relu,
 clamp, maximum, where, floor ...) are in :mod:`dendrite.ops.piecewise`.
+
+Files: this one holds exponentials and logarithms (exp, exp2, expm1, log, log2, log10, log1p,
+logaddexp) and ``lerp``, and re-exports the others: :mod:`dendrite.ops.math_powers` (sqrt, rsqrt,
+reciprocal, square, hypot) and :mod:`dendrite.ops.math_trig` (sin ... atan2, sinh, cosh, tanh, sigmoid).
 """
 
 from __future__ import annotations
@@ -17,19 +21,48 @@ from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
 from dendrite.backend import xp
-from dendrite.ops.elementwise import mul
-from dendrite.ops.graph_operands import constant, sum_to
-from dendrite.ops.graph_operands import shape_of as input_shape
+
+# Roots and powers, and the trigonometric family, live in files of their own; importable from here.
+from dendrite.ops.math_powers import (  # noqa: F401
+    Hypot,
+    Reciprocal,
+    Rsqrt,
+    Sqrt,
+    hypot,
+    reciprocal,
+    rsqrt,
+    sqrt,
+    square,
+)
+from dendrite.ops.math_trig import (  # noqa: F401
+    Acos,
+    Asin,
+    Atan,
+    Atan2,
+    Cos,
+    Cosh,
+    Sigmoid,
+    Sin,
+    Sinh,
+    Tan,
+    Tanh,
+    acos,
+    asin,
+    atan,
+    atan2,
+    cos,
+    cosh,
+    sigmoid,
+    sin,
+    sinh,
+    tan,
+    tanh,
+)
 from dendrite.ops.operands import (
-    apply_binary,
     array_or_value,
-    cast,
     check_broadcast,
-    float_operands,
     operands,
-    shape_of,
     to_float,
-    unbroadcast,
 )
 from dendrite.ops.piecewise import abs as absolute
 from dendrite.ops.piecewise import maximum as larger
@@ -140,217 +173,6 @@ class Log1p(Function):
         return grad / (1 + x)
 
 
-class Sqrt(Function):
-    """``sqrt(x)``; backward: ``g / (2 sqrt(x))``."""
-    def forward(self, x):
-        self.result = xp.sqrt(x)
-        return self.result
-
-    def backward(self, grad):
-        return grad / (2 * self.result)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad / (2 * x.sqrt())
-
-
-class Rsqrt(Function):
-    """``1 / sqrt(x)``; backward: ``-g / (2 x^(3/2))``."""
-    def forward(self, x):
-        self.result = 1 / xp.sqrt(x)
-        return self.result
-
-    def backward(self, grad):
-        return grad * -0.5 * self.result * self.result * self.result
-
-    def backward_graph(self, grad):
-        result = self.inputs[0].rsqrt()
-        return grad * -0.5 * result * result * result
-
-
-class Reciprocal(Function):
-    """``1 / x``; backward: ``-g / x^2``."""
-    def forward(self, x):
-        self.result = 1 / x
-        return self.result
-
-    def backward(self, grad):
-        return -grad * self.result * self.result
-
-    def backward_graph(self, grad):
-        result = self.inputs[0].reciprocal()
-        return -grad * result * result
-
-
-class Sin(Function):
-    """``sin(x)``; backward: ``g * cos(x)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.sin(x)
-
-    def backward(self, grad):
-        return grad * xp.cos(self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad * x.cos()
-
-
-class Cos(Function):
-    """``cos(x)``; backward: ``-g * sin(x)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.cos(x)
-
-    def backward(self, grad):
-        return -grad * xp.sin(self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return -grad * x.sin()
-
-
-class Tan(Function):
-    """``tan(x)``; backward: ``g * (1 + tan(x)^2)``."""
-    def forward(self, x):
-        self.result = xp.tan(x)
-        return self.result
-
-    def backward(self, grad):
-        return grad * (1 + self.result * self.result)
-
-    def backward_graph(self, grad):
-        result = self.inputs[0].tan()
-        return grad * (1 + result * result)
-
-
-class Asin(Function):
-    """``asin(x)``; backward: ``g / sqrt(1 - x^2)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.arcsin(x)
-
-    def backward(self, grad):
-        return grad / xp.sqrt(1 - self.x * self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad / (1 - x * x).sqrt()
-
-
-class Acos(Function):
-    """``acos(x)``; backward: ``-g / sqrt(1 - x^2)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.arccos(x)
-
-    def backward(self, grad):
-        return -grad / xp.sqrt(1 - self.x * self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return -grad / (1 - x * x).sqrt()
-
-
-class Atan(Function):
-    """``atan(x)``; backward: ``g / (1 + x^2)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.arctan(x)
-
-    def backward(self, grad):
-        return grad / (1 + self.x * self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad / (1 + x * x)
-
-
-class Sinh(Function):
-    """``sinh(x)``; backward: ``g * cosh(x)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.sinh(x)
-
-    def backward(self, grad):
-        return grad * xp.cosh(self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad * x.cosh()
-
-
-class Cosh(Function):
-    """``cosh(x)``; backward: ``g * sinh(x)``."""
-    def forward(self, x):
-        self.x = x
-        return xp.cosh(x)
-
-    def backward(self, grad):
-        return grad * xp.sinh(self.x)
-
-    def backward_graph(self, grad):
-        x = self.inputs[0]
-        return grad * x.sinh()
-
-
-class Tanh(Function):
-    """``tanh(x)``; backward: ``g * (1 - tanh(x)^2)``."""
-    replayable = True  # dendrite.compile may replay it (autograd/function.py)
-    def forward(self, x):
-        self.result = xp.tanh(x)
-        return self.result
-
-    def backward(self, grad):
-        return grad * (1 - self.result * self.result)
-
-    def backward_graph(self, grad):
-        result = self.inputs[0].tanh()
-        return grad * (1 - result * result)
-
-
-class Sigmoid(Function):
-    """``s = 1 / (1 + exp(-x))``; backward: ``g * s * (1 - s)``."""
-    replayable = True  # dendrite.compile may replay it (autograd/function.py)
-    def forward(self, x):
-        # exp of a non-positive number never overflows: pick the stable form per sign.
-        e = xp.exp(-xp.abs(x))
-        self.result = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        return self.result
-
-    def backward(self, grad):
-        return grad * self.result * (1 - self.result)
-
-    def backward_graph(self, grad):
-        result = self.inputs[0].sigmoid()
-        return grad * result * (1 - result)
-
-
-class Atan2(Function):
-    """``atan2(y, x)``; backward: ``g * x / (x^2 + y^2)`` and ``-g * y / (x^2 + y^2)`` (0 at the origin)."""
-    def forward(self, y, x):
-        self.y, self.x = y, x
-        return xp.arctan2(y, x)
-
-    def backward(self, grad):
-        y, x = self.y, self.x
-        # d/dy atan2 = x / (x² + y²), d/dx atan2 = -y / (x² + y²); PyTorch's gradient at (0, 0) is 0, not nan
-        squares = x * x + y * y
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            scale = xp.where(squares == 0, 0, grad / squares).astype(grad.dtype, copy=False)
-        needs = self.needs_input_grad
-        return (unbroadcast(scale * x, shape_of(y)) if needs[0] else None,
-                unbroadcast(-scale * y, shape_of(x)) if needs[1] else None)
-
-    def backward_graph(self, grad):
-        y, x = self.inputs
-        zero = constant(self.x * self.x + self.y * self.y == 0, grad) > 0
-        scale = choose(zero, 0.0, grad / choose(zero, 1.0, x * x + y * y))  # 1.0: no 0 * inf unused
-        needs = self.needs_input_grad
-        return (sum_to(scale * x, input_shape(y)) if needs[0] else None,
-                sum_to(-scale * y, input_shape(x)) if needs[1] else None)
-
-
 def exp(input: Tensor) -> Tensor:
     """``e ** input`` element-wise. Same shape as ``input``, float.
 
@@ -431,185 +253,6 @@ def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(to_float(input))
 
 
-def sqrt(input: Tensor) -> Tensor:
-    """Square root (its gradient at 0 is inf, as in PyTorch). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.sqrt(dendrite.tensor([4, 9]))
-        tensor([2., 3.])
-        >>> x = dendrite.tensor([4.0], requires_grad=True)
-        >>> x.sqrt().backward(); x.grad  # 1 / (2 sqrt(x))
-        tensor([0.2500])
-    """
-    return Sqrt.apply(to_float(input))
-
-
-def rsqrt(input: Tensor) -> Tensor:
-    """``1 / sqrt(input)``. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.rsqrt(dendrite.tensor([4.0, 0.25]))
-        tensor([0.5000, 2.0000])
-    """
-    return Rsqrt.apply(to_float(input))
-
-
-def reciprocal(input: Tensor) -> Tensor:
-    """``1 / input``. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.reciprocal(dendrite.tensor([2, 4]))
-        tensor([0.5000, 0.2500])
-    """
-    return Reciprocal.apply(to_float(input))
-
-
-def square(input: Tensor) -> Tensor:
-    """``input * input`` element-wise (same shape; integers stay integers, bool becomes int64 as in PyTorch).
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.square(dendrite.tensor([-2, 3]))
-        tensor([4, 9])
-    """
-    if isinstance(input, TensorBase) and input._data.dtype.kind == "b":
-        input = cast(input, xp.int64)
-    return mul(input, input)
-
-
-def sin(input: Tensor) -> Tensor:
-    """Sine (radians). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.sin(dendrite.tensor([0.0, 3.14159265 / 2]))
-        tensor([0., 1.])
-    """
-    return Sin.apply(to_float(input))
-
-
-def cos(input: Tensor) -> Tensor:
-    """Cosine (radians). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.cos(dendrite.tensor([0.0, 3.14159265])).round()
-        tensor([ 1., -1.])
-    """
-    return Cos.apply(to_float(input))
-
-
-def tan(input: Tensor) -> Tensor:
-    """Tangent (radians). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tan(dendrite.tensor([0.0, 3.14159265 / 4])).round(decimals=4)
-        tensor([0., 1.])
-    """
-    return Tan.apply(to_float(input))
-
-
-def asin(input: Tensor) -> Tensor:
-    """Inverse sine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.asin(dendrite.tensor([0.0, 1.0])).round(decimals=4)
-        tensor([0.0000, 1.5708])
-    """
-    return Asin.apply(to_float(input))
-
-
-def acos(input: Tensor) -> Tensor:
-    """Inverse cosine, in radians; defined on [-1, 1]. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.acos(dendrite.tensor([1.0, 0.0])).round(decimals=4)
-        tensor([0.0000, 1.5708])
-    """
-    return Acos.apply(to_float(input))
-
-
-def atan(input: Tensor) -> Tensor:
-    """Inverse tangent, in radians, in (-pi/2, pi/2). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.atan(dendrite.tensor([0.0, 1.0])).round(decimals=4)
-        tensor([0.0000, 0.7854])
-    """
-    return Atan.apply(to_float(input))
-
-
-def atan2(input: Tensor, other: Tensor) -> Tensor:
-    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant.
-
-    Shapes: ``input`` (y) and ``other`` (x) broadcast; integers give the default float dtype.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.atan2(dendrite.tensor([1.0, 1.0]), dendrite.tensor([1.0, -1.0])).round(decimals=4)
-        tensor([0.7854, 2.3562])
-    """
-    y, x = float_operands(input, other)
-    return apply_binary(Atan2, "atan2", y, x)
-
-
-def sinh(input: Tensor) -> Tensor:
-    """Hyperbolic sine, ``(e^x - e^-x) / 2``. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.sinh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
-        tensor([0.0000, 1.1752])
-    """
-    return Sinh.apply(to_float(input))
-
-
-def cosh(input: Tensor) -> Tensor:
-    """Hyperbolic cosine, ``(e^x + e^-x) / 2``. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.cosh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
-        tensor([1.0000, 1.5431])
-    """
-    return Cosh.apply(to_float(input))
-
-
-def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent, in (-1, 1). Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tanh(dendrite.tensor([0.0, 1.0])).round(decimals=4)
-        tensor([0.0000, 0.7616])
-        >>> x = dendrite.tensor([0.0], requires_grad=True)
-        >>> x.tanh().backward(); x.grad  # 1 - tanh(x)^2
-        tensor([1.])
-    """
-    return Tanh.apply(to_float(input))
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-input))``, computed without overflow. Same shape as ``input``, float.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.sigmoid(dendrite.tensor([0.0, 100.0, -100.0])).round(decimals=4)
-        tensor([0.5000, 1.0000, 0.0000])
-        >>> x = dendrite.tensor([0.0], requires_grad=True)
-        >>> x.sigmoid().backward(); x.grad  # s (1 - s)
-        tensor([0.2500])
-    """
-    return Sigmoid.apply(to_float(input))
-
-
 def lerp(input: Tensor, end, weight) -> Tensor:
     """``input + weight * (end - input)`` (linear interpolation); ``end`` and ``weight`` broadcast.
 
@@ -656,44 +299,3 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     high = choose(infinite_tie, larger(input, other), choose(first, input, other))
     low = choose(first, other, input)
     return high + log1p(exp(choose(infinite_tie, 0.0, low - high)))
-
-
-class Hypot(Function):
-    """``h = sqrt(a^2 + b^2)``; backward: ``g * a / h`` and ``g * b / h``."""
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        self.result = xp.hypot(a, b)
-        return self.result
-
-    def backward(self, grad):
-        # h = sqrt(a² + b²)  =>  dh/da = a / h,  dh/db = b / h  (NaN at a = b = 0, as in PyTorch)
-        scale = grad / self.result
-        needs = self.needs_input_grad
-        return (unbroadcast(scale * self.a, shape_of(self.a)) if needs[0] else None,
-                unbroadcast(scale * self.b, shape_of(self.b)) if needs[1] else None)
-
-    def backward_graph(self, grad):
-        a, b = self.inputs
-        scale = grad / Hypot.apply(a, b)
-        needs = self.needs_input_grad
-        return (sum_to(scale * a, input_shape(a)) if needs[0] else None,
-                sum_to(scale * b, input_shape(b)) if needs[1] else None)
-
-
-def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """``sqrt(input² + other²)`` element-wise, without overflow for large values; broadcasts.
-
-    Shapes: ``input`` and ``other`` broadcast together, e.g. (N, 1) and (M,) -> (N, M).
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.hypot(dendrite.tensor([3.0, 5.0]), dendrite.tensor([4.0, 12.0]))
-        tensor([ 5., 13.])
-    """
-    if all(isinstance(v, TensorBase) and v._data.dtype.kind in "biu" for v in (input, other)):
-        raise NotImplementedError(
-            f"hypot: not implemented for {input._data.dtype} and {other._data.dtype} (as in PyTorch); "
-            "convert to a floating dtype first, e.g. x.float()"
-        )
-    a, b = float_operands(input, other)
-    return apply_binary(Hypot, "hypot", a, b)

@@ -241,6 +241,7 @@ def test_bad_arguments():
 
 def test_supported_operations_lists_the_layers():
     names = dendrite.onnx.supported_operations()
-    for expected in ("linear.Linear", "conv.Convolution", "recurrent.LSTMLayer", "recurrent.GRULayer",
-                     "normalization.BatchNorm", "sparse.Embedding", "movement.Reshape"):
+    for expected in ("linear.Linear", "conv.Convolution", "recurrent_lstm.LSTMLayer",
+                     "recurrent_gru.GRULayer", "normalization.BatchNorm", "sparse.Embedding",
+                     "movement.Reshape"):
         assert expected in names
