@@ -96,10 +96,13 @@ def register_post_accumulate_grad_hook(leaf, hook) -> PostAccumulateGradHookHand
     key = id(leaf)
     entry = hooks_by_leaf.get(key)
     if entry is None or entry[0]() is not leaf:
-        def forget(reference, key=key) -> None:  # the leaf is gone: so are its hooks
-            current = hooks_by_leaf.get(key)
+        # the leaf is gone: so are its hooks. The table is bound here, not looked up as a global: at
+        # interpreter exit a leaf may outlive the module's globals (set to None), and then forget ran
+        # into "'NoneType' object has no attribute 'get'" (printed as an ignored exception).
+        def forget(reference, key=key, table=hooks_by_leaf) -> None:
+            current = table.get(key)
             if current is not None and current[0] is reference:
-                del hooks_by_leaf[key]
+                del table[key]
 
         entry = hooks_by_leaf[key] = (weakref.ref(leaf, forget), [])
     entry[1].append(hook)
