@@ -44,7 +44,9 @@ class TensorBase:
                  # The view this tensor is, or None: ``(base, made with grad mode on, one of several
                  # outputs)``; weak references to its own views, or None; and, set only after
                  # in-place ops, its grad_fn history (autograd/versions.py).
-                 "_view", "_views", "_history")
+                 "_view", "_views", "_history",
+                 # set only on a leaf given post-accumulate-grad hooks (autograd/accumulate_hooks.py)
+                 "_accumulate_hooks")
     # Make NumPy hand mixed expressions (ndarray * Tensor) to the Tensor.
     __array_ufunc__ = None
     __array_priority__ = 1000

@@ -16,9 +16,11 @@ that fills ``.grad``, right after ``leaf.grad`` holds everything this backward a
 * **not called** by ``autograd.grad`` (which fills no ``.grad``), nor for a leaf that this
   backward gives no gradient; ``backward(inputs=[...])`` calls them for those inputs.
 
-The hook must return ``None``. The registry is keyed by the leaf's ``id`` and holds only a
-weak reference, so registering a hook does not keep a tensor alive; while it is empty
-(nobody registered one) the engine's cost is one test per backward.
+The hook must return ``None``. The hooks are kept on the leaf itself; the registry the engine
+consults is keyed by the leaf's ``id`` and holds only a weak reference, so registering a hook
+does not keep a tensor alive, even when the hook refers to the tensor (a cycle the garbage
+collector frees); while the registry is empty (no live tensor has a hook) the engine's cost is one
+test per backward.
 """
 
 from __future__ import annotations
@@ -31,8 +33,17 @@ from dendrite.autograd.versions import clock, edge_of
 __all__ = ["PostAccumulateGradHookHandle", "register_post_accumulate_grad_hook", "finishing_nodes",
            "run_post_accumulate_grad_hooks"]
 
-# id(leaf) -> (weak reference to the leaf, its hooks in registration order). Usually empty.
-hooks_by_leaf: dict[int, tuple[weakref.ref, list]] = {}
+# id(leaf) -> weak reference to a leaf that has post-accumulate-grad hooks. Usually empty. The hooks
+# themselves live on the leaf (its ``_accumulate_hooks`` slot, never set on a tensor without hooks), as in
+# PyTorch: a hook that refers to its own leaf (an optimizer step per parameter, a closure over the model's
+# parameters) makes a cycle the garbage collector frees, where a hook held in this module-level table
+# would keep its leaf alive for the rest of the process.
+hooks_by_leaf: dict[int, weakref.ref] = {}
+
+
+def _hooks_of(leaf) -> list | None:
+    """``leaf``'s hooks in registration order, or None (the slot is unset on a tensor that never had one)."""
+    return getattr(leaf, "_accumulate_hooks", None)
 
 
 class PostAccumulateGradHookHandle:
@@ -45,8 +56,8 @@ class PostAccumulateGradHookHandle:
         ...     pass   # the hook is removed when the block ends
     """
 
-    def __init__(self, key: int, hook) -> None:
-        self._key, self._hook = key, hook
+    def __init__(self, leaf, hook) -> None:
+        self._leaf, self._hook = weakref.ref(leaf), hook  # weak: a handle does not keep the leaf alive
 
     def remove(self) -> None:
         """Unregister the hook (removing it twice is harmless).
@@ -57,14 +68,15 @@ class PostAccumulateGradHookHandle:
             >>> handle = x.register_post_accumulate_grad_hook(lambda leaf: print("called"))
             >>> handle.remove(); (x * 2).sum().backward()   # prints nothing
         """
-        entry = hooks_by_leaf.get(self._key)
-        if entry is None:
+        leaf = self._leaf()
+        hooks = None if leaf is None else _hooks_of(leaf)
+        if hooks is None:
             return
-        hooks = entry[1]
         if self._hook in hooks:
             hooks.remove(self._hook)
-        if not hooks:
-            del hooks_by_leaf[self._key]
+        reference = hooks_by_leaf.get(id(leaf))
+        if not hooks and reference is not None and reference() is leaf:
+            del hooks_by_leaf[id(leaf)]
 
     def __enter__(self) -> PostAccumulateGradHookHandle:
         return self
@@ -93,20 +105,22 @@ def register_post_accumulate_grad_hook(leaf, hook) -> PostAccumulateGradHookHand
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if leaf._ctx is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = _hooks_of(leaf)
+    if hooks is None:
+        hooks = leaf._accumulate_hooks = []
     key = id(leaf)
-    entry = hooks_by_leaf.get(key)
-    if entry is None or entry[0]() is not leaf:
-        # the leaf is gone: so are its hooks. The table is bound here, not looked up as a global: at
+    reference = hooks_by_leaf.get(key)
+    if reference is None or reference() is not leaf:
+        # The leaf is gone: so is its entry. The table is bound here, not looked up as a global: at
         # interpreter exit a leaf may outlive the module's globals (set to None), and then forget ran
         # into "'NoneType' object has no attribute 'get'" (printed as an ignored exception).
         def forget(reference, key=key, table=hooks_by_leaf) -> None:
-            current = table.get(key)
-            if current is not None and current[0] is reference:
+            if table.get(key) is reference:
                 del table[key]
 
-        entry = hooks_by_leaf[key] = (weakref.ref(leaf, forget), [])
-    entry[1].append(hook)
-    return PostAccumulateGradHookHandle(key, hook)
+        hooks_by_leaf[key] = weakref.ref(leaf, forget)
+    hooks.append(hook)
+    return PostAccumulateGradHookHandle(leaf, hook)
 
 
 def run_post_accumulate_grad_hooks(leaf, grad_enabled: bool = False) -> None:
@@ -119,12 +133,12 @@ def run_post_accumulate_grad_hooks(leaf, grad_enabled: bool = False) -> None:
         >>> run_post_accumulate_grad_hooks(x)
         False
     """
-    entry = hooks_by_leaf.get(id(leaf))
-    if entry is None or entry[0]() is not leaf:
+    reference = hooks_by_leaf.get(id(leaf))
+    if reference is None or reference() is not leaf:
         return
     previous, state.grad_enabled = state.grad_enabled, grad_enabled
     try:
-        for hook in tuple(entry[1]):
+        for hook in tuple(_hooks_of(leaf) or ()):
             returned = hook(leaf)
             if returned is not None:
                 raise RuntimeError(

@@ -16,6 +16,18 @@ import dendrite.nn.functional as F
 from dendrite.autograd import engine
 
 
+@pytest.fixture(autouse=True)
+def _no_hooked_leaves_left_by_other_tests():
+    """The fast path is off while any live tensor has a post-accumulate-grad hook (engine.py); a test run
+    before this file may leave such tensors in cycles that only the collector frees."""
+    import gc
+
+    from dendrite.autograd import accumulate_hooks
+
+    gc.collect()
+    assert not accumulate_hooks.hooks_by_leaf, "tensors with post-accumulate-grad hooks are still alive"
+
+
 def _leaves(seed: int = 0):
     rng = np.random.default_rng(seed)
     w = dendrite.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)

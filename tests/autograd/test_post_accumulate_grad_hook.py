@@ -171,3 +171,51 @@ def test_a_parameter_frozen_by_the_walk_still_gets_every_contribution_when_hooks
     for a, b in zip(plain, hooked):
         np.testing.assert_array_equal(a, b)
     assert sorted(order) == [0, 1, 2, 3]
+
+
+def test_a_hook_that_refers_to_its_leaf_does_not_keep_it_alive():
+    """The optimizer-in-backward pattern: each parameter's hook steps an optimizer that holds the parameter.
+
+    Leaf -> hook -> optimizer -> leaf is a cycle; once the model is dropped the collector frees it and
+    the engine's registry is empty again (while it is not, every backward takes the slower hooked path).
+    """
+    import gc
+    import weakref
+
+    from dendrite.autograd import accumulate_hooks
+
+    gc.collect()
+    before = set(accumulate_hooks.hooks_by_leaf)
+    model = nn.Linear(3, 2)
+    for parameter in model.parameters():  # each hook holds its optimizer, which holds the parameter
+        optimizer = dendrite.optim.SGD([parameter], lr=0.1)
+        parameter.register_post_accumulate_grad_hook(lambda leaf, optimizer=optimizer: optimizer.step())
+    weight = model.weight.detach().numpy().copy()
+    model(dendrite.ones(4, 3)).sum().backward()
+    assert not np.array_equal(weight, model.weight.detach().numpy())  # the hooks ran and stepped
+    assert len(set(accumulate_hooks.hooks_by_leaf) - before) == 2
+    alive = [weakref.ref(p) for p in model.parameters()]
+    del model, parameter, optimizer
+    gc.collect()
+    assert all(reference() is None for reference in alive)
+    assert set(accumulate_hooks.hooks_by_leaf) <= before
+
+
+def test_a_removed_hook_leaves_no_entry_and_its_handle_does_not_keep_the_leaf():
+    import gc
+    import weakref
+
+    from dendrite.autograd import accumulate_hooks
+
+    x = dendrite.ones(2, requires_grad=True)
+    handle = x.register_post_accumulate_grad_hook(lambda leaf: None)
+    assert id(x) in accumulate_hooks.hooks_by_leaf
+    handle.remove()
+    handle.remove()  # twice: harmless
+    assert id(x) not in accumulate_hooks.hooks_by_leaf
+    second = x.register_post_accumulate_grad_hook(lambda leaf: None)
+    reference = weakref.ref(x)
+    del x
+    gc.collect()
+    assert reference() is None
+    second.remove()  # the leaf is gone: nothing to do
