@@ -17,9 +17,14 @@ the same values) only where nobody can tell:
   scratch then stays within one block, as every temporary of optim does; larger parameters gain
   nothing from this, their update is arithmetic, not overhead).
 
-Each step checks that it still holds: each parameter's array is still the view it was given (else a
-new plan is made: a user assigned ``p.data``, or loaded values by replacing arrays), each gradient is
-there with its parameter's shape and dtype (else this step updates parameter by parameter, as before).
+Each parameter's view goes through a memoryview of its own, so that autograd still sees one memory
+owner per parameter (version counters, in-place checks: autograd/versions.py), as before.
+
+Each step checks that it still holds: each parameter's array is still the view it was given, each
+gradient is there with its parameter's shape and dtype; else this step updates parameter by parameter,
+as before. A replaced array (``p.data = ...``) ends the plan for good: the other parameters' arrays are
+views now, and views made of them (which a reference count does not show) must keep sharing memory.
+(``Module.load_state_dict`` copies into the arrays: it keeps the plan.)
 """
 
 from __future__ import annotations
@@ -48,17 +53,15 @@ _ALONE = _count_alone()
 TRIES = 16
 
 
-def _flattenable(params: list, ours) -> bool:
-    """The arrays' part of the conditions (module docstring): the same for as long as they are.
-    ``ours``: the flat array of the previous plan, whose views count as owning their memory."""
+def _flattenable(params: list) -> bool:
+    """The arrays' part of the conditions (module docstring): the same for as long as they are."""
     if not params or len({id(p) for p in params}) != len(params):
         return False
     dtype, total = params[0].array.dtype, 0
     for p in params:
         array = p.array
         flags = array.flags
-        owned = flags.owndata or (ours is not None and array.base is ours)
-        if type(array) is not ndarray or not (owned and flags.c_contiguous and flags.writeable):
+        if type(array) is not ndarray or not (flags.owndata and flags.c_contiguous and flags.writeable):
             return False
         total += array.size
         if array.dtype != dtype or dtype.kind != "f" or total > BLOCK:
@@ -66,10 +69,10 @@ def _flattenable(params: list, ours) -> bool:
     return True
 
 
-def _can_flatten(params: list, ours=None) -> bool | None:
+def _can_flatten(params: list) -> bool | None:
     """Whether replacing the parameters' arrays by views of one array is invisible (module docstring);
     None when only because something else references an array now (worth another try later)."""
-    if not _flattenable(params, ours):  # (a function of its own: its locals hold no array below)
+    if not _flattenable(params):  # (a function of its own: its locals hold no array below)
         return False
     for p in params:
         if sys.getrefcount(p.array) != _ALONE:  # another tensor, a view, a user's variable holds it
@@ -100,9 +103,7 @@ class FlatGroup:
 
     def __init__(self) -> None:
         self.arrays: list = []  # the parameters' arrays as planned (the views once flat), by identity
-        # The flat array whose views the parameters are (kept until a new plan: its views count as arrays
-        # of their own then), and the gradients' scratch: None unless the plan is flat.
-        self.flat = self.grads = None
+        self.flat = self.grads = None  # the parameters' flat array and the gradients' scratch, when flat
         self.grad_views: list = []
         self.tries = 0  # plans refused in a row because an array was referenced elsewhere
 
@@ -111,24 +112,28 @@ class FlatGroup:
 
     def _plan(self, params: list) -> bool:
         """Make the parameters views of one array if possible; whether they are."""
-        self.arrays, self.grads, self.grad_views = [], None, []  # let go of the old ones
-        possible = _can_flatten(params, self.flat)
+        self.arrays, self.flat, self.grads, self.grad_views = [], None, None, []  # let go of the old ones
+        possible = _can_flatten(params)
         if possible is None:
             self.tries += 1
             if self.tries < TRIES:
-                return False  # no arrays kept: the next step tries again (self.flat kept: see above)
+                return False  # no arrays kept: the next step tries again
         else:
             self.tries = 0
-        self.flat = None
         if possible:
             dtype = params[0].array.dtype
             sizes = [p.array.size for p in params]
             flat = xp.empty(sum(sizes), dtype)
             grads = xp.empty_like(flat)
             start = 0
+            memory = memoryview(flat)
             for p, size in zip(params, sizes):
                 shape = p.array.shape
-                view = flat[start:start + size].reshape(shape)
+                # Through a memoryview of its own, not a slice: each parameter's array then stays its own
+                # memory owner for autograd's version counters (versions.owner_of follows ``.base`` to
+                # the object that owns the bytes; with slices the flat array would own all of them, and
+                # an in-place write to one parameter would count as a write to every other).
+                view = xp.frombuffer(memory[start:start + size], dtype).reshape(shape)
                 view[...] = p.array
                 p.data = view
                 self.grad_views.append(grads[start:start + size].reshape(shape))

@@ -80,21 +80,40 @@ def test_an_array_referenced_elsewhere_is_not_replaced():
     assert shared.tolist() == weight.tolist() == [-9.0, -9.0]  # the update still reaches the sharer
 
 
-def test_a_replaced_array_is_planned_again(per_parameter):
+def test_a_replaced_array_ends_the_flat_update(per_parameter):
+    def run():
+        model = _model()
+        optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
+        _train(model, optimizer, 2)
+        first = model[0].weight
+        first.data = first.array.copy()  # the user replaces an array
+        _train(model, optimizer, 3)
+        return _bytes(model), optimizer
+
+    flat, optimizer = run()
+    assert optimizer._flat_groups[0].grads is None  # parameter by parameter from then on
+    per_parameter()
+    assert flat == run()[0]
+
+
+def test_each_parameter_keeps_its_own_version_counter():
     model = _model()
     optimizer = dendrite.optim.SGD(model.parameters(), lr=0.1)
     _train(model, optimizer, 2)
-    first = model[0].weight
-    first.data = first.array.copy()  # the user replaces an array
-    _train(model, optimizer, 3)
-    assert optimizer._flat_groups[0].grads is not None and not first.array.flags.owndata
-    reference = _model()
-    per_parameter()
-    reference_optimizer = dendrite.optim.SGD(reference.parameters(), lr=0.1)
-    _train(reference, reference_optimizer, 2)
-    reference[0].weight.data = reference[0].weight.array.copy()
-    _train(reference, reference_optimizer, 3)
-    assert _bytes(model) == _bytes(reference)
+    assert optimizer._flat_groups[0].grads is not None
+    weight, bias = model[0].weight, model[0].bias
+    x, _ = _data()
+    loss = model(x).sum()  # saves the weights (not the biases) for backward
+    before = weight._version
+    with dendrite.no_grad():
+        bias.add_(1.0)  # in place, on a parameter nothing saved: no error, no other version bumped
+    assert weight._version == before
+    loss.backward()
+    loss = model(x).sum()
+    with dendrite.no_grad():
+        model[2].weight.mul_(2.0)
+    with pytest.raises(RuntimeError, match="inplace"):  # a saved value written since is still found
+        loss.backward()
 
 
 def test_module_load_state_dict_during_training(per_parameter):
