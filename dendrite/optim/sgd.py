@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dendrite.optim.blocks import add_scaled_, blocks, subtract_scaled_
+from dendrite.optim.flat import FlatGroup
 from dendrite.optim.optimizer import Optimizer, check_option
 from dendrite.tensor import wrap
 
@@ -70,11 +71,13 @@ class SGD(Optimizer):
                         nesterov=nesterov, maximize=maximize, foreach=foreach,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
+        self._flat_groups: list[FlatGroup] = []  # per parameter group, by position (optim/flat.py)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns the closure's loss if one is given."""
         loss = self._evaluate(closure) if closure is not None else None
-        for group in self.param_groups:
+        flat_groups = self._flat_groups
+        for index, group in enumerate(self.param_groups):
             lr = float(group["lr"])
             momentum = group["momentum"]
             weight_decay = group["weight_decay"]
@@ -83,7 +86,13 @@ class SGD(Optimizer):
                 # The common plain-SGD case: p -= lr * g, a block at a time (no parameter-sized temporary).
                 if maximize:
                     lr = -lr
-                for p in group["params"]:
+                params = group["params"]
+                while len(flat_groups) <= index:
+                    flat_groups.append(FlatGroup())
+                # A small group's parameters as views of one array: two NumPy calls for all of them.
+                if flat_groups[index].subtract_scaled_(params, lr):
+                    continue
+                for p in params:
                     grad = p.grad
                     if grad is not None:
                         subtract_scaled_(p.array, lr, grad.array)

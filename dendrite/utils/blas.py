@@ -187,7 +187,7 @@ def dot(a, b):
         >>> dot(np.ones((2, 3)), np.ones((3, 4))).shape
         (2, 4)
     """
-    flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+    flops = 2 * a.size * b.shape[1]  # 2·m·k·n (size: no shape tuple to build, this runs per layer)
     if OPENBLAS_SERIAL_FLOPS < flops < SERIAL_BELOW_FLOPS:
         previous = _serial()
         if previous:

@@ -32,7 +32,7 @@ def _rows(x):
 
 def _unrows(rows, shape):
     if len(shape) <= 2:
-        return rows.reshape(shape)
+        return rows if rows.shape == shape else rows.reshape(shape)  # (N, C): already in shape
     return xp.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
 
 
@@ -126,7 +126,8 @@ class _ClassIndexLoss(Function):
         """The reduced loss; ``nonnegative``: every term is >= 0 or NaN (never -inf)."""
         if self.valid is not None:
             per_row = xp.where(self.valid, per_row, 0)
-        per_row = per_row.astype(dtype, copy=False)
+        if per_row.dtype != dtype:
+            per_row = per_row.astype(dtype)
         if self.reduction == "none":
             return per_row.reshape(self.output_shape)
         if nonnegative and self.total:
@@ -276,7 +277,10 @@ def _class_targets(name: str, x, t, weight, ignore_index: int):
             f"{name}: expected a target of shape {expected} for input of shape {x.shape} "
             f"(one class index per prediction), got target of shape {t.shape}"
         )
-    flat = t.reshape(-1).astype(backend.int64, copy=False)
+    # (N,) int64 targets, the usual case, are used as they are: reshape and astype would only return views
+    flat = t if t.ndim == 1 else t.reshape(-1)
+    if flat.dtype != backend.int64:
+        flat = flat.astype(backend.int64)
     valid = None
     if flat.size:
         # One reduction finds both kinds of bad targets: a negative one is huge as an unsigned number.
