@@ -4,8 +4,9 @@
 ``comparison`` (==, <, logic), ``math`` (exp, log...), ``math_powers`` (sqrt, reciprocal...),
 ``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
 ``reduce`` (sum, max, var...), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
-permute...), ``joining`` (cat, stack, split...), ``indexing`` (x[...], gather, scatter),
-``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
+permute...), ``movement_expand`` (expand, repeat), ``movement_flip`` (flip, roll), ``joining``
+(cat, stack, split...), ``indexing`` (x[...], gather, scatter), ``linalg`` (matmul, einsum,
+tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
 
 The same functions are :class:`dendrite.Tensor`'s methods and operators, bound by name
 in its class body (dendrite/tensor.py), which sits on top of this package.
@@ -123,33 +124,26 @@ from dendrite.ops.math_powers import hypot, reciprocal, rsqrt, sqrt, square
 from dendrite.ops.math_trig import acos, asin, atan, atan2, cos, cosh, sigmoid, sin, sinh, tan, tanh
 from dendrite.ops.movement import (
     adjoint,
-    broadcast_to,
-    expand,
-    expand_as,
     flatten,
-    flip,
-    fliplr,
-    flipud,
     moveaxis,
     movedim,
     narrow,
     permute,
-    repeat,
     reshape,
     reshape_as,
-    roll,
     select,
     squeeze,
     swapaxes,
     swapdims,
     t,
-    tile,
     transpose,
     unflatten,
     unsqueeze,
     view,
     view_as,
 )
+from dendrite.ops.movement_expand import broadcast_to, expand, expand_as, repeat, tile
+from dendrite.ops.movement_flip import flip, fliplr, flipud, roll
 from dendrite.ops.operands import cast
 from dendrite.ops.piecewise import (
     abs,
