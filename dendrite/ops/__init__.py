@@ -5,8 +5,8 @@
 ``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
 ``reduce`` (sum, max, var...), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
 permute...), ``movement_expand`` (expand, repeat), ``movement_flip`` (flip, roll), ``joining``
-(cat, stack, split...), ``indexing`` (x[...], gather, scatter), ``linalg`` (matmul, einsum,
-tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
+(cat, stack, split...), ``indexing`` (x[...], gather), ``indexing_scatter`` (scatter, index_add),
+``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
 
 The same functions are :class:`dendrite.Tensor`'s methods and operators, bound by name
 in its class body (dendrite/tensor.py), which sits on top of this package.
@@ -53,16 +53,14 @@ from dendrite.ops.elementwise import (
 from dendrite.ops.indexing import (
     gather,
     getitem,
-    index_add,
     index_select,
     masked_select,
     nonzero,
     plain_index,
-    scatter,
-    scatter_add,
     take,
     take_along_dim,
 )
+from dendrite.ops.indexing_scatter import index_add, scatter, scatter_add
 from dendrite.ops.inplace import (  # Tensor methods only (x.add_(y)); not dendrite.* functions
     abs_,
     add_,
