@@ -3,7 +3,8 @@
 ``dendrite.ops`` is grouped by family: ``elementwise`` (arithmetic, casts),
 ``comparison`` (==, <, logic), ``math`` (exp, log...), ``math_powers`` (sqrt, reciprocal...),
 ``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
-``reduce`` (sum, max, var...), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
+``reduce`` (sum, mean, var...), ``reduce_extremes`` (max, argmax...),
+``reduce_logical`` (all, any), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
 permute...), ``movement_expand`` (expand, repeat), ``movement_flip`` (flip, roll), ``joining``
 (cat, stack, split...), ``indexing`` (x[...], gather), ``indexing_scatter`` (scatter, index_add),
 ``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
@@ -163,25 +164,9 @@ from dendrite.ops.piecewise import (
     where,
 )
 from dendrite.ops.printing import tensor_repr
-from dendrite.ops.reduce import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    count_nonzero,
-    max,
-    mean,
-    min,
-    norm,
-    prod,
-    std,
-    std_mean,
-    sum,
-    var,
-    var_mean,
-)
+from dendrite.ops.reduce import mean, norm, prod, std, std_mean, sum, var, var_mean
+from dendrite.ops.reduce_extremes import amax, amin, argmax, argmin, max, min
+from dendrite.ops.reduce_logical import all, any, count_nonzero
 from dendrite.ops.softmax import log_softmax, logsumexp, softmax
 from dendrite.ops.sorting import argsort, kthvalue, median, sort, topk
 from dendrite.ops.special import erf

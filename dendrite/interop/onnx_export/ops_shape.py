@@ -26,6 +26,7 @@ from dendrite.ops import (
     movement_expand,
     movement_flip,
     reduce,
+    reduce_extremes,
 )
 
 
@@ -228,14 +229,14 @@ def _reduce(b, node):
     b.reduce(_REDUCE[type(node)], b.input(node, 0), axes, keepdim, [b.output(node)])
 
 
-@handles(reduce.Extreme)
+@handles(reduce_extremes.Extreme)
 def _extreme(b, node):
     options = node.trace_options
     op_type = "ReduceMax" if options["use_max"] else "ReduceMin"
     b.reduce(op_type, b.input(node, 0), options["axes"], options["keepdim"], [b.output(node)])
 
 
-@handles(reduce.ExtremeDim)
+@handles(reduce_extremes.ExtremeDim)
 def _extreme_dim(b, node):
     # The values of max(x, dim) / min(x, dim); which of the two is told by the traced result.
     options = node.trace_options
