@@ -19,7 +19,7 @@ Not counted, each for a stated reason:
   the public surface there is ``export``, ``supported_operations`` and ``OnnxExportError``;
 - the helpers shared by the functional files and not re-exported by ``dendrite.nn.functional``
   (``nn/functional/window.py``, ``nn/functional/loss_reduction.py``,
-  ``nn/functional/conv_columns.py``).
+  ``nn/functional/conv_columns.py``, ``nn/functional/activation_common.py``).
 
 The engine (``dendrite/tensor*.py``, ``creation.py``, ``autograd/``, ``ops/``, ``backend.py``) is
 outside this check. A CLI command (``dendrite/cli``) needs a docstring stating its usage (a line
@@ -44,6 +44,7 @@ INTERNAL_MODULES = (
     # surface is what dendrite.doctor exports: examine, watch, Report, Finding, trace_nan, gallery...
     "doctor/context.py", "doctor/probes_", "doctor/watch_checks.py", "doctor/inputs.py",
     "nn/functional/window.py", "nn/functional/loss_reduction.py", "nn/functional/conv_columns.py",
+    "nn/functional/activation_common.py",
 )
 HOOKS = frozenset({
     "forward", "backward", "extra_repr", "get_lr", "epoch_indices", "set_trainer", "set_params",

@@ -3,8 +3,10 @@
 ``dendrite.ops`` is grouped by family: ``elementwise`` (arithmetic, casts),
 ``comparison`` (==, <, logic), ``math`` (exp, log...), ``math_powers`` (sqrt, reciprocal...),
 ``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
-``reduce`` (sum, max, var...), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
-permute...), ``joining`` (cat, stack, split...), ``indexing`` (x[...], gather, scatter),
+``reduce`` (sum, mean, var...), ``reduce_extremes`` (max, argmax...),
+``reduce_logical`` (all, any), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
+permute...), ``movement_expand`` (expand, repeat), ``movement_flip`` (flip, roll), ``joining``
+(cat, stack, split...), ``indexing`` (x[...], gather), ``indexing_scatter`` (scatter, index_add),
 ``linalg`` (matmul, einsum, tril...), ``special`` (erf) and ``inplace`` (add_, zero_...).
 
 The same functions are :class:`dendrite.Tensor`'s methods and operators, bound by name
@@ -52,16 +54,14 @@ from dendrite.ops.elementwise import (
 from dendrite.ops.indexing import (
     gather,
     getitem,
-    index_add,
     index_select,
     masked_select,
     nonzero,
     plain_index,
-    scatter,
-    scatter_add,
     take,
     take_along_dim,
 )
+from dendrite.ops.indexing_scatter import index_add, scatter, scatter_add
 from dendrite.ops.inplace import (  # Tensor methods only (x.add_(y)); not dendrite.* functions
     abs_,
     add_,
@@ -123,33 +123,26 @@ from dendrite.ops.math_powers import hypot, reciprocal, rsqrt, sqrt, square
 from dendrite.ops.math_trig import acos, asin, atan, atan2, cos, cosh, sigmoid, sin, sinh, tan, tanh
 from dendrite.ops.movement import (
     adjoint,
-    broadcast_to,
-    expand,
-    expand_as,
     flatten,
-    flip,
-    fliplr,
-    flipud,
     moveaxis,
     movedim,
     narrow,
     permute,
-    repeat,
     reshape,
     reshape_as,
-    roll,
     select,
     squeeze,
     swapaxes,
     swapdims,
     t,
-    tile,
     transpose,
     unflatten,
     unsqueeze,
     view,
     view_as,
 )
+from dendrite.ops.movement_expand import broadcast_to, expand, expand_as, repeat, tile
+from dendrite.ops.movement_flip import flip, fliplr, flipud, roll
 from dendrite.ops.operands import cast
 from dendrite.ops.piecewise import (
     abs,
@@ -171,25 +164,9 @@ from dendrite.ops.piecewise import (
     where,
 )
 from dendrite.ops.printing import tensor_repr
-from dendrite.ops.reduce import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    count_nonzero,
-    max,
-    mean,
-    min,
-    norm,
-    prod,
-    std,
-    std_mean,
-    sum,
-    var,
-    var_mean,
-)
+from dendrite.ops.reduce import mean, norm, prod, std, std_mean, sum, var, var_mean
+from dendrite.ops.reduce_extremes import amax, amin, argmax, argmin, max, min
+from dendrite.ops.reduce_logical import all, any, count_nonzero
 from dendrite.ops.softmax import log_softmax, logsumexp, softmax
 from dendrite.ops.sorting import argsort, kthvalue, median, sort, topk
 from dendrite.ops.special import erf

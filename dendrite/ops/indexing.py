@@ -1,9 +1,13 @@
-"""Indexing ``x[...]`` with PyTorch/NumPy semantics, and gather/scatter.
+"""Indexing ``x[...]`` with PyTorch/NumPy semantics, and gather, index_select, take, nonzero.
 
 Basic indices (integers, slices, ``None``, ``...``) select a view; its
 gradient is written back into a zero tensor at the same place. Advanced
 indices (integer or boolean tensors, lists) may pick an element more than
 once, so the backward *adds* into place with ``xp.add.at``.
+
+Files: this one reads at indices; writing into a copy at indices (scatter, scatter_add,
+index_add) is in :mod:`dendrite.ops.indexing_scatter`, and reading and checking index arrays in
+:mod:`dendrite.ops.indexing_arrays`; both are re-exported from here.
 """
 
 from __future__ import annotations
@@ -13,7 +17,25 @@ from typing import TYPE_CHECKING
 from dendrite import backend
 from dendrite.autograd.function import Function
 from dendrite.backend import ndarray, xp
-from dendrite.ops.graph_operands import constant, linear_map
+from dendrite.ops.graph_operands import linear_map
+
+# Index arrays (reading, bounds) and the scatter family live in files of their own; importable from here.
+from dendrite.ops.indexing_arrays import (  # noqa: F401
+    IndexOutOfBoundsError,
+    _index_array,
+    _scatter_index,
+    check_index_bounds,
+)
+from dendrite.ops.indexing_scatter import (  # noqa: F401
+    IndexAdd,
+    Scatter,
+    ScatterAdd,
+    _scatter_call,
+    _window_maps,
+    index_add,
+    scatter,
+    scatter_add,
+)
 from dendrite.ops.operands import normalize_dims
 from dendrite.tensor_base import TensorBase, wrap
 
@@ -142,57 +164,6 @@ class Gather(Function):
         return linear_map(grad, to=put, back=lambda h: xp.take_along_axis(h[window], index, axis))
 
 
-def _scatter_index(index, axis: int) -> tuple:
-    # xp.indices(index.shape, sparse=True), made on the index's own device
-    module, ndim = backend.namespace(index), index.ndim
-    grids = [index if d == axis else module.arange(size).reshape((1,) * d + (size,) + (1,) * (ndim - d - 1))
-             for d, size in enumerate(index.shape)]
-    return tuple(grids)
-
-
-def _index_array(index, name: str) -> ndarray:
-    array = index._data if isinstance(index, TensorBase) else backend.asarray(index)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name}: index must be an integer (long) tensor, got dtype {array.dtype}")
-    return array
-
-
-class IndexOutOfBoundsError(IndexError, RuntimeError):
-    """An index outside ``[0, size)``: PyTorch raises RuntimeError or IndexError depending on the op and
-    the dim, so this is both, and either ``except`` catches it.
-
-    Example:
-        >>> import dendrite
-        >>> try:
-        ...     dendrite.zeros(3).gather(0, dendrite.tensor([-1]))
-        ... except RuntimeError as error:
-        ...     print(str(error).split(" (")[0])
-        gather: index -1 is out of bounds for dimension 0 with size 3
-    """
-
-
-def check_index_bounds(name: str, index: ndarray, size: int, axis: int) -> None:
-    """Raise as PyTorch does where an index is negative or ``>= size`` (NumPy would wrap a negative one).
-
-    gather, scatter, scatter_add, index_add and index_select take no negative indices in PyTorch
-    (take and take_along_dim do, and wrap them). Two reductions over the index, no copy.
-
-    Example:
-        >>> import numpy as np
-        >>> from dendrite.ops.indexing import check_index_bounds
-        >>> check_index_bounds("index_select", np.array([0, 2]), 3, 0)  # fine: nothing happens
-        >>> try:
-        ...     check_index_bounds("index_select", np.array([3]), 3, 0)
-        ... except IndexError as error:
-        ...     print(type(error).__name__)
-        IndexOutOfBoundsError
-    """
-    if index.size and (index.min() < 0 or index.max() >= size):
-        bad = int(index.min()) if index.min() < 0 else int(index.max())
-        raise IndexOutOfBoundsError(f"{name}: index {bad} is out of bounds for dimension {axis} with size "
-                                    f"{size} (expected 0 <= index < {size}; negative indices do not wrap)")
-
-
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (and likewise for other dims).
 
@@ -260,195 +231,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
     shape[axis] = array.shape[axis]
     source = input.expand(*shape[:axis], input._data.shape[axis], *shape[axis + 1:])
     return Gather.apply(source, index=xp.broadcast_to(array, shape), axis=axis)
-
-
-class ScatterAdd(Function):
-    """``out = input`` with ``src`` added at ``index`` along ``axis`` (repeats add up)."""
-
-    def forward(self, x, src, index, axis):
-        self.index, self.axis = index, axis
-        result = x.copy()
-        xp.add.at(result, _scatter_index(index, axis), src[tuple(slice(0, s) for s in index.shape)])
-        self.src_shape = src.shape
-        return result
-
-    def backward(self, grad):
-        grad_src = None
-        if self.needs_input_grad[1]:
-            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
-            window = tuple(slice(0, s) for s in self.index.shape)
-            grad_src[window] = grad[_scatter_index(self.index, self.axis)]
-        return grad, grad_src
-
-    def backward_graph(self, grad):
-        grad_src = None
-        if self.needs_input_grad[1]:
-            grad_src = linear_map(grad, *_window_maps(self.index, self.axis, self.src_shape, grad.shape))
-        return grad, grad_src
-
-
-def _window_maps(index, axis: int, src_shape: tuple, out_shape: tuple):
-    """The linear map g -> src's gradient (g at ``index``, in src's shape) and its transpose (scatter)."""
-    where = _scatter_index(index, axis)
-    window = tuple(slice(0, s) for s in index.shape)
-
-    def take(g):
-        result = backend.namespace(g).zeros(src_shape, g.dtype)
-        result[window] = g[where]
-        return result
-
-    def put(h):
-        result = backend.namespace(h).zeros(out_shape, h.dtype)
-        xp.add.at(result, where, h[window])
-        return result
-    return take, put
-
-
-class Scatter(Function):
-    """``out = input`` with ``src`` written at ``index`` (the overwritten inputs get no gradient)."""
-
-    def forward(self, x, src, index, axis):
-        self.index, self.axis = index, axis
-        self.src_is_array = backend.is_array(src)
-        self.src_shape = src.shape if self.src_is_array else ()
-        result = x.copy()
-        where = _scatter_index(index, axis)
-        result[where] = src[tuple(slice(0, s) for s in index.shape)] if self.src_is_array else src
-        return result
-
-    def backward(self, grad):
-        where = _scatter_index(self.index, self.axis)
-        grad_x = grad.copy()
-        grad_x[where] = 0
-        grad_src = None
-        if self.needs_input_grad[1] and self.src_is_array:
-            grad_src = backend.namespace(grad).zeros(self.src_shape, grad.dtype)
-            grad_src[tuple(slice(0, s) for s in self.index.shape)] = grad[where]
-        return grad_x, grad_src
-
-    def backward_graph(self, grad):
-        where = _scatter_index(self.index, self.axis)
-        kept = backend.namespace(grad).ones(grad.shape, bool)
-        kept[where] = False
-        grad_x = grad * constant(kept, grad)
-        grad_src = None
-        if self.needs_input_grad[1] and self.src_is_array:
-            grad_src = linear_map(grad, *_window_maps(self.index, self.axis, self.src_shape, grad.shape))
-        return grad_x, grad_src
-
-
-def _scatter_call(op: str, function, input, dim, index, source):
-    """PyTorch's scatter checks: an empty index gives a copy of the input; a 0-d or 1-D input, index
-    and src read as 1-D; otherwise index has input's rank and is no larger than src, nor than input
-    outside ``dim``."""
-    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
-    array = _index_array(index, op)
-    is_tensor = isinstance(source, TensorBase)
-    if array.size == 0:
-        return input.clone()
-    if input._data.ndim <= 1 and array.ndim <= 1 and (not is_tensor or source._data.ndim <= 1):
-        check_index_bounds(op, array, input._data.size, 0)
-        flat = source.reshape(-1) if is_tensor else source
-        if is_tensor and flat._data.size < array.size:
-            raise RuntimeError(f"{op}: index {array.shape} must be no larger than src {tuple(source.shape)}")
-        out = function.apply(input.reshape(-1), flat, index=array.reshape(-1), axis=0)
-        return out.reshape(tuple(input.shape))
-    if array.ndim != input._data.ndim or (is_tensor and source._data.ndim != array.ndim):
-        raise RuntimeError(f"{op}: index {array.shape} must have the same number of dimensions as the input "
-                           f"{tuple(input.shape)}" + (f" and src {tuple(source.shape)}" if is_tensor else ""))
-    if any(i > n for d, (i, n) in enumerate(zip(array.shape, input._data.shape)) if d != axis) or (
-            is_tensor and any(i > n for i, n in zip(array.shape, source._data.shape))):
-        raise RuntimeError(f"{op}: index {array.shape} must be no larger than src"
-                           + (f" {tuple(source.shape)}" if is_tensor else "")
-                           + f" and than the input {tuple(input.shape)} in every dimension but dim={dim}")
-    check_index_bounds(op, array, input._data.shape[axis], axis)
-    return function.apply(input, source, index=array, axis=axis)
-
-
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (the inverse of gather).
-
-    ``out[index[i][j]][j] += src[i][j]`` for ``dim=0``; repeats add up. Shapes: ``index``
-    and ``src`` have input's ndim; the output has input's shape.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.zeros(3).scatter_add(0, dendrite.tensor([0, 0, 2]), dendrite.tensor([1.0, 2.0, 5.0]))
-        tensor([3., 0., 5.])
-    """
-    return _scatter_call("scatter_add", ScatterAdd, input, dim, index, src)
-
-
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
-    """Write ``src`` (a tensor) or ``value`` (a number) into a copy of ``input`` at ``index`` along ``dim``.
-
-    ``out[i][index[i][j]] = src[i][j]`` for ``dim=1``; the output has input's shape.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.zeros(2, 3).scatter(1, dendrite.tensor([[2], [0]]), value=1.0)  # one-hot rows
-        tensor([[0., 0., 1.],
-                [1., 0., 0.]])
-    """
-    source = value if src is None else src
-    if source is None:
-        raise TypeError("scatter: give src (a tensor) or value (a number)")
-    return _scatter_call("scatter", Scatter, input, dim, index, source)
-
-
-class IndexAdd(Function):
-    """``out = input`` with ``alpha * source`` added at rows ``index`` along ``axis``."""
-
-    def forward(self, x, source, index, axis, alpha):
-        self.selector = (slice(None),) * axis + (index,)
-        self.alpha = alpha
-        result = x.copy()
-        xp.add.at(result, self.selector, source * alpha if alpha != 1 else source)
-        return result
-
-    def backward(self, grad):
-        grad_source = grad[self.selector] if self.needs_input_grad[1] else None
-        if grad_source is not None and self.alpha != 1:
-            grad_source = grad_source * self.alpha
-        return grad, grad_source
-
-    def backward_graph(self, grad):
-        grad_source = None
-        if self.needs_input_grad[1]:
-            grad_source = GetItem.apply(grad, index=self.selector, kind="advanced")
-            if self.alpha != 1:
-                grad_source = grad_source * self.alpha
-        return grad, grad_source
-
-
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
-    """A copy of ``input`` with ``alpha * source[i]`` added at position ``index[i]`` along ``dim``.
-
-    Shapes: ``index`` 1-D of length k; ``source`` is input's shape with k along ``dim``.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.zeros(3, 2).index_add(0, dendrite.tensor([0, 0, 2]), dendrite.ones(3, 2))
-        tensor([[2., 2.],
-                [0., 0.],
-                [1., 1.]])
-    """
-    (axis,) = normalize_dims(dim, max(input._data.ndim, 1))  # a 0-d input reads as one element
-    array = _index_array(index, "index_add").reshape(-1)
-    if input._data.ndim == 0:  # PyTorch: one index (0 or [0]) and a 0-d source
-        if array.shape[0] != 1 or source.ndim != 0:
-            raise RuntimeError(f"index_add: a 0-d input takes one index and a 0-d source, got an index of "
-                               f"{array.shape[0]} values and a source of shape {tuple(source.shape)}")
-        check_index_bounds("index_add", array, 1, 0)
-        return index_add(input.reshape(1), 0, index.reshape(1), source.reshape(1), alpha=alpha).reshape(())
-    expected = input.shape[:axis] + (array.shape[0],) + input.shape[axis + 1:]
-    if tuple(source.shape) != expected:
-        raise RuntimeError(
-            f"index_add: source of shape {tuple(source.shape)} does not fit; expected {expected} "
-            f"(the input {tuple(input.shape)} with dim {dim} of the index's length {array.shape[0]})"
-        )
-    check_index_bounds("index_add", array, input._data.shape[axis], axis)
-    return IndexAdd.apply(input, source, index=array, axis=axis, alpha=alpha)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:

@@ -1,9 +1,13 @@
-"""Operations that move values without changing them: reshape, permute, expand, flip ...
+"""Operations that move values without changing them: reshape, permute, transpose, squeeze ...
 
 Their backward moves the gradient back the same way: a reshape is undone by
-reshaping, a permutation by the inverse permutation, ``expand`` by summing the
-copies, ``flip`` and ``roll`` by flipping and rolling back. Joining and
-splitting (cat, stack, split, chunk) are in :mod:`dendrite.ops.joining`.
+reshaping, a permutation by the inverse permutation. Joining and splitting
+(cat, stack, split, chunk) are in :mod:`dendrite.ops.joining`.
+
+Files: this one holds reshaping (reshape, view, squeeze, flatten ...), reordering dimensions
+(permute, transpose, t, movedim) and taking one slice (narrow, select), and re-exports the others:
+:mod:`dendrite.ops.movement_expand` (expand, expand_as, broadcast_to, repeat, tile) and
+:mod:`dendrite.ops.movement_flip` (flip, fliplr, flipud, roll).
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ import numbers
 from typing import TYPE_CHECKING
 
 from dendrite.autograd.function import Function
-from dendrite.backend import xp
-from dendrite.ops.graph_operands import sum_to
-from dendrite.ops.operands import DimensionError, cast, normalize_dims, unbroadcast
+
+# Expanding and repeating, and flipping and rolling, live in files of their own; importable from here.
+from dendrite.ops.movement_expand import (  # noqa: F401
+    Expand,
+    Repeat,
+    broadcast_to,
+    expand,
+    expand_as,
+    repeat,
+    tile,
+)
+from dendrite.ops.movement_flip import Flip, Roll, flip, fliplr, flipud, roll  # noqa: F401
+from dendrite.ops.operands import DimensionError, cast, normalize_dims, size_arguments
 
 if TYPE_CHECKING:  # annotations only: dendrite.tensor sits on top of the operations
     from dendrite.tensor import Tensor
-
-
-def _sizes(sizes) -> tuple:
-    """Accept ``f(2, 3)`` as well as ``f((2, 3))``."""
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = sizes[0]
-    return tuple(int(size) for size in sizes)
 
 
 class Reshape(Function):
@@ -62,75 +69,6 @@ class Permute(Function):
         return Permute.apply(grad, dims=tuple(inverse))
 
 
-class Expand(Function):
-    """``broadcast_to(x, shape)``; backward: the gradient summed back to x's shape."""
-    def forward(self, x, shape):
-        self.input_shape = x.shape
-        return xp.broadcast_to(x, shape)
-
-    def backward(self, grad):
-        return unbroadcast(grad, self.input_shape)
-
-    def backward_graph(self, grad):
-        return sum_to(grad, self.input_shape)
-
-
-class Repeat(Function):
-    """``tile(x, repeats)``; backward: the gradient's tiles summed."""
-    def forward(self, x, repeats):
-        self.input_shape = x.shape
-        self.repeats = repeats
-        return xp.tile(x, repeats)
-
-    def backward(self, grad):
-        # Split each axis into (repeat, size) and sum over the repeat parts.
-        shape = (1,) * (len(self.repeats) - len(self.input_shape)) + self.input_shape
-        pieces = []
-        for count, size in zip(self.repeats, shape):
-            pieces += [count, size]
-        summed = grad.reshape(pieces).sum(axis=tuple(range(0, len(pieces), 2)))
-        return summed.reshape(self.input_shape)
-
-    def backward_graph(self, grad):
-        shape = (1,) * (len(self.repeats) - len(self.input_shape)) + self.input_shape
-        pieces = []
-        for count, size in zip(self.repeats, shape):
-            pieces += [count, size]
-        summed = Reshape.apply(grad, shape=tuple(pieces)).sum(dim=tuple(range(0, len(pieces), 2)))
-        return Reshape.apply(summed, shape=self.input_shape)
-
-
-class Flip(Function):
-    """``flip(x, axes)``; backward: the gradient flipped back."""
-    def forward(self, x, axes):
-        self.axes = axes
-        return xp.flip(x, axes)
-
-    def backward(self, grad):
-        return xp.flip(grad, self.axes)
-
-    def backward_graph(self, grad):
-        return Flip.apply(grad, axes=self.axes)
-
-
-class Roll(Function):
-    """``roll(x, shifts, axes)``; backward: the gradient rolled back."""
-    def forward(self, x, shifts, axes):
-        self.shifts, self.axes, self.shape = shifts, axes, x.shape
-        return xp.roll(x, shifts, axes)
-
-    def backward(self, grad):
-        if self.axes is None:
-            return xp.roll(grad.reshape(-1), -self.shifts).reshape(self.shape)
-        return xp.roll(grad, tuple(-s for s in self.shifts), self.axes)
-
-    def backward_graph(self, grad):
-        if self.axes is None:
-            rolled = Roll.apply(Reshape.apply(grad, shape=(-1,)), shifts=-self.shifts, axes=None)
-            return Reshape.apply(rolled, shape=self.shape)
-        return Roll.apply(grad, shifts=tuple(-s for s in self.shifts), axes=self.axes)
-
-
 def alias(input: Tensor) -> Tensor:
     """A new tensor for the same values and shape (a view, as PyTorch returns even for no-op reshapes).
 
@@ -155,7 +93,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
         tensor([[0, 1, 2],
                 [3, 4, 5]])
     """
-    shape = _sizes(shape)
+    shape = size_arguments(shape)
     size = input._data.size
     known = math.prod(d for d in shape if d != -1)
     invalid = shape.count(-1) > 1 or any(d < -1 for d in shape)
@@ -211,7 +149,7 @@ def permute(input: Tensor, *dims) -> Tensor:
         >>> dendrite.zeros(2, 5, 7, 3).permute(0, 3, 1, 2).shape
         (2, 3, 5, 7)
     """
-    dims = _sizes(dims)
+    dims = size_arguments(dims)
     if len(dims) != input._data.ndim:
         raise RuntimeError(
             f"permute: the number of dims ({len(dims)}) does not match the number of dimensions of "
@@ -339,159 +277,6 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     (axis,) = normalize_dims(dim, input._data.ndim)
     shape = input._data.shape
     return reshape(input, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
-
-
-def expand(input: Tensor, *sizes) -> Tensor:
-    """Broadcast to a larger shape without copying; ``-1`` keeps a dimension, new ones go in front.
-
-    Shapes: a (1, 3) tensor ``.expand(4, 3)`` repeats its row 4 times. The gradient is summed back.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1, 2, 3]]).expand(2, -1)
-        tensor([[1, 2, 3],
-                [1, 2, 3]])
-    """
-    sizes = _sizes(sizes)
-    shape = input._data.shape
-    offset = len(sizes) - len(shape)
-    if offset < 0:
-        raise RuntimeError(
-            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
-            f"number of dimensions in the tensor ({len(shape)})"
-        )
-    target = tuple(shape[i - offset] if size == -1 and i >= offset else size for i, size in enumerate(sizes))
-    for i, size in enumerate(shape):
-        if size != 1 and size != target[i + offset]:
-            raise RuntimeError(
-                f"expand: the expanded size of the tensor ({target[i + offset]}) must match the existing "
-                f"size ({size}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. "
-                f"Tensor sizes: {list(shape)}"
-            )
-    return Expand.apply(input, shape=target)
-
-
-def expand_as(input: Tensor, other: Tensor) -> Tensor:
-    """``input.expand(other.shape)``.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1], [2]]).expand_as(dendrite.zeros(2, 3))
-        tensor([[1, 1, 1],
-                [2, 2, 2]])
-    """
-    return expand(input, other.shape)
-
-
-def broadcast_to(input: Tensor, shape) -> Tensor:
-    """``expand`` to ``shape``: (3,) -> (2, 3).
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.broadcast_to(dendrite.tensor([1, 2, 3]), (2, 3)).shape
-        (2, 3)
-    """
-    return expand(input, tuple(shape))
-
-
-def repeat(input: Tensor, *repeats) -> Tensor:
-    """Tile the tensor ``repeats[i]`` times along each dimension: (2, 3).repeat(2, 1) is (4, 3).
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1, 2]]).repeat(2, 2)
-        tensor([[1, 2, 1, 2],
-                [1, 2, 1, 2]])
-    """
-    if not repeats:
-        raise TypeError("repeat: missing the repeats, e.g. x.repeat(2, 1) (one per dimension)")
-    repeats = _sizes(repeats)
-    if any(r < 0 for r in repeats):
-        raise RuntimeError(f"repeat: the repeats must be non-negative, got {tuple(repeats)}")
-    if len(repeats) < input._data.ndim:
-        raise RuntimeError(
-            f"repeat: {len(repeats)} repeats given for a {input._data.ndim}-d tensor; "
-            "give at least one per dimension"
-        )
-    return Repeat.apply(input, repeats=repeats)
-
-
-def tile(input: Tensor, dims) -> Tensor:
-    """Like :func:`repeat`, but fewer ``dims`` than dimensions are padded with 1s at the front.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1, 2], [3, 4]]).tile((2,))
-        tensor([[1, 2, 1, 2],
-                [3, 4, 3, 4]])
-    """
-    dims = tuple(dims)
-    dims = (1,) * (input._data.ndim - len(dims)) + dims
-    return repeat(input, dims)
-
-
-def flip(input: Tensor, dims) -> Tensor:
-    """Reverse the order of elements along ``dims`` (same shape).
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1, 2], [3, 4]]).flip(0)
-        tensor([[3, 4],
-                [1, 2]])
-    """
-    ndim = input._data.ndim
-    axes = normalize_dims(dims, ndim)  # a 0-d tensor takes dims in [-1, 0] and stays as it is
-    return Flip.apply(input, axes=axes if ndim else ())
-
-
-def fliplr(input: Tensor) -> Tensor:
-    """Reverse the columns (dim 1), same shape.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([[1, 2, 3]]).fliplr()
-        tensor([[3, 2, 1]])
-    """
-    if input._data.ndim < 2:
-        raise RuntimeError(f"fliplr: input must be at least 2-d, got shape {tuple(input.shape)}")
-    return flip(input, 1)
-
-
-def flipud(input: Tensor) -> Tensor:
-    """Reverse the rows (dim 0), same shape.
-
-    Example:
-        >>> import dendrite
-        >>> dendrite.tensor([1, 2, 3]).flipud()
-        tensor([3, 2, 1])
-    """
-    if input._data.ndim < 1:
-        raise RuntimeError("flipud: input must be at least 1-d, got a 0-d tensor")
-    return flip(input, 0)
-
-
-def roll(input: Tensor, shifts, dims=None) -> Tensor:
-    """Shift elements along ``dims`` (wrapping around); without dims, over the flattened tensor. Same shape.
-
-    Example:
-        >>> import dendrite
-        >>> x = dendrite.tensor([[1, 2, 3], [4, 5, 6]])
-        >>> x.roll(1, dims=1).tolist(), x.roll(1).tolist()
-        ([[3, 1, 2], [6, 4, 5]], [[6, 1, 2], [3, 4, 5]])
-    """
-    if dims is None:
-        if not isinstance(shifts, numbers.Integral):
-            (shifts,) = shifts
-        return Roll.apply(input, shifts=int(shifts), axes=None)
-    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
-    if input._data.size == 0 and len(shifts) == len((dims,) if isinstance(dims, numbers.Integral) else dims):
-        return Roll.apply(input, shifts=0, axes=None)  # PyTorch returns an empty input unchanged, any dims
-    axes = normalize_dims(dims, input._data.ndim)
-    if input._data.ndim == 0:
-        raise IndexError(f"roll: dimension specified as {dims} but the tensor has no dimensions")
-    if len(shifts) != len(axes):
-        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    return Roll.apply(input, shifts=tuple(int(s) for s in shifts), axes=axes)
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:

@@ -294,6 +294,19 @@ def array_or_value(value):
 
 
 # ----------------------------------------------------------------------------- dims
+def size_arguments(sizes) -> tuple:
+    """Sizes given as ``f(2, 3)`` or as ``f((2, 3))``, as one tuple of ints (reshape, expand, repeat...).
+
+    Example:
+        >>> from dendrite.ops.operands import size_arguments
+        >>> size_arguments((2, 3)), size_arguments(((2, 3),)), size_arguments(([4],))
+        ((2, 3), (2, 3), (4,))
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    return tuple(int(size) for size in sizes)
+
+
 def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
     """``dim`` (None, int or sequence) as a tuple of non-negative axes, checked.
 

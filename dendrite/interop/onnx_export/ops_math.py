@@ -15,6 +15,8 @@ import numpy as np
 from dendrite.interop.onnx_export.builder import handles, onnx_dtype
 from dendrite.interop.onnx_export.trace import Comparison
 from dendrite.nn.functional import activation as act
+from dendrite.nn.functional import activation_smooth as smooth
+from dendrite.nn.functional import activation_softmax
 from dendrite.nn.functional.dropout import MaskedScale
 from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
@@ -162,7 +164,7 @@ def _leaky_relu(b, node):
     b.add("LeakyRelu", [_x(b, node)], [b.output(node)], alpha=float(node.trace_options["slope"]))
 
 
-@handles(act.ELU)
+@handles(smooth.ELU)
 def _elu(b, node):
     options = node.trace_options
     x, alpha, scale, input_scale = _x(b, node), options["alpha"], options["scale"], options["input_scale"]
@@ -176,7 +178,7 @@ def _elu(b, node):
         b.fail(f"elu with alpha={alpha}, scale={scale}, input_scale={input_scale} has no ONNX form")
 
 
-@handles(act.GELU)
+@handles(smooth.GELU)
 def _gelu(b, node):
     x, approximate = _x(b, node), node.trace_options["approximate"]
     dtype = _dtype(node)
@@ -193,7 +195,7 @@ def _gelu(b, node):
     b.add("Mul", [b.add("Mul", [x, half]), b.add("Add", [curve, one])], [b.output(node)])
 
 
-@handles(act.Softplus)
+@handles(smooth.Softplus)
 def _softplus(b, node):
     x, beta, threshold = _x(b, node), node.trace_options["beta"], node.trace_options["threshold"]
     dtype = _dtype(node)
@@ -205,13 +207,13 @@ def _softplus(b, node):
     b.add("Where", [linear, x, soft], [b.output(node)])
 
 
-@handles(act.SiLU)
+@handles(smooth.SiLU)
 def _silu(b, node):
     x = _x(b, node)
     b.add("Mul", [x, b.add("Sigmoid", [x])], [b.output(node)])
 
 
-@handles(act.Mish)
+@handles(smooth.Mish)
 def _mish(b, node):
     x = _x(b, node)
     b.add("Mul", [x, b.add("Tanh", [b.add("Softplus", [x])])], [b.output(node)])
@@ -229,7 +231,7 @@ def _hardsigmoid(b, node):
     b.add("HardSigmoid", [_x(b, node)], [b.output(node)], alpha=1.0 / 6.0, beta=0.5)
 
 
-@handles(act.LogSigmoid)
+@handles(smooth.LogSigmoid)
 def _logsigmoid(b, node):
     b.add("Neg", [b.add("Softplus", [b.add("Neg", [_x(b, node)])])], [b.output(node)])
 
@@ -242,7 +244,7 @@ def _threshold(b, node):
     b.add("Where", [above, x, b.scalar_like(options["value"], dtype)], [b.output(node)])
 
 
-@handles(act.Normalize)
+@handles(activation_softmax.Normalize)
 def _normalize(b, node):
     options = node.trace_options
     p, axis, eps = options["p"], options["axis"], options["eps"]

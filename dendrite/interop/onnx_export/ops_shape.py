@@ -17,7 +17,17 @@ from dendrite.interop.onnx_export.builder import INT64_MAX, INT64_MIN, Scaled, h
 from dendrite.interop.onnx_export.trace import ArgExtreme
 from dendrite.nn.functional.padding import ConstantPad, IndexPad
 from dendrite.nn.functional.upsampling import LinearResize, NearestResize
-from dendrite.ops import cumulative, indexing, joining, linalg, movement, reduce
+from dendrite.ops import (
+    cumulative,
+    indexing,
+    joining,
+    linalg,
+    movement,
+    movement_expand,
+    movement_flip,
+    reduce,
+    reduce_extremes,
+)
 
 
 def _chain(b, node, x: str, steps: list) -> None:
@@ -51,12 +61,12 @@ def _permute(b, node):
     b.add("Transpose", [b.input(node, 0)], [b.output(node)], perm=perm)
 
 
-@handles(movement.Expand)
+@handles(movement_expand.Expand)
 def _expand(b, node):
     b.add("Expand", [b.input(node, 0), b.shape_tensor(b.out_dims(node))], [b.output(node)])
 
 
-@handles(movement.Repeat)
+@handles(movement_expand.Repeat)
 def _repeat(b, node):
     repeats = list(node.trace_options["repeats"])
     x = b.input(node, 0)
@@ -76,7 +86,7 @@ def _repeat(b, node):
     _chain(b, node, x, steps + [("Tile", [b.shape_tensor(counts)], {})])
 
 
-@handles(movement.Flip)
+@handles(movement_flip.Flip)
 def _flip(b, node):
     axes = node.trace_options["axes"]
     axes = [int(a) for a in (axes if isinstance(axes, (tuple, list)) else [axes])]
@@ -85,7 +95,7 @@ def _flip(b, node):
                     b.ints([-1] * count)], [b.output(node)])
 
 
-@handles(movement.Roll)
+@handles(movement_flip.Roll)
 def _roll(b, node):
     options = node.trace_options
     if options["axes"] is None:
@@ -219,14 +229,14 @@ def _reduce(b, node):
     b.reduce(_REDUCE[type(node)], b.input(node, 0), axes, keepdim, [b.output(node)])
 
 
-@handles(reduce.Extreme)
+@handles(reduce_extremes.Extreme)
 def _extreme(b, node):
     options = node.trace_options
     op_type = "ReduceMax" if options["use_max"] else "ReduceMin"
     b.reduce(op_type, b.input(node, 0), options["axes"], options["keepdim"], [b.output(node)])
 
 
-@handles(reduce.ExtremeDim)
+@handles(reduce_extremes.ExtremeDim)
 def _extreme_dim(b, node):
     # The values of max(x, dim) / min(x, dim); which of the two is told by the traced result.
     options = node.trace_options

@@ -78,10 +78,10 @@ def _record(trace: Trace, scopes: list, node, inputs: tuple, options: dict, resu
 
 @contextlib.contextmanager
 def _recording(trace: Trace, scopes: list):
-    from dendrite.ops import comparison, reduce
+    from dendrite.ops import comparison, reduce_extremes
 
     original_apply = Function.__dict__["apply"]
-    original_compare, original_arg = comparison._compare, reduce._arg
+    original_compare, original_arg = comparison._compare, reduce_extremes._arg
 
     def traced_apply(cls, *inputs, **options):
         node = cls.__new__(cls)
@@ -109,12 +109,12 @@ def _recording(trace: Trace, scopes: list):
         return result
 
     Function.apply = classmethod(traced_apply)
-    comparison._compare, reduce._arg = traced_compare, traced_arg
+    comparison._compare, reduce_extremes._arg = traced_compare, traced_arg
     try:
         yield trace
     finally:
         Function.apply = original_apply
-        comparison._compare, reduce._arg = original_compare, original_arg
+        comparison._compare, reduce_extremes._arg = original_compare, original_arg
 
 
 def _scope_hooks(model, scopes: list, trace: Trace) -> list:

@@ -17,7 +17,7 @@ from dendrite.nn.functional.loss_regression import PointwiseLoss
 from dendrite.nn.functional.sparse import EmbeddingBag
 from dendrite.ops.cumulative import CumProd
 from dendrite.ops.graph_operands import LinearMap
-from dendrite.ops.indexing import IndexAdd, Scatter, ScatterAdd
+from dendrite.ops.indexing_scatter import IndexAdd, Scatter, ScatterAdd
 from dendrite.ops.inplace_fill import Fill
 from dendrite.ops.inplace_graph import AsStrided, CopySlices
 from dendrite.ops.linalg import DiagEmbed, Diagonal

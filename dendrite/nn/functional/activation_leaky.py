@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dendrite import backend, ops
 from dendrite.backend import xp
-from dendrite.nn.functional.activation import finish_inplace, leaky_relu
+from dendrite.nn.functional.activation import leaky_relu
+from dendrite.nn.functional.activation_common import finish_inplace
 from dendrite.ops.boundary import input_kinds
 from dendrite.tensor import Tensor, wrap
 
