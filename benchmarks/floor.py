@@ -17,6 +17,7 @@ Usage::
     python benchmarks/floor.py                   # all run.py workloads
     python benchmarks/floor.py --only mlp lstm --steps 50
     python benchmarks/floor.py --threads 1 --cpu-time     # CPU time, one thread each
+    python benchmarks/floor.py --only lstm --per-shape     # also each product alone: NumPy vs torch.matmul
 
 A replayed product writes into a private array of the recorded output's shape (never into
 dendrite's own buffers) and reads the recorded operands (the tensors of the recorded step, kept
@@ -146,10 +147,60 @@ def measure(name: str, steps: int, clock=time.perf_counter) -> dict:
             "rest_ms": whole["dendrite_ms"] - alone["dendrite_ms"]}
 
 
+def per_shape(name: str, seconds: float = 0.2) -> list:
+    """Each distinct product of one dendrite step, timed alone in NumPy and in ``torch.matmul``.
+
+    The same operands (``torch.from_numpy`` shares them) and the same thread count as the step
+    (dendrite's per-product choice for NumPy, ``--threads`` for PyTorch); best of 3 loops of about
+    ``seconds`` each. Rows: (shapes, count in the step, NumPy ms, PyTorch ms).
+    """
+    import torch
+
+    ours, _ = run.make_pair(name)
+    for _ in range(2):
+        ours.step()
+    products = record_products(ours)
+    rows: dict = {}
+    for call in products.calls:
+        kind, a, b, extra, threads = call
+        if kind == "tensordot":
+            continue
+        key = (np.shape(a), np.shape(b), threads)
+        rows.setdefault(key, [call, 0])[1] += 1
+
+    def best(function) -> float:
+        function()
+        start = time.perf_counter()
+        function()
+        repeats = max(1, int(seconds / max(time.perf_counter() - start, 1e-7)))
+        timings = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                function()
+            timings.append((time.perf_counter() - start) / repeats)
+        return min(timings) * 1e3
+
+    def shared(array):
+        """The operand as a PyTorch tensor on the same memory and strides (a copy only for negative ones)."""
+        array = np.asarray(array)
+        return torch.from_numpy(array if min(array.strides, default=0) >= 0 else array.copy())
+
+    table = []
+    for (shape_a, shape_b, _), (call, count) in rows.items():
+        one = ProductsRunner([call], products.blas)
+        a, b = shared(call[1]), shared(call[2])
+        table.append((f"{shape_a} @ {shape_b}", count, best(one.step),
+                      best(lambda a=a, b=b: torch.matmul(a, b))))
+    return table
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(run.WORKLOADS), help="workloads to run")
     parser.add_argument("--steps", type=int, help="timed steps per library (default: run.py's)")
+    parser.add_argument("--per-shape", action="store_true",
+                        help="also time each distinct product alone in NumPy and in torch.matmul")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time CPU time of this thread (with --threads 1): steady on a loaded machine")
     harness.add_machine_options(parser)
@@ -166,6 +217,11 @@ def main(argv=None) -> int:
         print(f"{name:>8} {row['products']:>9} {row['gflop']:>6.2f} {row['products_ms']:>12.3f} {rate:>8.0f} "
               f"{row['dendrite_ms']:>12.3f} {row['torch_ms']:>9.3f} {row['floor']:>6.2f} "
               f"{row['ratio']:>6.2f} {row['rest_ms']:>8.3f}", flush=True)
+    if args.per_shape:
+        for name in args.only or list(run.WORKLOADS):
+            print(f"\n{name}: each product alone (ms)  {'count':>5} {'NumPy':>8} {'torch.matmul':>13}")
+            for shapes, count, numpy_ms, torch_ms in per_shape(name):
+                print(f"  {shapes:<42} {count:>5} {numpy_ms:>8.4f} {torch_ms:>13.4f}", flush=True)
     return 0
 
 

@@ -241,11 +241,17 @@ def step_memory(runner: Runner, traced: bool, steps: int = 3) -> dict:
 
 
 def in_fresh_process(script: str, *arguments: str) -> dict:
-    """``script --memory-probe ARGUMENTS...`` in a new interpreter: the JSON it prints last."""
+    """``script --memory-probe ARGUMENTS...`` in a new interpreter: the JSON it prints last.
+
+    A PyTorch probe (``"torch"`` among the arguments) runs as a PyTorch-only program would: without the
+    glibc thresholds that ``import dendrite`` sets for the whole process (dendrite/utils/allocator.py),
+    although the probe builds the model with both libraries (same weights).
+    """
     flags = [flag for flag in ("--native-blas", "--pooled-blas") if flag in sys.argv]
     command = [sys.executable, os.path.abspath(script), "--memory-probe", *arguments, "--threads", THREADS]
     command += flags
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    environment = dict(os.environ, DENDRITE_KEEP_FREED_MEMORY="0") if "torch" in arguments else None
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
