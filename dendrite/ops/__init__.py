@@ -2,7 +2,8 @@
 
 ``dendrite.ops`` is grouped by family: ``elementwise`` (arithmetic, casts),
 ``comparison`` (==, <, logic), ``math`` (exp, log...), ``math_powers`` (sqrt, reciprocal...),
-``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp, maximum, where, floor...),
+``math_trig`` (sin, tanh, sigmoid...), ``piecewise`` (abs, relu, clamp),
+``piecewise_select`` (maximum, where...), ``piecewise_rounding`` (floor, round, sign...),
 ``reduce`` (sum, mean, var...), ``reduce_extremes`` (max, argmax...),
 ``reduce_logical`` (all, any), ``softmax``, ``cumulative``, ``sorting``, ``movement`` (reshape,
 permute...), ``movement_expand`` (expand, repeat), ``movement_flip`` (flip, roll), ``joining``
@@ -144,25 +145,9 @@ from dendrite.ops.movement import (
 from dendrite.ops.movement_expand import broadcast_to, expand, expand_as, repeat, tile
 from dendrite.ops.movement_flip import flip, fliplr, flipud, roll
 from dendrite.ops.operands import cast
-from dendrite.ops.piecewise import (
-    abs,
-    ceil,
-    clamp,
-    clamp_max,
-    clamp_min,
-    clip,
-    floor,
-    frac,
-    masked_fill,
-    maximum,
-    minimum,
-    relu,
-    round,
-    sgn,
-    sign,
-    trunc,
-    where,
-)
+from dendrite.ops.piecewise import abs, clamp, clamp_max, clamp_min, clip, relu
+from dendrite.ops.piecewise_rounding import ceil, floor, frac, round, sgn, sign, trunc
+from dendrite.ops.piecewise_select import masked_fill, maximum, minimum, where
 from dendrite.ops.printing import tensor_repr
 from dendrite.ops.reduce import mean, norm, prod, std, std_mean, sum, var, var_mean
 from dendrite.ops.reduce_extremes import amax, amin, argmax, argmin, max, min

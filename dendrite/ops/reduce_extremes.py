@@ -2,7 +2,7 @@
 
 The backward sends the gradient to the winners: for ``max()``/``amax`` evenly among tied
 winners, for ``max(dim)`` to the element at the returned index (PyTorch's conventions, both).
-``max(a, b)`` with a tensor is the elementwise :func:`dendrite.ops.piecewise.maximum`. Sums, means,
+``max(a, b)`` with a tensor is the elementwise :func:`dendrite.ops.piecewise_select.maximum`. Sums, means,
 moments and norms are in :mod:`dendrite.ops.reduce`.
 """
 

@@ -22,6 +22,8 @@ from dendrite.ops import elementwise as ew
 from dendrite.ops import math as m
 from dendrite.ops import operands, special
 from dendrite.ops import piecewise as pw
+from dendrite.ops import piecewise_rounding as rounding
+from dendrite.ops import piecewise_select as select
 from dendrite.ops.device_copy import ToDevice
 from dendrite.ops.softmax import LogSoftmax, LogSumExp, Softmax
 from dendrite.tensor import Tensor
@@ -30,13 +32,13 @@ _UNARY = {
     m.Exp: "Exp", m.Log: "Log", m.Sqrt: "Sqrt", m.Reciprocal: "Reciprocal", m.Sin: "Sin", m.Cos: "Cos",
     m.Tan: "Tan", m.Asin: "Asin", m.Acos: "Acos", m.Atan: "Atan", m.Sinh: "Sinh", m.Cosh: "Cosh",
     m.Tanh: "Tanh", m.Sigmoid: "Sigmoid", pw.ReLU: "Relu", pw.Abs: "Abs", ew.Neg: "Neg",
-    pw.Floor: "Floor", pw.Ceil: "Ceil", pw.Sign: "Sign", ew.Clone: "Identity",
+    rounding.Floor: "Floor", rounding.Ceil: "Ceil", rounding.Sign: "Sign", ew.Clone: "Identity",
     act.Hardswish: "HardSwish", special.Erf: "Erf",
     ToDevice: "Identity",  # a copy between CPU and GPU: the same values
 }
 _BINARY = {
     ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow",
-    pw.Maximum: "Max", pw.Minimum: "Min",
+    select.Maximum: "Max", select.Minimum: "Min",
 }
 
 
@@ -117,18 +119,18 @@ def _trunc(b, x: str, dtype) -> str:
     return b.add("Where", [negative, b.add("Ceil", [x]), b.add("Floor", [x])])
 
 
-@handles(pw.Trunc)
+@handles(rounding.Trunc)
 def _trunc_node(b, node):
     b.add("Identity", [_trunc(b, _x(b, node), _dtype(node))], [b.output(node)])
 
 
-@handles(pw.Frac)
+@handles(rounding.Frac)
 def _frac(b, node):
     x = _x(b, node)
     b.add("Sub", [x, _trunc(b, x, _dtype(node))], [b.output(node)])
 
 
-@handles(pw.Round)
+@handles(rounding.Round)
 def _round(b, node):
     decimals = node.inputs[1]
     x = _x(b, node)
@@ -153,7 +155,7 @@ def _clamp(b, node):
         b.add("Min", [x, b.input(node, 2)], [b.output(node)])
 
 
-@handles(pw.Where)
+@handles(select.Where)
 def _where(b, node):
     b.add("Where", [b.input(node, 0), b.input(node, 1), b.input(node, 2)], [b.output(node)])
 
