@@ -22,11 +22,8 @@ import statistics
 import sys
 import time
 
-if "torch" in sys.argv[1:]:  # as a PyTorch-only process: without dendrite's allocator settings
-    os.environ["DENDRITE_KEEP_FREED_MEMORY"] = "0"
-
-import harness  # noqa: E402  (first of the two: it sets the threads before NumPy and PyTorch load)
-import run  # noqa: E402
+import harness  # first: it sets the threads before NumPy and PyTorch load
+import run
 
 
 def main(argv=None) -> int:
@@ -36,6 +33,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=30)
     harness.add_machine_options(parser)
     args = parser.parse_args(argv)
+    if args.library == "torch":  # as a PyTorch-only process (neither library is imported yet)
+        os.environ.update(harness.PYTORCH_ONLY)
     ours, theirs = run.make_pair(args.workload)  # both built (same weights), only one steps
     runner = ours if args.library == "dendrite" else theirs
     del ours, theirs

@@ -240,6 +240,12 @@ def step_memory(runner: Runner, traced: bool, steps: int = 3) -> dict:
     return result
 
 
+# What a PyTorch-only program's process lacks: the glibc thresholds that ``import dendrite`` sets for the
+# whole process (dendrite/utils/allocator.py). The benchmarks build PyTorch's model beside dendrite's (same
+# weights), so a PyTorch-only measurement sets this before dendrite is imported.
+PYTORCH_ONLY = {"DENDRITE_KEEP_FREED_MEMORY": "0"}
+
+
 def in_fresh_process(script: str, *arguments: str) -> dict:
     """``script --memory-probe ARGUMENTS...`` in a new interpreter: the JSON it prints last.
 
@@ -250,7 +256,7 @@ def in_fresh_process(script: str, *arguments: str) -> dict:
     flags = [flag for flag in ("--native-blas", "--pooled-blas") if flag in sys.argv]
     command = [sys.executable, os.path.abspath(script), "--memory-probe", *arguments, "--threads", THREADS]
     command += flags
-    environment = dict(os.environ, DENDRITE_KEEP_FREED_MEMORY="0") if "torch" in arguments else None
+    environment = dict(os.environ, **PYTORCH_ONLY) if "torch" in arguments else None
     result = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
