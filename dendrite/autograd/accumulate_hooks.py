@@ -46,6 +46,12 @@ def _hooks_of(leaf) -> list | None:
     return getattr(leaf, "_accumulate_hooks", None)
 
 
+def _registered(leaf) -> bool:
+    """Whether the registry's entry for ``leaf``'s id is this leaf (an id can be reused by a new tensor)."""
+    reference = hooks_by_leaf.get(id(leaf))
+    return reference is not None and reference() is leaf
+
+
 class PostAccumulateGradHookHandle:
     """Returned by ``register_post_accumulate_grad_hook``; ``.remove()`` unregisters the hook.
 
@@ -74,8 +80,7 @@ class PostAccumulateGradHookHandle:
             return
         if self._hook in hooks:
             hooks.remove(self._hook)
-        reference = hooks_by_leaf.get(id(leaf))
-        if not hooks and reference is not None and reference() is leaf:
+        if not hooks and _registered(leaf):
             del hooks_by_leaf[id(leaf)]
 
     def __enter__(self) -> PostAccumulateGradHookHandle:
@@ -108,9 +113,8 @@ def register_post_accumulate_grad_hook(leaf, hook) -> PostAccumulateGradHookHand
     hooks = _hooks_of(leaf)
     if hooks is None:
         hooks = leaf._accumulate_hooks = []
-    key = id(leaf)
-    reference = hooks_by_leaf.get(key)
-    if reference is None or reference() is not leaf:
+    if not _registered(leaf):
+        key = id(leaf)
         # The leaf is gone: so is its entry. The table is bound here, not looked up as a global: at
         # interpreter exit a leaf may outlive the module's globals (set to None), and then forget ran
         # into "'NoneType' object has no attribute 'get'" (printed as an ignored exception).
@@ -133,8 +137,7 @@ def run_post_accumulate_grad_hooks(leaf, grad_enabled: bool = False) -> None:
         >>> run_post_accumulate_grad_hooks(x)
         False
     """
-    reference = hooks_by_leaf.get(id(leaf))
-    if reference is None or reference() is not leaf:
+    if not _registered(leaf):
         return
     previous, state.grad_enabled = state.grad_enabled, grad_enabled
     try:
